@@ -1,0 +1,36 @@
+# Two commands for a fresh clone:  make run   (start the playground)   make test   (lint + all tests)
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint check bench vendor clean
+
+$(BIN)/backprop-playground: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+run: $(BIN)/backprop-playground
+	$(BIN)/backprop-playground --host $(HOST) --port $(PORT)
+
+/usr/bin/chromium:
+	@echo "Installing Debian's chromium for the browser tests (needs root)"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+lint: $(BIN)/backprop-playground
+	$(BIN)/ruff check .
+
+test: $(BIN)/backprop-playground /usr/bin/chromium lint
+	$(BIN)/pytest -q
+
+bench: $(BIN)/backprop-playground
+	$(BIN)/python benchmarks/bench_engine.py
+
+vendor:
+	bash scripts/vendor.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
