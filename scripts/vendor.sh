@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Fetch the page's third-party libraries from the npm registry and vendor them under
+# static/vendor/<name>-<version>/ (with their licence). The vendored files are committed, so the
+# app needs no npm at runtime; run this only to upgrade a library (then update the template paths).
+set -euo pipefail
+
+KATEX_VERSION="${KATEX_VERSION:-0.19.1}"
+UPLOT_VERSION="${UPLOT_VERSION:-1.6.32}"
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+vendor="$root/static/vendor"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+fetch() {  # fetch NAME VERSION -> unpacked package in $tmp/NAME/package
+  local name="$1" version="$2"
+  mkdir -p "$tmp/$name"
+  (cd "$tmp/$name" && npm pack --silent "$name@$version" >/dev/null && tar -xzf ./*.tgz)
+}
+
+fetch katex "$KATEX_VERSION"
+dst="$vendor/katex-$KATEX_VERSION"
+rm -rf "$dst" && mkdir -p "$dst/fonts"
+src="$tmp/katex/package"
+cp "$src/dist/katex.min.js" "$src/dist/katex.min.css" "$src/LICENSE" "$dst/"
+cp "$src"/dist/fonts/*.woff2 "$dst/fonts/"
+
+fetch uplot "$UPLOT_VERSION"
+dst="$vendor/uplot-$UPLOT_VERSION"
+rm -rf "$dst" && mkdir -p "$dst"
+src="$tmp/uplot/package"
+cp "$src/dist/uPlot.iife.min.js" "$src/dist/uPlot.min.css" "$src/LICENSE" "$dst/"
+
+cat > "$vendor/VERSIONS.txt" <<TXT
+# Vendored by scripts/vendor.sh from the npm registry (npm pack). Do not edit by hand.
+katex $KATEX_VERSION  MIT  static/vendor/katex-$KATEX_VERSION/   (katex.min.js, katex.min.css, fonts/*.woff2)
+uplot $UPLOT_VERSION  MIT  static/vendor/uplot-$UPLOT_VERSION/   (uPlot.iife.min.js, uPlot.min.css)
+TXT
+echo "vendored into $vendor:"
+cat "$vendor/VERSIONS.txt"
