@@ -337,10 +337,10 @@ def _check_table(value: object, field_name: str, max_samples: int) -> np.ndarray
         raise SpecError(
             field_name, "must be a list of rows of numbers, all rows the same length"
         ) from None
+    if table.size == 0:
+        raise SpecError(field_name, "must not be empty")
     if table.ndim != 2:
         raise SpecError(field_name, f"must be a list of rows (2-D), got shape {tuple(table.shape)}")
-    if table.shape[0] == 0 or table.shape[1] == 0:
-        raise SpecError(field_name, "must not be empty")
     if table.shape[0] > max_samples:
         raise SpecError(field_name, f"must have at most {max_samples} rows (got {table.shape[0]})")
     if not np.all(np.isfinite(table)):
@@ -395,7 +395,9 @@ def make_dataset(
 ) -> Dataset:
     """Make the dataset `name`: n points (round(n · train_fraction) of them for training, at
     least one in each part), noise in [0, 1], seeded; `features` (2-D sets only) picks the
-    input columns, default x1, x2. Every bad argument raises SpecError naming its field.
+    input columns, default x1, x2. Every bad argument raises SpecError naming its field —
+    n, noise, train_fraction and seed are checked even for `xor_table` and `inline`, which
+    ignore them; `max_samples` also bounds the rows of inline data.
     """
     info = _check_name(name)
     n = _check_n(n, max_samples)
