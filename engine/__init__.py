@@ -1,0 +1,71 @@
+"""Backprop Playground's engine: pure numpy backpropagation in the derivation's notation.
+
+See ``../shared/reference/backprop-derivation.md`` for equations 1–18 cited throughout.
+"""
+
+from engine.activations import ACTIVATIONS, Activation
+from engine.contract import backprop_step, parse_network
+from engine.datasets import (
+    DATASETS,
+    Dataset,
+    DatasetInfo,
+    accuracy,
+    decision_threshold,
+    encode_targets,
+    make_dataset,
+)
+from engine.errors import SpecError
+from engine.features import FEATURES, Feature
+from engine.gradcheck import gradient_check, numeric_gradients
+from engine.init import INIT_SCHEMES, init_params
+from engine.losses import LOSSES, Loss
+from engine.network import (
+    ForwardCache,
+    NetworkSpec,
+    Params,
+    backward,
+    backward_deltas,
+    forward,
+    gradients,
+    mean_error,
+    params_from_lists,
+    trace,
+)
+from engine.training import REGULARIZATIONS, Snapshot, Trainer, TrainingConfig
+
+__all__ = [
+    "ACTIVATIONS",
+    "DATASETS",
+    "FEATURES",
+    "Dataset",
+    "DatasetInfo",
+    "Feature",
+    "decision_threshold",
+    "encode_targets",
+    "make_dataset",
+    "INIT_SCHEMES",
+    "LOSSES",
+    "REGULARIZATIONS",
+    "Activation",
+    "ForwardCache",
+    "Loss",
+    "NetworkSpec",
+    "Params",
+    "Snapshot",
+    "SpecError",
+    "Trainer",
+    "TrainingConfig",
+    "accuracy",
+    "backprop_step",
+    "backward",
+    "backward_deltas",
+    "forward",
+    "gradient_check",
+    "gradients",
+    "init_params",
+    "mean_error",
+    "numeric_gradients",
+    "params_from_lists",
+    "parse_network",
+    "trace",
+]

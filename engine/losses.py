@@ -1,0 +1,94 @@
+"""Error functions E and the output error signal δ_k they produce (Eq. 1 and Eq. 5).
+
+``E(z, a, t, output)`` returns the per-sample error, shape ``(N,)``, for output
+pre-activations ``z``, outputs ``a`` and targets ``t`` of shape ``(N, K)``; ``output`` is the
+name of the output activation. ``delta_out(z, a, t, g_prime)`` returns
+δ_k = ∂E_n/∂z_k for every sample, shape ``(N, K)``.
+
+- ``sse``: E = ½ Σ_k (a_k − t_k)² (Eq. 1), δ_k = (a_k − t_k) g'_k(z_k) (Eq. 5).
+- ``cross_entropy``: binary with sigmoid outputs, E = −Σ_k [t_k log a_k + (1 − t_k) log(1 − a_k)];
+  categorical with a softmax output, E = −Σ_k t_k log a_k. In both cases the g' of the output
+  cancels against the derivative of the log and δ_k = a_k − t_k.
+
+A new loss is one entry in ``LOSSES``; ``allowed_outputs`` lists the output activations it may
+be paired with (None: any elementwise activation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One error function E with the output error signal δ_k it induces."""
+
+    name: str
+    E: Callable[[Array, Array, Array, str], Array]
+    delta_out: Callable[[Array, Array, Array, Callable[[Array, Array], Array]], Array]
+    latex: str
+    latex_delta: str
+    allowed_outputs: tuple[str, ...] | None
+
+
+def _sse_E(z: Array, a: Array, t: Array, output: str) -> Array:
+    """Eq. 1: E = ½ Σ_k (a_k − t_k)², one value per sample."""
+    d = a - t
+    return 0.5 * np.einsum("nk,nk->n", d, d)
+
+
+def _sse_delta(z: Array, a: Array, t: Array, g_prime: Callable[[Array, Array], Array]) -> Array:
+    """Eq. 5: δ_k = (a_k − t_k) g'_k(z_k)."""
+    return (a - t) * g_prime(z, a)
+
+
+def _log_sigmoid(z: Array) -> Array:
+    """log σ(z) = −log(1 + e^{−z}), stable for large |z|."""
+    return -(np.maximum(-z, 0.0) + np.log1p(np.exp(-np.abs(z))))
+
+
+def _cross_entropy_E(z: Array, a: Array, t: Array, output: str) -> Array:
+    """Cross-entropy per sample, computed from z (log-sum-exp form) so that log 0 never occurs.
+
+    With sigmoid outputs (binary, per unit):
+    E = −Σ_k [t_k log σ(z_k) + (1 − t_k) log σ(−z_k)].
+    With a softmax output: E = −Σ_k t_k log softmax(z)_k.
+    """
+    if output == "softmax":
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_a = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -np.einsum("nk,nk->n", t, log_a)
+    return -(t * _log_sigmoid(z) + (1.0 - t) * _log_sigmoid(-z)).sum(axis=1)
+
+
+def _cross_entropy_delta(
+    z: Array, a: Array, t: Array, g_prime: Callable[[Array, Array], Array]
+) -> Array:
+    """δ_k = a_k − t_k: for sigmoid + binary and softmax + categorical cross-entropy, g'_k(z_k)
+    cancels the 1/(a_k(1 − a_k)) of ∂E/∂a_k."""
+    return a - t
+
+
+LOSSES: dict[str, Loss] = {
+    "sse": Loss(
+        "sse",
+        E=_sse_E,
+        delta_out=_sse_delta,
+        latex=r"E = \frac{1}{2} \sum_{k=1}^{K} (a_k - t_k)^2",
+        latex_delta=r"\delta_k = (a_k - t_k)\, g_k'(z_k)",
+        allowed_outputs=None,
+    ),
+    "cross_entropy": Loss(
+        "cross_entropy",
+        E=_cross_entropy_E,
+        delta_out=_cross_entropy_delta,
+        latex=r"E = -\sum_{k=1}^{K} \left[t_k \log a_k + (1 - t_k) \log (1 - a_k)\right]",
+        latex_delta=r"\delta_k = a_k - t_k",
+        allowed_outputs=("sigmoid", "softmax"),
+    ),
+}

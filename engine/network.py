@@ -1,0 +1,256 @@
+"""The network: its specification, its parameters, the forward pass and the backward pass.
+
+Shapes follow the derivation. Layer l (0 = input) has n_l units. ``W[l]`` has shape
+(n_l, n_{l+1}) and ``W[l][i, j]`` is w_ij, the weight from unit i of layer l to unit j of layer
+l+1; ``b[l]`` has shape (n_{l+1},). Everything is vectorised over a batch of N samples, so
+activations are (N, n_l) arrays and a sample's quantities are one row.
+
+- ``forward`` implements derivation steps 1–5: z = b + a W, a = g(z), layer by layer.
+- ``backward`` implements Eq. 5 (δ at the output), Eq. 14 (δ at each hidden layer) and the
+  gradients of Eq. 6/15 (∂E/∂w = δ a) and Eq. 8/18 (∂E/∂b = δ).
+
+A batch's error and gradients are the *mean* over its samples of the per-sample E (Eq. 1) and
+its gradients, so the learning rate does not scale with the batch size; for one sample this is
+Eq. 1 exactly. The δ arrays are per sample (δ_n = ∂E_n/∂z), not divided by N.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.activations import ACTIVATIONS, Activation
+from engine.errors import SpecError
+from engine.losses import LOSSES, Loss
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """The architecture: units per layer (input first), one activation per later layer, a loss.
+
+    Validates itself: an unknown name, a softmax in a hidden layer or an invalid loss/output
+    pairing (cross_entropy needs a sigmoid or softmax output) raises ``SpecError``.
+    """
+
+    layer_sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    loss: str = "sse"
+    g: tuple[Activation, ...] = field(init=False, repr=False, compare=False)
+    E: Loss = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        sizes, acts = tuple(self.layer_sizes), tuple(self.activations)
+        object.__setattr__(self, "layer_sizes", sizes)
+        object.__setattr__(self, "activations", acts)
+        if len(sizes) < 2:
+            raise SpecError("network.layer_sizes", "needs at least an input and an output layer")
+        for l, n in enumerate(sizes):
+            if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+                raise SpecError(f"network.layer_sizes[{l}]", f"must be an integer ≥ 1 (got {n!r})")
+        if len(acts) != len(sizes) - 1:
+            raise SpecError(
+                "network.activations",
+                f"needs one activation per layer after the input: {len(sizes) - 1} "
+                f"(got {len(acts)})",
+            )
+        gs = []
+        for l, name in enumerate(acts):
+            if name not in ACTIVATIONS:
+                raise SpecError(
+                    f"network.activations[{l}]",
+                    f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}",
+                )
+            if ACTIVATIONS[name].output_only and l != len(acts) - 1:
+                raise SpecError(
+                    f"network.activations[{l}]", f"{name} may only be used for the output layer"
+                )
+            gs.append(ACTIVATIONS[name])
+        if self.loss not in LOSSES:
+            raise SpecError(
+                "network.loss", f"unknown loss {self.loss!r}; known: {', '.join(LOSSES)}"
+            )
+        loss = LOSSES[self.loss]
+        out = acts[-1]
+        if loss.allowed_outputs is not None and out not in loss.allowed_outputs:
+            raise SpecError(
+                "network.loss",
+                f"loss {self.loss} cannot be paired with a {out} output; "
+                f"it needs one of: {', '.join(loss.allowed_outputs)}",
+            )
+        if out == "softmax" and self.loss != "cross_entropy":
+            raise SpecError(
+                "network.loss",
+                f"a softmax output needs the cross_entropy loss (got {self.loss} with softmax)",
+            )
+        object.__setattr__(self, "g", tuple(gs))
+        object.__setattr__(self, "E", loss)
+
+    @property
+    def depth(self) -> int:
+        """L, the number of weight layers (hidden layers + 1)."""
+        return len(self.layer_sizes) - 1
+
+    @property
+    def output(self) -> str:
+        """The name of the output activation."""
+        return self.activations[-1]
+
+    def to_dict(self) -> dict:
+        return {
+            "layer_sizes": list(self.layer_sizes),
+            "activations": list(self.activations),
+            "loss": self.loss,
+        }
+
+
+@dataclass
+class Params:
+    """θ = {W, b}: ``W[l]`` of shape (n_l, n_{l+1}) and ``b[l]`` of shape (n_{l+1},)."""
+
+    W: list[Array]
+    b: list[Array]
+
+    def copy(self) -> Params:
+        return Params([w.copy() for w in self.W], [b.copy() for b in self.b])
+
+    def is_finite(self) -> bool:
+        return all(np.isfinite(w).all() for w in self.W) and all(
+            np.isfinite(b).all() for b in self.b
+        )
+
+    def to_lists(self) -> dict:
+        return {"weights": [w.tolist() for w in self.W], "biases": [b.tolist() for b in self.b]}
+
+
+def params_from_lists(spec: NetworkSpec, weights, biases, prefix: str = "network") -> Params:
+    """Build ``Params`` from nested lists, checking every shape against ``spec``."""
+    L = spec.depth
+    if not isinstance(weights, list | tuple) or len(weights) != L:
+        raise SpecError(
+            f"{prefix}.weights", f"needs {L} weight matrices (one per layer after the input)"
+        )
+    if not isinstance(biases, list | tuple) or len(biases) != L:
+        raise SpecError(
+            f"{prefix}.biases", f"needs {L} bias vectors (one per layer after the input)"
+        )
+    W, b = [], []
+    for l in range(L):
+        shape = (spec.layer_sizes[l], spec.layer_sizes[l + 1])
+        W.append(as_finite_array(weights[l], f"{prefix}.weights[{l}]", shape))
+        b.append(as_finite_array(biases[l], f"{prefix}.biases[{l}]", shape[1:]))
+    return Params(W, b)
+
+
+def as_finite_array(value, field_name: str, shape: tuple[int, ...] | None = None) -> Array:
+    """Convert nested lists to a float64 array, refusing ragged, non-numeric or non-finite data."""
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(field_name, f"must be a rectangular array of numbers ({exc})") from None
+    if shape is not None and arr.shape != tuple(shape):
+        raise SpecError(field_name, f"must have shape {list(shape)} (got {list(arr.shape)})")
+    if not np.isfinite(arr).all():
+        raise SpecError(field_name, "must contain only finite numbers (no NaN or Infinity)")
+    return arr
+
+
+@dataclass
+class ForwardCache:
+    """What the forward pass keeps for the backward pass: ``z[l]`` is the pre-activation of layer
+    l+1, shape (N, n_{l+1}); ``a[l]`` is layer l's activation, with ``a[0]`` the input X."""
+
+    z: list[Array]
+    a: list[Array]
+
+
+def forward(spec: NetworkSpec, params: Params, X: Array) -> ForwardCache:
+    """Derivation steps 1–5: z_j = b_j + Σ_i a_i w_ij and a_j = g_j(z_j), layer by layer.
+
+    X has shape (N, n_0); returns the z and a of every layer.
+    """
+    a = [X]
+    z = []
+    for W, b, act in zip(params.W, params.b, spec.g, strict=True):
+        zl = a[-1] @ W + b
+        z.append(zl)
+        a.append(act.g(zl))
+    return ForwardCache(z, a)
+
+
+def per_sample_error(spec: NetworkSpec, cache: ForwardCache, T: Array) -> Array:
+    """Eq. 1 (or the cross-entropy) for every sample: shape (N,)."""
+    return spec.E.E(cache.z[-1], cache.a[-1], T, spec.output)
+
+
+def output_delta(spec: NetworkSpec, cache: ForwardCache, T: Array) -> Array:
+    """Eq. 5: δ_k = (a_k − t_k) g'_k(z_k) for SSE (δ_k = a_k − t_k for cross-entropy), (N, K)."""
+    return spec.E.delta_out(cache.z[-1], cache.a[-1], T, spec.g[-1].g_prime)
+
+
+def backward_deltas(
+    spec: NetworkSpec, params: Params, cache: ForwardCache, T: Array
+) -> list[Array]:
+    """The per-sample error signals of every layer after the input, δ_n = ∂E_n/∂z.
+
+    The output layer's δ by Eq. 5; each hidden layer's by Eq. 14, δ_j = g'_j(z_j) Σ_k δ_k w_jk,
+    i.e. δ^(l) = g'(z^(l)) ⊙ (δ^(l+1) W^(l+1)ᵀ) for the whole batch.
+    """
+    L = spec.depth
+    delta: list[Array] = [None] * L  # type: ignore[list-item]
+    delta[L - 1] = output_delta(spec, cache, T)
+    for l in range(L - 2, -1, -1):
+        delta[l] = spec.g[l].g_prime(cache.z[l], cache.a[l + 1]) * (
+            delta[l + 1] @ params.W[l + 1].T
+        )
+    return delta
+
+
+def gradients(cache: ForwardCache, delta: list[Array]) -> Params:
+    """Batch-mean gradients: ∂E/∂w_ij = δ_j a_i (Eq. 6/15) and ∂E/∂b_j = δ_j (Eq. 8/18).
+
+    Summed over the batch as a^(l)ᵀ δ^(l+1) and divided by N.
+    """
+    inv_n = 1.0 / delta[0].shape[0]
+    gW = [(a.T @ d) * inv_n for a, d in zip(cache.a, delta, strict=False)]
+    gb = [d.sum(axis=0) * inv_n for d in delta]
+    return Params(gW, gb)
+
+
+def backward(
+    spec: NetworkSpec, params: Params, cache: ForwardCache, T: Array
+) -> tuple[list[Array], Params]:
+    """The backward pass: per-sample δ of every layer (Eq. 5, 14) and batch-mean gradients
+    (Eq. 6, 8, 15, 18)."""
+    delta = backward_deltas(spec, params, cache, T)
+    return delta, gradients(cache, delta)
+
+
+def mean_error(spec: NetworkSpec, params: Params, X: Array, T: Array) -> float:
+    """The batch error: the mean over samples of Eq. 1 (or the cross-entropy)."""
+    cache = forward(spec, params, X)
+    return float(per_sample_error(spec, cache, T).mean())
+
+
+def trace(spec: NetworkSpec, params: Params, X: Array, T: Array | None) -> dict:
+    """Every intermediate quantity for a batch, as plain arrays: per layer after the input its
+    z, a, g'(z) and (if targets are given) δ; plus the per-sample errors and the gradients."""
+    cache = forward(spec, params, X)
+    layers = []
+    delta = backward_deltas(spec, params, cache, T) if T is not None else None
+    for l in range(spec.depth):
+        layer = {
+            "z": cache.z[l],
+            "a": cache.a[l + 1],
+            "g_prime": spec.g[l].g_prime(cache.z[l], cache.a[l + 1]),
+        }
+        if delta is not None:
+            layer["delta"] = delta[l]
+        layers.append(layer)
+    out = {"cache": cache, "layers": layers}
+    if delta is not None:
+        out["errors"] = per_sample_error(spec, cache, T)
+        out["gradients"] = gradients(cache, delta)
+    return out
