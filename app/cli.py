@@ -1,0 +1,48 @@
+"""``backprop-playground [--host H] [--port P] [--reload]``: start the server, print its URL."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import uvicorn
+
+from app.settings import get_settings
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="backprop-playground",
+        description="Serve the Backprop Playground (settings: BPP_* environment variables).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any)")
+    parser.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
+    return parser.parse_args(argv)
+
+
+def url_for(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"http://{shown}:{port}/"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    settings = get_settings()
+    print(f"Backprop Playground: {url_for(args.host, args.port)}", flush=True)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        reload=args.reload,
+        # a bound above our own limit: bigger messages are dropped by the protocol itself
+        ws_max_size=max(4 * settings.max_ws_message_bytes, 1 << 20),
+        log_level="info",
+    )
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

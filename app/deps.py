@@ -1,0 +1,49 @@
+"""Typed dependencies: handlers read like prose (``session: SessionDep``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from app.hub import Hub
+from app.registry import LocalRegistry
+from app.runner import Runner
+from app.session import TrainingSession
+from app.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_registry(request: Request) -> LocalRegistry:
+    return request.app.state.registry
+
+
+def get_hub(request: Request) -> Hub:
+    return request.app.state.hub
+
+
+def get_runner(request: Request) -> Runner:
+    return request.app.state.runner
+
+
+def valid_session(session_id: str, registry: Annotated[LocalRegistry, Depends(get_registry)]):
+    """The session named in the path, or 404."""
+    session = registry.get(session_id)
+    if session is None:
+        raise HTTPException(404, f"session_id: no session {session_id!r} (expired or deleted?)")
+    return session
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RegistryDep = Annotated[LocalRegistry, Depends(get_registry)]
+HubDep = Annotated[Hub, Depends(get_hub)]
+RunnerDep = Annotated[Runner, Depends(get_runner)]
+SessionDep = Annotated[TrainingSession, Depends(valid_session)]
+ClientDep = Annotated[str, Depends(client_address)]

@@ -1,0 +1,155 @@
+"""Frame encoding: the only place where the engine's numpy arrays become JSON.
+
+A frame is one rendered epoch (docs/contract.md, "WebSocket"): losses, metrics, W and b, the
+epoch's mean gradients (Eq. 6/8/15/18), the probe sample's z, a, g'(z) and δ per layer (steps
+1–5, Eq. 5, Eq. 14), per-unit statistics over the training set, and for 1-D and 2-D data every
+unit's activation over a grid of the input plane, each unit as base64 uint8 with its (lo, hi).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from engine import NetworkSpec, Params, Snapshot, backward_deltas, forward
+from engine.datasets import Dataset
+
+
+def floats(x: Any) -> Any:
+    """A numpy array (or scalar) as nested lists of Python floats."""
+    return np.asarray(x, dtype=np.float64).tolist()
+
+
+def params_json(W: list[np.ndarray], b: list[np.ndarray]) -> dict[str, list]:
+    return {"weights": [w.tolist() for w in W], "biases": [v.tolist() for v in b]}
+
+
+def encode_unit(values: np.ndarray) -> dict[str, Any]:
+    """One unit's grid values as ``{"lo", "hi", "data"}``, byte = round(255 (v-lo)/(hi-lo))."""
+    lo, hi = float(values.min()), float(values.max())
+    if hi > lo:
+        scaled = np.rint((values - lo) * (255.0 / (hi - lo)))
+        data = np.clip(scaled, 0, 255).astype(np.uint8)
+    else:
+        data = np.zeros(values.shape, dtype=np.uint8)
+    return {"lo": lo, "hi": hi, "data": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
+def grid_points(domain: list[tuple[float, float]], resolution: int) -> np.ndarray:
+    """Cell centres over the raw input domain: (R, 1) for 1-D data; (R*R, 2) for 2-D data,
+    row-major with row 0 at the lowest x2 and x1 rising along a row."""
+    axes = [lo + (np.arange(resolution) + 0.5) * ((hi - lo) / resolution) for lo, hi in domain]
+    if len(axes) == 1:
+        return axes[0][:, None]
+    x1, x2 = np.meshgrid(axes[0], axes[1])  # x2 varies along rows
+    return np.stack([x1.ravel(), x2.ravel()], axis=1)
+
+
+def grid_frame(
+    spec: NetworkSpec, params: Params, dataset: Dataset, resolution: int
+) -> dict[str, Any] | None:
+    """Every unit's activation a over the input plane (layer 0 = the input features a_i,
+    last = the outputs a_k); None unless the raw data are 1-D or 2-D."""
+    if dataset.dims not in (1, 2):
+        return None
+    domain = [(float(lo), float(hi)) for lo, hi in dataset.domain]
+    X = dataset.featurize(grid_points(domain, resolution))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        cache = forward(spec, params, X)
+    layers = []
+    for a in cache.a:
+        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+        layers.append([encode_unit(a[:, j]) for j in range(a.shape[1])])
+    return {"resolution": resolution, "domain": [list(d) for d in domain], "layers": layers}
+
+
+def node_stats(spec: NetworkSpec, params: Params, X: np.ndarray, T: np.ndarray) -> list[dict]:
+    """Per layer after the input: the mean over the training set of a_j and of |δ_j|."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        cache = forward(spec, params, X)
+        delta = backward_deltas(spec, params, cache, T)
+    return [
+        {"mean_a": floats(a.mean(axis=0)), "mean_abs_delta": floats(np.abs(d).mean(axis=0))}
+        for a, d in zip(cache.a[1:], delta, strict=True)
+    ]
+
+
+def probe_json(probe: dict) -> dict[str, Any]:
+    return {
+        "index": int(probe["index"]),
+        "input": floats(probe["input"]),
+        "target": floats(probe["target"]),
+        "output": floats(probe["output"]),
+        "error": float(probe["error"]),
+        "layers": [
+            {k: floats(layer[k]) for k in ("z", "a", "g_prime", "delta") if k in layer}
+            for layer in probe["layers"]
+        ],
+    }
+
+
+def frame(
+    snap: Snapshot,
+    status: str,
+    spec: NetworkSpec,
+    dataset: Dataset,
+    X_train: np.ndarray,
+    T_train: np.ndarray,
+    resolution: int,
+) -> dict[str, Any]:
+    """The frame of one snapshot (docs/contract.md)."""
+    params = Params(snap.W, snap.b)
+    return {
+        "type": "frame",
+        "epoch": int(snap.epoch),
+        "status": status,
+        "loss": {"train": float(snap.loss_train), "test": _opt_float(snap.loss_test)},
+        "metrics": {k: float(v) for k, v in snap.metrics.items()},
+        **params_json(snap.W, snap.b),
+        "gradients": params_json(snap.grad_W, snap.grad_b),
+        "probe": probe_json(snap.probe),
+        "node_stats": node_stats(spec, params, X_train, T_train),
+        "grid": grid_frame(spec, params, dataset, resolution),
+    }
+
+
+def sample_step_json(result: dict) -> dict[str, Any]:
+    """The ``sample_step`` message: Trainer.step_sample's result for one sample."""
+    return {
+        "type": "sample_step",
+        "index": int(result["index"]),
+        "input": floats(result["input"]),
+        "target": floats(result["target"]),
+        "learning_rate": float(result["learning_rate"]),
+        "loss": float(result["loss"]),
+        "layers": [{k: floats(v) for k, v in layer.items()} for layer in result["layers"]],
+        "gradients": params_json(result["gradients"].W, result["gradients"].b),
+        "before": params_json(result["before"].W, result["before"].b),
+        "updated": params_json(result["updated"].W, result["updated"].b),
+    }
+
+
+def _opt_float(x: float | None) -> float | None:
+    return None if x is None else float(x)
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return x
+
+
+def dumps(message: dict[str, Any]) -> str:
+    """Compact JSON; a non-finite number (never expected) becomes null instead of invalid JSON."""
+    try:
+        return json.dumps(message, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(message), separators=(",", ":"), allow_nan=False)

@@ -1,0 +1,179 @@
+"""The server's limits, applied to validated request bodies.
+
+Each check raises ``FieldError`` naming the field, the limit and the setting that holds it, so
+that a refusal reads e.g. ``network.hidden_layers[2]: 64 units exceed the limit of 32
+(max_units_per_layer)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.errors import FieldError
+from app.schemas import (
+    BackpropRequest,
+    DatasetIn,
+    NetworkIn,
+    SessionCreate,
+    TrainingIn,
+    TrainingPatch,
+)
+from app.settings import Settings
+
+
+def at_most(field: str, value: float, limit: float, setting: str, what: str = "") -> None:
+    """Raise unless value ≤ limit."""
+    if value > limit:
+        shown = f"{value} {what}".strip()
+        raise FieldError(field, f"{shown} exceeds the limit of {limit} ({setting})")
+
+
+def check_matrix(field: str, rows: Sequence[Sequence[float]], settings: Settings) -> int:
+    """Rows of equal, non-zero width with |x| ≤ max_abs_value; returns the width."""
+    if not rows:
+        raise FieldError(field, "must have at least one row")
+    width = len(rows[0])
+    if width == 0:
+        raise FieldError(f"{field}[0]", "must have at least one column")
+    for r, row in enumerate(rows):
+        if len(row) != width:
+            raise FieldError(f"{field}[{r}]", f"has {len(row)} columns; row 0 has {width}")
+        for c, x in enumerate(row):
+            if abs(x) > settings.max_abs_value:
+                raise FieldError(
+                    f"{field}[{r}][{c}]",
+                    f"|{x}| exceeds the limit of {settings.max_abs_value} (max_abs_value)",
+                )
+    return width
+
+
+def check_values(field: str, values: Sequence, settings: Settings) -> None:
+    """Every number in a nested list has |x| ≤ max_abs_value."""
+    for i, v in enumerate(values):
+        if isinstance(v, list):
+            check_values(f"{field}[{i}]", v, settings)
+        elif abs(v) > settings.max_abs_value:
+            raise FieldError(
+                f"{field}[{i}]",
+                f"|{v}| exceeds the limit of {settings.max_abs_value} (max_abs_value)",
+            )
+
+
+def check_network(net: NetworkIn, settings: Settings) -> None:
+    at_most(
+        "network.hidden_layers",
+        len(net.hidden_layers),
+        settings.max_hidden_layers,
+        "max_hidden_layers",
+        "hidden layers",
+    )
+    for l, n in enumerate(net.hidden_layers):
+        at_most(
+            f"network.hidden_layers[{l}]",
+            n,
+            settings.max_units_per_layer,
+            "max_units_per_layer",
+            "units",
+        )
+    if net.activations is not None:
+        at_most(
+            "network.activations",
+            len(net.activations),
+            settings.max_hidden_layers + 1,
+            "max_hidden_layers",
+            "activations",
+        )
+    if net.weights is not None:
+        check_values("network.weights", net.weights, settings)
+    if net.biases is not None:
+        check_values("network.biases", net.biases, settings)
+
+
+def check_dataset(data: DatasetIn, settings: Settings) -> None:
+    at_most("dataset.n", data.n, settings.max_samples, "max_samples", "samples")
+    at_most("dataset.noise", data.noise, settings.max_noise, "max_noise")
+    if data.features is not None:
+        at_most(
+            "dataset.features",
+            len(data.features),
+            settings.max_input_width,
+            "max_input_width",
+            "features",
+        )
+    if data.inputs is not None:
+        at_most("dataset.inputs", len(data.inputs), settings.max_samples, "max_samples", "rows")
+        width = check_matrix("dataset.inputs", data.inputs, settings)
+        at_most("dataset.inputs[0]", width, settings.max_input_width, "max_input_width", "columns")
+    if data.targets is not None:
+        at_most("dataset.targets", len(data.targets), settings.max_samples, "max_samples", "rows")
+        width = check_matrix("dataset.targets", data.targets, settings)
+        at_most("dataset.targets[0]", width, settings.max_outputs, "max_outputs", "columns")
+
+
+def check_training(
+    training: TrainingIn | TrainingPatch, settings: Settings, prefix: str = "training"
+) -> None:
+    if training.learning_rate is not None:
+        at_most(
+            f"{prefix}.learning_rate",
+            training.learning_rate,
+            settings.max_learning_rate,
+            "max_learning_rate",
+        )
+    if training.batch_size is not None:
+        at_most(f"{prefix}.batch_size", training.batch_size, settings.max_samples, "max_samples")
+    if training.regularization_rate is not None:
+        at_most(
+            f"{prefix}.regularization_rate",
+            training.regularization_rate,
+            settings.max_regularization_rate,
+            "max_regularization_rate",
+        )
+
+
+def check_session(body: SessionCreate, settings: Settings) -> None:
+    """All limits on a session's configuration."""
+    check_network(body.network, settings)
+    check_dataset(body.dataset, settings)
+    check_training(body.training, settings)
+
+
+def check_epochs(field: str, epochs: int, settings: Settings) -> None:
+    at_most(field, epochs, settings.max_epochs_per_request, "max_epochs_per_request", "epochs")
+
+
+def check_backprop(body: BackpropRequest, settings: Settings) -> None:
+    sizes = body.network.layer_sizes
+    at_most(
+        "network.layer_sizes",
+        len(sizes) - 2,
+        settings.max_hidden_layers,
+        "max_hidden_layers",
+        "hidden layers",
+    )
+    at_most(
+        "network.layer_sizes[0]", sizes[0], settings.max_input_width, "max_input_width", "inputs"
+    )
+    for l in range(1, len(sizes) - 1):
+        at_most(
+            f"network.layer_sizes[{l}]",
+            sizes[l],
+            settings.max_units_per_layer,
+            "max_units_per_layer",
+            "units",
+        )
+    at_most(
+        f"network.layer_sizes[{len(sizes) - 1}]",
+        sizes[-1],
+        settings.max_outputs,
+        "max_outputs",
+        "outputs",
+    )
+    at_most("inputs", len(body.inputs), settings.max_predict_inputs, "max_predict_inputs", "rows")
+    check_matrix("inputs", body.inputs, settings)
+    check_matrix("targets", body.targets, settings)
+    at_most("learning_rate", body.learning_rate, settings.max_learning_rate, "max_learning_rate")
+    if body.network.weights is not None:
+        check_values("network.weights", body.network.weights, settings)
+    if body.network.biases is not None:
+        check_values("network.biases", body.network.biases, settings)

@@ -1,0 +1,220 @@
+"""The REST API under ``/api`` (docs/contract.md, "REST"). Handlers stay short: validation is
+in the schemas and ``app/limits.py``, the work in ``TrainingSession`` and the engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Response, status
+
+from app import limits
+from app.deps import ClientDep, HubDep, RegistryDep, RunnerDep, SessionDep, SettingsDep
+from app.schemas import (
+    BackpropRequest,
+    BiasEdit,
+    GradientCheckRequest,
+    PredictRequest,
+    SessionCreate,
+    TrainingPatch,
+    TrainRequest,
+    WeightEdit,
+)
+from app.session import TrainingSession
+from app.settings import Settings
+from engine import ACTIVATIONS, INIT_SCHEMES, LOSSES, backprop_step
+from engine.datasets import DATASETS
+from engine.features import FEATURES
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+NOT_FOUND = {404: {"description": "No such session (expired or deleted)."}}
+INVALID = {422: {"description": "A field breaks a rule; the answer names it."}}
+
+FRAME_EXAMPLE = {
+    "type": "frame",
+    "epoch": 12,
+    "status": "paused",
+    "loss": {"train": 0.21, "test": 0.23},
+    "metrics": {"train_accuracy": 0.9, "test_accuracy": 0.88},
+    "weights": [[[0.1, -0.4]], [[0.3], [0.2]]],
+    "biases": [[0.0, 0.1], [0.05]],
+    "gradients": {"weights": [[[0.01, 0.0]], [[-0.02], [0.01]]], "biases": [[0.0, 0.0], [0.01]]},
+    "probe": {
+        "index": 0,
+        "input": [1.0],
+        "target": [1.0],
+        "output": [0.8],
+        "error": 0.02,
+        "layers": [{"z": [0.1, -0.3], "a": [0.1, -0.29], "g_prime": [0.99, 0.91], "delta": [0, 0]}],
+    },
+    "node_stats": [{"mean_a": [0.1, -0.2], "mean_abs_delta": [0.01, 0.02]}],
+    "grid": None,
+}
+
+
+def _example(example: Any) -> dict:
+    return {200: {"content": {"application/json": {"example": example}}}}
+
+
+def catalog_document(settings: Settings | None = None) -> dict[str, Any]:
+    """Everything a client needs to build its controls (``GET /api/catalog``)."""
+    settings = settings or Settings()
+    return {
+        "activations": [
+            {
+                "name": a.name,
+                "latex": a.latex,
+                "latex_prime": a.latex_prime,
+                "output_only": bool(a.output_only),
+            }
+            for a in ACTIVATIONS.values()
+        ],
+        "losses": [
+            {
+                "name": loss.name,
+                "latex": loss.latex,
+                "latex_delta": loss.latex_delta,
+                "allowed_outputs": list(loss.allowed_outputs) if loss.allowed_outputs else None,
+            }
+            for loss in LOSSES.values()
+        ],
+        "init_schemes": list(INIT_SCHEMES),
+        "regularizations": ["none", "l1", "l2"],
+        "datasets": [
+            {
+                "name": d.name,
+                "task": d.task,
+                "dims": d.dims,
+                "description": d.description,
+                "params": list(d.params),
+            }
+            for d in DATASETS.values()
+        ],
+        "features": [{"name": f.name, "latex": f.latex} for f in FEATURES.values()],
+        "limits": settings.model_dump(),
+    }
+
+
+@router.post("/backprop", responses={**INVALID})
+async def backprop(body: BackpropRequest, settings: SettingsDep, runner: RunnerDep) -> dict:
+    """One forward pass, backward pass and update (Eq. 7) with the full trace: exactly the
+    engine's ``backprop_step`` (stateless)."""
+    limits.check_backprop(body, settings)
+    payload = body.model_dump(exclude_none=True)
+    return await runner.run(backprop_step, payload)
+
+
+@router.get("/catalog", responses=_example({"activations": [{"name": "tanh"}], "limits": {}}))
+async def catalog(settings: SettingsDep) -> dict:
+    """Activations (with LaTeX), losses, init schemes, datasets, features and the limits."""
+    return catalog_document(settings)
+
+
+@router.post("/sessions", status_code=status.HTTP_201_CREATED, responses={**INVALID, 429: {}})
+async def create_session(
+    registry: RegistryDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    client: ClientDep,
+    request_hub: HubDep,
+    body: SessionCreate = Body(default_factory=SessionCreate),  # noqa: B008
+) -> dict:
+    """Create a session; an empty body gives circle data, 2-[4,2]-1 tanh, η = 0.03, batch 10.
+    Answers 201 with the session's state (``SessionState``), including its ``id``."""
+    limits.check_session(body, settings)
+    registry.check_room(client)
+    session_id = registry.new_id()
+    session = await runner.run(
+        lambda: TrainingSession(session_id, body, settings, request_hub, runner, registry.clock)
+    )
+    registry.add(client, session)
+    return await session.state()
+
+
+@router.get("/sessions/{session_id}", responses={**NOT_FOUND})
+async def get_session(session: SessionDep) -> dict:
+    """The session's configuration, status, data and current frame."""
+    return await session.state()
+
+
+@router.patch("/sessions/{session_id}", responses={**NOT_FOUND, **INVALID})
+async def patch_session(session: SessionDep, patch: TrainingPatch, settings: SettingsDep) -> dict:
+    """Change η, batch size, momentum or regularisation live; the weights are kept."""
+    limits.check_training(patch, settings, prefix="training")
+    await session.set_training(patch)
+    return await session.state()
+
+
+@router.post("/sessions/{session_id}/train", responses={**NOT_FOUND, **INVALID})
+async def train(session: SessionDep, request: TrainRequest, settings: SettingsDep) -> dict:
+    """Train ``epochs`` epochs now and answer the last frame."""
+    limits.check_epochs("epochs", request.epochs, settings)
+    return await session.train(request.epochs)
+
+
+@router.post("/sessions/{session_id}/reset", responses={**NOT_FOUND})
+async def reset(session: SessionDep) -> dict:
+    """Back to the initial weights at epoch 0; answers the frame."""
+    return await session.reset()
+
+
+@router.get(
+    "/sessions/{session_id}/history",
+    responses={
+        **NOT_FOUND,
+        **_example({"epoch": [0, 1], "train": [0.5, 0.4], "test": [0.5, 0.45]}),
+    },
+)
+async def history(session: SessionDep) -> dict:
+    """The loss curve: train and test loss per recorded epoch."""
+    return await session.history_json()
+
+
+@router.post("/sessions/{session_id}/predict", responses={**NOT_FOUND, **INVALID})
+async def predict(session: SessionDep, request: PredictRequest, settings: SettingsDep) -> dict:
+    """Outputs and the full trace (z, a, g'(z); δ, loss and gradients when targets are given)
+    for the given input rows, without changing the network."""
+    limits.at_most(
+        "inputs", len(request.inputs), settings.max_predict_inputs, "max_predict_inputs", "rows"
+    )
+    limits.check_matrix("inputs", request.inputs, settings)
+    if request.targets is not None:
+        limits.check_matrix("targets", request.targets, settings)
+    return await session.predict(request.inputs, request.targets)
+
+
+@router.get("/sessions/{session_id}/export", responses={**NOT_FOUND})
+async def export(session: SessionDep) -> dict:
+    """A body that ``POST /api/sessions`` accepts to recreate this session bit-for-bit."""
+    return await session.export()
+
+
+@router.delete(
+    "/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**NOT_FOUND}
+)
+async def delete_session(session: SessionDep, registry: RegistryDep) -> Response:
+    """Stop and forget the session."""
+    await registry.remove(session.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/sessions/{session_id}/weights", responses={**NOT_FOUND, **INVALID})
+async def edit_weight(session: SessionDep, edit: WeightEdit) -> dict:
+    """Set one weight w_ij of W[layer]; answers the new frame."""
+    return await session.edit_weight(edit.layer, edit.i, edit.j, edit.value)
+
+
+@router.post("/sessions/{session_id}/biases", responses={**NOT_FOUND, **INVALID})
+async def edit_bias(session: SessionDep, edit: BiasEdit) -> dict:
+    """Set one bias b_j of b[layer]; answers the new frame."""
+    return await session.edit_bias(edit.layer, edit.j, edit.value)
+
+
+@router.post("/sessions/{session_id}/gradient_check", responses={**NOT_FOUND, **INVALID})
+async def gradient_check(
+    session: SessionDep,
+    request: GradientCheckRequest = Body(default_factory=GradientCheckRequest),  # noqa: B008
+) -> dict:
+    """Analytic gradients (Eq. 6, 8, 15, 18) against central finite differences on the first
+    ``samples`` training samples."""
+    return await session.gradient_check(request.samples, request.eps)

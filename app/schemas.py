@@ -1,0 +1,256 @@
+"""Pydantic models at the edge of the API: request bodies and WebSocket commands.
+
+They check types, shapes that do not depend on the server's settings, signs, and finiteness
+(NaN and ±Infinity are refused everywhere). Limits that depend on the settings live in
+``app/limits.py``; names (activations, losses, datasets, features, init schemes) are checked by
+the engine itself, whose ``SpecError`` names the field. Arrays stay plain nested lists here and
+become numpy only in ``app/session.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Seed of every random choice.")]
+Units = Annotated[int, Field(ge=1, description="Units in one layer.")]
+Row = list[float]
+Matrix = list[Row]
+
+
+class Strict(BaseModel):
+    """Unknown fields, NaN and Infinity are errors."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class InitIn(Strict):
+    scheme: str = Field("xavier", description="xavier, he, uniform or zeros.")
+    seed: Seed = 0
+    range: float = Field(0.5, gt=0, le=1000, description="Half-width for the uniform scheme.")
+
+
+class NetworkIn(Strict):
+    hidden_layers: list[Units] = Field(
+        default_factory=lambda: [4, 2], description="Units per hidden layer (may be empty)."
+    )
+    activations: list[str] | None = Field(
+        None,
+        description="One per layer after the input (hidden layers, then the output); "
+        "default tanh everywhere.",
+    )
+    loss: str = Field("sse", description="sse or cross_entropy.")
+    init: InitIn = Field(default_factory=InitIn)
+    weights: list[Matrix] | None = Field(None, description="W[l][i][j], shape (n_l, n_{l+1}).")
+    biases: list[Row] | None = Field(None, description="b[l][j], shape (n_{l+1},).")
+
+
+class DatasetIn(Strict):
+    name: str = Field("circle", description="A dataset of the catalog, or 'inline'.")
+    n: int = Field(500, ge=4, description="Samples, train and test together.")
+    noise: float = Field(0.0, ge=0)
+    train_fraction: float = Field(0.5, gt=0, le=1)
+    seed: Seed = 0
+    features: list[str] | None = Field(None, description="Input features for 2-D datasets.")
+    inputs: Matrix | None = Field(None, description="Inline inputs, shape (N, n_0).")
+    targets: Matrix | None = Field(None, description="Inline targets, shape (N, K).")
+
+
+class TrainingIn(Strict):
+    learning_rate: float = Field(0.03, gt=0, description="η of Eq. 7.")
+    batch_size: int = Field(10, ge=1)
+    momentum: float = Field(0.0, ge=0, lt=1)
+    regularization: Literal["none", "l1", "l2"] = "none"
+    regularization_rate: float = Field(0.0, ge=0)
+    seed: Seed = 0
+
+
+class TrainingPatch(Strict):
+    """Training settings that may change live; omitted fields keep their value."""
+
+    learning_rate: float | None = Field(None, gt=0)
+    batch_size: int | None = Field(None, ge=1)
+    momentum: float | None = Field(None, ge=0, lt=1)
+    regularization: Literal["none", "l1", "l2"] | None = None
+    regularization_rate: float | None = Field(None, ge=0)
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"learning_rate": 0.1, "batch_size": 1}]}
+    )
+
+
+class SessionCreate(Strict):
+    """A session: one network, one dataset, training settings. Every field is optional."""
+
+    network: NetworkIn = Field(default_factory=NetworkIn)
+    dataset: DatasetIn = Field(default_factory=DatasetIn)
+    training: TrainingIn = Field(default_factory=TrainingIn)
+    state: TrainerStateIn | None = Field(
+        None, description="Trainer state from an export (epoch, shuffling, momentum)."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {},
+                {
+                    "network": {"hidden_layers": [4, 2], "activations": ["tanh"] * 3},
+                    "dataset": {"name": "xor", "n": 400, "noise": 0.1},
+                    "training": {"learning_rate": 0.03, "batch_size": 10},
+                },
+            ]
+        }
+    )
+
+
+class TrainRequest(Strict):
+    epochs: int = Field(1, ge=1, description="Epochs to train before answering.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"epochs": 100}]})
+
+
+class PredictRequest(Strict):
+    inputs: Matrix = Field(description="Rows of input features, shape (N, n_0).", min_length=1)
+    targets: Matrix | None = Field(None, description="Optional targets for E and δ.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"inputs": [[0.5, -1.0]]}]})
+
+
+class WeightEdit(Strict):
+    layer: int = Field(ge=0, description="Index into W (0 = input → first layer).")
+    i: int = Field(ge=0, description="Unit of layer l.")
+    j: int = Field(ge=0, description="Unit of layer l+1.")
+    value: float
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"layer": 0, "i": 0, "j": 1, "value": 0.5}]}
+    )
+
+
+class BiasEdit(Strict):
+    layer: int = Field(ge=0, description="Index into b (0 = first layer after the input).")
+    j: int = Field(ge=0)
+    value: float
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"layer": 0, "j": 1, "value": 0.1}]})
+
+
+class GradientCheckRequest(Strict):
+    samples: int | None = Field(None, ge=1, description="Use the first k training samples.")
+    eps: float = Field(1e-6, gt=0, le=1e-2)
+
+
+class BackpropNetwork(Strict):
+    layer_sizes: list[Units] = Field(min_length=2)
+    activations: list[str]
+    loss: str = "sse"
+    weights: list[Matrix] | None = None
+    biases: list[Row] | None = None
+    init: InitIn | None = None
+
+
+class BackpropRequest(Strict):
+    """The engine's ``backprop_step`` payload (issue 2's JSON contract)."""
+
+    network: BackpropNetwork
+    inputs: Matrix = Field(min_length=1)
+    targets: Matrix = Field(min_length=1)
+    learning_rate: float = Field(gt=0)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "network": {
+                        "layer_sizes": [2, 2, 2],
+                        "activations": ["sigmoid", "sigmoid"],
+                        "loss": "sse",
+                        "weights": [[[0.15, 0.25], [0.20, 0.30]], [[0.40, 0.50], [0.45, 0.55]]],
+                        "biases": [[0.35, 0.35], [0.60, 0.60]],
+                    },
+                    "inputs": [[0.05, 0.10]],
+                    "targets": [[0.01, 0.99]],
+                    "learning_rate": 0.5,
+                }
+            ]
+        }
+    )
+
+
+# --- WebSocket commands -------------------------------------------------------------------
+
+
+class PlayCommand(Strict):
+    type: Literal["play"]
+
+
+class PauseCommand(Strict):
+    type: Literal["pause"]
+
+
+class StepCommand(Strict):
+    type: Literal["step"]
+    epochs: int = Field(1, ge=1)
+
+
+class StepSampleCommand(Strict):
+    type: Literal["step_sample"]
+    index: int | None = Field(None, ge=0, description="Training sample; default the probe.")
+
+
+class ResetCommand(Strict):
+    type: Literal["reset"]
+
+
+class SetCommand(Strict):
+    type: Literal["set"]
+    training: TrainingPatch
+
+
+class ProbeCommand(Strict):
+    type: Literal["probe"]
+    index: int = Field(ge=0)
+
+
+Command = Annotated[
+    PlayCommand
+    | PauseCommand
+    | StepCommand
+    | StepSampleCommand
+    | ResetCommand
+    | SetCommand
+    | ProbeCommand,
+    Field(discriminator="type"),
+]
+
+
+# --- Export / import of the trainer's state ---------------------------------------------------
+
+
+class RngStateIn(Strict):
+    """numpy's PCG64 state; the 128-bit integers travel as decimal strings (safe in JS)."""
+
+    bit_generator: Literal["PCG64"] = "PCG64"
+    state: str = Field(pattern=r"^[0-9]{1,40}$")
+    inc: str = Field(pattern=r"^[0-9]{1,40}$")
+    has_uint32: int = Field(0, ge=0, le=1)
+    uinteger: int = Field(0, ge=0, le=2**32 - 1)
+
+
+class ParamsIn(Strict):
+    weights: list[Matrix]
+    biases: list[Row]
+
+
+class TrainerStateIn(Strict):
+    """Where training stands, so that an exported session continues bit-for-bit."""
+
+    epoch: int = Field(0, ge=0)
+    samples_seen: int = Field(0, ge=0)
+    probe_index: int = Field(0, ge=0)
+    rng: RngStateIn | None = None
+    velocity: ParamsIn | None = None
+
+
+SessionCreate.model_rebuild()

@@ -1,0 +1,476 @@
+"""One training session: a network, its dataset, its trainer, its loss history, its play loop.
+
+All engine work runs in the ``Runner``'s threads under the session's lock, never on the event
+loop. Public coroutines are called from the event loop; they publish what changed to the
+session's viewers through the ``Hub`` (frames and status for everyone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+from app import frames
+from app.build import Built, build, export_state, load_state
+from app.errors import FieldError
+from app.hub import Hub
+from app.runner import Runner
+from app.schemas import SessionCreate, TrainingPatch
+from app.settings import Settings
+from engine import Params, Snapshot, TrainingConfig, gradient_check, trace
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+STATUS_INTERVAL = 0.5  # seconds between status messages while running
+
+
+class History:
+    """The loss curve, one point per epoch, thinned to at most ``max_points``: when full, every
+    other point is dropped and only every ``stride``-th epoch is recorded from then on."""
+
+    def __init__(self, max_points: int) -> None:
+        self.max_points = max_points
+        self.clear()
+
+    def clear(self) -> None:
+        self.epoch: list[int] = []
+        self.train: list[float] = []
+        self.test: list[float | None] = []
+        self.stride = 1
+        self.first: int | None = None
+
+    def add(self, epoch: int, train: float, test: float | None) -> None:
+        if self.first is None:
+            self.first = epoch
+        if (epoch - self.first) % self.stride:
+            return
+        self.epoch.append(epoch)
+        self.train.append(train)
+        self.test.append(test)
+        if len(self.epoch) > self.max_points:
+            self.epoch, self.train, self.test = self.epoch[::2], self.train[::2], self.test[::2]
+            self.stride *= 2
+
+    def to_json(self) -> dict[str, Any]:
+        return {"epoch": list(self.epoch), "train": list(self.train), "test": list(self.test)}
+
+
+class TrainingSession:
+    def __init__(
+        self,
+        session_id: str,
+        body: SessionCreate,
+        settings: Settings,
+        hub: Hub,
+        runner: Runner,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.id = session_id
+        self.settings = settings
+        self.hub = hub
+        self.runner = runner
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.built: Built = build(body, settings)
+        self.trainer = self.built.new_trainer(self.built.params.copy())
+        if body.state is not None:
+            load_state(self.trainer, body.state)
+        self.history = History(settings.max_history_points)
+        snap = self.trainer.snapshot()
+        self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
+        self.running = False
+        self._task: asyncio.Task | None = None
+        self._counted = False
+        self.epochs_per_second = 0.0
+        self._rate_epochs = 0
+        self._rate_since = time.perf_counter()
+        self.last_active = clock()
+
+    # -- bookkeeping --------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        if self.trainer.status == "diverged":
+            return "diverged"
+        return "running" if self.running else "paused"
+
+    def touch(self) -> None:
+        self.last_active = self.clock()
+
+    def idle_seconds(self, now: float) -> float:
+        """Seconds since the last request; a session with viewers is never idle."""
+        if self.hub.viewers(self.id):
+            return 0.0
+        return now - self.last_active
+
+    async def _locked(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` in a training thread while holding the session's lock."""
+
+        def call() -> T:
+            with self.lock:
+                return fn()
+
+        return await self.runner.run(call)
+
+    # -- frames -------------------------------------------------------------------------------
+    def _snap(self) -> Snapshot:
+        return self.trainer.last or self.trainer.snapshot()
+
+    def _frame(self, snap: Snapshot | None = None) -> dict[str, Any]:
+        b = self.built
+        return frames.frame(
+            snap or self._snap(),
+            self.status,
+            b.spec,
+            b.dataset,
+            b.X_train,
+            b.T_train,
+            self.settings.grid_resolution,
+        )
+
+    async def frame(self) -> dict[str, Any]:
+        """The current state as a frame."""
+        return await self._locked(self._frame)
+
+    async def frame_text(self) -> str:
+        return await self._locked(lambda: frames.dumps(self._frame()))
+
+    def status_message(self) -> dict[str, Any]:
+        return {
+            "type": "status",
+            "status": self.status,
+            "epoch": int(self.trainer.epoch),
+            "epochs_per_second": round(self.epochs_per_second, 1),
+        }
+
+    def publish_status(self) -> None:
+        self.hub.publish(self.id, "status", frames.dumps(self.status_message()))
+
+    async def publish_frame(self) -> dict[str, Any]:
+        """Encode the current frame, send it to every viewer, and return it."""
+
+        def make() -> tuple[dict, str]:
+            frame = self._frame()
+            return frame, frames.dumps(frame)
+
+        frame, text = await self._locked(make)
+        self.hub.publish(self.id, "frame", text)
+        return frame
+
+    # -- state for REST -----------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        body = self.built.body.model_dump(exclude={"state"})
+        body["training"] = self.trainer.config.to_dict()
+        return body
+
+    def data_json(self) -> dict[str, Any]:
+        d, b = self.built.dataset, self.built
+        return {
+            "task": d.task,
+            "feature_names": list(d.feature_names),
+            "domain": [[float(lo), float(hi)] for lo, hi in d.domain],
+            "train": {"points": frames.floats(d.P_train), "targets": frames.floats(b.T_train)},
+            "test": {"points": frames.floats(d.P_test), "targets": frames.floats(b.T_test)},
+        }
+
+    async def state(self) -> dict[str, Any]:
+        """``SessionState`` of docs/contract.md."""
+
+        def make() -> dict[str, Any]:
+            return {
+                "id": self.id,
+                "config": self.config(),
+                "status": self.status,
+                "epoch": int(self.trainer.epoch),
+                "layer_sizes": list(self.built.spec.layer_sizes),
+                "frame": self._frame(),
+                "data": self.data_json(),
+            }
+
+        return await self._locked(make)
+
+    async def history_json(self) -> dict[str, Any]:
+        return await self._locked(self.history.to_json)
+
+    async def export(self) -> dict[str, Any]:
+        """A body for ``POST /api/sessions`` that recreates this session bit-for-bit."""
+
+        def make() -> dict[str, Any]:
+            body = self.config()
+            body["network"].update(self.trainer.params.to_lists())
+            body["state"] = export_state(self.trainer)
+            return body
+
+        return await self._locked(make)
+
+    # -- training -----------------------------------------------------------------------------
+    def _record(self, snap: Snapshot) -> None:
+        self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
+
+    def _train(self, epochs: int) -> Snapshot:
+        snap = self._snap()
+        for _ in range(epochs):
+            snap = self.trainer.run_epoch()
+            if self.trainer.status == "diverged":
+                break
+            self._record(snap)
+        return snap
+
+    async def train(self, epochs: int) -> dict[str, Any]:
+        """Train ``epochs`` epochs now (pausing a running loop first); return the last frame."""
+        await self.pause()
+        await self._locked(lambda: self._train(epochs))
+        return await self.publish_frame()
+
+    def _chunk(self, budget: float, want_frame: bool) -> str | None:
+        """Train until ``budget`` seconds have passed (at least one epoch); the frame's text
+        if anyone watches."""
+        with self.lock:
+            deadline = time.perf_counter() + budget
+            snap = self._train(1)
+            done = 1
+            while self.trainer.status != "diverged" and time.perf_counter() < deadline:
+                snap = self._train(1)
+                done += 1
+            self._rate_epochs += done
+            return frames.dumps(self._frame(snap)) if want_frame else None
+
+    async def play(self) -> None:
+        """Start training in the background (no-op when running or diverged)."""
+        if self.running or self.trainer.status == "diverged":
+            self.publish_status()
+            return
+        self.running = True
+        self._rate_epochs, self._rate_since = 0, time.perf_counter()
+        self.runner.playing += 1
+        self._counted = True
+        self._task = asyncio.create_task(self._play_loop(), name=f"play-{self.id[:6]}")
+        self.publish_status()
+
+    async def _play_loop(self) -> None:
+        try:
+            while self.running:
+                want = self.hub.viewers(self.id) > 0
+                text = await self.runner.run(self._chunk, self.runner.chunk_seconds(), want)
+                if text is not None:
+                    self.hub.publish(self.id, "frame", text)
+                if self.trainer.status == "diverged":
+                    self.running = False
+                now = time.perf_counter()
+                if now - self._rate_since >= STATUS_INTERVAL or not self.running:
+                    self.epochs_per_second = self._rate_epochs / max(now - self._rate_since, 1e-9)
+                    self._rate_epochs, self._rate_since = 0, now
+                    self.publish_status()
+        except Exception:  # an engine failure must not kill the server or leave a zombie
+            log.exception("training loop of session %s failed", self.id)
+            self.hub.publish(
+                self.id,
+                "error",
+                frames.dumps({"type": "error", "field": "training", "message": "training failed"}),
+            )
+        finally:
+            self.running = False
+            if self._counted:
+                self.runner.playing -= 1
+                self._counted = False
+        self.publish_status()
+        await self.publish_frame()
+
+    async def pause(self) -> None:
+        """Stop the background training after its current chunk (and its final frame)."""
+        self.running = False
+        task = self._task
+        if task is not None and not task.done():
+            await asyncio.shield(task)
+        self._task = None
+
+    async def step(self, epochs: int) -> dict[str, Any]:
+        return await self.train(epochs)
+
+    async def step_sample(self, index: int | None) -> dict[str, Any]:
+        """One forward, backward and update on one training sample; publishes ``sample_step``
+        (to every viewer) and then a frame."""
+        await self.pause()
+        if index is not None:
+            self._check_index("index", index)
+        result = await self._locked(lambda: self.trainer.step_sample(index))
+        message = frames.sample_step_json(result)
+        self.hub.publish(self.id, "sample_step", frames.dumps(message))
+        await self.publish_frame()
+        return message
+
+    async def reset(self) -> dict[str, Any]:
+        """Back to the initial parameters at epoch 0 (paused)."""
+        await self.pause()
+
+        def do() -> None:
+            probe = self.trainer.probe_index
+            self.built.config = self.trainer.config
+            self.trainer = self.built.new_trainer(self.built.params.copy(), probe)
+            self.history.clear()
+            self._record(self.trainer.snapshot())
+
+        await self._locked(do)
+        self.publish_status()
+        return await self.publish_frame()
+
+    async def set_training(self, patch: TrainingPatch) -> dict[str, Any]:
+        """Change η, batch size, momentum or regularisation live; the weights stay."""
+        changes = patch.model_dump(exclude_none=True)
+
+        def do() -> dict[str, Any]:
+            config = TrainingConfig(**{**self.trainer.config.to_dict(), **changes})
+            self.trainer.set_config(config)
+            return config.to_dict()
+
+        config = await self._locked(do)
+        if not self.running:
+            await self.publish_frame()
+        self.publish_status()
+        return config
+
+    def _check_index(self, field: str, index: int) -> None:
+        n = self.built.X_train.shape[0]
+        if not 0 <= index < n:
+            raise FieldError(field, f"must be in [0, {n - 1}] (the training samples)")
+
+    async def set_probe(self, index: int) -> None:
+        self._check_index("index", index)
+
+        def do() -> None:
+            self.trainer.set_probe(index)
+            self.trainer.last = None
+
+        await self._locked(do)
+        await self.publish_frame()
+
+    async def edit_weight(self, layer: int, i: int, j: int, value: float) -> dict[str, Any]:
+        W = self.built.params.W
+        if layer >= len(W):
+            raise FieldError("layer", f"must be in [0, {len(W) - 1}] (the weight matrices)")
+        rows, cols = W[layer].shape
+        if i >= rows:
+            raise FieldError("i", f"must be in [0, {rows - 1}] (units of layer {layer})")
+        if j >= cols:
+            raise FieldError("j", f"must be in [0, {cols - 1}] (units of layer {layer + 1})")
+        self._check_value(value)
+
+        def edit(p: Params) -> None:
+            p.W[layer][i, j] = value
+
+        return await self._edit(edit)
+
+    async def edit_bias(self, layer: int, j: int, value: float) -> dict[str, Any]:
+        b = self.built.params.b
+        if layer >= len(b):
+            raise FieldError("layer", f"must be in [0, {len(b) - 1}] (the bias vectors)")
+        if j >= b[layer].shape[0]:
+            raise FieldError("j", f"must be in [0, {b[layer].shape[0] - 1}]")
+        self._check_value(value)
+
+        def edit(p: Params) -> None:
+            p.b[layer][j] = value
+
+        return await self._edit(edit)
+
+    def _check_value(self, value: float) -> None:
+        if abs(value) > self.settings.max_abs_value:
+            raise FieldError(
+                "value",
+                f"|{value}| exceeds the limit of {self.settings.max_abs_value} (max_abs_value)",
+            )
+
+    async def _edit(self, edit: Callable[[Params], None]) -> dict[str, Any]:
+        def do() -> None:
+            params = self.trainer.params.copy()
+            edit(params)
+            self.trainer.set_params(params)
+            self.trainer.last = None
+
+        await self._locked(do)
+        return await self.publish_frame()
+
+    async def predict(self, inputs: list[list[float]], targets: list[list[float]] | None) -> dict:
+        """Outputs and the full trace (z, a, g'(z), and δ when targets are given), no update."""
+        spec = self.built.spec
+        X = np.asarray(inputs, dtype=np.float64)
+        n_0, K = spec.layer_sizes[0], spec.layer_sizes[-1]
+        if X.ndim != 2 or X.shape[1] != n_0:
+            raise FieldError("inputs", f"every row needs {n_0} values (the input features)")
+        T = None
+        if targets is not None:
+            T = np.asarray(targets, dtype=np.float64)
+            if T.ndim != 2 or T.shape != (X.shape[0], K):
+                raise FieldError("targets", f"must have shape [{X.shape[0]}, {K}]")
+
+        def do() -> dict[str, Any]:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                tr = trace(spec, self.trainer.params, X, T)
+            out: dict[str, Any] = {
+                "outputs": frames.floats(tr["cache"].a[-1]),
+                "layers": [{k: frames.floats(v) for k, v in lay.items()} for lay in tr["layers"]],
+            }
+            if T is not None:
+                out["loss"] = float(tr["errors"].mean())
+                out["gradients"] = frames.params_json(tr["gradients"].W, tr["gradients"].b)
+            return frames.json.loads(frames.dumps(out))
+
+        return await self._locked(do)
+
+    async def gradient_check(self, samples: int | None, eps: float) -> dict[str, Any]:
+        """The engine's gradient check on the first ``samples`` training samples."""
+        n = self.built.X_train.shape[0]
+        k = min(n, samples or self.settings.gradient_check_samples)
+        n_params = sum(
+            w.size + v.size for w, v in zip(self.built.params.W, self.built.params.b, strict=True)
+        )
+        limit = self.settings.max_gradient_check_work
+        if k * n_params > limit:
+            raise FieldError(
+                "samples",
+                f"{k} samples × {n_params} parameters exceed the limit of {limit} "
+                "(max_gradient_check_work)",
+            )
+        X, T = self.built.X_train[:k], self.built.T_train[:k]
+
+        def do() -> dict[str, Any]:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                result = gradient_check(self.built.spec, self.trainer.params, X, T, eps)
+            return frames.json.loads(
+                frames.dumps(
+                    {
+                        "max_rel_error": result["max_rel_error"],
+                        "max_abs_error": result["max_abs_error"],
+                        "parameters": result["parameters"],
+                        "samples": k,
+                        "eps": eps,
+                        "analytic": frames.params_json(result["analytic"].W, result["analytic"].b),
+                        "numeric": frames.params_json(result["numeric"].W, result["numeric"].b),
+                        "rel_error": {
+                            "weights": [r.tolist() for r in result["rel_error"]["weights"]],
+                            "biases": [r.tolist() for r in result["rel_error"]["biases"]],
+                        },
+                    }
+                )
+            )
+
+        return await self._locked(do)
+
+    async def close(self) -> None:
+        """Stop training and disconnect the viewers."""
+        self.running = False
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._task = None
+        self.hub.close_session(self.id)

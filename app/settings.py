@@ -1,0 +1,57 @@
+"""Every knob and limit of the server, in one validated object.
+
+Values come from the environment with the prefix ``BPP_`` (for example
+``BPP_MAX_SESSIONS=50``); the defaults suit one laptop or a small classroom.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Server settings and the hard limits that keep one client from exhausting the host."""
+
+    model_config = SettingsConfigDict(env_prefix="BPP_", extra="ignore")
+
+    # Network shape
+    max_hidden_layers: int = Field(8, ge=0, description="Hidden layers per network.")
+    max_units_per_layer: int = Field(32, ge=1, description="Units in any hidden layer.")
+    max_input_width: int = Field(64, ge=1, description="Input units (features) per network.")
+    max_outputs: int = Field(16, ge=1, description="Output units per network.")
+    # Data
+    max_samples: int = Field(5000, ge=4, description="Samples per dataset (train + test).")
+    max_noise: float = Field(1.0, ge=0, description="Largest dataset noise level.")
+    max_abs_value: float = Field(1e6, gt=0, description="Largest |number| in inputs/weights.")
+    # Training
+    max_epochs_per_request: int = Field(10_000, ge=1, description="Epochs per train/step call.")
+    max_learning_rate: float = Field(100.0, gt=0, description="Largest learning rate η.")
+    max_regularization_rate: float = Field(100.0, ge=0, description="Largest L1/L2 rate.")
+    gradient_check_samples: int = Field(64, ge=1, description="Default gradient-check batch.")
+    max_gradient_check_work: int = Field(
+        1_000_000, ge=1, description="Largest samples × parameters of one gradient check."
+    )
+    max_predict_inputs: int = Field(1000, ge=1, description="Rows per predict/backprop call.")
+    # Sessions
+    max_sessions: int = Field(200, ge=1, description="Sessions held by the server in total.")
+    max_sessions_per_client: int = Field(20, ge=1, description="Sessions per client address.")
+    session_ttl_seconds: float = Field(1800.0, gt=0, description="Idle time before expiry.")
+    sweep_interval_seconds: float = Field(30.0, gt=0, description="How often expiry runs.")
+    max_history_points: int = Field(4000, ge=16, description="Loss-curve points kept.")
+    # Transport
+    max_body_bytes: int = Field(1 << 20, ge=1024, description="Largest HTTP request body.")
+    max_ws_message_bytes: int = Field(64 << 10, ge=256, description="Largest WebSocket message.")
+    max_viewers_per_session: int = Field(50, ge=1, description="WebSockets per session.")
+    # Streaming
+    frame_rate: float = Field(30.0, gt=0, le=240, description="Frames per second per session.")
+    grid_resolution: int = Field(24, ge=4, le=128, description="Heatmap cells per side.")
+    training_threads: int = Field(4, ge=1, le=64, description="Threads that run training.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings read from the environment (used when none are given)."""
+    return Settings()
