@@ -1,0 +1,72 @@
+"""The playground page at ``/``: one Jinja2 template; the catalog and the default session body
+reach JavaScript once, as JSON (``|tojson``). Static URLs carry a content hash so a new release
+is never served from a stale browser cache."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+ROOT = Path(__file__).resolve().parents[2]
+STATIC_DIR = ROOT / "static"
+TEMPLATES_DIR = ROOT / "templates"
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+@cache
+def _digest(path: str) -> str:
+    try:
+        return hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+    except OSError:
+        return "missing"
+
+
+def static_url(path: str) -> str:
+    """``/static/<path>?v=<content hash>``."""
+    return f"/static/{path}?v={_digest(path)}"
+
+
+templates.env.globals["static"] = static_url
+
+
+def _catalog(request: Request) -> dict[str, Any] | None:
+    """The same document as ``GET /api/catalog`` when the API module provides a builder."""
+    try:
+        from app.routers.api import catalog_document  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    settings = getattr(request.app.state, "settings", None)
+    try:
+        return catalog_document(settings)
+    except TypeError:
+        return catalog_document()
+
+
+def _defaults() -> dict[str, Any]:
+    """The body of ``POST /api/sessions`` with every default filled in."""
+    from app.schemas import SessionCreate
+
+    body = SessionCreate().model_dump(mode="json", exclude={"state"})
+    network = body["network"]
+    if not network.get("activations"):
+        network["activations"] = ["tanh"] * (len(network["hidden_layers"]) + 1)
+    for key in ("weights", "biases"):
+        network.pop(key, None)
+    for key in ("inputs", "targets"):
+        body["dataset"].pop(key, None)
+    return body
+
+
+@router.get("/", response_class=HTMLResponse)
+async def index(request: Request) -> HTMLResponse:
+    """The playground page."""
+    boot = {"catalog": _catalog(request), "defaults": _defaults()}
+    return templates.TemplateResponse(request, "index.html", {"boot": boot})

@@ -1,0 +1,64 @@
+// REST client for /api (docs/contract.md). Every call rejects with an ApiError naming the field.
+
+export class ApiError extends Error {
+  constructor(status, field, message) {
+    super(message);
+    this.status = status;
+    this.field = field;
+  }
+}
+
+/** Turn a FastAPI/pydantic error body into {field, message}. */
+export function parseDetail(body, status) {
+  const d = body && body.detail;
+  if (Array.isArray(d) && d.length) {
+    const first = d[0];
+    const loc = (first.loc || []).filter((p) => p !== "body");
+    return { field: loc.join("."), message: `${loc.join(".") || "request"}: ${first.msg}` };
+  }
+  if (d && typeof d === "object") return { field: d.field || "", message: d.message || JSON.stringify(d) };
+  if (typeof d === "string") {
+    const m = d.match(/^([\w.[\]]+):/);
+    return { field: m ? m[1] : "", message: d };
+  }
+  return { field: "", message: `HTTP ${status}` };
+}
+
+async function call(method, path, body) {
+  const opts = { method, headers: {} };
+  if (body !== undefined) {
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, opts);
+  } catch (e) {
+    throw new ApiError(0, "", `server unreachable (${e.message})`);
+  }
+  if (res.status === 204) return null;
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text }; }
+  if (!res.ok) {
+    const { field, message } = parseDetail(data, res.status);
+    throw new ApiError(res.status, field, message);
+  }
+  return data;
+}
+
+export const api = {
+  catalog: () => call("GET", "/api/catalog"),
+  createSession: (body) => call("POST", "/api/sessions", body),
+  getSession: (id) => call("GET", `/api/sessions/${id}`),
+  patchSession: (id, training) => call("PATCH", `/api/sessions/${id}`, training),
+  train: (id, epochs) => call("POST", `/api/sessions/${id}/train`, { epochs }),
+  reset: (id) => call("POST", `/api/sessions/${id}/reset`),
+  history: (id) => call("GET", `/api/sessions/${id}/history`),
+  predict: (id, body) => call("POST", `/api/sessions/${id}/predict`, body),
+  exportNet: (id) => call("GET", `/api/sessions/${id}/export`),
+  deleteSession: (id) => call("DELETE", `/api/sessions/${id}`),
+  setWeight: (id, layer, i, j, value) => call("POST", `/api/sessions/${id}/weights`, { layer, i, j, value }),
+  setBias: (id, layer, j, value) => call("POST", `/api/sessions/${id}/biases`, { layer, j, value }),
+  gradientCheck: (id) => call("POST", `/api/sessions/${id}/gradient_check`, {}),
+};

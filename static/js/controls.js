@@ -1,0 +1,226 @@
+// The left panel (data, training, check), the per-layer heads above the diagram and the
+// transport bar. Controls only edit the State and call back; main.js talks to the server.
+import { el, diverging, rgb } from "./util.js";
+
+const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+
+/** Tiny schematic icons for the dataset buttons (illustration only, not the data). */
+const ICONS = {
+  circle: (x, y) => (Math.hypot(x, y) < 0.5 ? 1 : -1),
+  xor: (x, y) => (x * y > 0 ? 1 : -1),
+  gaussian: (x, y) => (x + y > 0 ? 1 : -1),
+  spiral: (x, y) => Math.sin(5 * Math.hypot(x, y) - Math.atan2(y, x)),
+  plane: (x, y) => (x + y) / 2,
+  multi_gaussian: (x, y) => Math.exp(-8 * ((x - 0.4) ** 2 + (y - 0.4) ** 2)) - Math.exp(-8 * ((x + 0.4) ** 2 + (y + 0.3) ** 2)),
+  sine: (x, y) => (Math.abs(y - 0.6 * Math.sin(3 * x)) < 0.12 ? 1 : 0),
+  xor_table: (x, y) => ((x > 0) !== (y > 0) ? 1 : -1),
+};
+
+function drawIcon(canvas, name) {
+  const ctx = canvas.getContext("2d");
+  const f = ICONS[name] || (() => 0);
+  const N = 20;
+  canvas.width = canvas.height = N;
+  const img = ctx.createImageData(N, N);
+  for (let r = 0; r < N; r++) for (let c = 0; c < N; c++) {
+    const [R, G, B] = diverging(f((c / (N - 1)) * 2 - 1, 1 - (r / (N - 1)) * 2));
+    const o = 4 * (r * N + c);
+    img.data.set([R, G, B, 255], o);
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+export class Controls {
+  /**
+   * @param {object} catalog GET /api/catalog
+   * @param {import("./state.js").State} state
+   * @param {{onChange: (group: string, name: string) => void, onRegenerate: Function, onGradCheck: Function}} cb
+   */
+  constructor(catalog, state, cb) {
+    this.catalog = catalog;
+    this.state = state;
+    this.cb = cb;
+    this.$ = (id) => document.getElementById(id);
+    this._datasets();
+    this._fill();
+    this._wire();
+    this.sync();
+  }
+
+  _datasets() {
+    const box = this.$("datasets");
+    for (const d of this.catalog.datasets) {
+      if (d.name === "inline") continue;
+      const c = el("canvas");
+      drawIcon(c, d.name);
+      const b = el("button", { class: "dataset-btn", "data-dataset": d.name, title: `${d.name}: ${d.description || d.task}`, role: "radio" },
+        c, el("span", { text: d.name.replace("multi_gaussian", "multi-gauss").replace("xor_table", "xor table") }));
+      b.addEventListener("click", () => {
+        this.state.set("dataset", d.name);
+        this.cb.onChange("dataset", "dataset");
+      });
+      box.append(b);
+    }
+  }
+
+  _fill() {
+    const opts = (sel, values, fmt = String) => {
+      sel.replaceChildren(...values.map((v) => el("option", { value: String(v), text: fmt(v) })));
+    };
+    opts(this.$("lr"), LEARNING_RATES);
+    opts(this.$("reg-rate"), REG_RATES);
+    opts(this.$("loss"), this.catalog.losses.map((l) => l.name ?? l));
+    opts(this.$("init"), this.catalog.init_schemes.map((s) => s.name ?? s));
+  }
+
+  _wire() {
+    const on = (id, ev, fn) => this.$(id).addEventListener(ev, fn);
+    const numberProp = (id, name, group, parse = Number) => on(id, "change", () => {
+      const v = parse(this.$(id).value);
+      this.state.set(name, v);
+      this.cb.onChange(group, name);
+    });
+    numberProp("noise", "noise", "dataset");
+    on("noise", "input", () => (this.$("noise-out").textContent = this.$("noise").value));
+    numberProp("split", "split", "dataset");
+    on("split", "input", () => (this.$("split-out").textContent = `${Math.round(this.$("split").value * 100)}%`));
+    numberProp("n", "n", "dataset", (v) => Math.round(Number(v)));
+    numberProp("data-seed", "dataSeed", "dataset", (v) => Math.round(Number(v)));
+    numberProp("lr", "lr", "training");
+    numberProp("batch", "batch", "training", (v) => Math.round(Number(v)));
+    numberProp("momentum", "momentum", "training");
+    numberProp("reg", "reg", "training", String);
+    numberProp("reg-rate", "regRate", "training");
+    numberProp("loss", "loss", "network", String);
+    numberProp("init", "init", "network", String);
+    numberProp("init-seed", "initSeed", "network", (v) => Math.round(Number(v)));
+    on("btn-regenerate", "click", () => this.cb.onRegenerate());
+    on("btn-gradcheck", "click", () => this.cb.onGradCheck());
+    on("btn-add-layer", "click", () => this.editLayers("add"));
+    on("btn-remove-layer", "click", () => this.editLayers("remove"));
+  }
+
+  /** Add or remove a hidden layer (the new layer copies the last one's width and activation). */
+  editLayers(op, layer = null, delta = 0) {
+    const hidden = [...this.state.get("hidden")];
+    const acts = [...this.state.get("activations")];
+    const limits = this.catalog.limits || {};
+    const maxLayers = limits.max_hidden_layers ?? 8, maxUnits = limits.max_units_per_layer ?? 32;
+    if (op === "add" && hidden.length < maxLayers) {
+      hidden.push(hidden.at(-1) ?? 4);
+      acts.splice(acts.length - 1, 0, acts.length > 1 ? acts.at(-2) : "tanh");
+    } else if (op === "remove" && hidden.length > 0) {
+      hidden.pop();
+      acts.splice(acts.length - 2, 1);
+    } else if (op === "units") {
+      hidden[layer] = Math.max(1, Math.min(maxUnits, hidden[layer] + delta));
+    } else return;
+    this.state.set("hidden", hidden);
+    this.state.set("activations", acts);
+    this.cb.onChange("network", "hidden");
+  }
+
+  /** The per-layer heads above the diagram columns: units ± and the activation select. */
+  renderLayerHeads(diagram) {
+    const box = this.$("layer-heads");
+    box.replaceChildren();
+    const acts = this.state.get("activations");
+    const hidden = this.state.get("hidden");
+    const names = this.catalog.activations.map((a) => a);
+    diagram.cols.forEach((col, l) => {
+      if (l === 0) {
+        box.append(el("div", { class: "layer-head", style: `left:${col.x}px` }, el("span", { text: `${col.n} input${col.n > 1 ? "s" : ""}` })));
+        return;
+      }
+      const isOut = l === diagram.cols.length - 1;
+      const sel = el("select", { "aria-label": `activation of layer ${l}`, "data-layer": l, title: `g for layer ${l}` });
+      for (const a of names) {
+        if (a.output_only && !isOut) continue;
+        sel.append(el("option", { value: a.name, text: a.name }));
+      }
+      sel.value = acts[l - 1];
+      sel.addEventListener("change", () => {
+        const next = [...this.state.get("activations")];
+        next[l - 1] = sel.value;
+        this.state.set("activations", next);
+        this.cb.onChange("network", "activations");
+      });
+      const head = el("div", { class: "layer-head", style: `left:${col.x}px`, "data-head": l });
+      if (!isOut) {
+        const minus = el("button", { title: "remove a unit", "aria-label": `remove unit from layer ${l}`, "data-units": `-${l}`, text: "−" });
+        const plus = el("button", { title: "add a unit", "aria-label": `add unit to layer ${l}`, "data-units": `+${l}`, text: "+" });
+        minus.addEventListener("click", () => this.editLayers("units", l - 1, -1));
+        plus.addEventListener("click", () => this.editLayers("units", l - 1, +1));
+        head.append(el("span", { class: "units" }, minus, el("span", { text: `${hidden[l - 1]} units` }), plus));
+      } else head.append(el("span", { text: "output" }));
+      head.append(sel);
+      box.append(head);
+    });
+  }
+
+  /** Show the feature chips for 2-D data (features of the catalog). */
+  renderFeatures(dims) {
+    const box = this.$("features");
+    this.$("features-box").hidden = dims !== 2;
+    box.replaceChildren();
+    if (dims !== 2) return;
+    const on = new Set(this.state.get("features") || ["x1", "x2"]);
+    for (const f of this.catalog.features || []) {
+      const name = f.name ?? f;
+      const b = el("button", { class: `chip${on.has(name) ? " on" : ""}`, "data-feature": name, text: name });
+      b.addEventListener("click", () => {
+        const cur = new Set(this.state.get("features") || ["x1", "x2"]);
+        if (cur.has(name)) cur.delete(name); else cur.add(name);
+        if (!cur.size) return;
+        const order = (this.catalog.features || []).map((g) => g.name ?? g).filter((n) => cur.has(n));
+        this.state.set("features", order);
+        this.cb.onChange("dataset", "features");
+      });
+      box.append(b);
+    }
+  }
+
+  /** Put the State's values into the controls. */
+  sync() {
+    const s = this.state;
+    const set = (id, v) => { if (v !== undefined && v !== null) this.$(id).value = String(v); };
+    set("noise", s.get("noise")); this.$("noise-out").textContent = s.get("noise");
+    set("split", s.get("split")); this.$("split-out").textContent = `${Math.round(s.get("split") * 100)}%`;
+    set("n", s.get("n")); set("data-seed", s.get("dataSeed"));
+    const lr = s.get("lr");
+    if (![...this.$("lr").options].some((o) => Number(o.value) === lr)) this.$("lr").append(el("option", { value: String(lr), text: String(lr) }));
+    this.$("lr").value = [...this.$("lr").options].find((o) => Number(o.value) === lr).value;
+    const rr = s.get("regRate");
+    if (![...this.$("reg-rate").options].some((o) => Number(o.value) === rr)) this.$("reg-rate").append(el("option", { value: String(rr), text: String(rr) }));
+    this.$("reg-rate").value = [...this.$("reg-rate").options].find((o) => Number(o.value) === rr).value;
+    set("batch", s.get("batch")); set("momentum", s.get("momentum")); set("reg", s.get("reg"));
+    set("loss", s.get("loss")); set("init", s.get("init")); set("init-seed", s.get("initSeed"));
+    for (const b of document.querySelectorAll(".dataset-btn")) {
+      const on = b.dataset.dataset === s.get("dataset");
+      b.classList.toggle("on", on);
+      b.setAttribute("aria-checked", String(on));
+    }
+    this.$("show-bias").checked = !!s.get("bias");
+    this.$("show-test").checked = !!s.get("showTest");
+    this.$("log-scale").checked = !!s.get("logScale");
+    const hidden = s.get("hidden");
+    this.$("net-shape").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
+  }
+
+  /** Draw the loaded dataset into its button (the preview of the real data). */
+  preview(data, range) {
+    const btn = document.querySelector(`.dataset-btn[data-dataset="${this.state.get("dataset")}"] canvas`);
+    if (!btn || !data?.domain || data.domain.length !== 2) return;
+    const N = 40;
+    btn.width = btn.height = N;
+    const ctx = btn.getContext("2d");
+    ctx.fillStyle = "#f5f6f8";
+    ctx.fillRect(0, 0, N, N);
+    const [[x0, x1], [y0, y1]] = data.domain;
+    data.train.points.forEach((p, i) => {
+      ctx.fillStyle = rgb(diverging((data.train.targets[i][0] - range.center) / range.half));
+      ctx.fillRect(((p[0] - x0) / (x1 - x0)) * N - 1, N - ((p[1] - y0) / (y1 - y0)) * N - 1, 2, 2);
+    });
+  }
+}

@@ -1,0 +1,458 @@
+// The network as the derivation's Figure 1: columns of units a_i → (Σ → g) … → a_k, targets t_k, E.
+// Nodes are SVG (few, interactive); edges are drawn on a canvas in sign/width buckets so that the
+// largest allowed network still renders a frame in a few milliseconds. Every number drawn comes
+// from the server's frame; this module only maps numbers to colours and widths.
+import { b64bytes, diverging, fmt, LUT, rgb, svg, POS, NEG } from "./util.js";
+
+const H = 400;
+const LEVELS = 8;
+
+/** Pretty label for a feature name such as "x1", "x1^2", "x1*x2", "sin(x1)". */
+export function featureLabel(name) {
+  return String(name)
+    .replace(/^sin_/, "sin ").replace(/_sq$/, "²").replace(/^(x\d)(x\d)$/, "$1·$2")
+    .replace(/x(\d)/g, (_, d) => "x" + "₀₁₂₃₄₅₆₇₈₉"[d]);
+}
+
+export class Diagram {
+  /**
+   * @param {HTMLElement} root
+   * @param {{onHover: Function, onSelect: Function}} handlers
+   */
+  constructor(root, handlers) {
+    this.root = root;
+    this.handlers = handlers;
+    this.cols = [];
+    this.frame = null;
+    this.view = "forward";
+    this.selection = null;
+    this.stage = null;
+    this.edgesDrawn = 0;
+    root.addEventListener("mousemove", (e) => this._hover(e));
+    root.addEventListener("mouseleave", () => handlers.onHover(null));
+    root.addEventListener("click", (e) => {
+      const hit = this._hit(e);
+      handlers.onSelect(hit);
+    });
+  }
+
+  /**
+   * Lay the network out.
+   * @param {{layerSizes: number[], activations: string[], featureNames: string[], showBias: boolean,
+   *          heatmaps: boolean}} net
+   */
+  setNetwork(net) {
+    this.net = net;
+    const W = Math.max(520, this.root.clientWidth || 640);
+    this.W = W;
+    const L = net.layerSizes.length - 1;
+    const x0 = 78, x1 = W - 150;
+    const top = 14, bottom = net.showBias ? 36 : 12;
+    this.cols = net.layerSizes.map((n, l) => {
+      const spacing = Math.min(70, (H - top - bottom) / n);
+      const s = Math.max(4, Math.min(38, spacing * 0.74));
+      const showSigma = l > 0 && s >= 14;
+      const rs = showSigma ? Math.max(6, s * 0.3) : 0;
+      const x = L === 0 ? x0 : x0 + ((x1 - x0) * l) / L;
+      const mid = top + (H - top - bottom) / 2;
+      const ys = Array.from({ length: n }, (_, j) => mid + (j - (n - 1) / 2) * spacing);
+      const kind = l === 0 ? "input" : l === L ? "output" : "hidden";
+      return { l, n, x, ys, s, rs, showSigma, kind, spacing,
+        inX: x - s / 2 - (showSigma ? 2 * rs + 6 : 0), outX: x + s / 2,
+        biasY: H - 18 };
+    });
+    this.tX = W - 92;
+    this.eX = W - 30;
+    this._build();
+    if (this.frame) this.render(this.frame);
+  }
+
+  _build() {
+    const root = this.root;
+    root.replaceChildren();
+    const dpr = window.devicePixelRatio || 1;
+    const canvas = document.createElement("canvas");
+    canvas.className = "edges";
+    canvas.width = this.W * dpr;
+    canvas.height = H * dpr;
+    canvas.style.width = `${this.W}px`;
+    canvas.style.height = `${H}px`;
+    this.ctx = canvas.getContext("2d");
+    this.ctx.scale(dpr, dpr);
+    root.append(canvas);
+
+    const s = svg("svg", { width: this.W, height: H, viewBox: `0 0 ${this.W} ${H}`, id: "diagram-svg" });
+    this.svg = s;
+    const gStatic = svg("g");
+    const gUnits = svg("g", { class: "units" });
+    this.gHl = svg("g", { class: "highlights" });
+    s.append(gStatic, this.gHl, gUnits);
+    this.els = [];
+    this.maps = [];
+    this.mapLayer = document.createElement("div");
+    this.mapLayer.className = "maps";
+    const net = this.net;
+    const L = this.cols.length - 1;
+
+    // targets, E and the lines between
+    const out = this.cols[L];
+    this.targetEls = [];
+    const ey = out.ys.reduce((a, b) => a + b, 0) / out.n;
+    for (let k = 0; k < out.n; k++) {
+      const y = out.ys[k];
+      const ts = Math.min(26, Math.max(10, out.s * 0.8));
+      gStatic.append(svg("line", { x1: out.outX + 2, y1: y, x2: this.tX - ts / 2, y2: y, stroke: "#b6bdcc", "stroke-dasharray": "3 3" }));
+      gStatic.append(svg("line", { x1: this.tX + ts / 2, y1: y, x2: this.eX - 14, y2: ey, stroke: "#b6bdcc" }));
+      const r = svg("rect", { x: this.tX - ts / 2, y: y - ts / 2, width: ts, height: ts, rx: 3, fill: "#fff", class: "unit-box", "data-target": k });
+      gStatic.append(r);
+      if (out.n <= 12) {
+        const t = svg("text", { x: this.tX, y: y - ts / 2 - 3, "text-anchor": "middle", "font-size": 10, fill: "#6b7385" });
+        t.textContent = out.n === 1 ? "t" : `t${k + 1}`;
+        gStatic.append(t);
+      }
+      const v = svg("text", { x: this.tX, y: y + ts / 2 + 11, "text-anchor": "middle", "font-size": 10, fill: "#1d2330" });
+      gStatic.append(v);
+      this.targetEls.push({ rect: r, text: v });
+    }
+    this.eEl = svg("circle", { cx: this.eX, cy: ey, r: 14, fill: "#fff", stroke: "#c53030", "stroke-width": 1.5, id: "unit-E" });
+    const eLabel = svg("text", { x: this.eX, y: ey + 5, "text-anchor": "middle", "font-size": 14, "font-style": "italic", fill: "#c53030" });
+    eLabel.textContent = "E";
+    this.eVal = svg("text", { x: this.eX, y: ey + 28, "text-anchor": "middle", "font-size": 10, fill: "#1d2330" });
+    gStatic.append(this.eEl, eLabel, this.eVal);
+
+    for (const col of this.cols) {
+      const row = [];
+      const mapRow = [];
+      const { l, s, rs } = col;
+      // column caption
+      const cap = svg("text", { x: col.x, y: H - 2, "text-anchor": "middle", "font-size": 10, fill: "#6b7385" });
+      cap.textContent = l === 0 ? "inputs aᵢ" : col.kind === "output" ? "outputs aₖ" : `hidden ${l}`;
+      if (!net.showBias) gStatic.append(cap);
+      for (let j = 0; j < col.n; j++) {
+        const y = col.ys[j];
+        const g = svg("g", { class: "unit", "data-layer": l, "data-unit": j });
+        let sigma = null;
+        if (col.showSigma) {
+          const cx = col.x - s / 2 - rs - 6;
+          sigma = svg("circle", { cx, cy: y, r: rs, fill: "#fff", class: "unit-box sigma" });
+          const t = svg("text", { x: cx, y: y + rs * 0.42, "text-anchor": "middle", "font-size": rs * 1.2, fill: "#1d2330", "pointer-events": "none" });
+          t.textContent = "Σ";
+          g.append(sigma, t, svg("line", { x1: cx + rs, y1: y, x2: col.x - s / 2, y2: y, stroke: "#8c96ab" }));
+        } else if (l > 0) {
+          // too small for Σ → g: a plain node
+        }
+        const box = svg("rect", { x: col.x - s / 2, y: y - s / 2, width: s, height: s, rx: Math.min(5, s / 5), fill: "#fff", class: "unit-box" });
+        g.append(box);
+        if (l === 0 && col.spacing >= 12) {
+          const lab = svg("text", { x: col.x - s / 2 - 6, y: y + 4, "text-anchor": "end", "font-size": Math.min(13, col.spacing * 0.5), fill: "#1d2330" });
+          const fname = net.featureNames[j] ?? `a${j + 1}`;
+          lab.textContent = featureLabel(fname);
+          g.append(lab);
+        }
+        if (l > 0 && s >= 22 && !net.heatmaps) {
+          const lab = svg("text", { x: col.x, y: y + 3.5, "text-anchor": "middle", "font-size": 9, fill: "#1d2330", "pointer-events": "none" });
+          lab.textContent = "g";
+          g.append(lab);
+        }
+        let val = null;
+        if (col.spacing >= 30) {
+          val = svg("text", { x: col.x, y: y + s / 2 + 10, "text-anchor": "middle", "font-size": 9.5, fill: "#3a4256", class: "val" });
+          g.append(val);
+        }
+        gUnits.append(g);
+        row.push({ g, box, sigma, val });
+        if (net.heatmaps && s >= 14) {
+          const c = document.createElement("canvas");
+          c.className = "unit-map";
+          Object.assign(c.style, { left: `${col.x - s / 2 + 1}px`, top: `${y - s / 2 + 1}px`, width: `${s - 2}px`, height: `${s - 2}px` });
+          this.mapLayer.append(c);
+          mapRow.push(c);
+        } else mapRow.push(null);
+      }
+      if (net.showBias && l < this.cols.length - 1) {
+        const bx = col.x, by = col.biasY;
+        const bg = svg("g", { class: "bias", "data-layer": l });
+        bg.append(svg("circle", { cx: bx, cy: by, r: 8, fill: "#fff", stroke: "#8c96ab" }));
+        const t = svg("text", { x: bx, y: by + 3, "text-anchor": "middle", "font-size": 8, fill: "#1d2330" });
+        t.textContent = "+1";
+        bg.append(t);
+        gUnits.append(bg);
+      }
+      // activation label above hidden/output columns
+      if (l > 0) {
+        const act = svg("text", { x: col.x, y: 10, "text-anchor": "middle", "font-size": 10, fill: "#6b7385" });
+        act.textContent = `g = ${net.activations[l - 1]}`;
+        if (net.actLabels) gStatic.append(act);
+      }
+      this.els.push(row);
+      this.maps.push(mapRow);
+    }
+    root.append(s, this.mapLayer);
+    this.edgeCount = this.cols.slice(1).reduce((acc, c, i) => acc + c.n * this.cols[i].n, 0)
+      + (net.showBias ? this.cols.slice(1).reduce((a, c) => a + c.n, 0) : 0);
+    this._drawOverlay();
+  }
+
+  /** Units and edges currently drawn (tests compare these with the network's shape). */
+  counts() {
+    return {
+      units: this.root.querySelectorAll("g.unit").length,
+      edges: this.edgesDrawn,
+      layers: this.cols.map((c) => c.n),
+    };
+  }
+
+  setView(view) {
+    this.view = view;
+    if (this.frame) this.render(this.frame);
+  }
+
+  /** Draw one frame (weights, probe, grid) — the hot path measured by benchRender. */
+  render(frame) {
+    this.frame = frame;
+    if (!this.cols.length || !frame || !frame.weights) return;
+    const backward = this.view === "backward";
+    this._drawEdges(backward ? frame.gradients?.weights : frame.weights,
+      backward ? frame.gradients?.biases : frame.biases);
+    this._drawNodes(frame, backward);
+    if (this.net.heatmaps && frame.grid) this._drawMaps(frame.grid);
+  }
+
+  _drawEdges(Ws, bs) {
+    const ctx = this.ctx;
+    ctx.clearRect(0, 0, this.W, H);
+    this.edgesDrawn = 0;
+    if (!Ws) return;
+    let max = 1e-12;
+    for (const W of Ws) for (const row of W) for (const w of row) { const a = Math.abs(w); if (a > max) max = a; }
+    if (this.net.showBias && bs) for (const b of bs) for (const v of b) { const a = Math.abs(v); if (a > max) max = a; }
+    const buckets = Array.from({ length: 2 * LEVELS }, () => new Path2D());
+    const counts = new Int32Array(2 * LEVELS);
+    const put = (v, xa, ya, xb, yb) => {
+      const u = Math.abs(v) / max;
+      const lev = Math.min(LEVELS - 1, Math.floor(u * LEVELS));
+      const k = (v >= 0 ? 0 : LEVELS) + lev;
+      buckets[k].moveTo(xa, ya);
+      buckets[k].lineTo(xb, yb);
+      counts[k]++;
+    };
+    for (let l = 0; l < Ws.length; l++) {
+      const a = this.cols[l], b = this.cols[l + 1], W = Ws[l];
+      for (let i = 0; i < a.n; i++) {
+        const row = W[i], ya = a.ys[i];
+        for (let j = 0; j < b.n; j++) put(row[j], a.outX, ya, b.inX, b.ys[j]);
+      }
+      if (this.net.showBias && bs) {
+        for (let j = 0; j < b.n; j++) put(bs[l][j], a.x + 8, a.biasY, b.inX, b.ys[j]);
+      }
+    }
+    for (let k = 0; k < 2 * LEVELS; k++) {
+      if (!counts[k]) continue;
+      const lev = k % LEVELS;
+      const u = (lev + 0.5) / LEVELS;
+      ctx.strokeStyle = rgb(k < LEVELS ? POS : NEG, 0.25 + 0.7 * u);
+      ctx.lineWidth = 0.5 + 5 * u;
+      ctx.stroke(buckets[k]);
+      this.edgesDrawn += counts[k];
+    }
+  }
+
+  _drawNodes(frame, backward) {
+    const layers = frame.probe?.layers || [];
+    const input = frame.probe?.input || [];
+    for (let l = 0; l < this.cols.length; l++) {
+      const row = this.els[l];
+      const P = l === 0 ? null : layers[l - 1];
+      const main = l === 0 ? input : backward ? P?.delta : P?.a;
+      const side = l === 0 ? null : backward ? P?.delta : P?.z;
+      let scale = backward ? 1e-12 : 1;
+      if (main) for (const v of main) scale = Math.max(scale, Math.abs(v));
+      const hasMap = this.maps[l][0] && !backward;
+      for (let j = 0; j < row.length; j++) {
+        const e = row[j];
+        const v = main ? main[j] : null;
+        if (!hasMap) e.box.setAttribute("fill", v == null ? "#fff" : rgb(diverging(v / scale)));
+        if (e.sigma && side) e.sigma.setAttribute("fill", rgb(diverging(side[j] / (backward ? scale : Math.max(1, Math.abs(side[j]))))));
+        if (e.val) e.val.textContent = v == null ? "" : `${backward && l > 0 ? "δ" : "a"}=${fmt(v, 3)}`;
+      }
+      for (const m of this.maps[l]) if (m) m.style.visibility = backward ? "hidden" : "visible";
+    }
+    const probe = frame.probe;
+    if (probe) {
+      const t = probe.target || [];
+      this.targetEls.forEach((te, k) => {
+        const v = t[k];
+        te.rect.setAttribute("fill", v == null ? "#fff" : rgb(diverging(v)));
+        te.text.textContent = v == null ? "" : fmt(v, 2);
+      });
+      this.eVal.textContent = probe.error == null ? "" : `E=${fmt(probe.error, 3)}`;
+    }
+  }
+
+  _drawMaps(grid) {
+    const R = grid.resolution;
+    const table = new Uint32Array(256);
+    for (let l = 0; l < this.maps.length; l++) {
+      const units = grid.layers[l];
+      if (!units) continue;
+      for (let j = 0; j < this.maps[l].length; j++) {
+        const c = this.maps[l][j];
+        const u = units[j];
+        if (!c || !u) continue;
+        if (c.width !== R) { c.width = R; c.height = R; c._img = null; }
+        const ctx = c._ctx || (c._ctx = c.getContext("2d"));
+        const img = c._img || (c._img = ctx.createImageData(R, R));
+        const px = new Uint32Array(img.data.buffer);
+        const scale = Math.max(1, Math.abs(u.lo), Math.abs(u.hi));
+        const step = (u.hi - u.lo) / 255;
+        for (let b = 0; b < 256; b++) {
+          const t = (u.lo + step * b) / scale;
+          table[b] = LUT[Math.max(0, Math.min(255, Math.round((t + 1) * 127.5)))];
+        }
+        const bytes = b64bytes(u.data);
+        for (let r = 0; r < R; r++) {
+          const src = r * R, dst = (R - 1 - r) * R;
+          for (let q = 0; q < R; q++) px[dst + q] = table[bytes[src + q]];
+        }
+        ctx.putImageData(img, 0, 0);
+      }
+    }
+  }
+
+  // ---------- interaction ----------
+  _pos(e) {
+    const r = this.root.getBoundingClientRect();
+    return [e.clientX - r.left, e.clientY - r.top];
+  }
+
+  /** What is under the pointer: a unit, a weight, a bias, or null. */
+  _hit(e) {
+    const [x, y] = this._pos(e);
+    for (const col of this.cols) {
+      if (x < col.inX - 4 || x > col.outX + 4) continue;
+      for (let j = 0; j < col.n; j++) {
+        const half = Math.max(col.s / 2, Math.min(6, col.spacing / 2));
+        if (Math.abs(y - col.ys[j]) <= half) return { kind: "unit", layer: col.l, j };
+      }
+    }
+    let best = null, bestD = 5;
+    for (let l = 0; l + 1 < this.cols.length; l++) {
+      const a = this.cols[l], b = this.cols[l + 1];
+      if (x < a.outX - 2 || x > b.inX + 2) continue;
+      for (let i = 0; i < a.n; i++) {
+        for (let j = 0; j < b.n; j++) {
+          const d = segDist(x, y, a.outX, a.ys[i], b.inX, b.ys[j]);
+          if (d < bestD) { bestD = d; best = { kind: "weight", layer: l, i, j }; }
+        }
+      }
+      if (this.net.showBias) {
+        for (let j = 0; j < b.n; j++) {
+          const d = segDist(x, y, a.x + 8, a.biasY, b.inX, b.ys[j]);
+          if (d < bestD) { bestD = d; best = { kind: "bias", layer: l, j }; }
+        }
+      }
+    }
+    return best;
+  }
+
+  _hover(e) {
+    const hit = this._hit(e);
+    this.handlers.onHover(hit, e);
+  }
+
+  /** Centre of unit j in layer l (page tests click here). */
+  unitCenter(l, j) {
+    const c = this.cols[l];
+    return [c.x, c.ys[j]];
+  }
+
+  /** Midpoint of weight w_ij of W[l]. */
+  edgePoint(l, i, j, t = 0.5) {
+    const a = this.cols[l], b = this.cols[l + 1];
+    return [a.outX + (b.inX - a.outX) * t, a.ys[i] + (b.ys[j] - a.ys[i]) * t];
+  }
+
+  select(sel) {
+    this.selection = sel;
+    this._drawOverlay();
+  }
+
+  /** Highlight a derivation stage: {units: [layer indices], weights: [W indices], target: bool, error: bool}. */
+  highlight(stage) {
+    this.stage = stage;
+    this._drawOverlay();
+  }
+
+  _drawOverlay() {
+    const g = this.gHl;
+    if (!g) return;
+    g.replaceChildren();
+    for (const row of this.els) for (const e of row) e.box.classList.remove("sel", "hl");
+    const st = this.stage;
+    if (st) {
+      for (const l of st.weights || []) {
+        const a = this.cols[l], b = this.cols[l + 1];
+        if (!a || !b) continue;
+        let d = "";
+        for (let i = 0; i < a.n; i++) for (let j = 0; j < b.n; j++) d += `M${a.outX},${a.ys[i]}L${b.inX},${b.ys[j]}`;
+        g.append(svg("path", { d, class: "edge-hl" }));
+      }
+      for (const l of st.units || []) for (const e of this.els[l] || []) e.box.classList.add("hl");
+      this.eEl.setAttribute("stroke-width", st.error ? 4 : 1.5);
+      for (const te of this.targetEls) te.rect.classList.toggle("hl", !!st.target);
+    } else {
+      this.eEl && this.eEl.setAttribute("stroke-width", 1.5);
+      for (const te of this.targetEls || []) te.rect.classList.remove("hl");
+    }
+    const sel = this.selection;
+    if (sel?.kind === "unit") this.els[sel.layer]?.[sel.j]?.box.classList.add("sel");
+    if (sel?.kind === "weight" && this.cols[sel.layer + 1]) {
+      const [xa, ya] = this.edgePoint(sel.layer, sel.i, sel.j, 0);
+      const [xb, yb] = this.edgePoint(sel.layer, sel.i, sel.j, 1);
+      g.append(svg("path", { d: `M${xa},${ya}L${xb},${yb}`, class: "edge-sel" }));
+    }
+  }
+
+  /** A standalone SVG document of the current diagram (edges as lines, heatmaps as images). */
+  toSVG() {
+    const clone = this.svg.cloneNode(true);
+    clone.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+    const edges = svg("g", { class: "edges" });
+    const f = this.frame;
+    const backward = this.view === "backward";
+    const Ws = f ? (backward ? f.gradients?.weights : f.weights) : null;
+    if (Ws) {
+      let max = 1e-12;
+      for (const W of Ws) for (const r of W) for (const w of r) max = Math.max(max, Math.abs(w));
+      for (let l = 0; l < Ws.length; l++) {
+        const a = this.cols[l], b = this.cols[l + 1];
+        for (let i = 0; i < a.n; i++) for (let j = 0; j < b.n; j++) {
+          const v = Ws[l][i][j], u = Math.abs(v) / max;
+          edges.append(svg("line", { x1: a.outX, y1: a.ys[i], x2: b.inX, y2: b.ys[j],
+            stroke: rgb(v >= 0 ? POS : NEG), "stroke-opacity": (0.25 + 0.7 * u).toFixed(3), "stroke-width": (0.5 + 5 * u).toFixed(2) }));
+        }
+      }
+    }
+    clone.insertBefore(svg("rect", { width: this.W, height: H, fill: "#fff" }), clone.firstChild);
+    clone.insertBefore(edges, clone.children[1]);
+    const imgs = svg("g");
+    for (const c of this.root.querySelectorAll("canvas.unit-map")) {
+      if (c.style.visibility === "hidden" || !c.width) continue;
+      imgs.append(svg("image", { href: c.toDataURL(), x: parseFloat(c.style.left), y: parseFloat(c.style.top),
+        width: parseFloat(c.style.width), height: parseFloat(c.style.height), preserveAspectRatio: "none" }));
+    }
+    clone.append(imgs);
+    return new XMLSerializer().serializeToString(clone);
+  }
+
+  get size() { return [this.W, H]; }
+}
+
+function segDist(px, py, ax, ay, bx, by) {
+  const dx = bx - ax, dy = by - ay;
+  const len = dx * dx + dy * dy || 1;
+  let t = ((px - ax) * dx + (py - ay) * dy) / len;
+  t = Math.max(0, Math.min(1, t));
+  const qx = ax + t * dx - px, qy = ay + t * dy - py;
+  return Math.sqrt(qx * qx + qy * qy);
+}

@@ -1,0 +1,111 @@
+// Loss curves (train and test per epoch) and, for 1-D regression, the data with the network's
+// curve — both drawn by uPlot. The legend shows the exact value under the cursor.
+
+const WIDTH = 276;
+
+export class LossChart {
+  constructor(root) {
+    this.root = root;
+    this.log = false;
+    this.reset();
+  }
+
+  reset() {
+    this.epochs = [];
+    this.train = [];
+    this.test = [];
+    this._make();
+  }
+
+  _make() {
+    if (this.plot) this.plot.destroy();
+    const log = this.log;
+    this.plot = new window.uPlot({
+      width: WIDTH, height: 150,
+      legend: { live: true },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: false }, y: log ? { distr: 3, log: 10 } : { auto: true } },
+      axes: [
+        { size: 28, font: "11px system-ui", grid: { stroke: "#eef0f4" } },
+        { size: 46, font: "11px system-ui", grid: { stroke: "#eef0f4" },
+          values: (u, vals) => vals.map((v) => (v == null ? "" : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(0) : +v.toPrecision(3))) },
+      ],
+      series: [
+        { label: "epoch" },
+        { label: "train", stroke: "#3454d1", width: 2, value: (u, v) => (v == null ? "–" : v.toPrecision(5)) },
+        { label: "test", stroke: "#e8710a", width: 2, dash: [5, 3], value: (u, v) => (v == null ? "–" : v.toPrecision(5)) },
+      ],
+    }, [this.epochs, this.train, this.test], this.root);
+  }
+
+  setLog(log) {
+    this.log = log;
+    this._make();
+  }
+
+  /** Replace the whole history ({epoch, train, test} from the server). */
+  setHistory(h) {
+    this.epochs = [...h.epoch];
+    this.train = [...h.train];
+    this.test = h.test.map((v) => v ?? null);
+    this._flush();
+  }
+
+  /** Append one frame's losses (frames skip epochs while training runs fast). */
+  add(epoch, train, test) {
+    const n = this.epochs.length;
+    if (n && epoch <= this.epochs[n - 1]) {
+      // a reset or a step back: drop what lies after
+      while (this.epochs.length && this.epochs.at(-1) >= epoch) {
+        this.epochs.pop(); this.train.pop(); this.test.pop();
+      }
+    }
+    this.epochs.push(epoch);
+    this.train.push(this.log ? Math.max(train, 1e-12) : train);
+    this.test.push(test == null ? null : this.log ? Math.max(test, 1e-12) : test);
+    if (!this._pending) {
+      this._pending = true;
+      requestAnimationFrame(() => { this._pending = false; this._flush(); });
+    }
+  }
+
+  _flush() {
+    this.plot.setData([this.epochs, this.train, this.test]);
+  }
+}
+
+/** 1-D regression: the training points and the network's curve a(x). */
+export class CurveChart {
+  constructor(root) {
+    this.root = root;
+    this.plot = null;
+  }
+
+  setData(points, targets) {
+    this.xs = points.map((p) => p[0]);
+    this.ts = targets.map((t) => t[0]);
+    const order = this.xs.map((_, i) => i).sort((a, b) => this.xs[a] - this.xs[b]);
+    this.xs = order.map((i) => this.xs[i]);
+    this.ts = order.map((i) => this.ts[i]);
+    this.curve = this.xs.map(() => null);
+    if (this.plot) this.plot.destroy();
+    this.plot = new window.uPlot({
+      width: WIDTH, height: 170,
+      scales: { x: { time: false } },
+      legend: { live: true },
+      axes: [{ size: 28, font: "11px system-ui" }, { size: 40, font: "11px system-ui" }],
+      series: [
+        { label: "x" },
+        { label: "t", stroke: "transparent", points: { show: true, size: 5, fill: "#0877bd", stroke: "#0877bd" }, paths: () => null },
+        { label: "network a(x)", stroke: "#e8710a", width: 2 },
+      ],
+    }, [this.xs, this.ts, this.curve], this.root);
+  }
+
+  /** @param {number[]} xs sorted inputs  @param {number[]} as the server's outputs at xs */
+  setCurve(xs, as) {
+    if (!this.plot) return;
+    // plot on the data's x positions
+    this.plot.setData([this.xs, this.ts, as.length === this.xs.length ? as : this.xs.map(() => null)]);
+  }
+}

@@ -1,0 +1,444 @@
+// Wires the page: State ↔ URL, REST session lifecycle, the live stream, and the widgets.
+import { api, ApiError } from "./api.js";
+import { Controls } from "./controls.js";
+import { Derivation } from "./derivation.js";
+import { Diagram, featureLabel } from "./diagram.js";
+import * as exporter from "./export.js";
+import { OutputPlot } from "./heatmap.js";
+import { Inspector } from "./inspector.js";
+import { CurveChart, LossChart } from "./losschart.js";
+import { State } from "./state.js";
+import { Stream } from "./stream.js";
+import { b64bytes, fmt } from "./util.js";
+
+const $ = (id) => document.getElementById(id);
+
+class App {
+  constructor(catalog, state) {
+    this.catalog = catalog;
+    this.state = state;
+    this.session = null;
+    this.frame = null;
+    this.running = false;
+    this.selection = null;
+    this.consoleErrors = [];
+    this.framesSeen = 0;
+    this.diagram = new Diagram($("diagram"), {
+      onHover: (hit, e) => this.tooltip(hit, e),
+      onSelect: (hit) => this.select(hit),
+    });
+    this.plot = new OutputPlot($("output-plot"), (i) => this.stream.send({ type: "probe", index: i }));
+    this.loss = new LossChart($("loss-chart"));
+    this.curve = new CurveChart($("curve-chart"));
+    this.inspector = new Inspector($("inspector"), { onEdit: (...a) => this.editParam(...a) });
+    this.derivation = new Derivation($("derivation"), {
+      onStart: () => this.stepSample(),
+      onHighlight: (hl) => this.diagram.highlight(hl),
+    });
+    this.controls = new Controls(catalog, state, {
+      onChange: (group, name) => this.changed(group, name),
+      onRegenerate: () => { this.state.set("dataSeed", (this.state.get("dataSeed") || 0) + 1); this.changed("dataset", "dataSeed"); },
+      onGradCheck: () => this.gradCheck(),
+    });
+    this.stream = new Stream((m) => this.message(m), (s, text) => this.connState(s, text));
+    this.wire();
+  }
+
+  wire() {
+    $("btn-play").addEventListener("click", () => this.togglePlay());
+    $("btn-step").addEventListener("click", () => this.step());
+    $("btn-step-sample").addEventListener("click", () => this.stepSample());
+    $("btn-reset").addEventListener("click", () => { this.pause(); this.stream.send({ type: "reset" }); this.loss.reset(); });
+    $("speed").addEventListener("change", () => { if (this.running) { this.pause(); this.play(); } });
+    $("view-forward").addEventListener("click", () => this.setView("forward"));
+    $("view-backward").addEventListener("click", () => this.setView("backward"));
+    $("show-bias").addEventListener("change", (e) => { this.state.set("bias", e.target.checked); this.state.writeHash(); this.layout(); });
+    $("show-test").addEventListener("change", (e) => { this.state.set("showTest", e.target.checked); this.plot.showTest = e.target.checked; this.plot.drawPoints(); this.state.writeHash(); });
+    $("discretize").addEventListener("change", (e) => { this.plot.discretize = e.target.checked; if (this.frame) this.plot.render(this.frame.grid); });
+    $("log-scale").addEventListener("change", async (e) => { this.state.set("logScale", e.target.checked); this.state.writeHash(); this.loss.setLog(e.target.checked); await this.loadHistory(); });
+    $("tab-inspector").addEventListener("click", () => this.tab("inspector"));
+    $("tab-derivation").addEventListener("click", () => this.tab("derivation"));
+    $("btn-svg").addEventListener("click", () => exporter.downloadSVG(this.diagram));
+    $("btn-png").addEventListener("click", () => exporter.downloadPNG(this.diagram));
+    $("btn-json").addEventListener("click", async () => exporter.downloadJSON(await this.exportNet()));
+    $("btn-csv").addEventListener("click", async () => exporter.downloadCSV(await api.history(this.session.id)));
+    $("import-file").addEventListener("change", async (e) => {
+      const f = e.target.files[0];
+      e.target.value = "";
+      if (f) await this.importNet(await exporter.readJSON(f).catch((err) => { this.showError("network", `import: ${err.message}`); return null; }));
+    });
+    document.addEventListener("keydown", (e) => {
+      if (e.target.closest("input, select, textarea")) return;
+      if (e.code === "Space") { e.preventDefault(); this.togglePlay(); }
+      else if (e.code === "ArrowRight") { e.preventDefault(); this.step(); }
+    });
+    window.addEventListener("hashchange", () => {
+      if (this.state.readHash()) { this.controls.sync(); this.recreate(); }
+    });
+    window.addEventListener("resize", () => this.layout());
+  }
+
+  // ---------- session lifecycle ----------
+  async recreate() {
+    clearTimeout(this._recreateTimer);
+    return new Promise((resolve) => {
+      this._recreateTimer = setTimeout(async () => resolve(await this.createSession(this.state.sessionBody())), 60);
+    });
+  }
+
+  async createSession(body) {
+    this.clearErrors();
+    const old = this.session;
+    let s;
+    try {
+      s = await api.createSession(body);
+    } catch (err) {
+      this.showError(err.field || "network", err.message);
+      if (old) { this.state.fromConfig(old.config); this.controls.sync(); this.state.writeHash(); }
+      return false;
+    }
+    const wasRunning = this.running;
+    this.pause();
+    this.session = s;
+    this.state.fromConfig(s.config);
+    this.state.writeHash();
+    this.controls.sync();
+    this.range = targetRange(s.data);
+    this.plot.setData(s.data, this.range);
+    this.plot.showTest = !!this.state.get("showTest");
+    this.plot.drawPoints();
+    this.controls.preview(s.data, this.range);
+    this.controls.renderFeatures(s.data.domain?.length ?? 0);
+    const oneD = s.data.domain?.length === 1;
+    $("curve-section").hidden = !oneD;
+    if (oneD) this.curve.setData(s.data.train.points, s.data.train.targets);
+    $("acc-box").hidden = s.data.task !== "classification";
+    this.frame = s.frame;
+    this.selection = null;
+    this.inspector.showEmpty();
+    this.derivation.idle();
+    this.layout();
+    this.loss.reset();
+    this.stream.connect(s.id);
+    if (old) api.deleteSession(old.id).catch(() => {});
+    await this.loadHistory();
+    if (wasRunning) this.play();
+    return true;
+  }
+
+  async loadHistory() {
+    if (!this.session) return;
+    try {
+      this.loss.setHistory(await api.history(this.session.id));
+    } catch { /* history is optional */ }
+  }
+
+  async exportNet() {
+    return api.exportNet(this.session.id);
+  }
+
+  async importNet(doc) {
+    if (!doc) return false;
+    this.state.fromConfig(doc);
+    return this.createSession(doc);
+  }
+
+  changed(group, name) {
+    this.clearErrors();
+    this.state.writeHash();
+    this.controls.sync();
+    if (group === "training") {
+      this.stream.send({ type: "set", training: this.state.trainingBody() });
+      this._lastSetField = `training.${name}`;
+    } else this.recreate();
+  }
+
+  layout() {
+    const f = this.frame;
+    if (!f || !this.session) return;
+    const sizes = [f.weights[0].length, ...f.weights.map((W) => W[0].length)];
+    const twoD = this.session.data.domain?.length === 2;
+    this.diagram.setNetwork({
+      layerSizes: sizes,
+      activations: this.session.config.network.activations,
+      featureNames: this.session.data.feature_names || [],
+      showBias: !!this.state.get("bias"),
+      heatmaps: twoD && !!f.grid,
+    });
+    this.diagram.setView(this.state.get("view") || "forward");
+    this.controls.renderLayerHeads(this.diagram);
+    this.diagram.select(this.selection);
+    this.draw();
+  }
+
+  // ---------- stream ----------
+  message(m) {
+    if (m.type === "frame") {
+      this.framesSeen++;
+      this.frame = m;
+      const sizes = [m.weights[0].length, ...m.weights.map((W) => W[0].length)];
+      if (sizes.join() !== this.diagram.cols.map((c) => c.n).join()) this.layout();
+      this.loss.add(m.epoch, m.loss.train, m.loss.test);
+      if (!this._raf) this._raf = requestAnimationFrame(() => { this._raf = 0; this.draw(); });
+    } else if (m.type === "status") {
+      this.setRunning(m.status === "running");
+      $("eps").textContent = m.epochs_per_second ? fmt(m.epochs_per_second, 3).replace(/\.?0+$/, "") : "–";
+      if (m.status === "diverged") this.toast("Training diverged (loss became NaN or infinite) — lower the learning rate and reset.");
+    } else if (m.type === "sample_step") {
+      this.tab("derivation");
+      this.derivation.load(m, this.session.config, this.catalog);
+    } else if (m.type === "error") {
+      this.showError(m.field || this._lastSetField || "", m.message);
+    }
+  }
+
+  connState(s, text) {
+    const pill = $("conn");
+    pill.className = `pill ${s}`;
+    pill.textContent = text;
+  }
+
+  // ---------- drawing ----------
+  draw() {
+    const f = this.frame;
+    if (!f) return;
+    this.diagram.render(f);
+    if (f.grid && this.session?.data.domain?.length === 2) this.plot.render(f.grid);
+    if (f.grid && this.session?.data.domain?.length === 1) this.drawCurve(f.grid);
+    this.plot.setProbe(f.probe?.index ?? 0);
+    $("epoch").textContent = String(f.epoch);
+    $("loss-train").textContent = fmt(f.loss.train, 4);
+    $("loss-test").textContent = fmt(f.loss.test, 4);
+    const acc = f.metrics?.test_accuracy ?? f.metrics?.train_accuracy;
+    $("acc").textContent = acc == null ? "–" : `${(acc * 100).toFixed(1)}%`;
+    $("probe-label").textContent = `probe #${f.probe?.index ?? 0}`;
+    if (f.status === "diverged") this.setRunning(false);
+    if (this.selection) this.inspector.refresh(this.ctx());
+  }
+
+  drawCurve(grid) {
+    const out = grid.layers.at(-1)?.[0];
+    if (!out) return;
+    const bytes = b64bytes(out.data);
+    const R = grid.resolution, [lo, hi] = grid.domain[0];
+    const gx = Array.from({ length: R }, (_, i) => lo + ((i + 0.5) * (hi - lo)) / R);
+    const gy = Array.from(bytes, (b) => out.lo + ((out.hi - out.lo) * b) / 255);
+    // the server's curve at grid cells, looked up at the data's x positions (nearest cell)
+    const as = this.curve.xs.map((x) => gy[Math.max(0, Math.min(R - 1, Math.floor(((x - lo) / (hi - lo)) * R)))]);
+    this.curve.setCurve(gx, as);
+  }
+
+  ctx() {
+    return { frame: this.frame, config: this.session.config, catalog: this.catalog };
+  }
+
+  setView(view) {
+    this.state.set("view", view);
+    this.state.writeHash();
+    $("view-forward").classList.toggle("on", view === "forward");
+    $("view-backward").classList.toggle("on", view === "backward");
+    $("view-forward").setAttribute("aria-checked", String(view === "forward"));
+    $("view-backward").setAttribute("aria-checked", String(view === "backward"));
+    this.diagram.setView(view);
+  }
+
+  select(hit) {
+    this.selection = hit;
+    this.diagram.select(hit);
+    if (hit) this.tab("inspector");
+    this.inspector.show(hit, this.ctx());
+  }
+
+  tooltip(hit, e) {
+    const tip = $("tooltip");
+    const f = this.frame;
+    if (!hit || !f) { tip.hidden = true; return; }
+    let html = "";
+    if (hit.kind === "unit") {
+      if (hit.layer === 0) {
+        const name = this.session.data.feature_names?.[hit.j] ?? `x${hit.j + 1}`;
+        html = `input a<sub>${hit.j + 1}</sub> = ${featureLabel(name)}: <b>${fmt(f.probe.input[hit.j])}</b>`;
+      } else {
+        const P = f.probe.layers[hit.layer - 1];
+        html = `layer ${hit.layer} unit ${hit.j + 1}<br>z = <b>${fmt(P.z[hit.j])}</b> a = <b>${fmt(P.a[hit.j])}</b><br>g'(z) = <b>${fmt(P.g_prime[hit.j])}</b> δ = <b>${fmt(P.delta[hit.j])}</b>`;
+      }
+    } else if (hit.kind === "weight") {
+      html = `w<sub>${hit.i + 1}${hit.j + 1}</sub> (layer ${hit.layer}→${hit.layer + 1}) = <b>${fmt(f.weights[hit.layer][hit.i][hit.j])}</b><br>epoch-mean ∂E/∂w = <b>${fmt(f.gradients.weights[hit.layer][hit.i][hit.j])}</b>`;
+    } else if (hit.kind === "bias") {
+      html = `b<sub>${hit.j + 1}</sub> (layer ${hit.layer + 1}) = <b>${fmt(f.biases[hit.layer][hit.j])}</b><br>epoch-mean ∂E/∂b = <b>${fmt(f.gradients.biases[hit.layer][hit.j])}</b>`;
+    }
+    tip.innerHTML = html + "<br><small>click to inspect</small>";
+    tip.hidden = false;
+    tip.style.left = `${e.clientX + 14}px`;
+    tip.style.top = `${e.clientY + 12}px`;
+  }
+
+  tab(name) {
+    for (const t of ["inspector", "derivation"]) {
+      $(`tab-${t}`).classList.toggle("on", t === name);
+      $(`tab-${t}`).setAttribute("aria-selected", String(t === name));
+      $(t).hidden = t !== name;
+    }
+    if (name === "inspector") this.diagram.highlight(null);
+    else if (this.derivation.stages.length) this.derivation.go(this.derivation.i);
+  }
+
+  // ---------- training ----------
+  togglePlay() { if (this.running) this.pause(); else this.play(); }
+
+  play() {
+    const speed = Number($("speed").value);
+    this.setRunning(true);
+    if (!speed) this.stream.send({ type: "play" });
+    else this._timer = setInterval(() => this.stream.send({ type: "step", epochs: 1 }), 1000 / speed);
+  }
+
+  pause() {
+    clearInterval(this._timer);
+    this._timer = null;
+    if (this.running) this.stream.send({ type: "pause" });
+    this.setRunning(false);
+  }
+
+  setRunning(on) {
+    if (!on && this._timer) return; // client-paced play: status "paused" between steps
+    this.running = on;
+    const b = $("btn-play");
+    b.classList.toggle("running", on);
+    b.innerHTML = on ? '<svg viewBox="0 0 16 16"><rect x="3" y="2" width="3.5" height="12"/><rect x="9.5" y="2" width="3.5" height="12"/></svg>'
+      : '<svg viewBox="0 0 16 16"><path d="M4 2l10 6-10 6z"/></svg>';
+    b.setAttribute("aria-label", on ? "Pause" : "Play");
+  }
+
+  step() {
+    this.pause();
+    this.stream.send({ type: "step", epochs: 1 });
+  }
+
+  stepSample() {
+    this.pause();
+    this.stream.send({ type: "step_sample" });
+  }
+
+  async gradCheck() {
+    const out = $("gradcheck-out");
+    out.textContent = "checking…";
+    try {
+      const r = await api.gradientCheck(this.session.id);
+      const e = r.max_rel_error;
+      const ok = e < 1e-4;
+      out.innerHTML = `max relative error <b class="${ok ? "ok" : "bad"}">${fmt(e, 2)}</b> — ${ok ? "backprop agrees with finite differences" : "analytic and numeric gradients disagree"}`;
+    } catch (err) {
+      out.textContent = "";
+      this.showError("gradient_check", err.message);
+    }
+  }
+
+  async editParam(kind, where, value, errEl) {
+    errEl.textContent = "";
+    if (!Number.isFinite(value)) { errEl.textContent = "enter a finite number"; return; }
+    try {
+      const r = kind === "bias" ? await api.setBias(this.session.id, where.layer, where.j, value)
+        : await api.setWeight(this.session.id, where.layer, where.i, where.j, value);
+      const f = r?.type === "frame" ? r : r?.frame;
+      if (f?.weights) { this.frame = f; this.draw(); }
+    } catch (err) {
+      errEl.textContent = err.message;
+    }
+  }
+
+  // ---------- errors ----------
+  showError(field, message) {
+    const slots = [...document.querySelectorAll("[data-err]")];
+    let best = null;
+    for (const s of slots) {
+      const k = s.dataset.err;
+      if ((field === k || field.startsWith(k + ".") || field.startsWith(k + "[")) && (!best || k.length > best.dataset.err.length)) best = s;
+    }
+    if (!best) best = document.querySelector('[data-err="network"]');
+    best.textContent = message;
+  }
+
+  clearErrors() {
+    for (const s of document.querySelectorAll("[data-err]")) s.textContent = "";
+  }
+
+  toast(msg) {
+    const t = $("toast");
+    t.textContent = msg;
+    t.hidden = false;
+    clearTimeout(this._toastTimer);
+    this._toastTimer = setTimeout(() => (t.hidden = true), 6000);
+  }
+
+  // ---------- speed ----------
+  /** Main-thread ms per frame render for the largest allowed network with heatmaps. */
+  async benchRender(n = 30) {
+    const lim = this.catalog.limits || {};
+    const hidden = Array(lim.max_hidden_layers ?? 8).fill(lim.max_units_per_layer ?? 32);
+    const s = await api.createSession({ network: { hidden_layers: hidden, activations: Array(hidden.length + 1).fill("tanh") }, dataset: { name: "circle", n: 200 } });
+    const host = document.createElement("div");
+    host.className = "diagram";
+    Object.assign(host.style, { position: "absolute", left: "0", top: "0", width: `${$("diagram").clientWidth}px`, visibility: "hidden" });
+    document.body.append(host);
+    const d = new Diagram(host, { onHover() {}, onSelect() {} });
+    const f = s.frame;
+    d.setNetwork({ layerSizes: [f.weights[0].length, ...f.weights.map((W) => W[0].length)], activations: s.config.network.activations,
+      featureNames: s.data.feature_names, showBias: false, heatmaps: true });
+    const times = [];
+    for (let k = 0; k < n; k++) {
+      const t0 = performance.now();
+      d.render(f);
+      void host.offsetHeight; // include style and layout
+      times.push(performance.now() - t0);
+    }
+    const counts = d.counts();
+    host.remove();
+    api.deleteSession(s.id).catch(() => {});
+    times.sort((a, b) => a - b);
+    return { n, median_ms: times[n >> 1], mean_ms: times.reduce((a, b) => a + b, 0) / n, max_ms: times.at(-1),
+      units: counts.units, edges: counts.edges, grid_resolution: f.grid?.resolution ?? null };
+  }
+}
+
+function targetRange(data) {
+  let lo = Infinity, hi = -Infinity;
+  for (const t of data.train.targets) { lo = Math.min(lo, t[0]); hi = Math.max(hi, t[0]); }
+  if (!Number.isFinite(lo)) return { center: 0, half: 1 };
+  if (data.task === "classification") return { center: (lo + hi) / 2, half: (hi - lo) / 2 || 1 };
+  const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+  return { center: 0, half: m };
+}
+
+async function start() {
+  const boot = JSON.parse($("bpp-boot").textContent);
+  let catalog = boot.catalog;
+  if (!catalog) catalog = await api.catalog();
+  const state = new State(boot.defaults);
+  state.readHash();
+  const app = new App(catalog, state);
+  window.__bpp = {
+    app,
+    state,
+    get sessionId() { return app.session?.id; },
+    get frame() { return app.frame; },
+    get framesSeen() { return app.framesSeen; },
+    counts: () => app.diagram.counts(),
+    unitCenter: (l, j) => app.diagram.unitCenter(l, j),
+    edgePoint: (l, i, j) => app.diagram.edgePoint(l, i, j, 0.5),
+    dropSocket: () => app.stream.drop(),
+    benchRender: (n) => app.benchRender(n),
+    ready: false,
+  };
+  app.setView(state.get("view") || "forward");
+  app.loss.setLog(!!state.get("logScale"));
+  await app.createSession(state.sessionBody());
+  window.__bpp.ready = true;
+}
+
+window.addEventListener("DOMContentLoaded", () => {
+  start().catch((err) => {
+    const msg = err instanceof ApiError ? err.message : String(err);
+    document.querySelector('[data-err="network"]').textContent = `could not start: ${msg}`;
+  });
+});

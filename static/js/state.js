@@ -1,0 +1,109 @@
+// The page's configuration as a declarative table of properties, mirrored in the URL hash.
+// Only configuration lives here (never weights): a link reproduces a setup.
+
+const num = { parse: Number, show: String };
+const str = { parse: String, show: String };
+const list = { parse: (s) => (s === "" ? [] : s.split(",")), show: (v) => v.join(",") };
+const ints = { parse: (s) => (s === "" ? [] : s.split(",").map(Number)), show: (v) => v.join(",") };
+const bool = { parse: (s) => s === "1", show: (v) => (v ? "1" : "0") };
+
+/** name -> [codec, path in the session body (or null for view-only), group]. */
+export const PROPS = {
+  dataset: [str, "dataset.name"],
+  n: [num, "dataset.n"],
+  noise: [num, "dataset.noise"],
+  split: [num, "dataset.train_fraction"],
+  dataSeed: [num, "dataset.seed"],
+  features: [list, "dataset.features"],
+  hidden: [ints, "network.hidden_layers"],
+  activations: [list, "network.activations"],
+  loss: [str, "network.loss"],
+  init: [str, "network.init.scheme"],
+  initSeed: [num, "network.init.seed"],
+  lr: [num, "training.learning_rate"],
+  batch: [num, "training.batch_size"],
+  momentum: [num, "training.momentum"],
+  reg: [str, "training.regularization"],
+  regRate: [num, "training.regularization_rate"],
+  seed: [num, "training.seed"],
+  view: [str, null],
+  bias: [bool, null],
+  showTest: [bool, null],
+  logScale: [bool, null],
+};
+
+function getPath(obj, path) {
+  return path.split(".").reduce((o, k) => (o == null ? undefined : o[k]), obj);
+}
+function setPath(obj, path, value) {
+  const keys = path.split(".");
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = o[k] ??= {};
+  o[keys.at(-1)] = value;
+}
+
+export class State {
+  /** @param {object} defaults a full session body (config) from the server, plus view defaults */
+  constructor(defaults) {
+    this.values = {};
+    this.fromConfig(defaults);
+    Object.assign(this.values, { view: "forward", bias: false, showTest: false, logScale: false });
+  }
+
+  /** Take every property from a session config (SessionState.config or an export). */
+  fromConfig(config) {
+    for (const [name, [, path]] of Object.entries(PROPS)) {
+      if (!path) continue;
+      const v = getPath(config, path);
+      if (v !== undefined && v !== null) this.values[name] = structuredClone(v);
+    }
+  }
+
+  get(name) { return this.values[name]; }
+  set(name, value) { this.values[name] = value; }
+
+  /** The body for POST /api/sessions (no weights). */
+  sessionBody() {
+    const body = {};
+    for (const [name, [, path]] of Object.entries(PROPS)) {
+      if (path && this.values[name] !== undefined) setPath(body, path, structuredClone(this.values[name]));
+    }
+    return body;
+  }
+
+  trainingBody() {
+    return this.sessionBody().training;
+  }
+
+  /** Serialise into the URL hash. */
+  toHash() {
+    const parts = [];
+    for (const [name, [codec]] of Object.entries(PROPS)) {
+      const v = this.values[name];
+      if (v !== undefined) parts.push(`${name}=${encodeURIComponent(codec.show(v))}`);
+    }
+    return "#" + parts.join("&");
+  }
+
+  writeHash() {
+    const h = this.toHash();
+    if (location.hash !== h) history.replaceState(null, "", h);
+  }
+
+  /** Read properties from a hash; unknown names are ignored. Returns true if anything was read. */
+  readHash(hash = location.hash) {
+    const s = hash.replace(/^#/, "");
+    if (!s) return false;
+    let any = false;
+    for (const kv of s.split("&")) {
+      const [name, raw] = kv.split("=");
+      const prop = PROPS[name];
+      if (!prop || raw === undefined) continue;
+      const v = prop[0].parse(decodeURIComponent(raw));
+      if (typeof v === "number" && Number.isNaN(v)) continue;
+      this.values[name] = v;
+      any = true;
+    }
+    return any;
+  }
+}
