@@ -191,20 +191,24 @@ def output_delta(spec: NetworkSpec, cache: ForwardCache, T: Array) -> Array:
 
 
 def backward_deltas(
-    spec: NetworkSpec, params: Params, cache: ForwardCache, T: Array
+    spec: NetworkSpec, params: Params, cache: ForwardCache, T: Array, scale: float = 1.0
 ) -> list[Array]:
     """The per-sample error signals of every layer after the input, δ_n = ∂E_n/∂z.
 
     The output layer's δ by Eq. 5; each hidden layer's by Eq. 14, δ_j = g'_j(z_j) Σ_k δ_k w_jk,
-    i.e. δ^(l) = g'(z^(l)) ⊙ (δ^(l+1) W^(l+1)ᵀ) for the whole batch.
+    i.e. δ^(l) = g'(z^(l)) ⊙ (δ^(l+1) W^(l+1)ᵀ) for the whole batch. Every δ is linear in the
+    output δ, so ``scale`` (applied once, at the output) multiplies all of them.
     """
     L = spec.depth
+    g, z, a, W = spec.g, cache.z, cache.a, params.W
     delta: list[Array] = [None] * L  # type: ignore[list-item]
-    delta[L - 1] = output_delta(spec, cache, T)
+    d = output_delta(spec, cache, T)
+    if scale != 1.0:
+        d *= scale
+    delta[L - 1] = d
     for l in range(L - 2, -1, -1):
-        delta[l] = spec.g[l].g_prime(cache.z[l], cache.a[l + 1]) * (
-            delta[l + 1] @ params.W[l + 1].T
-        )
+        d = g[l].g_prime(z[l], a[l + 1]) * (d @ W[l + 1].T)
+        delta[l] = d
     return delta
 
 

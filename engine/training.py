@@ -16,6 +16,7 @@ finite snapshot marked as diverged; no exception escapes and no NaN frame is pro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 from engine.datasets import Dataset, accuracy
 from engine.errors import SpecError
 from engine.network import (
+    ForwardCache,
     NetworkSpec,
     Params,
     backward_deltas,
@@ -85,7 +87,12 @@ class TrainingConfig:
 
 @dataclass
 class Snapshot:
-    """One epoch's record. ``probe`` holds the probe sample's trace as plain arrays."""
+    """One epoch's record. ``probe`` is the probe sample's trace as plain arrays.
+
+    The probe's z and a rows are taken from the epoch's forward pass when the snapshot is made;
+    its g'(z) and δ (Eq. 5, 14) are computed from them and the snapshot's own W the first time
+    ``probe`` is read, so that snapshots nobody looks at cost nothing more.
+    """
 
     epoch: int
     status: str
@@ -96,9 +103,15 @@ class Snapshot:
     b: list[Array]
     grad_W: list[Array]
     grad_b: list[Array]
-    probe: dict
+    probe_source: Callable[[], dict] = field(repr=False)
     samples_seen: int = 0
-    node_stats: list[dict] = field(default_factory=list)
+    _probe: dict | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def probe(self) -> dict:
+        if self._probe is None:
+            self._probe = self.probe_source()
+        return self._probe
 
 
 class Trainer:
@@ -130,6 +143,11 @@ class Trainer:
             None if X_test is None or len(X_test) == 0 else np.asarray(X_test, dtype=np.float64)
         )
         self.T_test = None if self.X_test is None else np.asarray(T_test, dtype=np.float64)
+        if self.X_test is None:
+            self._X_all, self._T_all = self.X, self.T
+        else:
+            self._X_all = np.concatenate([self.X, self.X_test])
+            self._T_all = np.concatenate([self.T, self.T_test])
         if self.X.ndim != 2 or self.X.shape[1] != spec.layer_sizes[0]:
             raise SpecError(
                 "inputs",
@@ -147,9 +165,8 @@ class Trainer:
         self.samples_seen = 0
         self.status = "ok"
         self.rng = np.random.default_rng(self.config.seed)
-        self.velocity = Params(
-            [np.zeros_like(w) for w in params.W], [np.zeros_like(b) for b in params.b]
-        )
+        self.velocity = self._zero_velocity()
+        self._train_cache: ForwardCache | None = None
         self.probe_index = 0
         self.set_probe(probe_index)
         self.last: Snapshot | None = None
@@ -202,10 +219,43 @@ class Trainer:
     def set_params(self, params: Params) -> None:
         """Replace θ (an edited weight, a reset); momentum restarts from zero."""
         self.params = params
-        self.velocity = Params(
-            [np.zeros_like(w) for w in params.W], [np.zeros_like(b) for b in params.b]
-        )
+        self.velocity = self._zero_velocity()
+        self._train_cache = None
+        self.last = None
         self.status = "ok"
+
+    def set_parameter(
+        self, kind: str, layer: int, j: int, value: float, i: int | None = None
+    ) -> None:
+        """Set one weight w_ij of ``W[layer]`` (kind "weight") or one bias b_j of ``b[layer]``
+        (kind "bias") to ``value``; names the offending field when out of range."""
+        L = self.spec.depth
+        if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < L:
+            raise SpecError("layer", f"must be an integer in [0, {L - 1}] (got {layer!r})")
+        n_in, n_out = self.spec.layer_sizes[layer], self.spec.layer_sizes[layer + 1]
+        if isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < n_out:
+            raise SpecError("j", f"must be an integer in [0, {n_out - 1}] (got {j!r})")
+        if kind == "weight" and (
+            isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n_in
+        ):
+            raise SpecError("i", f"must be an integer in [0, {n_in - 1}] (got {i!r})")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+            raise SpecError("value", f"must be a finite number (got {value!r})")
+        if abs(value) > 1e6:
+            raise SpecError("value", f"must be within ±1e6 (got {value!r})")
+        if kind == "weight":
+            self.params.W[layer][i, j] = float(value)
+        elif kind == "bias":
+            self.params.b[layer][j] = float(value)
+        else:
+            raise SpecError("kind", f"must be 'weight' or 'bias' (got {kind!r})")
+        self._train_cache = None
+        self.last = None
+        self.status = "ok"
+
+    def _zero_velocity(self) -> Params:
+        p = self.params
+        return Params([np.zeros_like(w) for w in p.W], [np.zeros_like(b) for b in p.b])
 
     # -- training ---------------------------------------------------------------------------
     def _penalty_grad(self, W: Array) -> Array | None:
@@ -217,63 +267,95 @@ class Trainer:
         return None
 
     def _epoch_updates(self) -> tuple[list[Array], list[Array]]:
-        """One pass over the shuffled training set; returns the epoch's mean data gradients."""
+        """One pass over the training set in batches; returns the epoch's mean data gradients.
+
+        Mini-batches are drawn from an order reshuffled every epoch. A full batch is not
+        reordered (its mean gradient does not depend on the order), which lets it reuse the
+        forward pass the previous snapshot computed at the same parameters.
+
+        The step size is folded into the backward pass: δ is linear in the output δ, so scaling
+        the output δ by c = η/n scales every layer's δ and gradient by c, and Eq. 7 becomes
+        w ← w − a^T(cδ). The epoch's mean gradient is recovered by dividing by c.
+        """
         spec, p, v, cfg = self.spec, self.params, self.velocity, self.config
         X, T = self.X, self.T
         N = X.shape[0]
         B = min(cfg.batch_size, N)
         eta, mu = cfg.learning_rate, cfg.momentum
         regularize = cfg.regularization != "none" and cfg.regularization_rate > 0
-        order = self.rng.permutation(N)
-        Xs, Ts = X[order], T[order]
+        update = eta > 0
+        if B < N:
+            order = self.rng.permutation(N)
+            X, T = X[order], T[order]
         L = spec.depth
-        sum_W = [np.zeros_like(w) for w in p.W]
-        sum_b = [np.zeros_like(b) for b in p.b]
+        c_full = (eta if update else 1.0) / B
+        sum_W: list[Array] = [None] * L  # type: ignore[list-item]
+        sum_b: list[Array] = [None] * L  # type: ignore[list-item]
+        reduce = np.add.reduce
         for start in range(0, N, B):
-            xb, tb = Xs[start : start + B], Ts[start : start + B]
-            cache = forward(spec, p, xb)
-            delta = backward_deltas(spec, p, cache, tb)
-            scale = 1.0 / xb.shape[0]
+            xb, tb = X[start : start + B], T[start : start + B]
+            n = xb.shape[0]
+            if B == N and self._train_cache is not None:
+                cache = self._train_cache
+            else:
+                cache = forward(spec, p, xb)
+            c = c_full if n == B else (eta if update else 1.0) / n
+            delta = backward_deltas(spec, p, cache, tb, scale=c)  # c·δ for every layer
+            a = cache.a
             for l in range(L):
-                gW = cache.a[l].T @ delta[l]  # Σ_n δ_j a_i  (Eq. 6/15, summed)
-                gb = delta[l].sum(axis=0)  # Σ_n δ_j      (Eq. 8/18, summed)
-                sum_W[l] += gW
-                sum_b[l] += gb
-                gW *= scale
-                gb *= scale
+                gW = a[l].T @ delta[l]  # c Σ_n δ_j a_i  (Eq. 6/15)
+                gb = reduce(delta[l], axis=0)  # c Σ_n δ_j  (Eq. 8/18)
+                if sum_W[l] is None:
+                    sum_W[l], sum_b[l] = gW.copy(), gb.copy()
+                elif n == B:
+                    sum_W[l] += gW
+                    sum_b[l] += gb
+                else:  # the last, smaller batch has another c
+                    sum_W[l] += gW * (c_full / c)
+                    sum_b[l] += gb * (c_full / c)
+                if not update:
+                    continue
                 if regularize:
-                    gW += self._penalty_grad(p.W[l])
+                    gW += eta * self._penalty_grad(p.W[l])
                 if mu:
                     v.W[l] *= mu
-                    v.W[l] -= eta * gW
+                    v.W[l] -= gW
                     v.b[l] *= mu
-                    v.b[l] -= eta * gb
+                    v.b[l] -= gb
                     p.W[l] += v.W[l]
                     p.b[l] += v.b[l]
                 else:
-                    gW *= eta
-                    gb *= eta
-                    p.W[l] -= gW  # Eq. 7
+                    p.W[l] -= gW  # Eq. 7: w ← w − η ∂E/∂w
                     p.b[l] -= gb
-        inv_n = 1.0 / N
+        self._train_cache = None
         self.samples_seen += N
-        return [s * inv_n for s in sum_W], [s * inv_n for s in sum_b]
+        inv = 1.0 / (c_full * N)
+        for l in range(L):
+            sum_W[l] *= inv
+            sum_b[l] *= inv
+        return sum_W, sum_b
 
     def run_epoch(self) -> Snapshot:
-        """Train one epoch and return its snapshot (or the last finite one, marked diverged)."""
+        """Train one epoch and return its snapshot (or the last finite one, marked diverged).
+
+        On divergence the parameters of the last finite snapshot are restored and the momentum
+        velocity restarts from zero.
+        """
         if self.status == "diverged" and self.last is not None:
             return self.last
-        backup = self.params.copy()
-        backup_v = self.velocity.copy()
+        if self.last is None:
+            self.snapshot()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             grad_W, grad_b = self._epoch_updates()
             self.epoch += 1
             snap = self._snapshot(grad_W, grad_b)
         if snap is None:
-            self.params, self.velocity = backup, backup_v
-            self.epoch -= 1
+            last = self.last
+            self.params = Params([w.copy() for w in last.W], [b.copy() for b in last.b])
+            self.velocity = self._zero_velocity()
+            self.epoch = last.epoch
+            self._train_cache = None
             self.status = "diverged"
-            last = self.last or self.snapshot()
             self.last = replace(last, status="diverged")
             return self.last
         self.last = snap
@@ -306,39 +388,87 @@ class Trainer:
         return snap
 
     def _snapshot(self, grad_W, grad_b, cache=None) -> Snapshot | None:
+        """Record the current parameters with the errors, accuracy and probe trace they give;
+        None when an error or a parameter is not finite.
+
+        Training and test sets go through one forward pass together (``X_all``); the rows of
+        the training set are kept as the cache a following full-batch epoch starts from.
+        """
         spec, p = self.spec, self.params
+        N = self.X.shape[0]
         if cache is None:
-            cache = forward(spec, p, self.X)
-        A = cache.a[-1]
-        loss_train = float(per_sample_error(spec, cache, self.T).mean())
-        if not np.isfinite(loss_train) or not p.is_finite():
-            return None
-        metrics: dict = {}
+            full = forward(spec, p, self._X_all)
+            errors = per_sample_error(spec, full, self._T_all)
+            cache = ForwardCache([z[:N] for z in full.z], [a[:N] for a in full.a])
+            A_test = full.a[-1][N:]
+        else:
+            errors = per_sample_error(spec, cache, self.T)
+            A_test = None
+            if self.X_test is not None:
+                test = forward(spec, p, self.X_test)
+                errors = np.concatenate([errors, per_sample_error(spec, test, self.T_test)])
+                A_test = test.a[-1]
+        loss_train = float(errors[:N].sum()) / N
         loss_test = None
         if self.X_test is not None:
-            test_cache = forward(spec, p, self.X_test)
-            loss_test = float(per_sample_error(spec, test_cache, self.T_test).mean())
+            loss_test = float(errors[N:].sum()) / (errors.shape[0] - N)
             if not np.isfinite(loss_test):
                 return None
+        if not np.isfinite(loss_train) or not p.is_finite():
+            return None
+        self._train_cache = cache
+        W = [w.copy() for w in p.W]
+        metrics: dict = {}
         if self.task == "classification":
-            metrics["train_accuracy"] = accuracy(A, self.T, spec.output)
-            if self.X_test is not None:
-                metrics["test_accuracy"] = accuracy(test_cache.a[-1], self.T_test, spec.output)
-        node_stats = [{"mean_a": a.mean(axis=0)} for a in cache.a[1:]]
+            metrics["train_accuracy"] = accuracy(cache.a[-1], self.T, spec.output)
+            if A_test is not None:
+                metrics["test_accuracy"] = accuracy(A_test, self.T_test, spec.output)
         return Snapshot(
             epoch=self.epoch,
             status="ok",
             loss_train=loss_train,
             loss_test=loss_test,
             metrics=metrics,
-            W=[w.copy() for w in p.W],
+            W=W,
             b=[b.copy() for b in p.b],
             grad_W=grad_W,
             grad_b=grad_b,
-            probe=self.probe_trace(),
+            probe_source=self._probe_source(cache, W),
             samples_seen=self.samples_seen,
-            node_stats=node_stats,
         )
+
+    def _probe_source(self, cache: ForwardCache, W: list[Array]) -> Callable[[], dict]:
+        """The probe sample's trace, read off a forward pass over the whole training set: its row
+        of every z and a now, then (when asked) g'(z) and δ for that one sample (Eq. 5, then
+        Eq. 14 per layer) with the weights ``W`` of the same moment."""
+        i, spec = self.probe_index, self.spec
+        z = [zl[i] for zl in cache.z]
+        a = [al[i] for al in cache.a]
+        t = self.T[i]
+
+        def probe() -> dict:
+            L = spec.depth
+            gp = [spec.g[l].g_prime(z[l], a[l + 1]) for l in range(L)]
+            delta: list[Array] = [None] * L  # type: ignore[list-item]
+            delta[L - 1] = spec.E.delta_out(z[-1][None], a[-1][None], t[None], spec.g[-1].g_prime)[
+                0
+            ]
+            for l in range(L - 2, -1, -1):
+                delta[l] = gp[l] * (W[l + 1] @ delta[l + 1])
+            error = spec.E.E(z[-1][None], a[-1][None], t[None], spec.output)[0]
+            return {
+                "index": i,
+                "input": a[0],
+                "target": t,
+                "output": a[-1],
+                "error": float(error),
+                "layers": [
+                    {"z": z[l], "a": a[l + 1], "g_prime": gp[l], "delta": delta[l]}
+                    for l in range(L)
+                ],
+            }
+
+        return probe
 
     def probe_trace(self, index: int | None = None) -> dict:
         """z, a, g'(z) and δ of every layer for one training sample (1-D arrays per unit)."""
@@ -381,10 +511,10 @@ class Trainer:
                 [b - eta * g for b, g in zip(before.b, grads.b, strict=True)],
             )
         if not updated.is_finite() or not np.isfinite(tr["errors"]).all():
-            self.status = "diverged"
             raise SpecError("training.learning_rate", "this step makes the weights non-finite")
         self.params = updated
         self.samples_seen += 1
+        self._train_cache = None
         self.last = None
         return {
             "index": int(i),
