@@ -97,6 +97,9 @@ def backprop_step(payload: dict, limits: Mapping | None = None) -> dict:
     T = as_finite_array(_require(payload, "targets", ""), "targets")
     if T.shape != (X.shape[0], K):
         raise SpecError("targets", f"must have shape {[X.shape[0], K]} (got {list(T.shape)})")
+    problem = spec.E.check_targets(T, spec.output)
+    if problem:
+        raise SpecError("targets", problem)
     eta = payload.get("learning_rate", 0.1)
     if (
         isinstance(eta, bool)

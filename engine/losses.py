@@ -34,6 +34,7 @@ class Loss:
     latex: str
     latex_delta: str
     allowed_outputs: tuple[str, ...] | None
+    check_targets: Callable[[Array, str], str | None] = lambda T, output: None
 
 
 def _sse_E(z: Array, a: Array, t: Array, output: str) -> Array:
@@ -74,6 +75,16 @@ def _cross_entropy_delta(
     return a - t
 
 
+def _cross_entropy_targets(T: Array, output: str) -> str | None:
+    """Cross-entropy is the error of probabilities: each t_k must lie in [0, 1], and with a
+    softmax output each row must sum to 1 (then ∂E/∂z_k = a_k Σ_m t_m − t_k = a_k − t_k)."""
+    if (T < 0).any() or (T > 1).any():
+        return "cross_entropy needs targets in [0, 1]"
+    if output == "softmax" and not np.allclose(T.sum(axis=1), 1.0, rtol=0, atol=1e-9):
+        return "with a softmax output each target row must sum to 1 (a probability distribution)"
+    return None
+
+
 LOSSES: dict[str, Loss] = {
     "sse": Loss(
         "sse",
@@ -90,5 +101,6 @@ LOSSES: dict[str, Loss] = {
         latex=r"E = -\sum_{k=1}^{K} \left[t_k \log a_k + (1 - t_k) \log (1 - a_k)\right]",
         latex_delta=r"\delta_k = a_k - t_k",
         allowed_outputs=("sigmoid", "softmax"),
+        check_targets=_cross_entropy_targets,
     ),
 }

@@ -159,6 +159,10 @@ class Trainer:
                 f"must have shape {[self.X.shape[0], spec.layer_sizes[-1]]} "
                 f"(got {list(self.T.shape)})",
             )
+        for name, targets in (("targets", self.T), ("test_targets", self.T_test)):
+            problem = None if targets is None else spec.E.check_targets(targets, spec.output)
+            if problem:
+                raise SpecError(name, problem)
         self.config = config or TrainingConfig()
         self.task = task
         self.epoch = 0

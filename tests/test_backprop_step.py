@@ -295,11 +295,6 @@ def test_too_many_samples_is_refused_under_a_custom_limit():
     assert info.value.field == "inputs"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: softmax + cross_entropy accepts target rows that do not sum to 1, for "
-    "which δ = a − t is not the gradient of the reported loss (see the issue-2 test report)",
-)
 def test_softmax_targets_that_are_not_a_distribution_are_refused():
     """δ_k = a_k − t_k is ∂E/∂z_k for E = −Σ t_k log softmax(z)_k only when Σ_k t_k = 1
     (in general it is a_k Σ_m t_m − t_k). Accepting other targets returns gradients that do
