@@ -64,7 +64,14 @@ export class Diagram {
     this.tX = W - 92;
     this.eX = W - 30;
     this._build();
-    if (this.frame) this.render(this.frame);
+    this.frame = null; // the caller draws a frame of the new shape
+  }
+
+  /** Does a frame's W fit the laid-out columns? */
+  fits(frame) {
+    const Ws = frame.weights;
+    if (!Ws || Ws.length !== this.cols.length - 1) return false;
+    return Ws.every((W, l) => W.length === this.cols[l].n && W[0]?.length === this.cols[l + 1].n);
   }
 
   _build() {
@@ -210,7 +217,7 @@ export class Diagram {
   /** Draw one frame (weights, probe, grid) — the hot path measured by benchRender. */
   render(frame) {
     this.frame = frame;
-    if (!this.cols.length || !frame || !frame.weights) return;
+    if (!this.cols.length || !frame || !this.fits(frame)) return;
     const backward = this.view === "backward";
     this._drawEdges(backward ? frame.gradients?.weights : frame.weights,
       backward ? frame.gradients?.biases : frame.biases);

@@ -115,7 +115,8 @@ export class Inspector {
     const eta = config.training.learning_rate;
     const out = l + 1 === L;
     const [ui, uj] = out ? (l === 0 ? ["i", "k"] : ["j", "k"]) : ["i", "j"];
-    const grad = sampleGrad ?? (isBias ? d : d * below[i]);
+    const grad = sampleGrad; // the server's ∂E/∂w for the probe sample (predict with its target)
+    const G = grad == null ? "\\ldots" : tex(grad);
     const mean = isBias ? frame.gradients?.biases?.[l]?.[j] : frame.gradients?.weights?.[l]?.[i]?.[j];
     const root = this.root;
     root.replaceChildren();
@@ -125,15 +126,15 @@ export class Inspector {
     root.append(head);
     const pairs = [[isBias ? "b" : "w", fmt(w)], ["δ", fmt(d), "c-delta"]];
     if (!isBias) pairs.push(["a_i", fmt(below[i]), "c-act"]);
-    pairs.push(["∂E/∂w", fmt(grad)], ["η", String(eta)], ["epoch mean ∂E/∂w", fmt(mean)]);
+    pairs.push([isBias ? "∂E/∂b" : "∂E/∂w", grad == null ? "…" : fmt(grad)], ["η", String(eta)], ["epoch mean", fmt(mean)]);
     root.append(this._kv(pairs));
     const W = isBias ? `b_${uj}` : `w_{${ui}${uj}}`;
     if (isBias) {
       root.append(this._eq(`\\frac{\\partial E}{\\partial b_${uj}} = ${col(C.delta, `\\delta_${uj}`)} = ${col(C.delta, tex(d))} \\tag{${out ? 8 : 18}}`));
     } else {
-      root.append(this._eq(`\\frac{\\partial E}{\\partial ${W}} = ${col(C.delta, `\\delta_${uj}`)}\\,${col(C.act, `a_${ui}`)} = ${col(C.delta, tex(d, true))}\\cdot${col(C.act, tex(below[i], true))} = ${tex(grad)} \\tag{${out ? 6 : 15}}`));
+      root.append(this._eq(`\\frac{\\partial E}{\\partial ${W}} = ${col(C.delta, `\\delta_${uj}`)}\\,${col(C.act, `a_${ui}`)} = ${col(C.delta, tex(d, true))}\\cdot${col(C.act, tex(below[i], true))} = ${G} \\tag{${out ? 6 : 15}}`));
     }
-    root.append(this._eq(`${W} \\leftarrow ${W} - \\eta \\frac{\\partial E}{\\partial ${W}} = ${tex(w)} - ${tex(eta)}\\cdot ${tex(grad, true)} = ${tex(w - eta * grad)} \\tag{7}`));
+    root.append(this._eq(`${W} \\leftarrow ${W} - \\eta \\frac{\\partial E}{\\partial ${W}} = ${tex(w)} - ${tex(eta)}\\cdot ${grad == null ? G : tex(grad, true)} \\tag{7}`));
     root.append(el("p", { class: "hint", text: "Eq. 7 for this one sample (plain gradient descent); training applies the batch mean, momentum and regularisation." }));
   }
 

@@ -213,7 +213,25 @@ class App {
     $("acc").textContent = acc == null ? "–" : `${(acc * 100).toFixed(1)}%`;
     $("probe-label").textContent = `probe #${f.probe?.index ?? 0}`;
     if (f.status === "diverged") this.setRunning(false);
-    if (this.selection) this.inspector.refresh(this.ctx());
+    if (this.selection) {
+      this.inspector.refresh(this.ctx());
+      if (this.selection.kind !== "unit") this.fetchSampleGrad();
+    }
+  }
+
+  /** The probe sample's own ∂E/∂w from the server (predict with its target), for the inspector. */
+  fetchSampleGrad() {
+    if (this._gradBusy) { this._gradAgain = true; return; }
+    const f = this.frame, sel = this.selection, id = this.session.id;
+    this._gradBusy = true;
+    api.predict(id, { inputs: [f.probe.input], targets: [f.probe.target] }).then((r) => {
+      if (this.frame !== f || this.selection !== sel) return;
+      this.sampleGrad = { frame: f, sel, value: sel.kind === "bias" ? r.gradients.biases[sel.layer][sel.j] : r.gradients.weights[sel.layer][sel.i][sel.j] };
+      this.inspector.show(sel, this.ctx());
+    }).catch(() => {}).finally(() => {
+      this._gradBusy = false;
+      if (this._gradAgain) { this._gradAgain = false; if (this.selection?.kind !== "unit") setTimeout(() => this.fetchSampleGrad(), 200); }
+    });
   }
 
   drawCurve(grid) {
@@ -229,7 +247,9 @@ class App {
   }
 
   ctx() {
-    return { frame: this.frame, config: this.session.config, catalog: this.catalog };
+    const g = this.sampleGrad;
+    const sampleGrad = g && g.frame === this.frame && g.sel === this.selection ? g.value : null;
+    return { frame: this.frame, config: this.session.config, catalog: this.catalog, sampleGrad };
   }
 
   setView(view) {
@@ -247,6 +267,7 @@ class App {
     this.diagram.select(hit);
     if (hit) this.tab("inspector");
     this.inspector.show(hit, this.ctx());
+    if (hit && hit.kind !== "unit") this.fetchSampleGrad();
   }
 
   tooltip(hit, e) {
@@ -425,7 +446,8 @@ async function start() {
     get framesSeen() { return app.framesSeen; },
     counts: () => app.diagram.counts(),
     unitCenter: (l, j) => app.diagram.unitCenter(l, j),
-    edgePoint: (l, i, j) => app.diagram.edgePoint(l, i, j, 0.5),
+    edgePoint: (l, i, j, t = 0.3) => app.diagram.edgePoint(l, i, j, t),
+    get selection() { return app.selection; },
     dropSocket: () => app.stream.drop(),
     benchRender: (n) => app.benchRender(n),
     ready: false,
