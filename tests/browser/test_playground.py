@@ -53,7 +53,9 @@ def test_play_raises_the_epoch_and_lowers_the_loss_and_pause_stops_it(page):
     open_playground(page, "#dataset=gaussian&lr=0.1")
     first = float(page.inner_text("#loss-train"))
     page.keyboard.press("Space")
-    page.wait_for_function("Number(document.getElementById('epoch').textContent) > 30", timeout=15000)
+    page.wait_for_function(
+        "Number(document.getElementById('epoch').textContent) > 30", timeout=15000
+    )
     time.sleep(1.0)
     shot(page, "playground-training.png")
     page.keyboard.press("Space")
@@ -134,7 +136,9 @@ def test_derivation_mode_walks_every_stage_forward_and_back(page):
 
 
 def test_a_configuration_url_is_restored_after_reload(page):
-    open_playground(page, "#dataset=xor&hidden=3,3,2&activations=relu,tanh,sigmoid,tanh&lr=0.1&batch=5")
+    open_playground(
+        page, "#dataset=xor&hidden=3,3,2&activations=relu,tanh,sigmoid,tanh&lr=0.1&batch=5"
+    )
     page.reload()
     page.wait_for_function("window.__bpp && window.__bpp.ready", timeout=20000)
     assert counts(page)["layers"] == [2, 3, 3, 2, 1]
