@@ -35,7 +35,10 @@ def server() -> Iterator[str]:
     env = {**os.environ, "BPP_MAX_SESSIONS_PER_CLIENT": "200", "BPP_MAX_SESSIONS": "400"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -99,8 +102,9 @@ def open_playground(pg, hash_: str = "") -> None:
 def rest(pg, method: str, path: str, body=None):
     """Call the server's REST API directly (not through the page)."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(pg.base + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        pg.base + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=10) as r:
         return json.loads(r.read() or b"null")
 

@@ -90,12 +90,17 @@ def test_weight_inspector_shows_the_servers_gradient_for_the_probe(page):
     click_diagram(page, x, y)
     page.wait_for_function(
         "(() => { const e = document.querySelector('#inspector [data-q=\"∂E/∂w\"]');"
-        " return e && e.textContent !== '…'; })()")
+        " return e && e.textContent !== '…'; })()"
+    )
     shown = float(page.inner_text('#inspector [data-q="∂E/∂w"]'))
     sid = page.evaluate("window.__bpp.sessionId")
     probe = rest(page, "GET", f"/api/sessions/{sid}")["frame"]["probe"]
-    trace = rest(page, "POST", f"/api/sessions/{sid}/predict",
-                 {"inputs": [probe["input"]], "targets": [probe["target"]]})
+    trace = rest(
+        page,
+        "POST",
+        f"/api/sessions/{sid}/predict",
+        {"inputs": [probe["input"]], "targets": [probe["target"]]},
+    )
     assert shown == pytest.approx(trace["gradients"]["weights"][1][1][0], rel=1e-3, abs=5e-5)
     assert "w" in page.inner_text("#inspector .insp-head")
 
