@@ -50,7 +50,7 @@ export class OutputPlot {
       set.points.forEach((p, n) => {
         const [x, y] = this._xy(p);
         ctx.beginPath();
-        ctx.arc(x, y, 3.2, 0, 2 * Math.PI);
+        ctx.arc(x, y, 3.6, 0, 2 * Math.PI);
         ctx.fillStyle = this._tcolor(set.targets[n]);
         ctx.fill();
         ctx.lineWidth = 1;
@@ -94,7 +94,8 @@ export class OutputPlot {
     const step = (out.hi - out.lo) / 255;
     for (let b = 0; b < 256; b++) {
       let t = (out.lo + step * b - center) / half;
-      if (this.discretize) t = t >= 0 ? 0.8 : -0.8;
+      if (this.discretize) t = t >= 0 ? 1 : -1;
+      t *= 0.6; // paler than the points, so that they stand out
       table[b] = LUT[Math.max(0, Math.min(255, Math.round((t + 1) * 127.5)))];
     }
     for (let r = 0; r < R; r++) {
