@@ -307,3 +307,30 @@ def test_softmax_targets_that_are_not_a_distribution_are_refused():
     with pytest.raises(SpecError) as info:
         backprop_step(p)
     assert info.value.field == "targets"
+
+
+@pytest.mark.parametrize(
+    ("output", "targets"),
+    [("sigmoid", [[1.5, 0.0, 0.0]]), ("sigmoid", [[-0.1, 0.0, 1.0]]),
+     ("softmax", [[1.2, -0.2, 0.0]])],
+)  # fmt: skip
+def test_cross_entropy_targets_outside_0_1_are_refused(output, targets):
+    p = {
+        "network": {"layer_sizes": [2, 3], "activations": [output], "loss": "cross_entropy"},
+        "inputs": [[0.3, -0.7]],
+        "targets": targets,
+    }
+    with pytest.raises(SpecError) as info:
+        backprop_step(p)
+    assert info.value.field == "targets"
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_cross_entropy_accepts_probability_targets(output):
+    p = {
+        "network": {"layer_sizes": [2, 3], "activations": [output], "loss": "cross_entropy"},
+        "inputs": [[0.3, -0.7], [1.0, 2.0]],
+        "targets": [[0.2, 0.3, 0.5], [0.0, 1.0, 0.0]],
+    }
+    out = backprop_step(p)
+    assert math.isfinite(out["loss"]) and out["loss"] > 0
