@@ -39,6 +39,18 @@ def encode_unit(values: np.ndarray) -> dict[str, Any]:
     return {"lo": lo, "hi": hi, "data": base64.b64encode(data.tobytes()).decode("ascii")}
 
 
+def encode_layer(A: np.ndarray) -> list[dict[str, Any]]:
+    """``encode_unit`` for every column of A (M, n) at once."""
+    lo, hi = A.min(axis=0), A.max(axis=0)
+    span = hi - lo
+    scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
+    data = np.clip(np.rint((A - lo) * scale), 0, 255).astype(np.uint8).T.copy()
+    return [
+        {"lo": float(lo[j]), "hi": float(hi[j]), "data": base64.b64encode(data[j]).decode("ascii")}
+        for j in range(A.shape[1])
+    ]
+
+
 def grid_points(domain: list[tuple[float, float]], resolution: int) -> np.ndarray:
     """Cell centres over the raw input domain: (R, 1) for 1-D data; (R*R, 2) for 2-D data,
     row-major with row 0 at the lowest x2 and x1 rising along a row."""
@@ -60,10 +72,7 @@ def grid_frame(
     X = dataset.featurize(grid_points(domain, resolution))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         cache = forward(spec, params, X)
-    layers = []
-    for a in cache.a:
-        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
-        layers.append([encode_unit(a[:, j]) for j in range(a.shape[1])])
+    layers = [encode_layer(a if np.isfinite(a).all() else np.nan_to_num(a)) for a in cache.a]
     return {"resolution": resolution, "domain": [list(d) for d in domain], "layers": layers}
 
 

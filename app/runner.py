@@ -1,43 +1,108 @@
-"""Where training runs: a small pool of threads off the event loop, shared by all sessions.
+"""Where training runs: off the event loop, in a few threads shared by all sessions.
 
-Sessions train in *chunks*: a chunk trains epochs until its time budget is spent and then (if
-anyone watches) encodes one frame. The budget is one frame interval (1 / frame_rate) when the
-pool has a thread for every playing session, and shrinks in proportion when more sessions play
-than there are threads, so that every playing session still gets about frame_rate chunks — and
-frames — per second. A later issue can replace this with worker processes.
+- ``run(fn)`` runs one piece of blocking engine work (a REST request's) in a small pool.
+- Playing sessions are *scheduled*: ``training_threads`` worker threads take them round-robin
+  and run one *chunk* each — train until the chunk's time budget is spent, encode one frame if
+  anyone watches — then put the session back at the end of the line. The budget is one frame
+  interval (1 / frame_rate) for a lone session and shrinks as more sessions play, so that all
+  of them keep delivering frames. Frames reach the event loop without the worker waiting for it.
+
+A later issue can replace this with worker processes behind the same methods.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from app.settings import Settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
-MIN_CHUNK_SECONDS = 0.002
+MIN_CHUNK_SECONDS = 0.0005
+REST_THREADS = 4
+
+
+class Playable(Protocol):
+    def play_chunk(self, budget: float) -> bool:
+        """Train one chunk; False when the session must stop (paused, diverged, closed)."""
+        ...
 
 
 class Runner:
-    """Runs blocking engine work in a thread pool and counts the sessions that are playing."""
-
     def __init__(self, settings: Settings) -> None:
         self.threads = settings.training_threads
         self.frame_interval = 1.0 / settings.frame_rate
-        self.playing = 0
-        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="bpp-train")
+        self._pool = ThreadPoolExecutor(REST_THREADS, thread_name_prefix="bpp-rest")
+        self._cond = threading.Condition()
+        self._line: deque[Playable] = deque()
+        self._scheduled: set[Playable] = set()
+        self._closed = False
+        self._workers = [
+            threading.Thread(target=self._work, name=f"bpp-train-{i}", daemon=True)
+            for i in range(self.threads)
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    @property
+    def playing(self) -> int:
+        return len(self._scheduled)
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """``fn(*args)`` in the pool; the event loop keeps serving meanwhile."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     def chunk_seconds(self) -> float:
-        """The time budget of one training chunk (see the module docstring)."""
-        share = self.threads / max(self.threads, self.playing)
+        """One frame interval, shared among the playing sessions beyond the worker count."""
+        share = min(1.0, self.threads / max(1, len(self._scheduled)))
         return max(MIN_CHUNK_SECONDS, self.frame_interval * share)
 
+    def start(self, session: Playable) -> None:
+        with self._cond:
+            if session not in self._scheduled:
+                self._scheduled.add(session)
+                self._line.append(session)
+                self._cond.notify()
+
+    def stop(self, session: Playable) -> None:
+        """Take the session out of the line (a chunk in progress still finishes)."""
+        with self._cond:
+            self._scheduled.discard(session)
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and not self._line:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                session = self._line.popleft()
+                if session not in self._scheduled:
+                    continue
+                budget = self.chunk_seconds()
+            try:
+                keep = session.play_chunk(budget)
+            except Exception:  # never let one session's failure stop the worker
+                log.exception("training chunk failed")
+                keep = False
+            with self._cond:
+                if keep and session in self._scheduled:
+                    self._line.append(session)
+                    self._cond.notify()
+                else:
+                    self._scheduled.discard(session)
+
     def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._scheduled.clear()
+            self._line.clear()
+            self._cond.notify_all()
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -86,8 +86,7 @@ class TrainingSession:
         snap = self.trainer.snapshot()
         self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
         self.running = False
-        self._task: asyncio.Task | None = None
-        self._counted = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.epochs_per_second = 0.0
         self._rate_epochs = 0
         self._rate_since = time.perf_counter()
@@ -228,67 +227,62 @@ class TrainingSession:
         await self._locked(lambda: self._train(epochs))
         return await self.publish_frame()
 
-    def _chunk(self, budget: float, want_frame: bool) -> str | None:
-        """Train until ``budget`` seconds have passed (at least one epoch); the frame's text
-        if anyone watches."""
+    def play_chunk(self, budget: float) -> bool:
+        """(A training thread.) Train until ``budget`` seconds have passed (at least one
+        epoch), encode a frame if anyone watches, hand it to the event loop without waiting.
+        Returns False when the session must stop (paused, diverged, closed)."""
         with self.lock:
+            if not self.running:
+                return False
             deadline = time.perf_counter() + budget
             snap = self._train(1)
             done = 1
             while self.trainer.status != "diverged" and time.perf_counter() < deadline:
                 snap = self._train(1)
                 done += 1
-            self._rate_epochs += done
-            return frames.dumps(self._frame(snap)) if want_frame else None
+            diverged = self.trainer.status == "diverged"
+            text = frames.dumps(self._frame(snap)) if self.hub.viewers(self.id) else None
+        if self._loop is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._after_chunk, done, text, diverged)
+            except RuntimeError:  # the loop is closed: the server is shutting down
+                return False
+        return not diverged
+
+    def _after_chunk(self, done: int, text: str | None, diverged: bool) -> None:
+        """(The event loop.) Publish a chunk's frame and, now and then, the status."""
+        if text is not None and (self.running or diverged):  # pause() sent a fresher one
+            self.hub.publish(self.id, "frame", text)
+        self._rate_epochs += done
+        now = time.perf_counter()
+        if diverged:
+            self.running = False
+        if diverged or now - self._rate_since >= STATUS_INTERVAL:
+            self.epochs_per_second = self._rate_epochs / max(now - self._rate_since, 1e-9)
+            self._rate_epochs, self._rate_since = 0, now
+            self.publish_status()
 
     async def play(self) -> None:
         """Start training in the background (no-op when running or diverged)."""
         if self.running or self.trainer.status == "diverged":
             self.publish_status()
             return
+        self._loop = asyncio.get_running_loop()
         self.running = True
         self._rate_epochs, self._rate_since = 0, time.perf_counter()
-        self.runner.playing += 1
-        self._counted = True
-        self._task = asyncio.create_task(self._play_loop(), name=f"play-{self.id[:6]}")
+        self.runner.start(self)
         self.publish_status()
-
-    async def _play_loop(self) -> None:
-        try:
-            while self.running:
-                want = self.hub.viewers(self.id) > 0
-                text = await self.runner.run(self._chunk, self.runner.chunk_seconds(), want)
-                if text is not None:
-                    self.hub.publish(self.id, "frame", text)
-                if self.trainer.status == "diverged":
-                    self.running = False
-                now = time.perf_counter()
-                if now - self._rate_since >= STATUS_INTERVAL or not self.running:
-                    self.epochs_per_second = self._rate_epochs / max(now - self._rate_since, 1e-9)
-                    self._rate_epochs, self._rate_since = 0, now
-                    self.publish_status()
-        except Exception:  # an engine failure must not kill the server or leave a zombie
-            log.exception("training loop of session %s failed", self.id)
-            self.hub.publish(
-                self.id,
-                "error",
-                frames.dumps({"type": "error", "field": "training", "message": "training failed"}),
-            )
-        finally:
-            self.running = False
-            if self._counted:
-                self.runner.playing -= 1
-                self._counted = False
-        self.publish_status()
-        await self.publish_frame()
 
     async def pause(self) -> None:
-        """Stop the background training after its current chunk (and its final frame)."""
+        """Stop the background training after its current chunk; publish status and frame."""
+        if not self.running:
+            return
         self.running = False
-        task = self._task
-        if task is not None and not task.done():
-            await asyncio.shield(task)
-        self._task = None
+        self.runner.stop(self)
+        self.epochs_per_second = 0.0
+        await self._locked(lambda: None)  # the chunk in progress, if any, has finished
+        self.publish_status()
+        await self.publish_frame()
 
     async def step(self, epochs: int) -> dict[str, Any]:
         return await self.train(epochs)
@@ -465,12 +459,5 @@ class TrainingSession:
     async def close(self) -> None:
         """Stop training and disconnect the viewers."""
         self.running = False
-        task = self._task
-        if task is not None and not task.done():
-            task.cancel()
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
-        self._task = None
+        self.runner.stop(self)
         self.hub.close_session(self.id)

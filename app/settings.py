@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     # Streaming
     frame_rate: float = Field(30.0, gt=0, le=240, description="Frames per second per session.")
     grid_resolution: int = Field(24, ge=4, le=128, description="Heatmap cells per side.")
-    training_threads: int = Field(4, ge=1, le=64, description="Threads that run training.")
+    training_threads: int = Field(2, ge=1, le=64, description="Threads that run training.")
 
 
 @lru_cache
