@@ -200,3 +200,22 @@ def test_inline_data_of_any_width_has_no_grid(new_session):
     state = new_session(body)
     assert state["layer_sizes"] == [3, 5, 2]
     assert state["frame"]["grid"] is None
+
+
+def test_openapi_documents_every_endpoint_with_examples(client):
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path in [
+        "/api/backprop",
+        "/api/catalog",
+        "/api/sessions",
+        "/api/sessions/{session_id}",
+        "/api/sessions/{session_id}/train",
+        "/api/sessions/{session_id}/history",
+        "/api/sessions/{session_id}/export",
+        "/api/sessions/{session_id}/gradient_check",
+        "/healthz",
+    ]:
+        assert path in paths, path
+    create = schema["components"]["schemas"]["SessionCreate"]
+    assert create.get("examples")
