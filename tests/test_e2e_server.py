@@ -3,7 +3,6 @@ WebSocket (the ``websockets`` library), then a clean shutdown."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import websockets
+from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,19 +78,15 @@ def test_real_server_streams_frames_over_a_real_websocket(server):
     assert created.status_code == 201
     sid = created.json()["id"]
 
-    async def watch() -> list[dict]:
-        url = base.replace("http", "ws") + f"/api/sessions/{sid}/stream"
-        got: list[dict] = []
-        async with websockets.connect(url) as ws:
-            await ws.send(json.dumps({"type": "play"}))
-            while len(got) < 10:
-                message = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
-                if message["type"] == "frame":
-                    got.append(message)
-            await ws.send(json.dumps({"type": "pause"}))
-        return got
-
-    frames = asyncio.run(watch())
+    url = base.replace("http", "ws") + f"/api/sessions/{sid}/stream"
+    frames: list[dict] = []
+    with connect(url, open_timeout=10) as ws:  # websockets' own (threaded) client
+        ws.send(json.dumps({"type": "play"}))
+        while len(frames) < 10:
+            message = json.loads(ws.recv(timeout=10))
+            if message["type"] == "frame":
+                frames.append(message)
+        ws.send(json.dumps({"type": "pause"}))
     epochs = [f["epoch"] for f in frames]
     assert epochs == sorted(epochs) and epochs[-1] > epochs[0]
     assert httpx.get(f"{base}/api/sessions/{sid}/history", timeout=10).json()["epoch"][-1] > 0

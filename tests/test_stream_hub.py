@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from app.hub import LocalHub, Mailbox
+
+
+def run(main):
+    """``run(main)`` on a thread of its own (another test may hold this thread's loop)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 def test_a_viewer_that_never_reads_holds_one_message_per_kind():
@@ -17,7 +24,7 @@ def test_a_viewer_that_never_reads_holds_one_message_per_kind():
                 hub.publish("s", "status", f"status {epoch}")
         return idle
 
-    idle = asyncio.run(main())
+    idle = run(main)
     assert idle.pending() == 2
 
 
@@ -29,7 +36,7 @@ def test_a_slow_viewer_gets_the_newest_frame():
             hub.publish("s", "frame", f"frame {epoch}")
         return [await slow.get()]
 
-    assert asyncio.run(main()) == ["frame 99"]
+    assert run(main) == ["frame 99"]
 
 
 def test_publishing_never_waits_for_viewers_and_every_viewer_gets_frames():
@@ -43,7 +50,7 @@ def test_publishing_never_waits_for_viewers_and_every_viewer_gets_frames():
             got.append(await fast.get() or "")
         return got, stalled.pending()
 
-    got, stalled_pending = asyncio.run(main())
+    got, stalled_pending = run(main)
     assert got == [f"frame {e}" for e in range(50)]
     assert stalled_pending == 1
 
@@ -57,7 +64,7 @@ def test_messages_of_different_kinds_keep_their_order():
         hub.publish("s", "frame", "new frame")
         return [await box.get(), await box.get()]
 
-    assert asyncio.run(main()) == ["step", "new frame"]
+    assert run(main) == ["step", "new frame"]
 
 
 def test_sessions_are_isolated_and_closing_wakes_readers():
@@ -71,7 +78,7 @@ def test_sessions_are_isolated_and_closing_wakes_readers():
         hub.close_session("b")
         return a.pending(), await waiter, hub.viewers("b")
 
-    assert asyncio.run(main()) == (1, None, 0)
+    assert run(main) == (1, None, 0)
 
 
 def test_unsubscribe_forgets_the_viewer():
@@ -82,4 +89,4 @@ def test_unsubscribe_forgets_the_viewer():
         hub.publish("s", "frame", "x")
         return box.pending() + hub.viewers("s")
 
-    assert asyncio.run(main()) == 0
+    assert run(main) == 0
