@@ -6,10 +6,11 @@ This is where the edge's plain lists become numpy arrays. Every refusal names it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from app import frames
 from app.errors import FieldError
 from app.limits import at_most
 from app.schemas import SessionCreate, TrainerStateIn
@@ -41,6 +42,13 @@ class Built:
     X_test: np.ndarray
     T_test: np.ndarray
     config: TrainingConfig
+    _grids: dict[int, np.ndarray | None] = field(default_factory=dict, repr=False)
+
+    def grid_inputs(self, resolution: int) -> np.ndarray | None:
+        """The featurised grid the frames evaluate the network on, made once per resolution."""
+        if resolution not in self._grids:
+            self._grids[resolution] = frames.grid_inputs(self.dataset, resolution)
+        return self._grids[resolution]
 
     def new_trainer(self, params: Params, probe_index: int = 0) -> Trainer:
         return Trainer(

@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         reload=args.reload,
         # a bound above our own limit: bigger messages are dropped by the protocol itself
         ws_max_size=max(4 * settings.max_ws_message_bytes, 1 << 20),
+        ws_per_message_deflate=settings.ws_compression,
         log_level="info",
     )
     sys.exit(0)

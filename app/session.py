@@ -131,6 +131,7 @@ class TrainingSession:
             b.X_train,
             b.T_train,
             self.settings.grid_resolution,
+            b.grid_inputs(self.settings.grid_resolution),
         )
 
     async def frame(self) -> dict[str, Any]:

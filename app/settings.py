@@ -48,7 +48,18 @@ class Settings(BaseSettings):
     # Streaming
     frame_rate: float = Field(30.0, gt=0, le=240, description="Frames per second per session.")
     grid_resolution: int = Field(24, ge=4, le=128, description="Heatmap cells per side.")
-    training_threads: int = Field(2, ge=1, le=64, description="Threads that run training.")
+    training_threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Threads that run training (numpy on small arrays holds the GIL, so more "
+        "threads add contention rather than speed in one process).",
+    )
+    ws_compression: bool = Field(
+        False,
+        description="Offer permessage-deflate on WebSockets: about 2× smaller frames for about "
+        "a seventh of the server's CPU under load; worth it only on slow links.",
+    )
 
 
 @lru_cache

@@ -84,32 +84,40 @@ async def viewer(ws_url: str, stop: asyncio.Event, sizes: list[int], play: bool 
                 sizes.append(len(text))
 
 
-async def bench_a(base: str, seconds: float) -> dict:
+async def bench_a(base: str, seconds: float, rounds: int = 4) -> dict:
+    """Alternate `rounds` times between nobody watching and one viewer, `seconds / 2` each,
+    so that both sides see the same machine load; report medians and the median ratio."""
+    alone, watched, ratios, fps, sizes = [], [], [], [], []
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         sid = (await http.post("/api/sessions", json=W2)).json()["id"]
         ws_url = base.replace("http", "ws") + f"/api/sessions/{sid}/stream"
         await command(ws_url, {"type": "play"})  # then nobody watches
         await asyncio.sleep(0.5)
-        e0, t0 = await epoch_of(http, sid), time.perf_counter()
-        await asyncio.sleep(seconds)
-        e1, t1 = await epoch_of(http, sid), time.perf_counter()
-        alone = (e1 - e0) / (t1 - t0)
+        half = seconds / 2
+        for _ in range(rounds):
+            e0, t0 = await epoch_of(http, sid), time.perf_counter()
+            await asyncio.sleep(half)
+            e1, t1 = await epoch_of(http, sid), time.perf_counter()
+            alone.append((e1 - e0) / (t1 - t0))
 
-        stop, sizes = asyncio.Event(), []
-        task = asyncio.create_task(viewer(ws_url, stop, sizes))
-        await asyncio.sleep(0.5)
-        e0, t0, n0 = await epoch_of(http, sid), time.perf_counter(), len(sizes)
-        await asyncio.sleep(seconds)
-        e1, t1, n1 = await epoch_of(http, sid), time.perf_counter(), len(sizes)
-        stop.set()
-        await task
-        watched = (e1 - e0) / (t1 - t0)
+            stop = asyncio.Event()
+            task = asyncio.create_task(viewer(ws_url, stop, sizes))
+            await asyncio.sleep(0.3)
+            e0, t0, n0 = await epoch_of(http, sid), time.perf_counter(), len(sizes)
+            await asyncio.sleep(half)
+            e1, t1, n1 = await epoch_of(http, sid), time.perf_counter(), len(sizes)
+            stop.set()
+            await task
+            watched.append((e1 - e0) / (t1 - t0))
+            fps.append((n1 - n0) / (t1 - t0))
+            ratios.append(watched[-1] / alone[-1])
+            await asyncio.sleep(0.3)
         await http.delete(f"/api/sessions/{sid}")
     return {
-        "alone": alone,
-        "watched": watched,
-        "ratio": watched / alone,
-        "fps": (n1 - n0) / (t1 - t0),
+        "alone": statistics.median(alone),
+        "watched": statistics.median(watched),
+        "ratio": statistics.median(ratios),
+        "fps": statistics.median(fps),
         "frame_bytes": statistics.median(sizes) if sizes else 0,
     }
 

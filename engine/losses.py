@@ -45,7 +45,9 @@ def _sse_E(z: Array, a: Array, t: Array, output: str) -> Array:
 
 def _sse_delta(z: Array, a: Array, t: Array, g_prime: Callable[[Array, Array], Array]) -> Array:
     """Eq. 5: δ_k = (a_k − t_k) g'_k(z_k)."""
-    return (a - t) * g_prime(z, a)
+    d = a - t
+    d *= g_prime(z, a)
+    return d
 
 
 def _log_sigmoid(z: Array) -> Array:

@@ -174,7 +174,8 @@ def forward(spec: NetworkSpec, params: Params, X: Array) -> ForwardCache:
     a = [X]
     z = []
     for W, b, act in zip(params.W, params.b, spec.g, strict=True):
-        zl = a[-1] @ W + b
+        zl = a[-1] @ W
+        zl += b
         z.append(zl)
         a.append(act.g(zl))
     return ForwardCache(z, a)
@@ -207,7 +208,8 @@ def backward_deltas(
         d *= scale
     delta[L - 1] = d
     for l in range(L - 2, -1, -1):
-        d = g[l].g_prime(z[l], a[l + 1]) * (d @ W[l + 1].T)
+        d = d @ W[l + 1].T  # Σ_k δ_k w_jk
+        d *= g[l].g_prime(z[l], a[l + 1])  # Eq. 14
         delta[l] = d
     return delta
 

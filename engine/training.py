@@ -89,6 +89,7 @@ class TrainingConfig:
 class Snapshot:
     """One epoch's record. ``probe`` is the probe sample's trace as plain arrays.
 
+    ``train_cache`` is the forward pass over the training set at these parameters (read-only).
     The probe's z and a rows are taken from the epoch's forward pass when the snapshot is made;
     its g'(z) and δ (Eq. 5, 14) are computed from them and the snapshot's own W the first time
     ``probe`` is read, so that snapshots nobody looks at cost nothing more.
@@ -105,6 +106,7 @@ class Snapshot:
     grad_b: list[Array]
     probe_source: Callable[[], dict] = field(repr=False)
     samples_seen: int = 0
+    train_cache: ForwardCache | None = field(default=None, repr=False, compare=False)
     _probe: dict | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -439,6 +441,7 @@ class Trainer:
             grad_b=grad_b,
             probe_source=self._probe_source(cache, W),
             samples_seen=self.samples_seen,
+            train_cache=cache,
         )
 
     def _probe_source(self, cache: ForwardCache, W: list[Array]) -> Callable[[], dict]:
