@@ -69,7 +69,8 @@ def encode_layers(layers: list[np.ndarray]) -> list[list[dict[str, Any]]]:
 
 def grid_points(domain: list[tuple[float, float]], resolution: int) -> np.ndarray:
     """Cell centres over the raw input domain: (R, 1) for 1-D data; (R*R, 2) for 2-D data,
-    row-major with row 0 at the lowest x2 and x1 rising along a row."""
+    row-major with row 0 at the lowest x2 and x1 rising along a row. (The frames give 1-D data
+    R = resolution², as many cells as a 2-D grid, so that its curve is smooth.)"""
     axes = [lo + (np.arange(resolution) + 0.5) * ((hi - lo) / resolution) for lo, hi in domain]
     if len(axes) == 1:
         return axes[0][:, None]
@@ -83,7 +84,8 @@ def grid_inputs(dataset: Dataset, resolution: int) -> np.ndarray | None:
     if dataset.dims not in (1, 2):
         return None
     domain = [(float(lo), float(hi)) for lo, hi in dataset.domain]
-    return dataset.featurize(grid_points(domain, resolution))
+    cells = resolution if dataset.dims == 2 else resolution * resolution
+    return dataset.featurize(grid_points(domain, cells))
 
 
 def grid_frame(
@@ -103,7 +105,8 @@ def grid_frame(
     domain = [[float(lo), float(hi)] for lo, hi in dataset.domain]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         cache = forward(spec, params, X)
-    return {"resolution": resolution, "domain": domain, "layers": encode_layers(cache.a)}
+    cells = resolution if len(domain) == 2 else X.shape[0]
+    return {"resolution": cells, "domain": domain, "layers": encode_layers(cache.a)}
 
 
 def node_stats(

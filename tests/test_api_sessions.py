@@ -219,3 +219,13 @@ def test_openapi_documents_every_endpoint_with_examples(client):
         assert path in paths, path
     create = schema["components"]["schemas"]["SessionCreate"]
     assert create.get("examples")
+
+
+def test_one_dimensional_data_get_a_fine_curve_not_a_coarse_row(new_session):
+    frame = new_session({"dataset": {"name": "sine"}})["frame"]
+    grid = frame["grid"]
+    assert len(grid["domain"]) == 1
+    assert grid["resolution"] == 24 * 24
+    import base64
+
+    assert len(base64.b64decode(grid["layers"][-1][0]["data"])) == 24 * 24

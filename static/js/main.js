@@ -111,6 +111,7 @@ class App {
     this.controls.renderFeatures(s.data.domain?.length ?? 0);
     const oneD = s.data.domain?.length === 1;
     $("curve-section").hidden = !oneD;
+    $("output-section").hidden = s.data.domain?.length !== 2;
     if (oneD) this.curve.setData(s.data.train.points, s.data.train.targets);
     $("acc-box").hidden = s.data.task !== "classification";
     this.frame = s.frame;

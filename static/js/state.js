@@ -104,6 +104,20 @@ export class State {
       this.values[name] = v;
       any = true;
     }
+    if (any) this.fitActivations();
     return any;
+  }
+
+  /** Keep one activation per layer after the input (hidden layers, then the output): a link
+   * that names only `hidden` keeps the hidden activation and the output activation it had. */
+  fitActivations() {
+    const hidden = this.values.hidden ?? [];
+    const acts = this.values.activations ?? [];
+    if (acts.length === hidden.length + 1) return;
+    const output = acts.at(-1) ?? "tanh";
+    const fill = acts.length > 1 ? acts[acts.length - 2] : "tanh";
+    const kept = acts.slice(0, Math.max(0, acts.length - 1)).slice(0, hidden.length);
+    while (kept.length < hidden.length) kept.push(fill);
+    this.values.activations = [...kept, output];
   }
 }
