@@ -64,7 +64,7 @@ export class Stream {
 
   /** Drop the socket on purpose (tests use it to check reconnection). */
   drop() {
-    if (this.ws) this.ws.close(4000, "dropped by client");
+    if (this.ws) closeQuietly(this.ws, 4000, "dropped by client");
   }
 
   close() {
@@ -72,6 +72,17 @@ export class Stream {
     this.queue = [];
     const ws = this.ws;
     this.ws = null;
-    if (ws) ws.close(1000, "bye");
+    if (ws) closeQuietly(ws, 1000, "bye");
+  }
+}
+
+/** Close a socket; one still connecting is closed once open, since closing it mid-handshake
+ * makes the browser log a console error ("closed before the connection is established"). */
+function closeQuietly(ws, code, reason) {
+  if (ws.readyState === WebSocket.CONNECTING) {
+    ws.onopen = () => ws.close(code, reason);
+    ws.onmessage = null;
+  } else {
+    ws.close(code, reason);
   }
 }
