@@ -20,10 +20,14 @@ run: $(BIN)/backprop-playground
 	@echo "Installing Debian's chromium for the browser tests (needs root)"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+/usr/bin/firefox-esr:
+	@echo "Installing Debian's firefox-esr for the Firefox browser test (needs root)"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr
+
 lint: $(BIN)/backprop-playground
 	$(BIN)/ruff check .
 
-test: $(BIN)/backprop-playground /usr/bin/chromium lint
+test: $(BIN)/backprop-playground /usr/bin/chromium /usr/bin/firefox-esr lint
 	$(BIN)/pytest -q
 
 bench: $(BIN)/backprop-playground
