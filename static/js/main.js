@@ -182,7 +182,15 @@ class App {
       this.loss.add(m.epoch, m.loss.train, m.loss.test);
       if (!this._raf) this._raf = requestAnimationFrame(() => { this._raf = 0; this.draw(); });
     } else if (m.type === "status") {
+      const wasRunning = this.running;
       this.setRunning(m.status === "running");
+      // Frames skip epochs; the server's history has them all: refresh the curve when training
+      // stops, and every few seconds while it runs.
+      const now = performance.now();
+      if ((wasRunning && m.status !== "running") || (m.status === "running" && now - (this._historyAt || 0) > 3000)) {
+        this._historyAt = now;
+        this.loadHistory();
+      }
       $("eps").textContent = m.epochs_per_second ? fmt(m.epochs_per_second, 3).replace(/\.?0+$/, "") : "–";
       if (m.status === "diverged") this.toast("Training diverged (loss became NaN or infinite) — lower the learning rate and reset.");
     } else if (m.type === "sample_step") {
