@@ -138,7 +138,9 @@ class BiasEdit(Strict):
 
 class GradientCheckRequest(Strict):
     samples: int | None = Field(None, ge=1, description="Use the first k training samples.")
-    eps: float = Field(1e-6, gt=0, le=1e-2)
+    eps: float = Field(
+        1e-4, gt=0, le=1e-2, description="Step of the five-point central difference."
+    )
 
 
 class BackpropNetwork(Strict):

@@ -100,7 +100,7 @@ def backprop_step(payload: dict, limits: Mapping | None = None) -> dict:
     problem = spec.E.check_targets(T, spec.output)
     if problem:
         raise SpecError("targets", problem)
-    eta = payload.get("learning_rate", 0.1)
+    eta = _require(payload, "learning_rate", "")
     if (
         isinstance(eta, bool)
         or not isinstance(eta, int | float)

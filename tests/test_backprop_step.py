@@ -331,6 +331,18 @@ def test_cross_entropy_accepts_probability_targets(output):
         "network": {"layer_sizes": [2, 3], "activations": [output], "loss": "cross_entropy"},
         "inputs": [[0.3, -0.7], [1.0, 2.0]],
         "targets": [[0.2, 0.3, 0.5], [0.0, 1.0, 0.0]],
+        "learning_rate": 0.1,
     }
     out = backprop_step(p)
     assert math.isfinite(out["loss"]) and out["loss"] > 0
+
+
+def test_a_missing_learning_rate_is_named_not_defaulted():
+    p = {
+        "network": {"layer_sizes": [2, 1], "activations": ["tanh"]},
+        "inputs": [[0.3, -0.7]],
+        "targets": [[0.5]],
+    }
+    with pytest.raises(SpecError) as info:
+        backprop_step(p)
+    assert info.value.field == "learning_rate"
