@@ -73,8 +73,12 @@ class App {
       else if (e.code === "ArrowRight") { e.preventDefault(); this.step(); }
     });
     window.addEventListener("hashchange", () => {
-      if (this.state.readHash()) { this.controls.sync(); this.recreate(); }
+      if (!this.state.readHash()) return;
+      const join = this.state.get("join");
+      if (join && join !== this.session?.id) this.joinSession(join);
+      else { this.controls.sync(); this.recreate(); }
     });
+    $("btn-share").addEventListener("click", () => this.shareLive());
     window.addEventListener("resize", () => this.layout());
   }
 
@@ -88,19 +92,44 @@ class App {
 
   async createSession(body) {
     this.clearErrors();
-    const old = this.session;
     let s;
     try {
       s = await api.createSession(body);
     } catch (err) {
       this.showError(err.field || "network", err.message);
+      const old = this.session;
       if (old) { this.state.fromConfig(old.config); this.controls.sync(); this.state.writeHash(); }
       return false;
     }
-    const wasRunning = this.running;
-    this.pause();
+    await this.adopt(s, true);
+    return true;
+  }
+
+  /** Watch (and drive) a live session somebody shared with a `#join=<id>` link. */
+  async joinSession(id) {
+    let s;
+    try {
+      s = await api.getSession(id);
+    } catch (err) {
+      this.state.set("join", undefined);
+      this.toast(`The shared session is gone (${err.message}); this is a new one.`);
+      return false;
+    }
+    await this.adopt(s, false);
+    return true;
+  }
+
+  /** Make `s` the page's session. A session this page created (`own`) is paused and deleted
+   * when the page moves on; a joined one is left exactly as it is for its owner. */
+  async adopt(s, own) {
+    const old = this.session, oldOwn = this.ownSession;
+    const wasRunning = this.running && own;
+    if (oldOwn) this.pause();
+    else { clearInterval(this._timer); this._timer = null; this.running = false; }
     this.session = s;
+    this.ownSession = own;
     this.state.fromConfig(s.config);
+    this.state.set("join", own ? undefined : s.id);
     this.state.writeHash();
     this.controls.sync();
     this.range = targetRange(s.data);
@@ -121,10 +150,19 @@ class App {
     this.layout();
     this.loss.reset();
     this.stream.connect(s.id);
-    if (old) api.deleteSession(old.id).catch(() => {});
+    if (old && oldOwn && old.id !== s.id) api.deleteSession(old.id).catch(() => {});
     await this.loadHistory();
     if (wasRunning) this.play();
-    return true;
+    else this.setRunning(s.status === "running");
+  }
+
+  /** Copy a link that lets another browser watch this very session live. */
+  async shareLive() {
+    const url = `${location.origin}${location.pathname}#join=${encodeURIComponent(this.session.id)}`;
+    let copied = false;
+    try { await navigator.clipboard.writeText(url); copied = true; } catch { /* not a secure context */ }
+    this.toast(`${copied ? "Copied" : "Share this link"}: ${url} — whoever opens it watches (and can drive) this session live.`);
+    return url;
   }
 
   async loadHistory() {
@@ -205,6 +243,11 @@ class App {
     const pill = $("conn");
     pill.className = `pill ${s}`;
     pill.textContent = text;
+    if (s === "closed" && text === "session gone" && !this.ownSession) {
+      // the owner of a shared session moved on or deleted it: carry on with a copy of its setup
+      this.toast("The shared session has ended; this page now trains its own copy of that setup.");
+      this.createSession(this.state.sessionBody());
+    }
   }
 
   // ---------- drawing ----------
@@ -451,6 +494,7 @@ async function start() {
     app,
     state,
     get sessionId() { return app.session?.id; },
+    shareLive: () => app.shareLive(),
     get frame() { return app.frame; },
     get framesSeen() { return app.framesSeen; },
     counts: () => app.diagram.counts(),
@@ -463,7 +507,8 @@ async function start() {
   };
   app.setView(state.get("view") || "forward");
   app.loss.setLog(!!state.get("logScale"));
-  await app.createSession(state.sessionBody());
+  const join = state.get("join");
+  if (!join || !(await app.joinSession(join))) await app.createSession(state.sessionBody());
   window.__bpp.ready = true;
 }
 

@@ -27,6 +27,7 @@ export const PROPS = {
   regRate: [num, "training.regularization_rate"],
   seed: [num, "training.seed"],
   view: [str, null],
+  join: [str, null], // the id of a live session this page watches (a shared link), if any
   bias: [bool, null],
   showTest: [bool, null],
   logScale: [bool, null],

@@ -210,3 +210,32 @@ def test_render_benchmark_reports_main_thread_ms_for_the_largest_network(page):
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "render-benchmark.json").write_text(json.dumps(r, indent=1))
     print(f"render benchmark: {r}")
+
+
+def test_a_shared_live_link_lets_another_browser_watch_the_same_session(page, browser, server):
+    open_playground(page, "#dataset=gaussian&lr=0.1")
+    sid = page.evaluate("window.__bpp.sessionId")
+    url = page.evaluate("window.__bpp.shareLive()")
+    assert url.endswith(f"#join={sid}")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        watcher = context.new_page()
+        errors = []
+        watcher.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        watcher.base = server
+        open_playground(watcher, f"#join={sid}")
+        assert watcher.evaluate("window.__bpp.sessionId") == sid
+        assert watcher.evaluate("window.__bpp.state.get('dataset')") == "gaussian"
+        page.keyboard.press("Space")  # the owner plays; the watcher sees the epochs go by
+        watcher.wait_for_function(
+            "Number(document.getElementById('epoch').textContent) > 20", timeout=15000
+        )
+        page.keyboard.press("Space")
+        # The watcher changes the network: it gets a session of its own; the shared one lives on.
+        watcher.click('[data-units="+1"]')
+        watcher.wait_for_function(f"window.__bpp.sessionId !== '{sid}'")
+        assert rest(page, "GET", f"/api/sessions/{sid}")["id"] == sid
+        assert "join=" not in watcher.evaluate("location.hash")
+        assert errors == []
+    finally:
+        context.close()
