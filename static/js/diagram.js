@@ -43,7 +43,7 @@ export class Diagram {
    */
   setNetwork(net) {
     this.net = net;
-    const W = Math.max(520, this.root.clientWidth || 640);
+    const W = Math.max(420, this.root.clientWidth || 640);
     this.W = W;
     const L = net.layerSizes.length - 1;
     const x0 = 78, x1 = W - 150;

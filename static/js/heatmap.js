@@ -109,7 +109,8 @@ export class OutputPlot {
     const d = this.data;
     if (!d) return;
     const r = this.pts.getBoundingClientRect();
-    const x = e.clientX - r.left, y = e.clientY - r.top;
+    // in plot units, whatever CSS zoom or scaling the panel is drawn at
+    const x = ((e.clientX - r.left) * SIZE) / r.width, y = ((e.clientY - r.top) * SIZE) / r.height;
     let best = -1, bestD = 64;
     d.train.points.forEach((p, n) => {
       const [px, py] = this._xy(p);

@@ -92,10 +92,18 @@ class App {
 
   async createSession(body) {
     this.clearErrors();
+    // Quick edits can overlap: only the newest request's session is adopted, whatever order
+    // the answers come back in; a stale one is deleted again.
+    const seq = (this._seq = (this._seq || 0) + 1);
     let s;
     try {
       s = await api.createSession(body);
+      if (seq !== this._seq) {
+        api.deleteSession(s.id).catch(() => {});
+        return false;
+      }
     } catch (err) {
+      if (seq !== this._seq) return false;
       this.showError(err.field || "network", err.message);
       const old = this.session;
       if (old) { this.state.fromConfig(old.config); this.controls.sync(); this.state.writeHash(); }
@@ -107,9 +115,11 @@ class App {
 
   /** Watch (and drive) a live session somebody shared with a `#join=<id>` link. */
   async joinSession(id) {
+    const seq = (this._seq = (this._seq || 0) + 1);
     let s;
     try {
       s = await api.getSession(id);
+      if (seq !== this._seq) return false;
     } catch (err) {
       this.state.set("join", undefined);
       this.toast(`The shared session is gone (${err.message}); this is a new one.`);

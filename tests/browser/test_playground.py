@@ -239,3 +239,37 @@ def test_a_shared_live_link_lets_another_browser_watch_the_same_session(page, br
         assert errors == []
     finally:
         context.close()
+
+
+def test_at_1024x768_nothing_overflows_and_a_click_on_the_smaller_plot_picks_its_point(
+    browser, server
+):
+    """A 1024×768 projector: the page fits its width, and the output plot (drawn smaller there)
+    still maps a click to the data point under it."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        pg = context.new_page()
+        pg.base = server
+        open_playground(pg)
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 1024
+        # the most isolated training point, and where it is on screen
+        idx, x, y = pg.evaluate(
+            """(() => {
+              const p = window.__bpp.app.plot, pts = p.data.train.points;
+              let best = 0, bestD = -1;
+              pts.forEach((a, i) => {
+                let d = Infinity;
+                pts.forEach((b, k) => {
+                  if (k !== i) d = Math.min(d, (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2);
+                });
+                if (d > bestD) { bestD = d; best = i; }
+              });
+              const [px, py] = p._xy(pts[best]);
+              const r = p.pts.getBoundingClientRect(), size = p.pts.clientWidth;
+              return [best, r.left + px * r.width / size, r.top + py * r.height / size];
+            })()"""
+        )
+        pg.mouse.click(x, y)
+        pg.wait_for_function(f"window.__bpp.frame.probe.index === {idx}", timeout=5000)
+    finally:
+        context.close()
