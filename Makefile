@@ -26,6 +26,7 @@ run: $(BIN)/backprop-playground
 
 lint: $(BIN)/backprop-playground
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: $(BIN)/backprop-playground /usr/bin/chromium /usr/bin/firefox-esr lint
 	$(BIN)/pytest -q
