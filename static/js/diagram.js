@@ -297,6 +297,7 @@ export class Diagram {
   }
 
   _drawMaps(grid) {
+    if (grid.domain.length === 1) return this._drawCurves(grid);
     const R = grid.resolution;
     const table = new Uint32Array(256);
     for (let l = 0; l < this.maps.length; l++) {
@@ -322,6 +323,40 @@ export class Diagram {
           for (let q = 0; q < R; q++) px[dst + q] = table[bytes[src + q]];
         }
         ctx.putImageData(img, 0, 0);
+      }
+    }
+  }
+
+  /** 1-D data: each unit's box shows its activation a(x) over the input range as a curve, on
+   * the same symmetric scale as the heatmaps (max(1, |a|)), with a = 0 as a faint line. */
+  _drawCurves(grid) {
+    const R = grid.resolution, S = 48;
+    for (let l = 0; l < this.maps.length; l++) {
+      const units = grid.layers[l];
+      if (!units) continue;
+      for (let j = 0; j < this.maps[l].length; j++) {
+        const c = this.maps[l][j];
+        const u = units[j];
+        if (!c || !u) continue;
+        if (c.width !== S) { c.width = S; c.height = S; c._img = null; }
+        const ctx = c._ctx || (c._ctx = c.getContext("2d"));
+        const bytes = b64bytes(u.data);
+        const scale = Math.max(1, Math.abs(u.lo), Math.abs(u.hi));
+        const step = (u.hi - u.lo) / 255;
+        const y = (b) => S / 2 - ((u.lo + step * b) / scale) * (S / 2 - 3);
+        ctx.fillStyle = "#fbfcfe";
+        ctx.fillRect(0, 0, S, S);
+        ctx.strokeStyle = "#d5dae4";
+        ctx.lineWidth = 1;
+        ctx.beginPath(); ctx.moveTo(0, S / 2); ctx.lineTo(S, S / 2); ctx.stroke();
+        ctx.strokeStyle = "#1c2541";
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        for (let q = 0; q < R; q++) {
+          const x = ((q + 0.5) / R) * S;
+          if (q === 0) ctx.moveTo(x, y(bytes[q])); else ctx.lineTo(x, y(bytes[q]));
+        }
+        ctx.stroke();
       }
     }
   }

@@ -206,13 +206,13 @@ class App {
     const f = this.frame;
     if (!f || !this.session) return;
     const sizes = [f.weights[0].length, ...f.weights.map((W) => W[0].length)];
-    const twoD = this.session.data.domain?.length === 2;
+    const dims = this.session.data.domain?.length ?? 0;
     this.diagram.setNetwork({
       layerSizes: sizes,
       activations: this.session.config.network.activations,
       featureNames: this.session.data.feature_names || [],
       showBias: !!this.state.get("bias"),
-      heatmaps: twoD && !!f.grid,
+      heatmaps: (dims === 1 || dims === 2) && !!f.grid, // 2-D: heatmaps; 1-D: curves a(x)
     });
     this.diagram.setView(this.state.get("view") || "forward");
     this.controls.renderLayerHeads(this.diagram);
