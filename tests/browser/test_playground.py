@@ -273,3 +273,18 @@ def test_at_1024x768_nothing_overflows_and_a_click_on_the_smaller_plot_picks_its
         pg.wait_for_function(f"window.__bpp.frame.probe.index === {idx}", timeout=5000)
     finally:
         context.close()
+
+
+def test_one_dimensional_data_draw_each_units_curve_and_the_networks_output(page):
+    open_playground(page, "#dataset=sine")
+    assert page.is_hidden("#output-section")
+    assert page.is_visible("#curve-section")
+    # every hidden unit's box holds a drawn curve (dark pixels of the line), not a blank canvas
+    dark = page.evaluate(
+        """(() => window.__bpp.app.diagram.maps[1].map((c) => {
+              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+              let n = 0;
+              for (let i = 0; i < d.length; i += 4) if (d[i] < 80 && d[i + 2] < 120) n++;
+              return n; }))()"""
+    )
+    assert len(dark) == 4 and all(n > 20 for n in dark)
