@@ -80,6 +80,12 @@ class App {
     });
     $("btn-share").addEventListener("click", () => this.shareLive());
     window.addEventListener("resize", () => this.layout());
+    // A closed or reloaded tab deletes the session it created (not one it joined), so that
+    // sessions do not pile up against the per-client limit or train on with nobody watching.
+    window.addEventListener("pagehide", (e) => {
+      if (e.persisted || !this.session || !this.ownSession) return;
+      fetch(`/api/sessions/${encodeURIComponent(this.session.id)}`, { method: "DELETE", keepalive: true }).catch(() => {});
+    });
   }
 
   // ---------- session lifecycle ----------
@@ -135,7 +141,7 @@ class App {
     const old = this.session, oldOwn = this.ownSession;
     const wasRunning = this.running && own;
     if (oldOwn) this.pause();
-    else { clearInterval(this._timer); this._timer = null; this.running = false; }
+    else { clearTimeout(this._timer); this._timer = null; this._paced = null; this.running = false; }
     this.session = s;
     this.ownSession = own;
     this.state.fromConfig(s.config);
@@ -196,7 +202,7 @@ class App {
     this.clearErrors();
     this.state.writeHash();
     this.controls.sync();
-    if (group === "training") {
+    if (group === "training" && name !== "seed") {
       this.stream.send({ type: "set", training: this.state.trainingBody() });
       this._lastSetField = `training.${name}`;
     } else this.recreate();
@@ -225,6 +231,7 @@ class App {
     if (m.type === "frame") {
       this.framesSeen++;
       this.frame = m;
+      this.pacedFrame(m);
       const sizes = [m.weights[0].length, ...m.weights.map((W) => W[0].length)];
       if (sizes.join() !== this.diagram.cols.map((c) => c.n).join()) this.layout();
       this.loss.add(m.epoch, m.loss.train, m.loss.test);
@@ -245,6 +252,7 @@ class App {
       this.tab("derivation");
       this.derivation.load(m, this.session.config, this.catalog);
     } else if (m.type === "error") {
+      if (this._paced) this.pause(); // a refused step would otherwise be waited for forever
       this.showError(m.field || this._lastSetField || "", m.message);
     }
   }
@@ -372,19 +380,40 @@ class App {
   play() {
     const speed = Number($("speed").value);
     this.setRunning(true);
-    if (!speed) this.stream.send({ type: "play" });
-    else this._timer = setInterval(() => this.stream.send({ type: "step", epochs: 1 }), 1000 / speed);
+    if (!speed) { this.stream.send({ type: "play" }); return; }
+    // Paced by the page: one `step` at a time, the next only once the last one's frame is in,
+    // so a slow network never piles up steps that go on after pause.
+    this._paced = { interval: 1000 / speed, waitingFor: null };
+    const tick = () => {
+      const p = this._paced;
+      if (!p) return;
+      if (p.waitingFor === null) {
+        p.waitingFor = (this.frame?.epoch ?? 0) + 1;
+        this.stream.send({ type: "step", epochs: 1 });
+      }
+      this._timer = setTimeout(tick, p.interval);
+    };
+    tick();
+  }
+
+  /** A frame arrived: let the paced player send its next step; stop it on divergence. */
+  pacedFrame(f) {
+    const p = this._paced;
+    if (!p) return;
+    if (f.status === "diverged") this.pause();
+    else if (p.waitingFor !== null && f.epoch >= p.waitingFor) p.waitingFor = null;
   }
 
   pause() {
-    clearInterval(this._timer);
+    clearTimeout(this._timer);
     this._timer = null;
+    this._paced = null;
     if (this.running) this.stream.send({ type: "pause" });
     this.setRunning(false);
   }
 
   setRunning(on) {
-    if (!on && this._timer) return; // client-paced play: status "paused" between steps
+    if (!on && this._paced) return; // client-paced play: status "paused" between steps
     this.running = on;
     const b = $("btn-play");
     b.classList.toggle("running", on);

@@ -72,8 +72,11 @@ export class State {
     return body;
   }
 
+  /** The settings that may change live (`set` / PATCH): all training fields but the seed of
+   * the shuffling, which makes a new session like any other change of setup. */
   trainingBody() {
-    return this.sessionBody().training;
+    const { seed, ...live } = this.sessionBody().training ?? {};
+    return live;
   }
 
   /** Serialise into the URL hash. */

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 
 import pytest
 
@@ -288,3 +289,52 @@ def test_one_dimensional_data_draw_each_units_curve_and_the_networks_output(page
               return n; }))()"""
     )
     assert len(dark) == 4 and all(n > 20 for n in dark)
+
+
+def test_changing_the_learning_rate_live_reaches_the_running_session(page):
+    open_playground(page)
+    sid = page.evaluate("window.__bpp.sessionId")
+    options = page.eval_on_selector_all("#lr option", "os => os.map(o => o.value)")
+    new = next(v for v in options if float(v) != 0.03)
+    page.select_option("#lr", new)
+    deadline = time.monotonic() + 5
+    while rest(page, "GET", f"/api/sessions/{sid}")["config"]["training"]["learning_rate"] != float(
+        new
+    ):
+        assert time.monotonic() < deadline, "the live learning-rate change did not reach the server"
+        time.sleep(0.1)
+    assert page.evaluate("window.__bpp.sessionId") == sid  # the same session, weights kept
+    assert page.inner_text('[data-err="training.learning_rate"]') == ""
+
+
+def test_paced_play_steps_one_epoch_at_a_time_and_stops_at_pause(page):
+    open_playground(page)
+    page.select_option("#speed", "5")
+    page.keyboard.press("Space")
+    page.wait_for_function(
+        "Number(document.getElementById('epoch').textContent) >= 3", timeout=10000
+    )
+    page.keyboard.press("Space")
+    time.sleep(0.5)
+    epoch = int(page.inner_text("#epoch"))
+    time.sleep(1.2)
+    assert int(page.inner_text("#epoch")) == epoch, "steps went on after pause"
+
+
+def test_closing_the_tab_deletes_the_session_it_created(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    pg.base = server
+    open_playground(pg)
+    sid = pg.evaluate("window.__bpp.sessionId")
+    pg.close(run_before_unload=True)
+    context.close()
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            rest(pg, "GET", f"/api/sessions/{sid}")
+        except urllib.error.HTTPError as err:
+            assert err.code == 404
+            break
+        assert time.monotonic() < deadline, "the closed tab's session is still there"
+        time.sleep(0.1)
