@@ -232,6 +232,7 @@ class App {
       this.framesSeen++;
       this.frame = m;
       this.pacedFrame(m);
+      this.noteDiverged(m.status);
       const sizes = [m.weights[0].length, ...m.weights.map((W) => W[0].length)];
       if (sizes.join() !== this.diagram.cols.map((c) => c.n).join()) this.layout();
       this.loss.add(m.epoch, m.loss.train, m.loss.test);
@@ -247,7 +248,7 @@ class App {
         this.loadHistory();
       }
       $("eps").textContent = m.epochs_per_second ? fmt(m.epochs_per_second, 3).replace(/\.?0+$/, "") : "–";
-      if (m.status === "diverged") this.toast("Training diverged (loss became NaN or infinite) — lower the learning rate and reset.");
+      this.noteDiverged(m.status);
     } else if (m.type === "sample_step") {
       this.tab("derivation");
       this.derivation.load(m, this.session.config, this.catalog);
@@ -394,6 +395,14 @@ class App {
       this._timer = setTimeout(tick, p.interval);
     };
     tick();
+  }
+
+  /** Say so once when training diverges (from a status or a frame, whichever comes first). */
+  noteDiverged(status) {
+    if (status === "diverged" && !this._divergedShown) {
+      this._divergedShown = true;
+      this.toast("Training diverged (loss became NaN or infinite) — lower the learning rate and reset.");
+    } else if (status !== "diverged") this._divergedShown = false;
   }
 
   /** A frame arrived: let the paced player send its next step; stop it on divergence. */

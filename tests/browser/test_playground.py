@@ -338,3 +338,15 @@ def test_closing_the_tab_deletes_the_session_it_created(browser, server):
             break
         assert time.monotonic() < deadline, "the closed tab's session is still there"
         time.sleep(0.1)
+
+
+def test_a_diverging_network_stops_and_says_so(page):
+    open_playground(page, "#dataset=plane&activations=relu,relu,linear&lr=50&batch=1")
+    page.keyboard.press("Space")
+    page.wait_for_function(
+        "document.getElementById('toast').textContent.includes('diverged')", timeout=15000
+    )
+    sid = page.evaluate("window.__bpp.sessionId")
+    assert rest(page, "GET", f"/api/sessions/{sid}")["status"] == "diverged"
+    assert "running" not in page.get_attribute("#btn-play", "class")
+    assert page.inner_text("#loss-train") not in ("NaN", "Infinity")
