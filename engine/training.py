@@ -91,8 +91,9 @@ class Snapshot:
 
     ``train_cache`` is the forward pass over the training set at these parameters (read-only).
     The probe's z and a rows are taken from the epoch's forward pass when the snapshot is made;
-    its g'(z) and δ (Eq. 5, 14) are computed from them and the snapshot's own W the first time
-    ``probe`` is read, so that snapshots nobody looks at cost nothing more.
+    its g'(z), δ (Eq. 5, 14) and its own gradients δ_j a_i (Eq. 6/15) are computed from them and
+    the snapshot's own W the first time ``probe`` is read, so that snapshots nobody looks at cost
+    nothing more.
     """
 
     epoch: int
@@ -473,6 +474,10 @@ class Trainer:
                     {"z": z[l], "a": a[l + 1], "g_prime": gp[l], "delta": delta[l]}
                     for l in range(L)
                 ],
+                # this sample's own gradients: ∂E_n/∂w_ij = δ_j a_i (Eq. 6/15), ∂E_n/∂b_j = δ_j
+                "gradients": Params(
+                    [np.outer(a[l], delta[l]) for l in range(L)], [d.copy() for d in delta]
+                ),
             }
 
         return probe

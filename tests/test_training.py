@@ -565,3 +565,27 @@ def test_zeros_init_keeps_hidden_units_identical():
 def test_random_init_breaks_the_symmetry():
     p = train_on_xor("xavier")
     assert not np.allclose(p.W[0][:, 1], p.W[0][:, 0])
+
+
+def test_the_probe_carries_its_own_gradients_equal_to_backprop_step_on_that_sample():
+    """A snapshot's probe gradients are the per-sample ∂E_n/∂w = δ_j a_i (Eq. 6/15) and
+    ∂E_n/∂b = δ_j of the probe, i.e. backprop_step's gradients for that one sample."""
+    data = make_dataset("circle", n=60, seed=2)
+    spec = NetworkSpec((2, 3, 2, 1), ("tanh", "sigmoid", "tanh"), "sse")
+    trainer = Trainer.from_dataset(
+        spec, init_params(spec, "xavier", 5), data, TrainingConfig(batch_size=7), probe_index=4
+    )
+    snap = trainer.run_epoch()
+    expected = backprop_step(
+        {
+            "network": {**spec.to_dict(), "weights": [w.tolist() for w in snap.W],
+                        "biases": [b.tolist() for b in snap.b]},
+            "inputs": [trainer.X[4].tolist()],
+            "targets": [trainer.T[4].tolist()],
+            "learning_rate": 0.0,
+        }
+    )["gradients"]  # fmt: skip
+    got = snap.probe["gradients"]
+    for l in range(spec.depth):
+        np.testing.assert_allclose(got.W[l], expected["weights"][l], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(got.b[l], expected["biases"][l], rtol=1e-12, atol=1e-15)
