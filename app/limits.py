@@ -142,6 +142,31 @@ def check_epochs(field: str, epochs: int, settings: Settings) -> None:
     at_most(field, epochs, settings.max_epochs_per_request, "max_epochs_per_request", "epochs")
 
 
+BATCH_WORK = 600  # one batch's fixed cost per layer, in sample × parameter units (measured)
+EPOCH_BATCHES = 4  # an epoch's fixed cost (snapshot, bookkeeping), in batches
+
+
+def epoch_work(samples: int, parameters: int, batch_size: int, layers: int) -> int:
+    """The cost of one training epoch in sample × parameter units: the arithmetic grows with
+    N × P, and each batch and each epoch add a fixed cost per layer (numpy call overhead, which
+    dominates small networks trained online). About 20 ns per unit on one core."""
+    batches = -(-samples // max(1, min(batch_size, samples)))
+    return samples * parameters + BATCH_WORK * layers * (batches + EPOCH_BATCHES)
+
+
+def check_train_work(field: str, epochs: int, per_epoch: int, settings: Settings) -> None:
+    """Refuse a train/step request whose work exceeds ``max_train_work``, naming the largest
+    number of epochs this session may train in one request."""
+    limit = settings.max_train_work
+    if epochs * per_epoch > limit:
+        raise FieldError(
+            field,
+            f"{epochs} epochs × {per_epoch} work per epoch exceed the limit of {limit} "
+            f"(max_train_work); this session may train at most {limit // per_epoch} epochs "
+            "per request",
+        )
+
+
 def check_backprop(body: BackpropRequest, settings: Settings) -> None:
     sizes = body.network.layer_sizes
     at_most(

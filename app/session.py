@@ -20,6 +20,7 @@ from app import frames
 from app.build import Built, build, export_state, load_state
 from app.errors import FieldError
 from app.hub import Hub
+from app.limits import check_train_work, epoch_work
 from app.runner import Runner
 from app.schemas import SessionCreate, TrainingPatch
 from app.settings import Settings
@@ -77,7 +78,9 @@ class TrainingSession:
         self.hub = hub
         self.runner = runner
         self.clock = clock
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the engine state: REST work and the training thread
+        self.async_lock = asyncio.Lock()  # REST callers wait here, not in a pool thread
+        self.closed = False
         self.built: Built = build(body, settings)
         self.trainer = self.built.new_trainer(self.built.params.copy())
         if body.state is not None:
@@ -109,13 +112,17 @@ class TrainingSession:
         return now - self.last_active
 
     async def _locked(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` in a training thread while holding the session's lock."""
+        """Run ``fn`` in a REST pool thread while holding the session's lock.
+
+        Callers queue on the session's asyncio lock first, so a request waiting for a long
+        one on the same session holds no pool thread (the pool serves every session)."""
 
         def call() -> T:
             with self.lock:
                 return fn()
 
-        return await self.runner.run(call)
+        async with self.async_lock:
+            return await self.runner.run(call)
 
     # -- frames -------------------------------------------------------------------------------
     def _snap(self) -> Snapshot:
@@ -214,16 +221,32 @@ class TrainingSession:
         self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
 
     def _train(self, epochs: int) -> Snapshot:
+        """Train up to ``epochs`` epochs, recording each in the history; stops early on
+        divergence and when the session is closed (deleted or expired meanwhile)."""
         snap = self._snap()
         for _ in range(epochs):
+            if self.closed:
+                break
             snap = self.trainer.run_epoch()
             if self.trainer.status == "diverged":
                 break
             self._record(snap)
         return snap
 
+    def epoch_work(self) -> int:
+        """The cost of one epoch at the current settings (see ``limits.epoch_work``)."""
+        params = self.trainer.params
+        return epoch_work(
+            self.built.X_train.shape[0],
+            sum(w.size + v.size for w, v in zip(params.W, params.b, strict=True)),
+            self.trainer.config.batch_size,
+            len(params.W),
+        )
+
     async def train(self, epochs: int) -> dict[str, Any]:
-        """Train ``epochs`` epochs now (pausing a running loop first); return the last frame."""
+        """Train ``epochs`` epochs now (pausing a running loop first); return the last frame.
+        Refused (field ``epochs``) when the work exceeds ``max_train_work``."""
+        check_train_work("epochs", epochs, self.epoch_work(), self.settings)
         await self.pause()
         await self._locked(lambda: self._train(epochs))
         return await self.publish_frame()
@@ -458,7 +481,9 @@ class TrainingSession:
         return await self._locked(do)
 
     async def close(self) -> None:
-        """Stop training and disconnect the viewers."""
+        """Stop training (a REST train in progress stops after its current epoch) and
+        disconnect the viewers; a closed session never trains again."""
+        self.closed = True
         self.running = False
         self.runner.stop(self)
         self.hub.close_session(self.id)

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     max_abs_value: float = Field(1e6, gt=0, description="Largest |number| in inputs/weights.")
     # Training
     max_epochs_per_request: int = Field(10_000, ge=1, description="Epochs per train/step call.")
+    max_train_work: int = Field(
+        750_000_000,
+        ge=1,
+        description="Largest work of one train/step call: epochs × (training samples × "
+        "parameters + 600 × layers × (batches + 4)); about 10 s on one core at the default.",
+    )
     max_learning_rate: float = Field(100.0, gt=0, description="Largest learning rate η.")
     max_regularization_rate: float = Field(100.0, ge=0, description="Largest L1/L2 rate.")
     gradient_check_samples: int = Field(64, ge=1, description="Default gradient-check batch.")

@@ -121,6 +121,51 @@ def test_too_many_epochs_per_request_is_422(client, new_session):
     assert_refused(client.post(f"/api/sessions/{sid}/train", json={"epochs": 0}), 422, "epochs")
 
 
+LARGEST = {
+    "network": {"hidden_layers": [32] * 8},
+    "dataset": {"name": "circle", "n": 5000, "train_fraction": 0.99},
+    "training": {"batch_size": 1},
+}
+
+
+def test_train_work_beyond_max_train_work_is_422_naming_the_largest_allowed_epochs(
+    client, new_session
+):
+    # the largest network on the largest data, online: about a second per epoch
+    sid = new_session(LARGEST)["id"]
+    response = client.post(f"/api/sessions/{sid}/train", json={"epochs": 100})
+    assert_refused(response, 422, "epochs")
+    message = response.json()["detail"][0]["msg"]
+    assert "max_train_work" in message
+    allowed = int(message.split("at most ")[1].split()[0])
+    assert 1 <= allowed < 100
+    assert client.get(f"/api/sessions/{sid}").json()["epoch"] == 0
+
+
+def test_the_largest_allowed_epochs_are_accepted_and_one_more_is_refused(make_client):
+    client = make_client(max_train_work=50_000)
+    sid = client.post("/api/sessions", json=SMALL).json()["id"]
+    refused = client.post(f"/api/sessions/{sid}/train", json={"epochs": 10_000})
+    assert_refused(refused, 422, "epochs")
+    allowed = int(refused.json()["detail"][0]["msg"].split("at most ")[1].split()[0])
+    assert allowed >= 1
+    ok = client.post(f"/api/sessions/{sid}/train", json={"epochs": allowed})
+    assert ok.status_code == 200 and ok.json()["epoch"] == allowed
+    more = client.post(f"/api/sessions/{sid}/train", json={"epochs": allowed + 1})
+    assert_refused(more, 422, "epochs")
+
+
+def test_a_step_beyond_max_train_work_is_an_error_on_the_socket(make_client):
+    client = make_client(max_train_work=50_000)
+    sid = client.post("/api/sessions", json=SMALL).json()["id"]
+    with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
+        ws.send_json({"type": "step", "epochs": 10_000})
+        while (message := ws.receive_json())["type"] != "error":
+            pass
+    assert message["field"] == "epochs" and "max_train_work" in message["message"]
+    assert client.get(f"/api/sessions/{sid}").json()["epoch"] == 0
+
+
 def test_bad_patch_is_422_and_keeps_the_session(client, new_session):
     sid = new_session(SMALL)["id"]
     assert_refused(client.patch(f"/api/sessions/{sid}", json={"batch_size": -1}), 422, "batch_size")
