@@ -6,6 +6,9 @@
   anyone watches — then put the session back at the end of the line. The budget is one frame
   interval (1 / frame_rate) for a lone session and shrinks as more sessions play, so that all
   of them keep delivering frames. Frames reach the event loop without the worker waiting for it.
+  A session is in the line at most once and never runs two chunks at a time. A session busy
+  with a REST request is skipped, not waited for (when the whole line is busy the worker waits
+  a few milliseconds rather than spin).
 
 A later issue can replace this with worker processes behind the same methods.
 """
@@ -27,11 +30,13 @@ log = logging.getLogger(__name__)
 
 MIN_CHUNK_SECONDS = 0.0005
 REST_THREADS = 4
+BUSY_WAIT_SECONDS = 0.005  # back-off when every session in the line was busy in turn
 
 
 class Playable(Protocol):
-    def play_chunk(self, budget: float) -> bool:
-        """Train one chunk; False when the session must stop (paused, diverged, closed)."""
+    def play_chunk(self, budget: float) -> bool | None:
+        """Train one chunk; False when the session must stop (paused, diverged, closed), None
+        when it is busy elsewhere (a REST request) and did nothing: try it again later."""
         ...
 
 
@@ -42,7 +47,10 @@ class Runner:
         self._pool = ThreadPoolExecutor(REST_THREADS, thread_name_prefix="bpp-rest")
         self._cond = threading.Condition()
         self._line: deque[Playable] = deque()
-        self._scheduled: set[Playable] = set()
+        self._scheduled: set[Playable] = set()  # playing: wants chunks
+        self._queued: set[Playable] = set()  # in the line
+        self._inflight: set[Playable] = set()  # its chunk is running now
+        self._restarted: set[Playable] = set()  # start() met it in flight
         self._closed = False
         self._workers = [
             threading.Thread(target=self._work, name=f"bpp-train-{i}", daemon=True)
@@ -65,9 +73,14 @@ class Runner:
         return max(MIN_CHUNK_SECONDS, self.frame_interval * share)
 
     def start(self, session: Playable) -> None:
+        """Put the session in the line, unless it is there already or its chunk is running
+        (then the worker puts it back when the chunk ends): never two chunks of one session."""
         with self._cond:
-            if session not in self._scheduled:
-                self._scheduled.add(session)
+            self._scheduled.add(session)
+            if session in self._inflight:
+                self._restarted.add(session)
+            elif session not in self._queued:
+                self._queued.add(session)
                 self._line.append(session)
                 self._cond.notify()
 
@@ -77,23 +90,36 @@ class Runner:
             self._scheduled.discard(session)
 
     def _work(self) -> None:
+        busy = 0  # busy sessions met in a row: the whole line busy means wait a little
         while True:
             with self._cond:
                 while not self._closed and not self._line:
                     self._cond.wait()
                 if self._closed:
                     return
+                if busy >= len(self._line):
+                    busy = 0
+                    self._cond.wait(BUSY_WAIT_SECONDS)
+                    continue
                 session = self._line.popleft()
+                self._queued.discard(session)
                 if session not in self._scheduled:
                     continue
+                self._inflight.add(session)
                 budget = self.chunk_seconds()
             try:
                 keep = session.play_chunk(budget)
             except Exception:  # never let one session's failure stop the worker
                 log.exception("training chunk failed")
                 keep = False
+            busy = busy + 1 if keep is None else 0
             with self._cond:
-                if keep and session in self._scheduled:
+                self._inflight.discard(session)
+                # started again during the chunk (paused and played): its False is stale
+                restarted = session in self._restarted
+                self._restarted.discard(session)
+                if (keep is not False or restarted) and session in self._scheduled:
+                    self._queued.add(session)
                     self._line.append(session)
                     self._cond.notify()
                 else:
@@ -103,6 +129,7 @@ class Runner:
         with self._cond:
             self._closed = True
             self._scheduled.clear()
+            self._queued.clear()
             self._line.clear()
             self._cond.notify_all()
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -251,11 +251,15 @@ class TrainingSession:
         await self._locked(lambda: self._train(epochs))
         return await self.publish_frame()
 
-    def play_chunk(self, budget: float) -> bool:
+    def play_chunk(self, budget: float) -> bool | None:
         """(A training thread.) Train until ``budget`` seconds have passed (at least one
         epoch), encode a frame if anyone watches, hand it to the event loop without waiting.
-        Returns False when the session must stop (paused, diverged, closed)."""
-        with self.lock:
+        Returns False when the session must stop (paused, diverged, closed), and None without
+        waiting when a REST request holds the session (the runner tries again later, so that a
+        busy session never holds up the others)."""
+        if not self.lock.acquire(blocking=False):
+            return None if self.running else False
+        try:
             if not self.running:
                 return False
             deadline = time.perf_counter() + budget
@@ -266,6 +270,8 @@ class TrainingSession:
                 done += 1
             diverged = self.trainer.status == "diverged"
             text = frames.dumps(self._frame(snap)) if self.hub.viewers(self.id) else None
+        finally:
+            self.lock.release()
         if self._loop is not None:
             try:
                 self._loop.call_soon_threadsafe(self._after_chunk, done, text, diverged)

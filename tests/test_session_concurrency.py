@@ -75,3 +75,47 @@ def test_a_closed_session_stops_a_rest_train_in_progress():
         assert 5 <= run(main) < 10_000
     finally:
         runner.close()
+
+
+def test_a_busy_session_does_not_stall_the_other_playing_sessions():
+    runner, (busy, playing) = sessions(2)
+
+    async def main() -> tuple[int, int]:
+        await busy.play()
+        await playing.play()
+        await asyncio.wait_for(epochs_reach(busy, 1), DEADLOCK)
+        busy.lock.acquire()  # a long REST request on the busy session
+        try:
+            await asyncio.sleep(0.1)  # the runner has met the busy session in its line
+            start = playing.trainer.epoch
+            await asyncio.wait_for(epochs_reach(playing, start + 50), DEADLOCK)
+            return start, playing.trainer.epoch
+        finally:
+            busy.lock.release()
+            await busy.pause()
+            await playing.pause()
+
+    try:
+        start, end = run(main)
+        assert end >= start + 50
+    finally:
+        runner.close()
+
+
+def test_a_lone_busy_session_resumes_playing_when_its_request_ends():
+    runner, (session,) = sessions(1)
+
+    async def main() -> None:
+        await session.play()
+        session.lock.acquire()
+        await asyncio.sleep(0.05)  # the runner meets a busy session meanwhile
+        start = session.trainer.epoch
+        session.lock.release()
+        await asyncio.wait_for(epochs_reach(session, start + 20), DEADLOCK)
+        await session.pause()
+
+    try:
+        run(main)
+        assert session.status == "paused"
+    finally:
+        runner.close()
