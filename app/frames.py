@@ -15,9 +15,12 @@ from typing import Any
 
 import numpy as np
 import orjson
+from orjson import Fragment  # already-encoded JSON embedded as is by ``dumps``
 
 from engine import NetworkSpec, Params, Snapshot, backward_deltas, forward
 from engine.datasets import Dataset
+
+__all__ = ["Fragment", "dumps", "frame", "grid_frame", "sample_step_json"]
 
 
 def floats(x: Any) -> Any:

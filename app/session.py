@@ -141,11 +141,8 @@ class TrainingSession:
             b.grid_inputs(self.settings.grid_resolution),
         )
 
-    async def frame(self) -> dict[str, Any]:
-        """The current state as a frame."""
-        return await self._locked(self._frame)
-
     async def frame_text(self) -> str:
+        """The current state as a frame, encoded."""
         return await self._locked(lambda: frames.dumps(self._frame()))
 
     def status_message(self) -> dict[str, Any]:
@@ -159,16 +156,12 @@ class TrainingSession:
     def publish_status(self) -> None:
         self.hub.publish(self.id, "status", frames.dumps(self.status_message()))
 
-    async def publish_frame(self) -> dict[str, Any]:
-        """Encode the current frame, send it to every viewer, and return it."""
-
-        def make() -> tuple[dict, str]:
-            frame = self._frame()
-            return frame, frames.dumps(frame)
-
-        frame, text = await self._locked(make)
+    async def publish_frame(self) -> str:
+        """Encode the current frame, send it to every viewer, and return its text (the REST
+        answer: encoded once, in a pool thread, never again on the event loop)."""
+        text = await self.frame_text()
         self.hub.publish(self.id, "frame", text)
-        return frame
+        return text
 
     # -- state for REST -----------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
@@ -186,33 +179,35 @@ class TrainingSession:
             "test": {"points": frames.floats(d.P_test), "targets": frames.floats(b.T_test)},
         }
 
-    async def state(self) -> dict[str, Any]:
-        """``SessionState`` of docs/contract.md."""
-
-        def make() -> dict[str, Any]:
-            return {
+    def _state_text(self, frame_text: str) -> str:
+        """``SessionState`` of docs/contract.md, encoded, around an encoded frame."""
+        return frames.dumps(
+            {
                 "id": self.id,
                 "config": self.config(),
                 "status": self.status,
                 "epoch": int(self.trainer.epoch),
                 "layer_sizes": list(self.built.spec.layer_sizes),
-                "frame": self._frame(),
+                "frame": frames.Fragment(frame_text),
                 "data": self.data_json(),
             }
+        )
 
-        return await self._locked(make)
+    async def state_text(self) -> str:
+        """``SessionState`` of docs/contract.md, encoded."""
+        return await self._locked(lambda: self._state_text(frames.dumps(self._frame())))
 
-    async def history_json(self) -> dict[str, Any]:
-        return await self._locked(self.history.to_json)
+    async def history_text(self) -> str:
+        return await self._locked(lambda: frames.dumps(self.history.to_json()))
 
-    async def export(self) -> dict[str, Any]:
+    async def export_text(self) -> str:
         """A body for ``POST /api/sessions`` that recreates this session bit-for-bit."""
 
-        def make() -> dict[str, Any]:
+        def make() -> str:
             body = self.config()
             body["network"].update(self.trainer.params.to_lists())
             body["state"] = export_state(self.trainer)
-            return body
+            return frames.dumps(body)
 
         return await self._locked(make)
 
@@ -243,7 +238,7 @@ class TrainingSession:
             len(params.W),
         )
 
-    async def train(self, epochs: int) -> dict[str, Any]:
+    async def train(self, epochs: int) -> str:
         """Train ``epochs`` epochs now (pausing a running loop first); return the last frame.
         Refused (field ``epochs``) when the work exceeds ``max_train_work``."""
         check_train_work("epochs", epochs, self.epoch_work(), self.settings)
@@ -314,7 +309,7 @@ class TrainingSession:
         self.publish_status()
         await self.publish_frame()
 
-    async def step(self, epochs: int) -> dict[str, Any]:
+    async def step(self, epochs: int) -> str:
         return await self.train(epochs)
 
     async def step_sample(self, index: int | None) -> dict[str, Any]:
@@ -329,7 +324,7 @@ class TrainingSession:
         await self.publish_frame()
         return message
 
-    async def reset(self) -> dict[str, Any]:
+    async def reset(self) -> str:
         """Back to the initial parameters at epoch 0 (paused)."""
         await self.pause()
 
@@ -344,20 +339,31 @@ class TrainingSession:
         self.publish_status()
         return await self.publish_frame()
 
-    async def set_training(self, patch: TrainingPatch) -> dict[str, Any]:
-        """Change η, batch size, momentum or regularisation live; the weights stay."""
+    def _set_config(self, patch: TrainingPatch) -> None:
         changes = patch.model_dump(exclude_none=True)
+        self.trainer.set_config(TrainingConfig(**{**self.trainer.config.to_dict(), **changes}))
 
-        def do() -> dict[str, Any]:
-            config = TrainingConfig(**{**self.trainer.config.to_dict(), **changes})
-            self.trainer.set_config(config)
-            return config.to_dict()
-
-        config = await self._locked(do)
+    async def set_training(self, patch: TrainingPatch) -> None:
+        """Change η, batch size, momentum or regularisation live; the weights stay."""
+        await self._locked(lambda: self._set_config(patch))
         if not self.running:
             await self.publish_frame()
         self.publish_status()
-        return config
+
+    async def patch_state(self, patch: TrainingPatch) -> str:
+        """``set_training`` answering the encoded state (REST): one frame is built, published
+        (unless the session is running: its own frames follow) and embedded in the state."""
+
+        def do() -> tuple[str, str]:
+            self._set_config(patch)
+            frame_text = frames.dumps(self._frame())
+            return frame_text, self._state_text(frame_text)
+
+        frame_text, text = await self._locked(do)
+        if not self.running:
+            self.hub.publish(self.id, "frame", frame_text)
+        self.publish_status()
+        return text
 
     def _check_index(self, field: str, index: int) -> None:
         n = self.built.X_train.shape[0]
@@ -374,7 +380,7 @@ class TrainingSession:
         await self._locked(do)
         await self.publish_frame()
 
-    async def edit_weight(self, layer: int, i: int, j: int, value: float) -> dict[str, Any]:
+    async def edit_weight(self, layer: int, i: int, j: int, value: float) -> str:
         W = self.built.params.W
         if layer >= len(W):
             raise FieldError("layer", f"must be in [0, {len(W) - 1}] (the weight matrices)")
@@ -390,7 +396,7 @@ class TrainingSession:
 
         return await self._edit(edit)
 
-    async def edit_bias(self, layer: int, j: int, value: float) -> dict[str, Any]:
+    async def edit_bias(self, layer: int, j: int, value: float) -> str:
         b = self.built.params.b
         if layer >= len(b):
             raise FieldError("layer", f"must be in [0, {len(b) - 1}] (the bias vectors)")
@@ -410,7 +416,7 @@ class TrainingSession:
                 f"|{value}| exceeds the limit of {self.settings.max_abs_value} (max_abs_value)",
             )
 
-    async def _edit(self, edit: Callable[[Params], None]) -> dict[str, Any]:
+    async def _edit(self, edit: Callable[[Params], None]) -> str:
         def do() -> None:
             params = self.trainer.params.copy()
             edit(params)
@@ -420,8 +426,9 @@ class TrainingSession:
         await self._locked(do)
         return await self.publish_frame()
 
-    async def predict(self, inputs: list[list[float]], targets: list[list[float]] | None) -> dict:
-        """Outputs and the full trace (z, a, g'(z), and δ when targets are given), no update."""
+    async def predict(self, inputs: list[list[float]], targets: list[list[float]] | None) -> str:
+        """Outputs and the full trace (z, a, g'(z), and δ when targets are given), no update;
+        encoded."""
         spec = self.built.spec
         X = np.asarray(inputs, dtype=np.float64)
         n_0, K = spec.layer_sizes[0], spec.layer_sizes[-1]
@@ -433,7 +440,7 @@ class TrainingSession:
             if T.ndim != 2 or T.shape != (X.shape[0], K):
                 raise FieldError("targets", f"must have shape [{X.shape[0]}, {K}]")
 
-        def do() -> dict[str, Any]:
+        def do() -> str:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
                 tr = trace(spec, self.trainer.params, X, T)
             out: dict[str, Any] = {
@@ -443,12 +450,12 @@ class TrainingSession:
             if T is not None:
                 out["loss"] = float(tr["errors"].mean())
                 out["gradients"] = frames.params_json(tr["gradients"].W, tr["gradients"].b)
-            return frames.json.loads(frames.dumps(out))
+            return frames.dumps(out)
 
         return await self._locked(do)
 
-    async def gradient_check(self, samples: int | None, eps: float) -> dict[str, Any]:
-        """The engine's gradient check on the first ``samples`` training samples."""
+    async def gradient_check(self, samples: int | None, eps: float) -> str:
+        """The engine's gradient check on the first ``samples`` training samples; encoded."""
         n = self.built.X_train.shape[0]
         k = min(n, samples or self.settings.gradient_check_samples)
         n_params = sum(
@@ -463,25 +470,23 @@ class TrainingSession:
             )
         X, T = self.built.X_train[:k], self.built.T_train[:k]
 
-        def do() -> dict[str, Any]:
+        def do() -> str:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
                 result = gradient_check(self.built.spec, self.trainer.params, X, T, eps)
-            return frames.json.loads(
-                frames.dumps(
-                    {
-                        "max_rel_error": result["max_rel_error"],
-                        "max_abs_error": result["max_abs_error"],
-                        "parameters": result["parameters"],
-                        "samples": k,
-                        "eps": eps,
-                        "analytic": frames.params_json(result["analytic"].W, result["analytic"].b),
-                        "numeric": frames.params_json(result["numeric"].W, result["numeric"].b),
-                        "rel_error": {
-                            "weights": [r.tolist() for r in result["rel_error"]["weights"]],
-                            "biases": [r.tolist() for r in result["rel_error"]["biases"]],
-                        },
-                    }
-                )
+            return frames.dumps(
+                {
+                    "max_rel_error": result["max_rel_error"],
+                    "max_abs_error": result["max_abs_error"],
+                    "parameters": result["parameters"],
+                    "samples": k,
+                    "eps": eps,
+                    "analytic": frames.params_json(result["analytic"].W, result["analytic"].b),
+                    "numeric": frames.params_json(result["numeric"].W, result["numeric"].b),
+                    "rel_error": {
+                        "weights": [r.tolist() for r in result["rel_error"]["weights"]],
+                        "biases": [r.tolist() for r in result["rel_error"]["biases"]],
+                    },
+                }
             )
 
         return await self._locked(do)

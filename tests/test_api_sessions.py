@@ -229,3 +229,54 @@ def test_one_dimensional_data_get_a_fine_curve_not_a_coarse_row(new_session):
     import base64
 
     assert len(base64.b64decode(grid["layers"][-1][0]["data"])) == 24 * 24
+
+
+def test_answers_with_frames_are_sent_as_encoded_and_never_re_encoded_on_the_event_loop(
+    client, new_session, monkeypatch
+):
+    import fastapi.routing
+
+    re_encoded: list[object] = []
+    original = fastapi.routing.serialize_response
+
+    async def spy(*args, **kwargs):
+        re_encoded.append(kwargs.get("response_content"))
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "serialize_response", spy)
+    sid = new_session(XOR)["id"]
+    base = f"/api/sessions/{sid}"
+    answers = [
+        client.post("/api/sessions", json=XOR),
+        client.get(base),
+        client.patch(base, json={"learning_rate": 0.1}),
+        client.post(f"{base}/train", json={"epochs": 2}),
+        client.post(f"{base}/reset"),
+        client.get(f"{base}/history"),
+        client.post(f"{base}/predict", json={"inputs": [[0, 1]], "targets": [[1]]}),
+        client.get(f"{base}/export"),
+        client.post(f"{base}/weights", json={"layer": 0, "i": 0, "j": 0, "value": 0.5}),
+        client.post(f"{base}/biases", json={"layer": 0, "j": 0, "value": 0.5}),
+        client.post(f"{base}/gradient_check", json={}),
+    ]
+    assert [a.status_code for a in answers] == [201] + [200] * 10
+    assert all(a.headers["content-type"] == "application/json" for a in answers)
+    assert all(isinstance(a.json(), dict) for a in answers)
+    assert re_encoded == []
+
+
+def test_patch_builds_one_frame_for_its_viewers_and_its_answer(client, new_session, monkeypatch):
+    from app import frames
+
+    sid = new_session(XOR)["id"]
+    with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
+        assert ws.receive_json()["type"] == "frame"
+        built = []
+        original = frames.frame
+        monkeypatch.setattr(frames, "frame", lambda *a, **k: built.append(1) or original(*a, **k))
+        state = client.patch(f"/api/sessions/{sid}", json={"learning_rate": 0.2}).json()
+        while (published := ws.receive_json())["type"] != "frame":
+            pass
+    assert len(built) == 1
+    assert published == state["frame"]
+    assert state["config"]["training"]["learning_rate"] == 0.2

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Response, status
 
-from app import limits
+from app import frames, limits
 from app.deps import ClientDep, HubDep, RegistryDep, RunnerDep, SessionDep, SettingsDep
 from app.schemas import (
     BackpropRequest,
@@ -56,6 +56,26 @@ def _example(example: Any) -> dict:
     return {200: {"content": {"application/json": {"example": example}}}}
 
 
+FRAME = _example(FRAME_EXAMPLE)
+STATE = _example(
+    {
+        "id": "Vx3k…",
+        "config": {"network": {}, "dataset": {}, "training": {}},
+        "status": "paused",
+        "epoch": 0,
+        "layer_sizes": [2, 4, 2, 1],
+        "frame": FRAME_EXAMPLE,
+        "data": {"task": "classification", "feature_names": ["x1", "x2"], "domain": []},
+    }
+)
+
+
+def encoded(text: str, status_code: int = 200) -> Response:
+    """An answer already encoded (orjson, in a pool thread): the event loop only sends it, and
+    FastAPI's own encoding (tens of ms for a large frame) never stalls the other sockets."""
+    return Response(content=text, status_code=status_code, media_type="application/json")
+
+
 def catalog_document(settings: Settings | None = None) -> dict[str, Any]:
     """Everything a client needs to build its controls (``GET /api/catalog``)."""
     settings = settings or Settings()
@@ -96,12 +116,12 @@ def catalog_document(settings: Settings | None = None) -> dict[str, Any]:
 
 
 @router.post("/backprop", responses={**INVALID})
-async def backprop(body: BackpropRequest, settings: SettingsDep, runner: RunnerDep) -> dict:
+async def backprop(body: BackpropRequest, settings: SettingsDep, runner: RunnerDep) -> Response:
     """One forward pass, backward pass and update (Eq. 7) with the full trace: exactly the
     engine's ``backprop_step`` (stateless)."""
     limits.check_backprop(body, settings)
     payload = body.model_dump(exclude_none=True)
-    return await runner.run(backprop_step, payload)
+    return encoded(await runner.run(lambda: frames.dumps(backprop_step(payload))))
 
 
 @router.get("/catalog", responses=_example({"activations": [{"name": "tanh"}], "limits": {}}))
@@ -110,7 +130,11 @@ async def catalog(settings: SettingsDep) -> dict:
     return catalog_document(settings)
 
 
-@router.post("/sessions", status_code=status.HTTP_201_CREATED, responses={**INVALID, 429: {}})
+@router.post(
+    "/sessions",
+    status_code=status.HTTP_201_CREATED,
+    responses={**INVALID, 429: {}, 201: STATE[200]},
+)
 async def create_session(
     registry: RegistryDep,
     settings: SettingsDep,
@@ -118,7 +142,7 @@ async def create_session(
     client: ClientDep,
     request_hub: HubDep,
     body: SessionCreate = Body(default_factory=SessionCreate),  # noqa: B008
-) -> dict:
+) -> Response:
     """Create a session; an empty body gives circle data, 2-[4,2]-1 tanh, η = 0.03, batch 10.
     Answers 201 with the session's state (``SessionState``), including its ``id``."""
     limits.check_session(body, settings)
@@ -128,34 +152,36 @@ async def create_session(
         lambda: TrainingSession(session_id, body, settings, request_hub, runner, registry.clock)
     )
     registry.add(client, session)
-    return await session.state()
+    return encoded(await session.state_text(), status.HTTP_201_CREATED)
 
 
-@router.get("/sessions/{session_id}", responses={**NOT_FOUND})
-async def get_session(session: SessionDep) -> dict:
+@router.get("/sessions/{session_id}", responses={**NOT_FOUND, **STATE})
+async def get_session(session: SessionDep) -> Response:
     """The session's configuration, status, data and current frame."""
-    return await session.state()
+    return encoded(await session.state_text())
 
 
-@router.patch("/sessions/{session_id}", responses={**NOT_FOUND, **INVALID})
-async def patch_session(session: SessionDep, patch: TrainingPatch, settings: SettingsDep) -> dict:
+@router.patch("/sessions/{session_id}", responses={**NOT_FOUND, **INVALID, **STATE})
+async def patch_session(
+    session: SessionDep, patch: TrainingPatch, settings: SettingsDep
+) -> Response:
     """Change η, batch size, momentum or regularisation live; the weights are kept."""
     limits.check_training(patch, settings, prefix="training")
-    await session.set_training(patch)
-    return await session.state()
+    return encoded(await session.patch_state(patch))
 
 
-@router.post("/sessions/{session_id}/train", responses={**NOT_FOUND, **INVALID})
-async def train(session: SessionDep, request: TrainRequest, settings: SettingsDep) -> dict:
-    """Train ``epochs`` epochs now and answer the last frame."""
+@router.post("/sessions/{session_id}/train", responses={**NOT_FOUND, **INVALID, **FRAME})
+async def train(session: SessionDep, request: TrainRequest, settings: SettingsDep) -> Response:
+    """Train ``epochs`` epochs now and answer the last frame (refused when the work exceeds
+    ``max_train_work``; the message names the largest allowed ``epochs``)."""
     limits.check_epochs("epochs", request.epochs, settings)
-    return await session.train(request.epochs)
+    return encoded(await session.train(request.epochs))
 
 
-@router.post("/sessions/{session_id}/reset", responses={**NOT_FOUND})
-async def reset(session: SessionDep) -> dict:
+@router.post("/sessions/{session_id}/reset", responses={**NOT_FOUND, **FRAME})
+async def reset(session: SessionDep) -> Response:
     """Back to the initial weights at epoch 0; answers the frame."""
-    return await session.reset()
+    return encoded(await session.reset())
 
 
 @router.get(
@@ -165,13 +191,13 @@ async def reset(session: SessionDep) -> dict:
         **_example({"epoch": [0, 1], "train": [0.5, 0.4], "test": [0.5, 0.45]}),
     },
 )
-async def history(session: SessionDep) -> dict:
+async def history(session: SessionDep) -> Response:
     """The loss curve: train and test loss per recorded epoch."""
-    return await session.history_json()
+    return encoded(await session.history_text())
 
 
 @router.post("/sessions/{session_id}/predict", responses={**NOT_FOUND, **INVALID})
-async def predict(session: SessionDep, request: PredictRequest, settings: SettingsDep) -> dict:
+async def predict(session: SessionDep, request: PredictRequest, settings: SettingsDep) -> Response:
     """Outputs and the full trace (z, a, g'(z); δ, loss and gradients when targets are given)
     for the given input rows, without changing the network."""
     limits.at_most(
@@ -180,13 +206,13 @@ async def predict(session: SessionDep, request: PredictRequest, settings: Settin
     limits.check_matrix("inputs", request.inputs, settings)
     if request.targets is not None:
         limits.check_matrix("targets", request.targets, settings)
-    return await session.predict(request.inputs, request.targets)
+    return encoded(await session.predict(request.inputs, request.targets))
 
 
 @router.get("/sessions/{session_id}/export", responses={**NOT_FOUND})
-async def export(session: SessionDep) -> dict:
+async def export(session: SessionDep) -> Response:
     """A body that ``POST /api/sessions`` accepts to recreate this session bit-for-bit."""
-    return await session.export()
+    return encoded(await session.export_text())
 
 
 @router.delete(
@@ -198,23 +224,23 @@ async def delete_session(session: SessionDep, registry: RegistryDep) -> Response
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/sessions/{session_id}/weights", responses={**NOT_FOUND, **INVALID})
-async def edit_weight(session: SessionDep, edit: WeightEdit) -> dict:
+@router.post("/sessions/{session_id}/weights", responses={**NOT_FOUND, **INVALID, **FRAME})
+async def edit_weight(session: SessionDep, edit: WeightEdit) -> Response:
     """Set one weight w_ij of W[layer]; answers the new frame."""
-    return await session.edit_weight(edit.layer, edit.i, edit.j, edit.value)
+    return encoded(await session.edit_weight(edit.layer, edit.i, edit.j, edit.value))
 
 
-@router.post("/sessions/{session_id}/biases", responses={**NOT_FOUND, **INVALID})
-async def edit_bias(session: SessionDep, edit: BiasEdit) -> dict:
+@router.post("/sessions/{session_id}/biases", responses={**NOT_FOUND, **INVALID, **FRAME})
+async def edit_bias(session: SessionDep, edit: BiasEdit) -> Response:
     """Set one bias b_j of b[layer]; answers the new frame."""
-    return await session.edit_bias(edit.layer, edit.j, edit.value)
+    return encoded(await session.edit_bias(edit.layer, edit.j, edit.value))
 
 
 @router.post("/sessions/{session_id}/gradient_check", responses={**NOT_FOUND, **INVALID})
 async def gradient_check(
     session: SessionDep,
     request: GradientCheckRequest = Body(default_factory=GradientCheckRequest),  # noqa: B008
-) -> dict:
+) -> Response:
     """Analytic gradients (Eq. 6, 8, 15, 18) against central finite differences on the first
     ``samples`` training samples."""
-    return await session.gradient_check(request.samples, request.eps)
+    return encoded(await session.gradient_check(request.samples, request.eps))
