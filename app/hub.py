@@ -1,40 +1,59 @@
 """Frame fan-out: one publisher (a training session), any number of viewers.
 
-Each viewer owns a tiny mailbox with one *slot per message kind* ("frame",
-"status", "sample_step", ...), not a queue. Publishing overwrites the slot, so a
-slow viewer always gets the newest frame and a viewer that never reads holds at
-most one message per kind: memory is bounded by design, and publishing never
-waits on a socket, so one slow viewer cannot stall another or the training.
+Each viewer owns a tiny mailbox, not an unbounded queue. Frames and status messages keep only
+the newest one of their kind: publishing overwrites the slot, so a slow viewer always gets the
+newest frame. Messages that must not be lost — ``error`` (each answers one command) and
+``sample_step`` (each is one step the page explains) — wait in a short queue of their own
+(``QUEUE_LIMIT``, the oldest dropped beyond it). A viewer that never reads therefore holds a
+bounded number of messages, and publishing never waits on a socket, so one slow viewer cannot
+stall another or the training.
 
 Messages are published already encoded (JSON text), so a frame is serialised
 once however many viewers watch it. ``Hub`` is the small interface the rest of
 the app uses; ``LocalHub`` keeps everything in this process (a later issue can
-put a Redis-backed hub behind the same three methods).
+put a Redis-backed hub behind the same methods).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+import itertools
+from collections import OrderedDict, deque
 from typing import Protocol
+
+QUEUED_KINDS = frozenset({"error", "sample_step"})
+QUEUE_LIMIT = 16  # messages kept per queued kind
 
 
 class Mailbox:
-    """One viewer's pending messages: the newest message of each kind, oldest kind first."""
+    """One viewer's pending messages in arrival order: the newest message of each latest-only
+    kind, and up to ``QUEUE_LIMIT`` messages of each queued kind."""
 
     def __init__(self) -> None:
-        self._pending: OrderedDict[str, str] = OrderedDict()
+        # key: the kind (latest-only), or (kind, n) for the n-th message of a queued kind
+        self._pending: OrderedDict[str | tuple[str, int], str] = OrderedDict()
+        self._queued: dict[str, deque[tuple[str, int]]] = {}
+        self._count = itertools.count()
         self._ready = asyncio.Event()
         self.closed = False
 
     def put(self, kind: str, text: str) -> None:
-        """Replace the pending message of this kind (moving it behind the other kinds)."""
-        self._pending.pop(kind, None)
-        self._pending[kind] = text
+        """Queue an error or sample step; replace the pending message of any other kind
+        (moving it behind the other kinds)."""
+        if kind in QUEUED_KINDS:
+            keys = self._queued.setdefault(kind, deque())
+            if len(keys) >= QUEUE_LIMIT:
+                del self._pending[keys.popleft()]
+            key = (kind, next(self._count))
+            keys.append(key)
+            self._pending[key] = text
+        else:
+            self._pending.pop(kind, None)
+            self._pending[kind] = text
         self._ready.set()
 
     def pending(self) -> int:
-        """How many messages wait to be sent (at most one per kind)."""
+        """How many messages wait to be sent."""
         return len(self._pending)
 
     def close(self) -> None:
@@ -49,7 +68,9 @@ class Mailbox:
                 return None
             self._ready.clear()
             await self._ready.wait()
-        _, text = self._pending.popitem(last=False)
+        key, text = self._pending.popitem(last=False)
+        if isinstance(key, tuple):
+            self._queued[key[0]].popleft()
         return text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from app.hub import LocalHub, Mailbox
+from app.hub import QUEUE_LIMIT, LocalHub, Mailbox
 
 
 def run(main):
@@ -26,6 +26,44 @@ def test_a_viewer_that_never_reads_holds_one_message_per_kind():
 
     idle = run(main)
     assert idle.pending() == 2
+
+
+def test_a_viewer_that_never_reads_holds_a_bounded_number_of_errors_and_sample_steps():
+    async def main() -> Mailbox:
+        hub = LocalHub()
+        idle = hub.subscribe("s")
+        for n in range(10_000):
+            hub.publish("s", "frame", f"frame {n}")
+            hub.publish("s", "status", f"status {n}")
+            hub.publish("s", "sample_step", f"step {n}")
+            idle.put("error", f"error {n}")
+        return idle
+
+    idle = run(main)
+    assert idle.pending() == 2 + 2 * QUEUE_LIMIT
+
+
+def test_errors_and_sample_steps_are_queued_not_overwritten_and_keep_their_order():
+    async def main() -> list[str | None]:
+        box = LocalHub().subscribe("s")
+        for n in range(10):
+            box.put("error", f"error {n}")
+        box.put("sample_step", "step 0")
+        box.put("frame", "frame")
+        box.put("sample_step", "step 1")
+        return [await box.get() for _ in range(box.pending())]
+
+    assert run(main) == [f"error {n}" for n in range(10)] + ["step 0", "frame", "step 1"]
+
+
+def test_beyond_the_queue_limit_the_oldest_errors_are_dropped():
+    async def main() -> list[str | None]:
+        box = LocalHub().subscribe("s")
+        for n in range(QUEUE_LIMIT + 5):
+            box.put("error", f"error {n}")
+        return [await box.get() for _ in range(box.pending())]
+
+    assert run(main) == [f"error {n}" for n in range(5, QUEUE_LIMIT + 5)]
 
 
 def test_a_slow_viewer_gets_the_newest_frame():

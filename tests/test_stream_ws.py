@@ -219,6 +219,21 @@ def test_bad_commands_answer_an_error_and_the_connection_stays_usable(
         assert frames_until(ws, lambda f: f["epoch"] == 2)[-1]["epoch"] == 2
 
 
+def test_every_bad_command_of_a_burst_gets_its_own_error(client, new_session):
+    sid = new_session(XOR)["id"]
+    with stream(client, sid) as ws:
+        next_of(ws, "frame")
+        for n in range(10):
+            ws.send_json({"type": "probe", "index": 100 + n})
+        ws.send_json({"type": "step", "epochs": 1})
+        errors = []
+        while (message := ws.receive_json())["type"] != "frame":
+            if message["type"] == "error":
+                errors.append(message["message"])
+    assert len(errors) == 10
+    assert all(m.startswith("must be in [0, 3]") for m in errors)
+
+
 def test_oversized_message_is_an_error_naming_the_limit(make_client):
     client = make_client(max_ws_message_bytes=1024)
     sid = client.post("/api/sessions", json=XOR).json()["id"]
