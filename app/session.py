@@ -255,7 +255,7 @@ class TrainingSession:
         if not self.lock.acquire(blocking=False):
             return None if self.running else False
         try:
-            if not self.running:
+            if not self.running or self.closed:
                 return False
             deadline = time.perf_counter() + budget
             snap = self._train(1)
@@ -288,7 +288,9 @@ class TrainingSession:
             self.publish_status()
 
     async def play(self) -> None:
-        """Start training in the background (no-op when running or diverged)."""
+        """Start training in the background (no-op when running, diverged or closed)."""
+        if self.closed:
+            return
         if self.running or self.trainer.status == "diverged":
             self.publish_status()
             return

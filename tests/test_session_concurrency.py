@@ -120,3 +120,19 @@ def test_a_lone_busy_session_resumes_playing_when_its_request_ends():
         assert session.status == "paused"
     finally:
         runner.close()
+
+
+def test_a_closed_session_never_plays_again():
+    runner, (session,) = sessions(1)
+
+    async def main() -> None:
+        await session.close()
+        await session.play()
+
+    try:
+        run(main)
+        assert session.status == "paused" and runner.playing == 0
+        assert session.play_chunk(0.01) is False
+        assert session.trainer.epoch == 0
+    finally:
+        runner.close()

@@ -279,3 +279,28 @@ def test_diverging_training_stops_with_a_diverged_status(client, new_session):
     state = client.get(f"/api/sessions/{sid}").json()
     assert state["status"] == "diverged"
     assert np.isfinite(state["frame"]["loss"]["train"])
+
+
+def test_a_socket_whose_session_is_deleted_while_connecting_is_closed_4404(
+    client, new_session, monkeypatch
+):
+    from starlette.websockets import WebSocket
+
+    sid = new_session(XOR)["id"]
+    registry = client.app.state.registry
+    session = registry.get(sid)
+    accept = WebSocket.accept
+
+    async def accept_after_a_delete(self, *args, **kwargs):
+        await registry.remove(sid)  # a DELETE that lands between lookup and accept
+        await accept(self, *args, **kwargs)
+
+    monkeypatch.setattr(WebSocket, "accept", accept_after_a_delete)
+    with stream(client, sid) as ws:
+        error = ws.receive_json()
+        assert error["type"] == "error" and error["field"] == "session_id"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4404
+    assert client.app.state.hub.viewers(sid) == 0
+    assert session.closed and not session.running

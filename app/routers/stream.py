@@ -143,6 +143,11 @@ async def stream(ws: WebSocket, session_id: str) -> None:
         await ws.close(code=1013)
         return
     mailbox = hub.subscribe(session_id)
+    if registry.get(session_id) is not session:  # deleted while the socket was accepted
+        hub.unsubscribe(session_id, mailbox)
+        await ws.send_text(error_text("session_id", f"no session {session_id!r}"))
+        await ws.close(code=CLOSE_UNKNOWN_SESSION)
+        return
     try:
         mailbox.put("frame", await session.frame_text())
         mailbox.put("status", frames.dumps(session.status_message()))
