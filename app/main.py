@@ -31,9 +31,11 @@ Create a session with `POST /api/sessions`, then train it over REST or stream it
 
 
 async def _sweep(registry: LocalRegistry, interval: float) -> None:
+    """Every ``interval`` seconds: expire idle sessions, pause unwatched ones."""
     while True:
         await asyncio.sleep(interval)
         await registry.expire()
+        await registry.pause_unwatched()
 
 
 @asynccontextmanager

@@ -29,6 +29,8 @@ class SessionRegistry(Protocol):
 
     async def expire(self, now: float | None = None) -> list[str]: ...
 
+    async def pause_unwatched(self, now: float | None = None) -> list[str]: ...
+
     async def close(self) -> None: ...
 
     def __len__(self) -> int: ...
@@ -109,6 +111,22 @@ class LocalRegistry:
         for sid in stale:
             await self.remove(sid)
         return stale
+
+    async def pause_unwatched(self, now: float | None = None) -> list[str]:
+        """Pause playing sessions that nobody has watched for longer than
+        ``unwatched_pause_seconds`` (a closed tab); returns their ids."""
+        now = self.clock() if now is None else now
+        limit = self.settings.unwatched_pause_seconds
+        paused = [
+            sid
+            for sid, s in self._sessions.items()
+            if s.running and s.unwatched_seconds(now) > limit
+        ]
+        for sid in paused:
+            session = self._sessions.get(sid)
+            if session is not None:
+                await session.pause()
+        return paused
 
     async def close(self) -> None:
         for sid in list(self._sessions):

@@ -94,6 +94,7 @@ class TrainingSession:
         self._rate_epochs = 0
         self._rate_since = time.perf_counter()
         self.last_active = clock()
+        self.unwatched_since: float | None = clock()  # None while a viewer is connected
 
     # -- bookkeeping --------------------------------------------------------------------------
     @property
@@ -104,6 +105,21 @@ class TrainingSession:
 
     def touch(self) -> None:
         self.last_active = self.clock()
+
+    def watched(self) -> None:
+        """A viewer connected."""
+        self.unwatched_since = None
+
+    def unwatched(self) -> None:
+        """A viewer left; call when none is left."""
+        if not self.hub.viewers(self.id):
+            self.unwatched_since = self.clock()
+
+    def unwatched_seconds(self, now: float) -> float:
+        """Seconds since the last viewer left (0 while anyone watches)."""
+        if self.hub.viewers(self.id) or self.unwatched_since is None:
+            return 0.0
+        return now - self.unwatched_since
 
     def idle_seconds(self, now: float) -> float:
         """Seconds since the last request; a session with viewers is never idle."""

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     max_sessions_per_client: int = Field(20, ge=1, description="Sessions per client address.")
     session_ttl_seconds: float = Field(1800.0, gt=0, description="Idle time before expiry.")
     sweep_interval_seconds: float = Field(30.0, gt=0, description="How often expiry runs.")
+    unwatched_pause_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="A playing session nobody has watched for this long (a closed tab) is "
+        "paused by the sweep; a short network blip pauses nothing.",
+    )
     max_history_points: int = Field(4000, ge=16, description="Loss-curve points kept.")
     # Transport
     max_body_bytes: int = Field(1 << 20, ge=1024, description="Largest HTTP request body.")

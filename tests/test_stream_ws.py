@@ -304,3 +304,35 @@ def test_a_socket_whose_session_is_deleted_while_connecting_is_closed_4404(
     assert closed.value.code == 4404
     assert client.app.state.hub.viewers(sid) == 0
     assert session.closed and not session.running
+
+
+def play_then_leave(client, sid: str) -> None:
+    with stream(client, sid) as ws:
+        ws.send_json({"type": "play"})
+        frames_until(ws, lambda f: f["epoch"] > 10)
+
+
+def test_a_playing_session_nobody_watches_for_unwatched_pause_seconds_is_paused(make_client):
+    client = make_client(unwatched_pause_seconds=0.2, sweep_interval_seconds=0.05)
+    sid = client.post("/api/sessions", json=XOR).json()["id"]
+    play_then_leave(client, sid)
+    deadline = time.monotonic() + 10
+    while client.get(f"/api/sessions/{sid}").json()["status"] == "running":
+        assert time.monotonic() < deadline, "never paused"
+        time.sleep(0.05)
+    assert client.get(f"/api/sessions/{sid}").json()["status"] == "paused"
+
+
+def test_a_short_absence_or_a_watcher_keeps_an_unwatched_session_playing(make_client):
+    client = make_client(unwatched_pause_seconds=60)
+    registry = client.app.state.registry
+    sid = client.post("/api/sessions", json=XOR).json()["id"]
+    play_then_leave(client, sid)
+    now = registry.clock()
+    assert client.portal.call(registry.pause_unwatched, now + 30) == []  # a network blip
+    with stream(client, sid) as ws:  # someone watches: never paused
+        next_of(ws, "frame")
+        assert client.portal.call(registry.pause_unwatched, now + 3600) == []
+        assert client.get(f"/api/sessions/{sid}").json()["status"] == "running"
+    assert client.portal.call(registry.pause_unwatched, registry.clock() + 61) == [sid]
+    assert client.get(f"/api/sessions/{sid}").json()["status"] == "paused"

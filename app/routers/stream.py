@@ -148,6 +148,7 @@ async def stream(ws: WebSocket, session_id: str) -> None:
         await ws.send_text(error_text("session_id", f"no session {session_id!r}"))
         await ws.close(code=CLOSE_UNKNOWN_SESSION)
         return
+    session.watched()
     try:
         mailbox.put("frame", await session.frame_text())
         mailbox.put("status", frames.dumps(session.status_message()))
@@ -173,6 +174,7 @@ async def stream(ws: WebSocket, session_id: str) -> None:
     finally:
         hub.unsubscribe(session_id, mailbox)
         session.touch()
+        session.unwatched()
     if mailbox.closed and registry.get(session_id) is None:
         try:
             await ws.close(code=1001)
