@@ -136,6 +136,9 @@ def check_session(body: SessionCreate, settings: Settings) -> None:
     check_network(body.network, settings)
     check_dataset(body.dataset, settings)
     check_training(body.training, settings)
+    if body.state is not None and body.state.velocity is not None:
+        check_values("state.velocity.weights", body.state.velocity.weights, settings)
+        check_values("state.velocity.biases", body.state.velocity.biases, settings)
 
 
 def check_epochs(field: str, epochs: int, settings: Settings) -> None:

@@ -248,9 +248,9 @@ class ParamsIn(Strict):
 class TrainerStateIn(Strict):
     """Where training stands, so that an exported session continues bit-for-bit."""
 
-    epoch: int = Field(0, ge=0)
-    samples_seen: int = Field(0, ge=0)
-    probe_index: int = Field(0, ge=0)
+    epoch: int = Field(0, ge=0, le=2**53, description="Epochs trained (a JS-safe integer).")
+    samples_seen: int = Field(0, ge=0, le=2**53)
+    probe_index: int = Field(0, ge=0, le=2**31 - 1)
     rng: RngStateIn | None = None
     velocity: ParamsIn | None = None
 

@@ -166,6 +166,24 @@ def test_a_step_beyond_max_train_work_is_an_error_on_the_socket(make_client):
     assert client.get(f"/api/sessions/{sid}").json()["epoch"] == 0
 
 
+@pytest.mark.parametrize(
+    ("state", "field"),
+    [
+        ({"epoch": 10**23}, "state.epoch"),
+        ({"samples_seen": 2**53 + 1}, "state.samples_seen"),
+        ({"probe_index": 2**40}, "state.probe_index"),
+        ({"probe_index": 4}, "state.probe_index"),
+        (
+            {"velocity": {"weights": [[[1e300, 0]], [[0], [0]]], "biases": [[0, 0], [0]]}},
+            "state.velocity.weights[0][0][0]",
+        ),
+    ],
+)
+def test_absurd_exported_state_is_422_naming_the_field(client, state, field):
+    body = {**SMALL, "state": state}
+    assert_refused(client.post("/api/sessions", json=body), 422, field)
+
+
 def test_bad_patch_is_422_and_keeps_the_session(client, new_session):
     sid = new_session(SMALL)["id"]
     assert_refused(client.patch(f"/api/sessions/{sid}", json={"batch_size": -1}), 422, "batch_size")
