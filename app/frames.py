@@ -32,24 +32,10 @@ def params_json(W: list[np.ndarray], b: list[np.ndarray]) -> dict[str, list]:
     return {"weights": [w.tolist() for w in W], "biases": [v.tolist() for v in b]}
 
 
-def encode_unit(values: np.ndarray) -> dict[str, Any]:
-    """One unit's grid values as ``{"lo", "hi", "data"}``, byte = round(255 (v-lo)/(hi-lo))."""
-    lo, hi = float(values.min()), float(values.max())
-    if hi > lo:
-        scaled = np.rint((values - lo) * (255.0 / (hi - lo)))
-        data = np.clip(scaled, 0, 255).astype(np.uint8)
-    else:
-        data = np.zeros(values.shape, dtype=np.uint8)
-    return {"lo": lo, "hi": hi, "data": base64.b64encode(data.tobytes()).decode("ascii")}
-
-
-def encode_layer(A: np.ndarray) -> list[dict[str, Any]]:
-    """``encode_unit`` for every column of A (M, n) at once."""
-    return encode_layers([A])[0]
-
-
 def encode_layers(layers: list[np.ndarray]) -> list[list[dict[str, Any]]]:
-    """``encode_unit`` for every column of every layer, quantised in one pass over all units."""
+    """Every column (unit) of every layer as ``{"lo", "hi", "data"}``: data is base64 of the
+    bytes round(255 (v - lo) / (hi - lo)) (all 0 for a constant unit), quantised in one pass
+    over all units."""
     A = np.concatenate(layers, axis=1) if len(layers) > 1 else layers[0]
     if not np.isfinite(A).all():  # only after an explicit edit to huge weights
         A = np.nan_to_num(A)

@@ -24,7 +24,7 @@ from app.limits import check_train_work, epoch_work
 from app.runner import Runner
 from app.schemas import SessionCreate, TrainingPatch
 from app.settings import Settings
-from engine import Params, Snapshot, TrainingConfig, gradient_check, trace
+from engine import Snapshot, TrainingConfig, gradient_check, trace
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -399,33 +399,12 @@ class TrainingSession:
         await self.publish_frame()
 
     async def edit_weight(self, layer: int, i: int, j: int, value: float) -> str:
-        W = self.built.params.W
-        if layer >= len(W):
-            raise FieldError("layer", f"must be in [0, {len(W) - 1}] (the weight matrices)")
-        rows, cols = W[layer].shape
-        if i >= rows:
-            raise FieldError("i", f"must be in [0, {rows - 1}] (units of layer {layer})")
-        if j >= cols:
-            raise FieldError("j", f"must be in [0, {cols - 1}] (units of layer {layer + 1})")
-        self._check_value(value)
-
-        def edit(p: Params) -> None:
-            p.W[layer][i, j] = value
-
-        return await self._edit(edit)
+        """Set one weight w_ij of ``W[layer]``; answers the new frame."""
+        return await self._edit("weight", layer, j, value, i)
 
     async def edit_bias(self, layer: int, j: int, value: float) -> str:
-        b = self.built.params.b
-        if layer >= len(b):
-            raise FieldError("layer", f"must be in [0, {len(b) - 1}] (the bias vectors)")
-        if j >= b[layer].shape[0]:
-            raise FieldError("j", f"must be in [0, {b[layer].shape[0] - 1}]")
-        self._check_value(value)
-
-        def edit(p: Params) -> None:
-            p.b[layer][j] = value
-
-        return await self._edit(edit)
+        """Set one bias b_j of ``b[layer]``; answers the new frame."""
+        return await self._edit("bias", layer, j, value)
 
     def _check_value(self, value: float) -> None:
         if abs(value) > self.settings.max_abs_value:
@@ -434,14 +413,11 @@ class TrainingSession:
                 f"|{value}| exceeds the limit of {self.settings.max_abs_value} (max_abs_value)",
             )
 
-    async def _edit(self, edit: Callable[[Params], None]) -> str:
-        def do() -> None:
-            params = self.trainer.params.copy()
-            edit(params)
-            self.trainer.set_params(params)
-            self.trainer.last = None
-
-        await self._locked(do)
+    async def _edit(self, kind: str, layer: int, j: int, value: float, i: int | None = None) -> str:
+        """``Trainer.set_parameter``: it names a bad ``layer``/``i``/``j``, lifts a diverged
+        status and keeps the momentum velocity (the next steps carry on from it)."""
+        self._check_value(value)
+        await self._locked(lambda: self.trainer.set_parameter(kind, layer, j, value, i))
         return await self.publish_frame()
 
     async def predict(self, inputs: list[list[float]], targets: list[list[float]] | None) -> str:

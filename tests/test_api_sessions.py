@@ -129,6 +129,19 @@ def test_weight_edit_sets_one_weight(client, new_session):
     assert frame["weights"] == expected
 
 
+def test_an_edit_keeps_the_momentum_velocity(client, new_session):
+    sid = new_session({**XOR, "training": {"learning_rate": 0.3, "momentum": 0.9}})["id"]
+    client.post(f"/api/sessions/{sid}/train", json={"epochs": 3})
+    before = client.get(f"/api/sessions/{sid}/export").json()
+    client.post(f"/api/sessions/{sid}/weights", json={"layer": 0, "i": 0, "j": 0, "value": 0.5})
+    client.post(f"/api/sessions/{sid}/biases", json={"layer": 1, "j": 0, "value": -0.5})
+    after = client.get(f"/api/sessions/{sid}/export").json()
+    assert any(v != 0 for v in np.ravel(before["state"]["velocity"]["weights"][0]))
+    assert after["state"]["velocity"] == before["state"]["velocity"]
+    assert after["network"]["weights"][0][0][0] == 0.5
+    assert after["network"]["biases"][1][0] == -0.5
+
+
 def test_bias_edit_sets_one_bias(client, new_session):
     state = new_session(XOR)
     frame = client.post(
