@@ -119,7 +119,9 @@ def node_stats(
 
 
 def probe_json(probe: dict) -> dict[str, Any]:
-    return {
+    """The probe sample's trace: z, a, g'(z), δ per layer and, when the engine gave them, the
+    sample's own gradients δ_j a_i and δ_j (Eq. 6/15, 8/18) shaped like W and b."""
+    out = {
         "index": int(probe["index"]),
         "input": floats(probe["input"]),
         "target": floats(probe["target"]),
@@ -130,6 +132,10 @@ def probe_json(probe: dict) -> dict[str, Any]:
             for layer in probe["layers"]
         ],
     }
+    grads = probe.get("gradients")
+    if grads is not None:
+        out["gradients"] = params_json(grads.W, grads.b)
+    return out
 
 
 def frame(

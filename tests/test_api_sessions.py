@@ -293,3 +293,16 @@ def test_patch_builds_one_frame_for_its_viewers_and_its_answer(client, new_sessi
     assert len(built) == 1
     assert published == state["frame"]
     assert state["config"]["training"]["learning_rate"] == 0.2
+
+
+def test_the_frame_probe_carries_the_samples_own_gradients_like_predict(client, new_session):
+    state = new_session({"dataset": {"name": "xor", "n": 60}})
+    sid, probe = state["id"], state["frame"]["probe"]
+    trace = client.post(
+        f"/api/sessions/{sid}/predict",
+        json={"inputs": [probe["input"]], "targets": [probe["target"]]},
+    ).json()
+    for got, want in zip(probe["gradients"]["weights"], trace["gradients"]["weights"], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    for got, want in zip(probe["gradients"]["biases"], trace["gradients"]["biases"], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)

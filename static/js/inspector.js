@@ -115,7 +115,7 @@ export class Inspector {
     const eta = config.training.learning_rate;
     const out = l + 1 === L;
     const [ui, uj] = out ? (l === 0 ? ["i", "k"] : ["j", "k"]) : ["i", "j"];
-    const grad = sampleGrad; // the server's ∂E/∂w for the probe sample (predict with its target)
+    const grad = sampleGrad; // the engine's ∂E/∂w for the probe sample (frame.probe.gradients)
     const G = grad == null ? "\\ldots" : tex(grad);
     const mean = isBias ? frame.gradients?.biases?.[l]?.[j] : frame.gradients?.weights?.[l]?.[i]?.[j];
     const root = this.root;

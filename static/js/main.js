@@ -286,23 +286,7 @@ class App {
     if (f.status === "diverged") this.setRunning(false);
     if (this.selection) {
       this.inspector.refresh(this.ctx());
-      if (this.selection.kind !== "unit") this.fetchSampleGrad();
     }
-  }
-
-  /** The probe sample's own ∂E/∂w from the server (predict with its target), for the inspector. */
-  fetchSampleGrad() {
-    if (this._gradBusy) { this._gradAgain = true; return; }
-    const f = this.frame, sel = this.selection, id = this.session.id;
-    this._gradBusy = true;
-    api.predict(id, { inputs: [f.probe.input], targets: [f.probe.target] }).then((r) => {
-      if (this.frame !== f || this.selection !== sel) return;
-      this.sampleGrad = { frame: f, sel, value: sel.kind === "bias" ? r.gradients.biases[sel.layer][sel.j] : r.gradients.weights[sel.layer][sel.i][sel.j] };
-      this.inspector.show(sel, this.ctx());
-    }).catch(() => {}).finally(() => {
-      this._gradBusy = false;
-      if (this._gradAgain) { this._gradAgain = false; if (this.selection?.kind !== "unit") setTimeout(() => this.fetchSampleGrad(), 200); }
-    });
   }
 
   drawCurve(grid) {
@@ -318,8 +302,11 @@ class App {
   }
 
   ctx() {
-    const g = this.sampleGrad;
-    const sampleGrad = g && g.frame === this.frame && g.sel === this.selection ? g.value : null;
+    // the probe sample's own ∂E/∂w = δ_j a_i and ∂E/∂b = δ_j, as the engine computed them
+    const g = this.frame?.probe?.gradients, sel = this.selection;
+    let sampleGrad = null;
+    if (g && sel && sel.kind === "weight") sampleGrad = g.weights[sel.layer]?.[sel.i]?.[sel.j] ?? null;
+    else if (g && sel && sel.kind === "bias") sampleGrad = g.biases[sel.layer]?.[sel.j] ?? null;
     return { frame: this.frame, config: this.session.config, catalog: this.catalog, sampleGrad };
   }
 
@@ -338,7 +325,6 @@ class App {
     this.diagram.select(hit);
     if (hit) this.tab("inspector");
     this.inspector.show(hit, this.ctx());
-    if (hit && hit.kind !== "unit") this.fetchSampleGrad();
   }
 
   tooltip(hit, e) {
