@@ -300,29 +300,33 @@ export class Diagram {
     if (grid.domain.length === 1) return this._drawCurves(grid);
     const R = grid.resolution;
     const table = new Uint32Array(256);
+    for (const [c, u] of this._unitMaps(grid)) {
+      if (c.width !== R) { c.width = R; c.height = R; c._img = null; }
+      const ctx = c._ctx || (c._ctx = c.getContext("2d"));
+      const img = c._img || (c._img = ctx.createImageData(R, R));
+      const px = new Uint32Array(img.data.buffer);
+      const scale = Math.max(1, Math.abs(u.lo), Math.abs(u.hi));
+      const step = (u.hi - u.lo) / 255;
+      for (let b = 0; b < 256; b++) {
+        const t = (u.lo + step * b) / scale;
+        table[b] = LUT[Math.max(0, Math.min(255, Math.round((t + 1) * 127.5)))];
+      }
+      const bytes = b64bytes(u.data);
+      for (let r = 0; r < R; r++) {
+        const src = r * R, dst = (R - 1 - r) * R;
+        for (let q = 0; q < R; q++) px[dst + q] = table[bytes[src + q]];
+      }
+      ctx.putImageData(img, 0, 0);
+    }
+  }
+
+  /** Every (unit canvas, grid unit) pair the frame's grid has a drawing for. */
+  *_unitMaps(grid) {
     for (let l = 0; l < this.maps.length; l++) {
       const units = grid.layers[l];
       if (!units) continue;
       for (let j = 0; j < this.maps[l].length; j++) {
-        const c = this.maps[l][j];
-        const u = units[j];
-        if (!c || !u) continue;
-        if (c.width !== R) { c.width = R; c.height = R; c._img = null; }
-        const ctx = c._ctx || (c._ctx = c.getContext("2d"));
-        const img = c._img || (c._img = ctx.createImageData(R, R));
-        const px = new Uint32Array(img.data.buffer);
-        const scale = Math.max(1, Math.abs(u.lo), Math.abs(u.hi));
-        const step = (u.hi - u.lo) / 255;
-        for (let b = 0; b < 256; b++) {
-          const t = (u.lo + step * b) / scale;
-          table[b] = LUT[Math.max(0, Math.min(255, Math.round((t + 1) * 127.5)))];
-        }
-        const bytes = b64bytes(u.data);
-        for (let r = 0; r < R; r++) {
-          const src = r * R, dst = (R - 1 - r) * R;
-          for (let q = 0; q < R; q++) px[dst + q] = table[bytes[src + q]];
-        }
-        ctx.putImageData(img, 0, 0);
+        if (this.maps[l][j] && units[j]) yield [this.maps[l][j], units[j]];
       }
     }
   }
@@ -331,33 +335,26 @@ export class Diagram {
    * the same symmetric scale as the heatmaps (max(1, |a|)), with a = 0 as a faint line. */
   _drawCurves(grid) {
     const R = grid.resolution, S = 48;
-    for (let l = 0; l < this.maps.length; l++) {
-      const units = grid.layers[l];
-      if (!units) continue;
-      for (let j = 0; j < this.maps[l].length; j++) {
-        const c = this.maps[l][j];
-        const u = units[j];
-        if (!c || !u) continue;
-        if (c.width !== S) { c.width = S; c.height = S; c._img = null; }
-        const ctx = c._ctx || (c._ctx = c.getContext("2d"));
-        const bytes = b64bytes(u.data);
-        const scale = Math.max(1, Math.abs(u.lo), Math.abs(u.hi));
-        const step = (u.hi - u.lo) / 255;
-        const y = (b) => S / 2 - ((u.lo + step * b) / scale) * (S / 2 - 3);
-        ctx.fillStyle = "#fbfcfe";
-        ctx.fillRect(0, 0, S, S);
-        ctx.strokeStyle = "#d5dae4";
-        ctx.lineWidth = 1;
-        ctx.beginPath(); ctx.moveTo(0, S / 2); ctx.lineTo(S, S / 2); ctx.stroke();
-        ctx.strokeStyle = "#1c2541";
-        ctx.lineWidth = 2;
-        ctx.beginPath();
-        for (let q = 0; q < R; q++) {
-          const x = ((q + 0.5) / R) * S;
-          if (q === 0) ctx.moveTo(x, y(bytes[q])); else ctx.lineTo(x, y(bytes[q]));
-        }
-        ctx.stroke();
+    for (const [c, u] of this._unitMaps(grid)) {
+      if (c.width !== S) { c.width = S; c.height = S; c._img = null; }
+      const ctx = c._ctx || (c._ctx = c.getContext("2d"));
+      const bytes = b64bytes(u.data);
+      const scale = Math.max(1, Math.abs(u.lo), Math.abs(u.hi));
+      const step = (u.hi - u.lo) / 255;
+      const y = (b) => S / 2 - ((u.lo + step * b) / scale) * (S / 2 - 3);
+      ctx.fillStyle = "#fbfcfe";
+      ctx.fillRect(0, 0, S, S);
+      ctx.strokeStyle = "#d5dae4";
+      ctx.lineWidth = 1;
+      ctx.beginPath(); ctx.moveTo(0, S / 2); ctx.lineTo(S, S / 2); ctx.stroke();
+      ctx.strokeStyle = "#1c2541";
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      for (let q = 0; q < R; q++) {
+        const x = ((q + 0.5) / R) * S;
+        if (q === 0) ctx.moveTo(x, y(bytes[q])); else ctx.lineTo(x, y(bytes[q]));
       }
+      ctx.stroke();
     }
   }
 
