@@ -17,7 +17,14 @@ import numpy as np
 
 from engine.errors import SpecError
 from engine.init import init_params
-from engine.network import NetworkSpec, Params, as_finite_array, params_from_lists, trace
+from engine.network import (
+    NetworkSpec,
+    Params,
+    as_finite_array,
+    descent_step,
+    params_from_lists,
+    trace,
+)
 
 DEFAULT_LIMITS = {"max_layers": 10, "max_units": 64, "max_samples": 5000}
 
@@ -112,10 +119,7 @@ def backprop_step(payload: dict, limits: Mapping | None = None) -> dict:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         tr = trace(spec, params, X, T)
         grads: Params = tr["gradients"]
-        updated = Params(
-            [w - eta * g for w, g in zip(params.W, grads.W, strict=True)],
-            [b - eta * g for b, g in zip(params.b, grads.b, strict=True)],
-        )
+        updated = descent_step(params, grads, eta)
     loss = float(tr["errors"].mean())
     if not np.isfinite(loss) or not updated.is_finite():
         raise SpecError(

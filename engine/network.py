@@ -234,6 +234,14 @@ def backward(
     return delta, gradients(cache, delta)
 
 
+def descent_step(params: Params, grads: Params, eta: float) -> Params:
+    """Eq. 7 for every parameter: θ ← θ − η ∂E/∂θ (a new Params; ``params`` is unchanged)."""
+    return Params(
+        [w - eta * g for w, g in zip(params.W, grads.W, strict=True)],
+        [b - eta * g for b, g in zip(params.b, grads.b, strict=True)],
+    )
+
+
 def mean_error(spec: NetworkSpec, params: Params, X: Array, T: Array) -> float:
     """The batch error: the mean over samples of Eq. 1 (or the cross-entropy)."""
     cache = forward(spec, params, X)

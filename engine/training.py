@@ -28,6 +28,7 @@ from engine.network import (
     NetworkSpec,
     Params,
     backward_deltas,
+    descent_step,
     forward,
     per_sample_error,
     trace,
@@ -518,10 +519,7 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             tr = trace(self.spec, self.params, x, t)
             grads: Params = tr["gradients"]
-            updated = Params(
-                [w - eta * g for w, g in zip(before.W, grads.W, strict=True)],
-                [b - eta * g for b, g in zip(before.b, grads.b, strict=True)],
-            )
+            updated = descent_step(before, grads, eta)
         if not updated.is_finite() or not np.isfinite(tr["errors"]).all():
             raise SpecError("training.learning_rate", "this step makes the weights non-finite")
         self.params = updated
