@@ -4,66 +4,31 @@ WebSocket (the ``websockets`` library), then a clean shutdown."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from websockets.sync.client import connect
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.server import start_server
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def command() -> list[str]:
+def command() -> list[str] | None:
+    """The installed ``backprop-playground`` script when there is one (else ``python -m app``)."""
     script = Path(sys.executable).with_name("backprop-playground")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "app"]
+    return [str(script)] if script.exists() else None
 
 
 @pytest.fixture
 def server(tmp_path):
-    port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [*command(), "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    base = f"http://127.0.0.1:{port}"
+    proc = start_server(command=command(), log_dir=tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("server did not start: " + log.read_text())
-        yield base, log.read_text().splitlines()[0]
+        yield proc.url, proc.log_text().splitlines()[0]
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-    assert proc.returncode == 0
+        code = proc.stop(sig=signal.SIGINT)  # Ctrl-C: a clean shutdown exits with 0
+    assert code == 0, proc.log_tail()
 
 
 def test_real_server_streams_frames_over_a_real_websocket(server):

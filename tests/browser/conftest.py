@@ -4,16 +4,13 @@ Debian Chromium driven by Playwright. Screenshots go to test-artifacts/ (gitigno
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.server import ServerStartError, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -22,41 +19,16 @@ CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def server() -> Iterator[str]:
+def server(tmp_path_factory) -> Iterator[str]:
     """Base URL of a real playground server started as a subprocess."""
-    port = _free_port()
-    env = {**os.environ, "BPP_MAX_SESSIONS_PER_CLIENT": "200", "BPP_MAX_SESSIONS": "400"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("the server did not start")
-            time.sleep(0.1)
-    yield base
-    proc.terminate()
+    env = {"BPP_MAX_SESSIONS_PER_CLIENT": "200", "BPP_MAX_SESSIONS": "400"}
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        proc = start_server(env=env, log_dir=tmp_path_factory.mktemp("server"), startup_timeout=20)
+    except ServerStartError as e:
+        pytest.fail(f"the server did not start: {e}")
+    with proc:
+        yield proc.url
 
 
 @pytest.fixture(scope="session")
