@@ -37,6 +37,14 @@ class Activation:
     range: tuple[float, float]
     output_only: bool = False
 
+    def g_into(self, z: Array, out: Array) -> Array:
+        """a = g(z) written into ``out`` (a preallocated buffer of the fast path): in place when
+        g is a numpy ufunc (tanh), else computed by ``g`` and copied, so the values are g's."""
+        if isinstance(self.g, np.ufunc):
+            return self.g(z, out=out)
+        out[...] = self.g(z)
+        return out
+
 
 def _sigmoid(z: Array) -> Array:
     """σ(z) = 1 / (1 + e^{−z}), computed as ½(1 + tanh(z/2)) so that no exp overflows."""

@@ -3,7 +3,8 @@
 ``E(z, a, t, output)`` returns the per-sample error, shape ``(N,)``, for output
 pre-activations ``z``, outputs ``a`` and targets ``t`` of shape ``(N, K)``; ``output`` is the
 name of the output activation. ``delta_out(z, a, t, g_prime)`` returns
-δ_k = ∂E_n/∂z_k for every sample, shape ``(N, K)``.
+δ_k = ∂E_n/∂z_k for every sample, shape ``(N, K)``. Any leading axes (a stack of S networks:
+``(S, N, K)``) pass through: the units are always the last axis.
 
 - ``sse``: E = ½ Σ_k (a_k − t_k)² (Eq. 1), δ_k = (a_k − t_k) g'_k(z_k) (Eq. 5).
 - ``cross_entropy``: binary with sigmoid outputs, E = −Σ_k [t_k log a_k + (1 − t_k) log(1 − a_k)];
@@ -40,7 +41,7 @@ class Loss:
 def _sse_E(z: Array, a: Array, t: Array, output: str) -> Array:
     """Eq. 1: E = ½ Σ_k (a_k − t_k)², one value per sample."""
     d = a - t
-    return 0.5 * np.einsum("nk,nk->n", d, d)
+    return 0.5 * np.einsum("...k,...k->...", d, d)
 
 
 def _sse_delta(z: Array, a: Array, t: Array, g_prime: Callable[[Array, Array], Array]) -> Array:
@@ -63,10 +64,10 @@ def _cross_entropy_E(z: Array, a: Array, t: Array, output: str) -> Array:
     With a softmax output: E = −Σ_k t_k log softmax(z)_k.
     """
     if output == "softmax":
-        shifted = z - z.max(axis=1, keepdims=True)
-        log_a = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return -np.einsum("nk,nk->n", t, log_a)
-    return -(t * _log_sigmoid(z) + (1.0 - t) * _log_sigmoid(-z)).sum(axis=1)
+        shifted = z - z.max(axis=-1, keepdims=True)
+        log_a = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        return -np.einsum("...k,...k->...", t, log_a)
+    return -(t * _log_sigmoid(z) + (1.0 - t) * _log_sigmoid(-z)).sum(axis=-1)
 
 
 def _cross_entropy_delta(
@@ -82,7 +83,7 @@ def _cross_entropy_targets(T: Array, output: str) -> str | None:
     softmax output each row must sum to 1 (then ∂E/∂z_k = a_k Σ_m t_m − t_k = a_k − t_k)."""
     if (T < 0).any() or (T > 1).any():
         return "cross_entropy needs targets in [0, 1]"
-    if output == "softmax" and not np.allclose(T.sum(axis=1), 1.0, rtol=0, atol=1e-9):
+    if output == "softmax" and not np.allclose(T.sum(axis=-1), 1.0, rtol=0, atol=1e-9):
         return "with a softmax output each target row must sum to 1 (a probability distribution)"
     return None
 

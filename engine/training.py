@@ -12,24 +12,30 @@ error (and accuracy for classification), W and b, the epoch's mean gradients, an
 (z, a, g'(z), δ per layer) of one chosen probe sample. When the error becomes NaN or infinite the
 trainer restores the last finite parameters, sets ``status = "diverged"`` and returns the last
 finite snapshot marked as diverged; no exception escapes and no NaN frame is produced.
+
+The epoch itself runs on the fast path of ``engine/fused.py``: a trainer's parameters and
+velocity are views into a ``TrainerStack`` (its own stack of one, or a ``StackedTrainer``'s
+stack of many), and one trainer alone and the same trainer in a stack go through the same code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from operator import is_
 
 import numpy as np
 
-from engine.datasets import Dataset, accuracy
+from engine.datasets import Dataset, decision_threshold
 from engine.errors import SpecError
+from engine.fused import FusedStack, StepSettings, fused_forward
 from engine.network import (
     ForwardCache,
     NetworkSpec,
     Params,
     backward_deltas,
     descent_step,
-    forward,
+    gradients,
     per_sample_error,
     trace,
 )
@@ -174,7 +180,7 @@ class Trainer:
         self.status = "ok"
         self.rng = np.random.default_rng(self.config.seed)
         self.velocity = self._zero_velocity()
-        self._train_cache: ForwardCache | None = None
+        self._stack: TrainerStack | None = None  # this trainer's own stack of one
         self.probe_index = 0
         self.set_probe(probe_index)
         self.last: Snapshot | None = None
@@ -224,14 +230,6 @@ class Trainer:
             raise SpecError("probe.index", f"must be an integer in [0, {n - 1}] (got {index!r})")
         self.probe_index = int(index)
 
-    def set_params(self, params: Params) -> None:
-        """Replace θ (an edited weight, a reset); momentum restarts from zero."""
-        self.params = params
-        self.velocity = self._zero_velocity()
-        self._train_cache = None
-        self.last = None
-        self.status = "ok"
-
     def set_parameter(
         self, kind: str, layer: int, j: int, value: float, i: int | None = None
     ) -> None:
@@ -257,7 +255,6 @@ class Trainer:
             self.params.b[layer][j] = float(value)
         else:
             raise SpecError("kind", f"must be 'weight' or 'bias' (got {kind!r})")
-        self._train_cache = None
         self.last = None
         self.status = "ok"
 
@@ -266,108 +263,24 @@ class Trainer:
         return Params([np.zeros_like(w) for w in p.W], [np.zeros_like(b) for b in p.b])
 
     # -- training ---------------------------------------------------------------------------
-    def _penalty_grad(self, W: Array) -> Array | None:
-        cfg = self.config
-        if cfg.regularization == "l2" and cfg.regularization_rate > 0:
-            return cfg.regularization_rate * W
-        if cfg.regularization == "l1" and cfg.regularization_rate > 0:
-            return cfg.regularization_rate * np.sign(W)
-        return None
-
-    def _epoch_updates(self) -> tuple[list[Array], list[Array]]:
-        """One pass over the training set in batches; returns the epoch's mean data gradients.
-
-        Mini-batches are drawn from an order reshuffled every epoch. A full batch is not
-        reordered (its mean gradient does not depend on the order), which lets it reuse the
-        forward pass the previous snapshot computed at the same parameters.
-
-        The step size is folded into the backward pass: δ is linear in the output δ, so scaling
-        the output δ by c = η/n scales every layer's δ and gradient by c, and Eq. 7 becomes
-        w ← w − a^T(cδ). The epoch's mean gradient is recovered by dividing by c.
-        """
-        spec, p, v, cfg = self.spec, self.params, self.velocity, self.config
-        X, T = self.X, self.T
-        N = X.shape[0]
-        B = min(cfg.batch_size, N)
-        eta, mu = cfg.learning_rate, cfg.momentum
-        regularize = cfg.regularization != "none" and cfg.regularization_rate > 0
-        update = eta > 0
-        if B < N:
-            order = self.rng.permutation(N)
-            X, T = X[order], T[order]
-        L = spec.depth
-        c_full = (eta if update else 1.0) / B
-        sum_W: list[Array] = [None] * L  # type: ignore[list-item]
-        sum_b: list[Array] = [None] * L  # type: ignore[list-item]
-        reduce = np.add.reduce
-        for start in range(0, N, B):
-            xb, tb = X[start : start + B], T[start : start + B]
-            n = xb.shape[0]
-            if B == N and self._train_cache is not None:
-                cache = self._train_cache
-            else:
-                cache = forward(spec, p, xb)
-            c = c_full if n == B else (eta if update else 1.0) / n
-            delta = backward_deltas(spec, p, cache, tb, scale=c)  # c·δ for every layer
-            a = cache.a
-            for l in range(L):
-                gW = a[l].T @ delta[l]  # c Σ_n δ_j a_i  (Eq. 6/15)
-                gb = reduce(delta[l], axis=0)  # c Σ_n δ_j  (Eq. 8/18)
-                if sum_W[l] is None:
-                    sum_W[l], sum_b[l] = gW.copy(), gb.copy()
-                elif n == B:
-                    sum_W[l] += gW
-                    sum_b[l] += gb
-                else:  # the last, smaller batch has another c
-                    sum_W[l] += gW * (c_full / c)
-                    sum_b[l] += gb * (c_full / c)
-                if not update:
-                    continue
-                if regularize:
-                    gW += eta * self._penalty_grad(p.W[l])
-                if mu:
-                    v.W[l] *= mu
-                    v.W[l] -= gW
-                    v.b[l] *= mu
-                    v.b[l] -= gb
-                    p.W[l] += v.W[l]
-                    p.b[l] += v.b[l]
-                else:
-                    p.W[l] -= gW  # Eq. 7: w ← w − η ∂E/∂w
-                    p.b[l] -= gb
-        self._train_cache = None
-        self.samples_seen += N
-        inv = 1.0 / (c_full * N)
-        for l in range(L):
-            sum_W[l] *= inv
-            sum_b[l] *= inv
-        return sum_W, sum_b
+    def _own_stack(self) -> TrainerStack:
+        if self._stack is None or self._stack.key != stack_key(self):
+            self._stack = TrainerStack([self])
+        return self._stack
 
     def run_epoch(self) -> Snapshot:
         """Train one epoch and return its snapshot (or the last finite one, marked diverged).
 
-        On divergence the parameters of the last finite snapshot are restored and the momentum
-        velocity restarts from zero.
+        One pass over the training set in batches of ``batch_size`` (reshuffled every epoch
+        unless one batch holds it all), each a step of v ← μv − η(∂E/∂θ + penalty), θ ← θ + v
+        (Eq. 7 for μ = 0). On divergence the parameters of the last finite snapshot are restored
+        and the momentum velocity restarts from zero.
         """
         if self.status == "diverged" and self.last is not None:
             return self.last
         if self.last is None:
             self.snapshot()
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            grad_W, grad_b = self._epoch_updates()
-            self.epoch += 1
-            snap = self._snapshot(grad_W, grad_b)
-        if snap is None:
-            last = self.last
-            self.params = Params([w.copy() for w in last.W], [b.copy() for b in last.b])
-            self.velocity = self._zero_velocity()
-            self.epoch = last.epoch
-            self._train_cache = None
-            self.status = "diverged"
-            self.last = replace(last, status="diverged")
-            return self.last
-        self.last = snap
-        return snap
+        return self._own_stack().run_epoch()[0]
 
     def train(self, epochs: int) -> Snapshot:
         """Run ``epochs`` epochs (stopping early on divergence); return the last snapshot."""
@@ -381,121 +294,15 @@ class Trainer:
     # -- snapshots --------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
         """The current state as a snapshot, without training (gradients: the full-batch mean)."""
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            cache = forward(self.spec, self.params, self.X)
-            delta = backward_deltas(self.spec, self.params, cache, self.T)
-            n = self.X.shape[0]
-            gW = [(a.T @ d) / n for a, d in zip(cache.a, delta, strict=False)]
-            gb = [d.mean(axis=0) for d in delta]
-            snap = self._snapshot(gW, gb, cache)
+        stack = self._own_stack()
+        stack.sync()
+        snap = stack.snapshots()[0]
         if snap is None:  # parameters that are not finite (only through explicit edits)
             raise SpecError("network.weights", "the network's outputs are not finite")
         if self.status == "diverged":
             snap = replace(snap, status="diverged")
-        self.last = snap
+        self.last = stack.produced[0] = snap
         return snap
-
-    def _snapshot(self, grad_W, grad_b, cache=None) -> Snapshot | None:
-        """Record the current parameters with the errors, accuracy and probe trace they give;
-        None when an error or a parameter is not finite.
-
-        Training and test sets go through one forward pass together (``X_all``); the rows of
-        the training set are kept as the cache a following full-batch epoch starts from.
-        """
-        spec, p = self.spec, self.params
-        N = self.X.shape[0]
-        if cache is None:
-            full = forward(spec, p, self._X_all)
-            errors = per_sample_error(spec, full, self._T_all)
-            cache = ForwardCache([z[:N] for z in full.z], [a[:N] for a in full.a])
-            A_test = full.a[-1][N:]
-        else:
-            errors = per_sample_error(spec, cache, self.T)
-            A_test = None
-            if self.X_test is not None:
-                test = forward(spec, p, self.X_test)
-                errors = np.concatenate([errors, per_sample_error(spec, test, self.T_test)])
-                A_test = test.a[-1]
-        loss_train = float(errors[:N].sum()) / N
-        loss_test = None
-        if self.X_test is not None:
-            loss_test = float(errors[N:].sum()) / (errors.shape[0] - N)
-            if not np.isfinite(loss_test):
-                return None
-        if not np.isfinite(loss_train) or not p.is_finite():
-            return None
-        self._train_cache = cache
-        W = [w.copy() for w in p.W]
-        metrics: dict = {}
-        if self.task == "classification":
-            metrics["train_accuracy"] = accuracy(cache.a[-1], self.T, spec.output)
-            if A_test is not None:
-                metrics["test_accuracy"] = accuracy(A_test, self.T_test, spec.output)
-        return Snapshot(
-            epoch=self.epoch,
-            status="ok",
-            loss_train=loss_train,
-            loss_test=loss_test,
-            metrics=metrics,
-            W=W,
-            b=[b.copy() for b in p.b],
-            grad_W=grad_W,
-            grad_b=grad_b,
-            probe_source=self._probe_source(cache, W),
-            samples_seen=self.samples_seen,
-            train_cache=cache,
-        )
-
-    def _probe_source(self, cache: ForwardCache, W: list[Array]) -> Callable[[], dict]:
-        """The probe sample's trace, read off a forward pass over the whole training set: its row
-        of every z and a now, then (when asked) g'(z) and δ for that one sample (Eq. 5, then
-        Eq. 14 per layer) with the weights ``W`` of the same moment."""
-        i, spec = self.probe_index, self.spec
-        z = [zl[i] for zl in cache.z]
-        a = [al[i] for al in cache.a]
-        t = self.T[i]
-
-        def probe() -> dict:
-            L = spec.depth
-            gp = [spec.g[l].g_prime(z[l], a[l + 1]) for l in range(L)]
-            delta: list[Array] = [None] * L  # type: ignore[list-item]
-            delta[L - 1] = spec.E.delta_out(z[-1][None], a[-1][None], t[None], spec.g[-1].g_prime)[
-                0
-            ]
-            for l in range(L - 2, -1, -1):
-                delta[l] = gp[l] * (W[l + 1] @ delta[l + 1])
-            error = spec.E.E(z[-1][None], a[-1][None], t[None], spec.output)[0]
-            return {
-                "index": i,
-                "input": a[0],
-                "target": t,
-                "output": a[-1],
-                "error": float(error),
-                "layers": [
-                    {"z": z[l], "a": a[l + 1], "g_prime": gp[l], "delta": delta[l]}
-                    for l in range(L)
-                ],
-                # this sample's own gradients: ∂E_n/∂w_ij = δ_j a_i (Eq. 6/15), ∂E_n/∂b_j = δ_j
-                "gradients": Params(
-                    [np.outer(a[l], delta[l]) for l in range(L)], [d.copy() for d in delta]
-                ),
-            }
-
-        return probe
-
-    def probe_trace(self, index: int | None = None) -> dict:
-        """z, a, g'(z) and δ of every layer for one training sample (1-D arrays per unit)."""
-        i = self.probe_index if index is None else index
-        x, t = self.X[i : i + 1], self.T[i : i + 1]
-        tr = trace(self.spec, self.params, x, t)
-        return {
-            "index": i,
-            "input": x[0],
-            "target": t[0],
-            "output": tr["cache"].a[-1][0],
-            "error": float(tr["errors"][0]),
-            "layers": [{k: v[0] for k, v in layer.items()} for layer in tr["layers"]],
-        }
 
     def step_sample(self, index: int | None = None) -> dict:
         """One forward pass, backward pass and plain gradient-descent update (Eq. 7) on one
@@ -524,7 +331,6 @@ class Trainer:
             raise SpecError("training.learning_rate", "this step makes the weights non-finite")
         self.params = updated
         self.samples_seen += 1
-        self._train_cache = None
         self.last = None
         return {
             "index": int(i),
@@ -568,3 +374,240 @@ class Trainer:
                 raise
             raise SpecError("state", f"is not a valid trainer state ({exc})") from None
         self.last = None
+
+
+# --------------------------------------------------------------------------- stacks of trainers
+
+
+def stack_key(trainer: Trainer) -> tuple:
+    """Trainers with equal keys can be trained in one stack: the same layer sizes, activations
+    and loss, the same training- and test-set sizes, the same effective batch size (batch sizes
+    of N or more are all one full batch) and the same task."""
+    N = trainer.X.shape[0]
+    spec = trainer.spec
+    n_test = 0 if trainer.X_test is None else trainer.X_test.shape[0]
+    batch = min(trainer.config.batch_size, N)
+    return (spec.layer_sizes, spec.activations, spec.loss, N, n_test, batch, trainer.task)
+
+
+def probe_source(
+    spec: NetworkSpec, cache: ForwardCache, W: list[Array], b: list[Array], T: Array, i: int
+) -> Callable[[], dict]:
+    """The trace of training sample i read off a forward pass over the whole training set: its
+    row of every z and a, then (when asked) g'(z), δ (Eq. 5, 14) and its own gradients
+    ∂E_n/∂w_ij = δ_j a_i, ∂E_n/∂b_j = δ_j (Eq. 6/15, 8/18): ``backward_deltas`` and ``gradients``
+    on a batch of one, with the parameters W, b of the same moment."""
+    one = ForwardCache([z[i : i + 1] for z in cache.z], [a[i : i + 1] for a in cache.a])
+    t = T[i : i + 1]
+
+    def probe() -> dict:
+        L = spec.depth
+        delta = backward_deltas(spec, Params(W, b), one, t)
+        z, a = one.z, one.a
+        return {
+            "index": i,
+            "input": a[0][0],
+            "target": t[0],
+            "output": a[-1][0],
+            "error": float(per_sample_error(spec, one, t)[0]),
+            "layers": [
+                {
+                    "z": z[l][0],
+                    "a": a[l + 1][0],
+                    "g_prime": spec.g[l].g_prime(z[l], a[l + 1])[0],
+                    "delta": delta[l][0],
+                }
+                for l in range(L)
+            ],
+            "gradients": gradients(one, delta),
+        }
+
+    return probe
+
+
+def _hits(A: Array, T: Array, output: str) -> Array:
+    """Per sample whether the output's class is the target's (as ``datasets.accuracy``):
+    argmax for K > 1, else both thresholded at ``decision_threshold(output)``."""
+    if A.shape[-1] > 1:
+        return A.argmax(axis=-1) == T.argmax(axis=-1)
+    threshold = decision_threshold(output)
+    return (A[..., 0] >= threshold) == (T[..., 0] >= threshold)
+
+
+class TrainerStack:
+    """S trainers of one ``stack_key`` bound to one ``FusedStack``.
+
+    While bound, each trainer's ``params`` and ``velocity`` are views into the stack's arrays,
+    so that an epoch needs no copying. ``sync`` notices cheaply (by identity) whatever changed
+    since the last call — replaced parameter or velocity arrays, replaced data, new settings —
+    and copies only that into the stack; in-place edits (``set_parameter``) already write into
+    it. A trainer may be bound to several stacks over time (its own stack of one and a
+    ``StackedTrainer``'s); each one copies it in when it finds it bound elsewhere.
+    """
+
+    def __init__(self, trainers: Sequence[Trainer]) -> None:
+        first = trainers[0]
+        self.trainers = list(trainers)
+        self.key = stack_key(first)
+        self.spec = spec = first.spec
+        self.N = N = first.X.shape[0]
+        N_all = N + (0 if first.X_test is None else first.X_test.shape[0])
+        self.fs = fs = FusedStack(spec, len(trainers), N, N_all, first.config.batch_size)
+        L = spec.depth
+        # per slot: the view arrays a bound trainer's params and velocity hold
+        self.views = [
+            ([fs.W[l][s] for l in range(L)], [fs.b[l][s] for l in range(L)],
+             [fs.VW[l][s] for l in range(L)], [fs.Vb[l][s] for l in range(L)])
+            for s in range(len(trainers))
+        ]  # fmt: skip
+        self.data: list[tuple | None] = [None] * len(trainers)
+        self.configs: list[TrainingConfig | None] = [None] * len(trainers)
+        self.settings: StepSettings | None = None
+        self.produced: list[Snapshot | None] = [None] * len(trainers)
+        self.cache: tuple | None = None  # fused_forward over X_all from the last snapshots
+
+    def sync(self) -> None:
+        """Copy into the stack whatever of each trainer is not already there."""
+        fs, L = self.fs, self.spec.depth
+        for s, tr in enumerate(self.trainers):
+            W, b, VW, Vb = self.views[s]
+            p, v = tr.params, tr.velocity
+            if not (all(map(is_, p.W, W)) and all(map(is_, p.b, b))):
+                for l in range(L):
+                    fs.W[l][s] = p.W[l]
+                    fs.b[l][s] = p.b[l]
+                tr.params = Params(list(W), list(b))
+                self.produced[s] = None
+            if not (all(map(is_, v.W, VW)) and all(map(is_, v.b, Vb))):
+                for l in range(L):
+                    fs.VW[l][s] = v.W[l]
+                    fs.Vb[l][s] = v.b[l]
+                tr.velocity = Params(list(VW), list(Vb))
+            data = (tr.X, tr.T, tr.X_test, tr.T_test)
+            if self.data[s] is None or not all(map(is_, data, self.data[s])):
+                fs.X_all[s, : self.N, :-1] = tr.X
+                fs.T_all[s, : self.N] = tr.T
+                if tr.X_test is not None:
+                    fs.X_all[s, self.N :, :-1] = tr.X_test
+                    fs.T_all[s, self.N :] = tr.T_test
+                self.data[s] = data
+                self.produced[s] = None
+        configs = [tr.config for tr in self.trainers]
+        if self.settings is None or not all(map(is_, configs, self.configs)):
+            self.settings = StepSettings.make(configs, self.N, self.fs.B)
+            self.configs = configs
+
+    def run_epoch(self) -> list[Snapshot]:
+        """One epoch for every trainer (each must have a ``last`` snapshot and not be
+        diverged); returns their snapshots, or for a trainer whose epoch overflowed its last
+        finite one marked diverged (its parameters restored, its velocity zero)."""
+        self.sync()
+        fs, trainers, N = self.fs, self.trainers, self.N
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            full = None
+            if fs.shuffled:
+                orders = np.empty((fs.S, N), dtype=np.intp)
+                for s, tr in enumerate(trainers):
+                    orders[s] = tr.rng.permutation(N)
+                fs.shuffle(orders)
+            elif self.cache is not None and all(
+                map(is_, [t.last for t in trainers], self.produced)
+            ):
+                full = self.cache  # the last snapshots' forward pass, at these parameters
+            else:
+                full = fused_forward(self.spec, fs.Waug, fs.X_all)
+            grads = fs.train_epoch(self.settings, full)
+            for tr in trainers:
+                tr.samples_seen += N
+                tr.epoch += 1
+            snaps = self.snapshots(grads)
+        out = []
+        for s, (tr, snap) in enumerate(zip(trainers, snaps, strict=True)):
+            if snap is None:
+                snap = self._diverge(s, tr)
+            else:
+                tr.last = snap
+            self.produced[s] = snap
+            out.append(snap)
+        return out
+
+    def _diverge(self, s: int, tr: Trainer) -> Snapshot:
+        """Restore trainer s to its last finite snapshot, velocity zero, status diverged."""
+        last = tr.last
+        fs = self.fs
+        for l in range(self.spec.depth):
+            fs.W[l][s] = last.W[l]
+            fs.b[l][s] = last.b[l]
+            fs.Vaug[l][s] = 0.0
+        tr.epoch = last.epoch
+        tr.status = "diverged"
+        tr.last = replace(last, status="diverged")
+        return tr.last
+
+    def snapshots(self, grads: list[Array] | None = None) -> list[Snapshot | None]:
+        """Every trainer's snapshot at the stack's parameters (None where an error or a
+        parameter is not finite). ``grads`` are the epoch's mean gradients from
+        ``FusedStack.train_epoch``; without them, the full-batch mean gradients.
+
+        Training and test sets go through one forward pass together (``X_all``); it is kept as
+        the cache a following full-batch epoch starts from.
+        """
+        spec, fs, N = self.spec, self.fs, self.N
+        Z, A = fused_forward(spec, fs.Waug, fs.X_all)
+        a = [x[..., :-1] for x in A[:-1]] + [A[-1]]
+        errors = per_sample_error(spec, ForwardCache(Z, a), fs.T_all)
+        loss_train = errors[:, :N].sum(axis=-1) / N
+        finite = np.isfinite(loss_train)
+        has_test = fs.N_all > N
+        if has_test:
+            loss_test = errors[:, N:].sum(axis=-1) / (fs.N_all - N)
+            finite &= np.isfinite(loss_test)
+            loss_test = loss_test.tolist()
+        for w in fs.Waug:
+            finite &= np.isfinite(w).all(axis=(1, 2))
+        train = ForwardCache([z[:, :N] for z in Z], [x[:, :N] for x in a])
+        if grads is None:
+            delta = backward_deltas(spec, Params(fs.W, fs.b), train, fs.T_all[:, :N])
+            g = gradients(train, delta)
+            grad_W, grad_b = g.W, g.b
+        else:
+            grad_W, grad_b = [x[:, :-1] for x in grads], [x[:, -1] for x in grads]
+        metrics_of = None
+        if self.trainers[0].task == "classification":
+            hits = _hits(a[-1], fs.T_all, spec.output)
+            train_acc = hits[:, :N].mean(axis=-1).tolist()
+            test_acc = hits[:, N:].mean(axis=-1).tolist() if has_test else None
+            metrics_of = train_acc, test_acc
+        self.cache = (Z, A)
+        Wc = [w.copy() for w in fs.Waug]
+        loss_train = loss_train.tolist()
+        out: list[Snapshot | None] = []
+        for s, (tr, ok) in enumerate(zip(self.trainers, finite.tolist(), strict=True)):
+            if not ok:
+                out.append(None)
+                continue
+            W = [w[s, :-1] for w in Wc]
+            b = [w[s, -1] for w in Wc]
+            metrics: dict = {}
+            if metrics_of is not None:
+                metrics["train_accuracy"] = metrics_of[0][s]
+                if has_test:
+                    metrics["test_accuracy"] = metrics_of[1][s]
+            cache = ForwardCache([z[s] for z in train.z], [x[s] for x in train.a])
+            out.append(
+                Snapshot(
+                    epoch=tr.epoch,
+                    status="ok",
+                    loss_train=loss_train[s],
+                    loss_test=loss_test[s] if has_test else None,
+                    metrics=metrics,
+                    W=W,
+                    b=b,
+                    grad_W=[x[s] for x in grad_W],
+                    grad_b=[x[s] for x in grad_b],
+                    probe_source=probe_source(spec, cache, W, b, tr.T, tr.probe_index),
+                    samples_seen=tr.samples_seen,
+                    train_cache=cache,
+                )
+            )
+        return out

@@ -1,0 +1,252 @@
+"""The fast path: one epoch of mini-batch descent for a stack of S networks of one shape.
+
+This is the engine's one fused implementation of a training epoch. It computes exactly what the
+readable functions of ``network.py`` compute — ``forward`` (steps 1–5), ``backward_deltas``
+(Eq. 5, 14), ``gradients`` (Eq. 6/15, 8/18) and the descent step (Eq. 7, with momentum and an
+L1/L2 penalty) — and ``tests/test_engine_fast.py`` pins it to them to 1e-12. It differs only in
+how the work is laid out:
+
+- **Bias rows.** Each layer's parameters live in one array ``Waug[l]`` of shape
+  (S, n_l + 1, n_{l+1}): the weights w_ij in the first n_l rows, the biases b_j in the last.
+  Every activation buffer carries a column of ones, so z = [a, 1] Waug gives z_j = b_j + Σ_i
+  a_i w_ij in one matrix product, and [a, 1]ᵀ δ gives ∂E/∂w_ij (Eq. 6/15) and, in its last row,
+  ∂E/∂b_j = Σ_n δ_j (Eq. 8/18) in another. ``W`` and ``b`` are views of these arrays, so a
+  trainer's ``params`` can be views into the stack.
+- **Preallocated buffers.** Shuffled data, z, a, δ and gradients of every batch are written into
+  buffers made once (``out=``), so a batch costs a fixed list of numpy calls.
+- **η folded into δ.** δ is linear in the output δ, so the output δ is scaled by c = η/n (one
+  number per network) and every layer's [a, 1]ᵀ(cδ) is already the step of Eq. 7.
+- **A stack axis.** Everything carries a leading axis of S networks (S = 1 for one trainer).
+  Each network keeps its own η, momentum μ and penalty; networks whose settings differ from the
+  rest are handled with ``where=`` masks, never with arithmetic that would change their values.
+  numpy's stacked matrix products compute every slice as the same BLAS call that one network
+  alone gets, so a network's numbers do not depend on which stack it is trained in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.network import NetworkSpec
+
+Array = np.ndarray
+
+
+def augmented_zeros(spec: NetworkSpec, S: int) -> list[Array]:
+    """One (S, n_l + 1, n_{l+1}) array per layer: weights in the first n_l rows, bias last."""
+    n = spec.layer_sizes
+    return [np.zeros((S, n[l] + 1, n[l + 1])) for l in range(spec.depth)]
+
+
+def with_ones(shape: tuple[int, ...]) -> Array:
+    """A buffer whose last column is 1 (the input of a bias row)."""
+    out = np.empty(shape)
+    out[..., -1] = 1.0
+    return out
+
+
+def fused_forward(spec: NetworkSpec, Waug: list[Array], X_aug: Array) -> tuple[list, list]:
+    """Steps 1–5 over inputs ``X_aug`` of shape (S, M, n_0 + 1) (last column 1): returns fresh
+    ``z[l]`` (S, M, n_{l+1}) and ``a[l]`` (layer l, input first; all but the output carry the
+    column of ones, so ``a[l][..., :-1]`` is layer l's activation)."""
+    a = X_aug
+    z_all, a_all = [], [X_aug]
+    L = spec.depth
+    for l in range(L):
+        z = np.matmul(a, Waug[l])
+        a = np.empty(z.shape) if l == L - 1 else with_ones(z.shape[:-1] + (z.shape[-1] + 1,))
+        spec.g[l].g_into(z, a if l == L - 1 else a[..., :-1])
+        z_all.append(z)
+        a_all.append(a)
+    return z_all, a_all
+
+
+@dataclass
+class StepSettings:
+    """The settings of every network in a stack as (S, 1, 1) arrays and masks, made once per
+    change of settings. ``c`` is the factor folded into the output δ: η/n, or 1/n for η = 0
+    (then nothing is updated but the epoch's mean gradient is still measured)."""
+
+    eta: Array
+    c_full: Array
+    c_last: Array
+    last_ratio: Array  # c_full / c_last: the last, smaller batch's weight in the epoch's sum
+    inv: Array  # 1 / (c_full N): from the epoch's sum of c-scaled gradients to their mean
+    mu: Array
+    lam: Array
+    update: Array  # η > 0
+    momentum: Array  # update and μ ≠ 0
+    plain: Array  # update and μ = 0
+    l1: Array
+    l2: Array
+    penalty: Array  # update and (l1 or l2) with λ > 0
+
+    @classmethod
+    def make(cls, configs: list, N: int, B: int) -> StepSettings:
+        col = lambda values, dtype=np.float64: np.array(values, dtype=dtype).reshape(-1, 1, 1)  # noqa: E731
+        eta = col([c.learning_rate for c in configs])
+        update = eta > 0
+        base = np.where(update, eta, 1.0)
+        n_last = N - (N - 1) // B * B
+        c_full, c_last = base / B, base / n_last
+        mu = col([c.momentum for c in configs])
+        lam = col([c.regularization_rate for c in configs])
+        kind = [c.regularization for c in configs]
+        active = update & (lam > 0)
+        return cls(
+            eta=eta,
+            c_full=c_full,
+            c_last=c_last,
+            last_ratio=c_full / c_last,
+            inv=1.0 / (c_full * N),
+            mu=mu,
+            lam=lam,
+            update=update,
+            momentum=update & (mu != 0),
+            plain=update & (mu == 0),
+            l1=active & col([k == "l1" for k in kind], bool),
+            l2=active & col([k == "l2" for k in kind], bool),
+            penalty=active & col([k in ("l1", "l2") for k in kind], bool),
+        )
+
+
+def _mask(m: Array) -> Array | bool | None:
+    """``where=`` argument for a mask: True when it holds everywhere, None when nowhere."""
+    if m.all():
+        return True
+    return m if m.any() else None
+
+
+class FusedStack:
+    """Buffers for S networks of one shape trained on data of one size, and the fused epoch.
+
+    ``Waug``/``Vaug`` hold the parameters and momentum velocities (``W``, ``b``, ``VW``, ``Vb``
+    are views of them); ``X_all`` (S, N_all, n_0 + 1) and ``T_all`` (S, N_all, K) hold every
+    network's training rows followed by its test rows. The owner fills these; ``train_epoch``
+    runs one epoch on them.
+    """
+
+    def __init__(self, spec: NetworkSpec, S: int, N: int, N_all: int, batch_size: int) -> None:
+        n, L = spec.layer_sizes, spec.depth
+        self.spec, self.S, self.N, self.N_all, self.L = spec, S, N, N_all, L
+        self.B = B = min(batch_size, N)
+        self.Waug = augmented_zeros(spec, S)
+        self.Vaug = augmented_zeros(spec, S)
+        self.W = [w[:, :-1] for w in self.Waug]
+        self.b = [w[:, -1] for w in self.Waug]
+        self.VW = [v[:, :-1] for v in self.Vaug]
+        self.Vb = [v[:, -1] for v in self.Vaug]
+        self.WT = [w.swapaxes(-1, -2) for w in self.W]
+        self.X_all = with_ones((S, N_all, n[0] + 1))
+        self.T_all = np.empty((S, N_all, n[-1]))
+        self.GW = [np.empty_like(w) for w in self.Waug]
+        self.SUM = [np.empty_like(w) for w in self.Waug]
+        self.TMP = [np.empty_like(w) for w in self.Waug]
+        self.PEN = [np.empty_like(w) for w in self.W]
+        self.GWw = [g[:, :-1] for g in self.GW]  # the weight rows (penalised; biases are not)
+        self.D = [np.empty((S, B, n[l + 1])) for l in range(L)]
+        self.shuffled = B < N
+        if self.shuffled:
+            self.order = np.empty((S, N), dtype=np.intp)
+            self.offsets = (np.arange(S, dtype=np.intp) * N_all)[:, None]
+            self.X_sh = np.empty((S, N, n[0] + 1))
+            self.T_sh = np.empty((S, N, n[-1]))
+            Z = [np.empty((S, B, n[l + 1])) for l in range(L)]
+            A = [with_ones((S, B, n[l] + 1)) for l in range(1, L)] + [np.empty((S, B, n[-1]))]
+            self.batches = [
+                self._views(x.shape[1], True, x, self.T_sh[:, s : s + B], Z, A)
+                for s in range(0, N, B)
+                for x in [self.X_sh[:, s : s + B]]
+            ]
+
+    def _views(self, m: int, forward: bool, x: Array, t: Array, Z: list, A: list) -> tuple:
+        """Everything one batch of m samples reads and writes: ``A[l]`` is layer l's activation
+        with its column of ones (``A[0]`` the input rows x), ``out[l]`` the a = g(z[l]) of layer
+        l+1 without it, ``AT[l]`` the transposes for the gradients, ``D[l]`` the δ buffers."""
+        Z = [z[:, :m] for z in Z]
+        A = [x] + [a[:, :m] for a in A]
+        out = [a[..., :-1] for a in A[1:-1]] + [A[-1]]
+        AT = [a.swapaxes(-1, -2) for a in A[:-1]]
+        D = [d[:, :m] for d in self.D]
+        return m, forward, t, Z, A, out, AT, D
+
+    def shuffle(self, orders: Array) -> None:
+        """Gather every network's training rows in its own order (``orders``: (S, N))."""
+        np.add(orders, self.offsets, out=self.order)
+        idx = self.order.reshape(-1)
+        X, T = self.X_all, self.T_all
+        np.take(X.reshape(-1, X.shape[-1]), idx, axis=0, out=self.X_sh.reshape(-1, X.shape[-1]))
+        np.take(T.reshape(-1, T.shape[-1]), idx, axis=0, out=self.T_sh.reshape(-1, T.shape[-1]))
+
+    def train_epoch(self, s: StepSettings, full_forward: tuple | None = None) -> list[Array]:
+        """One epoch over the (shuffled) batches, updating ``Waug``/``Vaug`` in place; returns
+        the epoch's mean data gradients as fresh (S, n_l + 1, n_{l+1}) arrays (bias row last).
+
+        With one full batch, ``full_forward`` is ``fused_forward`` over ``X_all`` at the current
+        parameters (the snapshot's, when still valid) and its training rows are the batch."""
+        if self.shuffled:
+            batches = self.batches
+        else:
+            N = self.N
+            Z, A = full_forward
+            batches = [self._views(N, False, A[0][:, :N], self.T_all[:, :N], Z, A[1:])]
+        B, L, spec = self.B, self.L, self.spec
+        g, loss = spec.g, spec.E
+        Waug, Vaug, WT, GW, GWw, SUM, TMP, PEN = (
+            self.Waug,
+            self.Vaug,
+            self.WT,
+            self.GW,
+            self.GWw,
+            self.SUM,
+            self.TMP,
+            self.PEN,
+        )
+        update, momentum, plain = _mask(s.update), _mask(s.momentum), _mask(s.plain)
+        penalty, l1, l2 = _mask(s.penalty), _mask(s.l1), _mask(s.l2)
+        matmul, multiply, subtract, add = np.matmul, np.multiply, np.subtract, np.add
+        first = True
+        for m, forward, t, Z, A, out, AT, D in batches:
+            if forward:  # steps 1–5: z = [a, 1] Waug, a = g(z)
+                a = A[0]
+                for l in range(L):
+                    matmul(a, Waug[l], out=Z[l])
+                    g[l].g_into(Z[l], out[l])
+                    a = A[l + 1]
+            c = s.c_full if m == B else s.c_last
+            # Eq. 5 at the output, scaled by c; then Eq. 14 down the layers
+            multiply(loss.delta_out(Z[-1], out[-1], t, g[-1].g_prime), c, out=D[-1])
+            for l in range(L - 2, -1, -1):
+                matmul(D[l + 1], WT[l + 1], out=D[l])
+                multiply(D[l], g[l].g_prime(Z[l], out[l]), out=D[l])
+            for l in range(L):
+                gw = GW[l]
+                matmul(AT[l], D[l], out=gw)  # c Σ_n δ_j [a_i, 1]: Eq. 6/15 and 8/18
+                if first:
+                    np.copyto(SUM[l], gw)
+                elif m == B:
+                    add(SUM[l], gw, out=SUM[l])
+                else:
+                    add(SUM[l], multiply(gw, s.last_ratio, out=TMP[l]), out=SUM[l])
+                if update is None:
+                    continue
+                if penalty is not None:  # + η λ sign(w) (L1) or η λ w (L2), weights only
+                    pen, w = PEN[l], self.W[l]
+                    if l2 is not None:
+                        np.copyto(pen, w, where=l2)
+                    if l1 is not None:
+                        np.sign(w, out=pen, where=l1)
+                    multiply(pen, s.lam, out=pen, where=penalty)
+                    multiply(pen, s.eta, out=pen, where=penalty)
+                    add(GWw[l], pen, out=GWw[l], where=penalty)
+                if momentum is not None:  # v ← μ v − η ∂E/∂θ, θ ← θ + v
+                    v = Vaug[l]
+                    multiply(v, s.mu, out=v, where=momentum)
+                    subtract(v, gw, out=v, where=momentum)
+                    add(Waug[l], v, out=Waug[l], where=momentum)
+                if plain is not None:  # Eq. 7: θ ← θ − η ∂E/∂θ
+                    subtract(Waug[l], gw, out=Waug[l], where=plain)
+            first = False
+        return [multiply(total, s.inv) for total in SUM]
