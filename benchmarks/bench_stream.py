@@ -35,6 +35,7 @@ import os
 import re
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -379,7 +380,13 @@ async def case_a(server, http, design, seconds, rounds) -> list[Row]:
 async def run_design(design: str, env: dict[str, str], opts: argparse.Namespace) -> list[Row]:
     cap = str(max(opts.sessions, opts.many) + 20)
     server_env = {**env, "BPP_MAX_SESSIONS": cap, "BPP_MAX_SESSIONS_PER_CLIENT": cap}
-    server = start_server(env=server_env)
+    with tempfile.TemporaryDirectory(prefix="bpp-bench-") as logs:
+        return await run_server(design, env, opts, start_server(env=server_env, log_dir=logs))
+
+
+async def run_server(
+    design: str, env: dict[str, str], opts: argparse.Namespace, server: ServerProcess
+) -> list[Row]:
     rows: list[Row] = []
     b_fps: float | None = None
     try:
@@ -411,7 +418,7 @@ async def run_design(design: str, env: dict[str, str], opts: argparse.Namespace)
                     rows += await case_a(server, http, design, opts.seconds, opts.rounds)
                 await asyncio.sleep(1.0)
     except BaseException:
-        print(f"server log {server.log_path}:\n{server.log_tail(20)}", file=sys.stderr)
+        print(f"the server's log ends:\n{server.log_tail(20)}", file=sys.stderr)
         raise
     finally:
         server.stop()
