@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from app.hub import Hub
+from app.pool import TrainerPool
 from app.registry import LocalRegistry
-from app.runner import Runner
-from app.session import TrainingSession
+from app.session import SessionHandle
 from app.settings import Settings
 
 
@@ -25,8 +25,8 @@ def get_hub(request: Request) -> Hub:
     return request.app.state.hub
 
 
-def get_runner(request: Request) -> Runner:
-    return request.app.state.runner
+def get_pool(request: Request) -> TrainerPool:
+    return request.app.state.pool
 
 
 def valid_session(session_id: str, registry: Annotated[LocalRegistry, Depends(get_registry)]):
@@ -44,6 +44,6 @@ def client_address(request: Request) -> str:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[LocalRegistry, Depends(get_registry)]
 HubDep = Annotated[Hub, Depends(get_hub)]
-RunnerDep = Annotated[Runner, Depends(get_runner)]
-SessionDep = Annotated[TrainingSession, Depends(valid_session)]
+PoolDep = Annotated[TrainerPool, Depends(get_pool)]
+SessionDep = Annotated[SessionHandle, Depends(valid_session)]
 ClientDep = Annotated[str, Depends(client_address)]

@@ -9,13 +9,12 @@ request validation errors, limit violations and the engine's ``SpecError`` alike
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from typing import TYPE_CHECKING, Any
 
 from engine import SpecError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -55,6 +54,10 @@ def detail(field: str, message: str, kind: str = "value_error") -> list[dict[str
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map FieldError, the engine's SpecError and request validation errors to 4xx answers."""
+    # imported here: trainer processes use this module's FieldError and need no web framework
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
 
     @app.exception_handler(FieldError)
     async def _field_error(request: Request, exc: FieldError) -> JSONResponse:

@@ -20,7 +20,7 @@ from orjson import Fragment  # already-encoded JSON embedded as is by ``dumps``
 from engine import NetworkSpec, Params, Snapshot, backward_deltas, forward
 from engine.datasets import Dataset
 
-__all__ = ["Fragment", "dumps", "frame", "grid_frame", "sample_step_json"]
+__all__ = ["Fragment", "dumpb", "dumps", "frame", "grid_frame", "sample_step_json", "summary"]
 
 
 def floats(x: Any) -> Any:
@@ -164,6 +164,44 @@ def frame(
     }
 
 
+def thumbnail(
+    spec: NetworkSpec, params: Params, dataset: Dataset, X: np.ndarray | None
+) -> dict[str, Any] | None:
+    """A small picture of what the network predicts over the input plane: the first output
+    unit's a_k (for a softmax output, the index of the largest a_k) at every cell of ``X``
+    (``grid_inputs`` at a small resolution), as base64 uint8 with its (lo, hi); None unless the
+    raw data are 1-D or 2-D."""
+    if X is None:
+        return None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        out = forward(spec, params, X).a[-1]
+    values = out.argmax(axis=1).astype(np.float64) if spec.output == "softmax" else out[:, 0]
+    cells = X.shape[0] if dataset.dims == 1 else int(round(X.shape[0] ** 0.5))
+    picture = encode_layers([values[:, None]])[0][0]
+    return {"resolution": cells, "dims": int(dataset.dims), **picture}
+
+
+def summary(
+    session_id: str,
+    snap: Snapshot,
+    status: str,
+    spec: NetworkSpec,
+    dataset: Dataset,
+    grid_X: np.ndarray | None,
+) -> dict[str, Any]:
+    """The ``summary`` message: what a dashboard that watches many sessions shows for one —
+    epoch, losses, metrics, status and a decision-boundary thumbnail."""
+    return {
+        "type": "summary",
+        "id": session_id,
+        "epoch": int(snap.epoch),
+        "status": status,
+        "loss": {"train": float(snap.loss_train), "test": _opt_float(snap.loss_test)},
+        "metrics": {k: float(v) for k, v in snap.metrics.items()},
+        "thumbnail": thumbnail(spec, Params(snap.W, snap.b), dataset, grid_X),
+    }
+
+
 def sample_step_json(result: dict) -> dict[str, Any]:
     """The ``sample_step`` message: Trainer.step_sample's result for one sample."""
     return {
@@ -192,6 +230,14 @@ def _finite(x: Any) -> Any:
     if isinstance(x, list):
         return [_finite(v) for v in x]
     return x
+
+
+def dumpb(message: dict[str, Any]) -> bytes:
+    """``dumps`` as UTF-8 bytes (what crosses the process boundary)."""
+    try:
+        return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY)
+    except TypeError:
+        return dumps(message).encode()
 
 
 def dumps(message: dict[str, Any]) -> str:

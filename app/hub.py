@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections import OrderedDict, deque
 from typing import Protocol
 
@@ -36,6 +37,12 @@ class Mailbox:
         self._count = itertools.count()
         self._ready = asyncio.Event()
         self.closed = False
+        self.waiting_since: float | None = None  # when the oldest untaken message arrived
+
+    def stalled(self, now: float, limit: float) -> bool:
+        """True when a message has waited untaken for more than ``limit`` seconds: a viewer
+        that does not read (it then no longer counts as watching)."""
+        return self.waiting_since is not None and now - self.waiting_since > limit
 
     def put(self, kind: str, text: str) -> None:
         """Queue an error or sample step; replace the pending message of any other kind
@@ -50,6 +57,8 @@ class Mailbox:
         else:
             self._pending.pop(kind, None)
             self._pending[kind] = text
+        if self.waiting_since is None:
+            self.waiting_since = time.monotonic()
         self._ready.set()
 
     def pending(self) -> int:
@@ -71,13 +80,16 @@ class Mailbox:
         key, text = self._pending.popitem(last=False)
         if isinstance(key, tuple):
             self._queued[key[0]].popleft()
+        self.waiting_since = time.monotonic() if self._pending else None
         return text
 
 
 class Hub(Protocol):
     """Fan-out of encoded messages from sessions to their viewers."""
 
-    def subscribe(self, session_id: str) -> Mailbox: ...
+    def subscribe(self, session_id: str, mailbox: Mailbox | None = None) -> Mailbox: ...
+
+    def subscribe_summaries(self, session_id: str, mailbox: Mailbox) -> None: ...
 
     def unsubscribe(self, session_id: str, mailbox: Mailbox) -> None: ...
 
@@ -85,36 +97,61 @@ class Hub(Protocol):
 
     def viewers(self, session_id: str) -> int: ...
 
+    def live_viewers(self, session_id: str, now: float, stall: float) -> tuple[int, int]: ...
+
     def close_session(self, session_id: str) -> None: ...
 
 
 class LocalHub:
-    """In-process hub. All methods must be called from the event loop's thread."""
+    """In-process hub. All methods must be called from the event loop's thread.
+
+    A session has full viewers (its page: every kind but ``summary``) and summary viewers (a
+    dashboard: only ``summary``, kept latest-only per session, so one mailbox can watch many
+    sessions)."""
 
     def __init__(self) -> None:
         self._mailboxes: dict[str, set[Mailbox]] = {}
+        self._summaries: dict[str, set[Mailbox]] = {}
 
-    def subscribe(self, session_id: str) -> Mailbox:
-        mailbox = Mailbox()
+    def subscribe(self, session_id: str, mailbox: Mailbox | None = None) -> Mailbox:
+        mailbox = mailbox or Mailbox()
         self._mailboxes.setdefault(session_id, set()).add(mailbox)
         return mailbox
 
+    def subscribe_summaries(self, session_id: str, mailbox: Mailbox) -> None:
+        self._summaries.setdefault(session_id, set()).add(mailbox)
+
     def unsubscribe(self, session_id: str, mailbox: Mailbox) -> None:
-        boxes = self._mailboxes.get(session_id)
-        if boxes is not None:
-            boxes.discard(mailbox)
-            if not boxes:
-                del self._mailboxes[session_id]
-        mailbox.close()
+        """Remove ``mailbox`` from the session's viewers (full and summary)."""
+        for table in (self._mailboxes, self._summaries):
+            boxes = table.get(session_id)
+            if boxes is not None:
+                boxes.discard(mailbox)
+                if not boxes:
+                    del table[session_id]
 
     def publish(self, session_id: str, kind: str, text: str) -> None:
+        if kind == "summary":
+            key = f"summary:{session_id}"
+            for mailbox in self._summaries.get(session_id, ()):
+                mailbox.put(key, text)
+            return
         for mailbox in self._mailboxes.get(session_id, ()):
             mailbox.put(kind, text)
 
     def viewers(self, session_id: str) -> int:
         return len(self._mailboxes.get(session_id, ()))
 
+    def live_viewers(self, session_id: str, now: float, stall: float) -> tuple[int, int]:
+        """(full, summary) viewers of the session that read what they are sent."""
+        return tuple(  # type: ignore[return-value]
+            sum(1 for m in table.get(session_id, ()) if not m.stalled(now, stall))
+            for table in (self._mailboxes, self._summaries)
+        )
+
     def close_session(self, session_id: str) -> None:
-        """Close every viewer's mailbox (the session is gone)."""
+        """Close every full viewer's mailbox (the session is gone); dashboards stay open and
+        simply stop hearing of it."""
         for mailbox in self._mailboxes.pop(session_id, set()):
             mailbox.close()
+        self._summaries.pop(session_id, None)

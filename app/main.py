@@ -14,9 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from app.errors import install_error_handlers
 from app.hub import LocalHub
 from app.middleware import BodySizeLimit
+from app.pool import TrainerPool
 from app.registry import LocalRegistry
 from app.routers import api, health, pages, stream
-from app.runner import Runner
 from app.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,17 +30,28 @@ Create a session with `POST /api/sessions`, then train it over REST or stream it
 """
 
 
+WATCH_INTERVAL = 1.0  # seconds between checks of which viewers still read
+
+
 async def _sweep(registry: LocalRegistry, interval: float) -> None:
-    """Every ``interval`` seconds: expire idle sessions, pause unwatched ones."""
+    """Every ``interval`` seconds: expire idle sessions, pause unwatched ones; every second,
+    tell the trainers which sessions have live viewers (a viewer that stopped reading no
+    longer counts)."""
+    loop = asyncio.get_running_loop()
+    next_sweep = loop.time() + interval
     while True:
-        await asyncio.sleep(interval)
-        await registry.expire()
-        await registry.pause_unwatched()
+        await asyncio.sleep(min(WATCH_INTERVAL, interval))
+        registry.sync_all_viewers()
+        if loop.time() >= next_sweep:
+            next_sweep = loop.time() + interval
+            await registry.expire()
+            await registry.pause_unwatched()
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    app.state.pool.bind(asyncio.get_running_loop())
     sweeper = asyncio.create_task(_sweep(app.state.registry, settings.sweep_interval_seconds))
     try:
         yield
@@ -49,7 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
         await app.state.registry.close()
-        app.state.runner.close()
+        await app.state.pool.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,8 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.hub = LocalHub()
-    app.state.runner = Runner(settings)
-    app.state.registry = LocalRegistry(settings)
+    app.state.pool = TrainerPool(settings, app.state.hub)
+    app.state.registry = LocalRegistry(settings, app.state.hub, app.state.pool)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(health.router)

@@ -1,7 +1,8 @@
-"""The session registry: unguessable ids, lookup, limits per server and per client, idle expiry.
+"""The sessions this web process knows: id → ``SessionHandle``, with their owners and limits.
 
-``SessionRegistry`` is the small interface the routers use; ``LocalRegistry`` keeps sessions in
-this process (a later issue can keep them in worker processes behind the same methods).
+``LocalRegistry`` places a new session on a trainer (``TrainerPool.place``), creates it there,
+and keeps its handle; it expires idle sessions, pauses unwatched ones, and tells the trainers
+who watches what. Every check of a session's limits happens here, before any trainer work.
 """
 
 from __future__ import annotations
@@ -9,31 +10,15 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any
 
 from app.errors import FieldError
-from app.session import TrainingSession
+from app.hub import Hub
+from app.limits import estimated_work
+from app.pool import TrainerPool
+from app.schemas import SessionCreate
+from app.session import SessionHandle
 from app.settings import Settings
-
-
-class SessionRegistry(Protocol):
-    def check_room(self, client: str) -> None: ...
-
-    def new_id(self) -> str: ...
-
-    def add(self, client: str, session: TrainingSession) -> TrainingSession: ...
-
-    def get(self, session_id: str) -> TrainingSession | None: ...
-
-    async def remove(self, session_id: str) -> bool: ...
-
-    async def expire(self, now: float | None = None) -> list[str]: ...
-
-    async def pause_unwatched(self, now: float | None = None) -> list[str]: ...
-
-    async def close(self) -> None: ...
-
-    def __len__(self) -> int: ...
 
 
 def new_session_id() -> str:
@@ -42,19 +27,31 @@ def new_session_id() -> str:
 
 
 class LocalRegistry:
-    """Sessions of this process, keyed by id, with their owner's address."""
+    """Sessions of this web process, keyed by id, with their owner's address."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        hub: Hub,
+        pool: TrainerPool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.settings = settings
+        self.hub = hub
+        self.pool = pool
         self.clock = clock
-        self._sessions: dict[str, TrainingSession] = {}
-        self._owner: dict[str, str] = {}
+        self._sessions: dict[str, SessionHandle] = {}
+        pool.on_status = self._saw_status
+        pool.on_lost = self._lost
 
     def __len__(self) -> int:
         return len(self._sessions)
 
+    def __iter__(self):
+        return iter(list(self._sessions.values()))
+
     def count_for(self, client: str) -> int:
-        return sum(1 for owner in self._owner.values() if owner == client)
+        return sum(1 for s in self._sessions.values() if s.client == client)
 
     def check_room(self, client: str) -> None:
         """Raise 429 naming the limit when no new session may be created for ``client``."""
@@ -82,26 +79,85 @@ class LocalRegistry:
             session_id = new_session_id()
         return session_id
 
-    def add(self, client: str, session: TrainingSession) -> TrainingSession:
-        """Hold ``session`` (made with an id from ``new_id``) unless a limit forbids it."""
+    async def create(self, client: str, body: SessionCreate) -> tuple[SessionHandle, bytes]:
+        """Create a session on the least-loaded trainer; its handle and its encoded state."""
         self.check_room(client)
-        self._sessions[session.id] = session
-        self._owner[session.id] = client
-        return session
+        session_id = self.new_id()
+        work = estimated_work(body)
+        index = self.pool.place(session_id, work)
+        handle = SessionHandle(session_id, client, index, work, self.pool, self.clock)
+        self._sessions[session_id] = handle  # counts against the limits while it is built
+        try:
+            state = await self.pool.request(
+                index, "create", session_id, {"client": client, "body": body.model_dump()}
+            )
+        except BaseException:
+            self._sessions.pop(session_id, None)
+            self.pool.forget(index, session_id, work)
+            raise
+        return handle, state or b""
 
-    def get(self, session_id: str) -> TrainingSession | None:
+    def get(self, session_id: str) -> SessionHandle | None:
         session = self._sessions.get(session_id)
         if session is not None:
             session.touch()
         return session
 
-    async def remove(self, session_id: str) -> bool:
+    def _drop(self, session_id: str) -> SessionHandle | None:
         session = self._sessions.pop(session_id, None)
-        self._owner.pop(session_id, None)
+        if session is not None:
+            session.closed = True
+            self.pool.forget(session.trainer, session_id, session.work)
+            self.hub.close_session(session_id)
+        return session
+
+    async def remove(self, session_id: str) -> bool:
+        session = self._drop(session_id)
         if session is None:
             return False
-        await session.close()
+        session.tell("delete")
         return True
+
+    def _saw_status(self, session_id: str, data: bytes) -> None:
+        session = self._sessions.get(session_id)
+        if session is not None:
+            session.saw_status(data)
+
+    def _lost(self, session_ids: list[str]) -> None:
+        """A trainer stopped: its sessions are gone; their viewers are told why."""
+        from app import frames
+
+        for session_id in session_ids:
+            if session_id in self._sessions:
+                self.hub.publish(
+                    session_id,
+                    "error",
+                    frames.dumps(
+                        {
+                            "type": "error",
+                            "field": "session_id",
+                            "message": "the trainer holding this session stopped; "
+                            "the session is lost",
+                        }
+                    ),
+                )
+                self._drop(session_id)
+
+    def sync_viewers(self, session_id: str, now: float | None = None) -> None:
+        """Tell the session's trainer how many live viewers it has now."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            return
+        now = self.clock() if now is None else now
+        viewers, summaries = self.hub.live_viewers(
+            session_id, now, self.settings.viewer_stall_seconds
+        )
+        session.watched_by(viewers, summaries, now)
+
+    def sync_all_viewers(self, now: float | None = None) -> None:
+        now = self.clock() if now is None else now
+        for session_id in list(self._sessions):
+            self.sync_viewers(session_id, now)
 
     async def expire(self, now: float | None = None) -> list[str]:
         """Remove sessions idle for longer than ``session_ttl_seconds``; returns their ids."""
@@ -114,20 +170,20 @@ class LocalRegistry:
 
     async def pause_unwatched(self, now: float | None = None) -> list[str]:
         """Pause playing sessions that nobody has watched for longer than
-        ``unwatched_pause_seconds`` (a closed tab); returns their ids."""
+        ``unwatched_pause_seconds`` (a closed tab, a viewer that stopped reading)."""
         now = self.clock() if now is None else now
         limit = self.settings.unwatched_pause_seconds
         paused = [
-            sid
-            for sid, s in self._sessions.items()
-            if s.running and s.unwatched_seconds(now) > limit
+            s for s in self._sessions.values() if s.running and s.unwatched_seconds(now) > limit
         ]
-        for sid in paused:
-            session = self._sessions.get(sid)
-            if session is not None:
-                await session.pause()
-        return paused
+        for session in paused:
+            session.status = "paused"
+            session.tell("pause")
+        return [s.id for s in paused]
 
     async def close(self) -> None:
         for sid in list(self._sessions):
-            await self.remove(sid)
+            self._drop(sid)
+
+    def describe(self) -> dict[str, Any]:
+        return {"sessions": len(self._sessions)}

@@ -6,6 +6,7 @@ Values come from the environment with the prefix ``BPP_`` (for example
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from pydantic import Field
@@ -57,21 +58,42 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1 << 20, ge=1024, description="Largest HTTP request body.")
     max_ws_message_bytes: int = Field(64 << 10, ge=256, description="Largest WebSocket message.")
     max_viewers_per_session: int = Field(50, ge=1, description="WebSockets per session.")
+    max_watch_ids: int = Field(
+        500, ge=1, description="Sessions one dashboard socket may watch at once."
+    )
     # Streaming
     frame_rate: float = Field(30.0, gt=0, le=240, description="Frames per second per session.")
     grid_resolution: int = Field(24, ge=4, le=128, description="Heatmap cells per side.")
-    training_threads: int = Field(
-        1,
-        ge=1,
+    trainers: int | None = Field(
+        None,
+        ge=0,
         le=64,
-        description="Threads that run training (numpy on small arrays holds the GIL, so more "
-        "threads add contention rather than speed in one process).",
+        description="Trainer processes beside the web process (default: one per core). 0 "
+        "trains in the web process, in one thread (tests, tiny hosts).",
+    )
+    summary_rate: float = Field(
+        2.0, gt=0, le=30, description="Summary messages per second per session (dashboards)."
+    )
+    summary_resolution: int = Field(
+        16, ge=4, le=64, description="Cells per side of a summary's decision-boundary thumbnail."
+    )
+    viewer_stall_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A viewer that has not taken a waiting message for this long no longer "
+        "counts as watching (it keeps no session alive or playing).",
     )
     ws_compression: bool = Field(
         False,
         description="Offer permessage-deflate on WebSockets: about 2× smaller frames for about "
         "a seventh of the server's CPU under load; worth it only on slow links.",
     )
+
+    def trainer_count(self) -> int:
+        """The number of trainer processes: ``trainers``, or one per core when unset."""
+        if self.trainers is not None:
+            return self.trainers
+        return max(1, os.cpu_count() or 1)
 
 
 @lru_cache

@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Response, status
 
-from app import frames, limits
-from app.deps import ClientDep, HubDep, RegistryDep, RunnerDep, SessionDep, SettingsDep
+from app import limits
+from app.deps import ClientDep, PoolDep, RegistryDep, SessionDep, SettingsDep
 from app.schemas import (
     BackpropRequest,
     BiasEdit,
@@ -19,9 +19,8 @@ from app.schemas import (
     TrainRequest,
     WeightEdit,
 )
-from app.session import TrainingSession
 from app.settings import Settings
-from engine import ACTIVATIONS, INIT_SCHEMES, LOSSES, backprop_step
+from engine import ACTIVATIONS, INIT_SCHEMES, LOSSES
 from engine.datasets import DATASETS
 from engine.features import FEATURES
 
@@ -70,7 +69,7 @@ STATE = _example(
 )
 
 
-def encoded(text: str, status_code: int = 200) -> Response:
+def encoded(text: bytes | str | None, status_code: int = 200) -> Response:
     """An answer already encoded (orjson, in a pool thread): the event loop only sends it, and
     FastAPI's own encoding (tens of ms for a large frame) never stalls the other sockets."""
     return Response(content=text, status_code=status_code, media_type="application/json")
@@ -116,12 +115,12 @@ def catalog_document(settings: Settings | None = None) -> dict[str, Any]:
 
 
 @router.post("/backprop", responses={**INVALID})
-async def backprop(body: BackpropRequest, settings: SettingsDep, runner: RunnerDep) -> Response:
+async def backprop(body: BackpropRequest, settings: SettingsDep, pool: PoolDep) -> Response:
     """One forward pass, backward pass and update (Eq. 7) with the full trace: exactly the
     engine's ``backprop_step`` (stateless)."""
     limits.check_backprop(body, settings)
     payload = body.model_dump(exclude_none=True)
-    return encoded(await runner.run(lambda: frames.dumps(backprop_step(payload))))
+    return encoded(await pool.any_trainer("backprop", {"payload": payload}))
 
 
 @router.get("/catalog", responses=_example({"activations": [{"name": "tanh"}], "limits": {}}))
@@ -138,27 +137,20 @@ async def catalog(settings: SettingsDep) -> dict:
 async def create_session(
     registry: RegistryDep,
     settings: SettingsDep,
-    runner: RunnerDep,
     client: ClientDep,
-    request_hub: HubDep,
     body: SessionCreate = Body(default_factory=SessionCreate),  # noqa: B008
 ) -> Response:
     """Create a session; an empty body gives circle data, 2-[4,2]-1 tanh, η = 0.03, batch 10.
     Answers 201 with the session's state (``SessionState``), including its ``id``."""
     limits.check_session(body, settings)
-    registry.check_room(client)
-    session_id = registry.new_id()
-    session = await runner.run(
-        lambda: TrainingSession(session_id, body, settings, request_hub, runner, registry.clock)
-    )
-    registry.add(client, session)
-    return encoded(await session.state_text(), status.HTTP_201_CREATED)
+    _, state = await registry.create(client, body)
+    return encoded(state, status.HTTP_201_CREATED)
 
 
 @router.get("/sessions/{session_id}", responses={**NOT_FOUND, **STATE})
 async def get_session(session: SessionDep) -> Response:
     """The session's configuration, status, data and current frame."""
-    return encoded(await session.state_text())
+    return encoded(await session.call("get"))
 
 
 @router.patch("/sessions/{session_id}", responses={**NOT_FOUND, **INVALID, **STATE})
@@ -167,7 +159,7 @@ async def patch_session(
 ) -> Response:
     """Change η, batch size, momentum or regularisation live; the weights are kept."""
     limits.check_training(patch, settings, prefix="training")
-    return encoded(await session.patch_state(patch))
+    return encoded(await session.call("patch", patch=patch.model_dump(exclude_none=True)))
 
 
 @router.post("/sessions/{session_id}/train", responses={**NOT_FOUND, **INVALID, **FRAME})
@@ -175,13 +167,13 @@ async def train(session: SessionDep, request: TrainRequest, settings: SettingsDe
     """Train ``epochs`` epochs now and answer the last frame (refused when the work exceeds
     ``max_train_work``; the message names the largest allowed ``epochs``)."""
     limits.check_epochs("epochs", request.epochs, settings)
-    return encoded(await session.train(request.epochs))
+    return encoded(await session.call("train", epochs=request.epochs))
 
 
 @router.post("/sessions/{session_id}/reset", responses={**NOT_FOUND, **FRAME})
 async def reset(session: SessionDep) -> Response:
     """Back to the initial weights at epoch 0; answers the frame."""
-    return encoded(await session.reset())
+    return encoded(await session.call("reset"))
 
 
 @router.get(
@@ -193,7 +185,7 @@ async def reset(session: SessionDep) -> Response:
 )
 async def history(session: SessionDep) -> Response:
     """The loss curve: train and test loss per recorded epoch."""
-    return encoded(await session.history_text())
+    return encoded(await session.call("history"))
 
 
 @router.post("/sessions/{session_id}/predict", responses={**NOT_FOUND, **INVALID})
@@ -206,13 +198,13 @@ async def predict(session: SessionDep, request: PredictRequest, settings: Settin
     limits.check_matrix("inputs", request.inputs, settings)
     if request.targets is not None:
         limits.check_matrix("targets", request.targets, settings)
-    return encoded(await session.predict(request.inputs, request.targets))
+    return encoded(await session.call("predict", inputs=request.inputs, targets=request.targets))
 
 
 @router.get("/sessions/{session_id}/export", responses={**NOT_FOUND})
 async def export(session: SessionDep) -> Response:
     """A body that ``POST /api/sessions`` accepts to recreate this session bit-for-bit."""
-    return encoded(await session.export_text())
+    return encoded(await session.call("export"))
 
 
 @router.delete(
@@ -227,13 +219,21 @@ async def delete_session(session: SessionDep, registry: RegistryDep) -> Response
 @router.post("/sessions/{session_id}/weights", responses={**NOT_FOUND, **INVALID, **FRAME})
 async def edit_weight(session: SessionDep, edit: WeightEdit) -> Response:
     """Set one weight w_ij of W[layer]; answers the new frame."""
-    return encoded(await session.edit_weight(edit.layer, edit.i, edit.j, edit.value))
+    return encoded(
+        await session.call(
+            "edit", kind="weight", layer=edit.layer, j=edit.j, value=edit.value, i=edit.i
+        )
+    )
 
 
 @router.post("/sessions/{session_id}/biases", responses={**NOT_FOUND, **INVALID, **FRAME})
 async def edit_bias(session: SessionDep, edit: BiasEdit) -> Response:
     """Set one bias b_j of b[layer]; answers the new frame."""
-    return encoded(await session.edit_bias(edit.layer, edit.j, edit.value))
+    return encoded(
+        await session.call(
+            "edit", kind="bias", layer=edit.layer, j=edit.j, value=edit.value, i=None
+        )
+    )
 
 
 @router.post("/sessions/{session_id}/gradient_check", responses={**NOT_FOUND, **INVALID})
@@ -243,4 +243,4 @@ async def gradient_check(
 ) -> Response:
     """Analytic gradients (Eq. 6, 8, 15, 18) against central finite differences on the first
     ``samples`` training samples."""
-    return encoded(await session.gradient_check(request.samples, request.eps))
+    return encoded(await session.call("gradient_check", samples=request.samples, eps=request.eps))

@@ -30,7 +30,7 @@ from app.schemas import (
     StepCommand,
     StepSampleCommand,
 )
-from app.session import TrainingSession
+from app.session import SessionHandle
 from app.settings import Settings
 from engine import SpecError
 
@@ -76,39 +76,50 @@ def parse_command(text: str, settings: Settings) -> Command:
     return command
 
 
-async def execute(command: Command, session: TrainingSession) -> None:
-    """Run one command; its results reach every viewer through the hub."""
+async def execute(command: Command, session: SessionHandle) -> None:
+    """Run one command in the session's trainer; its results reach every viewer through the
+    hub (the frames, statuses and sample steps it publishes)."""
     match command:
         case PlayCommand():
-            await session.play()
+            await session.call("play")
         case PauseCommand():
-            await session.pause()
+            await session.call("pause")
         case StepCommand(epochs=epochs):
-            await session.step(epochs)
+            await session.call("train", epochs=epochs)
         case StepSampleCommand(index=index):
-            await session.step_sample(index)
+            await session.call("step_sample", index=index)
         case ResetCommand():
-            await session.reset()
+            await session.call("reset")
         case SetCommand(training=patch):
-            await session.set_training(patch)
+            await session.call("set", patch=patch.model_dump(exclude_none=True))
         case ProbeCommand(index=index):
-            await session.set_probe(index)
+            await session.call("probe", index=index)
 
 
-async def receive_commands(ws: WebSocket, session: TrainingSession, mailbox: Mailbox) -> None:
-    settings = session.settings
+def receive_text(message: dict, mailbox: Mailbox) -> str | None:
+    """The text of a WebSocket message (binary frames must be UTF-8); None after telling the
+    viewer why it is refused."""
+    text = message.get("text")
+    if text is None:
+        raw = message.get("bytes") or b""
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError:
+            mailbox.put("error", error_text("message", "is not UTF-8 text"))
+            return None
+    return text
+
+
+async def receive_commands(
+    ws: WebSocket, session: SessionHandle, mailbox: Mailbox, settings: Settings
+) -> None:
     while True:
         message = await ws.receive()
         if message["type"] == "websocket.disconnect":
             return
-        text = message.get("text")
+        text = receive_text(message, mailbox)
         if text is None:
-            raw = message.get("bytes") or b""
-            try:
-                text = raw.decode()
-            except UnicodeDecodeError:
-                mailbox.put("error", error_text("message", "is not UTF-8 text"))
-                continue
+            continue
         session.touch()
         try:
             await execute(parse_command(text, settings), session)
@@ -122,8 +133,32 @@ async def receive_commands(ws: WebSocket, session: TrainingSession, mailbox: Mai
 
 
 async def send_messages(ws: WebSocket, mailbox: Mailbox) -> None:
+    """Send what the mailbox holds, newest of each kind, until it is closed and empty."""
     while (text := await mailbox.get()) is not None:
         await ws.send_text(text)
+
+
+async def pump(ws: WebSocket, mailbox: Mailbox, receiver) -> None:
+    """Run ``receiver`` (reading the socket) beside a sender draining ``mailbox``; when either
+    ends — the client left, a send failed — the other is cancelled."""
+    async with anyio.create_task_group() as tg:
+
+        async def run_receiver() -> None:
+            try:
+                await receiver()
+            except (WebSocketDisconnect, RuntimeError):
+                pass
+            tg.cancel_scope.cancel()
+
+        async def run_sender() -> None:
+            try:
+                await send_messages(ws, mailbox)
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                pass
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(run_receiver)
+        tg.start_soon(run_sender)
 
 
 @router.websocket("/api/sessions/{session_id}/stream")
@@ -131,52 +166,108 @@ async def stream(ws: WebSocket, session_id: str) -> None:
     """Commands in, frames out. On connect: the current state as a frame, then the status."""
     registry = ws.app.state.registry
     hub = ws.app.state.hub
+    settings: Settings = ws.app.state.settings
     session = registry.get(session_id)
     await ws.accept()
     if session is None:
         await ws.send_text(error_text("session_id", f"no session {session_id!r}"))
         await ws.close(code=CLOSE_UNKNOWN_SESSION)
         return
-    if hub.viewers(session_id) >= session.settings.max_viewers_per_session:
-        limit = session.settings.max_viewers_per_session
+    if hub.viewers(session_id) >= settings.max_viewers_per_session:
+        limit = settings.max_viewers_per_session
         await ws.send_text(error_text("viewers", f"the session has its limit of {limit} viewers"))
         await ws.close(code=1013)
         return
     mailbox = hub.subscribe(session_id)
-    if registry.get(session_id) is not session:  # deleted while the socket was accepted
-        hub.unsubscribe(session_id, mailbox)
-        await ws.send_text(error_text("session_id", f"no session {session_id!r}"))
-        await ws.close(code=CLOSE_UNKNOWN_SESSION)
-        return
-    session.watched()
     try:
-        mailbox.put("frame", await session.frame_text())
-        mailbox.put("status", frames.dumps(session.status_message()))
-
-        async with anyio.create_task_group() as tg:
-
-            async def run_receiver() -> None:
-                try:
-                    await receive_commands(ws, session, mailbox)
-                except (WebSocketDisconnect, RuntimeError):
-                    pass
-                tg.cancel_scope.cancel()
-
-            async def run_sender() -> None:
-                try:
-                    await send_messages(ws, mailbox)
-                except (WebSocketDisconnect, RuntimeError, OSError):
-                    pass
-                tg.cancel_scope.cancel()
-
-            tg.start_soon(run_receiver)
-            tg.start_soon(run_sender)
+        registry.sync_viewers(session_id)
+        refused: FieldError | None = None
+        try:
+            mailbox.put("frame", (await session.call("frame") or b"").decode())
+            mailbox.put("status", (await session.call("status") or b"").decode())
+        except FieldError as exc:  # deleted, or its trainer lost, meanwhile
+            refused = exc
+        if refused is None and registry.get(session_id) is not session:
+            refused = FieldError("session_id", f"no session {session_id!r}")
+        if refused is not None:  # say why, then close
+            mailbox.put("error", error_text(refused.field, refused.message))
+            mailbox.close()
+        await pump(ws, mailbox, lambda: receive_commands(ws, session, mailbox, settings))
     finally:
         hub.unsubscribe(session_id, mailbox)
+        mailbox.close()
         session.touch()
-        session.unwatched()
-    if mailbox.closed and registry.get(session_id) is None:
+        registry.sync_viewers(session_id)
+    if registry.get(session_id) is None:
         try:
-            await ws.close(code=1001)
+            await ws.close(code=CLOSE_UNKNOWN_SESSION if session.closed else 1001)
         except RuntimeError:
             pass
+
+
+@router.websocket("/api/summaries")
+async def summaries(ws: WebSocket) -> None:
+    """A dashboard's socket: send ``{"type": "watch", "ids": [...]}`` (at most
+    ``max_watch_ids``) and receive a ``summary`` of each of those sessions about
+    ``summary_rate`` times a second while it changes. A later ``watch`` replaces the list."""
+    registry = ws.app.state.registry
+    hub = ws.app.state.hub
+    settings: Settings = ws.app.state.settings
+    await ws.accept()
+    mailbox = Mailbox()
+    watching: set[str] = set()
+
+    def watch(ids: list[str]) -> None:
+        for session_id in watching - set(ids):
+            hub.unsubscribe(session_id, mailbox)
+            registry.sync_viewers(session_id)
+        unknown = [i for i in ids if registry.get(i) is None]
+        for session_id in set(ids) - watching:
+            if registry.get(session_id) is not None:
+                hub.subscribe_summaries(session_id, mailbox)
+                registry.sync_viewers(session_id)
+        watching.clear()
+        watching.update(i for i in ids if i not in unknown)
+        if unknown:
+            mailbox.put("error", error_text("ids", f"no sessions {unknown!r}"))
+
+    async def receive() -> None:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = receive_text(message, mailbox)
+            if text is None:
+                continue
+            try:
+                watch(parse_watch(text, settings))
+            except FieldError as exc:
+                mailbox.put("error", error_text(exc.field, exc.message))
+
+    try:
+        await pump(ws, mailbox, receive)
+    finally:
+        for session_id in watching:
+            hub.unsubscribe(session_id, mailbox)
+            registry.sync_viewers(session_id)
+        mailbox.close()
+
+
+def parse_watch(text: str, settings: Settings) -> list[str]:
+    """``{"type": "watch", "ids": [...]}`` → the ids, or FieldError naming the field."""
+    if len(text.encode()) > settings.max_ws_message_bytes:
+        raise FieldError("message", "exceeds the limit (max_ws_message_bytes)")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise FieldError("message", "is not valid JSON") from None
+    if not isinstance(data, dict) or data.get("type") != "watch":
+        raise FieldError("type", 'must be "watch"')
+    ids = data.get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise FieldError("ids", "must be a list of session ids")
+    if len(ids) > settings.max_watch_ids:
+        raise FieldError(
+            "ids", f"{len(ids)} ids exceed the limit of {settings.max_watch_ids} (max_watch_ids)"
+        )
+    return ids

@@ -1,0 +1,297 @@
+"""A session as it lives in a trainer: its engine state, its loss history, and the encodings of
+everything a client may ask of it.
+
+A ``Resident`` never leaves the trainer it was created in (a trainer process, or the web process
+with ``BPP_TRAINERS=0``). It is plain synchronous code — no event loop, no locks: the trainer's
+one thread calls it between training chunks. Every answer leaves as encoded JSON bytes, built
+once; the web process only forwards them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from app import frames
+from app.build import Built, build, export_state, load_state
+from app.errors import FieldError
+from app.limits import check_train_work, epoch_work
+from app.schemas import SessionCreate, TrainingPatch
+from app.settings import Settings
+from engine import Snapshot, TrainingConfig, gradient_check, trace
+
+ERRSTATE = {"over": "ignore", "invalid": "ignore", "divide": "ignore", "under": "ignore"}
+
+
+class History:
+    """The loss curve, one point per epoch, thinned to at most ``max_points``: when full, every
+    other point is dropped and only every ``stride``-th epoch is recorded from then on."""
+
+    def __init__(self, max_points: int) -> None:
+        self.max_points = max_points
+        self.clear()
+
+    def clear(self) -> None:
+        self.epoch: list[int] = []
+        self.train: list[float] = []
+        self.test: list[float | None] = []
+        self.stride = 1
+        self.first: int | None = None
+
+    def add(self, epoch: int, train: float, test: float | None) -> None:
+        if self.first is None:
+            self.first = epoch
+        if (epoch - self.first) % self.stride:
+            return
+        self.epoch.append(epoch)
+        self.train.append(train)
+        self.test.append(test)
+        if len(self.epoch) > self.max_points:
+            self.epoch, self.train, self.test = self.epoch[::2], self.train[::2], self.test[::2]
+            self.stride *= 2
+
+    def to_json(self) -> dict[str, Any]:
+        return {"epoch": list(self.epoch), "train": list(self.train), "test": list(self.test)}
+
+
+class Resident:
+    """One session's engine state in its trainer.
+
+    ``running`` means playing; ``pending_epochs`` counts the epochs a REST ``train`` (or a
+    socket ``step``) still has to run. The trainer's scheduler runs both in chunks, so one long
+    request never holds up the trainer's other sessions.
+    """
+
+    def __init__(
+        self, session_id: str, client: str, body: dict[str, Any], settings: Settings
+    ) -> None:
+        self.id = session_id
+        self.client = client
+        self.settings = settings
+        parsed = SessionCreate.model_validate(body)
+        self.built: Built = build(parsed, settings)
+        self.trainer = self.built.new_trainer(self.built.params.copy())
+        if parsed.state is not None:
+            load_state(self.trainer, parsed.state)
+        self.history = History(settings.max_history_points)
+        snap = self.trainer.snapshot()
+        self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
+        self.running = False
+        self.pending_epochs = 0
+        self.viewers = 0  # live full viewers, as the web process last said
+        self.summary_viewers = 0
+        self.epochs_per_second = 0.0
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        if self.trainer.status == "diverged":
+            return "diverged"
+        return "running" if self.running else "paused"
+
+    @property
+    def runnable(self) -> bool:
+        """Wants training time: playing, or a train request still has epochs to run."""
+        return self.trainer.status != "diverged" and (self.running or self.pending_epochs > 0)
+
+    def epoch_work(self) -> int:
+        """The cost of one epoch at the current settings (see ``limits.epoch_work``)."""
+        params = self.trainer.params
+        return epoch_work(
+            self.built.X_train.shape[0],
+            sum(w.size + v.size for w, v in zip(params.W, params.b, strict=True)),
+            self.trainer.config.batch_size,
+            len(params.W),
+        )
+
+    def record(self, snap: Snapshot) -> None:
+        """Add an epoch's losses to the history (a diverged epoch is not recorded)."""
+        if snap.status != "diverged":
+            self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
+
+    # -- encodings ----------------------------------------------------------------------------
+    def snap(self) -> Snapshot:
+        return self.trainer.last or self.trainer.snapshot()
+
+    def frame(self, snap: Snapshot | None = None) -> dict[str, Any]:
+        b = self.built
+        return frames.frame(
+            snap or self.snap(),
+            self.status,
+            b.spec,
+            b.dataset,
+            b.X_train,
+            b.T_train,
+            self.settings.grid_resolution,
+            b.grid_inputs(self.settings.grid_resolution),
+        )
+
+    def frame_bytes(self, snap: Snapshot | None = None) -> bytes:
+        return frames.dumpb(self.frame(snap))
+
+    def summary_bytes(self) -> bytes:
+        """The small ``summary`` message a dashboard shows for this session."""
+        b = self.built
+        return frames.dumpb(
+            frames.summary(
+                self.id,
+                self.snap(),
+                self.status,
+                b.spec,
+                b.dataset,
+                b.grid_inputs(self.settings.summary_resolution),
+            )
+        )
+
+    def status_message(self) -> dict[str, Any]:
+        return {
+            "type": "status",
+            "status": self.status,
+            "epoch": int(self.trainer.epoch),
+            "epochs_per_second": round(self.epochs_per_second, 1),
+        }
+
+    def status_bytes(self) -> bytes:
+        return frames.dumpb(self.status_message())
+
+    def config(self) -> dict[str, Any]:
+        body = self.built.body.model_dump(exclude={"state"})
+        body["training"] = self.trainer.config.to_dict()
+        return body
+
+    def data_json(self) -> dict[str, Any]:
+        d, b = self.built.dataset, self.built
+        return {
+            "task": d.task,
+            "feature_names": list(d.feature_names),
+            "domain": [[float(lo), float(hi)] for lo, hi in d.domain],
+            "train": {"points": frames.floats(d.P_train), "targets": frames.floats(b.T_train)},
+            "test": {"points": frames.floats(d.P_test), "targets": frames.floats(b.T_test)},
+        }
+
+    def state_bytes(self, frame_bytes: bytes | None = None) -> bytes:
+        """``SessionState`` of docs/contract.md around an encoded frame."""
+        return frames.dumpb(
+            {
+                "id": self.id,
+                "config": self.config(),
+                "status": self.status,
+                "epoch": int(self.trainer.epoch),
+                "layer_sizes": list(self.built.spec.layer_sizes),
+                "frame": frames.Fragment(frame_bytes or self.frame_bytes()),
+                "data": self.data_json(),
+            }
+        )
+
+    def history_bytes(self) -> bytes:
+        return frames.dumpb(self.history.to_json())
+
+    def export_bytes(self) -> bytes:
+        """A body for ``POST /api/sessions`` that recreates this session bit-for-bit."""
+        body = self.config()
+        body["network"].update(self.trainer.params.to_lists())
+        body["state"] = export_state(self.trainer)
+        return frames.dumpb(body)
+
+    # -- changes ------------------------------------------------------------------------------
+    def check_train(self, epochs: int) -> None:
+        """Refuse (field ``epochs``) a train request whose work exceeds ``max_train_work``."""
+        check_train_work("epochs", epochs, self.epoch_work(), self.settings)
+
+    def set_training(self, patch: dict[str, Any]) -> None:
+        """Change η, batch size, momentum or regularisation live; the weights stay."""
+        changes = TrainingPatch.model_validate(patch).model_dump(exclude_none=True)
+        self.trainer.set_config(TrainingConfig(**{**self.trainer.config.to_dict(), **changes}))
+
+    def check_index(self, field: str, index: int) -> None:
+        n = self.built.X_train.shape[0]
+        if not 0 <= index < n:
+            raise FieldError(field, f"must be in [0, {n - 1}] (the training samples)")
+
+    def set_probe(self, index: int) -> None:
+        self.check_index("index", index)
+        self.trainer.set_probe(index)
+        self.trainer.last = None
+
+    def edit(self, kind: str, layer: int, j: int, value: float, i: int | None = None) -> None:
+        """``Trainer.set_parameter``: it names a bad ``layer``/``i``/``j``, lifts a diverged
+        status and keeps the momentum velocity (the next steps carry on from it)."""
+        if abs(value) > self.settings.max_abs_value:
+            raise FieldError(
+                "value",
+                f"|{value}| exceeds the limit of {self.settings.max_abs_value} (max_abs_value)",
+            )
+        self.trainer.set_parameter(kind, layer, j, value, i)
+
+    def reset(self) -> None:
+        """Back to the initial parameters at epoch 0, keeping the training settings."""
+        probe = self.trainer.probe_index
+        self.built.config = self.trainer.config
+        self.trainer = self.built.new_trainer(self.built.params.copy(), probe)
+        self.history.clear()
+        self.record(self.trainer.snapshot())
+
+    def step_sample(self, index: int | None) -> bytes:
+        """One forward, backward and update on one training sample: the ``sample_step``
+        message."""
+        if index is not None:
+            self.check_index("index", index)
+        result = self.trainer.step_sample(index)
+        return frames.dumpb(frames.sample_step_json(result))
+
+    # -- reads --------------------------------------------------------------------------------
+    def predict(self, inputs: list[list[float]], targets: list[list[float]] | None) -> bytes:
+        """Outputs and the full trace (z, a, g'(z), and δ when targets are given), no update."""
+        spec = self.built.spec
+        X = np.asarray(inputs, dtype=np.float64)
+        n_0, K = spec.layer_sizes[0], spec.layer_sizes[-1]
+        if X.ndim != 2 or X.shape[1] != n_0:
+            raise FieldError("inputs", f"every row needs {n_0} values (the input features)")
+        T = None
+        if targets is not None:
+            T = np.asarray(targets, dtype=np.float64)
+            if T.ndim != 2 or T.shape != (X.shape[0], K):
+                raise FieldError("targets", f"must have shape [{X.shape[0]}, {K}]")
+        with np.errstate(**ERRSTATE):
+            tr = trace(spec, self.trainer.params, X, T)
+        out: dict[str, Any] = {
+            "outputs": frames.floats(tr["cache"].a[-1]),
+            "layers": [{k: frames.floats(v) for k, v in lay.items()} for lay in tr["layers"]],
+        }
+        if T is not None:
+            out["loss"] = float(tr["errors"].mean())
+            out["gradients"] = frames.params_json(tr["gradients"].W, tr["gradients"].b)
+        return frames.dumpb(out)
+
+    def gradient_check(self, samples: int | None, eps: float) -> bytes:
+        """The engine's gradient check on the first ``samples`` training samples."""
+        n = self.built.X_train.shape[0]
+        k = min(n, samples or self.settings.gradient_check_samples)
+        params = self.trainer.params
+        n_params = sum(w.size + v.size for w, v in zip(params.W, params.b, strict=True))
+        limit = self.settings.max_gradient_check_work
+        if k * n_params > limit:
+            raise FieldError(
+                "samples",
+                f"{k} samples × {n_params} parameters exceed the limit of {limit} "
+                "(max_gradient_check_work)",
+            )
+        X, T = self.built.X_train[:k], self.built.T_train[:k]
+        with np.errstate(**ERRSTATE):
+            result = gradient_check(self.built.spec, params, X, T, eps)
+        return frames.dumpb(
+            {
+                "max_rel_error": result["max_rel_error"],
+                "max_abs_error": result["max_abs_error"],
+                "parameters": result["parameters"],
+                "samples": k,
+                "eps": eps,
+                "analytic": frames.params_json(result["analytic"].W, result["analytic"].b),
+                "numeric": frames.params_json(result["numeric"].W, result["numeric"].b),
+                "rel_error": {
+                    "weights": [r.tolist() for r in result["rel_error"]["weights"]],
+                    "biases": [r.tolist() for r in result["rel_error"]["biases"]],
+                },
+            }
+        )

@@ -1,0 +1,468 @@
+"""A trainer: the loop that owns resident sessions and trains them, fairly and stacked.
+
+A trainer runs in a trainer process (``process_main``, started by ``app.pool`` with
+multiprocessing's spawn) or, with ``BPP_TRAINERS=0``, in one thread of the web process. Either
+way it is the same ``Worker`` speaking the same messages over a ``Channel``; only plain data and
+bytes cross it, never live objects.
+
+In (web → trainer), a tuple ``(request_id, op, session_id, args)``; ``request_id`` is None when
+no answer is wanted. Out (trainer → web):
+
+- ``("reply", request_id, True, bytes | None)`` — the answer, encoded JSON;
+- ``("reply", request_id, False, (field, message, status_code, kind))`` — a refusal;
+- ``("pub", [(session_id, kind, bytes), ...])`` — messages for a session's viewers (``frame``,
+  ``status``, ``summary``, ``sample_step``), encoded once here.
+
+Publications of an operation always leave before its reply.
+
+**Scheduling.** Sessions that play, or still owe epochs to a train request, are *runnable*.
+Each turn the trainer picks the client with the least training time so far, then that client's
+session with the least, and trains it for one chunk together with every other runnable session
+of the same shape (``engine.stacked``): one stacked numpy step per batch for all of them. The
+chunk's time is charged to the sessions in equal parts, and to their clients, so time is shared
+by work — per client first, then per session — not per turn: a huge network gets its share, not
+the whole trainer, and one client's many long requests do not starve another client. A chunk
+lasts one frame interval divided among the runnable groups (at least one epoch), after which
+every watched session gets a frame (at most ``frame_rate`` per second), dashboards a summary
+(``summary_rate``) and, twice a second, the status.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from app import frames
+from app.errors import FieldError
+from app.resident import Resident
+from app.settings import Settings
+from engine import SpecError, backprop_step
+from engine.stacked import StackedTrainer, stack_key
+
+log = logging.getLogger(__name__)
+
+MIN_CHUNK_SECONDS = 0.002
+STATUS_INTERVAL = 0.5  # seconds between status messages while training
+IDLE_POLL_SECONDS = 1.0  # how long an idle trainer waits for a command
+MESSAGES_PER_TURN = 256  # commands handled between two chunks, at most
+DEFERRED = object()  # an op whose reply is sent later (a train request)
+
+
+class Channel(Protocol):
+    def recv(self, timeout: float) -> Any:
+        """The next inbound message, or None when none came within ``timeout`` seconds;
+        raises EOFError when the other side is gone."""
+        ...
+
+    def send(self, message: Any) -> None: ...
+
+
+class Worker:
+    """The trainer loop (see the module docstring). Not thread-safe: one thread runs it."""
+
+    def __init__(
+        self, settings: Settings, channel: Channel, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
+        self.settings = settings
+        self.channel = channel
+        self.clock = clock
+        self.frame_interval = 1.0 / settings.frame_rate
+        self.summary_interval = 1.0 / settings.summary_rate
+        self.residents: dict[str, Resident] = {}
+        self.vtime: dict[str, float] = {}  # training seconds charged per session
+        self.client_vtime: dict[str, float] = {}  # ... and per client
+        self.trains: dict[str, deque[tuple[Any, int]]] = {}  # queued train requests
+        self.last_frame: dict[str, float] = {}
+        self.last_summary: dict[str, float] = {}
+        self.rate: dict[str, tuple[float, int]] = {}  # since, epochs: for epochs_per_second
+        self.stacks: dict[tuple, StackedTrainer] = {}
+        self.out: list[tuple[str, str, bytes]] = []
+        self.closed = False
+
+    # -- the loop -----------------------------------------------------------------------------
+    def serve(self) -> None:
+        """Handle commands and train until told to close or the channel closes."""
+        try:
+            while not self.closed:
+                busy = any(r.runnable for r in self.residents.values())
+                message = self.channel.recv(0.0 if busy else IDLE_POLL_SECONDS)
+                handled = 0
+                while message is not None:
+                    self.handle(message)
+                    handled += 1
+                    if self.closed or handled >= MESSAGES_PER_TURN:
+                        break
+                    message = self.channel.recv(0.0)
+                if not self.closed:
+                    self.turn()
+                self.flush()
+        except (EOFError, OSError):
+            pass  # the web process is gone: nothing left to serve
+
+    def flush(self) -> None:
+        if self.out:
+            out, self.out = self.out, []
+            self.channel.send(("pub", out))
+
+    def publish(self, r: Resident, kind: str, data: bytes) -> None:
+        self.out.append((r.id, kind, data))
+
+    def reply(self, request_id: Any, ok: bool, payload: Any) -> None:
+        if request_id is None:
+            return
+        self.flush()
+        self.channel.send(("reply", request_id, ok, payload))
+
+    def handle(self, message: Any) -> None:
+        """Run one command and answer it (unless its answer is deferred)."""
+        try:
+            request_id, op, session_id, args = message
+        except (TypeError, ValueError):
+            log.error("trainer: malformed message %r", message)
+            return
+        try:
+            method = getattr(self, f"op_{op}", None)
+            if method is None:
+                raise FieldError("op", f"unknown trainer operation {op!r}")
+            result = method(session_id, request_id, **(args or {}))
+        except FieldError as exc:
+            self.reply(request_id, False, (exc.field, exc.message, exc.status_code, exc.kind))
+        except SpecError as exc:
+            self.reply(request_id, False, (exc.field, exc.message, 422, "spec_error"))
+        except Exception:  # a bug must not take the trainer or its other sessions down
+            log.exception("trainer: %s failed on session %s", op, session_id)
+            self.reply(
+                request_id, False, ("message", "the trainer failed on this command", 500, "bug")
+            )
+        else:
+            if result is not DEFERRED:
+                self.reply(request_id, True, result)
+
+    # -- scheduling ---------------------------------------------------------------------------
+    def key(self, r: Resident) -> tuple:
+        return stack_key(r.trainer)
+
+    def turn(self) -> None:
+        """Train one chunk of the session (and its same-shaped group) owed the most time."""
+        runnable = [r for r in self.residents.values() if r.runnable]
+        if not runnable:
+            return
+        pick = min(runnable, key=lambda r: (self.client_vtime[r.client], self.vtime[r.id]))
+        keys = {self.key(r) for r in runnable}
+        key = self.key(pick)
+        group = [r for r in runnable if self.key(r) == key]
+        budget = max(MIN_CHUNK_SECONDS, self.frame_interval / len(keys))
+        start = self.clock()
+        members = group
+        while members:
+            if len(members) == 1:
+                snaps = [members[0].trainer.run_epoch()]
+            else:
+                stack = self.stacks.get(key)
+                if stack is None:
+                    stack = self.stacks[key] = StackedTrainer()
+                snaps = stack.run_epoch([r.trainer for r in members])
+            for r, snap in zip(members, snaps, strict=True):
+                r.record(snap)
+                since, done = self.rate.get(r.id, (start, 0))
+                self.rate[r.id] = (since, done + 1)
+                if r.pending_epochs > 0:
+                    r.pending_epochs -= 1
+                    if r.pending_epochs == 0:
+                        self.finish_train(r)
+            members = [r for r in members if r.runnable]
+            if self.clock() - start >= budget:
+                break
+        elapsed = self.clock() - start
+        share = elapsed / len(group)
+        for r in group:
+            self.vtime[r.id] += share
+            self.client_vtime[r.client] += share
+        self.after_chunk(group)
+        self.forget_stacks(keys)
+
+    def forget_stacks(self, live: set[tuple]) -> None:
+        """Drop the stacked buffers of shapes nobody trains any more."""
+        for key in [k for k in self.stacks if k not in live]:
+            del self.stacks[key]
+
+    def after_chunk(self, group: list[Resident]) -> None:
+        """Frames, summaries and statuses of a chunk's sessions, each at its own rate."""
+        now = self.clock()
+        for r in group:
+            diverged = r.trainer.status == "diverged"
+            if diverged:
+                self.stop(r)
+            if r.viewers and (
+                diverged or now - self.last_frame.get(r.id, 0.0) >= 0.9 * self.frame_interval
+            ):
+                self.send_frame(r, now)
+            if r.summary_viewers and (
+                diverged or now - self.last_summary.get(r.id, 0.0) >= self.summary_interval
+            ):
+                self.send_summary(r, now)
+            since, done = self.rate.get(r.id, (now, 0))
+            if diverged or now - since >= STATUS_INTERVAL:
+                r.epochs_per_second = done / max(now - since, 1e-9) if r.running else 0.0
+                self.rate[r.id] = (now, 0)
+                self.publish(r, "status", r.status_bytes())
+
+    def send_frame(self, r: Resident, now: float | None = None) -> bytes:
+        data = r.frame_bytes()
+        self.publish(r, "frame", data)
+        self.last_frame[r.id] = self.clock() if now is None else now
+        return data
+
+    def send_summary(self, r: Resident, now: float | None = None) -> None:
+        self.publish(r, "summary", r.summary_bytes())
+        self.last_summary[r.id] = self.clock() if now is None else now
+
+    def send_status(self, r: Resident) -> None:
+        self.publish(r, "status", r.status_bytes())
+        if r.summary_viewers:
+            self.send_summary(r)
+
+    def wake(self, r: Resident) -> None:
+        """``r`` becomes runnable: it starts level with the least-served runnable session and
+        client, so time spent idle is not a credit to spend all at once."""
+        others = [o for o in self.residents.values() if o.runnable and o is not r]
+        if others:
+            floor = min(self.vtime[o.id] for o in others)
+            self.vtime[r.id] = max(self.vtime[r.id], floor)
+            peers = [o for o in others if o.client != r.client]
+            if peers:
+                floor = min(self.client_vtime[o.client] for o in peers)
+                self.client_vtime[r.client] = max(self.client_vtime[r.client], floor)
+        self.rate[r.id] = (self.clock(), 0)
+
+    def stop(self, r: Resident) -> None:
+        """Playing ends (paused or diverged); queued train requests are answered."""
+        r.running = False
+        r.epochs_per_second = 0.0
+        if r.trainer.status == "diverged":
+            while r.pending_epochs or self.trains.get(r.id):
+                self.finish_train(r)
+
+    def pause(self, r: Resident) -> None:
+        if r.running:
+            self.stop(r)
+            self.send_status(r)
+            self.send_frame(r)
+
+    def start_train(self, r: Resident, request_id: Any, epochs: int) -> None:
+        """Queue ``epochs`` epochs; the reply (the last frame) is sent when they are done."""
+        queued = self.trains.setdefault(r.id, deque())
+        queued.append((request_id, epochs))
+        if len(queued) == 1:
+            was = r.runnable
+            r.pending_epochs = epochs
+            if not was:
+                self.wake(r)
+
+    def finish_train(self, r: Resident) -> None:
+        """The oldest train request is done (or cut short): publish and answer its frame, and
+        start the next one."""
+        r.pending_epochs = 0
+        queued = self.trains.get(r.id)
+        if not queued:
+            return
+        request_id, _ = queued.popleft()
+        data = self.send_frame(r)
+        self.reply(request_id, True, data)
+        if queued and r.trainer.status != "diverged":
+            r.pending_epochs = queued[0][1]
+        elif not queued:
+            del self.trains[r.id]
+
+    # -- operations ---------------------------------------------------------------------------
+    def resident(self, session_id: str) -> Resident:
+        r = self.residents.get(session_id)
+        if r is None:
+            raise FieldError("session_id", f"no session {session_id!r}", status_code=404)
+        return r
+
+    def op_close(self, _sid: Any, _rid: Any) -> None:
+        self.closed = True
+
+    def op_ping(self, _sid: Any, _rid: Any) -> bytes:
+        return frames.dumpb({"sessions": len(self.residents)})
+
+    def op_backprop(self, _sid: Any, _rid: Any, payload: dict) -> bytes:
+        return frames.dumpb(backprop_step(payload))
+
+    def op_create(self, sid: str, _rid: Any, client: str, body: dict) -> bytes:
+        if sid in self.residents:
+            raise FieldError("session_id", f"session {sid!r} exists", status_code=409)
+        r = Resident(sid, client, body, self.settings)
+        self.residents[sid] = r
+        self.vtime[sid] = 0.0
+        self.client_vtime.setdefault(client, 0.0)
+        return r.state_bytes()
+
+    def op_delete(self, sid: str, _rid: Any) -> None:
+        r = self.residents.pop(sid, None)
+        if r is None:
+            return
+        r.running = False
+        while self.trains.get(sid):
+            self.finish_train(r)
+        for table in (self.vtime, self.last_frame, self.last_summary, self.rate):
+            table.pop(sid, None)
+        if not any(o.client == r.client for o in self.residents.values()):
+            self.client_vtime.pop(r.client, None)
+
+    def op_watch(self, sid: str, _rid: Any, viewers: int, summary_viewers: int) -> None:
+        r = self.residents.get(sid)
+        if r is None:
+            return
+        r.viewers, new_summary = viewers, summary_viewers > r.summary_viewers
+        r.summary_viewers = summary_viewers
+        if new_summary:
+            self.send_summary(r)
+
+    def op_get(self, sid: str, _rid: Any) -> bytes:
+        return self.resident(sid).state_bytes()
+
+    def op_frame(self, sid: str, _rid: Any) -> bytes:
+        return self.resident(sid).frame_bytes()
+
+    def op_status(self, sid: str, _rid: Any) -> bytes:
+        return self.resident(sid).status_bytes()
+
+    def op_summary(self, sid: str, _rid: Any) -> bytes:
+        return self.resident(sid).summary_bytes()
+
+    def op_history(self, sid: str, _rid: Any) -> bytes:
+        return self.resident(sid).history_bytes()
+
+    def op_export(self, sid: str, _rid: Any) -> bytes:
+        return self.resident(sid).export_bytes()
+
+    def op_predict(self, sid: str, _rid: Any, inputs: list, targets: list | None) -> bytes:
+        return self.resident(sid).predict(inputs, targets)
+
+    def op_gradient_check(self, sid: str, _rid: Any, samples: int | None, eps: float) -> bytes:
+        return self.resident(sid).gradient_check(samples, eps)
+
+    def op_play(self, sid: str, _rid: Any) -> None:
+        r = self.resident(sid)
+        if not r.running and r.trainer.status != "diverged":
+            was = r.runnable
+            r.running = True
+            if not was:
+                self.wake(r)
+            self.rate[r.id] = (self.clock(), 0)
+        self.send_status(r)
+
+    def op_pause(self, sid: str, _rid: Any) -> None:
+        self.pause(self.resident(sid))
+
+    def op_train(self, sid: str, rid: Any, epochs: int) -> Any:
+        """Train ``epochs`` epochs (pausing a playing session first); answers the last frame."""
+        r = self.resident(sid)
+        r.check_train(epochs)
+        self.pause(r)
+        if r.trainer.status == "diverged":
+            return self.send_frame(r)
+        self.start_train(r, rid, epochs)
+        return DEFERRED
+
+    def op_set(self, sid: str, _rid: Any, patch: dict) -> None:
+        """Change the training settings live (a socket's ``set``)."""
+        r = self.resident(sid)
+        r.set_training(patch)
+        if not r.running:
+            self.send_frame(r)
+        self.send_status(r)
+
+    def op_patch(self, sid: str, _rid: Any, patch: dict) -> bytes:
+        """``set`` answering the session's state (REST)."""
+        r = self.resident(sid)
+        r.set_training(patch)
+        frame = r.frame_bytes()
+        if not r.running:
+            self.publish(r, "frame", frame)
+        self.send_status(r)
+        return r.state_bytes(frame)
+
+    def op_reset(self, sid: str, _rid: Any) -> bytes:
+        r = self.resident(sid)
+        self.pause(r)
+        while self.trains.get(sid):
+            self.finish_train(r)
+        r.reset()
+        self.send_status(r)
+        return self.send_frame(r)
+
+    def op_step_sample(self, sid: str, _rid: Any, index: int | None) -> bytes:
+        r = self.resident(sid)
+        self.pause(r)
+        if self.trains.get(sid):
+            raise FieldError("index", "the session is training; try again when it is done", 409)
+        message = r.step_sample(index)
+        self.publish(r, "sample_step", message)
+        self.send_frame(r)
+        return message
+
+    def op_probe(self, sid: str, _rid: Any, index: int) -> None:
+        r = self.resident(sid)
+        r.set_probe(index)
+        self.send_frame(r)
+
+    def op_edit(
+        self, sid: str, _rid: Any, kind: str, layer: int, j: int, value: float, i: int | None
+    ) -> bytes:
+        r = self.resident(sid)
+        r.edit(kind, layer, j, value, i)
+        return self.send_frame(r)
+
+
+# -- where a worker runs ---------------------------------------------------------------------
+
+
+class PipeChannel:
+    """A trainer process's end of its duplex pipe to the web process."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def recv(self, timeout: float) -> Any:
+        if not self.conn.poll(timeout):
+            return None
+        return self.conn.recv()
+
+    def send(self, message: Any) -> None:
+        self.conn.send(message)
+
+
+class QueueChannel:
+    """The in-process channel (``BPP_TRAINERS=0``): commands arrive on a queue, messages leave
+    through ``deliver`` (which hands them to the event loop)."""
+
+    def __init__(self, deliver: Callable[[Any], None]) -> None:
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.deliver = deliver
+
+    def recv(self, timeout: float) -> Any:
+        try:
+            message = self.inbox.get(timeout=timeout) if timeout > 0 else self.inbox.get_nowait()
+        except queue.Empty:
+            return None
+        if message is None:
+            raise EOFError
+        return message
+
+    def send(self, message: Any) -> None:
+        self.deliver(message)
+
+
+def process_main(conn: Any, settings: dict[str, Any]) -> None:
+    """The body of a trainer process (multiprocessing, spawn)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the web process, which stops us
+    logging.basicConfig(level=logging.INFO, format="trainer %(process)d: %(message)s")
+    Worker(Settings(**settings), PipeChannel(conn)).serve()

@@ -1,0 +1,123 @@
+"""Trainer processes seen from the outside: placement, answers equal to in-process training, a
+trainer killed mid-lesson, dashboards' summaries, and viewers that stop reading."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from app.hub import LocalHub
+
+SMALL = {"network": {"hidden_layers": [3]}, "dataset": {"name": "xor", "n": 40}}
+
+
+def wait_for(predicate, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_sessions_are_spread_over_the_trainer_processes(make_client):
+    client = make_client(trainers=2)
+    for _ in range(4):
+        assert client.post("/api/sessions", json=SMALL).status_code == 201
+    pool = client.app.state.pool
+    assert [len(link.sessions) for link in pool.links] == [2, 2]
+    pids = pool.pids()
+    assert len(set(pids)) == 2 and os.getpid() not in pids
+
+
+def test_trainer_processes_answer_exactly_what_in_process_training_answers(make_client):
+    answers = []
+    for trainers in (0, 2):
+        client = make_client(trainers=trainers)
+        sid = client.post("/api/sessions", json=SMALL).json()["id"]
+        frame = client.post(f"/api/sessions/{sid}/train", json={"epochs": 30}).json()
+        history = client.get(f"/api/sessions/{sid}/history").json()
+        answers.append((frame, history))
+    assert answers[0] == answers[1]
+
+
+def test_a_killed_trainer_is_restarted_and_its_viewers_are_told(make_client):
+    client = make_client(trainers=1)
+    sid = client.post("/api/sessions", json=SMALL).json()["id"]
+    pool = client.app.state.pool
+    (pid,) = pool.pids()
+    with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
+        assert ws.receive_json()["type"] == "frame"
+        assert ws.receive_json()["type"] == "status"
+        os.kill(pid, signal.SIGKILL)
+        error = ws.receive_json()
+        assert error["type"] == "error" and error["field"] == "session_id"
+        assert "trainer" in error["message"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4404
+    assert client.get(f"/api/sessions/{sid}").status_code == 404
+    again = client.post("/api/sessions", json=SMALL)
+    assert again.status_code == 201
+    assert pool.pids() and pool.pids()[0] != pid
+
+
+def test_a_dashboard_socket_receives_a_summary_of_each_session_it_watches(client):
+    ids = [client.post("/api/sessions", json=SMALL).json()["id"] for _ in range(3)]
+    with client.websocket_connect("/api/summaries") as ws:
+        ws.send_json({"type": "watch", "ids": ids})
+        seen: dict[str, dict] = {}
+        while len(seen) < 3:
+            message = ws.receive_json()
+            assert message["type"] == "summary"
+            seen[message["id"]] = message
+        assert set(seen) == set(ids)
+        assert all(m["epoch"] == 0 and m["status"] == "paused" for m in seen.values())
+        client.post(f"/api/sessions/{ids[0]}/train", json={"epochs": 5})
+        ws.send_json({"type": "watch", "ids": ["nope", ids[0]]})
+        message = ws.receive_json()
+        while message["type"] == "summary":
+            message = ws.receive_json()
+        assert message["type"] == "error" and message["field"] == "ids"
+
+
+def test_a_viewer_that_stops_reading_no_longer_counts_as_watching():
+    hub = LocalHub()
+    reader = hub.subscribe("s")
+    stalled = hub.subscribe("s")
+    hub.publish("s", "frame", "{}")
+    now = time.monotonic()
+    assert hub.live_viewers("s", now, 10.0) == (2, 0)
+    assert reader.pending() == 1 and stalled.pending() == 1
+    reader.waiting_since = stalled.waiting_since = now - 11.0  # nobody read for 11 s
+    assert hub.live_viewers("s", now, 10.0) == (0, 0)
+    assert asyncio.run(reader.get()) == "{}"  # the reader reads again: it counts again
+    assert hub.live_viewers("s", time.monotonic(), 10.0) == (1, 0)
+
+
+def test_a_playing_session_whose_only_viewer_stopped_reading_is_paused(make_client):
+    client = make_client(viewer_stall_seconds=5.0, unwatched_pause_seconds=1.0)
+    sid = client.post("/api/sessions", json=SMALL).json()["id"]
+    registry, hub = client.app.state.registry, client.app.state.hub
+    with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "play"})
+        wait_for(lambda: registry.get(sid).running)
+        now = registry.clock()
+        client.portal.call(registry.pause_unwatched, now + 60.0)
+        assert registry.get(sid).running  # a reading viewer keeps it playing
+        # The test client's socket never blocks a send, so a stalled reader is made by hand:
+        # its mailbox has held an untaken message for longer than viewer_stall_seconds.
+        (mailbox,) = hub._mailboxes[sid]
+
+        async def stall() -> None:  # on the event loop: no message is taken in between
+            mailbox.waiting_since = now - 6.0
+            registry.sync_all_viewers(now)
+
+        client.portal.call(stall)
+        assert registry.get(sid).unwatched_since == now
+        client.portal.call(registry.pause_unwatched, now + 2.0)
+        wait_for(lambda: client.get(f"/api/sessions/{sid}").json()["status"] == "paused")

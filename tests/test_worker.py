@@ -1,0 +1,228 @@
+"""The trainer loop (``app.worker``) driven directly, one command and one turn at a time:
+answers, scheduling by work, stacking, divergence, and what it publishes."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+
+from app.resident import Resident
+from app.settings import Settings
+from app.worker import Worker
+
+BIG = {"network": {"hidden_layers": [16, 16, 16]}, "dataset": {"name": "circle", "n": 1000}}
+SMALL = {"network": {"hidden_layers": [2]}, "dataset": {"name": "xor", "n": 40}}
+
+
+class Recorder:
+    """A channel that keeps what the worker sends; nothing ever arrives by it."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def recv(self, timeout: float) -> Any:
+        return None
+
+    def send(self, message: Any) -> None:
+        self.sent.append(message)
+
+    def replies(self) -> dict[Any, tuple[bool, Any]]:
+        return {m[1]: (m[2], m[3]) for m in self.sent if m[0] == "reply"}
+
+    def published(self, session_id: str, kind: str) -> list[dict]:
+        return [
+            orjson.loads(data)
+            for m in self.sent
+            if m[0] == "pub"
+            for sid, what, data in m[1]
+            if sid == session_id and what == kind
+        ]
+
+
+@pytest.fixture
+def worker() -> tuple[Worker, Recorder]:
+    channel = Recorder()
+    return Worker(Settings(frame_rate=200), channel), channel
+
+
+ids = itertools.count(1)
+
+
+def command(w: Worker, op: str, sid: str | None = None, **args: Any) -> int:
+    request_id = next(ids)
+    w.handle((request_id, op, sid, args))
+    w.flush()
+    return request_id
+
+
+def create(w: Worker, sid: str, body: dict, client: str = "a") -> None:
+    command(w, "create", sid, client=client, body=body)
+
+
+def epoch(w: Worker, sid: str) -> int:
+    return w.residents[sid].trainer.epoch
+
+
+def test_a_train_request_is_answered_with_the_frame_of_its_last_epoch(worker):
+    w, channel = worker
+    create(w, "s", SMALL)
+    rid = command(w, "train", "s", epochs=25)
+    assert rid not in channel.replies()  # deferred: the epochs run in turns
+    for _ in range(1000):
+        if rid in channel.replies():
+            break
+        w.turn()
+        w.flush()
+    ok, data = channel.replies()[rid]
+    assert ok and orjson.loads(data)["epoch"] == 25 == epoch(w, "s")
+
+
+def test_commands_are_answered_between_chunks_while_long_trains_run(worker):
+    """Four long train requests of one client never hold up another client's create: it is
+    answered at the next command pass, before any of the trains."""
+    w, channel = worker
+    for n in range(4):
+        create(w, f"t{n}", BIG, client="busy")
+    trains = [command(w, "train", f"t{n}", epochs=1_000) for n in range(4)]
+    w.turn()
+    created = command(w, "create", "other", client="calm", body=SMALL)
+    replies = channel.replies()
+    assert replies[created][0] is True
+    assert not any(t in replies for t in trains)
+
+
+def test_training_time_is_shared_by_work_between_clients(worker):
+    """A client with a huge network and a client with a tiny one get equal training time, so
+    the tiny one runs many more epochs; neither waits more than a chunk behind."""
+    w, _ = worker
+    create(w, "huge", BIG, client="a")
+    create(w, "tiny", SMALL, client="b")
+    command(w, "play", "huge")
+    command(w, "play", "tiny")
+    longest = 0.0
+    for _ in range(60):
+        before = dict(w.client_vtime)
+        w.turn()
+        longest = max(longest, *(w.client_vtime[c] - before[c] for c in before))
+    assert abs(w.client_vtime["a"] - w.client_vtime["b"]) <= longest + 1e-9
+    assert epoch(w, "tiny") > 5 * epoch(w, "huge") > 0
+
+
+def test_sessions_of_one_client_share_its_time_by_work(worker):
+    w, _ = worker
+    create(w, "huge", BIG)
+    create(w, "tiny", SMALL)
+    command(w, "play", "huge")
+    command(w, "play", "tiny")
+    longest = 0.0
+    for _ in range(60):
+        before = dict(w.vtime)
+        w.turn()
+        longest = max(longest, *(w.vtime[s] - before[s] for s in before))
+    assert abs(w.vtime["huge"] - w.vtime["tiny"]) <= longest + 1e-9
+
+
+def test_a_session_that_starts_late_gets_no_backlog_of_time(worker):
+    w, _ = worker
+    create(w, "first", SMALL, client="a")
+    create(w, "late", BIG, client="b")
+    command(w, "play", "first")
+    for _ in range(20):
+        w.turn()
+    command(w, "play", "late")
+    assert w.client_vtime["b"] >= w.client_vtime["a"] - 1e-9
+
+
+def test_same_shaped_sessions_train_together_and_match_training_alone(worker):
+    w, _ = worker
+    bodies = [
+        {**SMALL, "training": {"learning_rate": eta, "momentum": mu, "seed": seed}}
+        for eta, mu, seed in [(0.3, 0.0, 1), (0.1, 0.9, 2), (1.0, 0.5, 3)]
+    ]
+    for n, body in enumerate(bodies):
+        create(w, f"s{n}", body)
+        command(w, "play", f"s{n}")
+    w.turn()
+    epochs = [epoch(w, f"s{n}") for n in range(3)]
+    assert epochs[0] >= 1 and len(set(epochs)) == 1  # one turn trained all three together
+    for _ in range(5):
+        w.turn()
+    for n, body in enumerate(bodies):
+        alone = Resident("x", "a", body, w.settings).trainer
+        alone.train(epoch(w, f"s{n}"))
+        got = w.residents[f"s{n}"].trainer
+        mine_all, theirs_all = got.params.W + got.params.b, alone.params.W + alone.params.b
+        for mine, theirs in zip(mine_all, theirs_all, strict=True):
+            np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-12)
+
+
+def test_a_diverging_session_stops_alone_and_its_group_trains_on(worker):
+    w, channel = worker
+    linear = {**SMALL, "network": {"hidden_layers": [2], "activations": ["linear", "linear"]}}
+    create(w, "wild", {**linear, "training": {"learning_rate": 100.0}})
+    create(w, "calm", {**linear, "training": {"learning_rate": 0.01}})
+    command(w, "watch", "wild", viewers=1, summary_viewers=0)
+    for sid in ("wild", "calm"):
+        command(w, "play", sid)
+    for _ in range(40):
+        w.turn()
+        w.flush()
+    assert w.residents["wild"].status == "diverged"
+    assert w.residents["calm"].status == "running"
+    assert np.isfinite(w.residents["calm"].trainer.params.W[0]).all()
+    statuses = channel.published("wild", "status")
+    assert statuses[-1]["status"] == "diverged"
+    assert channel.published("wild", "frame")[-1]["status"] == "diverged"
+
+
+def test_frames_are_encoded_only_for_watched_sessions(worker):
+    w, channel = worker
+    create(w, "seen", SMALL)
+    create(w, "unseen", SMALL)
+    command(w, "watch", "seen", viewers=1, summary_viewers=0)
+    for sid in ("seen", "unseen"):
+        command(w, "play", sid)
+    for _ in range(10):
+        w.turn()
+        w.flush()
+    assert channel.published("seen", "frame")
+    assert not channel.published("unseen", "frame")
+
+
+def test_a_dashboard_gets_summaries_of_the_sessions_it_watches(worker):
+    w, channel = worker
+    create(w, "s", {"dataset": {"name": "circle", "n": 60}})
+    command(w, "play", "s")
+    command(w, "watch", "s", viewers=0, summary_viewers=1)
+    summary = channel.published("s", "summary")[0]  # one at once, when watching starts
+    assert summary["id"] == "s" and summary["status"] == "running"
+    picture = summary["thumbnail"]
+    assert picture["resolution"] == w.settings.summary_resolution
+    assert picture["lo"] <= picture["hi"]
+    assert not channel.published("s", "frame")
+
+
+def test_a_deleted_session_answers_its_pending_train_and_is_gone(worker):
+    w, channel = worker
+    create(w, "s", SMALL)
+    rid = command(w, "train", "s", epochs=10_000)
+    w.turn()
+    command(w, "delete", "s")
+    assert channel.replies()[rid][0] is True
+    gone = command(w, "get", "s")
+    ok, (field, _, status, _) = channel.replies()[gone]
+    assert not ok and field == "session_id" and status == 404
+
+
+def test_a_bad_command_is_refused_naming_the_field_and_the_trainer_goes_on(worker):
+    w, channel = worker
+    create(w, "s", SMALL)
+    bad = command(w, "probe", "s", index=10**6)
+    ok, (field, message, status, _) = channel.replies()[bad]
+    assert not ok and field == "index" and status == 422
+    good = command(w, "probe", "s", index=1)
+    assert channel.replies()[good][0] is True
