@@ -25,13 +25,18 @@ from engine.network import (
     Params,
     backward,
     backward_deltas,
+    descent_step,
     forward,
     gradients,
     mean_error,
+    output_delta,
     params_from_lists,
+    per_sample_error,
     trace,
 )
-from engine.training import REGULARIZATIONS, Snapshot, Trainer, TrainingConfig
+from engine.stacked import FrameStats, StackedTrainer
+from engine.stats import grid_activations, node_stats
+from engine.training import REGULARIZATIONS, Snapshot, Trainer, TrainingConfig, stack_key
 
 __all__ = [
     "ACTIVATIONS",
@@ -40,6 +45,7 @@ __all__ = [
     "Dataset",
     "DatasetInfo",
     "Feature",
+    "FrameStats",
     "decision_threshold",
     "encode_targets",
     "make_dataset",
@@ -52,6 +58,7 @@ __all__ = [
     "NetworkSpec",
     "Params",
     "Snapshot",
+    "StackedTrainer",
     "SpecError",
     "Trainer",
     "TrainingConfig",
@@ -59,13 +66,19 @@ __all__ = [
     "backprop_step",
     "backward",
     "backward_deltas",
+    "descent_step",
     "forward",
     "gradient_check",
     "gradients",
+    "grid_activations",
     "init_params",
     "mean_error",
+    "node_stats",
     "numeric_gradients",
+    "output_delta",
     "params_from_lists",
     "parse_network",
+    "per_sample_error",
+    "stack_key",
     "trace",
 ]

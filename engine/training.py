@@ -525,9 +525,9 @@ class TrainerStack:
         for s, (tr, snap) in enumerate(zip(trainers, snaps, strict=True)):
             if snap is None:
                 snap = self._diverge(s, tr)
+                self.produced[s] = None  # the stack's last forward pass is not at these θ
             else:
-                tr.last = snap
-            self.produced[s] = snap
+                tr.last = self.produced[s] = snap
             out.append(snap)
         return out
 

@@ -1,0 +1,145 @@
+"""Training many sessions of one shape together: S trainers stepped as one stack.
+
+A classroom runs dozens of copies of the same small network, each on its own data with its own
+settings. Trained one after another, each epoch is a few hundred tiny numpy calls whose cost is
+almost all Python and call overhead. ``StackedTrainer`` trains S trainers of one ``stack_key``
+at once: every numpy call of the fused epoch (``engine/fused.py``) carries a leading stack axis,
+so the same number of calls does the work of all S.
+
+Each trainer stays a ``Trainer``: it keeps its own η, momentum, regularisation, data, shuffling
+generator and probe, and after ``StackedTrainer.run_epoch`` it is in exactly the state (bit for
+bit) that its own ``run_epoch`` would have left. One trainer alone is a stack of one through the
+same code; matrix products of a stack compute each network's slice as the same BLAS call.
+
+Usage (one ``StackedTrainer`` per group of sessions with equal keys)::
+
+    group = StackedTrainer()
+    snapshots = group.run_epoch(trainers)        # one epoch for each; list of Snapshot
+    stats = group.frame_stats(trainers, X_grid)  # node statistics and grid activations
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import is_
+
+import numpy as np
+
+from engine.errors import SpecError
+from engine.network import ForwardCache
+from engine.stats import grid_activations, node_stats
+from engine.training import Snapshot, Trainer, TrainerStack, stack_key
+
+Array = np.ndarray
+
+__all__ = ["FrameStats", "StackedTrainer", "stack_key"]
+
+
+@dataclass
+class FrameStats:
+    """Node statistics and grid activations of S trainers, stacked along axis 0.
+
+    ``node_stats[l]`` is ``(mean_a, mean_abs_delta)`` of layer l+1, each (S, n_{l+1});
+    ``grid[l]`` is layer l's activation over the grid, (S, G, n_l), input first (None without a
+    grid). ``member(i)`` cuts out trainer i's share in the unstacked shapes."""
+
+    node_stats: list[tuple[Array, Array]]
+    grid: list[Array] | None
+
+    def member(self, i: int) -> tuple[list[tuple[Array, Array]], list[Array] | None]:
+        stats = [(m[i], d[i]) for m, d in self.node_stats]
+        return stats, None if self.grid is None else [a[i] for a in self.grid]
+
+
+class StackedTrainer:
+    """Steps trainers of one ``stack_key`` together; reusable across calls.
+
+    The stacked buffers are kept between calls while the list of trainers in training stays the
+    same (the same objects in the same order) and rebuilt when it changes. Between calls the
+    trainers may be changed with their own methods (``set_config``, ``set_parameter``,
+    ``set_probe``, ``step_sample``, ``load_state``) or given new ``params``: the stack notices
+    by identity and copies in what changed.
+    """
+
+    def __init__(self) -> None:
+        self._stack: TrainerStack | None = None
+
+    def run_epoch(self, trainers: Sequence[Trainer]) -> list[Snapshot]:
+        """Advance every trainer by one epoch, exactly as its own ``run_epoch`` would, and
+        return their snapshots in order.
+
+        Raises ValueError unless all trainers have one ``stack_key`` (and each appears once).
+        A trainer that has diverged is skipped and returns its last snapshot, as alone. If a
+        trainer's parameters give non-finite outputs before the epoch (``Trainer.snapshot``
+        raises SpecError), the others are still advanced and that error is raised afterwards.
+        """
+        trainers = list(trainers)
+        if not trainers:
+            return []
+        key = stack_key(trainers[0])
+        if any(stack_key(t) != key for t in trainers[1:]):
+            raise ValueError("trainers with different stack keys cannot be stacked")
+        if len({id(t) for t in trainers}) != len(trainers):
+            raise ValueError("a trainer appears twice")
+        out: list[Snapshot | None] = [None] * len(trainers)
+        active: list[int] = []
+        error: SpecError | None = None
+        for i, tr in enumerate(trainers):
+            if tr.status == "diverged" and tr.last is not None:
+                out[i] = tr.last
+                continue
+            if tr.last is None:
+                try:
+                    tr.snapshot()
+                except SpecError as exc:
+                    error = error or exc
+                    continue
+            active.append(i)
+        if active:
+            stack = self._stack_of([trainers[i] for i in active])
+            for i, snap in zip(active, stack.run_epoch(), strict=True):
+                out[i] = snap
+        if error is not None:
+            raise error
+        return out  # type: ignore[return-value]
+
+    def _stack_of(self, members: list[Trainer]) -> TrainerStack:
+        stack = self._stack
+        if (
+            stack is None
+            or len(stack.trainers) != len(members)
+            or not all(map(is_, stack.trainers, members))
+            or stack.key != stack_key(members[0])
+        ):
+            stack = self._stack = TrainerStack(members)
+        return stack
+
+    def frame_stats(self, trainers: Sequence[Trainer], X_grid: Array | None = None) -> FrameStats:
+        """``node_stats`` and ``grid_activations`` of every trainer at its last snapshot, in one
+        stacked call per layer. When the trainers are this object's last stack and their last
+        snapshots its own, the snapshots' forward pass over the training set is reused."""
+        trainers = list(trainers)
+        snaps = [t.last or t.snapshot() for t in trainers]
+        spec, L = trainers[0].spec, trainers[0].spec.depth
+        W = [np.stack([s.W[l] for s in snaps]) for l in range(L)]
+        b = [np.stack([s.b[l] for s in snaps]) for l in range(L)]
+        stack = self._stack
+        if (
+            stack is not None
+            and len(stack.trainers) == len(trainers)
+            and all(map(is_, stack.trainers, trainers))
+            and all(map(is_, snaps, stack.produced))
+            and stack.cache is not None
+        ):
+            N, (Z, A) = stack.N, stack.cache
+            cache = ForwardCache(
+                [z[:, :N] for z in Z], [a[:, :N, :-1] for a in A[:-1]] + [A[-1][:, :N]]
+            )
+            stats = node_stats(spec, W, b, None, stack.fs.T_all[:, :N], cache)
+        else:
+            X = np.stack([t.X for t in trainers])
+            T = np.stack([t.T for t in trainers])
+            stats = node_stats(spec, W, b, X, T)
+        grid = None if X_grid is None else grid_activations(spec, W, b, X_grid)
+        return FrameStats(stats, grid)
