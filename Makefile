@@ -28,8 +28,15 @@ lint: $(BIN)/backprop-playground
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The whole suite with trainer processes (the default), then everything that talks to a server
+# again with training in the web process (BPP_TRAINERS=0): both modes must behave alike.
+SERVER_TESTS := tests/test_api_sessions.py tests/test_api_errors.py tests/test_api_backprop.py \
+	tests/test_stream_ws.py tests/test_stream_frames.py tests/test_e2e_server.py \
+	tests/test_trainer_processes.py tests/browser/test_playground.py
+
 test: $(BIN)/backprop-playground /usr/bin/chromium /usr/bin/firefox-esr lint
 	$(BIN)/pytest -q
+	BPP_TRAINERS=0 $(BIN)/pytest -q $(SERVER_TESTS)
 
 bench: $(BIN)/backprop-playground
 	$(BIN)/python benchmarks/bench_engine.py

@@ -17,10 +17,10 @@ import numpy as np
 import orjson
 from orjson import Fragment  # already-encoded JSON embedded as is by ``dumps``
 
-from engine import NetworkSpec, Params, Snapshot, backward_deltas, forward
+from engine import NetworkSpec, Params, Snapshot, forward
 from engine.datasets import Dataset
 
-__all__ = ["Fragment", "dumpb", "dumps", "frame", "grid_frame", "sample_step_json", "summary"]
+__all__ = ["Fragment", "dumpb", "dumps", "frame", "grid_json", "sample_step_json", "summary"]
 
 
 def floats(x: Any) -> Any:
@@ -77,45 +77,21 @@ def grid_inputs(dataset: Dataset, resolution: int) -> np.ndarray | None:
     return dataset.featurize(grid_points(domain, cells))
 
 
-def grid_frame(
-    spec: NetworkSpec,
-    params: Params,
-    dataset: Dataset,
-    resolution: int,
-    X: np.ndarray | None = None,
-) -> dict[str, Any] | None:
-    """Every unit's activation a over the input plane (layer 0 = the input features a_i,
-    last = the outputs a_k); None unless the raw data are 1-D or 2-D. ``X`` is
-    ``grid_inputs(dataset, resolution)`` when the caller keeps it."""
-    if X is None:
-        X = grid_inputs(dataset, resolution)
-    if X is None:
+def grid_json(dataset: Dataset, layers: list[np.ndarray] | None) -> dict[str, Any] | None:
+    """The heatmap grid of a frame: every unit's activation a over the input plane (layer 0 =
+    the input features a_i, last = the outputs a_k), from ``engine.grid_activations`` at
+    ``grid_inputs(dataset, resolution)``; None without a grid (data of more than 2 dims)."""
+    if layers is None:
         return None
     domain = [[float(lo), float(hi)] for lo, hi in dataset.domain]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        cache = forward(spec, params, X)
-    cells = resolution if len(domain) == 2 else X.shape[0]
-    return {"resolution": cells, "domain": domain, "layers": encode_layers(cache.a)}
+    G = layers[0].shape[0]
+    cells = int(round(G**0.5)) if len(domain) == 2 else G
+    return {"resolution": cells, "domain": domain, "layers": encode_layers(layers)}
 
 
-def node_stats(
-    spec: NetworkSpec, params: Params, X: np.ndarray, T: np.ndarray, cache=None
-) -> list[dict]:
-    """Per layer after the input: the mean over the training set of a_j and of |δ_j|.
-    ``cache`` is the snapshot's forward pass over the training set, when it has one."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        if cache is None:
-            cache = forward(spec, params, X)
-        delta = backward_deltas(spec, params, cache, T)
-    inv_n = 1.0 / max(len(T), 1)
-    add = np.add.reduce
-    return [
-        {
-            "mean_a": (add(a, axis=0) * inv_n).tolist(),
-            "mean_abs_delta": (add(np.abs(d), axis=0) * inv_n).tolist(),
-        }
-        for a, d in zip(cache.a[1:], delta, strict=True)
-    ]
+def node_stats_json(stats: list[tuple[np.ndarray, np.ndarray]]) -> list[dict]:
+    """``engine.node_stats`` per layer after the input: mean a_j and mean |δ_j|."""
+    return [{"mean_a": m.tolist(), "mean_abs_delta": d.tolist()} for m, d in stats]
 
 
 def probe_json(probe: dict) -> dict[str, Any]:
@@ -141,15 +117,13 @@ def probe_json(probe: dict) -> dict[str, Any]:
 def frame(
     snap: Snapshot,
     status: str,
-    spec: NetworkSpec,
     dataset: Dataset,
-    X_train: np.ndarray,
-    T_train: np.ndarray,
-    resolution: int,
-    grid_X: np.ndarray | None = None,
+    stats: list[tuple[np.ndarray, np.ndarray]],
+    grid: list[np.ndarray] | None,
 ) -> dict[str, Any]:
-    """The frame of one snapshot (docs/contract.md); ``grid_X`` as in ``grid_frame``."""
-    params = Params(snap.W, snap.b)
+    """The frame of one snapshot (docs/contract.md). ``stats`` and ``grid`` are the engine's
+    ``node_stats`` and ``grid_activations`` at the snapshot's parameters (computed stacked for
+    a trainer's same-shaped sessions)."""
     return {
         "type": "frame",
         "epoch": int(snap.epoch),
@@ -159,8 +133,8 @@ def frame(
         **params_json(snap.W, snap.b),
         "gradients": params_json(snap.grad_W, snap.grad_b),
         "probe": probe_json(snap.probe),
-        "node_stats": node_stats(spec, params, X_train, T_train, snap.train_cache),
-        "grid": grid_frame(spec, params, dataset, resolution, grid_X),
+        "node_stats": node_stats_json(stats),
+        "grid": grid_json(dataset, grid),
     }
 
 

@@ -19,7 +19,9 @@ from app.errors import FieldError
 from app.limits import check_train_work, epoch_work
 from app.schemas import SessionCreate, TrainingPatch
 from app.settings import Settings
-from engine import Snapshot, TrainingConfig, gradient_check, trace
+from engine import Snapshot, TrainingConfig, gradient_check, grid_activations, node_stats, trace
+
+FrameStats = tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray] | None]
 
 ERRSTATE = {"over": "ignore", "invalid": "ignore", "divide": "ignore", "under": "ignore"}
 
@@ -82,6 +84,13 @@ class Resident:
         self.viewers = 0  # live full viewers, as the web process last said
         self.summary_viewers = 0
         self.epochs_per_second = 0.0
+        d = self.built.dataset
+        # sessions with equal keys share their heatmap grid's inputs
+        self.grid_key = (
+            d.dims,
+            tuple((float(lo), float(hi)) for lo, hi in d.domain),
+            tuple(self.built.body.dataset.features or ()),
+        )
 
     # -- bookkeeping ------------------------------------------------------------------------
     @property
@@ -114,21 +123,24 @@ class Resident:
     def snap(self) -> Snapshot:
         return self.trainer.last or self.trainer.snapshot()
 
-    def frame(self, snap: Snapshot | None = None) -> dict[str, Any]:
-        b = self.built
-        return frames.frame(
-            snap or self.snap(),
-            self.status,
-            b.spec,
-            b.dataset,
-            b.X_train,
-            b.T_train,
-            self.settings.grid_resolution,
-            b.grid_inputs(self.settings.grid_resolution),
-        )
+    def grid_inputs(self) -> np.ndarray | None:
+        """The network inputs at the heatmap grid's cells (None for data of more than 2 dims)."""
+        return self.built.grid_inputs(self.settings.grid_resolution)
 
-    def frame_bytes(self, snap: Snapshot | None = None) -> bytes:
-        return frames.dumpb(self.frame(snap))
+    def frame(self, snap: Snapshot | None = None, stats: FrameStats | None = None) -> dict:
+        """The frame of ``snap`` (default: the last snapshot). ``stats`` are its node stats
+        and grid activations when the trainer computed them stacked with other sessions'."""
+        snap = snap or self.snap()
+        if stats is None:
+            b, X_grid = self.built, self.grid_inputs()
+            node = node_stats(b.spec, snap.W, snap.b, b.X_train, b.T_train, snap.train_cache)
+            grid = None if X_grid is None else grid_activations(b.spec, snap.W, snap.b, X_grid)
+        else:
+            node, grid = stats
+        return frames.frame(snap, self.status, self.built.dataset, node, grid)
+
+    def frame_bytes(self, snap: Snapshot | None = None, stats: FrameStats | None = None) -> bytes:
+        return frames.dumpb(self.frame(snap, stats))
 
     def summary_bytes(self) -> bytes:
         """The small ``summary`` message a dashboard shows for this session."""

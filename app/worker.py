@@ -39,7 +39,7 @@ from typing import Any, Protocol
 
 from app import frames
 from app.errors import FieldError
-from app.resident import Resident
+from app.resident import FrameStats, Resident
 from app.settings import Settings
 from engine import SpecError, backprop_step
 from engine.stacked import StackedTrainer, stack_key
@@ -183,7 +183,7 @@ class Worker:
         for r in group:
             self.vtime[r.id] += share
             self.client_vtime[r.client] += share
-        self.after_chunk(group)
+        self.after_chunk(group, key)
         self.forget_stacks(keys)
 
     def forget_stacks(self, live: set[tuple]) -> None:
@@ -191,9 +191,10 @@ class Worker:
         for key in [k for k in self.stacks if k not in live]:
             del self.stacks[key]
 
-    def after_chunk(self, group: list[Resident]) -> None:
+    def after_chunk(self, group: list[Resident], key: tuple) -> None:
         """Frames, summaries and statuses of a chunk's sessions, each at its own rate."""
         now = self.clock()
+        due: list[Resident] = []
         for r in group:
             diverged = r.trainer.status == "diverged"
             if diverged:
@@ -201,7 +202,7 @@ class Worker:
             if r.viewers and (
                 diverged or now - self.last_frame.get(r.id, 0.0) >= 0.9 * self.frame_interval
             ):
-                self.send_frame(r, now)
+                due.append(r)
             if r.summary_viewers and (
                 diverged or now - self.last_summary.get(r.id, 0.0) >= self.summary_interval
             ):
@@ -211,9 +212,30 @@ class Worker:
                 r.epochs_per_second = done / max(now - since, 1e-9) if r.running else 0.0
                 self.rate[r.id] = (now, 0)
                 self.publish(r, "status", r.status_bytes())
+        self.send_frames(due, self.stacks.get(key), now)
 
-    def send_frame(self, r: Resident, now: float | None = None) -> bytes:
-        data = r.frame_bytes()
+    def send_frames(self, due: list[Resident], stack: StackedTrainer | None, now: float) -> None:
+        """Frames for ``due`` (same-shaped sessions): their node statistics and heatmap grids
+        are computed in one stacked engine call per grid they share."""
+        if stack is None or len(due) < 2:
+            for r in due:
+                self.send_frame(r, now)
+            return
+        by_grid: dict[tuple, list[Resident]] = {}
+        for r in due:
+            by_grid.setdefault(r.grid_key, []).append(r)
+        for members in by_grid.values():
+            if len(members) == 1:
+                self.send_frame(members[0], now)
+                continue
+            stats = stack.frame_stats([r.trainer for r in members], members[0].grid_inputs())
+            for i, r in enumerate(members):
+                self.send_frame(r, now, stats.member(i))
+
+    def send_frame(
+        self, r: Resident, now: float | None = None, stats: FrameStats | None = None
+    ) -> bytes:
+        data = r.frame_bytes(stats=stats)
         self.publish(r, "frame", data)
         self.last_frame[r.id] = self.clock() if now is None else now
         return data

@@ -4,6 +4,7 @@ Debian Chromium driven by Playwright. Screenshots go to test-artifacts/ (gitigno
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,8 @@ pytestmark = pytest.mark.browser
 def server(tmp_path_factory) -> Iterator[str]:
     """Base URL of a real playground server started as a subprocess."""
     env = {"BPP_MAX_SESSIONS_PER_CLIENT": "200", "BPP_MAX_SESSIONS": "400"}
+    if "BPP_TRAINERS" in os.environ:  # `make test` runs the page in both training modes
+        env["BPP_TRAINERS"] = os.environ["BPP_TRAINERS"]
     try:
         proc = start_server(env=env, log_dir=tmp_path_factory.mktemp("server"), startup_timeout=20)
     except ServerStartError as e:
