@@ -13,8 +13,9 @@ WORKDIR /srv/playground
 
 # Dependencies first, so that code changes do not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir -p engine app/routers \
-    && touch engine/__init__.py app/__init__.py app/routers/__init__.py \
+RUN mkdir -p engine app/routers app/store/migrations/versions \
+    && touch engine/__init__.py app/__init__.py app/routers/__init__.py app/store/__init__.py \
+       app/store/migrations/__init__.py app/store/migrations/versions/__init__.py \
     && pip install . \
     && pip uninstall -y backprop-playground
 
@@ -24,7 +25,13 @@ COPY templates ./templates
 COPY static ./static
 # Editable: the app finds static/ and templates/ next to its package.
 RUN pip install --no-deps -e . \
-    && useradd --create-home --uid 10001 playground
+    && useradd --create-home --uid 10001 playground \
+    && mkdir -p /srv/playground/data && chown playground /srv/playground/data
+
+# The session store (SQLite) lives here: mount a volume to keep sessions across containers, or
+# set BPP_DATABASE_URL to a PostgreSQL database.
+ENV BPP_DATA_DIR=/srv/playground/data
+VOLUME ["/srv/playground/data"]
 
 USER playground
 EXPOSE 8000

@@ -24,6 +24,20 @@ run: $(BIN)/backprop-playground
 	@echo "Installing Debian's firefox-esr for the Firefox browser test (needs root)"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr
 
+/usr/bin/redis-server:
+	@echo "Installing Debian's redis-server for the tests that need Redis (needs root)"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
+
+# PostgreSQL's binaries live in a versioned folder: the stamp is the newest initdb, if any.
+PG_INITDB := $(lastword $(sort $(wildcard /usr/lib/postgresql/*/bin/initdb)))
+ifeq ($(PG_INITDB),)
+PG_INITDB := /usr/lib/postgresql/.installed
+$(PG_INITDB):
+	@echo "Installing Debian's postgresql for the tests that need PostgreSQL (needs root)"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+	@touch $@
+endif
+
 lint: $(BIN)/backprop-playground
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -34,7 +48,8 @@ SERVER_TESTS := tests/test_api_sessions.py tests/test_api_errors.py tests/test_a
 	tests/test_stream_ws.py tests/test_stream_frames.py tests/test_e2e_server.py \
 	tests/test_trainer_processes.py tests/browser/test_playground.py
 
-test: $(BIN)/backprop-playground /usr/bin/chromium /usr/bin/firefox-esr lint
+test: $(BIN)/backprop-playground /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
+		$(PG_INITDB) lint
 	$(BIN)/pytest -q
 	BPP_TRAINERS=0 $(BIN)/pytest -q $(SERVER_TESTS)
 

@@ -1,4 +1,8 @@
-"""``backprop-playground [--host H] [--port P] [--reload]``: start the server, print its URL."""
+"""``backprop-playground [--host H] [--port P] [--reload]``: start the server, print its URL.
+
+``backprop-playground migrate``: bring the session store's schema up to date and exit (the store
+is ``BPP_DATABASE_URL``, by default the SQLite file in ``BPP_DATA_DIR``).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any)")
     parser.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    commands.add_parser(
+        "migrate",
+        help="bring the session store's schema up to date and exit",
+        description="Bring the session store's schema up to date (BPP_DATABASE_URL, or the "
+        "SQLite file in BPP_DATA_DIR) and exit.",
+    )
     return parser.parse_args(argv)
 
 
@@ -30,6 +41,10 @@ def url_for(host: str, port: int) -> str:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = get_settings()
+    if args.command == "migrate":
+        from app.store import migrate_cli
+
+        sys.exit(migrate_cli(settings))
     print(f"Backprop Playground: {url_for(args.host, args.port)}", flush=True)
     uvicorn.run(
         "app.main:create_app",

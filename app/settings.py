@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,6 +88,37 @@ class Settings(BaseSettings):
         False,
         description="Offer permessage-deflate on WebSockets: about 2× smaller frames for about "
         "a seventh of the server's CPU under load; worth it only on slow links.",
+    )
+    # Store
+    data_dir: str = Field(
+        "./data",
+        min_length=1,
+        description="Folder of the SQLite database (created on first start). Never on a network "
+        "file system.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the session store, e.g. postgresql+psycopg://user:pw@host/"
+        "db (default: sqlite:///{data_dir}/playground.db).",
+    )
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        "NORMAL",
+        description="SQLite's PRAGMA synchronous (WAL): NORMAL survives a crash of the server; "
+        "FULL also the last commits on a power cut, at one fsync per write.",
+    )
+    checkpoint_seconds: float = Field(
+        5.0, gt=0, description="How often a changed session's state is queued for the store."
+    )
+    evict_after_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="Idle time after which a session leaves memory and lives only in the store.",
+    )
+    retention_days: float = Field(
+        30.0, gt=0, description="Sessions unused for this long are deleted from the store."
+    )
+    store_batch_max: int = Field(
+        256, ge=1, description="Most sessions the store's writer saves in one transaction."
     )
 
     def trainer_count(self) -> int:

@@ -1,15 +1,19 @@
-"""Shared fixtures: an app built from explicit settings and a TestClient running its lifespan."""
+"""Shared fixtures: an app built from explicit settings and a TestClient running its lifespan;
+real PostgreSQL and Redis servers (Debian's packages) for the parts that need them."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from tests.support.postgres import PostgresServer, find_postgres_bindir, start_postgres
+from tests.support.redis import RedisServer, find_redis_server, start_redis
 
 
 @pytest.fixture
@@ -49,3 +53,48 @@ def new_session(client: TestClient) -> Callable[..., dict]:
         return response.json()
 
     return make
+
+
+# ---- real services ----------------------------------------------------------------------------
+
+
+def _service_missing(what: str) -> NoReturn:
+    """Skip a test whose service is not installed here; in CI (``CI=true``) fail instead, since
+    ``make test`` installs it there."""
+    reason = f"{what} is not installed (make test installs it with apt-get)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason}; CI must run every test", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL for the whole run."""
+    if find_postgres_bindir() is None:
+        _service_missing("PostgreSQL (initdb, postgres)")
+    with start_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A new, empty database on the session's PostgreSQL: its SQLAlchemy URL (psycopg 3)."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One throwaway redis-server for the whole run."""
+    if find_redis_server() is None:
+        _service_missing("redis-server")
+    with start_redis() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test: ``redis://127.0.0.1:PORT/0``."""
+    redis_server.flushall()
+    return redis_server.url
