@@ -3,9 +3,8 @@ real PostgreSQL and Redis servers (Debian's packages) for the parts that need th
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +13,7 @@ from app.main import create_app
 from app.settings import Settings
 from tests.support.postgres import PostgresServer, find_postgres_bindir, start_postgres
 from tests.support.redis import RedisServer, find_redis_server, start_redis
+from tests.support.services import service_missing
 
 
 @pytest.fixture
@@ -58,20 +58,11 @@ def new_session(client: TestClient) -> Callable[..., dict]:
 # ---- real services ----------------------------------------------------------------------------
 
 
-def _service_missing(what: str) -> NoReturn:
-    """Skip a test whose service is not installed here; in CI (``CI=true``) fail instead, since
-    ``make test`` installs it there."""
-    reason = f"{what} is not installed (make test installs it with apt-get)"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason}; CI must run every test", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """One throwaway PostgreSQL for the whole run."""
     if find_postgres_bindir() is None:
-        _service_missing("PostgreSQL (initdb, postgres)")
+        service_missing("PostgreSQL (initdb, postgres)")
     with start_postgres() as server:
         yield server
 
@@ -88,7 +79,7 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
 def redis_server() -> Iterator[RedisServer]:
     """One throwaway redis-server for the whole run."""
     if find_redis_server() is None:
-        _service_missing("redis-server")
+        service_missing("redis-server")
     with start_redis() as server:
         yield server
 
