@@ -372,7 +372,8 @@ class Store:
     def checkpoint(self, session_id: str, status: str, epoch: int, data: bytes) -> bool:
         """Queue a session's latest checkpoint (replacing any queued one); never blocks.
 
-        Returns False (and drops it) only once the store is closing."""
+        A checkpoint of a session that is not stored (never created, or deleted meanwhile) is
+        dropped when written. Returns False (and drops it) only once the store is closing."""
         return self._enqueue(session_id, checkpoint=(status, int(epoch), bytes(data), _now()))
 
     def touch(self, session_id: str, when: datetime | None = None) -> bool:
