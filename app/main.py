@@ -18,6 +18,7 @@ from app.pool import TrainerPool
 from app.registry import LocalRegistry
 from app.routers import api, health, pages, stream
 from app.settings import Settings, get_settings
+from app.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC_DIR = ROOT / "static"
@@ -34,7 +35,8 @@ WATCH_INTERVAL = 1.0  # seconds between checks of which viewers still read
 
 
 async def _sweep(registry: LocalRegistry, interval: float) -> None:
-    """Every ``interval`` seconds: expire idle sessions, pause unwatched ones; every second,
+    """Every ``interval`` seconds: pause unwatched sessions, evict idle ones to the store,
+    delete those unused for ``retention_days``; every second,
     tell the trainers which sessions have live viewers (a viewer that stopped reading no
     longer counts)."""
     loop = asyncio.get_running_loop()
@@ -44,14 +46,16 @@ async def _sweep(registry: LocalRegistry, interval: float) -> None:
         registry.sync_all_viewers()
         if loop.time() >= next_sweep:
             next_sweep = loop.time() + interval
-            await registry.expire()
             await registry.pause_unwatched()
+            await registry.evict_idle()
+            await registry.delete_unused()
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.pool.bind(asyncio.get_running_loop())
+    await app.state.registry.start()
     sweeper = asyncio.create_task(_sweep(app.state.registry, settings.sweep_interval_seconds))
     try:
         yield
@@ -61,6 +65,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await sweeper
         await app.state.registry.close()
         await app.state.pool.close()
+        await asyncio.to_thread(app.state.store.close)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -74,8 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.hub = LocalHub()
-    app.state.pool = TrainerPool(settings, app.state.hub)
-    app.state.registry = LocalRegistry(settings, app.state.hub, app.state.pool)
+    app.state.store = open_store(settings)
+    app.state.pool = TrainerPool(settings, app.state.hub, app.state.store)
+    app.state.registry = LocalRegistry(settings, app.state.hub, app.state.pool, app.state.store)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(health.router)

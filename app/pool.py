@@ -30,6 +30,7 @@ from typing import Any
 from app.errors import FieldError
 from app.hub import Hub
 from app.settings import Settings
+from app.store import Store
 from app.worker import QueueChannel, Worker, process_main
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class Link:
         generation = self.generation
         if self.pool.in_process:
             self._channel = QueueChannel(lambda m: self.pool.deliver(self.index, generation, m))
-            worker = Worker(self.pool.settings, self._channel)
+            worker = Worker(self.pool.settings, self._channel, self.pool.store)
             thread = threading.Thread(target=worker.serve, name="bpp-trainer", daemon=True)
             thread.start()
             self._threads = [thread]
@@ -160,11 +161,13 @@ class TrainerPool:
         self,
         settings: Settings,
         hub: Hub,
+        store: Store | None = None,
         on_status: Callable[[str, bytes], None] | None = None,
         on_lost: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.settings = settings
         self.hub = hub
+        self.store = store  # the in-process trainer's (trainer processes open their own)
         self.on_status = on_status
         self.on_lost = on_lost
         count = settings.trainer_count()

@@ -1,17 +1,27 @@
 """The sessions this web process knows: id → ``SessionHandle``, with their owners and limits.
 
-``LocalRegistry`` places a new session on a trainer (``TrainerPool.place``), creates it there,
-and keeps its handle; it expires idle sessions, pauses unwatched ones, and tells the trainers
-who watches what. Every check of a session's limits happens here, before any trainer work.
+``LocalRegistry`` places a new session on a trainer (``TrainerPool.place``), creates it there
+(the trainer saves it in the store before answering), and keeps its handle. Every session the
+store holds is known from the start — after a restart too — but lives in a trainer only while
+it is used: an idle one is *evicted* (saved, then let go) and *brought back* from its last
+checkpoint by the next request or socket for it. The registry also pauses unwatched sessions,
+deletes those unused for ``retention_days``, and tells the trainers who watches what. Every
+check of a session's limits happens here, before any trainer work.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
+from app import frames
 from app.errors import FieldError
 from app.hub import Hub
 from app.limits import estimated_work
@@ -19,6 +29,10 @@ from app.pool import TrainerPool
 from app.schemas import SessionCreate
 from app.session import SessionHandle
 from app.settings import Settings
+from app.store import Store, StoredSession
+
+log = logging.getLogger(__name__)
+TOUCH_SAVE_SECONDS = 60.0  # how often a session's last use is written to the store, at most
 
 
 def new_session_id() -> str:
@@ -34,15 +48,91 @@ class LocalRegistry:
         settings: Settings,
         hub: Hub,
         pool: TrainerPool,
+        store: Store,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.hub = hub
         self.pool = pool
+        self.store = store
         self.clock = clock
         self._sessions: dict[str, SessionHandle] = {}
+        self._touch_saved: dict[str, float] = {}
+        self._tasks: set[asyncio.Task] = set()
         pool.on_status = self._saw_status
         pool.on_lost = self._lost
+
+    # -- the store ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Bring the store's schema up to date and learn every session it holds."""
+        await asyncio.to_thread(self.store.migrate)
+        for stored in await asyncio.to_thread(self.store.list_sessions):
+            self._adopt_stored(stored)
+
+    def _adopt_stored(self, stored: StoredSession) -> None:
+        try:
+            work = estimated_work(SessionCreate.model_validate(stored.config))
+        except ValidationError:
+            work = 0
+        handle = self._handle(stored.id, stored.client, None, work)
+        handle.epoch = stored.epoch
+        handle.status = "diverged" if stored.status == "diverged" else "paused"
+
+    def _handle(self, session_id: str, client: str, trainer: int | None, work: float):
+        handle = SessionHandle(
+            session_id, client, trainer, work, self.pool, self.bring_back, self.clock
+        )
+        self._sessions[session_id] = handle
+        return handle
+
+    async def bring_back(self, handle: SessionHandle, play: bool = False) -> None:
+        """Restore an evicted session from its last checkpoint in the least-loaded trainer
+        (callers at the same time wait for the same restore)."""
+        if handle.restoring is not None:
+            await asyncio.shield(handle.restoring)
+            return
+        if handle.trainer is not None:
+            return
+        loop = asyncio.get_running_loop()
+        handle.restoring = done = loop.create_future()
+        index = self.pool.place(handle.id, handle.work)
+        try:
+            viewers, summaries = self.hub.live_viewers(
+                handle.id, self.clock(), self.settings.viewer_stall_seconds
+            )
+            await self.pool.request(
+                index,
+                "restore",
+                handle.id,
+                {"viewers": viewers, "summary_viewers": summaries, "play": play},
+            )
+            handle.trainer = index
+            handle.told_viewers = (viewers, summaries)
+            done.set_result(None)
+        except BaseException as exc:
+            self.pool.forget(index, handle.id, handle.work)
+            if isinstance(exc, FieldError) and exc.status_code == 404:
+                self._drop(handle.id)  # the store no longer has it
+            done.set_exception(exc)
+            done.exception()  # retrieved: nobody else may be waiting
+            raise
+        finally:
+            handle.restoring = None
+
+    async def evict(self, handle: SessionHandle) -> bool:
+        """Save the session and let it leave its trainer's memory."""
+        if handle.trainer is None or handle.restoring is not None:
+            return False
+        index = handle.trainer
+        try:
+            await self.pool.request(index, "evict", handle.id)
+        except FieldError as exc:
+            log.warning("could not evict session %s: %s", handle.id, exc.message)
+            return False
+        handle.trainer = None
+        handle.told_viewers = (0, 0)
+        self.pool.forget(index, handle.id, handle.work)
+        return True
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -85,8 +175,7 @@ class LocalRegistry:
         session_id = self.new_id()
         work = estimated_work(body)
         index = self.pool.place(session_id, work)
-        handle = SessionHandle(session_id, client, index, work, self.pool, self.clock)
-        self._sessions[session_id] = handle  # counts against the limits while it is built
+        handle = self._handle(session_id, client, index, work)  # counts against the limits
         try:
             state = await self.pool.request(
                 index, "create", session_id, {"client": client, "body": body.model_dump()}
@@ -101,21 +190,31 @@ class LocalRegistry:
         session = self._sessions.get(session_id)
         if session is not None:
             session.touch()
+            now = self.clock()
+            if now - self._touch_saved.get(session_id, -1e18) >= TOUCH_SAVE_SECONDS:
+                self._touch_saved[session_id] = now
+                self.store.touch(session_id)
         return session
 
     def _drop(self, session_id: str) -> SessionHandle | None:
         session = self._sessions.pop(session_id, None)
+        self._touch_saved.pop(session_id, None)
         if session is not None:
             session.closed = True
-            self.pool.forget(session.trainer, session_id, session.work)
+            if session.trainer is not None:
+                self.pool.forget(session.trainer, session_id, session.work)
             self.hub.close_session(session_id)
         return session
 
     async def remove(self, session_id: str) -> bool:
+        """Delete a session for good: from its trainer and from the store."""
         session = self._drop(session_id)
         if session is None:
             return False
-        session.tell("delete")
+        if session.trainer is not None:
+            session.tell("delete")  # the trainer deletes it from the store too
+        else:
+            await asyncio.to_thread(self.store.delete, session_id)
         return True
 
     def _saw_status(self, session_id: str, data: bytes) -> None:
@@ -124,24 +223,44 @@ class LocalRegistry:
             session.saw_status(data)
 
     def _lost(self, session_ids: list[str]) -> None:
-        """A trainer stopped: its sessions are gone; their viewers are told why."""
-        from app import frames
-
+        """A trainer stopped: its sessions come back from their last checkpoints in the other
+        trainers — at once for those someone watches or that were playing (playing on), the
+        others at their next use. Their viewers are told."""
         for session_id in session_ids:
-            if session_id in self._sessions:
-                self.hub.publish(
-                    session_id,
-                    "error",
-                    frames.dumps(
-                        {
-                            "type": "error",
-                            "field": "session_id",
-                            "message": "the trainer holding this session stopped; "
-                            "the session is lost",
-                        }
-                    ),
-                )
-                self._drop(session_id)
+            handle = self._sessions.get(session_id)
+            if handle is None:
+                continue
+            was_running = handle.running
+            handle.trainer = None
+            handle.told_viewers = (0, 0)
+            handle.status = "paused"
+            self.hub.publish(
+                session_id,
+                "status",
+                frames.dumps(
+                    {
+                        "type": "status",
+                        "status": "restoring",
+                        "epoch": handle.epoch,
+                        "epochs_per_second": 0.0,
+                        "message": "its trainer stopped; back from the last checkpoint",
+                    }
+                ),
+            )
+            watched = any(self.hub.live_viewers(session_id, self.clock(), 1e18))
+            if watched or was_running:
+                self._spawn(self._bring_back_quietly(handle, was_running))
+
+    async def _bring_back_quietly(self, handle: SessionHandle, play: bool) -> None:
+        try:
+            await self.bring_back(handle, play=play)
+        except FieldError as exc:
+            log.warning("session %s could not be brought back: %s", handle.id, exc.message)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def sync_viewers(self, session_id: str, now: float | None = None) -> None:
         """Tell the session's trainer how many live viewers it has now."""
@@ -159,14 +278,27 @@ class LocalRegistry:
         for session_id in list(self._sessions):
             self.sync_viewers(session_id, now)
 
-    async def expire(self, now: float | None = None) -> list[str]:
-        """Remove sessions idle for longer than ``session_ttl_seconds``; returns their ids."""
+    async def evict_idle(self, now: float | None = None) -> list[str]:
+        """Evict resident sessions nobody has used or watched for ``evict_after_seconds``;
+        returns their ids (they stay known, and come back when used)."""
         now = self.clock() if now is None else now
-        ttl = self.settings.session_ttl_seconds
-        stale = [sid for sid, s in self._sessions.items() if s.idle_seconds(now) > ttl]
-        for sid in stale:
-            await self.remove(sid)
-        return stale
+        limit = self.settings.evict_after_seconds
+        idle = [
+            s
+            for s in self._sessions.values()
+            if s.trainer is not None and not s.running and s.idle_seconds(now) > limit
+        ]
+        return [s.id for s in idle if await self.evict(s)]
+
+    async def delete_unused(self) -> list[str]:
+        """Delete sessions unused for ``retention_days`` (from the store and from here)."""
+        cutoff = datetime.now(UTC) - timedelta(days=self.settings.retention_days)
+        deleted = await asyncio.to_thread(self.store.delete_unused, cutoff)
+        for session_id in deleted:
+            handle = self._drop(session_id)
+            if handle is not None and handle.trainer is not None:
+                handle.tell("delete")
+        return deleted
 
     async def pause_unwatched(self, now: float | None = None) -> list[str]:
         """Pause playing sessions that nobody has watched for longer than
@@ -182,6 +314,9 @@ class LocalRegistry:
         return [s.id for s in paused]
 
     async def close(self) -> None:
+        """Forget the handles (the sessions stay in the store); the trainers save on stop."""
+        for task in list(self._tasks):
+            task.cancel()
         for sid in list(self._sessions):
             self._drop(sid)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import orjson
 
 from app import frames
 from app.build import Built, build, export_state, load_state
@@ -56,6 +57,17 @@ class History:
     def to_json(self) -> dict[str, Any]:
         return {"epoch": list(self.epoch), "train": list(self.train), "test": list(self.test)}
 
+    def state(self) -> dict[str, Any]:
+        """Everything needed to continue the curve exactly (``load_state``)."""
+        return {**self.to_json(), "stride": self.stride, "first": self.first}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.epoch = [int(e) for e in state["epoch"]]
+        self.train = [float(v) for v in state["train"]]
+        self.test = [None if v is None else float(v) for v in state["test"]]
+        self.stride = int(state["stride"])
+        self.first = None if state["first"] is None else int(state["first"])
+
 
 class Resident:
     """One session's engine state in its trainer.
@@ -64,6 +76,18 @@ class Resident:
     socket ``step``) still has to run. The trainer's scheduler runs both in chunks, so one long
     request never holds up the trainer's other sessions.
     """
+
+    @classmethod
+    def restore(
+        cls, session_id: str, client: str, checkpoint: bytes, settings: Settings
+    ) -> Resident:
+        """The session a ``checkpoint`` saved, paused: same parameters, momentum, shuffling
+        generator, epoch, probe and loss history, so its next epochs are the ones it would have
+        trained."""
+        saved = orjson.loads(checkpoint)
+        r = cls(session_id, client, saved["session"], settings)
+        r.history.load_state(saved["history"])
+        return r
 
     def __init__(
         self, session_id: str, client: str, body: dict[str, Any], settings: Settings
@@ -196,15 +220,25 @@ class Resident:
             }
         )
 
-    def history_bytes(self) -> bytes:
-        return frames.dumpb(self.history.to_json())
-
-    def export_bytes(self) -> bytes:
+    def export(self) -> dict[str, Any]:
         """A body for ``POST /api/sessions`` that recreates this session bit-for-bit."""
         body = self.config()
         body["network"].update(self.trainer.params.to_lists())
         body["state"] = export_state(self.trainer)
-        return frames.dumpb(body)
+        return body
+
+    def checkpoint_bytes(self) -> bytes:
+        """What the store keeps of this session (``restore`` reads it back): its export and its
+        loss history."""
+        return frames.dumpb(
+            {"version": 1, "session": self.export(), "history": self.history.state()}
+        )
+
+    def history_bytes(self) -> bytes:
+        return frames.dumpb(self.history.to_json())
+
+    def export_bytes(self) -> bytes:
+        return frames.dumpb(self.export())
 
     # -- changes ------------------------------------------------------------------------------
     def check_train(self, epochs: int) -> None:

@@ -2,19 +2,21 @@
 
 The engine state, the history and the play loop live in the trainer (``app.resident``,
 ``app.worker``); the web process keeps only what routing, limits and liveness need — the
-session's trainer, its owner, when it was last used, and its status as last published.
-``call`` sends a command to the trainer and returns its encoded answer.
+session's trainer (None while the session rests in the store only: evicted, or not yet brought
+back after a restart), its owner, when it was last used, and its status as last published.
+``call`` sends a command to the trainer (bringing the session back first if needed) and returns
+its encoded answer.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 
-from app.pool import TrainerPool
+from app.pool import TrainerLost, TrainerPool
 
 
 class SessionHandle:
@@ -22,9 +24,10 @@ class SessionHandle:
         self,
         session_id: str,
         client: str,
-        trainer: int,
+        trainer: int | None,
         work: float,
         pool: TrainerPool,
+        bring_back: Callable[[SessionHandle], Awaitable[None]],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.id = session_id
@@ -32,7 +35,9 @@ class SessionHandle:
         self.trainer = trainer
         self.work = work  # estimated epoch work, for placing sessions on trainers
         self.pool = pool
+        self.bring_back = bring_back
         self.clock = clock
+        self.restoring: Any = None  # the future of a bring_back in progress
         self.status = "paused"
         self.epoch = 0
         self.closed = False
@@ -47,13 +52,28 @@ class SessionHandle:
     def touch(self) -> None:
         self.last_active = self.clock()
 
+    @property
+    def resident(self) -> bool:
+        return self.trainer is not None
+
     async def call(self, op: str, **args: Any) -> bytes | None:
-        """Run ``op`` in the session's trainer; its encoded answer (``FieldError`` on refusal)."""
+        """Run ``op`` in the session's trainer; its encoded answer (``FieldError`` on refusal).
+        A session that is not in a trainer is brought back from the store first; one whose
+        trainer died during the call is brought back once more and the call retried."""
         self.touch()
-        return await self.pool.request(self.trainer, op, self.id, args)
+        for attempt in (1, 2):
+            if self.trainer is None:
+                await self.bring_back(self)
+            try:
+                return await self.pool.request(self.trainer, op, self.id, args)  # type: ignore[arg-type]
+            except TrainerLost:
+                if attempt == 2 or self.closed or self.trainer is not None:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def tell(self, op: str, **args: Any) -> None:
-        self.pool.tell(self.trainer, op, self.id, args)
+        if self.trainer is not None:
+            self.pool.tell(self.trainer, op, self.id, args)
 
     def saw_status(self, data: bytes) -> None:
         """A status message the trainer published for this session."""

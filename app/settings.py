@@ -46,8 +46,9 @@ class Settings(BaseSettings):
     # Sessions
     max_sessions: int = Field(200, ge=1, description="Sessions held by the server in total.")
     max_sessions_per_client: int = Field(20, ge=1, description="Sessions per client address.")
-    session_ttl_seconds: float = Field(1800.0, gt=0, description="Idle time before expiry.")
-    sweep_interval_seconds: float = Field(30.0, gt=0, description="How often expiry runs.")
+    sweep_interval_seconds: float = Field(
+        30.0, gt=0, description="How often idle sessions are evicted and unused ones deleted."
+    )
     unwatched_pause_seconds: float = Field(
         120.0,
         gt=0,

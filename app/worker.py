@@ -41,6 +41,7 @@ from app import frames
 from app.errors import FieldError
 from app.resident import FrameStats, Resident
 from app.settings import Settings
+from app.store import Store, StoreError, open_store
 from engine import SpecError, backprop_step
 from engine.stacked import StackedTrainer, stack_key
 
@@ -66,11 +67,17 @@ class Worker:
     """The trainer loop (see the module docstring). Not thread-safe: one thread runs it."""
 
     def __init__(
-        self, settings: Settings, channel: Channel, clock: Callable[[], float] = time.perf_counter
+        self,
+        settings: Settings,
+        channel: Channel,
+        store: Store | None = None,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.settings = settings
         self.channel = channel
+        self.store = store
         self.clock = clock
+        self.last_saved: dict[str, float] = {}
         self.frame_interval = 1.0 / settings.frame_rate
         self.summary_interval = 1.0 / settings.summary_rate
         self.residents: dict[str, Resident] = {}
@@ -103,6 +110,19 @@ class Worker:
                 self.flush()
         except (EOFError, OSError):
             pass  # the web process is gone: nothing left to serve
+        finally:
+            self.save_all()
+
+    def save_all(self) -> None:
+        """On the way out: every session's latest state to the store."""
+        if self.store is None:
+            return
+        for r in list(self.residents.values()):
+            try:
+                self.save(r)
+            except Exception:  # never let one session keep the others from being saved
+                log.exception("trainer: could not save session %s", r.id)
+        self.store.flush(timeout=10.0)
 
     def flush(self) -> None:
         if self.out:
@@ -212,7 +232,15 @@ class Worker:
                 r.epochs_per_second = done / max(now - since, 1e-9) if r.running else 0.0
                 self.rate[r.id] = (now, 0)
                 self.publish(r, "status", r.status_bytes())
+            if diverged or now - self.last_saved.get(r.id, 0.0) >= self.settings.checkpoint_seconds:
+                self.save(r)
         self.send_frames(due, self.stacks.get(key), now)
+
+    def save(self, r: Resident) -> None:
+        """Queue the session's checkpoint for the store (never waits for the database)."""
+        self.last_saved[r.id] = self.clock()
+        if self.store is not None:
+            self.store.checkpoint(r.id, r.status, int(r.trainer.epoch), r.checkpoint_bytes())
 
     def send_frames(self, due: list[Resident], stack: StackedTrainer | None, now: float) -> None:
         """Frames for ``due`` (same-shaped sessions): their node statistics and heatmap grids
@@ -275,6 +303,7 @@ class Worker:
             self.stop(r)
             self.send_status(r)
             self.send_frame(r)
+            self.save(r)
 
     def start_train(self, r: Resident, request_id: Any, epochs: int) -> None:
         """Queue ``epochs`` epochs; the reply (the last frame) is sent when they are done."""
@@ -295,6 +324,7 @@ class Worker:
             return
         request_id, _ = queued.popleft()
         data = self.send_frame(r)
+        self.save(r)
         self.reply(request_id, True, data)
         if queued and r.trainer.status != "diverged":
             r.pending_epochs = queued[0][1]
@@ -321,22 +351,74 @@ class Worker:
         if sid in self.residents:
             raise FieldError("session_id", f"session {sid!r} exists", status_code=409)
         r = Resident(sid, client, body, self.settings)
-        self.residents[sid] = r
-        self.vtime[sid] = 0.0
-        self.client_vtime.setdefault(client, 0.0)
+        if self.store is not None:  # durable before anyone hears of it
+            try:
+                self.store.create_session(
+                    sid, client, r.config(), r.status, int(r.trainer.epoch), r.checkpoint_bytes()
+                )
+            except StoreError as exc:
+                log.error("trainer: the store refused session %s: %s", sid, exc)
+                raise FieldError("session", "the store failed; try again", 503, "store") from None
+        self.adopt(r)
         return r.state_bytes()
 
-    def op_delete(self, sid: str, _rid: Any) -> None:
+    def adopt(self, r: Resident) -> None:
+        self.residents[r.id] = r
+        self.vtime[r.id] = 0.0
+        self.client_vtime.setdefault(r.client, 0.0)
+        self.last_saved[r.id] = self.clock()
+
+    def drop(self, sid: str) -> Resident | None:
+        """Forget a session here (its pending train requests are answered first)."""
         r = self.residents.pop(sid, None)
         if r is None:
-            return
+            return None
         r.running = False
         while self.trains.get(sid):
             self.finish_train(r)
-        for table in (self.vtime, self.last_frame, self.last_summary, self.rate):
+        for table in (self.vtime, self.last_frame, self.last_summary, self.rate, self.last_saved):
             table.pop(sid, None)
         if not any(o.client == r.client for o in self.residents.values()):
             self.client_vtime.pop(r.client, None)
+        return r
+
+    def op_delete(self, sid: str, _rid: Any) -> None:
+        """Forget the session, here and in the store (a train in progress is answered with
+        where it stopped)."""
+        self.drop(sid)
+        if self.store is not None:
+            self.store.delete(sid)
+
+    def op_evict(self, sid: str, _rid: Any) -> None:
+        """Save the session and let it leave memory (``restore`` brings it back)."""
+        r = self.residents.get(sid)
+        if r is None:
+            return
+        self.pause(r)
+        self.save(r)
+        if self.store is not None and not self.store.flush(timeout=10.0):
+            raise FieldError("session", "the store is not writing; the session stays", 503)
+        self.drop(sid)
+
+    def op_restore(
+        self, sid: str, _rid: Any, viewers: int = 0, summary_viewers: int = 0, play: bool = False
+    ) -> None:
+        """Bring a session back from its last checkpoint (paused; playing again when
+        ``play``), and show it to its viewers."""
+        if sid in self.residents:
+            return
+        stored = None if self.store is None else self.store.load(sid)
+        if stored is None or stored.checkpoint is None:
+            raise FieldError("session_id", f"no session {sid!r}", status_code=404)
+        r = Resident.restore(sid, stored.client, stored.checkpoint, self.settings)
+        r.viewers, r.summary_viewers = viewers, summary_viewers
+        self.adopt(r)
+        if play and r.trainer.status != "diverged":
+            r.running = True
+            self.wake(r)
+        self.send_status(r)
+        if viewers:
+            self.send_frame(r)
 
     def op_watch(self, sid: str, _rid: Any, viewers: int, summary_viewers: int) -> None:
         r = self.residents.get(sid)
@@ -401,6 +483,7 @@ class Worker:
         if not r.running:
             self.send_frame(r)
         self.send_status(r)
+        self.save(r)
 
     def op_patch(self, sid: str, _rid: Any, patch: dict) -> bytes:
         """``set`` answering the session's state (REST)."""
@@ -410,6 +493,7 @@ class Worker:
         if not r.running:
             self.publish(r, "frame", frame)
         self.send_status(r)
+        self.save(r)
         return r.state_bytes(frame)
 
     def op_reset(self, sid: str, _rid: Any) -> bytes:
@@ -419,6 +503,7 @@ class Worker:
             self.finish_train(r)
         r.reset()
         self.send_status(r)
+        self.save(r)
         return self.send_frame(r)
 
     def op_step_sample(self, sid: str, _rid: Any, index: int | None) -> bytes:
@@ -429,18 +514,21 @@ class Worker:
         message = r.step_sample(index)
         self.publish(r, "sample_step", message)
         self.send_frame(r)
+        self.save(r)
         return message
 
     def op_probe(self, sid: str, _rid: Any, index: int) -> None:
         r = self.resident(sid)
         r.set_probe(index)
         self.send_frame(r)
+        self.save(r)
 
     def op_edit(
         self, sid: str, _rid: Any, kind: str, layer: int, j: int, value: float, i: int | None
     ) -> bytes:
         r = self.resident(sid)
         r.edit(kind, layer, j, value, i)
+        self.save(r)
         return self.send_frame(r)
 
 
@@ -487,4 +575,9 @@ def process_main(conn: Any, settings: dict[str, Any]) -> None:
     """The body of a trainer process (multiprocessing, spawn)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the web process, which stops us
     logging.basicConfig(level=logging.INFO, format="trainer %(process)d: %(message)s")
-    Worker(Settings(**settings), PipeChannel(conn)).serve()
+    config = Settings(**settings)
+    store = open_store(config)  # the web process has migrated it
+    try:
+        Worker(config, PipeChannel(conn), store).serve()
+    finally:
+        store.close()

@@ -23,11 +23,13 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def make_client() -> Iterator[Callable[..., TestClient]]:
-    """``make_client(**settings)`` → a started TestClient; all are shut down after the test."""
+def make_client(tmp_path) -> Iterator[Callable[..., TestClient]]:
+    """``make_client(**settings)`` → a started TestClient; all are shut down after the test.
+    Each app keeps its store in a folder of its own under the test's temporary folder."""
     clients: list[TestClient] = []
 
     def make(**overrides: Any) -> TestClient:
+        overrides.setdefault("data_dir", str(tmp_path / f"data{len(clients)}"))
         client = TestClient(create_app(Settings(**overrides)))
         client.__enter__()
         clients.append(client)

@@ -236,16 +236,6 @@ def test_session_limits_are_429_naming_the_setting(make_client):
     assert "max_sessions_per_client" in response.text
 
 
-def test_idle_sessions_expire(make_client):
-    client = make_client(session_ttl_seconds=60)
-    sid = client.post("/api/sessions", json=SMALL).json()["id"]
-    registry = client.app.state.registry
-    now = registry.clock()
-    assert client.portal.call(registry.expire, now + 30) == []
-    assert client.portal.call(registry.expire, now + 61) == [sid]
-    assert client.get(f"/api/sessions/{sid}").status_code == 404
-
-
 def test_gradient_check_refuses_absurd_work(make_client):
     client = make_client(max_gradient_check_work=100)
     sid = client.post("/api/sessions", json={}).json()["id"]

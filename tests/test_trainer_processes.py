@@ -8,9 +8,6 @@ import os
 import signal
 import time
 
-import pytest
-from starlette.websockets import WebSocketDisconnect
-
 from app.hub import LocalHub
 
 SMALL = {"network": {"hidden_layers": [3]}, "dataset": {"name": "xor", "n": 40}}
@@ -44,24 +41,27 @@ def test_trainer_processes_answer_exactly_what_in_process_training_answers(make_
     assert answers[0] == answers[1]
 
 
-def test_a_killed_trainer_is_restarted_and_its_viewers_are_told(make_client):
+def test_a_killed_trainer_is_restarted_and_its_sessions_come_back_from_their_checkpoints(
+    make_client,
+):
     client = make_client(trainers=1)
     sid = client.post("/api/sessions", json=SMALL).json()["id"]
+    trained = client.post(f"/api/sessions/{sid}/train", json={"epochs": 20}).json()
     pool = client.app.state.pool
     (pid,) = pool.pids()
     with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
         assert ws.receive_json()["type"] == "frame"
         assert ws.receive_json()["type"] == "status"
         os.kill(pid, signal.SIGKILL)
-        error = ws.receive_json()
-        assert error["type"] == "error" and error["field"] == "session_id"
-        assert "trainer" in error["message"]
-        with pytest.raises(WebSocketDisconnect) as closed:
-            ws.receive_json()
-        assert closed.value.code == 4404
-    assert client.get(f"/api/sessions/{sid}").status_code == 404
-    again = client.post("/api/sessions", json=SMALL)
-    assert again.status_code == 201
+        told = ws.receive_json()
+        assert told["type"] == "status" and told["status"] == "restoring"
+        assert "trainer" in told["message"]
+        while (message := ws.receive_json())["type"] != "frame":
+            pass
+        assert message["epoch"] == 20
+        assert message["weights"] == trained["weights"]
+    state = client.get(f"/api/sessions/{sid}").json()
+    assert state["epoch"] == 20 and state["status"] == "paused"
     assert pool.pids() and pool.pids()[0] != pid
 
 

@@ -104,7 +104,15 @@ class ServerProcess:
         directory = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="bpp-server-"))
         self.log_path = directory / f"server-{self.port}.log"
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("BPP_")}
-        self.env = {**base_env, "PYTHONUNBUFFERED": "1", **(env or {})}
+        # its store in the log's folder unless told otherwise (a restart with the same
+        # env finds the same sessions)
+        self.data_dir = directory / "data"
+        self.env = {
+            **base_env,
+            "PYTHONUNBUFFERED": "1",
+            "BPP_DATA_DIR": str(self.data_dir),
+            **(env or {}),
+        }
         self._startup_timeout = startup_timeout
         self._proc: subprocess.Popen[bytes] | None = None
         self._reaped = False  # the group has been cleaned up once (its id may be reused later)
