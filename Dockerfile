@@ -1,39 +1,46 @@
 # Backprop Playground: the server, the engine and the page in one small image.
 #   docker build -t backprop-playground .
-#   docker run --rm -p 8000:8000 backprop-playground      → http://localhost:8000/
-# Settings and limits come from BPP_* environment variables (see app/settings.py).
-FROM python:3.11-slim
+#   docker run --rm -p 8000:8000 -v playground-data:/srv/playground/data backprop-playground
+#                                                          → http://localhost:8000/
+# Settings and limits come from BPP_* environment variables (see app/settings.py); the session
+# store lives in the volume /srv/playground/data. docs/deploy.md has the details, podman included.
+#
+# PYTHON_IMAGE: any Debian-based image with Python 3.11+ whose `python` and `pip` (on PATH) may
+# install packages system-wide. The default is the official image; the container test builds on
+# a stand-in made from Debian packages (scripts/container-base.sh) where no registry is at hand.
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    BPP_DATA_DIR=/srv/playground/data
 
 WORKDIR /srv/playground
 
-# Dependencies first, so that code changes do not reinstall them.
+# The user the server runs as, and the folder of its SQLite database, which it must own.
+RUN useradd --create-home --uid 10001 playground \
+    && mkdir -p "$BPP_DATA_DIR" \
+    && chown playground:playground "$BPP_DATA_DIR"
+
+# Dependencies first, read from pyproject.toml alone, so that code changes do not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir -p engine app/routers app/store/migrations/versions \
-    && touch engine/__init__.py app/__init__.py app/routers/__init__.py app/store/__init__.py \
-       app/store/migrations/__init__.py app/store/migrations/versions/__init__.py \
-    && pip install . \
-    && pip uninstall -y backprop-playground
+RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
 
 COPY engine ./engine
 COPY app ./app
 COPY templates ./templates
 COPY static ./static
 # Editable: the app finds static/ and templates/ next to its package.
-RUN pip install --no-deps -e . \
-    && useradd --create-home --uid 10001 playground \
-    && mkdir -p /srv/playground/data && chown playground /srv/playground/data
-
-# The session store (SQLite) lives here: mount a volume to keep sessions across containers, or
-# set BPP_DATABASE_URL to a PostgreSQL database.
-ENV BPP_DATA_DIR=/srv/playground/data
-VOLUME ["/srv/playground/data"]
+RUN pip install --no-deps -e .
 
 USER playground
+# Declared after the chown above, so that a new volume starts out owned by the playground user.
+VOLUME ["/srv/playground/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
     CMD python -c "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"
