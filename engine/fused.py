@@ -7,11 +7,10 @@ L1/L2 penalty) — and ``tests/test_engine_fast.py`` pins it to them to 1e-12. I
 how the work is laid out:
 
 - **Bias rows.** Each layer's parameters live in one array ``Waug[l]`` of shape
-  (S, n_l + 1, n_{l+1}): the weights w_ij in the first n_l rows, the biases b_j in the last.
-  Every activation buffer carries a column of ones, so z = [a, 1] Waug gives z_j = b_j + Σ_i
-  a_i w_ij in one matrix product, and [a, 1]ᵀ δ gives ∂E/∂w_ij (Eq. 6/15) and, in its last row,
-  ∂E/∂b_j = Σ_n δ_j (Eq. 8/18) in another. ``W`` and ``b`` are views of these arrays, so a
-  trainer's ``params`` can be views into the stack.
+  (S, n_l + 1, n_{l+1}): the weights w_ij in the first n_l rows, the biases b_j in the last, and
+  the gradients and velocities alike, so that a step (Eq. 7, momentum) is one numpy call per
+  layer. ``W`` and ``b`` are views of these arrays, so a trainer's ``params`` can be views into
+  the stack. (Activations stay contiguous: elementwise functions run on whole SIMD rows.)
 - **Preallocated buffers.** Shuffled data, z, a, δ and gradients of every batch are written into
   buffers made once (``out=``), so a batch costs a fixed list of numpy calls.
 - **η folded into δ.** δ is linear in the output δ, so the output δ is scaled by c = η/n (one
@@ -40,24 +39,15 @@ def augmented_zeros(spec: NetworkSpec, S: int) -> list[Array]:
     return [np.zeros((S, n[l] + 1, n[l + 1])) for l in range(spec.depth)]
 
 
-def with_ones(shape: tuple[int, ...]) -> Array:
-    """A buffer whose last column is 1 (the input of a bias row)."""
-    out = np.empty(shape)
-    out[..., -1] = 1.0
-    return out
-
-
-def fused_forward(spec: NetworkSpec, Waug: list[Array], X_aug: Array) -> tuple[list, list]:
-    """Steps 1–5 over inputs ``X_aug`` of shape (S, M, n_0 + 1) (last column 1): returns fresh
-    ``z[l]`` (S, M, n_{l+1}) and ``a[l]`` (layer l, input first; all but the output carry the
-    column of ones, so ``a[l][..., :-1]`` is layer l's activation)."""
-    a = X_aug
-    z_all, a_all = [], [X_aug]
-    L = spec.depth
-    for l in range(L):
-        z = np.matmul(a, Waug[l])
-        a = np.empty(z.shape) if l == L - 1 else with_ones(z.shape[:-1] + (z.shape[-1] + 1,))
-        spec.g[l].g_into(z, a if l == L - 1 else a[..., :-1])
+def fused_forward(spec: NetworkSpec, Waug: list[Array], X: Array) -> tuple[list, list]:
+    """Steps 1–5 over inputs X of shape (S, M, n_0): z = a W + b, a = g(z), as ``forward``
+    computes them; returns fresh ``z[l]`` (S, M, n_{l+1}) and ``a[l]`` (input first)."""
+    a = X
+    z_all, a_all = [], [X]
+    for l, w in enumerate(Waug):
+        z = np.matmul(a, w[:, :-1])
+        z += w[:, -1:]
+        a = spec.g[l].g_into(z, np.empty(z.shape))
         z_all.append(z)
         a_all.append(a)
     return z_all, a_all
@@ -123,7 +113,7 @@ class FusedStack:
     """Buffers for S networks of one shape trained on data of one size, and the fused epoch.
 
     ``Waug``/``Vaug`` hold the parameters and momentum velocities (``W``, ``b``, ``VW``, ``Vb``
-    are views of them); ``X_all`` (S, N_all, n_0 + 1) and ``T_all`` (S, N_all, K) hold every
+    are views of them); ``X_all`` (S, N_all, n_0) and ``T_all`` (S, N_all, K) hold every
     network's training rows followed by its test rows. The owner fills these; ``train_epoch``
     runs one epoch on them.
     """
@@ -139,22 +129,24 @@ class FusedStack:
         self.VW = [v[:, :-1] for v in self.Vaug]
         self.Vb = [v[:, -1] for v in self.Vaug]
         self.WT = [w.swapaxes(-1, -2) for w in self.W]
-        self.X_all = with_ones((S, N_all, n[0] + 1))
+        self.b_rows = [w[:, -1:] for w in self.Waug]  # (S, 1, n_{l+1}): b for every sample
+        self.X_all = np.empty((S, N_all, n[0]))
         self.T_all = np.empty((S, N_all, n[-1]))
         self.GW = [np.empty_like(w) for w in self.Waug]
         self.SUM = [np.empty_like(w) for w in self.Waug]
         self.TMP = [np.empty_like(w) for w in self.Waug]
         self.PEN = [np.empty_like(w) for w in self.W]
         self.GWw = [g[:, :-1] for g in self.GW]  # the weight rows (penalised; biases are not)
+        self.GWb = [g[:, -1] for g in self.GW]
         self.D = [np.empty((S, B, n[l + 1])) for l in range(L)]
         self.shuffled = B < N
         if self.shuffled:
             self.order = np.empty((S, N), dtype=np.intp)
             self.offsets = (np.arange(S, dtype=np.intp) * N_all)[:, None]
-            self.X_sh = np.empty((S, N, n[0] + 1))
+            self.X_sh = np.empty((S, N, n[0]))
             self.T_sh = np.empty((S, N, n[-1]))
             Z = [np.empty((S, B, n[l + 1])) for l in range(L)]
-            A = [with_ones((S, B, n[l] + 1)) for l in range(1, L)] + [np.empty((S, B, n[-1]))]
+            A = [np.empty((S, B, n[l + 1])) for l in range(L)]
             self.batches = [
                 self._views(x.shape[1], True, x, self.T_sh[:, s : s + B], Z, A)
                 for s in range(0, N, B)
@@ -163,11 +155,11 @@ class FusedStack:
 
     def _views(self, m: int, forward: bool, x: Array, t: Array, Z: list, A: list) -> tuple:
         """Everything one batch of m samples reads and writes: ``A[l]`` is layer l's activation
-        with its column of ones (``A[0]`` the input rows x), ``out[l]`` the a = g(z[l]) of layer
-        l+1 without it, ``AT[l]`` the transposes for the gradients, ``D[l]`` the δ buffers."""
+        (``A[0]`` the input rows x), ``out[l]`` = ``A[l+1]`` = g(z[l]), ``AT[l]`` the transposes
+        for the gradients, ``D[l]`` the δ buffers."""
         Z = [z[:, :m] for z in Z]
         A = [x] + [a[:, :m] for a in A]
-        out = [a[..., :-1] for a in A[1:-1]] + [A[-1]]
+        out = A[1:]
         AT = [a.swapaxes(-1, -2) for a in A[:-1]]
         D = [d[:, :m] for d in self.D]
         return m, forward, t, Z, A, out, AT, D
@@ -194,27 +186,18 @@ class FusedStack:
             batches = [self._views(N, False, A[0][:, :N], self.T_all[:, :N], Z, A[1:])]
         B, L, spec = self.B, self.L, self.spec
         g, loss = spec.g, spec.E
-        Waug, Vaug, WT, GW, GWw, SUM, TMP, PEN = (
-            self.Waug,
-            self.Vaug,
-            self.WT,
-            self.GW,
-            self.GWw,
-            self.SUM,
-            self.TMP,
-            self.PEN,
-        )
+        Waug, Vaug, W, WT, b_rows = self.Waug, self.Vaug, self.W, self.WT, self.b_rows
+        GW, GWw, GWb, SUM, TMP, PEN = self.GW, self.GWw, self.GWb, self.SUM, self.TMP, self.PEN
         update, momentum, plain = _mask(s.update), _mask(s.momentum), _mask(s.plain)
         penalty, l1, l2 = _mask(s.penalty), _mask(s.l1), _mask(s.l2)
         matmul, multiply, subtract, add = np.matmul, np.multiply, np.subtract, np.add
         first = True
         for m, forward, t, Z, A, out, AT, D in batches:
-            if forward:  # steps 1–5: z = [a, 1] Waug, a = g(z)
-                a = A[0]
+            if forward:  # steps 1–5: z = a W + b, a = g(z)
                 for l in range(L):
-                    matmul(a, Waug[l], out=Z[l])
-                    g[l].g_into(Z[l], out[l])
-                    a = A[l + 1]
+                    z = matmul(A[l], W[l], out=Z[l])
+                    add(z, b_rows[l], out=z)
+                    g[l].g_into(z, out[l])
             c = s.c_full if m == B else s.c_last
             # Eq. 5 at the output, scaled by c; then Eq. 14 down the layers
             multiply(loss.delta_out(Z[-1], out[-1], t, g[-1].g_prime), c, out=D[-1])
@@ -223,7 +206,8 @@ class FusedStack:
                 multiply(D[l], g[l].g_prime(Z[l], out[l]), out=D[l])
             for l in range(L):
                 gw = GW[l]
-                matmul(AT[l], D[l], out=gw)  # c Σ_n δ_j [a_i, 1]: Eq. 6/15 and 8/18
+                matmul(AT[l], D[l], out=GWw[l])  # c Σ_n δ_j a_i (Eq. 6/15)
+                add.reduce(D[l], axis=-2, out=GWb[l])  # c Σ_n δ_j (Eq. 8/18)
                 if first:
                     np.copyto(SUM[l], gw)
                 elif m == B:

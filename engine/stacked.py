@@ -133,9 +133,7 @@ class StackedTrainer:
             and stack.cache is not None
         ):
             N, (Z, A) = stack.N, stack.cache
-            cache = ForwardCache(
-                [z[:, :N] for z in Z], [a[:, :N, :-1] for a in A[:-1]] + [A[-1][:, :N]]
-            )
+            cache = ForwardCache([z[:, :N] for z in Z], [a[:, :N] for a in A])
             stats = node_stats(spec, W, b, None, stack.fs.T_all[:, :N], cache)
         else:
             X = np.stack([t.X for t in trainers])

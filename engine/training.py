@@ -485,10 +485,10 @@ class TrainerStack:
                 tr.velocity = Params(list(VW), list(Vb))
             data = (tr.X, tr.T, tr.X_test, tr.T_test)
             if self.data[s] is None or not all(map(is_, data, self.data[s])):
-                fs.X_all[s, : self.N, :-1] = tr.X
+                fs.X_all[s, : self.N] = tr.X
                 fs.T_all[s, : self.N] = tr.T
                 if tr.X_test is not None:
-                    fs.X_all[s, self.N :, :-1] = tr.X_test
+                    fs.X_all[s, self.N :] = tr.X_test
                     fs.T_all[s, self.N :] = tr.T_test
                 self.data[s] = data
                 self.produced[s] = None
@@ -553,8 +553,7 @@ class TrainerStack:
         the cache a following full-batch epoch starts from.
         """
         spec, fs, N = self.spec, self.fs, self.N
-        Z, A = fused_forward(spec, fs.Waug, fs.X_all)
-        a = [x[..., :-1] for x in A[:-1]] + [A[-1]]
+        Z, a = fused_forward(spec, fs.Waug, fs.X_all)
         errors = per_sample_error(spec, ForwardCache(Z, a), fs.T_all)
         loss_train = errors[:, :N].sum(axis=-1) / N
         finite = np.isfinite(loss_train)
@@ -578,7 +577,7 @@ class TrainerStack:
             train_acc = hits[:, :N].mean(axis=-1).tolist()
             test_acc = hits[:, N:].mean(axis=-1).tolist() if has_test else None
             metrics_of = train_acc, test_acc
-        self.cache = (Z, A)
+        self.cache = (Z, a)
         Wc = [w.copy() for w in fs.Waug]
         loss_train = loss_train.tolist()
         out: list[Snapshot | None] = []
