@@ -206,15 +206,3 @@ def check_backprop(body: BackpropRequest, settings: Settings) -> None:
     if body.network.biases is not None:
         check_values("network.biases", body.network.biases, settings)
 
-
-def estimated_work(body: SessionCreate) -> int:
-    """A session's epoch work estimated from its body alone, before anything is built (for
-    placing it on the least-loaded trainer)."""
-    d, net = body.dataset, body.network
-    rows = len(d.inputs) if d.inputs is not None else d.n
-    n_train = max(1, int(rows * d.train_fraction))
-    n_0 = len(d.inputs[0]) if d.inputs else (len(d.features) if d.features else 2)
-    K = len(d.targets[0]) if d.targets else 1
-    sizes = [n_0, *net.hidden_layers, K]
-    parameters = sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
-    return epoch_work(n_train, parameters, body.training.batch_size, len(sizes) - 1)

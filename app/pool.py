@@ -50,13 +50,12 @@ class TrainerLost(FieldError):
 
 class Link:
     """One trainer, seen from the web process: how to start it, send to it, and whether it is
-    alive. ``load`` is the estimated work of its sessions (for placing new ones)."""
+    alive. ``sessions`` maps its sessions to their shapes (for placing new ones)."""
 
     def __init__(self, pool: TrainerPool, index: int) -> None:
         self.pool = pool
         self.index = index
-        self.load = 0.0
-        self.sessions: set[str] = set()
+        self.sessions: dict[str, str] = {}  # session id → shape
         self.generation = 0
         self.started = False
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
@@ -179,18 +178,19 @@ class TrainerPool:
         self.closed = False
 
     # -- placement ----------------------------------------------------------------------------
-    def place(self, session_id: str, work: float) -> int:
-        """The trainer for a new session: the least loaded one (by estimated work)."""
-        link = min(self.links, key=lambda lk: (lk.load, lk.index))
-        link.load += work
-        link.sessions.add(session_id)
+    def place(self, session_id: str, shape: str) -> int:
+        """The trainer for a new session: the one holding the fewest sessions (training time is
+        shared per session, so sessions, not their sizes, are what to balance); among equals,
+        one that already trains sessions of the same ``shape`` (they stack)."""
+        link = min(
+            self.links,
+            key=lambda lk: (len(lk.sessions), shape not in lk.sessions.values(), lk.index),
+        )
+        link.sessions[session_id] = shape
         return link.index
 
-    def forget(self, index: int, session_id: str, work: float) -> None:
-        link = self.links[index]
-        if session_id in link.sessions:
-            link.sessions.discard(session_id)
-            link.load = max(0.0, link.load - work)
+    def forget(self, index: int, session_id: str) -> None:
+        self.links[index].sessions.pop(session_id, None)
 
     # -- commands -----------------------------------------------------------------------------
     async def request(
@@ -217,7 +217,7 @@ class TrainerPool:
 
     async def any_trainer(self, op: str, args: dict) -> bytes | None:
         """A session-less command (``backprop``) on the least-loaded trainer."""
-        link = min(self.links, key=lambda lk: (lk.load, lk.index))
+        link = min(self.links, key=lambda lk: (len(lk.sessions), lk.index))
         return await self.request(link.index, op, None, args)
 
     # -- messages from the trainers -------------------------------------------------------------
@@ -270,7 +270,6 @@ class TrainerPool:
         lost = sorted(link.sessions)
         link.stop(wait=False)
         link.sessions.clear()
-        link.load = 0.0
         for future, at in list(self._waiting.values()):
             if at == index and not future.done():
                 future.set_exception(TrainerLost())

@@ -24,7 +24,6 @@ from pydantic import ValidationError
 from app import frames
 from app.errors import FieldError
 from app.hub import Hub
-from app.limits import estimated_work
 from app.pool import TrainerPool
 from app.schemas import SessionCreate
 from app.session import SessionHandle
@@ -33,6 +32,26 @@ from app.store import Store, StoredSession
 
 log = logging.getLogger(__name__)
 TOUCH_SAVE_SECONDS = 60.0  # how often a session's last use is written to the store, at most
+
+
+def shape_of(body: SessionCreate) -> str:
+    """What decides whether two sessions can train stacked, as far as the body tells before
+    anything is built (``engine.stack_key`` decides for good)."""
+    d, net = body.dataset, body.network
+    rows = None if d.inputs is None else (len(d.inputs), len(d.inputs[0]) if d.inputs else 0)
+    return repr(
+        (
+            net.hidden_layers,
+            net.activations,
+            net.loss,
+            d.name,
+            d.n,
+            d.train_fraction,
+            d.features,
+            rows,
+            body.training.batch_size,
+        )
+    )
 
 
 def new_session_id() -> str:
@@ -71,16 +90,16 @@ class LocalRegistry:
 
     def _adopt_stored(self, stored: StoredSession) -> None:
         try:
-            work = estimated_work(SessionCreate.model_validate(stored.config))
+            shape = shape_of(SessionCreate.model_validate(stored.config))
         except ValidationError:
-            work = 0
-        handle = self._handle(stored.id, stored.client, None, work)
+            shape = ""
+        handle = self._handle(stored.id, stored.client, None, shape)
         handle.epoch = stored.epoch
         handle.status = "diverged" if stored.status == "diverged" else "paused"
 
-    def _handle(self, session_id: str, client: str, trainer: int | None, work: float):
+    def _handle(self, session_id: str, client: str, trainer: int | None, shape: str):
         handle = SessionHandle(
-            session_id, client, trainer, work, self.pool, self.bring_back, self.clock
+            session_id, client, trainer, shape, self.pool, self.bring_back, self.clock
         )
         self._sessions[session_id] = handle
         return handle
@@ -95,7 +114,7 @@ class LocalRegistry:
             return
         loop = asyncio.get_running_loop()
         handle.restoring = done = loop.create_future()
-        index = self.pool.place(handle.id, handle.work)
+        index = self.pool.place(handle.id, handle.shape)
         try:
             viewers, summaries = self.hub.live_viewers(
                 handle.id, self.clock(), self.settings.viewer_stall_seconds
@@ -110,7 +129,7 @@ class LocalRegistry:
             handle.told_viewers = (viewers, summaries)
             done.set_result(None)
         except BaseException as exc:
-            self.pool.forget(index, handle.id, handle.work)
+            self.pool.forget(index, handle.id)
             if isinstance(exc, FieldError) and exc.status_code == 404:
                 self._drop(handle.id)  # the store no longer has it
             done.set_exception(exc)
@@ -131,7 +150,7 @@ class LocalRegistry:
             return False
         handle.trainer = None
         handle.told_viewers = (0, 0)
-        self.pool.forget(index, handle.id, handle.work)
+        self.pool.forget(index, handle.id)
         return True
 
     def __len__(self) -> int:
@@ -173,16 +192,16 @@ class LocalRegistry:
         """Create a session on the least-loaded trainer; its handle and its encoded state."""
         self.check_room(client)
         session_id = self.new_id()
-        work = estimated_work(body)
-        index = self.pool.place(session_id, work)
-        handle = self._handle(session_id, client, index, work)  # counts against the limits
+        shape = shape_of(body)
+        index = self.pool.place(session_id, shape)
+        handle = self._handle(session_id, client, index, shape)  # counts against the limits
         try:
             state = await self.pool.request(
                 index, "create", session_id, {"client": client, "body": body.model_dump()}
             )
         except BaseException:
             self._sessions.pop(session_id, None)
-            self.pool.forget(index, session_id, work)
+            self.pool.forget(index, session_id)
             raise
         return handle, state or b""
 
@@ -202,7 +221,7 @@ class LocalRegistry:
         if session is not None:
             session.closed = True
             if session.trainer is not None:
-                self.pool.forget(session.trainer, session_id, session.work)
+                self.pool.forget(session.trainer, session_id)
             self.hub.close_session(session_id)
         return session
 

@@ -25,7 +25,7 @@ class SessionHandle:
         session_id: str,
         client: str,
         trainer: int | None,
-        work: float,
+        shape: str,
         pool: TrainerPool,
         bring_back: Callable[[SessionHandle], Awaitable[None]],
         clock: Callable[[], float] = time.monotonic,
@@ -33,7 +33,7 @@ class SessionHandle:
         self.id = session_id
         self.client = client
         self.trainer = trainer
-        self.work = work  # estimated epoch work, for placing sessions on trainers
+        self.shape = shape  # same-shaped sessions are placed together (they train stacked)
         self.pool = pool
         self.bring_back = bring_back
         self.clock = clock
