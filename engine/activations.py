@@ -36,6 +36,15 @@ class Activation:
     latex_prime: str
     range: tuple[float, float]
     output_only: bool = False
+    g_prime_out: Callable[[Array, Array, Array], Array] | None = None
+
+    def g_prime_into(self, z: Array, a: Array, out: Array) -> Array:
+        """g'(z) written into ``out``: by ``g_prime_out`` (the same operations as ``g_prime``,
+        in place) when the entry has one, else computed by ``g_prime`` and copied."""
+        if self.g_prime_out is not None:
+            return self.g_prime_out(z, a, out)
+        out[...] = self.g_prime(z, a)
+        return out
 
     def g_into(self, z: Array, out: Array) -> Array:
         """a = g(z) written into ``out`` (a preallocated buffer of the fast path): in place when
@@ -83,6 +92,7 @@ ACTIVATIONS: dict[str, Activation] = {
         "tanh",
         g=np.tanh,
         g_prime=lambda z, a: 1.0 - a * a,
+        g_prime_out=lambda z, a, out: np.subtract(1.0, np.multiply(a, a, out=out), out=out),
         latex=r"g(z) = \tanh z",
         latex_prime=r"g'(z) = 1 - \tanh^2 z = 1 - a^2",
         range=(-1.0, 1.0),

@@ -137,7 +137,9 @@ class FusedStack:
         self.TMP = [np.empty_like(w) for w in self.Waug]
         self.PEN = [np.empty_like(w) for w in self.W]
         self.GWw = [g[:, :-1] for g in self.GW]  # the weight rows (penalised; biases are not)
-        self.GWb = [g[:, -1] for g in self.GW]
+        self.GWb = [g[:, -1:] for g in self.GW]  # (S, 1, n_{l+1})
+        self.G = [np.empty((S, B, n[l + 1])) for l in range(L)]  # g'(z)
+        self.ones = np.ones((S, 1, B))  # Σ_n as a matrix product: 1ᵀ δ
         self.D = [np.empty((S, B, n[l + 1])) for l in range(L)]
         self.shuffled = B < N
         if self.shuffled:
@@ -162,7 +164,8 @@ class FusedStack:
         out = A[1:]
         AT = [a.swapaxes(-1, -2) for a in A[:-1]]
         D = [d[:, :m] for d in self.D]
-        return m, forward, t, Z, A, out, AT, D
+        G = [x[:, :m] for x in self.G]
+        return m, forward, t, Z, A, out, AT, D, G, self.ones[..., :m]
 
     def shuffle(self, orders: Array) -> None:
         """Gather every network's training rows in its own order (``orders``: (S, N))."""
@@ -192,7 +195,7 @@ class FusedStack:
         penalty, l1, l2 = _mask(s.penalty), _mask(s.l1), _mask(s.l2)
         matmul, multiply, subtract, add = np.matmul, np.multiply, np.subtract, np.add
         first = True
-        for m, forward, t, Z, A, out, AT, D in batches:
+        for m, forward, t, Z, A, out, AT, D, G, ones in batches:
             if forward:  # steps 1–5: z = a W + b, a = g(z)
                 for l in range(L):
                     z = matmul(A[l], W[l], out=Z[l])
@@ -203,11 +206,11 @@ class FusedStack:
             multiply(loss.delta_out(Z[-1], out[-1], t, g[-1].g_prime), c, out=D[-1])
             for l in range(L - 2, -1, -1):
                 matmul(D[l + 1], WT[l + 1], out=D[l])
-                multiply(D[l], g[l].g_prime(Z[l], out[l]), out=D[l])
+                multiply(D[l], g[l].g_prime_into(Z[l], out[l], G[l]), out=D[l])
             for l in range(L):
                 gw = GW[l]
                 matmul(AT[l], D[l], out=GWw[l])  # c Σ_n δ_j a_i (Eq. 6/15)
-                add.reduce(D[l], axis=-2, out=GWb[l])  # c Σ_n δ_j (Eq. 8/18)
+                matmul(ones, D[l], out=GWb[l])  # c Σ_n δ_j (Eq. 8/18)
                 if first:
                     np.copyto(SUM[l], gw)
                 elif m == B:
