@@ -11,6 +11,10 @@
 ARG PYTHON_IMAGE=python:3.11-slim
 FROM ${PYTHON_IMAGE}
 
+LABEL org.opencontainers.image.title="Backprop Playground" \
+      org.opencontainers.image.description="A visual playground for learning how neural networks learn by backpropagation" \
+      org.opencontainers.image.licenses="MIT"
+
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

@@ -100,15 +100,19 @@ def test_pip_build_config_of_a_machine_without_pip_settings_is_empty():
 @pytest.mark.container
 @pytest.mark.timeout(1500)
 def test_image_runs_as_non_root_with_a_data_volume_and_a_healthcheck(podman, image):
-    config = json.loads(podman("image", "inspect", image).stdout)[0]["Config"]
+    info = json.loads(podman("image", "inspect", image).stdout)[0]
+    config = info["Config"]
     env = dict(item.split("=", 1) for item in config["Env"])
     assert config["User"] == "playground"
     assert env["BPP_DATA_DIR"] == DATA_DIR
     assert DATA_DIR in config["Volumes"]
     assert "8000/tcp" in config["ExposedPorts"]
     assert config["Cmd"] == ["backprop-playground", "--host", "0.0.0.0", "--port", "8000"]
-    health = config["Healthcheck"]  # kept only in docker format: build_image asks for it
+    # kept only in docker format (build_image asks for it); podman shows it beside Config
+    health = info.get("Healthcheck") or config.get("Healthcheck")
+    assert health is not None
     assert "/healthz" in " ".join(health["Test"])
+    assert config["Labels"]["org.opencontainers.image.title"] == "Backprop Playground"
     # the build's pip settings were mounted, not copied: at most empty mount points remain
     done = podman("run", "--rm", "--network=none", image, "cat", "/etc/pip.conf", check=False)
     assert done.stdout == ""
@@ -153,3 +157,26 @@ def test_container_answers_healthz_from_the_host_trains_and_stops_cleanly(podman
         logs = box.logs()
         assert "Application shutdown complete" in logs, logs
         assert "Traceback" not in logs, logs
+
+
+@pytest.mark.container
+@pytest.mark.timeout(1500)
+def test_a_session_outlives_its_container_in_a_named_data_volume(podman, image):
+    volume = f"bpp-test-data-{os.getpid()}-{time.monotonic_ns()}"
+    podman("volume", "create", volume)
+    try:
+        mount = ["--volume", f"{volume}:{DATA_DIR}"]
+        with run_container(podman, image, args=mount) as first:
+            session = httpx.post(first.url + "/api/sessions", json={}, timeout=30).json()["id"]
+            trained = httpx.post(
+                f"{first.url}/api/sessions/{session}/train", json={"epochs": 7}, timeout=60
+            )
+            assert trained.status_code == 200, trained.text
+            assert first.stop() == 0, first.logs()
+        # a new volume starts out owned by the server user (VOLUME after the chown)
+        with run_container(podman, image, args=mount) as second:
+            restored = httpx.get(f"{second.url}/api/sessions/{session}", timeout=30)
+            assert restored.status_code == 200, restored.text
+            assert restored.json()["epoch"] == 7
+    finally:
+        podman("volume", "rm", "--force", volume, check=False)
