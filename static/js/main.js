@@ -1,5 +1,6 @@
 // Wires the page: State ↔ URL, REST session lifecycle, the live stream, and the widgets.
 import { api, ApiError } from "./api.js";
+import { Backup } from "./backup.js";
 import { Controls } from "./controls.js";
 import { Derivation } from "./derivation.js";
 import { Diagram, featureLabel } from "./diagram.js";
@@ -7,6 +8,7 @@ import * as exporter from "./export.js";
 import { OutputPlot } from "./heatmap.js";
 import { Inspector } from "./inspector.js";
 import { CurveChart, LossChart } from "./losschart.js";
+import { Notice } from "./notice.js";
 import { State } from "./state.js";
 import { Stream } from "./stream.js";
 import { b64bytes, fmt } from "./util.js";
@@ -40,7 +42,12 @@ class App {
       onRegenerate: () => { this.state.set("dataSeed", (this.state.get("dataSeed") || 0) + 1); this.changed("dataset", "dataSeed"); },
       onGradCheck: () => this.gradCheck(),
     });
-    this.stream = new Stream((m) => this.message(m), (s, text) => this.connState(s, text));
+    this.stream = new Stream((m) => this.message(m), (s, text, info) => this.connState(s, text, info));
+    this.notice = new Notice($("notice"));
+    // The newest export of the page's own session, so that a session the server lost can be
+    // created again (see sessionGone).
+    this.backup = new Backup((id) => api.exportNet(id));
+    this.gone = null; // the id of the page's session once the server no longer has it
     this.wire();
   }
 
@@ -48,7 +55,10 @@ class App {
     $("btn-play").addEventListener("click", () => this.togglePlay());
     $("btn-step").addEventListener("click", () => this.step());
     $("btn-step-sample").addEventListener("click", () => this.stepSample());
-    $("btn-reset").addEventListener("click", () => { this.pause(); this.stream.send({ type: "reset" }); this.loss.reset(); });
+    $("btn-reset").addEventListener("click", () => {
+      if (this.blockedByGone()) return;
+      this.pause(); this.stream.send({ type: "reset" }); this.loss.reset();
+    });
     $("speed").addEventListener("change", () => { if (this.running) { this.pause(); this.play(); } });
     $("view-forward").addEventListener("click", () => this.setView("forward"));
     $("view-backward").addEventListener("click", () => this.setView("backward"));
@@ -60,8 +70,13 @@ class App {
     $("tab-derivation").addEventListener("click", () => this.tab("derivation"));
     $("btn-svg").addEventListener("click", () => exporter.downloadSVG(this.diagram));
     $("btn-png").addEventListener("click", () => exporter.downloadPNG(this.diagram));
-    $("btn-json").addEventListener("click", async () => exporter.downloadJSON(await this.exportNet()));
-    $("btn-csv").addEventListener("click", async () => exporter.downloadCSV(await api.history(this.session.id)));
+    $("btn-json").addEventListener("click", async () => {
+      try { exporter.downloadJSON(await this.exportNet()); } catch { /* shown by exportNet */ }
+    });
+    $("btn-csv").addEventListener("click", async () => {
+      const id = this.session.id;
+      try { exporter.downloadCSV(await api.history(id)); } catch (err) { this.failed(err, id, "network"); }
+    });
     $("import-file").addEventListener("change", async (e) => {
       const f = e.target.files[0];
       e.target.value = "";
@@ -80,10 +95,12 @@ class App {
     });
     $("btn-share").addEventListener("click", () => this.shareLive());
     window.addEventListener("resize", () => this.layout());
+    window.addEventListener("online", () => { if (!this.gone) this.stream.retryNow(); });
     // A closed or reloaded tab deletes the session it created (not one it joined), so that
     // sessions do not pile up against the per-client limit or train on with nobody watching.
     window.addEventListener("pagehide", (e) => {
-      if (e.persisted || !this.session || !this.ownSession) return;
+      if (e.persisted || !this.session || !this.ownSession || this.gone) return;
+      this.backup.forget(this.session.id);
       fetch(`/api/sessions/${encodeURIComponent(this.session.id)}`, { method: "DELETE", keepalive: true }).catch(() => {});
     });
   }
@@ -142,8 +159,15 @@ class App {
     const wasRunning = this.running && own;
     if (oldOwn) this.pause();
     else { clearTimeout(this._timer); this._timer = null; this._paced = null; this.running = false; }
+    const oldGone = this.gone;
     this.session = s;
     this.ownSession = own;
+    this.gone = null;
+    this._restoring = false;
+    this._goneChecks = 0;
+    clearTimeout(this._lostTimer);
+    clearTimeout(this._backupTimer);
+    this.notice.hide();
     this.state.fromConfig(s.config);
     this.state.set("join", own ? undefined : s.id);
     this.state.writeHash();
@@ -166,7 +190,11 @@ class App {
     this.layout();
     this.loss.reset();
     this.stream.connect(s.id);
-    if (old && oldOwn && old.id !== s.id) api.deleteSession(old.id).catch(() => {});
+    if (old && oldOwn && old.id !== s.id) {
+      this.backup.forget(old.id);
+      if (oldGone !== old.id) api.deleteSession(old.id).catch(() => {});
+    }
+    if (own) this.backupNow();
     await this.loadHistory();
     if (wasRunning) this.play();
     else this.setRunning(s.status === "running");
@@ -182,14 +210,26 @@ class App {
   }
 
   async loadHistory() {
-    if (!this.session) return;
+    if (!this.session || this.gone) return;
+    const id = this.session.id;
     try {
-      this.loss.setHistory(await api.history(this.session.id));
-    } catch { /* history is optional */ }
+      const h = await api.history(id);
+      if (this.session?.id === id) this.loss.setHistory(h);
+    } catch (err) {
+      this.failed(err, id); // history is optional, but a 404 means the session is gone
+    }
   }
 
   async exportNet() {
-    return api.exportNet(this.session.id);
+    const id = this.session.id;
+    try {
+      const doc = await api.exportNet(id);
+      if (this.ownSession) this.backup.keep(id, doc);
+      return doc;
+    } catch (err) {
+      this.failed(err, id, "network");
+      throw err;
+    }
   }
 
   async importNet(doc) {
@@ -231,15 +271,20 @@ class App {
     if (m.type === "frame") {
       this.framesSeen++;
       this.frame = m;
+      this._goneChecks = 0;
+      if (this._restoring) this.restored();
       this.pacedFrame(m);
       this.noteDiverged(m.status);
       const sizes = [m.weights[0].length, ...m.weights.map((W) => W[0].length)];
       if (sizes.join() !== this.diagram.cols.map((c) => c.n).join()) this.layout();
       this.loss.add(m.epoch, m.loss.train, m.loss.test);
       if (!this._raf) this._raf = requestAnimationFrame(() => { this._raf = 0; this.draw(); });
+      this.backupAfterFrame();
     } else if (m.type === "status") {
+      if (m.status === "restoring") { this.restoring(m); return; }
       const wasRunning = this.running;
       this.setRunning(m.status === "running");
+      if (wasRunning && !this.running) this.backupSoon();
       // Frames skip epochs; the server's history has them all: refresh the curve when training
       // stops, and every few seconds while it runs.
       const now = performance.now();
@@ -253,20 +298,165 @@ class App {
       this.tab("derivation");
       this.derivation.load(m, this.session.config, this.catalog);
     } else if (m.type === "error") {
+      if (m.field === "session_id") return; // the socket closes with 4404 next: see connState
       if (this._paced) this.pause(); // a refused step would otherwise be waited for forever
       this.showError(m.field || this._lastSetField || "", m.message);
     }
   }
 
-  connState(s, text) {
+  connState(s, text, info = {}) {
+    if (this.gone) return;
+    this.setPill(s === "gone" ? "closed" : s, text);
+    clearTimeout(this._lostTimer);
+    if (s === "open") {
+      this.notice.hide("reconnecting");
+      // back after a loss (a server restart, a blip): the server's history has every epoch,
+      // and a restarted server may have gone back to the last checkpoint
+      if (info.reconnect) this.loadHistory();
+    } else if (s === "closed") {
+      // a paced step in flight is lost with the socket; a restarted server comes back paused
+      this.stopPaced();
+      if (this.notice.kind !== "reconnecting") this._lostTimer = setTimeout(() => this.showReconnecting(), 800);
+    } else if (s === "gone") {
+      this.checkGone(this.session?.id);
+    }
+  }
+
+  setPill(cls, text) {
     const pill = $("conn");
-    pill.className = `pill ${s}`;
+    pill.className = `pill ${cls}`;
     pill.textContent = text;
-    if (s === "closed" && text === "session gone" && !this.ownSession) {
+  }
+
+  showReconnecting() {
+    if (this.gone || this.stream.live) return;
+    this.notice.show({
+      kind: "reconnecting",
+      title: "Lost the connection to the server — reconnecting…",
+      text: "Your session is kept on the server: the page picks it up again, paused where it was saved, as soon as the server answers.",
+      actions: [{ id: "btn-retry-now", label: "retry now", onClick: () => this.stream.retryNow() }],
+    });
+  }
+
+  /** The session's trainer stopped; the server is bringing it back from its last checkpoint. */
+  restoring(m) {
+    this._restoring = true;
+    this.setRunning(false);
+    $("eps").textContent = "–";
+    this.setPill("connecting", "restoring…");
+    this.notice.show({
+      kind: "restoring",
+      title: "Trainer restarted — restoring from the last checkpoint…",
+      text: m.message ? `The server says: ${m.message}.` : "",
+    });
+  }
+
+  /** The first frame after `restoring`: the session is back. */
+  restored() {
+    this._restoring = false;
+    if (this._paced) this._paced.waitingFor = null; // a step sent before may have been lost
+    this.notice.hide("restoring");
+    if (this.stream.live) this.setPill("open", "live");
+    this.loadHistory();
+  }
+
+  /** The server closed the socket saying it has no such session (4404). That is also what a
+   * server says of a session it is about to bring back, so ask REST before giving up. */
+  async checkGone(id) {
+    if (!id || id !== this.session?.id || this.gone) return;
+    this._goneChecks = (this._goneChecks || 0) + 1;
+    let status = 200;
+    try { await api.getSession(id); } catch (err) { status = err.status ?? 0; }
+    if (id !== this.session?.id || this.gone) return;
+    if (status === 404 || (status === 200 && this._goneChecks > 3)) this.sessionGone(id);
+    else setTimeout(() => { if (id === this.session?.id && !this.gone) this.stream.retryNow(); }, 400 * this._goneChecks);
+  }
+
+  /** A REST call about session `id` failed: a 404 means the session is gone; anything else is
+   * shown next to `field` (when given). */
+  failed(err, id, field) {
+    if (err?.status === 404 && id === this.session?.id) this.sessionGone(id);
+    else if (field) this.showError(err.field || field, err.message);
+  }
+
+  /** The server no longer has the page's session (deleted, or removed after the retention
+   * period). A shared one that ended is followed by a copy of its setup; the page's own work is
+   * never dropped silently: it says so and offers its setup and its last export back. */
+  sessionGone(id) {
+    if (!this.session || id !== this.session.id || this.gone) return;
+    if (!this.ownSession) {
       // the owner of a shared session moved on or deleted it: carry on with a copy of its setup
       this.toast("The shared session has ended; this page now trains its own copy of that setup.");
       this.createSession(this.state.sessionBody());
+      return;
     }
+    this.gone = id;
+    this._restoring = false;
+    clearTimeout(this._lostTimer);
+    clearTimeout(this._backupTimer);
+    this.stopPaced();
+    this.setRunning(false);
+    this.stream.close();
+    $("eps").textContent = "–";
+    this.setPill("closed", "session gone");
+    const kept = this.backup.get(id);
+    const when = kept ? new Date(kept.at).toLocaleTimeString() : "";
+    this.notice.show({
+      kind: "gone",
+      title: "This session is gone from the server",
+      text: "It was deleted, or removed after long disuse. "
+        + (kept ? `Start again from the same setup with fresh weights, or restore the network as the page last exported it (epoch ${kept.epoch ?? "?"}, ${when}).`
+          : "The page kept no export of it: start again from the same setup with fresh weights."),
+      actions: [
+        { id: "btn-start-again", label: "start again from this setup", onClick: () => this.startAgain() },
+        { id: "btn-restore-export", label: kept ? `restore from last export (epoch ${kept.epoch ?? "?"})` : "restore from last export",
+          disabled: !kept, primary: !!kept, title: kept ? "Create the session again from its last export, weights and all" : "no export of this session was kept",
+          onClick: () => this.restoreExport(id) },
+      ],
+    });
+  }
+
+  blockedByGone() {
+    if (this.gone) this.notice.pulse();
+    return !!this.gone;
+  }
+
+  async startAgain() {
+    this.notice.busy(true);
+    const ok = await this.createSession(this.state.sessionBody());
+    if (!ok) this.notice.busy(false);
+  }
+
+  async restoreExport(id) {
+    const kept = this.backup.get(id);
+    if (!kept) return;
+    this.notice.busy(true);
+    const ok = await this.importNet(structuredClone(kept.doc));
+    if (!ok) this.notice.busy(false);
+  }
+
+  // ---------- keeping the last export ----------
+  /** Export the page's own session now (and keep it: memory and localStorage). */
+  backupNow() {
+    clearTimeout(this._backupTimer);
+    if (!this.session || !this.ownSession || this.gone) return;
+    const id = this.session.id;
+    this._backupAt = performance.now();
+    this.backup.refresh(id).catch((err) => this.failed(err, id));
+  }
+
+  /** Export once things have settled (after a pause, a step, an edit). */
+  backupSoon() {
+    clearTimeout(this._backupTimer);
+    if (!this.ownSession || this.gone) return;
+    this._backupTimer = setTimeout(() => this.backupNow(), 700);
+  }
+
+  /** A frame arrived: while training, export every ~10 s; otherwise soon after it. */
+  backupAfterFrame() {
+    if (!this.ownSession || this.gone) return;
+    if (!this.running) this.backupSoon();
+    else if (performance.now() - (this._backupAt || 0) > 10000) this.backupNow();
   }
 
   // ---------- drawing ----------
@@ -365,6 +555,7 @@ class App {
   togglePlay() { if (this.running) this.pause(); else this.play(); }
 
   play() {
+    if (this.blockedByGone()) return;
     const speed = Number($("speed").value);
     this.setRunning(true);
     if (!speed) { this.stream.send({ type: "play" }); return; }
@@ -399,6 +590,15 @@ class App {
     else if (p.waitingFor !== null && f.epoch >= p.waitingFor) p.waitingFor = null;
   }
 
+  /** Stop the page's own paced play without telling the server (there is nothing to stop). */
+  stopPaced() {
+    if (!this._paced) return;
+    clearTimeout(this._timer);
+    this._timer = null;
+    this._paced = null;
+    this.setRunning(false);
+  }
+
   pause() {
     clearTimeout(this._timer);
     this._timer = null;
@@ -418,11 +618,13 @@ class App {
   }
 
   step() {
+    if (this.blockedByGone()) return;
     this.pause();
     this.stream.send({ type: "step", epochs: 1 });
   }
 
   stepSample() {
+    if (this.blockedByGone()) return;
     this.pause();
     this.stream.send({ type: "step_sample" });
   }
@@ -437,13 +639,14 @@ class App {
       out.innerHTML = `max relative error <b class="${ok ? "ok" : "bad"}">${fmt(e, 2)}</b> — ${ok ? "backprop agrees with finite differences" : "analytic and numeric gradients disagree"}`;
     } catch (err) {
       out.textContent = "";
-      this.showError("gradient_check", err.message);
+      this.failed(err, this.session.id, "gradient_check");
     }
   }
 
   async editParam(kind, where, value, errEl) {
     errEl.textContent = "";
     if (!Number.isFinite(value)) { errEl.textContent = "enter a finite number"; return; }
+    if (this.blockedByGone()) return;
     try {
       const r = kind === "bias" ? await api.setBias(this.session.id, where.layer, where.j, value)
         : await api.setWeight(this.session.id, where.layer, where.i, where.j, value);
@@ -451,6 +654,7 @@ class App {
       if (f?.weights) { this.frame = f; this.draw(); }
     } catch (err) {
       errEl.textContent = err.message;
+      this.failed(err, this.session.id);
     }
   }
 

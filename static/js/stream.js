@@ -1,9 +1,21 @@
 // WebSocket to /api/sessions/{id}/stream with automatic reconnect and a visible status.
+//
+// A socket that closes for any reason but "this session does not exist" (4404, or a policy
+// close 1008) is opened again with a growing, jittered delay (0.25 s doubling to 5 s) until it
+// is back, however long that takes: a server restart (1012, 1001, or 1006 with the server down
+// and connections refused meanwhile) or a network blip. Commands sent meanwhile wait in a short
+// queue and go out once the socket is open.
+
+const GONE_CODES = new Set([4404, 1008]);
+const MAX_QUEUED = 64;
 
 export class Stream {
   /**
    * @param {(msg: object) => void} onMessage  every server message (frame, sample_step, status, error)
-   * @param {(state: "connecting"|"open"|"closed", text: string) => void} onState
+   * @param {(state: "connecting"|"open"|"closed"|"gone", text: string,
+   *          info: {reconnect?: boolean, retry?: number, delay?: number}) => void} onState
+   *   "open" with `reconnect` when the socket is back after a loss; "closed" while waiting to
+   *   retry; "gone" when the server says the session does not exist (no retry).
    */
   constructor(onMessage, onState) {
     this.onMessage = onMessage;
@@ -13,26 +25,32 @@ export class Stream {
     this.retry = 0;
     this.timer = null;
     this.queue = [];
+    this.opened = false; // the socket of this session id has been open once
   }
 
   connect(sessionId) {
     this.close();
     this.id = sessionId;
     this.retry = 0;
+    this.opened = false;
     this._open();
   }
 
   _open() {
     const id = this.id;
     if (!id) return;
+    clearTimeout(this.timer);
+    this.timer = null;
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${proto}://${location.host}/api/sessions/${id}/stream`);
+    const ws = new WebSocket(`${proto}://${location.host}/api/sessions/${encodeURIComponent(id)}/stream`);
     this.ws = ws;
-    this.onState("connecting", this.retry ? `reconnecting (try ${this.retry})…` : "connecting…");
+    this.onState("connecting", this.retry ? "reconnecting…" : "connecting…", { retry: this.retry });
     ws.onopen = () => {
       if (ws !== this.ws) return;
+      const reconnect = this.opened;
+      this.opened = true;
       this.retry = 0;
-      this.onState("open", "live");
+      this.onState("open", "live", { reconnect });
       for (const m of this.queue.splice(0)) ws.send(JSON.stringify(m));
     };
     ws.onmessage = (ev) => {
@@ -44,22 +62,36 @@ export class Stream {
     ws.onclose = (ev) => {
       if (ws !== this.ws) return;
       this.ws = null;
-      if (ev.code === 4404 || ev.code === 1008) {
-        this.onState("closed", "session gone");
+      if (GONE_CODES.has(ev.code)) {
+        this.queue = [];
+        this.onState("gone", "session gone", {});
         return;
       }
       this.retry += 1;
-      const delay = Math.min(5000, 250 * 2 ** Math.min(this.retry, 5));
-      this.onState("closed", `disconnected — retrying in ${(delay / 1000).toFixed(1)} s`);
+      const delay = Math.round(Math.min(5000, 250 * 2 ** (this.retry - 1)) * (0.8 + 0.4 * Math.random()));
+      this.onState("closed", "reconnecting…", { retry: this.retry, delay });
       this.timer = setTimeout(() => this._open(), delay);
     };
     ws.onerror = () => {};
   }
 
-  /** Send a command; queued until the socket is open. */
+  /** Try again now instead of waiting out the back-off (e.g. the browser is back online). */
+  retryNow() {
+    if (this.id && !this.ws && this.timer) this._open();
+  }
+
+  /** Whether the socket is open now. */
+  get live() {
+    return !!this.ws && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Send a command; queued (the newest MAX_QUEUED) until the socket is open. */
   send(msg) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
-    else this.queue.push(msg);
+    if (this.live) this.ws.send(JSON.stringify(msg));
+    else {
+      this.queue.push(msg);
+      if (this.queue.length > MAX_QUEUED) this.queue.shift();
+    }
   }
 
   /** Drop the socket on purpose (tests use it to check reconnection). */
@@ -69,6 +101,7 @@ export class Stream {
 
   close() {
     clearTimeout(this.timer);
+    this.timer = null;
     this.queue = [];
     const ws = this.ws;
     this.ws = null;
