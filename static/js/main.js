@@ -306,7 +306,8 @@ class App {
 
   connState(s, text, info = {}) {
     if (this.gone) return;
-    this.setPill(s === "gone" ? "closed" : s, text);
+    // amber while it is being retried, red only once the session is gone
+    this.setPill(s === "gone" ? "closed" : s === "closed" ? "connecting" : s, text);
     clearTimeout(this._lostTimer);
     if (s === "open") {
       this.notice.hide("reconnecting");
