@@ -28,13 +28,15 @@ RUN useradd --create-home --uid 10001 playground \
     && mkdir -p "$BPP_DATA_DIR" \
     && chown playground:playground "$BPP_DATA_DIR"
 
-# Dependencies first, read from pyproject.toml alone, so that code changes do not reinstall them.
-COPY pyproject.toml README.md ./
+# Dependencies first, read from pyproject.toml alone, so that code (and README) changes do not
+# reinstall them.
+COPY pyproject.toml ./
 RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" \
         > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
+COPY README.md ./
 COPY engine ./engine
 COPY app ./app
 COPY templates ./templates
