@@ -75,9 +75,10 @@ export class Stream {
     ws.onerror = () => {};
   }
 
-  /** Try again now instead of waiting out the back-off (e.g. the browser is back online). */
+  /** Try again now instead of waiting out the back-off (the browser is back online, or a
+   * session the server said it did not have turned out to exist after all). */
   retryNow() {
-    if (this.id && !this.ws && this.timer) this._open();
+    if (this.id && !this.ws) this._open();
   }
 
   /** Whether the socket is open now. */
@@ -102,6 +103,7 @@ export class Stream {
   close() {
     clearTimeout(this.timer);
     this.timer = null;
+    this.id = null;
     this.queue = [];
     const ws = this.ws;
     this.ws = null;

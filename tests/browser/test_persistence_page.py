@@ -188,6 +188,17 @@ def test_a_deleted_session_says_so_and_comes_back_from_the_last_export(browser, 
         assert pg.evaluate(f"localStorage.getItem('bpp.export.{sid}') !== null")
         weights = rest(pg, "GET", f"/api/sessions/{sid}")["frame"]["weights"]
 
+        # a 4404 for a session that REST still has (one being brought back) is not "gone": the
+        # page asks, then connects again
+        pg.evaluate("window.__bpp.app.stream.ws.onclose({ code: 4404 })")
+        pg.wait_for_function(
+            "document.getElementById('conn').textContent === 'live'"
+            " && window.__bpp.app.stream.live",
+            timeout=10000,
+        )
+        assert pg.evaluate("window.__bpp.sessionId") == sid
+        assert pg.is_hidden("#notice")
+
         rest(pg, "DELETE", f"/api/sessions/{sid}")
         pg.wait_for_selector("#notice.gone", timeout=10000)
         notice = pg.inner_text("#notice")
