@@ -26,7 +26,8 @@ class Activation:
 
     ``latex`` and ``latex_prime`` are the formulas of g(z) and g'(z) as shown on the page;
     ``output_only`` marks functions that couple the units of a layer (softmax) and so may only
-    close the network; ``range`` is the interval of a = g(z), used to scale colours.
+    close the network; ``range`` is the interval of a = g(z), used to scale colours;
+    ``prime_from_a`` marks a g' that reads only a (the fast path then need not keep z).
     """
 
     name: str
@@ -36,6 +37,7 @@ class Activation:
     latex_prime: str
     range: tuple[float, float]
     output_only: bool = False
+    prime_from_a: bool = False  # g'(z) is computed from a alone (z may be passed as None)
     g_prime_out: Callable[[Array, Array, Array], Array] | None = None
 
     def g_prime_into(self, z: Array, a: Array, out: Array) -> Array:
@@ -84,6 +86,7 @@ ACTIVATIONS: dict[str, Activation] = {
         "sigmoid",
         g=_sigmoid,
         g_prime=lambda z, a: a * (1.0 - a),
+        prime_from_a=True,
         latex=r"g(z) = \sigma(z) = \frac{1}{1 + e^{-z}}",
         latex_prime=r"g'(z) = \sigma(z)\,(1 - \sigma(z)) = a\,(1 - a)",
         range=(0.0, 1.0),
@@ -93,6 +96,7 @@ ACTIVATIONS: dict[str, Activation] = {
         g=np.tanh,
         g_prime=lambda z, a: 1.0 - a * a,
         g_prime_out=lambda z, a, out: np.subtract(1.0, np.multiply(a, a, out=out), out=out),
+        prime_from_a=True,
         latex=r"g(z) = \tanh z",
         latex_prime=r"g'(z) = 1 - \tanh^2 z = 1 - a^2",
         range=(-1.0, 1.0),
@@ -128,6 +132,7 @@ ACTIVATIONS: dict[str, Activation] = {
         # cross-entropy loss, whose output error signal is δ_k = a_k − t_k (see losses.py), so
         # the off-diagonal terms never need to be formed.
         g_prime=lambda z, a: a * (1.0 - a),
+        prime_from_a=True,
         latex=r"g(z_k) = \frac{e^{z_k}}{\sum_m e^{z_m}}",
         latex_prime=r"\frac{\partial a_k}{\partial z_k} = a_k\,(1 - a_k)",
         range=(0.0, 1.0),

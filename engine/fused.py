@@ -4,15 +4,19 @@ This is the engine's one fused implementation of a training epoch. It computes e
 readable functions of ``network.py`` compute — ``forward`` (steps 1–5), ``backward_deltas``
 (Eq. 5, 14), ``gradients`` (Eq. 6/15, 8/18) and the descent step (Eq. 7, with momentum and an
 L1/L2 penalty) — and ``tests/test_engine_fast.py`` pins it to them to 1e-12. It differs only in
-how the work is laid out:
+how the work is laid out, so that a batch costs as few numpy calls as a hand-written loop:
 
-- **Bias rows.** Each layer's parameters live in one array ``Waug[l]`` of shape
-  (S, n_l + 1, n_{l+1}): the weights w_ij in the first n_l rows, the biases b_j in the last, and
-  the gradients and velocities alike, so that a step (Eq. 7, momentum) is one numpy call per
-  layer. ``W`` and ``b`` are views of these arrays, so a trainer's ``params`` can be views into
-  the stack. (Activations stay contiguous: elementwise functions run on whole SIMD rows.)
+- **Bias rows, one flat θ.** Layer l's parameters are one array ``Waug[l]`` of shape
+  (S, n_l + 1, n_{l+1}): the weights w_ij in the first n_l rows, the biases b_j in the last. All
+  layers are views into one (S, P) array ``theta`` (and the velocities into ``velocity``, the
+  gradients into ``GW``), so a step (Eq. 7, momentum) is one numpy call for every layer at once.
+- **A ones unit.** A hidden layer's activations are kept as (S, n_l + 1, M): row j holds a_j of
+  every sample, the last row is 1. Each network's slice [a, 1] is then one operand that gives
+  z = [a, 1] Waug (the bias included) and [a, 1]ᵀ δ (the bias gradient Σ_n δ_j included) as
+  one matrix product each. The output layer, whose activation may couple units (softmax),
+  keeps the layout of ``forward``, (S, M, K).
 - **Preallocated buffers.** Shuffled data, z, a, δ and gradients of every batch are written into
-  buffers made once (``out=``), so a batch costs a fixed list of numpy calls.
+  buffers made once (``out=``); tanh is applied in place (its g' needs only a, so z is not kept).
 - **η folded into δ.** δ is linear in the output δ, so the output δ is scaled by c = η/n (one
   number per network) and every layer's [a, 1]ᵀ(cδ) is already the step of Eq. 7.
 - **A stack axis.** Everything carries a leading axis of S networks (S = 1 for one trainer).
@@ -33,34 +37,133 @@ from engine.network import NetworkSpec
 Array = np.ndarray
 
 
-def augmented_zeros(spec: NetworkSpec, S: int) -> list[Array]:
-    """One (S, n_l + 1, n_{l+1}) array per layer: weights in the first n_l rows, bias last."""
-    n = spec.layer_sizes
-    return [np.zeros((S, n[l] + 1, n[l + 1])) for l in range(spec.depth)]
+def param_layout(spec: NetworkSpec) -> list[tuple[int, int, int]]:
+    """(offset, rows, columns) of each layer's (n_l + 1, n_{l+1}) block in a flat θ row."""
+    n, out, offset = spec.layer_sizes, [], 0
+    for l in range(spec.depth):
+        out.append((offset, n[l] + 1, n[l + 1]))
+        offset += (n[l] + 1) * n[l + 1]
+    return out
+
+
+def layer_views(flat: Array, layout: list[tuple[int, int, int]]) -> list[Array]:
+    """Views (S, n_l + 1, n_{l+1}) of every layer's block of ``flat`` (S, P)."""
+    S = flat.shape[0]
+    views = [flat[:, o : o + r * c].reshape(S, r, c) for o, r, c in layout]
+    assert all(np.shares_memory(v, flat) for v in views)
+    return views
+
+
+def weight_mask(spec: NetworkSpec) -> Array:
+    """(P,) booleans: True at the weights of a flat θ row, False at the biases."""
+    mask = np.ones(param_layout(spec)[-1][0] + (spec.layer_sizes[-2] + 1) * spec.layer_sizes[-1])
+    for o, r, c in param_layout(spec):
+        mask[o + (r - 1) * c : o + r * c] = 0
+    return mask.astype(bool)
+
+
+def _in_place(g) -> bool:
+    """Whether layer activation g may overwrite z with a: g is a numpy ufunc and g' needs only a."""
+    return isinstance(g.g, np.ufunc) and g.prime_from_a
+
+
+def unit_buffer(k: int, S: int, M: int, ones: bool = False) -> tuple[Array, Array]:
+    """A hidden layer's k units over M samples of S networks, (S, k [+ 1], M): its view of the
+    k units and the buffer; with ``ones`` the last unit is 1 (the bias input).
+
+    Every network's (k, M) block is contiguous with strides that do not depend on S: BLAS may
+    compute a matrix-vector product in another order for another leading dimension, and a
+    network's numbers must not depend on its stack."""
+    buf = np.empty((S, k + ones, M))
+    if ones:
+        buf[:, k] = 1.0
+    return buf[:, :k], buf
+
+
+def natural(x: Array) -> Array:
+    """A ``unit_buffer`` (view) as (S, M, k), the layout of ``forward``."""
+    return x.swapaxes(1, 2)
+
+
+@dataclass
+class Pass:
+    """One forward pass over M samples of S networks (steps 1–5).
+
+    ``cols[l]`` (S, n_l + 1, M) is the input [a, 1] of layer l (``cols[0]`` the data); hidden
+    layer l's z and a are ``z_el[l]`` and ``a_el[l]`` (``unit_buffer`` views; ``z_el[l]`` is
+    None where g was applied in place); the output's are ``Zo``, ``Ao`` (S, M, K). ``z``, ``a``
+    are the same values in the layout of ``forward`` (``a[0]`` the input): (S, M, n_l) views."""
+
+    cols: list[Array]
+    z_el: list[Array | None]
+    a_el: list[Array]
+    Zo: Array
+    Ao: Array
+
+    @property
+    def z(self) -> list[Array]:
+        return [natural(z) for z in self.z_el] + [self.Zo]
+
+    @property
+    def a(self) -> list[Array]:
+        return [self.cols[0][:, :-1].swapaxes(-1, -2), *map(natural, self.a_el), self.Ao]
+
+
+def new_pass(spec: NetworkSpec, col0: Array, keep_z: bool = True) -> Pass:
+    """Fresh buffers for a forward pass over ``col0`` (S, n_0 + 1, M), not yet computed; z is
+    kept for every layer unless ``keep_z`` is False (then not where g is applied in place)."""
+    S, _, M = col0.shape
+    n, L = spec.layer_sizes, spec.depth
+    cols, z_el, a_el = [col0], [], []
+    for l in range(L - 1):
+        k = n[l + 1]
+        a, buf = unit_buffer(k, S, M, ones=True)
+        cols.append(buf)
+        a_el.append(a)
+        z_el.append(unit_buffer(k, S, M)[0] if keep_z or not _in_place(spec.g[l]) else None)
+    Zo = np.empty((S, M, n[-1]))
+    return Pass(cols, z_el, a_el, Zo, np.empty_like(Zo))
+
+
+def run_forward(spec: NetworkSpec, Waug: list[Array], WaugT: list[Array], p: Pass) -> None:
+    """Steps 1–5 into the buffers of ``p``: z = [a, 1] Waug (z = a W + b), a = g(z)."""
+    matmul, g, cols = np.matmul, spec.g, p.cols
+    for l, (z, a) in enumerate(zip(p.z_el, p.a_el, strict=True)):
+        if z is None:  # tanh: a overwrites z
+            matmul(WaugT[l], cols[l], out=(a))
+            g[l].g(a, out=a)
+        else:
+            matmul(WaugT[l], cols[l], out=(z))
+            g[l].g_into(z, a)
+    matmul(cols[-1].swapaxes(-1, -2), Waug[-1], out=p.Zo)
+    g[-1].g_into(p.Zo, p.Ao)
+
+
+def with_ones(X: Array) -> Array:
+    """Inputs X (S, M, n_0) as [X, 1] (S, M, n_0 + 1): the data operand of every pass."""
+    out = np.ones(X.shape[:-1] + (X.shape[-1] + 1,))
+    out[..., :-1] = X
+    return out
 
 
 def fused_forward(spec: NetworkSpec, Waug: list[Array], X: Array) -> tuple[list, list]:
-    """Steps 1–5 over inputs X of shape (S, M, n_0): z = a W + b, a = g(z), as ``forward``
-    computes them; returns fresh ``z[l]`` (S, M, n_{l+1}) and ``a[l]`` (input first)."""
-    a = X
-    z_all, a_all = [], [X]
-    for l, w in enumerate(Waug):
-        z = np.matmul(a, w[:, :-1])
-        z += w[:, -1:]
-        a = spec.g[l].g_into(z, np.empty(z.shape))
-        z_all.append(z)
-        a_all.append(a)
-    return z_all, a_all
+    """Steps 1–5 over inputs X of shape (S, M, n_0) as the fast path computes them, with
+    ``Waug[l]`` (S, n_l + 1, n_{l+1}); returns ``z[l]`` (S, M, n_{l+1}) and ``a[l]`` (input
+    first) in the layout of ``forward``."""
+    p = new_pass(spec, with_ones(X).swapaxes(-1, -2))
+    run_forward(spec, Waug, [w.swapaxes(-1, -2) for w in Waug], p)
+    return p.z, p.a
 
 
 @dataclass
 class StepSettings:
-    """The settings of every network in a stack as (S, 1, 1) arrays and masks, made once per
-    change of settings. ``c`` is the factor folded into the output δ: η/n, or 1/n for η = 0
-    (then nothing is updated but the epoch's mean gradient is still measured)."""
+    """The settings of every network in a stack as (S, 1) arrays and masks (the penalty's also
+    over the P entries of θ: weights only), made once per change of settings. ``c`` is the
+    factor folded into the output δ: η/n, or 1/n for η = 0 (then nothing is updated but the
+    epoch's mean gradient is still measured)."""
 
     eta: Array
-    c_full: Array
+    c_full: Array  # (S, 1, 1): scales the output δ of a full batch
     c_last: Array
     last_ratio: Array  # c_full / c_last: the last, smaller batch's weight in the epoch's sum
     inv: Array  # 1 / (c_full N): from the epoch's sum of c-scaled gradients to their mean
@@ -69,13 +172,13 @@ class StepSettings:
     update: Array  # η > 0
     momentum: Array  # update and μ ≠ 0
     plain: Array  # update and μ = 0
-    l1: Array
+    l1: Array  # (S, P): L1-penalised entries
     l2: Array
-    penalty: Array  # update and (l1 or l2) with λ > 0
+    penalty: Array
 
     @classmethod
-    def make(cls, configs: list, N: int, B: int) -> StepSettings:
-        col = lambda values, dtype=np.float64: np.array(values, dtype=dtype).reshape(-1, 1, 1)  # noqa: E731
+    def make(cls, configs: list, N: int, B: int, weights: Array) -> StepSettings:
+        col = lambda values, dtype=np.float64: np.array(values, dtype=dtype).reshape(-1, 1)  # noqa: E731
         eta = col([c.learning_rate for c in configs])
         update = eta > 0
         base = np.where(update, eta, 1.0)
@@ -84,11 +187,11 @@ class StepSettings:
         mu = col([c.momentum for c in configs])
         lam = col([c.regularization_rate for c in configs])
         kind = [c.regularization for c in configs]
-        active = update & (lam > 0)
+        active = update & (lam > 0) & weights
         return cls(
             eta=eta,
-            c_full=c_full,
-            c_last=c_last,
+            c_full=c_full[:, :, None],
+            c_last=c_last[:, :, None],
             last_ratio=c_full / c_last,
             inv=1.0 / (c_full * N),
             mu=mu,
@@ -109,12 +212,32 @@ def _mask(m: Array) -> Array | bool | None:
     return m if m.any() else None
 
 
+@dataclass
+class Batch:
+    """The views one batch of m samples reads and writes (see ``FusedStack``)."""
+
+    m: int
+    forward: bool  # False: z and a are already there (the full batch of a snapshot's pass)
+    p: Pass
+    t: Array  # (S, m, K) targets
+    D_el: list[Array]  # hidden δ, (S, n_{l+1}, m)
+    G_el: list[Array]  # hidden g'(z)
+    Do: Array  # output δ (S, m, K)
+    Go: Array
+    grad: list[Array]  # where [a, 1]ᵀδ goes: views of GW, or of SUM for the first batch
+
+    def __post_init__(self) -> None:
+        self.DT = [*self.D_el, self.Do.swapaxes(-1, -2)]
+        self.Dn = [*map(natural, self.D_el), self.Do]
+
+
 class FusedStack:
     """Buffers for S networks of one shape trained on data of one size, and the fused epoch.
 
-    ``Waug``/``Vaug`` hold the parameters and momentum velocities (``W``, ``b``, ``VW``, ``Vb``
-    are views of them); ``X_all`` (S, N_all, n_0) and ``T_all`` (S, N_all, K) hold every
-    network's training rows followed by its test rows. The owner fills these; ``train_epoch``
+    ``theta``/``velocity`` (S, P) hold the parameters and momentum velocities (``Waug``, ``W``,
+    ``b``, ``VW``, ``Vb`` are views of them); ``X_all`` (S, N_all, n_0 + 1) holds every
+    network's training inputs followed by its test inputs, with a column of ones, and
+    ``T_all`` (S, N_all, K) the targets. The owner fills these (``set_data``); ``train_epoch``
     runs one epoch on them.
     """
 
@@ -122,118 +245,154 @@ class FusedStack:
         n, L = spec.layer_sizes, spec.depth
         self.spec, self.S, self.N, self.N_all, self.L = spec, S, N, N_all, L
         self.B = B = min(batch_size, N)
-        self.Waug = augmented_zeros(spec, S)
-        self.Vaug = augmented_zeros(spec, S)
+        layout = param_layout(spec)
+        self.P = P = layout[-1][0] + layout[-1][1] * layout[-1][2]
+        self.weights = weight_mask(spec)
+        self.theta, self.velocity = np.zeros((S, P)), np.zeros((S, P))
+        self.Waug, self.Vaug = layer_views(self.theta, layout), layer_views(self.velocity, layout)
         self.W = [w[:, :-1] for w in self.Waug]
         self.b = [w[:, -1] for w in self.Waug]
         self.VW = [v[:, :-1] for v in self.Vaug]
         self.Vb = [v[:, -1] for v in self.Vaug]
-        self.WT = [w.swapaxes(-1, -2) for w in self.W]
-        self.b_rows = [w[:, -1:] for w in self.Waug]  # (S, 1, n_{l+1}): b for every sample
-        self.X_all = np.empty((S, N_all, n[0]))
+        self.WaugT = [w.swapaxes(-1, -2) for w in self.Waug]
+        self.layout = layout
+        self.X_all = np.ones((S, N_all, n[0] + 1))
         self.T_all = np.empty((S, N_all, n[-1]))
-        self.GW = [np.empty_like(w) for w in self.Waug]
-        self.SUM = [np.empty_like(w) for w in self.Waug]
-        self.TMP = [np.empty_like(w) for w in self.Waug]
-        self.PEN = [np.empty_like(w) for w in self.W]
-        self.GWw = [g[:, :-1] for g in self.GW]  # the weight rows (penalised; biases are not)
-        self.GWb = [g[:, -1:] for g in self.GW]  # (S, 1, n_{l+1})
-        self.G = [np.empty((S, B, n[l + 1])) for l in range(L)]  # g'(z)
-        self.ones = np.ones((S, 1, B))  # Σ_n as a matrix product: 1ᵀ δ
-        self.D = [np.empty((S, B, n[l + 1])) for l in range(L)]
+        self.GW, self.SUM = np.empty((S, P)), np.empty((S, P))
+        self.TMP, self.PEN = np.empty((S, P)), np.empty((S, P))
+        self.grad_first = layer_views(self.SUM, layout)  # a first batch's gradients go to SUM
+        self.grad_rest = layer_views(self.GW, layout)
         self.shuffled = B < N
+        self.reuse = not self.shuffled  # a full batch starts from the snapshot's forward pass
         if self.shuffled:
             self.order = np.empty((S, N), dtype=np.intp)
+            self.arange = np.arange(N, dtype=np.intp)
             self.offsets = (np.arange(S, dtype=np.intp) * N_all)[:, None]
-            self.X_sh = np.empty((S, N, n[0]))
+            self.X_sh = np.empty((S, N, n[0] + 1))
             self.T_sh = np.empty((S, N, n[-1]))
-            Z = [np.empty((S, B, n[l + 1])) for l in range(L)]
-            A = [np.empty((S, B, n[l + 1])) for l in range(L)]
-            self.batches = [
-                self._views(x.shape[1], True, x, self.T_sh[:, s : s + B], Z, A)
-                for s in range(0, N, B)
-                for x in [self.X_sh[:, s : s + B]]
-            ]
+            X, T = self.X_sh, self.T_sh
+        else:
+            X, T = self.X_all[:, :N], self.T_all[:, :N]
+        if self.reuse:
+            self.D_full = self._deltas(N)
+        else:
+            # buffers per batch size (all batches have B samples but perhaps the last)
+            sizes = {m: (new_pass(spec, X[:, :m].swapaxes(-1, -2), False),
+                         self._deltas(m)) for m in {B, N - (N - 1) // B * B}}  # fmt: skip
+            self.batches = []
+            for start in range(0, N, B):
+                m = min(B, N - start)
+                shared, D = sizes[m]
+                x = X[:, start : start + m].swapaxes(-1, -2)
+                p = Pass([x, *shared.cols[1:]], shared.z_el, shared.a_el, shared.Zo, shared.Ao)
+                grad = self.grad_first if start == 0 else self.grad_rest
+                self.batches.append(Batch(m, True, p, T[:, start : start + m], *D, grad))
 
-    def _views(self, m: int, forward: bool, x: Array, t: Array, Z: list, A: list) -> tuple:
-        """Everything one batch of m samples reads and writes: ``A[l]`` is layer l's activation
-        (``A[0]`` the input rows x), ``out[l]`` = ``A[l+1]`` = g(z[l]), ``AT[l]`` the transposes
-        for the gradients, ``D[l]`` the δ buffers."""
-        Z = [z[:, :m] for z in Z]
-        A = [x] + [a[:, :m] for a in A]
-        out = A[1:]
-        AT = [a.swapaxes(-1, -2) for a in A[:-1]]
-        D = [d[:, :m] for d in self.D]
-        G = [x[:, :m] for x in self.G]
-        return m, forward, t, Z, A, out, AT, D, G, self.ones[..., :m]
+    def _deltas(self, m: int) -> tuple:
+        """δ and g'(z) buffers for a batch of m: hidden (n_{l+1}, S, m), output (S, m, K)."""
+        n, S = self.spec.layer_sizes, self.S
+        hidden = n[1:-1]
+        return (
+            [unit_buffer(k, S, m)[0] for k in hidden],
+            [unit_buffer(k, S, m)[0] for k in hidden],
+            np.empty((S, m, n[-1])),
+            np.empty((S, m, n[-1])),
+        )
 
-    def shuffle(self, orders: Array) -> None:
-        """Gather every network's training rows in its own order (``orders``: (S, N))."""
-        np.add(orders, self.offsets, out=self.order)
-        idx = self.order.reshape(-1)
-        X, T = self.X_all, self.T_all
-        np.take(X.reshape(-1, X.shape[-1]), idx, axis=0, out=self.X_sh.reshape(-1, X.shape[-1]))
-        np.take(T.reshape(-1, T.shape[-1]), idx, axis=0, out=self.T_sh.reshape(-1, T.shape[-1]))
+    def set_data(self, s: int, X: Array, T: Array, X_test: Array | None, T_test: Array | None):
+        """Network s's training rows (and test rows after them)."""
+        N, n0 = self.N, self.spec.layer_sizes[0]
+        self.X_all[s, :N, :n0] = X
+        self.T_all[s, :N] = T
+        if X_test is not None:
+            self.X_all[s, N:, :n0] = X_test
+            self.T_all[s, N:] = T_test
 
-    def train_epoch(self, s: StepSettings, full_forward: tuple | None = None) -> list[Array]:
-        """One epoch over the (shuffled) batches, updating ``Waug``/``Vaug`` in place; returns
-        the epoch's mean data gradients as fresh (S, n_l + 1, n_{l+1}) arrays (bias row last).
+    def shuffle(self, rngs: list) -> None:
+        """Gather every network's training rows in the order its generator draws (as
+        ``rng.permutation(N)`` would)."""
+        order = self.order
+        np.copyto(order, self.arange)
+        for row, rng in zip(order, rngs, strict=True):
+            rng.shuffle(row)
+        np.add(order, self.offsets, out=order)
+        idx = order.reshape(-1)
+        for src, dst in ((self.X_all, self.X_sh), (self.T_all, self.T_sh)):
+            k = src.shape[-1]
+            np.take(src.reshape(-1, k), idx, axis=0, out=dst.reshape(-1, k))
 
-        With one full batch, ``full_forward`` is ``fused_forward`` over ``X_all`` at the current
-        parameters (the snapshot's, when still valid) and its training rows are the batch."""
-        if self.shuffled:
+    def forward_all(self) -> Pass:
+        """A forward pass over every network's training and test inputs into fresh buffers."""
+        p = new_pass(self.spec, self.X_all.swapaxes(-1, -2))
+        run_forward(self.spec, self.Waug, self.WaugT, p)
+        return p
+
+    def train_epoch(self, s: StepSettings, full: Pass | None = None) -> Array:
+        """One epoch over the (shuffled) batches, updating ``theta``/``velocity`` in place;
+        returns the epoch's mean data gradients as a fresh (S, P) array (layers as in θ).
+
+        With one full batch, ``full`` is ``forward_all`` at the current parameters (the
+        snapshot's, when still valid) and its training columns are the batch."""
+        if not self.reuse:
             batches = self.batches
         else:
             N = self.N
-            Z, A = full_forward
-            batches = [self._views(N, False, A[0][:, :N], self.T_all[:, :N], Z, A[1:])]
+            p = Pass(
+                [c[..., :N] for c in full.cols],
+                [None if z is None else z[..., :N] for z in full.z_el],
+                [a[..., :N] for a in full.a_el],
+                full.Zo[:, :N],
+                full.Ao[:, :N],
+            )
+            batches = [Batch(N, False, p, self.T_all[:, :N], *self.D_full, self.grad_first)]
         B, L, spec = self.B, self.L, self.spec
-        g, loss = spec.g, spec.E
-        Waug, Vaug, W, WT, b_rows = self.Waug, self.Vaug, self.W, self.WT, self.b_rows
-        GW, GWw, GWb, SUM, TMP, PEN = self.GW, self.GWw, self.GWb, self.SUM, self.TMP, self.PEN
+        g, gout, loss = spec.g, spec.g[-1], spec.E
+        Waug, WaugT, W = self.Waug, self.WaugT, self.W
+        theta, V, GW, SUM, TMP, PEN = (
+            self.theta, self.velocity, self.GW, self.SUM, self.TMP, self.PEN
+        )  # fmt: skip
         update, momentum, plain = _mask(s.update), _mask(s.momentum), _mask(s.plain)
         penalty, l1, l2 = _mask(s.penalty), _mask(s.l1), _mask(s.l2)
         matmul, multiply, subtract, add = np.matmul, np.multiply, np.subtract, np.add
+        hidden = range(L - 2, -1, -1)
         first = True
-        for m, forward, t, Z, A, out, AT, D, G, ones in batches:
-            if forward:  # steps 1–5: z = a W + b, a = g(z)
-                for l in range(L):
-                    z = matmul(A[l], W[l], out=Z[l])
-                    add(z, b_rows[l], out=z)
-                    g[l].g_into(z, out[l])
+        for bt in batches:
+            m, p, D_el, G_el, DT = bt.m, bt.p, bt.D_el, bt.G_el, bt.DT
+            cols, z_el, a_el = p.cols, p.z_el, p.a_el
+            if bt.forward:  # steps 1–5
+                run_forward(spec, Waug, WaugT, p)
             c = s.c_full if m == B else s.c_last
             # Eq. 5 at the output, scaled by c; then Eq. 14 down the layers
-            multiply(loss.delta_out(Z[-1], out[-1], t, g[-1].g_prime), c, out=D[-1])
-            for l in range(L - 2, -1, -1):
-                matmul(D[l + 1], WT[l + 1], out=D[l])
-                multiply(D[l], g[l].g_prime_into(Z[l], out[l], G[l]), out=D[l])
-            for l in range(L):
-                gw = GW[l]
-                matmul(AT[l], D[l], out=GWw[l])  # c Σ_n δ_j a_i (Eq. 6/15)
-                matmul(ones, D[l], out=GWb[l])  # c Σ_n δ_j (Eq. 8/18)
-                if first:
-                    np.copyto(SUM[l], gw)
-                elif m == B:
-                    add(SUM[l], gw, out=SUM[l])
+            loss.delta_out_into(p.Zo, p.Ao, bt.t, gout, bt.Do, bt.Go)
+            multiply(bt.Do, c, out=bt.Do)
+            for l in hidden:
+                matmul(W[l + 1], DT[l + 1], out=DT[l])
+                multiply(D_el[l], g[l].g_prime_into(z_el[l], a_el[l], G_el[l]), out=D_el[l])
+            for col, d, out in zip(cols, bt.Dn, bt.grad, strict=True):
+                matmul(col, d, out=out)  # c Σ_n δ_j [a_i, 1] (Eq. 6/15, 8/18)
+            gw = SUM if first else GW
+            if not first:
+                if m == B:
+                    add(SUM, GW, out=SUM)
                 else:
-                    add(SUM[l], multiply(gw, s.last_ratio, out=TMP[l]), out=SUM[l])
-                if update is None:
-                    continue
-                if penalty is not None:  # + η λ sign(w) (L1) or η λ w (L2), weights only
-                    pen, w = PEN[l], self.W[l]
-                    if l2 is not None:
-                        np.copyto(pen, w, where=l2)
-                    if l1 is not None:
-                        np.sign(w, out=pen, where=l1)
-                    multiply(pen, s.lam, out=pen, where=penalty)
-                    multiply(pen, s.eta, out=pen, where=penalty)
-                    add(GWw[l], pen, out=GWw[l], where=penalty)
-                if momentum is not None:  # v ← μ v − η ∂E/∂θ, θ ← θ + v
-                    v = Vaug[l]
-                    multiply(v, s.mu, out=v, where=momentum)
-                    subtract(v, gw, out=v, where=momentum)
-                    add(Waug[l], v, out=Waug[l], where=momentum)
-                if plain is not None:  # Eq. 7: θ ← θ − η ∂E/∂θ
-                    subtract(Waug[l], gw, out=Waug[l], where=plain)
+                    add(SUM, multiply(GW, s.last_ratio, out=TMP), out=SUM)
             first = False
-        return [multiply(total, s.inv) for total in SUM]
+            if update is None:
+                continue
+            if penalty is not None:  # + η λ sign(w) (L1) or η λ w (L2), weights only
+                if l2 is not None:
+                    np.copyto(PEN, theta, where=l2)
+                if l1 is not None:
+                    np.sign(theta, out=PEN, where=l1)
+                multiply(PEN, s.lam, out=PEN, where=penalty)
+                multiply(PEN, s.eta, out=PEN, where=penalty)
+                np.copyto(TMP, gw)
+                add(TMP, PEN, out=TMP, where=penalty)
+                gw = TMP
+            if momentum is not None:  # v ← μ v − η ∂E/∂θ, θ ← θ + v
+                multiply(V, s.mu, out=V, where=momentum)
+                subtract(V, gw, out=V, where=momentum)
+                add(theta, V, out=theta, where=momentum)
+            if plain is not None:  # Eq. 7: θ ← θ − η ∂E/∂θ
+                subtract(theta, gw, out=theta, where=plain)
+        return multiply(SUM, s.inv)

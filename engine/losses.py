@@ -36,6 +36,16 @@ class Loss:
     latex_delta: str
     allowed_outputs: tuple[str, ...] | None
     check_targets: Callable[[Array, str], str | None] = lambda T, output: None
+    delta_into: Callable[..., Array] | None = None
+
+    def delta_out_into(self, z: Array, a: Array, t: Array, g, out: Array, tmp: Array) -> Array:
+        """``delta_out`` written into ``out`` for the fast path (``g`` the output ``Activation``,
+        ``tmp`` a buffer like ``out``): by ``delta_into`` (the same operations in place) when
+        the entry has one, else computed by ``delta_out`` and copied."""
+        if self.delta_into is not None:
+            return self.delta_into(z, a, t, g, out, tmp)
+        out[...] = self.delta_out(z, a, t, g.g_prime)
+        return out
 
 
 def _sse_E(z: Array, a: Array, t: Array, output: str) -> Array:
@@ -49,6 +59,12 @@ def _sse_delta(z: Array, a: Array, t: Array, g_prime: Callable[[Array, Array], A
     d = a - t
     d *= g_prime(z, a)
     return d
+
+
+def _sse_delta_into(z: Array, a: Array, t: Array, g, out: Array, tmp: Array) -> Array:
+    """``_sse_delta`` in place: out = a − t, then out *= g'(z) (written into tmp)."""
+    np.subtract(a, t, out=out)
+    return np.multiply(out, g.g_prime_into(z, a, tmp), out=out)
 
 
 def _log_sigmoid(z: Array) -> Array:
@@ -78,6 +94,11 @@ def _cross_entropy_delta(
     return a - t
 
 
+def _cross_entropy_delta_into(z: Array, a: Array, t: Array, g, out: Array, tmp: Array) -> Array:
+    """``_cross_entropy_delta`` in place: out = a − t."""
+    return np.subtract(a, t, out=out)
+
+
 def _cross_entropy_targets(T: Array, output: str) -> str | None:
     """Cross-entropy is the error of probabilities: each t_k must lie in [0, 1], and with a
     softmax output each row must sum to 1 (then ∂E/∂z_k = a_k Σ_m t_m − t_k = a_k − t_k)."""
@@ -93,6 +114,7 @@ LOSSES: dict[str, Loss] = {
         "sse",
         E=_sse_E,
         delta_out=_sse_delta,
+        delta_into=_sse_delta_into,
         latex=r"E = \frac{1}{2} \sum_{k=1}^{K} (a_k - t_k)^2",
         latex_delta=r"\delta_k = (a_k - t_k)\, g_k'(z_k)",
         allowed_outputs=None,
@@ -105,5 +127,6 @@ LOSSES: dict[str, Loss] = {
         latex_delta=r"\delta_k = a_k - t_k",
         allowed_outputs=("sigmoid", "softmax"),
         check_targets=_cross_entropy_targets,
+        delta_into=_cross_entropy_delta_into,
     ),
 }

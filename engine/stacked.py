@@ -132,8 +132,8 @@ class StackedTrainer:
             and all(map(is_, snaps, stack.produced))
             and stack.cache is not None
         ):
-            N, (Z, A) = stack.N, stack.cache
-            cache = ForwardCache([z[:, :N] for z in Z], [a[:, :N] for a in A])
+            N, p = stack.N, stack.cache
+            cache = ForwardCache([z[:, :N] for z in p.z], [a[:, :N] for a in p.a])
             stats = node_stats(spec, W, b, None, stack.fs.T_all[:, :N], cache)
         else:
             X = np.stack([t.X for t in trainers])

@@ -20,15 +20,15 @@ stack of many), and one trainer alone and the same trainer in a stack go through
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from operator import is_
 
 import numpy as np
 
 from engine.datasets import Dataset, decision_threshold
 from engine.errors import SpecError
-from engine.fused import FusedStack, StepSettings, fused_forward
+from engine.fused import FusedStack, Pass, StepSettings, layer_views
 from engine.network import (
     ForwardCache,
     NetworkSpec,
@@ -92,35 +92,118 @@ class TrainingConfig:
         return asdict(self)
 
 
-@dataclass
+class EpochRecord:
+    """What the S snapshots of one stacked epoch share: a copy of every network's parameters,
+    the epoch's mean gradients (None: not measured) and the forward pass over training and test
+    rows at those parameters. Made once per epoch and never written again."""
+
+    __slots__ = ("spec", "N", "Waug", "grads", "z", "a")
+
+    def __init__(self, spec, N, Waug, grads, z, a) -> None:
+        self.spec, self.N, self.Waug, self.grads, self.z, self.a = spec, N, Waug, grads, z, a
+
+
 class Snapshot:
     """One epoch's record. ``probe`` is the probe sample's trace as plain arrays.
 
-    ``train_cache`` is the forward pass over the training set at these parameters (read-only).
-    The probe's z and a rows are taken from the epoch's forward pass when the snapshot is made;
-    its g'(z), δ (Eq. 5, 14) and its own gradients δ_j a_i (Eq. 6/15) are computed from them and
-    the snapshot's own W the first time ``probe`` is read, so that snapshots nobody looks at cost
-    nothing more.
+    ``epoch``, ``status``, ``loss_train``, ``loss_test``, ``metrics`` and ``samples_seen`` are
+    plain values. ``W``, ``b``, ``grad_W`` and ``grad_b`` (the epoch's mean gradients, or for a
+    snapshot taken without training the full-batch mean gradient) are read off the epoch's
+    ``EpochRecord`` when first asked for, and so is ``train_cache``, the forward pass over the
+    training set at these parameters (read-only). ``probe`` takes the probe's z and a rows from
+    that forward pass and computes its g'(z), δ (Eq. 5, 14) and its own gradients δ_j a_i
+    (Eq. 6/15) the first time it is read, so that snapshots nobody looks at cost nothing more.
     """
 
-    epoch: int
-    status: str
-    loss_train: float
-    loss_test: float | None
-    metrics: dict
-    W: list[Array]
-    b: list[Array]
-    grad_W: list[Array]
-    grad_b: list[Array]
-    probe_source: Callable[[], dict] = field(repr=False)
-    samples_seen: int = 0
-    train_cache: ForwardCache | None = field(default=None, repr=False, compare=False)
-    _probe: dict | None = field(default=None, repr=False, compare=False)
+    __slots__ = (
+        "epoch", "status", "loss_train", "loss_test", "metrics", "samples_seen",
+        "_rec", "_s", "_X", "_T", "_probe_index", "_W", "_b", "_grads", "_cache", "_probe",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        epoch: int,
+        status: str,
+        loss_train: float,
+        loss_test: float | None,
+        metrics: dict,
+        samples_seen: int,
+        record: EpochRecord,
+        s: int,
+        X: Array,
+        T: Array,
+        probe_index: int,
+    ) -> None:
+        self.epoch, self.status, self.samples_seen = epoch, status, samples_seen
+        self.loss_train, self.loss_test, self.metrics = loss_train, loss_test, metrics
+        self._rec, self._s, self._X, self._T, self._probe_index = record, s, X, T, probe_index
+        self._W = self._b = self._grads = self._cache = self._probe = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Snapshot(epoch={self.epoch}, status={self.status!r}, "
+            f"loss_train={self.loss_train!r}, loss_test={self.loss_test!r})"
+        )
+
+    def with_status(self, status: str) -> Snapshot:
+        """The same snapshot with another status."""
+        out = object.__new__(Snapshot)
+        for name in Snapshot.__slots__:
+            setattr(out, name, getattr(self, name))
+        out.status = status
+        return out
+
+    @property
+    def W(self) -> list[Array]:
+        if self._W is None:
+            self._W = [w[self._s, :-1] for w in self._rec.Waug]
+        return self._W
+
+    @property
+    def b(self) -> list[Array]:
+        if self._b is None:
+            self._b = [w[self._s, -1] for w in self._rec.Waug]
+        return self._b
+
+    @property
+    def params(self) -> Params:
+        return Params(self.W, self.b)
+
+    def _gradients(self) -> tuple[list[Array], list[Array]]:
+        if self._grads is None:
+            grads = self._rec.grads
+            if grads is None:  # the full-batch mean gradient (Eq. 6/15, 8/18)
+                cache, spec = self.train_cache, self._rec.spec
+                g = gradients(cache, backward_deltas(spec, self.params, cache, self._T))
+                self._grads = g.W, g.b
+            else:
+                s = self._s
+                self._grads = [x[s, :-1] for x in grads], [x[s, -1] for x in grads]
+        return self._grads
+
+    @property
+    def grad_W(self) -> list[Array]:
+        return self._gradients()[0]
+
+    @property
+    def grad_b(self) -> list[Array]:
+        return self._gradients()[1]
+
+    @property
+    def train_cache(self) -> ForwardCache:
+        if self._cache is None:
+            s, N = self._s, self._rec.N
+            z = [np.ascontiguousarray(x[s, :N]) for x in self._rec.z]
+            a = [np.ascontiguousarray(x[s, :N]) for x in self._rec.a[1:]]
+            self._cache = ForwardCache(z, [self._X, *a])
+        return self._cache
 
     @property
     def probe(self) -> dict:
         if self._probe is None:
-            self._probe = self.probe_source()
+            self._probe = probe_trace(
+                self._rec.spec, self.train_cache, self.params, self._T, self._probe_index
+            )
         return self._probe
 
 
@@ -300,7 +383,7 @@ class Trainer:
         if snap is None:  # parameters that are not finite (only through explicit edits)
             raise SpecError("network.weights", "the network's outputs are not finite")
         if self.status == "diverged":
-            snap = replace(snap, status="diverged")
+            snap = snap.with_status("diverged")
         self.last = stack.produced[0] = snap
         return snap
 
@@ -390,39 +473,32 @@ def stack_key(trainer: Trainer) -> tuple:
     return (spec.layer_sizes, spec.activations, spec.loss, N, n_test, batch, trainer.task)
 
 
-def probe_source(
-    spec: NetworkSpec, cache: ForwardCache, W: list[Array], b: list[Array], T: Array, i: int
-) -> Callable[[], dict]:
+def probe_trace(spec: NetworkSpec, cache: ForwardCache, params: Params, T: Array, i: int) -> dict:
     """The trace of training sample i read off a forward pass over the whole training set: its
-    row of every z and a, then (when asked) g'(z), δ (Eq. 5, 14) and its own gradients
+    row of every z and a, then g'(z), δ (Eq. 5, 14) and its own gradients
     ∂E_n/∂w_ij = δ_j a_i, ∂E_n/∂b_j = δ_j (Eq. 6/15, 8/18): ``backward_deltas`` and ``gradients``
-    on a batch of one, with the parameters W, b of the same moment."""
+    on a batch of one, with the parameters of the same moment."""
     one = ForwardCache([z[i : i + 1] for z in cache.z], [a[i : i + 1] for a in cache.a])
     t = T[i : i + 1]
-
-    def probe() -> dict:
-        L = spec.depth
-        delta = backward_deltas(spec, Params(W, b), one, t)
-        z, a = one.z, one.a
-        return {
-            "index": i,
-            "input": a[0][0],
-            "target": t[0],
-            "output": a[-1][0],
-            "error": float(per_sample_error(spec, one, t)[0]),
-            "layers": [
-                {
-                    "z": z[l][0],
-                    "a": a[l + 1][0],
-                    "g_prime": spec.g[l].g_prime(z[l], a[l + 1])[0],
-                    "delta": delta[l][0],
-                }
-                for l in range(L)
-            ],
-            "gradients": gradients(one, delta),
-        }
-
-    return probe
+    delta = backward_deltas(spec, params, one, t)
+    z, a = one.z, one.a
+    return {
+        "index": i,
+        "input": a[0][0],
+        "target": t[0],
+        "output": a[-1][0],
+        "error": float(per_sample_error(spec, one, t)[0]),
+        "layers": [
+            {
+                "z": z[l][0],
+                "a": a[l + 1][0],
+                "g_prime": spec.g[l].g_prime(z[l], a[l + 1])[0],
+                "delta": delta[l][0],
+            }
+            for l in range(spec.depth)
+        ],
+        "gradients": gradients(one, delta),
+    }
 
 
 def _hits(A: Array, T: Array, output: str) -> Array:
@@ -464,7 +540,7 @@ class TrainerStack:
         self.configs: list[TrainingConfig | None] = [None] * len(trainers)
         self.settings: StepSettings | None = None
         self.produced: list[Snapshot | None] = [None] * len(trainers)
-        self.cache: tuple | None = None  # fused_forward over X_all from the last snapshots
+        self.cache: Pass | None = None  # forward_all at the last snapshots' parameters
 
     def sync(self) -> None:
         """Copy into the stack whatever of each trainer is not already there."""
@@ -485,16 +561,12 @@ class TrainerStack:
                 tr.velocity = Params(list(VW), list(Vb))
             data = (tr.X, tr.T, tr.X_test, tr.T_test)
             if self.data[s] is None or not all(map(is_, data, self.data[s])):
-                fs.X_all[s, : self.N] = tr.X
-                fs.T_all[s, : self.N] = tr.T
-                if tr.X_test is not None:
-                    fs.X_all[s, self.N :] = tr.X_test
-                    fs.T_all[s, self.N :] = tr.T_test
+                fs.set_data(s, *data)
                 self.data[s] = data
                 self.produced[s] = None
         configs = [tr.config for tr in self.trainers]
         if self.settings is None or not all(map(is_, configs, self.configs)):
-            self.settings = StepSettings.make(configs, self.N, self.fs.B)
+            self.settings = StepSettings.make(configs, self.N, fs.B, fs.weights)
             self.configs = configs
 
     def run_epoch(self) -> list[Snapshot]:
@@ -506,16 +578,15 @@ class TrainerStack:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             full = None
             if fs.shuffled:
-                orders = np.empty((fs.S, N), dtype=np.intp)
-                for s, tr in enumerate(trainers):
-                    orders[s] = tr.rng.permutation(N)
-                fs.shuffle(orders)
+                fs.shuffle([tr.rng for tr in trainers])
+            if not fs.reuse:
+                pass
             elif self.cache is not None and all(
                 map(is_, [t.last for t in trainers], self.produced)
             ):
                 full = self.cache  # the last snapshots' forward pass, at these parameters
             else:
-                full = fused_forward(self.spec, fs.Waug, fs.X_all)
+                full = fs.forward_all()
             grads = fs.train_epoch(self.settings, full)
             for tr in trainers:
                 tr.samples_seen += N
@@ -538,23 +609,25 @@ class TrainerStack:
         for l in range(self.spec.depth):
             fs.W[l][s] = last.W[l]
             fs.b[l][s] = last.b[l]
-            fs.Vaug[l][s] = 0.0
+        fs.velocity[s] = 0.0
         tr.epoch = last.epoch
         tr.status = "diverged"
-        tr.last = replace(last, status="diverged")
+        tr.last = last.with_status("diverged")
         return tr.last
 
-    def snapshots(self, grads: list[Array] | None = None) -> list[Snapshot | None]:
+    def snapshots(self, grads: Array | None = None) -> list[Snapshot | None]:
         """Every trainer's snapshot at the stack's parameters (None where an error or a
-        parameter is not finite). ``grads`` are the epoch's mean gradients from
-        ``FusedStack.train_epoch``; without them, the full-batch mean gradients.
+        parameter is not finite). ``grads`` (S, P) are the epoch's mean gradients from
+        ``FusedStack.train_epoch``; without them, the full-batch mean gradients (computed when
+        a snapshot's gradients are first read).
 
-        Training and test sets go through one forward pass together (``X_all``); it is kept as
-        the cache a following full-batch epoch starts from.
+        Training and test sets go through one forward pass together (``forward_all``); it is
+        kept as the cache a following full-batch epoch starts from.
         """
         spec, fs, N = self.spec, self.fs, self.N
-        Z, a = fused_forward(spec, fs.Waug, fs.X_all)
-        errors = per_sample_error(spec, ForwardCache(Z, a), fs.T_all)
+        p = fs.forward_all()
+        Zo, Ao = p.Zo, p.Ao
+        errors = per_sample_error(spec, ForwardCache([Zo], [Ao]), fs.T_all)  # Eq. 1
         loss_train = errors[:, :N].sum(axis=-1) / N
         finite = np.isfinite(loss_train)
         has_test = fs.N_all > N
@@ -562,51 +635,46 @@ class TrainerStack:
             loss_test = errors[:, N:].sum(axis=-1) / (fs.N_all - N)
             finite &= np.isfinite(loss_test)
             loss_test = loss_test.tolist()
-        for w in fs.Waug:
-            finite &= np.isfinite(w).all(axis=(1, 2))
-        train = ForwardCache([z[:, :N] for z in Z], [x[:, :N] for x in a])
-        if grads is None:
-            delta = backward_deltas(spec, Params(fs.W, fs.b), train, fs.T_all[:, :N])
-            g = gradients(train, delta)
-            grad_W, grad_b = g.W, g.b
-        else:
-            grad_W, grad_b = [x[:, :-1] for x in grads], [x[:, -1] for x in grads]
-        metrics_of = None
-        if self.trainers[0].task == "classification":
-            hits = _hits(a[-1], fs.T_all, spec.output)
-            train_acc = hits[:, :N].mean(axis=-1).tolist()
-            test_acc = hits[:, N:].mean(axis=-1).tolist() if has_test else None
-            metrics_of = train_acc, test_acc
-        self.cache = (Z, a)
-        Wc = [w.copy() for w in fs.Waug]
+        theta = fs.theta.copy()
+        finite &= np.isfinite(theta).all(axis=-1)
+        classification = self.trainers[0].task == "classification"
+        if classification:
+            hits = _hits(Ao, fs.T_all, spec.output)
+            train_acc = (hits[:, :N].sum(axis=-1) / N).tolist()
+            test_acc = (hits[:, N:].sum(axis=-1) / (fs.N_all - N)).tolist() if has_test else None
+        self.cache = p
+        record = EpochRecord(
+            spec,
+            N,
+            layer_views(theta, fs.layout),
+            None if grads is None else layer_views(grads, fs.layout),
+            p.z,
+            p.a,
+        )
         loss_train = loss_train.tolist()
         out: list[Snapshot | None] = []
         for s, (tr, ok) in enumerate(zip(self.trainers, finite.tolist(), strict=True)):
             if not ok:
                 out.append(None)
                 continue
-            W = [w[s, :-1] for w in Wc]
-            b = [w[s, -1] for w in Wc]
             metrics: dict = {}
-            if metrics_of is not None:
-                metrics["train_accuracy"] = metrics_of[0][s]
+            if classification:
+                metrics["train_accuracy"] = train_acc[s]
                 if has_test:
-                    metrics["test_accuracy"] = metrics_of[1][s]
-            cache = ForwardCache([z[s] for z in train.z], [x[s] for x in train.a])
+                    metrics["test_accuracy"] = test_acc[s]
             out.append(
                 Snapshot(
-                    epoch=tr.epoch,
-                    status="ok",
-                    loss_train=loss_train[s],
-                    loss_test=loss_test[s] if has_test else None,
-                    metrics=metrics,
-                    W=W,
-                    b=b,
-                    grad_W=[x[s] for x in grad_W],
-                    grad_b=[x[s] for x in grad_b],
-                    probe_source=probe_source(spec, cache, W, b, tr.T, tr.probe_index),
-                    samples_seen=tr.samples_seen,
-                    train_cache=cache,
+                    tr.epoch,
+                    "ok",
+                    loss_train[s],
+                    loss_test[s] if has_test else None,
+                    metrics,
+                    tr.samples_seen,
+                    record,
+                    s,
+                    tr.X,
+                    tr.T,
+                    tr.probe_index,
                 )
             )
         return out
