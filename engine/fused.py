@@ -36,6 +36,8 @@ from engine.network import NetworkSpec
 
 Array = np.ndarray
 
+RING_ENTRIES = 8192  # the most gradient entries per network kept for one epoch's sum
+
 
 def param_layout(spec: NetworkSpec) -> list[tuple[int, int, int]]:
     """(offset, rows, columns) of each layer's (n_l + 1, n_{l+1}) block in a flat θ row."""
@@ -49,9 +51,7 @@ def param_layout(spec: NetworkSpec) -> list[tuple[int, int, int]]:
 def layer_views(flat: Array, layout: list[tuple[int, int, int]]) -> list[Array]:
     """Views (S, n_l + 1, n_{l+1}) of every layer's block of ``flat`` (S, P)."""
     S = flat.shape[0]
-    views = [flat[:, o : o + r * c].reshape(S, r, c) for o, r, c in layout]
-    assert all(np.shares_memory(v, flat) for v in views)
-    return views
+    return [flat[:, o : o + r * c].reshape(S, r, c) for o, r, c in layout]
 
 
 def weight_mask(spec: NetworkSpec) -> Array:
@@ -224,9 +224,11 @@ class Batch:
     G_el: list[Array]  # hidden g'(z)
     Do: Array  # output δ (S, m, K)
     Go: Array
-    grad: list[Array]  # where [a, 1]ᵀδ goes: views of GW, or of SUM for the first batch
+    layout: list
+    flat: Array  # (S, P): where [a, 1]ᵀδ goes (a slot of the ring, or SUM, or GW)
 
     def __post_init__(self) -> None:
+        self.grad = layer_views(self.flat, self.layout)
         self.DT = [*self.D_el, self.Do.swapaxes(-1, -2)]
         self.Dn = [*map(natural, self.D_el), self.Do]
 
@@ -260,8 +262,12 @@ class FusedStack:
         self.T_all = np.empty((S, N_all, n[-1]))
         self.GW, self.SUM = np.empty((S, P)), np.empty((S, P))
         self.TMP, self.PEN = np.empty((S, P)), np.empty((S, P))
-        self.grad_first = layer_views(self.SUM, layout)  # a first batch's gradients go to SUM
-        self.grad_rest = layer_views(self.GW, layout)
+        assert all(np.shares_memory(w, self.theta) for w in self.Waug)
+        # Each batch's gradients in a slot of their own, summed once an epoch (in order, as a
+        # running sum would); without room for that (the size is chosen without S, so that a
+        # network's sums do not depend on its stack), a running sum in SUM.
+        n_batches = -(-N // B)
+        self.ring = np.empty((n_batches, S, P)) if n_batches * P <= RING_ENTRIES else None
         self.shuffled = B < N
         self.reuse = not self.shuffled  # a full batch starts from the snapshot's forward pass
         if self.shuffled:
@@ -274,7 +280,8 @@ class FusedStack:
         else:
             X, T = self.X_all[:, :N], self.T_all[:, :N]
         if self.reuse:
-            self.D_full = self._deltas(N)
+            D = self._deltas(N)
+            self.full_batch = Batch(N, False, None, T, *D, layout, self._slot(0))
         else:
             # buffers per batch size (all batches have B samples but perhaps the last)
             sizes = {m: (new_pass(spec, X[:, :m].swapaxes(-1, -2), False),
@@ -285,8 +292,15 @@ class FusedStack:
                 shared, D = sizes[m]
                 x = X[:, start : start + m].swapaxes(-1, -2)
                 p = Pass([x, *shared.cols[1:]], shared.z_el, shared.a_el, shared.Zo, shared.Ao)
-                grad = self.grad_first if start == 0 else self.grad_rest
-                self.batches.append(Batch(m, True, p, T[:, start : start + m], *D, grad))
+                self.batches.append(
+                    Batch(m, True, p, T[:, start : start + m], *D, layout, self._slot(start // B))
+                )
+
+    def _slot(self, k: int) -> Array:
+        """Where batch k's gradients go: its ring slot; else SUM for the first batch, GW after."""
+        if self.ring is not None:
+            return self.ring[k]
+        return self.SUM if k == 0 else self.GW
 
     def _deltas(self, m: int) -> tuple:
         """δ and g'(z) buffers for a batch of m: hidden (n_{l+1}, S, m), output (S, m, K)."""
@@ -344,12 +358,13 @@ class FusedStack:
                 full.Zo[:, :N],
                 full.Ao[:, :N],
             )
-            batches = [Batch(N, False, p, self.T_all[:, :N], *self.D_full, self.grad_first)]
+            batches = [self.full_batch]
+            self.full_batch.p = p
         B, L, spec = self.B, self.L, self.spec
         g, gout, loss = spec.g, spec.g[-1], spec.E
         Waug, WaugT, W = self.Waug, self.WaugT, self.W
-        theta, V, GW, SUM, TMP, PEN = (
-            self.theta, self.velocity, self.GW, self.SUM, self.TMP, self.PEN
+        theta, V, GW, SUM, TMP, PEN, ring = (
+            self.theta, self.velocity, self.GW, self.SUM, self.TMP, self.PEN, self.ring
         )  # fmt: skip
         update, momentum, plain = _mask(s.update), _mask(s.momentum), _mask(s.plain)
         penalty, l1, l2 = _mask(s.penalty), _mask(s.l1), _mask(s.l2)
@@ -370,8 +385,8 @@ class FusedStack:
                 multiply(D_el[l], g[l].g_prime_into(z_el[l], a_el[l], G_el[l]), out=D_el[l])
             for col, d, out in zip(cols, bt.Dn, bt.grad, strict=True):
                 matmul(col, d, out=out)  # c Σ_n δ_j [a_i, 1] (Eq. 6/15, 8/18)
-            gw = SUM if first else GW
-            if not first:
+            gw = bt.flat
+            if ring is None and not first:
                 if m == B:
                     add(SUM, GW, out=SUM)
                 else:
@@ -395,4 +410,8 @@ class FusedStack:
                 add(theta, V, out=theta, where=momentum)
             if plain is not None:  # Eq. 7: θ ← θ − η ∂E/∂θ
                 subtract(theta, gw, out=theta, where=plain)
-        return multiply(SUM, s.inv)
+        if ring is None:
+            return multiply(SUM, s.inv)
+        if m != B:  # the last, smaller batch
+            multiply(ring[-1], s.last_ratio, out=ring[-1])
+        return multiply(add.reduce(ring, axis=0, out=SUM), s.inv)

@@ -28,7 +28,7 @@ import numpy as np
 
 from engine.datasets import Dataset, decision_threshold
 from engine.errors import SpecError
-from engine.fused import FusedStack, Pass, StepSettings, layer_views
+from engine.fused import FusedStack, Pass, StepSettings
 from engine.network import (
     ForwardCache,
     NetworkSpec,
@@ -93,14 +93,21 @@ class TrainingConfig:
 
 
 class EpochRecord:
-    """What the S snapshots of one stacked epoch share: a copy of every network's parameters,
-    the epoch's mean gradients (None: not measured) and the forward pass over training and test
-    rows at those parameters. Made once per epoch and never written again."""
+    """What the S snapshots of one stacked epoch share: a copy of every network's parameters
+    ``theta`` (S, P), the epoch's mean gradients (S, P) (None: not measured), both laid out as
+    ``layout`` says (``engine/fused.py``), and the forward pass ``z``, ``a`` over training and
+    test rows at those parameters. Made once per epoch and never written again."""
 
-    __slots__ = ("spec", "N", "Waug", "grads", "z", "a")
+    __slots__ = ("spec", "N", "layout", "theta", "grads", "z", "a")
 
-    def __init__(self, spec, N, Waug, grads, z, a) -> None:
-        self.spec, self.N, self.Waug, self.grads, self.z, self.a = spec, N, Waug, grads, z, a
+    def __init__(self, spec, N, layout, theta, grads, z, a) -> None:
+        self.spec, self.N, self.layout, self.theta, self.grads = spec, N, layout, theta, grads
+        self.z, self.a = z, a
+
+    def layers(self, flat: Array, s: int) -> list[Array]:
+        """Network s's (n_l + 1, n_{l+1}) blocks of ``flat``: weights, then the bias row."""
+        row = flat[s]
+        return [row[o : o + r * c].reshape(r, c) for o, r, c in self.layout]
 
 
 class Snapshot:
@@ -156,13 +163,13 @@ class Snapshot:
     @property
     def W(self) -> list[Array]:
         if self._W is None:
-            self._W = [w[self._s, :-1] for w in self._rec.Waug]
+            self._W = [w[:-1] for w in self._rec.layers(self._rec.theta, self._s)]
         return self._W
 
     @property
     def b(self) -> list[Array]:
         if self._b is None:
-            self._b = [w[self._s, -1] for w in self._rec.Waug]
+            self._b = [w[-1] for w in self._rec.layers(self._rec.theta, self._s)]
         return self._b
 
     @property
@@ -177,8 +184,8 @@ class Snapshot:
                 g = gradients(cache, backward_deltas(spec, self.params, cache, self._T))
                 self._grads = g.W, g.b
             else:
-                s = self._s
-                self._grads = [x[s, :-1] for x in grads], [x[s, -1] for x in grads]
+                g = self._rec.layers(grads, self._s)
+                self._grads = [x[:-1] for x in g], [x[-1] for x in g]
         return self._grads
 
     @property
@@ -501,13 +508,12 @@ def probe_trace(spec: NetworkSpec, cache: ForwardCache, params: Params, T: Array
     }
 
 
-def _hits(A: Array, T: Array, output: str) -> Array:
-    """Per sample whether the output's class is the target's (as ``datasets.accuracy``):
-    argmax for K > 1, else both thresholded at ``decision_threshold(output)``."""
+def classes(A: Array, output: str) -> Array:
+    """Per sample its class, as ``datasets.accuracy`` reads it: the argmax for K > 1, else
+    whether the output reaches ``decision_threshold(output)``."""
     if A.shape[-1] > 1:
-        return A.argmax(axis=-1) == T.argmax(axis=-1)
-    threshold = decision_threshold(output)
-    return (A[..., 0] >= threshold) == (T[..., 0] >= threshold)
+        return A.argmax(axis=-1)
+    return A[..., 0] >= decision_threshold(output)
 
 
 class TrainerStack:
@@ -541,6 +547,10 @@ class TrainerStack:
         self.settings: StepSettings | None = None
         self.produced: list[Snapshot | None] = [None] * len(trainers)
         self.cache: Pass | None = None  # forward_all at the last snapshots' parameters
+        self.target_classes: Array | None = None  # classes(T_all), made when the data change
+        # where the training and the test rows of a per-sample array begin, and their counts
+        self.parts = np.array([0, N] if N_all > N else [0], dtype=np.intp)
+        self.counts = np.array([N, N_all - N] if N_all > N else [N], dtype=np.float64)
 
     def sync(self) -> None:
         """Copy into the stack whatever of each trainer is not already there."""
@@ -564,6 +574,7 @@ class TrainerStack:
                 fs.set_data(s, *data)
                 self.data[s] = data
                 self.produced[s] = None
+                self.target_classes = None
         configs = [tr.config for tr in self.trainers]
         if self.settings is None or not all(map(is_, configs, self.configs)):
             self.settings = StepSettings.make(configs, self.N, fs.B, fs.weights)
@@ -638,19 +649,13 @@ class TrainerStack:
         theta = fs.theta.copy()
         finite &= np.isfinite(theta).all(axis=-1)
         classification = self.trainers[0].task == "classification"
-        if classification:
-            hits = _hits(Ao, fs.T_all, spec.output)
-            train_acc = (hits[:, :N].sum(axis=-1) / N).tolist()
-            test_acc = (hits[:, N:].sum(axis=-1) / (fs.N_all - N)).tolist() if has_test else None
+        if classification:  # accuracy: the share of samples whose class is the target's
+            if self.target_classes is None:
+                self.target_classes = classes(fs.T_all, spec.output)
+            hits = classes(Ao, spec.output) == self.target_classes
+            accuracy = (np.add.reduceat(hits, self.parts, axis=-1) / self.counts).tolist()
         self.cache = p
-        record = EpochRecord(
-            spec,
-            N,
-            layer_views(theta, fs.layout),
-            None if grads is None else layer_views(grads, fs.layout),
-            p.z,
-            p.a,
-        )
+        record = EpochRecord(spec, N, fs.layout, theta, grads, p.z, p.a)
         loss_train = loss_train.tolist()
         out: list[Snapshot | None] = []
         for s, (tr, ok) in enumerate(zip(self.trainers, finite.tolist(), strict=True)):
@@ -659,9 +664,9 @@ class TrainerStack:
                 continue
             metrics: dict = {}
             if classification:
-                metrics["train_accuracy"] = train_acc[s]
+                metrics["train_accuracy"] = accuracy[s][0]
                 if has_test:
-                    metrics["test_accuracy"] = test_acc[s]
+                    metrics["test_accuracy"] = accuracy[s][1]
             out.append(
                 Snapshot(
                     tr.epoch,
