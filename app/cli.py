@@ -1,12 +1,21 @@
 """``backprop-playground [--host H] [--port P] [--reload]``: start the server, print its URL.
 
-``backprop-playground migrate``: bring the session store's schema up to date and exit (the store
-is ``BPP_DATABASE_URL``, by default the SQLite file in ``BPP_DATA_DIR``).
+Roles (all take the same ``BPP_*`` settings):
+
+- ``backprop-playground`` — everything in one: the web process and its trainer processes.
+- ``backprop-playground web`` — a web process only; its trainers are found on the bus
+  (``BPP_BUS_URL``, required).
+- ``backprop-playground trainer`` — ``BPP_TRAINERS`` trainer processes on the bus (default one per
+  core), restarted if one dies.
+- ``backprop-playground migrate`` — bring the session store's schema up to date and exit (the
+  store is ``BPP_DATABASE_URL``, by default the SQLite file in ``BPP_DATA_DIR``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
 import uvicorn
@@ -23,6 +32,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any)")
     parser.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for role, text in (
+        ("web", "a web process only (needs BPP_BUS_URL): trainers are found on the bus"),
+        ("trainer", "trainer processes on the bus (needs BPP_BUS_URL); no web server"),
+    ):
+        sub = commands.add_parser(role, help=text, description=text)
+        if role == "web":
+            sub.add_argument("--host", default=argparse.SUPPRESS, help="address to bind")
+            sub.add_argument("--port", type=int, default=argparse.SUPPRESS, help="port")
     commands.add_parser(
         "migrate",
         help="bring the session store's schema up to date and exit",
@@ -45,6 +62,14 @@ def main(argv: list[str] | None = None) -> None:
         from app.store import migrate_cli
 
         sys.exit(migrate_cli(settings))
+    if args.command in ("web", "trainer") and not settings.bus_url:
+        print(f"{args.command}: set BPP_BUS_URL=redis://… (the bus joining the roles)", flush=True)
+        sys.exit(2)
+    if args.command == "trainer":
+        sys.exit(run_trainers(settings))
+    if args.command == "web":
+        os.environ["BPP_ROLE"] = "web"  # read by the app's settings (uvicorn builds the app)
+        get_settings.cache_clear()
     print(f"Backprop Playground: {url_for(args.host, args.port)}", flush=True)
     uvicorn.run(
         "app.main:create_app",
@@ -58,6 +83,22 @@ def main(argv: list[str] | None = None) -> None:
         log_level="info",
     )
     sys.exit(0)
+
+
+def run_trainers(settings) -> int:
+    """``backprop-playground trainer``: trainer processes on the bus until SIGTERM/SIGINT."""
+    from app.bus import TrainerProcesses
+
+    trainers = TrainerProcesses(settings, settings.trainer_count())
+    trainers.start()
+    print(f"Backprop Playground: {trainers.count} trainer(s) on {settings.bus_url}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: trainers._stop.set())
+    try:
+        trainers.wait()
+    except KeyboardInterrupt:
+        pass
+    trainers.stop()
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

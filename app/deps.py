@@ -29,9 +29,11 @@ def get_pool(request: Request) -> TrainerPool:
     return request.app.state.pool
 
 
-def valid_session(session_id: str, registry: Annotated[LocalRegistry, Depends(get_registry)]):
+async def valid_session(
+    session_id: str, registry: Annotated[LocalRegistry, Depends(get_registry)]
+) -> SessionHandle:
     """The session named in the path, or 404."""
-    session = registry.get(session_id)
+    session = await registry.find(session_id)
     if session is None:
         raise HTTPException(404, f"session_id: no session {session_id!r} (expired or deleted?)")
     return session

@@ -30,6 +30,14 @@ class FieldError(Exception):
         self.kind = kind
 
 
+class Moved(FieldError):
+    """The session is held by another live trainer, ``owner`` (several hosts on one bus)."""
+
+    def __init__(self, owner: str) -> None:
+        super().__init__("session_id", f"held by trainer {owner}", status_code=409, kind="moved")
+        self.owner = owner
+
+
 def split_field(field: str) -> list[str | int]:
     """``"network.activations[1]"`` → ``["network", "activations", 1]``."""
     return [int(index) if index else name for name, index in _PART.findall(field)]

@@ -205,4 +205,3 @@ def check_backprop(body: BackpropRequest, settings: Settings) -> None:
         check_values("network.weights", body.network.weights, settings)
     if body.network.biases is not None:
         check_values("network.biases", body.network.biases, settings)
-

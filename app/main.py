@@ -54,8 +54,13 @@ async def _sweep(registry: LocalRegistry, interval: float) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    app.state.pool.bind(asyncio.get_running_loop())
+    loop = asyncio.get_running_loop()
+    app.state.pool.bind(loop)
+    if hasattr(app.state.hub, "bind"):
+        app.state.hub.bind(loop)
     await app.state.registry.start()
+    if app.state.trainers is not None:
+        app.state.trainers.start()
     sweeper = asyncio.create_task(_sweep(app.state.registry, settings.sweep_interval_seconds))
     try:
         yield
@@ -65,6 +70,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await sweeper
         await app.state.registry.close()
         await app.state.pool.close()
+        if app.state.trainers is not None:
+            await asyncio.to_thread(app.state.trainers.stop)
+        if hasattr(app.state.hub, "close"):
+            await app.state.hub.close()
         await asyncio.to_thread(app.state.store.close)
 
 
@@ -78,9 +87,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.hub = LocalHub()
     app.state.store = open_store(settings)
-    app.state.pool = TrainerPool(settings, app.state.hub, app.state.store)
+    app.state.trainers = None
+    if settings.bus_url:  # web processes and trainers on several hosts, joined by Redis
+        from app.bus import BusPool, RedisHub, TrainerProcesses
+
+        app.state.hub = RedisHub(LocalHub(), settings)
+        app.state.pool = BusPool(settings, app.state.hub)
+        if settings.role == "all":
+            app.state.trainers = TrainerProcesses(settings, settings.trainer_count())
+    else:
+        app.state.hub = LocalHub()
+        app.state.pool = TrainerPool(settings, app.state.hub, app.state.store)
     app.state.registry = LocalRegistry(settings, app.state.hub, app.state.pool, app.state.store)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)

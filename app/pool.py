@@ -178,7 +178,13 @@ class TrainerPool:
         self.closed = False
 
     # -- placement ----------------------------------------------------------------------------
-    def place(self, session_id: str, shape: str) -> int:
+    def alive(self, index: int) -> bool:
+        return True  # a dead trainer's sessions are reported lost at once (``on_lost``)
+
+    async def locate(self, session_id: str) -> int | None:
+        return None  # only the handle knows where a local session is
+
+    async def place(self, session_id: str, shape: str) -> int:
         """The trainer for a new session: the one holding the fewest sessions (training time is
         shared per session, so sessions, not their sizes, are what to balance); among equals,
         one that already trains sessions of the same ``shape`` (they stack)."""

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app import frames
-from app.errors import FieldError
+from app.errors import FieldError, Moved
 from app.hub import Hub
 from app.pool import TrainerPool
 from app.schemas import SessionCreate
@@ -80,13 +80,31 @@ class LocalRegistry:
         self._tasks: set[asyncio.Task] = set()
         pool.on_status = self._saw_status
         pool.on_lost = self._lost
+        if hasattr(hub, "on_status"):  # on a bus, statuses arrive through the hub
+            hub.on_status = self._saw_status
 
     # -- the store ------------------------------------------------------------------------------
     async def start(self) -> None:
         """Bring the store's schema up to date and learn every session it holds."""
         await asyncio.to_thread(self.store.migrate)
-        for stored in await asyncio.to_thread(self.store.list_sessions):
-            self._adopt_stored(stored)
+        stored = await asyncio.to_thread(self.store.list_sessions)
+        for session in stored:
+            self._adopt_stored(session)
+        if self.bus:  # every web process of the cluster can find them
+            await self.pool.announce_many([(s.id, s.client) for s in stored])
+
+    @property
+    def bus(self) -> bool:
+        return hasattr(self.pool, "announce")
+
+    async def find(self, session_id: str) -> SessionHandle | None:
+        """``get``, or — on a bus — a session another web process created."""
+        session = self.get(session_id)
+        if session is None and self.bus:
+            client = await self.pool.known(session_id)
+            if client is not None and session_id not in self._sessions:
+                session = self._handle(session_id, client, None, "")
+        return session
 
     def _adopt_stored(self, stored: StoredSession) -> None:
         try:
@@ -110,12 +128,18 @@ class LocalRegistry:
         if handle.restoring is not None:
             await asyncio.shield(handle.restoring)
             return
-        if handle.trainer is not None:
+        if handle.trainer is not None and self.pool.alive(handle.trainer):
             return
         loop = asyncio.get_running_loop()
         handle.restoring = done = loop.create_future()
-        index = self.pool.place(handle.id, handle.shape)
+        index = None
         try:
+            owner = await self.pool.locate(handle.id)
+            if owner is not None:  # a live trainer holds it already (on a bus)
+                handle.trainer = owner
+                done.set_result(None)
+                return
+            index = await self.pool.place(handle.id, handle.shape)
             viewers, summaries = self.hub.live_viewers(
                 handle.id, self.clock(), self.settings.viewer_stall_seconds
             )
@@ -128,8 +152,13 @@ class LocalRegistry:
             handle.trainer = index
             handle.told_viewers = (viewers, summaries)
             done.set_result(None)
-        except BaseException as exc:
+        except Moved as moved:  # another web process brought it back meanwhile
             self.pool.forget(index, handle.id)
+            handle.trainer = moved.owner
+            done.set_result(None)
+        except BaseException as exc:
+            if index is not None:
+                self.pool.forget(index, handle.id)
             if isinstance(exc, FieldError) and exc.status_code == 404:
                 self._drop(handle.id)  # the store no longer has it
             done.set_exception(exc)
@@ -193,7 +222,7 @@ class LocalRegistry:
         self.check_room(client)
         session_id = self.new_id()
         shape = shape_of(body)
-        index = self.pool.place(session_id, shape)
+        index = await self.pool.place(session_id, shape)
         handle = self._handle(session_id, client, index, shape)  # counts against the limits
         try:
             state = await self.pool.request(
@@ -203,6 +232,8 @@ class LocalRegistry:
             self._sessions.pop(session_id, None)
             self.pool.forget(index, session_id)
             raise
+        if self.bus:
+            await self.pool.announce(session_id, client)
         return handle, state or b""
 
     def get(self, session_id: str) -> SessionHandle | None:
@@ -234,6 +265,8 @@ class LocalRegistry:
             session.tell("delete")  # the trainer deletes it from the store too
         else:
             await asyncio.to_thread(self.store.delete, session_id)
+        if self.bus:
+            await self.pool.withdraw(session_id)
         return True
 
     def _saw_status(self, session_id: str, data: bytes) -> None:
@@ -269,6 +302,13 @@ class LocalRegistry:
             watched = any(self.hub.live_viewers(session_id, self.clock(), 1e18))
             if watched or was_running:
                 self._spawn(self._bring_back_quietly(handle, was_running))
+
+    def keep_resident(self, session_id: str) -> None:
+        """Bring a watched session back soon if it rests in the store (a dashboard watches
+        it: it should see it live, not wait for its student)."""
+        handle = self._sessions.get(session_id)
+        if handle is not None and handle.trainer is None and handle.restoring is None:
+            self._spawn(self._bring_back_quietly(handle, False))
 
     async def _bring_back_quietly(self, handle: SessionHandle, play: bool) -> None:
         try:

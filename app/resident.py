@@ -105,8 +105,9 @@ class Resident:
         self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
         self.running = False
         self.pending_epochs = 0
-        self.viewers = 0  # live full viewers, as the web process last said
+        self.viewers = 0  # live full viewers, summed over the web processes' counts
         self.summary_viewers = 0
+        self.watchers: dict[str, tuple[int, int, float]] = {}  # web → (viewers, summary, when)
         self.epochs_per_second = 0.0
         d = self.built.dataset
         # sessions with equal keys share their heatmap grid's inputs

@@ -16,7 +16,10 @@ from typing import Any
 
 import orjson
 
+from app.errors import Moved
 from app.pool import TrainerLost, TrainerPool
+
+WATCH_RENEW_SECONDS = 3.0  # a trainer forgets a count not renewed within 10 s
 
 
 class SessionHandle:
@@ -24,7 +27,7 @@ class SessionHandle:
         self,
         session_id: str,
         client: str,
-        trainer: int | None,
+        trainer: int | str | None,
         shape: str,
         pool: TrainerPool,
         bring_back: Callable[[SessionHandle], Awaitable[None]],
@@ -44,6 +47,7 @@ class SessionHandle:
         self.last_active = clock()
         self.unwatched_since: float | None = clock()  # None while a live viewer is connected
         self.told_viewers = (0, 0)  # (viewers, summary viewers) the trainer was last told
+        self.told_at = -1e18
 
     @property
     def running(self) -> bool:
@@ -58,18 +62,23 @@ class SessionHandle:
 
     async def call(self, op: str, **args: Any) -> bytes | None:
         """Run ``op`` in the session's trainer; its encoded answer (``FieldError`` on refusal).
-        A session that is not in a trainer is brought back from the store first; one whose
-        trainer died during the call is brought back once more and the call retried."""
+        A session that is not in a live trainer is brought back from the store first; one whose
+        trainer died (or that another trainer took over) during the call is found again and the
+        call retried."""
         self.touch()
-        for attempt in (1, 2):
-            if self.trainer is None:
+        for attempt in range(3):
+            if self.trainer is None or not self.pool.alive(self.trainer):
+                self.trainer = None
                 await self.bring_back(self)
             try:
                 return await self.pool.request(self.trainer, op, self.id, args)  # type: ignore[arg-type]
+            except Moved as moved:
+                self.trainer = moved.owner
             except TrainerLost:
-                if attempt == 2 or self.closed or self.trainer is not None:
+                if attempt == 2 or self.closed:
                     raise
-        raise AssertionError("unreachable")  # pragma: no cover
+                self.trainer = None
+        raise TrainerLost()
 
     def tell(self, op: str, **args: Any) -> None:
         if self.trainer is not None:
@@ -88,9 +97,16 @@ class SessionHandle:
             self.unwatched_since = None
         elif self.unwatched_since is None:
             self.unwatched_since = now
-        if (viewers, summary_viewers) != self.told_viewers:
-            self.told_viewers = (viewers, summary_viewers)
-            self.tell("watch", viewers=viewers, summary_viewers=summary_viewers)
+        counts = (viewers, summary_viewers)
+        renew = any(counts) and now - self.told_at >= WATCH_RENEW_SECONDS
+        if counts != self.told_viewers or renew:
+            self.told_viewers, self.told_at = counts, now
+            self.tell(
+                "watch",
+                viewers=viewers,
+                summary_viewers=summary_viewers,
+                source=getattr(self.pool, "name", "web"),
+            )
 
     def unwatched_seconds(self, now: float) -> float:
         return 0.0 if self.unwatched_since is None else now - self.unwatched_since

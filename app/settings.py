@@ -90,6 +90,26 @@ class Settings(BaseSettings):
         description="Offer permessage-deflate on WebSockets: about 2× smaller frames for about "
         "a seventh of the server's CPU under load; worth it only on slow links.",
     )
+    # More than one host
+    bus_url: str | None = Field(
+        None,
+        description="redis://… joins web processes and trainers on several hosts through Redis "
+        "(default: none; one process tree on one machine).",
+    )
+    role: Literal["all", "web", "trainer"] = Field(
+        "all",
+        description="What this process runs (set by the CLI): all = web + trainers, web, trainer.",
+    )
+    heartbeat_seconds: float = Field(
+        1.0, gt=0, le=10, description="How often a trainer on the bus says it is alive."
+    )
+    takeover_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="A trainer silent this long is taken for dead: others take over its sessions "
+        "from their last checkpoints.",
+    )
     # Store
     data_dir: str = Field(
         "./data",

@@ -52,6 +52,7 @@ STATUS_INTERVAL = 0.5  # seconds between status messages while training
 IDLE_POLL_SECONDS = 1.0  # how long an idle trainer waits for a command
 MESSAGES_PER_TURN = 256  # commands handled between two chunks, at most
 DEFERRED = object()  # an op whose reply is sent later (a train request)
+WATCH_TTL_SECONDS = 10.0  # a web process's viewer count lapses unless renewed
 
 
 class Channel(Protocol):
@@ -61,6 +62,12 @@ class Channel(Protocol):
         ...
 
     def send(self, message: Any) -> None: ...
+
+    def claim(self, session_id: str) -> None:
+        """Hold the session here (on a bus: raise ``Moved`` when a live trainer holds it)."""
+        ...
+
+    def release(self, session_id: str) -> None: ...
 
 
 class Worker:
@@ -108,6 +115,7 @@ class Worker:
                 if not self.closed:
                     self.turn()
                 self.flush()
+                self.channel.sessions = len(self.residents)
         except (EOFError, OSError):
             pass  # the web process is gone: nothing left to serve
         finally:
@@ -351,6 +359,7 @@ class Worker:
         if sid in self.residents:
             raise FieldError("session_id", f"session {sid!r} exists", status_code=409)
         r = Resident(sid, client, body, self.settings)
+        self.channel.claim(sid)
         if self.store is not None:  # durable before anyone hears of it
             try:
                 self.store.create_session(
@@ -373,6 +382,7 @@ class Worker:
         r = self.residents.pop(sid, None)
         if r is None:
             return None
+        self.channel.release(sid)
         r.running = False
         while self.trains.get(sid):
             self.finish_train(r)
@@ -394,40 +404,64 @@ class Worker:
         r = self.residents.get(sid)
         if r is None:
             return
-        self.pause(r)
+        if r.runnable or r.viewers or r.summary_viewers:
+            raise FieldError("session", "the session is in use; it stays", 409, "in_use")
         self.save(r)
         if self.store is not None and not self.store.flush(timeout=10.0):
             raise FieldError("session", "the store is not writing; the session stays", 503)
         self.drop(sid)
 
     def op_restore(
-        self, sid: str, _rid: Any, viewers: int = 0, summary_viewers: int = 0, play: bool = False
+        self,
+        sid: str,
+        _rid: Any,
+        viewers: int = 0,
+        summary_viewers: int = 0,
+        play: bool = False,
+        takeover: bool = False,
     ) -> None:
-        """Bring a session back from its last checkpoint (paused; playing again when
-        ``play``), and show it to its viewers."""
+        """Bring a session back from its last checkpoint, paused — playing again when ``play``
+        (or, taking over from a stopped trainer, when it was playing) — and show it to its
+        viewers."""
         if sid in self.residents:
             return
         stored = None if self.store is None else self.store.load(sid)
         if stored is None or stored.checkpoint is None:
             raise FieldError("session_id", f"no session {sid!r}", status_code=404)
+        self.channel.claim(sid)
         r = Resident.restore(sid, stored.client, stored.checkpoint, self.settings)
         r.viewers, r.summary_viewers = viewers, summary_viewers
         self.adopt(r)
-        if play and r.trainer.status != "diverged":
+        if (play or (takeover and stored.status == "running")) and r.trainer.status != "diverged":
             r.running = True
             self.wake(r)
+        if takeover:  # its viewers hear why it jumped back
+            message = {
+                **r.status_message(),
+                "message": "its trainer stopped; taken over here from the last checkpoint",
+            }
+            self.publish(r, "status", frames.dumpb(message))
         self.send_status(r)
-        if viewers:
-            self.send_frame(r)
+        self.send_frame(r)
 
-    def op_watch(self, sid: str, _rid: Any, viewers: int, summary_viewers: int) -> None:
+    def op_watch(
+        self, sid: str, _rid: Any, viewers: int, summary_viewers: int, source: str = "web"
+    ) -> None:
+        """How many live viewers and dashboards the web process ``source`` has for ``sid``
+        (each web process says so on change and now and then; a count not renewed for
+        ``WATCH_TTL_SECONDS`` lapses, so a web process that died stops counting)."""
         r = self.residents.get(sid)
         if r is None:
             return
-        r.viewers, new_summary = viewers, summary_viewers > r.summary_viewers
-        r.summary_viewers = summary_viewers
-        if new_summary:
+        now = self.clock()
+        r.watchers[source] = (viewers, summary_viewers, now)
+        live = [w for w in r.watchers.values() if now - w[2] < WATCH_TTL_SECONDS]
+        was_watched, had_summary = r.viewers, r.summary_viewers
+        r.viewers, r.summary_viewers = sum(w[0] for w in live), sum(w[1] for w in live)
+        if r.summary_viewers > had_summary:
             self.send_summary(r)
+        if r.viewers and not was_watched and not r.runnable:
+            self.send_frame(r)  # a paused session shows itself to a viewer that came back
 
     def op_get(self, sid: str, _rid: Any) -> bytes:
         return self.resident(sid).state_bytes()
@@ -549,6 +583,12 @@ class PipeChannel:
     def send(self, message: Any) -> None:
         self.conn.send(message)
 
+    def claim(self, session_id: str) -> None:
+        pass  # one web process, which placed the session here
+
+    def release(self, session_id: str) -> None:
+        pass
+
 
 class QueueChannel:
     """The in-process channel (``BPP_TRAINERS=0``): commands arrive on a queue, messages leave
@@ -569,6 +609,12 @@ class QueueChannel:
 
     def send(self, message: Any) -> None:
         self.deliver(message)
+
+    def claim(self, session_id: str) -> None:
+        pass
+
+    def release(self, session_id: str) -> None:
+        pass
 
 
 def process_main(conn: Any, settings: dict[str, Any]) -> None:

@@ -30,6 +30,12 @@ class Recorder:
     def send(self, message: Any) -> None:
         self.sent.append(message)
 
+    def claim(self, session_id: str) -> None:
+        pass
+
+    def release(self, session_id: str) -> None:
+        pass
+
     def replies(self) -> dict[Any, tuple[bool, Any]]:
         return {m[1]: (m[2], m[3]) for m in self.sent if m[0] == "reply"}
 

@@ -167,7 +167,7 @@ async def stream(ws: WebSocket, session_id: str) -> None:
     registry = ws.app.state.registry
     hub = ws.app.state.hub
     settings: Settings = ws.app.state.settings
-    session = registry.get(session_id)
+    session = await registry.find(session_id)
     await ws.accept()
     if session is None:
         await ws.send_text(error_text("session_id", f"no session {session_id!r}"))
@@ -217,15 +217,18 @@ async def summaries(ws: WebSocket) -> None:
     mailbox = Mailbox()
     watching: set[str] = set()
 
-    def watch(ids: list[str]) -> None:
+    async def watch(ids: list[str]) -> None:
+        for session_id in ids:  # sessions other web processes created (on a bus)
+            await registry.find(session_id)
         for session_id in watching - set(ids):
             hub.unsubscribe(session_id, mailbox)
             registry.sync_viewers(session_id)
         unknown = [i for i in ids if registry.get(i) is None]
         for session_id in set(ids) - watching:
-            if registry.get(session_id) is not None:
+            if session_id not in unknown:
                 hub.subscribe_summaries(session_id, mailbox)
                 registry.sync_viewers(session_id)
+                registry.keep_resident(session_id)
         watching.clear()
         watching.update(i for i in ids if i not in unknown)
         if unknown:
@@ -240,7 +243,7 @@ async def summaries(ws: WebSocket) -> None:
             if text is None:
                 continue
             try:
-                watch(parse_watch(text, settings))
+                await watch(parse_watch(text, settings))
             except FieldError as exc:
                 mailbox.put("error", error_text(exc.field, exc.message))
 

@@ -102,6 +102,7 @@ class ServerProcess:
             *(args or []),
         ]
         directory = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="bpp-server-"))
+        directory.mkdir(parents=True, exist_ok=True)
         self.log_path = directory / f"server-{self.port}.log"
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("BPP_")}
         # its store in the log's folder unless told otherwise (a restart with the same
