@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check bench vendor clean
+.PHONY: run test test-container lint check bench vendor clean
 
 $(BIN)/backprop-playground: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,11 @@ $(PG_INITDB):
 	@touch $@
 endif
 
+# The container test builds the image with podman from Debian packages (no Docker daemon here).
+/usr/bin/podman /usr/bin/mmdebstrap &:
+	@echo "Installing Debian's podman, runc, slirp4netns and mmdebstrap for the container test (needs root)"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc slirp4netns mmdebstrap
+
 lint: $(BIN)/backprop-playground
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -49,12 +54,16 @@ SERVER_TESTS := tests/test_api_sessions.py tests/test_api_errors.py tests/test_a
 	tests/test_trainer_processes.py tests/browser/test_playground.py
 
 test: $(BIN)/backprop-playground /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
-		$(PG_INITDB) lint
+		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint
 	$(BIN)/pytest -q
 	BPP_TRAINERS=0 $(BIN)/pytest -q $(SERVER_TESTS)
 
+test-container: $(BIN)/backprop-playground /usr/bin/podman /usr/bin/mmdebstrap
+	$(BIN)/pytest -q -m container
+
 bench: $(BIN)/backprop-playground
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_stream.py
 
 vendor:
 	bash scripts/vendor.sh

@@ -102,9 +102,9 @@ class RedisChannel:
         self.claim_script = self.redis.register_script(CLAIM)
         self.closed = threading.Event()
         self.sessions = 0  # set by the worker's loop (for placement)
+        self.held: set[str] = set()  # sessions claimed here (renewed with every heartbeat)
         self._ttl_ms = int(settings.takeover_seconds * 1000)
         self.heartbeat()
-        self.redis.hset(TRAINERS, self.name, json.dumps({"host": socket.gethostname()}))
         self._threads = [
             threading.Thread(target=self._read, name="bpp-bus-read", daemon=True),
             threading.Thread(target=self._beat, name="bpp-bus-beat", daemon=True),
@@ -145,9 +145,12 @@ class RedisChannel:
         owner = self.claim_script(keys=[OWNER], args=[session_id, self.name]).decode()
         if owner != self.name:
             raise Moved(owner)
+        self.held.add(session_id)
 
     def release(self, session_id: str) -> None:
-        self.redis.hdel(OWNER, session_id)
+        if session_id in self.held:
+            self.held.discard(session_id)
+            self.redis.hdel(OWNER, session_id)
 
     # threads
     def _read(self) -> None:
@@ -167,10 +170,23 @@ class RedisChannel:
                 log.error("bus: malformed command %r", item[1][:200])
 
     def heartbeat(self) -> None:
+        """Say this trainer lives (also after Redis lost everything: re-register, re-claim
+        what is held here); let go of sessions another trainer took over meanwhile (after a
+        pause long enough to be taken for dead)."""
+        held = sorted(self.held.copy())  # one C call: safe beside the worker thread
         pipe = self.redis.pipeline(transaction=False)
         pipe.set(alive_key(self.name), b"1", px=self._ttl_ms)
         pipe.hset(LOAD, self.name, self.sessions)
-        pipe.execute()
+        pipe.hset(TRAINERS, self.name, json.dumps({"host": socket.gethostname()}))
+        for session_id in held:
+            pipe.hsetnx(OWNER, session_id, self.name)
+        for session_id in held:
+            pipe.hget(OWNER, session_id)
+        owners = pipe.execute()[3 + len(held) :]
+        for session_id, owner in zip(held, owners, strict=True):
+            if owner is not None and owner.decode() != self.name:
+                self.held.discard(session_id)
+                self.inbox.put((None, "disown", session_id, {}))
 
     def _beat(self) -> None:
         interval = self.settings.heartbeat_seconds

@@ -411,6 +411,15 @@ class Worker:
             raise FieldError("session", "the store is not writing; the session stays", 503)
         self.drop(sid)
 
+    def op_disown(self, sid: str, _rid: Any) -> None:
+        """Another trainer holds this session now (it took it over): forget it here, neither
+        saving nor deleting it."""
+        r = self.residents.get(sid)
+        if r is not None:
+            self.trains.pop(sid, None)
+            r.pending_epochs = 0
+            self.drop(sid)
+
     def op_restore(
         self,
         sid: str,
