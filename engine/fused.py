@@ -28,7 +28,7 @@ how the work is laid out, so that a batch costs as few numpy calls as a hand-wri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -99,6 +99,19 @@ class Pass:
     a_el: list[Array]
     Zo: Array
     Ao: Array
+    _head: Pass | None = field(default=None, repr=False)
+
+    def head(self, n: int) -> Pass:
+        """The same pass over its first n samples only (views, made once)."""
+        if self._head is None or self._head.Zo.shape[1] != n:
+            self._head = Pass(
+                [c[..., :n] for c in self.cols],
+                [None if z is None else z[..., :n] for z in self.z_el],
+                [a[..., :n] for a in self.a_el],
+                self.Zo[:, :n],
+                self.Ao[:, :n],
+            )
+        return self._head
 
     @property
     def z(self) -> list[Array]:
@@ -155,12 +168,23 @@ def fused_forward(spec: NetworkSpec, Waug: list[Array], X: Array) -> tuple[list,
     return p.z, p.a
 
 
+Where = Array | bool | None
+
+
+def _mask(m: Array) -> Where:
+    """``where=`` argument for a mask: True when it holds everywhere, None when nowhere."""
+    if m.all():
+        return True
+    return m if m.any() else None
+
+
 @dataclass
 class StepSettings:
     """The settings of every network in a stack as (S, 1) arrays and masks (the penalty's also
     over the P entries of θ: weights only), made once per change of settings. ``c`` is the
     factor folded into the output δ: η/n, or 1/n for η = 0 (then nothing is updated but the
-    epoch's mean gradient is still measured)."""
+    epoch's mean gradient is still measured). The masks are kept as ``where=`` arguments
+    (``_mask``): True where a rule holds for every network, None where for none."""
 
     eta: Array
     c_full: Array  # (S, 1, 1): scales the output δ of a full batch
@@ -169,12 +193,12 @@ class StepSettings:
     inv: Array  # 1 / (c_full N): from the epoch's sum of c-scaled gradients to their mean
     mu: Array
     lam: Array
-    update: Array  # η > 0
-    momentum: Array  # update and μ ≠ 0
-    plain: Array  # update and μ = 0
-    l1: Array  # (S, P): L1-penalised entries
-    l2: Array
-    penalty: Array
+    update: Where  # η > 0
+    momentum: Where  # update and μ ≠ 0
+    plain: Where  # update and μ = 0
+    l1: Where  # (S, P): L1-penalised entries
+    l2: Where
+    penalty: Where
 
     @classmethod
     def make(cls, configs: list, N: int, B: int, weights: Array) -> StepSettings:
@@ -196,20 +220,13 @@ class StepSettings:
             inv=1.0 / (c_full * N),
             mu=mu,
             lam=lam,
-            update=update,
-            momentum=update & (mu != 0),
-            plain=update & (mu == 0),
-            l1=active & col([k == "l1" for k in kind], bool),
-            l2=active & col([k == "l2" for k in kind], bool),
-            penalty=active & col([k in ("l1", "l2") for k in kind], bool),
+            update=_mask(update),
+            momentum=_mask(update & (mu != 0)),
+            plain=_mask(update & (mu == 0)),
+            l1=_mask(active & col([k == "l1" for k in kind], bool)),
+            l2=_mask(active & col([k == "l2" for k in kind], bool)),
+            penalty=_mask(active & col([k in ("l1", "l2") for k in kind], bool)),
         )
-
-
-def _mask(m: Array) -> Array | bool | None:
-    """``where=`` argument for a mask: True when it holds everywhere, None when nowhere."""
-    if m.all():
-        return True
-    return m if m.any() else None
 
 
 @dataclass
@@ -261,6 +278,7 @@ class FusedStack:
         self.X_all = np.ones((S, N_all, n[0] + 1))
         self.T_all = np.empty((S, N_all, n[-1]))
         self.GW, self.SUM = np.empty((S, P)), np.empty((S, P))
+        self.spare: list[Pass] = []  # forward_all passes handed back for reuse
         self.TMP, self.PEN = np.empty((S, P)), np.empty((S, P))
         assert all(np.shares_memory(w, self.theta) for w in self.Waug)
         # Each batch's gradients in a slot of their own, summed once an epoch (in order, as a
@@ -336,8 +354,10 @@ class FusedStack:
             np.take(src.reshape(-1, k), idx, axis=0, out=dst.reshape(-1, k))
 
     def forward_all(self) -> Pass:
-        """A forward pass over every network's training and test inputs into fresh buffers."""
-        p = new_pass(self.spec, self.X_all.swapaxes(-1, -2))
+        """A forward pass over every network's training and test inputs, into the buffers of a
+        pass in ``spare`` (one that its owner no longer needs) or fresh ones."""
+        spare = self.spare
+        p = spare.pop() if spare else new_pass(self.spec, self.X_all.swapaxes(-1, -2))
         run_forward(self.spec, self.Waug, self.WaugT, p)
         return p
 
@@ -350,24 +370,17 @@ class FusedStack:
         if not self.reuse:
             batches = self.batches
         else:
-            N = self.N
-            p = Pass(
-                [c[..., :N] for c in full.cols],
-                [None if z is None else z[..., :N] for z in full.z_el],
-                [a[..., :N] for a in full.a_el],
-                full.Zo[:, :N],
-                full.Ao[:, :N],
-            )
             batches = [self.full_batch]
-            self.full_batch.p = p
+            self.full_batch.p = full.head(self.N)
         B, L, spec = self.B, self.L, self.spec
         g, gout, loss = spec.g, spec.g[-1], spec.E
         Waug, WaugT, W = self.Waug, self.WaugT, self.W
         theta, V, GW, SUM, TMP, PEN, ring = (
             self.theta, self.velocity, self.GW, self.SUM, self.TMP, self.PEN, self.ring
         )  # fmt: skip
-        update, momentum, plain = _mask(s.update), _mask(s.momentum), _mask(s.plain)
-        penalty, l1, l2 = _mask(s.penalty), _mask(s.l1), _mask(s.l2)
+        update, momentum, plain, penalty, l1, l2 = (
+            s.update, s.momentum, s.plain, s.penalty, s.l1, s.l2
+        )  # fmt: skip
         matmul, multiply, subtract, add = np.matmul, np.multiply, np.subtract, np.add
         hidden = range(L - 2, -1, -1)
         first = True

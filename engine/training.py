@@ -95,14 +95,22 @@ class TrainingConfig:
 class EpochRecord:
     """What the S snapshots of one stacked epoch share: a copy of every network's parameters
     ``theta`` (S, P), the epoch's mean gradients (S, P) (None: not measured), both laid out as
-    ``layout`` says (``engine/fused.py``), and the forward pass ``z``, ``a`` over training and
-    test rows at those parameters. Made once per epoch and never written again."""
+    ``layout`` says (``engine/fused.py``), and ``fwd``, the forward pass over training and test
+    rows at those parameters. Made once per epoch and never written again.
 
-    __slots__ = ("spec", "N", "layout", "theta", "grads", "z", "a")
+    ``fwd`` is lent by the stack's ``FusedStack``: when the last snapshot of the epoch is gone,
+    the record hands it back to ``spare``, and a later epoch writes its forward pass into the
+    same buffers. So nothing read off ``fwd`` may outlive the record (``Snapshot.train_cache``
+    copies)."""
 
-    def __init__(self, spec, N, layout, theta, grads, z, a) -> None:
+    __slots__ = ("spec", "N", "layout", "theta", "grads", "fwd", "spare")
+
+    def __init__(self, spec, N, layout, theta, grads, fwd: Pass, spare: list[Pass]) -> None:
         self.spec, self.N, self.layout, self.theta, self.grads = spec, N, layout, theta, grads
-        self.z, self.a = z, a
+        self.fwd, self.spare = fwd, spare
+
+    def __del__(self) -> None:
+        self.spare.append(self.fwd)
 
     def layers(self, flat: Array, s: int) -> list[Array]:
         """Network s's (n_l + 1, n_{l+1}) blocks of ``flat``: weights, then the bias row."""
@@ -117,9 +125,10 @@ class Snapshot:
     plain values. ``W``, ``b``, ``grad_W`` and ``grad_b`` (the epoch's mean gradients, or for a
     snapshot taken without training the full-batch mean gradient) are read off the epoch's
     ``EpochRecord`` when first asked for, and so is ``train_cache``, the forward pass over the
-    training set at these parameters (read-only). ``probe`` takes the probe's z and a rows from
-    that forward pass and computes its g'(z), δ (Eq. 5, 14) and its own gradients δ_j a_i
-    (Eq. 6/15) the first time it is read, so that snapshots nobody looks at cost nothing more.
+    training set at these parameters (copied out of the record). ``probe`` takes the probe's z
+    and a rows from that forward pass and computes its g'(z), δ (Eq. 5, 14) and its own
+    gradients δ_j a_i (Eq. 6/15) the first time it is read, so that snapshots nobody looks at
+    cost nothing more.
     """
 
     __slots__ = (
@@ -199,9 +208,9 @@ class Snapshot:
     @property
     def train_cache(self) -> ForwardCache:
         if self._cache is None:
-            s, N = self._s, self._rec.N
-            z = [np.ascontiguousarray(x[s, :N]) for x in self._rec.z]
-            a = [np.ascontiguousarray(x[s, :N]) for x in self._rec.a[1:]]
+            s, N, fwd = self._s, self._rec.N, self._rec.fwd
+            z = [x[s, :N].copy() for x in fwd.z]
+            a = [x[s, :N].copy() for x in fwd.a[1:]]
             self._cache = ForwardCache(z, [self._X, *a])
         return self._cache
 
@@ -655,7 +664,7 @@ class TrainerStack:
             hits = classes(Ao, spec.output) == self.target_classes
             accuracy = (np.add.reduceat(hits, self.parts, axis=-1) / self.counts).tolist()
         self.cache = p
-        record = EpochRecord(spec, N, fs.layout, theta, grads, p.z, p.a)
+        record = EpochRecord(spec, N, fs.layout, theta, grads, p, fs.spare)
         loss_train = loss_train.tolist()
         out: list[Snapshot | None] = []
         for s, (tr, ok) in enumerate(zip(self.trainers, finite.tolist(), strict=True)):

@@ -356,3 +356,20 @@ def test_node_stats_are_mean_activation_and_mean_abs_delta():
     for l, (mean_a, mean_d) in enumerate(node_stats(tr.spec, snap.W, snap.b, tr.X, tr.T)):
         np.testing.assert_allclose(mean_a, cache.a[l + 1].mean(axis=0), rtol=1e-12)
         np.testing.assert_allclose(mean_d, np.abs(delta[l]).mean(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("batch", [10, 250])
+def test_old_snapshots_keep_their_forward_pass_when_buffers_are_reused(batch):
+    """Later epochs write their forward passes into the buffers of epochs no snapshot needs any
+    more: a train_cache read before that, or from a snapshot still held, keeps its values."""
+    trainer = circle_pair(0.03, 3, batch)[0]
+    held = [trainer.run_epoch() for _ in range(3)]
+    early = trainer.run_epoch().train_cache  # read, then its snapshot is dropped
+    kept = [z.copy() for z in early.z] + [a.copy() for a in early.a]
+    for _ in range(4):
+        trainer.run_epoch()
+    assert_same_arrays(early.z + early.a, kept, "train_cache read early")
+    for snap in held:  # read late, after the buffers of other epochs were reused
+        ref = forward(trainer.spec, snap.params, trainer.X)
+        np.testing.assert_allclose(snap.train_cache.a[-1], ref.a[-1], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(snap.train_cache.z[-1], ref.z[-1], rtol=1e-12, atol=1e-14)
