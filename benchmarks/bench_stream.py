@@ -1,4 +1,4 @@
-"""Streaming benchmark for the classroom (issue 7): real servers, measured from the client side.
+"""Streaming benchmark for the classroom (issues 7, 8): real servers, measured client-side.
 
 Each design is one server started by ``tests/support/server.py`` on a free loopback port:
 "today" (``BPP_TRAINERS=0``: training in the web process) and "new" (the default settings:
@@ -16,6 +16,27 @@ trainer processes). Against each, one asyncio client (``websockets`` + ``httpx``
   a   one W2 session (hidden [8]*6 tanh, 250 training points) alternately unwatched and with one
       viewer; target: epochs/s watched / unwatched ≥ 0.9.
 
+Two more cases start servers of their own (issue 8), whatever ``--designs`` says:
+
+  ck  checkpoint cost: the all-in-one server ("new") with N default sessions playing, a viewer
+      each, started once per ``BPP_CHECKPOINT_SECONDS`` of 86400 (no checkpoint while playing),
+      5 (the default) and 1, in ``--ck-rounds`` interleaved rounds (order reversed every other
+      round). The window is ``--seconds`` rounded up to a multiple of 5 s, so that each variant
+      sees whole checkpoint periods. Per round, epochs/s median with checkpoints / without;
+      the median over rounds. Target: 5 s / off ≥ 0.95 (at most 5 % slower); 1 s shows the trend.
+      Beside it, the same ratio of epochs per server CPU-second (all sessions' epochs/s over the
+      server's cores): the checkpoints' cost in work, less moved by other load on the machine.
+  d   distributed: 2 web processes (``python -m app web``) and 2 trainer commands
+      (``python -m app trainer``, ``BPP_TRAINERS=1`` each) on one real ``redis-server`` and one
+      store — a throwaway PostgreSQL (``tests/support/postgres.py``), or a SQLite file in a
+      temporary folder shared by all four when PostgreSQL is not installed (the output says
+      which). N default sessions, created alternately on the two web processes; each viewer
+      connects to the *other* web process than the one that created its session (no sticky
+      routing). Epochs/s and frames/s per session beside case b of the "new" design from the same
+      run (run for the comparison if not asked for), and the CPU of every process: web,
+      trainers, redis, postgres. No target: on a 2-core machine these six processes and this
+      client share two cores.
+
 Server CPU is the CPU time of the server and all its descendant processes (from /proc) over the
 window, in cores; client CPU is this process's. On a small machine the client competes with the
 server for the same cores: read both. Frames are parsed cheaply (type and epoch by a regex on
@@ -25,19 +46,24 @@ Usage:
   .venv/bin/python benchmarks/bench_stream.py                 # all cases, both designs (~4 min)
   .venv/bin/python benchmarks/bench_stream.py --quick         # a smoke run (short, fewer sessions)
   .venv/bin/python benchmarks/bench_stream.py --cases b,e --designs new --seconds 5
+  .venv/bin/python benchmarks/bench_stream.py --cases d,ck --quick
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import math
 import os
 import re
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,10 +74,15 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.support.postgres import find_postgres_bindir, start_postgres  # noqa: E402
+from tests.support.redis import find_redis_server, start_redis  # noqa: E402
 from tests.support.server import ServerProcess, start_server  # noqa: E402
 
 DESIGNS = {"today": {"BPP_TRAINERS": "0"}, "new": {}}
-CASES = ("b", "b2", "e", "a")
+SERVER_CASES = ("b", "b2", "e", "a")  # run against one server per design
+CASES = (*SERVER_CASES, "ck", "d")
+CK_INTERVALS = (86400.0, 5.0, 1.0)  # BPP_CHECKPOINT_SECONDS: off while playing, default, short
+CK_DEFAULT = 5.0
 W2 = {
     "network": {"hidden_layers": [8] * 6, "activations": ["tanh"] * 7},
     "dataset": {"name": "circle", "n": 500, "train_fraction": 0.5},
@@ -72,10 +103,10 @@ class BenchError(RuntimeError):
 
 @dataclass
 class Window:
-    """The measuring window, in ``loop.time()`` (monotonic) seconds."""
+    """The measuring window, in ``loop.time()`` (monotonic) seconds; infinite until set."""
 
-    start: float
-    end: float
+    start: float = math.inf
+    end: float = math.inf
 
 
 @dataclass
@@ -87,6 +118,7 @@ class Viewer:
     last: tuple[float, int] | None = None
     misses: int = 0  # frames whose head the regex could not read (parsed with orjson instead)
     sizes: list[int] = field(default_factory=list)
+    wait: float | None = None  # seconds from sending play to the first frame of a later epoch
 
     def add(self, now: float, data: bytes) -> None:
         if not data.startswith(b'{"type":"frame"'):
@@ -112,10 +144,12 @@ class Viewer:
 
 @dataclass
 class Load:
-    """CPU cores used by the server's processes and by this client over the window."""
+    """CPU cores used by the server's processes and by this client over the window; ``parts``
+    splits ``server`` by kind of process (case d: web, trainers, redis, postgres)."""
 
     server: float = float("nan")
     client: float = float("nan")
+    parts: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -140,29 +174,64 @@ def p5(xs: list[float]) -> float:
     return statistics.quantiles(xs, n=20, method="inclusive")[0]
 
 
-async def sample_load(server: ServerProcess, window: Window) -> Load:
+Meters = dict[str, Callable[[], float]]  # kind of process → its CPU seconds so far
+
+
+async def sample_load(meters: Meters, window: Window) -> Load:
+    """CPU of each meter and of this client over the window, in cores."""
     loop = asyncio.get_running_loop()
     await asyncio.sleep(max(0.0, window.start - loop.time()))
-    s0, c0, t0 = server.cpu_seconds(), time.process_time(), loop.time()
+    s0, c0, t0 = {k: m() for k, m in meters.items()}, time.process_time(), loop.time()
     await asyncio.sleep(max(0.0, window.end - loop.time()))
-    s1, c1, t1 = server.cpu_seconds(), time.process_time(), loop.time()
-    return Load(server=(s1 - s0) / (t1 - t0), client=(c1 - c0) / (t1 - t0))
+    s1, c1, t1 = {k: m() for k, m in meters.items()}, time.process_time(), loop.time()
+    parts = {k: (s1[k] - s0[k]) / (t1 - t0) for k in meters}
+    return Load(server=sum(parts.values()), client=(c1 - c0) / (t1 - t0), parts=parts)
 
 
-async def create_sessions(http: httpx.AsyncClient, bodies: list[dict]) -> list[str]:
+_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(groups: Iterable[int]) -> float:
+    """CPU seconds (user + system, with reaped children) of every process in the process
+    ``groups`` (from /proc): each process here is started in a session of its own, so its group
+    holds it and whatever it forked (trainer children, postgres backends)."""
+    wanted, ticks = set(groups), 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                text = f.read()
+        except OSError:
+            continue
+        fields = text[text.rindex(b")") + 2 :].split()  # state ppid pgrp ... utime stime ...
+        if int(fields[2]) in wanted:
+            ticks += sum(int(x) for x in fields[11:15])
+    return ticks / _TICKS_PER_SECOND
+
+
+async def create_sessions(
+    http: httpx.AsyncClient | Sequence[httpx.AsyncClient], bodies: list[dict]
+) -> list[str]:
+    """Create one session per body; with several clients, session i on ``http[i % len]``."""
+    clients = [http] if isinstance(http, httpx.AsyncClient) else list(http)
     gate = asyncio.Semaphore(8)
 
-    async def create(body: dict) -> str:
+    async def create(client: httpx.AsyncClient, body: dict) -> str:
         async with gate:
-            r = await http.post("/api/sessions", json=body)
+            r = await client.post("/api/sessions", json=body)
         if r.status_code != 201:
             raise BenchError(f"POST /api/sessions: {r.status_code} {r.text[:300]}")
         return r.json()["id"]
 
-    return list(await asyncio.gather(*(create(b) for b in bodies)))
+    return list(
+        await asyncio.gather(*(create(clients[i % len(clients)], b) for i, b in enumerate(bodies)))
+    )
 
 
-async def delete_sessions(http: httpx.AsyncClient, ids: Iterable[str]) -> None:
+async def delete_sessions(
+    http: httpx.AsyncClient, ids: Iterable[str], *, wait: bool = True
+) -> None:
     gate = asyncio.Semaphore(8)
 
     async def delete(sid: str) -> None:
@@ -170,7 +239,9 @@ async def delete_sessions(http: httpx.AsyncClient, ids: Iterable[str]) -> None:
             await http.delete(f"/api/sessions/{sid}")
 
     await asyncio.gather(*(delete(s) for s in ids))
-    for _ in range(100):  # bounded: until the server holds none (sockets closed, 1001)
+    for _ in range(
+        100 if wait else 0
+    ):  # bounded: until the server holds none (sockets closed, 1001)
         if (await http.get("/healthz")).json().get("sessions", 0) == 0:
             return
         await asyncio.sleep(0.1)
@@ -183,8 +254,11 @@ async def watch(
     arrived: Callable[[BaseException | None], None],
     go: asyncio.Event,
     window: Window,
+    first: Callable[[], None],
 ) -> None:
-    """One viewer: connect, report it, wait for ``go``, send play, read until the window ends."""
+    """One viewer: connect, report it, wait for ``go``, send play, say when the first frame of
+    a later epoch than the first one seen came (``first``: training reaches this viewer), record
+    frames inside the window (set meanwhile), stop when it ends."""
     loop = asyncio.get_running_loop()
     try:
         async with gate:  # a few handshakes at a time
@@ -196,14 +270,25 @@ async def watch(
         arrived(None)
         await go.wait()
         await ws.send(PLAY)
+        played, epoch0 = loop.time(), None
         try:
-            async with asyncio.timeout_at(window.end):
-                while True:
-                    data = await ws.recv(decode=False)
-                    now = loop.time()
-                    if now >= window.start:
-                        record.add(now, data)
-        except (TimeoutError, websockets.ConnectionClosed):
+            while loop.time() < window.end:
+                try:  # recv is cancellation-safe; wake now and then: the window may be set
+                    async with asyncio.timeout(min(window.end - loop.time(), 0.5)):
+                        data = await ws.recv(decode=False)
+                except TimeoutError:
+                    continue
+                now = loop.time()
+                if record.wait is None and (head := FRAME_HEAD.match(data, 0, 60)):
+                    epoch = int(head.group(1))
+                    if epoch0 is None:
+                        epoch0 = epoch
+                    elif epoch > epoch0:
+                        record.wait = now - played
+                        first()
+                if window.start <= now < window.end:
+                    record.add(now, data)
+        except websockets.ConnectionClosed:
             pass
 
 
@@ -216,42 +301,63 @@ async def play_and_watch(
 ) -> tuple[list[Viewer], Load]:
     """Create one session per body, one viewer each, play them all; measure over the window."""
     ids = await create_sessions(http, bodies)
-    records = [Viewer() for _ in ids]
-    go, ready, window = asyncio.Event(), asyncio.Event(), Window(0.0, 0.0)
+    try:
+        urls = [f"{server.ws_url}/api/sessions/{sid}/stream" for sid in ids]
+        return await watch_all(urls, {"server": server.cpu_seconds}, seconds, warmup)
+    finally:
+        await delete_sessions(http, ids)
+
+
+async def watch_all(
+    urls: list[str], meters: Meters, seconds: float, warmup: float
+) -> tuple[list[Viewer], Load]:
+    """One viewer per stream URL, all connected before any sends play; the window opens
+    ``warmup`` s after every viewer has seen its session train (or after 30 s without); measure
+    over it (CPU from ``meters``)."""
+    loop = asyncio.get_running_loop()
+    records = [Viewer() for _ in urls]
+    go, ready, window = asyncio.Event(), asyncio.Event(), Window()
+    all_first = asyncio.Event()
     errors: list[BaseException] = []
-    count = 0
+    count = firsts = 0
 
     def arrived(error: BaseException | None) -> None:
         nonlocal count
         count += 1
         if error is not None:
             errors.append(error)
-        if count == len(ids):
+        if count == len(urls):
             ready.set()
+
+    def first() -> None:
+        nonlocal firsts
+        firsts += 1
+        if firsts == len(urls):
+            all_first.set()
 
     gate = asyncio.Semaphore(16)
     tasks = [
-        asyncio.create_task(
-            watch(f"{server.ws_url}/api/sessions/{sid}/stream", rec, gate, arrived, go, window)
-        )
-        for sid, rec in zip(ids, records, strict=True)
+        asyncio.create_task(watch(url, rec, gate, arrived, go, window, first))
+        for url, rec in zip(urls, records, strict=True)
     ]
     try:
-        async with asyncio.timeout(60 + len(ids) * 0.5):
+        async with asyncio.timeout(60 + len(urls) * 0.5):
             await ready.wait()
         if errors:
             raise BenchError(f"{len(errors)} viewers could not connect: {errors[0]!r}")
-        window.start = asyncio.get_running_loop().time() + warmup
-        window.end = window.start + seconds
         go.set()
-        load = await sample_load(server, window)
+        with contextlib.suppress(TimeoutError):  # those still without a frame count as 0
+            async with asyncio.timeout(30):
+                await all_first.wait()
+        window.start = loop.time() + warmup
+        window.end = window.start + seconds
+        load = await sample_load(meters, window)
         async with asyncio.timeout(30):
             await asyncio.gather(*tasks)
     finally:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await delete_sessions(http, ids)
     return records, load
 
 
@@ -263,7 +369,12 @@ def row(case: str, design: str, viewers: list[Viewer], load: Load, seconds: floa
     fps = [v.frames / seconds for v in viewers]
     sizes = [s for v in viewers for s in v.sizes]
     misses = sum(v.misses for v in viewers)
+    waits = [v.wait for v in viewers if v.wait is not None]
     note = f"{len(viewers)} sessions, frame {median(sizes) / 1024:.0f} KB"
+    if waits:
+        note += f", play→new epoch med {median(waits):.2f} s max {max(waits):.2f} s"
+    if len(waits) < len(viewers):
+        note += f", {len(viewers) - len(waits)} viewers saw no new epoch in 30 s"
     if misses:
         note += f", {misses} frames parsed slowly"
     return Row(case, design, eps, fps, load, note=note)
@@ -377,15 +488,26 @@ async def case_a(server, http, design, seconds, rounds) -> list[Row]:
     ]
 
 
-async def run_design(design: str, env: dict[str, str], opts: argparse.Namespace) -> list[Row]:
+def caps(opts: argparse.Namespace) -> dict[str, str]:
+    """Session limits with room for every case's sessions (all from one client address)."""
     cap = str(max(opts.sessions, opts.many) + 20)
-    server_env = {**env, "BPP_MAX_SESSIONS": cap, "BPP_MAX_SESSIONS_PER_CLIENT": cap}
+    return {"BPP_MAX_SESSIONS": cap, "BPP_MAX_SESSIONS_PER_CLIENT": cap}
+
+
+async def run_design(
+    design: str, env: dict[str, str], opts: argparse.Namespace, cases: Sequence[str]
+) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bpp-bench-") as logs:
-        return await run_server(design, env, opts, start_server(env=server_env, log_dir=logs))
+        server = start_server(env={**env, **caps(opts)}, log_dir=logs)
+        return await run_server(design, env, opts, server, cases)
 
 
 async def run_server(
-    design: str, env: dict[str, str], opts: argparse.Namespace, server: ServerProcess
+    design: str,
+    env: dict[str, str],
+    opts: argparse.Namespace,
+    server: ServerProcess,
+    cases: Sequence[str],
 ) -> list[Row]:
     rows: list[Row] = []
     b_fps: float | None = None
@@ -398,7 +520,7 @@ async def run_server(
                 + ("" if has else " (this server has no `trainers` setting: same as today)"),
                 flush=True,
             )
-            for case in (c for c in CASES if c in opts.cases):
+            for case in (c for c in SERVER_CASES if c in cases):
                 print(f"[{design}] case {case} ...", flush=True)
                 if case == "b":
                     r = await case_b(server, http, design, opts.sessions, opts.seconds, opts.warmup)
@@ -423,6 +545,252 @@ async def run_server(
     finally:
         server.stop()
     return rows
+
+
+# ---- issue 8: checkpoint cost and the distributed cluster ---------------------------------------
+
+
+def ck_name(interval: float) -> str:
+    return "ck off" if interval >= 3600 else f"ck {interval:g} s"
+
+
+async def case_ck(opts: argparse.Namespace) -> list[Row]:
+    """The all-in-one server ("new") once per checkpoint interval, in interleaved rounds.
+
+    Besides epochs/s (the target), each variant's epochs per server CPU-second (all sessions'
+    epochs/s over the server's cores): what a checkpoint costs in work, which other load on
+    the machine changes less than it changes epochs/s."""
+    seconds = CK_DEFAULT * max(1, math.ceil(opts.seconds / CK_DEFAULT - 1e-9))
+    eps: dict[float, list[float]] = {i: [] for i in CK_INTERVALS}
+    fps: dict[float, list[float]] = {i: [] for i in CK_INTERVALS}
+    loads: dict[float, list[Load]] = {i: [] for i in CK_INTERVALS}
+    ratios: dict[float, list[float]] = {i: [] for i in CK_INTERVALS}
+    work: dict[float, list[float]] = {i: [] for i in CK_INTERVALS}  # epochs per CPU-second
+    work_ratios: dict[float, list[float]] = {i: [] for i in CK_INTERVALS}
+    off = CK_INTERVALS[0]
+    for round_ in range(opts.ck_rounds):
+        order = CK_INTERVALS if round_ % 2 == 0 else CK_INTERVALS[::-1]
+        medians: dict[float, float] = {}
+        for interval in order:
+            env = {**caps(opts), "BPP_CHECKPOINT_SECONDS": f"{interval:g}"}
+            print(
+                f"[new] case ck round {round_ + 1}/{opts.ck_rounds}, "
+                f"BPP_CHECKPOINT_SECONDS={interval:g} ...",
+                flush=True,
+            )
+            with tempfile.TemporaryDirectory(prefix="bpp-bench-") as logs:
+                server = start_server(env=env, log_dir=logs)
+                try:
+                    async with httpx.AsyncClient(
+                        base_url=server.url, timeout=60, trust_env=False
+                    ) as http:
+                        viewers, load = await play_and_watch(
+                            server, http, [{}] * opts.sessions, seconds, opts.warmup
+                        )
+                except BaseException:
+                    print(f"the server's log ends:\n{server.log_tail(20)}", file=sys.stderr)
+                    raise
+                finally:
+                    server.stop()
+            got = [v.epochs_per_second() for v in viewers]
+            eps[interval] += got
+            fps[interval] += [v.frames / seconds for v in viewers]
+            loads[interval].append(load)
+            medians[interval] = median(got)
+            work[interval].append(sum(got) / load.server if load.server > 0 else 0.0)
+        for interval in CK_INTERVALS:
+            ratios[interval].append(medians[interval] / medians[off] if medians[off] else 0.0)
+            w_off = work[off][-1]
+            work_ratios[interval].append(work[interval][-1] / w_off if w_off else 0.0)
+
+    rows = []
+    for interval in CK_INTERVALS:
+        load = Load(
+            median([x.server for x in loads[interval]]),
+            median([x.client for x in loads[interval]]),
+        )
+        note = (
+            f"BPP_CHECKPOINT_SECONDS={interval:g}, {opts.sessions} sessions, "
+            f"{opts.ck_rounds} round(s) of {seconds:g} s, "
+            f"{median(work[interval]):.0f} epochs per CPU-s"
+        )
+        r = Row(ck_name(interval), "new", eps[interval], fps[interval], load, note=note)
+        ratio, work_ratio = median(ratios[interval]), median(work_ratios[interval])
+        if interval == CK_DEFAULT:
+            r.target, r.met = f"eps/off = {ratio:.3f} ≥ 0.95", ratio >= 0.95
+        elif interval != off:
+            r.target = f"eps/off = {ratio:.3f} (trend)"
+        if interval != off:
+            r.target += f"; per CPU-s/off = {work_ratio:.3f}"
+        rows.append(r)
+    return rows
+
+
+@dataclass
+class Store:
+    """The cluster's session store: its settings and what to say about it."""
+
+    env: dict[str, str]
+    name: str
+    meter: Callable[[], float] | None = None  # postgres' CPU seconds; None for SQLite
+
+
+def postmaster_group(data_dir: Path) -> int:
+    """The process group of a PostgreSQL server: its postmaster's pid (first line of
+    ``postmaster.pid``), which ``tests/support/postgres.py`` starts in a session of its own."""
+    return int((data_dir / "postmaster.pid").read_text().split()[0])
+
+
+@contextlib.contextmanager
+def cluster_store(folder: Path) -> Iterator[Store]:
+    """A throwaway PostgreSQL, or else a SQLite file in ``folder`` shared by all processes."""
+    why = "not installed"
+    if find_postgres_bindir() is not None:
+        try:
+            pg = start_postgres()
+        except Exception as e:  # reported, and SQLite used instead
+            why = f"did not start: {str(e).splitlines()[0]}"
+        else:
+            try:
+                url = pg.create_database("bench")
+                group = postmaster_group(pg.data_dir)
+                version = pg.bindir.parent.name
+                yield Store(
+                    {"BPP_DATABASE_URL": url},
+                    f"PostgreSQL {version}",
+                    lambda: group_cpu_seconds([group]),
+                )
+            finally:
+                pg.stop()
+            return
+    data = folder / "store"
+    data.mkdir()
+    yield Store({"BPP_DATA_DIR": str(data)}, f"SQLite in {data} (PostgreSQL {why})")
+
+
+def start_trainers(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """``python -m app trainer``, in a session of its own (its group holds its children)."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "app", "trainer"],
+            cwd=ROOT,
+            env={**{k: v for k, v in os.environ.items() if not k.startswith("BPP_")}, **env},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = 15.0) -> None:
+    """SIGTERM to the process group, SIGKILL after ``timeout`` s."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+async def wait_for_trainers(bus, count: int, trainers: list[subprocess.Popen]) -> None:
+    """Until ``count`` trainers heartbeat on the bus (30 s at most)."""
+    for _ in range(300):
+        names = [n.decode() for n in await bus.hkeys("bpp:trainers")]
+        alive = [n for n in names if await bus.exists(f"bpp:t:{n}:alive")]
+        if len(alive) >= count:
+            return
+        if any(p.poll() is not None for p in trainers):
+            raise BenchError("a trainer command exited before it was on the bus")
+        await asyncio.sleep(0.1)
+    raise BenchError(f"fewer than {count} trainers on the bus after 30 s")
+
+
+async def case_d(opts: argparse.Namespace, ref: Row | None) -> list[Row]:
+    """2 web + 2 trainer processes on one Redis and one store; viewers on the other web."""
+    import redis.asyncio as aredis
+
+    if find_redis_server() is None:
+        return [Row("d", "2 web + 2 trainers", [], [], Load(), note="skipped: no redis-server")]
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bpp-bench-d-")))
+        redis_server = stack.enter_context(start_redis())
+        store = stack.enter_context(cluster_store(folder))
+        print(f"[d] redis {redis_server.url}, store: {store.name}", flush=True)
+        env = {
+            "BPP_BUS_URL": redis_server.url,
+            "BPP_TRAINERS": "1",
+            **store.env,
+            **caps(opts),
+        }
+        webs: list[ServerProcess] = []
+        trainers: list[subprocess.Popen] = []
+
+        def stop_all() -> None:
+            for web in webs:
+                web.stop()
+            for proc in trainers:
+                stop_group(proc)
+
+        stack.callback(stop_all)
+        try:
+            webs.append(start_server(env=env, args=["web"], log_dir=folder / "web-a"))
+            trainers += [start_trainers(env, folder / "trainers.log") for _ in range(2)]
+            webs.append(start_server(env=env, args=["web"], log_dir=folder / "web-b"))
+            bus = aredis.Redis.from_url(redis_server.url)
+            try:
+                await wait_for_trainers(bus, 2, trainers)
+                redis_group = int((await bus.info("server"))["process_id"])
+            finally:
+                await bus.aclose()
+            meters: Meters = {
+                "web": lambda: sum(w.cpu_seconds() for w in webs),
+                "trainers": lambda: group_cpu_seconds(p.pid for p in trainers),
+                "redis": lambda: group_cpu_seconds([redis_group]),
+            }
+            if store.meter is not None:
+                meters["postgres"] = store.meter
+            print(
+                f"[d] web pids {[w.pid for w in webs]}, trainer commands "
+                f"{[p.pid for p in trainers]}, case d ...",
+                flush=True,
+            )
+            async with (
+                httpx.AsyncClient(base_url=webs[0].url, timeout=60, trust_env=False) as a,
+                httpx.AsyncClient(base_url=webs[1].url, timeout=60, trust_env=False) as b,
+            ):
+                ids = await create_sessions([a, b], [{}] * opts.sessions)
+                # session i was created on web i % 2: its viewer goes to the other one
+                urls = [
+                    f"{webs[(i + 1) % 2].ws_url}/api/sessions/{sid}/stream"
+                    for i, sid in enumerate(ids)
+                ]
+                try:
+                    viewers, load = await watch_all(urls, meters, opts.seconds, opts.warmup)
+                finally:
+                    await delete_sessions(a, ids[0::2], wait=False)
+                    await delete_sessions(b, ids[1::2], wait=False)
+        except BaseException:
+            for web in webs:
+                print(f"web {web.pid} log ends:\n{web.log_tail(10)}", file=sys.stderr)
+            log = (folder / "trainers.log").read_text(errors="replace").splitlines()
+            print("trainers' log ends:\n" + "\n".join(log[-20:]), file=sys.stderr)
+            raise
+
+    r = row("d", "2 web + 2 trainers", viewers, load, opts.seconds)
+    parts = " + ".join(f"{k} {v:.2f}" for k, v in load.parts.items())
+    kind = store.name.split(" (")[0] if store.meter is None else store.name
+    r.note = f"{kind}, {r.note}; cores: {parts}"
+    if (os.cpu_count() or 1) <= 2:
+        r.note += f"; all share {os.cpu_count()} cores"
+    if ref is not None and median(ref.eps) and median(ref.fps):
+        r.target = (
+            f"vs b new: eps ×{median(r.eps) / median(ref.eps):.2f}, "
+            f"fps ×{median(r.fps) / median(ref.fps):.2f}, "
+            f"cores ×{r.load.server / ref.load.server:.2f}"
+        )
+    return [r]
 
 
 def fmt(x: float, digits: int = 0) -> str:
@@ -470,12 +838,22 @@ def print_table(rows: list[Row]) -> None:
 async def main(opts: argparse.Namespace) -> None:
     print(
         f"cpus: {os.cpu_count()}  window {opts.seconds} s after {opts.warmup} s warm-up  "
-        f"sessions {opts.sessions} (b, e), {opts.many} (b2)",
+        f"sessions {opts.sessions} (b, e, ck, d), {opts.many} (b2)",
         flush=True,
     )
     rows: list[Row] = []
-    for design in opts.designs:
-        rows += await run_design(design, DESIGNS[design], opts)
+    server_cases = [c for c in opts.cases if c in SERVER_CASES]
+    for design in opts.designs if server_cases else ():
+        rows += await run_design(design, DESIGNS[design], opts, server_cases)
+    if "ck" in opts.cases:
+        rows += await case_ck(opts)
+    if "d" in opts.cases:
+        ref = next((r for r in rows if r.case == "b" and r.design == "new"), None)
+        if ref is None:
+            print("[new] case b, the all-in-one figures beside d's ...", flush=True)
+            rows += await run_design("new", DESIGNS["new"], opts, ["b"])
+            ref = rows[-1]
+        rows += await case_d(opts, ref)
     print()
     print_table(rows)
 
@@ -487,14 +865,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sessions", type=int, help="sessions in b and e (default 50; quick 10)")
     parser.add_argument("--many", type=int, help="sessions in b2 (default 200; quick 40)")
     parser.add_argument("--rounds", type=int, help="alternations in a (default 4; quick 1)")
-    parser.add_argument("--cases", default="b,b2,e,a", help="comma-separated: b,b2,e,a")
+    parser.add_argument(
+        "--ck-rounds", type=int, help="interleaved rounds in ck (default 2; quick 1)"
+    )
+    parser.add_argument(
+        "--cases", default="b,b2,e,a", help="comma-separated: b,b2,e,a,ck,d (default b,b2,e,a)"
+    )
     parser.add_argument("--designs", default="today,new", help="comma-separated: today,new")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     opts = parser.parse_args(argv)
     defaults = (
-        {"seconds": 2.0, "warmup": 1.0, "sessions": 10, "many": 40, "rounds": 1}
+        {"seconds": 2.0, "warmup": 1.0, "sessions": 10, "many": 40, "rounds": 1, "ck_rounds": 1}
         if opts.quick
-        else {"seconds": 8.0, "warmup": 2.0, "sessions": 50, "many": 200, "rounds": 4}
+        else {
+            "seconds": 8.0,
+            "warmup": 2.0,
+            "sessions": 50,
+            "many": 200,
+            "rounds": 4,
+            "ck_rounds": 2,
+        }
     )
     for key, value in defaults.items():
         if getattr(opts, key) is None:
@@ -509,6 +899,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"unknown design {d!r} (choose from {', '.join(DESIGNS)})")
     if opts.sessions < 2 or opts.many < 1 or opts.seconds <= 0 or opts.warmup < 0:
         parser.error("need --sessions ≥ 2, --many ≥ 1, --seconds > 0, --warmup ≥ 0")
+    if opts.rounds < 1 or opts.ck_rounds < 1:
+        parser.error("need --rounds ≥ 1, --ck-rounds ≥ 1")
     return opts
 
 
