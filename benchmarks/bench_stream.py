@@ -29,13 +29,17 @@ Two more cases start servers of their own (issue 8), whatever ``--designs`` says
   d   distributed: 2 web processes (``python -m app web``) and 2 trainer commands
       (``python -m app trainer``, ``BPP_TRAINERS=1`` each) on one real ``redis-server`` and one
       store — a throwaway PostgreSQL (``tests/support/postgres.py``), or a SQLite file in a
-      temporary folder shared by all four when PostgreSQL is not installed (the output says
-      which). N default sessions, created alternately on the two web processes; each viewer
-      connects to the *other* web process than the one that created its session (no sticky
-      routing). Epochs/s and frames/s per session beside case b of the "new" design from the same
-      run (run for the comparison if not asked for), and the CPU of every process: web,
-      trainers, redis, postgres. No target: on a 2-core machine these six processes and this
-      client share two cores.
+      temporary folder shared by all four when PostgreSQL is not installed or ``--store
+      sqlite`` (the output says which). N default sessions, created alternately on the two web
+      processes; each viewer connects to the *other* web process than the one that created its
+      session (no sticky routing). Epochs/s and frames/s per session beside case b of the "new"
+      design from the same run (run for the comparison if not asked for), and the CPU of every
+      process: web, trainers, redis, postgres. No target: on a 2-core machine these six
+      processes and this client share two cores.
+
+In b, b2, e and d the window opens ``--warmup`` s after every viewer has seen a frame of a later
+epoch than its first (training reaches it; at most 30 s); the notes give that delay from play
+(median, max).
 
 Server CPU is the CPU time of the server and all its descendant processes (from /proc) over the
 window, in cores; client CPU is this process's. On a small machine the client competes with the
@@ -642,13 +646,18 @@ def postmaster_group(data_dir: Path) -> int:
 
 
 @contextlib.contextmanager
-def cluster_store(folder: Path) -> Iterator[Store]:
-    """A throwaway PostgreSQL, or else a SQLite file in ``folder`` shared by all processes."""
-    why = "not installed"
-    if find_postgres_bindir() is not None:
+def cluster_store(folder: Path, choice: str = "auto") -> Iterator[Store]:
+    """A throwaway PostgreSQL, or else (or if ``choice`` is "sqlite") a SQLite file in
+    ``folder`` shared by all processes."""
+    why = "not installed" if choice == "auto" else "not asked for: --store sqlite"
+    if choice == "postgres" and find_postgres_bindir() is None:
+        raise BenchError("--store postgres: PostgreSQL is not installed")
+    if choice != "sqlite" and find_postgres_bindir() is not None:
         try:
             pg = start_postgres()
         except Exception as e:  # reported, and SQLite used instead
+            if choice == "postgres":
+                raise
             why = f"did not start: {str(e).splitlines()[0]}"
         else:
             try:
@@ -716,7 +725,7 @@ async def case_d(opts: argparse.Namespace, ref: Row | None) -> list[Row]:
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bpp-bench-d-")))
         redis_server = stack.enter_context(start_redis())
-        store = stack.enter_context(cluster_store(folder))
+        store = stack.enter_context(cluster_store(folder, opts.store))
         print(f"[d] redis {redis_server.url}, store: {store.name}", flush=True)
         env = {
             "BPP_BUS_URL": redis_server.url,
@@ -872,6 +881,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--cases", default="b,b2,e,a", help="comma-separated: b,b2,e,a,ck,d (default b,b2,e,a)"
     )
     parser.add_argument("--designs", default="today,new", help="comma-separated: today,new")
+    parser.add_argument(
+        "--store",
+        choices=("auto", "postgres", "sqlite"),
+        default="auto",
+        help="d's session store (default auto: PostgreSQL if installed, else shared SQLite)",
+    )
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     opts = parser.parse_args(argv)
     defaults = (
