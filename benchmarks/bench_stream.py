@@ -753,11 +753,10 @@ async def case_d(opts: argparse.Namespace, ref: Row | None) -> list[Row]:
                 redis_group = int((await bus.info("server"))["process_id"])
             finally:
                 await bus.aclose()
-            meters: Meters = {
-                "web": lambda: sum(w.cpu_seconds() for w in webs),
-                "trainers": lambda: group_cpu_seconds(p.pid for p in trainers),
-                "redis": lambda: group_cpu_seconds([redis_group]),
-            }
+            meters: Meters = {"web": lambda: sum(w.cpu_seconds() for w in webs)}
+            for i, proc in enumerate(trainers, 1):
+                meters[f"trainer {i}"] = lambda pid=proc.pid: group_cpu_seconds([pid])
+            meters["redis"] = lambda: group_cpu_seconds([redis_group])
             if store.meter is not None:
                 meters["postgres"] = store.meter
             print(
@@ -777,6 +776,11 @@ async def case_d(opts: argparse.Namespace, ref: Row | None) -> list[Row]:
                 ]
                 try:
                     viewers, load = await watch_all(urls, meters, opts.seconds, opts.warmup)
+                    bus = aredis.Redis.from_url(redis_server.url)
+                    try:  # how the sessions were spread over the trainers
+                        owners = sorted((await bus.hgetall("bpp:owner")).values())
+                    finally:
+                        await bus.aclose()
                 finally:
                     await delete_sessions(a, ids[0::2], wait=False)
                     await delete_sessions(b, ids[1::2], wait=False)
@@ -790,7 +794,8 @@ async def case_d(opts: argparse.Namespace, ref: Row | None) -> list[Row]:
     r = row("d", "2 web + 2 trainers", viewers, load, opts.seconds)
     parts = " + ".join(f"{k} {v:.2f}" for k, v in load.parts.items())
     kind = store.name.split(" (")[0] if store.meter is None else store.name
-    r.note = f"{kind}, {r.note}; cores: {parts}"
+    spread = "/".join(str(owners.count(o)) for o in sorted(set(owners)))
+    r.note = f"{kind}, {r.note}; sessions per trainer {spread}; cores: {parts}"
     if (os.cpu_count() or 1) <= 2:
         r.note += f"; all share {os.cpu_count()} cores"
     if ref is not None and median(ref.eps) and median(ref.fps):
