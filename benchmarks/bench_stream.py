@@ -606,6 +606,14 @@ async def case_ck(opts: argparse.Namespace) -> list[Row]:
             ratios[interval].append(medians[interval] / medians[off] if medians[off] else 0.0)
             w_off = work[off][-1]
             work_ratios[interval].append(work[interval][-1] / w_off if w_off else 0.0)
+        print(
+            f"[new] case ck round {round_ + 1}: "
+            + ", ".join(
+                f"{ck_name(i)} {medians[i]:.0f} epochs/s ({loads[i][-1].server:.2f} cores)"
+                for i in CK_INTERVALS
+            ),
+            flush=True,
+        )
 
     rows = []
     for interval in CK_INTERVALS:
@@ -880,7 +888,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--many", type=int, help="sessions in b2 (default 200; quick 40)")
     parser.add_argument("--rounds", type=int, help="alternations in a (default 4; quick 1)")
     parser.add_argument(
-        "--ck-rounds", type=int, help="interleaved rounds in ck (default 2; quick 1)"
+        "--ck-rounds", type=int, help="interleaved rounds in ck (default 3; quick 1)"
     )
     parser.add_argument(
         "--cases", default="b,b2,e,a", help="comma-separated: b,b2,e,a,ck,d (default b,b2,e,a)"
@@ -903,7 +911,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "sessions": 50,
             "many": 200,
             "rounds": 4,
-            "ck_rounds": 2,
+            "ck_rounds": 3,
         }
     )
     for key, value in defaults.items():
