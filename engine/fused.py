@@ -427,4 +427,5 @@ class FusedStack:
             return multiply(SUM, s.inv)
         if m != B:  # the last, smaller batch
             multiply(ring[-1], s.last_ratio, out=ring[-1])
-        return multiply(add.reduce(ring, axis=0, out=SUM), s.inv)
+        total = ring[0] if len(ring) == 1 else add.reduce(ring, axis=0, out=SUM)
+        return multiply(total, s.inv)

@@ -557,8 +557,10 @@ class TrainerStack:
         self.produced: list[Snapshot | None] = [None] * len(trainers)
         self.cache: Pass | None = None  # forward_all at the last snapshots' parameters
         self.target_classes: Array | None = None  # classes(T_all), made when the data change
-        # where the training and the test rows of a per-sample array begin, and their counts
+        # where the training and the test rows of a per-sample array begin (and end), and their
+        # counts
         self.parts = np.array([0, N] if N_all > N else [0], dtype=np.intp)
+        self.bounds = [(0, N), (N, N_all)] if N_all > N else [(0, N)]
         self.counts = np.array([N, N_all - N] if N_all > N else [N], dtype=np.float64)
 
     def sync(self) -> None:
@@ -644,44 +646,43 @@ class TrainerStack:
         Training and test sets go through one forward pass together (``forward_all``); it is
         kept as the cache a following full-batch epoch starts from.
         """
-        spec, fs, N = self.spec, self.fs, self.N
+        spec, fs, N, parts = self.spec, self.fs, self.N, self.parts
         p = fs.forward_all()
         Zo, Ao = p.Zo, p.Ao
         errors = per_sample_error(spec, ForwardCache([Zo], [Ao]), fs.T_all)  # Eq. 1
-        loss_train = errors[:, :N].sum(axis=-1) / N
-        finite = np.isfinite(loss_train)
-        has_test = fs.N_all > N
-        if has_test:
-            loss_test = errors[:, N:].sum(axis=-1) / (fs.N_all - N)
-            finite &= np.isfinite(loss_test)
-            loss_test = loss_test.tolist()
-        theta = fs.theta.copy()
-        finite &= np.isfinite(theta).all(axis=-1)
         classification = self.trainers[0].task == "classification"
-        if classification:  # accuracy: the share of samples whose class is the target's
+        # per network and part (training rows, test rows): the mean error, then the accuracy
+        means = np.empty((fs.S, 1 + classification, len(parts)))
+        for k, (start, stop) in enumerate(self.bounds):
+            np.add.reduce(errors[:, start:stop], axis=-1, out=means[:, 0, k])
+        if classification:  # the share of samples whose class is the target's
             if self.target_classes is None:
                 self.target_classes = classes(fs.T_all, spec.output)
             hits = classes(Ao, spec.output) == self.target_classes
-            accuracy = (np.add.reduceat(hits, self.parts, axis=-1) / self.counts).tolist()
+            np.add.reduceat(hits, parts, axis=-1, out=means[:, 1])
+        means /= self.counts
+        theta = fs.theta.copy()
+        finite = np.isfinite(means[:, 0]).all(axis=-1) & np.isfinite(theta).all(axis=-1)
         self.cache = p
         record = EpochRecord(spec, N, fs.layout, theta, grads, p, fs.spare)
-        loss_train = loss_train.tolist()
+        has_test = len(parts) > 1
         out: list[Snapshot | None] = []
-        for s, (tr, ok) in enumerate(zip(self.trainers, finite.tolist(), strict=True)):
+        rows = zip(self.trainers, finite.tolist(), means.tolist(), strict=True)
+        for s, (tr, ok, m) in enumerate(rows):
             if not ok:
                 out.append(None)
                 continue
             metrics: dict = {}
             if classification:
-                metrics["train_accuracy"] = accuracy[s][0]
+                metrics["train_accuracy"] = m[1][0]
                 if has_test:
-                    metrics["test_accuracy"] = accuracy[s][1]
+                    metrics["test_accuracy"] = m[1][1]
             out.append(
                 Snapshot(
                     tr.epoch,
                     "ok",
-                    loss_train[s],
-                    loss_test[s] if has_test else None,
+                    m[0][0],
+                    m[0][1] if has_test else None,
                     metrics,
                     tr.samples_seen,
                     record,
