@@ -26,6 +26,8 @@ Two more cases start servers of their own (issue 8), whatever ``--designs`` says
       the median over rounds. Target: 5 s / off ≥ 0.95 (at most 5 % slower); 1 s shows the trend.
       Beside it, the same ratio of epochs per server CPU-second (all sessions' epochs/s over the
       server's cores): the checkpoints' cost in work, less moved by other load on the machine.
+      ``--ck-together`` runs the three servers of a round at once instead, sharing the machine:
+      each then sees the same other load, and their epochs/s compare the work per epoch.
   d   distributed: 2 web processes (``python -m app web``) and 2 trainer commands
       (``python -m app trainer``, ``BPP_TRAINERS=1`` each) on one real ``redis-server`` and one
       store — a throwaway PostgreSQL (``tests/support/postgres.py``), or a SQLite file in a
@@ -558,12 +560,69 @@ def ck_name(interval: float) -> str:
     return "ck off" if interval >= 3600 else f"ck {interval:g} s"
 
 
+async def ck_round(
+    opts: argparse.Namespace, order: Sequence[float], seconds: float
+) -> dict[float, tuple[list[Viewer], Load]]:
+    """One round of ck: a server per checkpoint interval, one after the other in ``order``, or
+    all at once (``--ck-together``)."""
+    got: dict[float, tuple[list[Viewer], Load]] = {}
+    groups = [list(order)] if opts.ck_together else [[i] for i in order]
+    for intervals in groups:
+        print(
+            "[new] case ck, BPP_CHECKPOINT_SECONDS="
+            + " and ".join(f"{i:g}" for i in intervals)
+            + (" at once" if len(intervals) > 1 else "")
+            + " ...",
+            flush=True,
+        )
+        with contextlib.ExitStack() as stack:
+            servers: list[ServerProcess] = []
+            try:
+                for interval in intervals:
+                    logs = stack.enter_context(tempfile.TemporaryDirectory(prefix="bpp-bench-"))
+                    env = {**caps(opts), "BPP_CHECKPOINT_SECONDS": f"{interval:g}"}
+                    servers.append(stack.enter_context(start_server(env=env, log_dir=logs)))
+                async with contextlib.AsyncExitStack() as clients:
+                    https = [
+                        await clients.enter_async_context(
+                            httpx.AsyncClient(base_url=s.url, timeout=60, trust_env=False)
+                        )
+                        for s in servers
+                    ]
+                    ids = [await create_sessions(h, [{}] * opts.sessions) for h in https]
+                    urls = [
+                        f"{server.ws_url}/api/sessions/{sid}/stream"
+                        for server, some in zip(servers, ids, strict=True)
+                        for sid in some
+                    ]
+                    meters = {
+                        f"{i:g}": sv.cpu_seconds for i, sv in zip(intervals, servers, strict=True)
+                    }
+                    try:
+                        viewers, load = await watch_all(urls, meters, seconds, opts.warmup)
+                    finally:
+                        for h, some in zip(https, ids, strict=True):
+                            await delete_sessions(h, some)
+            except BaseException:
+                for server in servers:
+                    print(
+                        f"server {server.pid}'s log ends:\n{server.log_tail(20)}", file=sys.stderr
+                    )
+                raise
+        n = opts.sessions
+        for k, interval in enumerate(intervals):
+            cores = load.parts[f"{interval:g}"]
+            got[interval] = (viewers[k * n : (k + 1) * n], Load(cores, load.client))
+    return got
+
+
 async def case_ck(opts: argparse.Namespace) -> list[Row]:
     """The all-in-one server ("new") once per checkpoint interval, in interleaved rounds.
 
     Besides epochs/s (the target), each variant's epochs per server CPU-second (all sessions'
     epochs/s over the server's cores): what a checkpoint costs in work, which other load on
-    the machine changes less than it changes epochs/s."""
+    the machine changes less than it changes epochs/s (though frames take a larger share of a
+    server given fewer cores)."""
     seconds = CK_DEFAULT * max(1, math.ceil(opts.seconds / CK_DEFAULT - 1e-9))
     eps: dict[float, list[float]] = {i: [] for i in CK_INTERVALS}
     fps: dict[float, list[float]] = {i: [] for i in CK_INTERVALS}
@@ -573,29 +632,10 @@ async def case_ck(opts: argparse.Namespace) -> list[Row]:
     work_ratios: dict[float, list[float]] = {i: [] for i in CK_INTERVALS}
     off = CK_INTERVALS[0]
     for round_ in range(opts.ck_rounds):
+        print(f"[new] case ck round {round_ + 1}/{opts.ck_rounds}", flush=True)
         order = CK_INTERVALS if round_ % 2 == 0 else CK_INTERVALS[::-1]
         medians: dict[float, float] = {}
-        for interval in order:
-            env = {**caps(opts), "BPP_CHECKPOINT_SECONDS": f"{interval:g}"}
-            print(
-                f"[new] case ck round {round_ + 1}/{opts.ck_rounds}, "
-                f"BPP_CHECKPOINT_SECONDS={interval:g} ...",
-                flush=True,
-            )
-            with tempfile.TemporaryDirectory(prefix="bpp-bench-") as logs:
-                server = start_server(env=env, log_dir=logs)
-                try:
-                    async with httpx.AsyncClient(
-                        base_url=server.url, timeout=60, trust_env=False
-                    ) as http:
-                        viewers, load = await play_and_watch(
-                            server, http, [{}] * opts.sessions, seconds, opts.warmup
-                        )
-                except BaseException:
-                    print(f"the server's log ends:\n{server.log_tail(20)}", file=sys.stderr)
-                    raise
-                finally:
-                    server.stop()
+        for interval, (viewers, load) in (await ck_round(opts, order, seconds)).items():
             got = [v.epochs_per_second() for v in viewers]
             eps[interval] += got
             fps[interval] += [v.frames / seconds for v in viewers]
@@ -616,6 +656,7 @@ async def case_ck(opts: argparse.Namespace) -> list[Row]:
         )
 
     rows = []
+    how = "at once" if opts.ck_together else "one after the other"
     for interval in CK_INTERVALS:
         load = Load(
             median([x.server for x in loads[interval]]),
@@ -623,10 +664,11 @@ async def case_ck(opts: argparse.Namespace) -> list[Row]:
         )
         note = (
             f"BPP_CHECKPOINT_SECONDS={interval:g}, {opts.sessions} sessions, "
-            f"{opts.ck_rounds} round(s) of {seconds:g} s, "
+            f"{opts.ck_rounds} round(s) of {seconds:g} s {how}, "
             f"{median(work[interval]):.0f} epochs per CPU-s"
         )
-        r = Row(ck_name(interval), "new", eps[interval], fps[interval], load, note=note)
+        design = "new, 3 at once" if opts.ck_together else "new"
+        r = Row(ck_name(interval), design, eps[interval], fps[interval], load, note=note)
         ratio, work_ratio = median(ratios[interval]), median(work_ratios[interval])
         if interval == CK_DEFAULT:
             r.target, r.met = f"eps/off = {ratio:.3f} ≥ 0.95", ratio >= 0.95
@@ -894,6 +936,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--cases", default="b,b2,e,a", help="comma-separated: b,b2,e,a,ck,d (default b,b2,e,a)"
     )
     parser.add_argument("--designs", default="today,new", help="comma-separated: today,new")
+    parser.add_argument(
+        "--ck-together",
+        action="store_true",
+        help="ck: the three servers at once (each sees the same other load), not in turn",
+    )
     parser.add_argument(
         "--store",
         choices=("auto", "postgres", "sqlite"),
