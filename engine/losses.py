@@ -51,7 +51,8 @@ class Loss:
 def _sse_E(z: Array, a: Array, t: Array, output: str) -> Array:
     """Eq. 1: E = ½ Σ_k (a_k − t_k)², one value per sample."""
     d = a - t
-    return 0.5 * np.einsum("...k,...k->...", d, d)
+    d *= d
+    return 0.5 * d.sum(axis=-1)
 
 
 def _sse_delta(z: Array, a: Array, t: Array, g_prime: Callable[[Array, Array], Array]) -> Array:
