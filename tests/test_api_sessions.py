@@ -247,6 +247,9 @@ def test_one_dimensional_data_get_a_fine_curve_not_a_coarse_row(new_session):
 def test_answers_with_frames_are_sent_as_encoded_and_never_re_encoded_on_the_event_loop(
     client, new_session, monkeypatch
 ):
+    """A performance guard, not a behaviour: answers are encoded once where they are made (in
+    the trainer) and sent as bytes; FastAPI's own encoding of a large frame took ~50 ms on the
+    event loop, stalling every socket. A spy on its serializer is the only way to see that."""
     import fastapi.routing
 
     re_encoded: list[object] = []

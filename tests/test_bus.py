@@ -171,3 +171,22 @@ def test_a_killed_web_process_leaves_the_session_reachable_through_the_other(clu
         frame = frames_of(ws, 1)[0]
     assert frame["epoch"] == 7 and frame["weights"] == trained["weights"]
     assert b.post(f"/api/sessions/{sid}/train", json={"epochs": 1}).json()["epoch"] == 8
+
+
+def test_a_web_process_dropped_by_redis_pub_sub_subscribes_again(cluster):
+    """Redis drops a pub/sub client that falls too far behind (client-output-buffer-limit);
+    the web process notices, subscribes again, and its viewers get frames again."""
+    a = httpx.Client(base_url=cluster.webs[0].url, timeout=30)
+    sid = a.post("/api/sessions", json=SMALL).json()["id"]
+    with connect(f"{cluster.webs[0].ws_url}/api/sessions/{sid}/stream") as ws:
+        ws.send('{"type": "play"}')
+        frames_of(ws, 3)
+        killed = cluster.redis.client_kill_filter(_type="pubsub")
+        assert killed >= 1
+        at_kill = a.get(f"/api/sessions/{sid}").json()["epoch"]
+        # more epochs than a frame or two still in flight could show: new frames, after the drop
+        deadline = time.monotonic() + 15
+        while (latest := frames_of(ws, 1, seconds=15)[0]["epoch"]) <= at_kill + 200:
+            assert time.monotonic() < deadline, "no frames after the subscription was dropped"
+        ws.send('{"type": "pause"}')
+    assert latest > at_kill + 200

@@ -106,13 +106,18 @@ def test_pause_really_pauses(client, new_session):
 def test_a_second_viewer_receives_the_same_frames(client, new_session):
     sid = new_session(XOR)["id"]
     with stream(client, sid) as teacher, stream(client, sid) as student:
-        next_of(teacher, "frame")
-        next_of(student, "frame")
+        assert next_of(teacher, "frame") == next_of(student, "frame")
         student.send_json({"type": "play"})
         seen_by_teacher = frames_until(teacher, lambda f: f["epoch"] > 200)
         seen_by_student = frames_until(student, lambda f: f["epoch"] > 200)
         student.send_json({"type": "pause"})
-    assert seen_by_teacher[-1]["epoch"] > 200 and seen_by_student[-1]["epoch"] > 200
+        last_of_teacher = frames_until(teacher, lambda f: f["status"] == "paused")[-1]
+        last_of_student = frames_until(student, lambda f: f["status"] == "paused")[-1]
+    assert last_of_teacher == last_of_student  # the very frame the pause published
+    teacher_by_epoch = {f["epoch"]: f for f in seen_by_teacher}
+    for frame in seen_by_student:  # any epoch both were shown, they were shown alike
+        if frame["epoch"] in teacher_by_epoch:
+            assert teacher_by_epoch[frame["epoch"]] == frame
 
 
 def test_disconnecting_pauses_nothing_and_reconnecting_resumes(client, new_session):

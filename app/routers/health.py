@@ -1,4 +1,5 @@
-"""``GET /healthz``: the process answers and how many sessions it holds."""
+"""``GET /healthz``: the process answers, how many sessions it knows and holds in trainers, how
+many trainers it reaches, and whether the store keeps up."""
 
 from __future__ import annotations
 
@@ -6,12 +7,29 @@ from fastapi import APIRouter, Request
 
 router = APIRouter(tags=["health"])
 
+EXAMPLE = {
+    "status": "ok",
+    "sessions": 3,
+    "resident": 2,
+    "trainers": 2,
+    "store": {"queued": 0, "failures": 0, "writer_alive": True},
+}
 
-@router.get(
-    "/healthz",
-    responses={
-        200: {"content": {"application/json": {"example": {"status": "ok", "sessions": 3}}}}
-    },
-)
+
+@router.get("/healthz", responses={200: {"content": {"application/json": {"example": EXAMPLE}}}})
 async def healthz(request: Request) -> dict:
-    return {"status": "ok", "sessions": len(request.app.state.registry)}
+    state = request.app.state
+    registry, pool = state.registry, state.pool
+    trainers = len(pool.live) if hasattr(pool, "live") else len(pool.links)
+    stats = state.store.stats()
+    return {
+        "status": "ok",
+        "sessions": len(registry),
+        "resident": sum(1 for s in registry if s.trainer is not None),
+        "trainers": trainers,
+        "store": {
+            "queued": stats.queued,
+            "failures": stats.consecutive_failures,
+            "writer_alive": stats.writer_alive,
+        },
+    }
