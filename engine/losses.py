@@ -51,8 +51,7 @@ class Loss:
 def _sse_E(z: Array, a: Array, t: Array, output: str) -> Array:
     """Eq. 1: E = ½ Σ_k (a_k − t_k)², one value per sample."""
     d = a - t
-    d *= d
-    return 0.5 * d.sum(axis=-1)
+    return 0.5 * np.einsum("...k,...k->...", d, d)
 
 
 def _sse_delta(z: Array, a: Array, t: Array, g_prime: Callable[[Array, Array], Array]) -> Array:
