@@ -35,9 +35,10 @@ Two more cases start servers of their own (issue 8), whatever ``--designs`` says
       sqlite`` (the output says which). N default sessions, created alternately on the two web
       processes; each viewer connects to the *other* web process than the one that created its
       session (no sticky routing). Epochs/s and frames/s per session beside case b of the "new"
-      design from the same run (run for the comparison if not asked for), and the CPU of every
-      process: web, trainers, redis, postgres. No target: on a 2-core machine these six
-      processes and this client share two cores.
+      design run right before and right after d (pooled, as "b (d's ref)"), the CPU of every
+      process (web, each trainer command, redis, postgres) and how the sessions were spread over
+      the trainers. No target: on a 2-core machine these six processes and this client share
+      two cores.
 
 In b, b2, e and d the window opens ``--warmup`` s after every viewer has seen a frame of a later
 epoch than its first (training reaches it; at most 30 s); the notes give that delay from play
@@ -766,12 +767,12 @@ async def wait_for_trainers(bus, count: int, trainers: list[subprocess.Popen]) -
     raise BenchError(f"fewer than {count} trainers on the bus after 30 s")
 
 
-async def case_d(opts: argparse.Namespace, ref: Row | None) -> list[Row]:
+async def case_d(opts: argparse.Namespace) -> Row:
     """2 web + 2 trainer processes on one Redis and one store; viewers on the other web."""
     import redis.asyncio as aredis
 
     if find_redis_server() is None:
-        return [Row("d", "2 web + 2 trainers", [], [], Load(), note="skipped: no redis-server")]
+        return Row("d", "2 web + 2 trainers", [], [], Load(), note="skipped: no redis-server")
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bpp-bench-d-")))
         redis_server = stack.enter_context(start_redis())
@@ -848,13 +849,41 @@ async def case_d(opts: argparse.Namespace, ref: Row | None) -> list[Row]:
     r.note = f"{kind}, {r.note}; sessions per trainer {spread}; cores: {parts}"
     if (os.cpu_count() or 1) <= 2:
         r.note += f"; all share {os.cpu_count()} cores"
-    if ref is not None and median(ref.eps) and median(ref.fps):
-        r.target = (
-            f"vs b new: eps ×{median(r.eps) / median(ref.eps):.2f}, "
-            f"fps ×{median(r.fps) / median(ref.fps):.2f}, "
-            f"cores ×{r.load.server / ref.load.server:.2f}"
+    return r
+
+
+async def case_d_with_reference(opts: argparse.Namespace) -> list[Row]:
+    """Case b of the "new" design right before and right after d (pooled: the machine's other
+    load drifts), then d beside it."""
+    print("[new] case b, d's reference before it ...", flush=True)
+    (before,) = await run_design("new", DESIGNS["new"], opts, ["b"])
+    d = await case_d(opts)
+    print("[new] case b, d's reference after it ...", flush=True)
+    (after,) = await run_design("new", DESIGNS["new"], opts, ["b"])
+    ref = Row(
+        "b (d's ref)",
+        "new",
+        before.eps + after.eps,
+        before.fps + after.fps,
+        Load(
+            (before.load.server + after.load.server) / 2,
+            (before.load.client + after.load.client) / 2,
+        ),
+        note=f"case b right before and after d, pooled (epochs/s med {median(before.eps):.0f} "
+        f"before, {median(after.eps):.0f} after)",
+    )
+    if d.eps and median(ref.eps) and median(ref.fps):
+        d.target = (
+            f"vs b ref: eps ×{median(d.eps) / median(ref.eps):.2f}, "
+            f"fps ×{median(d.fps) / median(ref.fps):.2f}, "
+            f"cores ×{d.load.server / ref.load.server:.2f}"
         )
-    return [r]
+    return [ref, d]
+
+
+def fmt_load() -> str:
+    """The machine's load averages: other work competing with the servers for the cores."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def fmt(x: float, digits: int = 0) -> str:
@@ -902,7 +931,8 @@ def print_table(rows: list[Row]) -> None:
 async def main(opts: argparse.Namespace) -> None:
     print(
         f"cpus: {os.cpu_count()}  window {opts.seconds} s after {opts.warmup} s warm-up  "
-        f"sessions {opts.sessions} (b, e, ck, d), {opts.many} (b2)",
+        f"sessions {opts.sessions} (b, e, ck, d), {opts.many} (b2)  "
+        f"load average (1, 5, 15 min): {fmt_load()}",
         flush=True,
     )
     rows: list[Row] = []
@@ -912,14 +942,10 @@ async def main(opts: argparse.Namespace) -> None:
     if "ck" in opts.cases:
         rows += await case_ck(opts)
     if "d" in opts.cases:
-        ref = next((r for r in rows if r.case == "b" and r.design == "new"), None)
-        if ref is None:
-            print("[new] case b, the all-in-one figures beside d's ...", flush=True)
-            rows += await run_design("new", DESIGNS["new"], opts, ["b"])
-            ref = rows[-1]
-        rows += await case_d(opts, ref)
+        rows += await case_d_with_reference(opts)
     print()
     print_table(rows)
+    print(f"load average at the end (1, 5, 15 min): {fmt_load()}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
