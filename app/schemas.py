@@ -4,7 +4,7 @@ They check types, shapes that do not depend on the server's settings, signs, and
 (NaN and ±Infinity are refused everywhere). Limits that depend on the settings live in
 ``app/limits.py``; names (activations, losses, datasets, features, init schemes) are checked by
 the engine itself, whose ``SpecError`` names the field. Arrays stay plain nested lists here and
-become numpy only in ``app/session.py``.
+become numpy only in ``app/build.py`` (in the trainer).
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine import REGULARIZATIONS
+
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Seed of every random choice.")]
 Units = Annotated[int, Field(ge=1, description="Units in one layer.")]
+Regularization = Literal[REGULARIZATIONS]  # the engine's registry: "none", "l1", "l2"
 Row = list[float]
 Matrix = list[Row]
 
@@ -61,7 +64,7 @@ class TrainingIn(Strict):
     learning_rate: float = Field(0.03, gt=0, description="η of Eq. 7.")
     batch_size: int = Field(10, ge=1)
     momentum: float = Field(0.0, ge=0, lt=1)
-    regularization: Literal["none", "l1", "l2"] = "none"
+    regularization: Regularization = "none"
     regularization_rate: float = Field(0.0, ge=0)
     seed: Seed = 0
 
@@ -72,7 +75,7 @@ class TrainingPatch(Strict):
     learning_rate: float | None = Field(None, gt=0)
     batch_size: int | None = Field(None, ge=1)
     momentum: float | None = Field(None, ge=0, lt=1)
-    regularization: Literal["none", "l1", "l2"] | None = None
+    regularization: Regularization | None = None
     regularization_rate: float | None = Field(None, ge=0)
 
     model_config = ConfigDict(
@@ -153,7 +156,7 @@ class BackpropNetwork(Strict):
 
 
 class BackpropRequest(Strict):
-    """The engine's ``backprop_step`` payload (issue 2's JSON contract)."""
+    """The engine's ``backprop_step`` payload: a network, a batch and η."""
 
     network: BackpropNetwork
     inputs: Matrix = Field(min_length=1)

@@ -20,7 +20,7 @@ from app.schemas import (
     WeightEdit,
 )
 from app.settings import Settings
-from engine import ACTIVATIONS, INIT_SCHEMES, LOSSES
+from engine import ACTIVATIONS, INIT_SCHEMES, LOSSES, REGULARIZATIONS
 from engine.datasets import DATASETS
 from engine.features import FEATURES
 
@@ -98,7 +98,7 @@ def catalog_document(settings: Settings | None = None) -> dict[str, Any]:
             for loss in LOSSES.values()
         ],
         "init_schemes": list(INIT_SCHEMES),
-        "regularizations": ["none", "l1", "l2"],
+        "regularizations": list(REGULARIZATIONS),
         "datasets": [
             {
                 "name": d.name,

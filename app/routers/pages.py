@@ -37,17 +37,11 @@ def static_url(path: str) -> str:
 templates.env.globals["static"] = static_url
 
 
-def _catalog(request: Request) -> dict[str, Any] | None:
-    """The same document as ``GET /api/catalog`` when the API module provides a builder."""
-    try:
-        from app.routers.api import catalog_document  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    settings = getattr(request.app.state, "settings", None)
-    try:
-        return catalog_document(settings)
-    except TypeError:
-        return catalog_document()
+def _catalog(request: Request) -> dict[str, Any]:
+    """The same document as ``GET /api/catalog``."""
+    from app.routers.api import catalog_document
+
+    return catalog_document(request.app.state.settings)
 
 
 def _defaults() -> dict[str, Any]:

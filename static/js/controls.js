@@ -72,6 +72,7 @@ export class Controls {
     opts(this.$("reg-rate"), REG_RATES);
     opts(this.$("loss"), this.catalog.losses.map((l) => l.name ?? l));
     opts(this.$("init"), this.catalog.init_schemes.map((s) => s.name ?? s));
+    opts(this.$("reg"), this.catalog.regularizations);
   }
 
   _wire() {
