@@ -50,7 +50,11 @@ class Built:
             self._grids[resolution] = frames.grid_inputs(self.dataset, resolution)
         return self._grids[resolution]
 
-    def new_trainer(self, params: Params, probe_index: int = 0) -> Trainer:
+    def new_trainer(
+        self, params: Params, probe_index: int = 0, config: TrainingConfig | None = None
+    ) -> Trainer:
+        """A trainer on this data from ``params``, with the body's training settings unless
+        ``config`` is given (a reset keeps the settings changed since)."""
         return Trainer(
             self.spec,
             params,
@@ -58,7 +62,7 @@ class Built:
             self.T_train,
             self.X_test,
             self.T_test,
-            config=self.config,
+            config=config or self.config,
             task=self.dataset.task,
             probe_index=probe_index,
         )

@@ -273,9 +273,8 @@ class Resident:
 
     def reset(self) -> None:
         """Back to the initial parameters at epoch 0, keeping the training settings."""
-        probe = self.trainer.probe_index
-        self.built.config = self.trainer.config
-        self.trainer = self.built.new_trainer(self.built.params.copy(), probe)
+        probe, config = self.trainer.probe_index, self.trainer.config
+        self.trainer = self.built.new_trainer(self.built.params.copy(), probe, config)
         self.history.clear()
         self.record(self.trainer.snapshot())
 
