@@ -952,7 +952,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, help="measuring window (default 8; quick 2)")
     parser.add_argument("--warmup", type=float, help="warm-up before it (default 2; quick 1)")
-    parser.add_argument("--sessions", type=int, help="sessions in b and e (default 50; quick 10)")
+    parser.add_argument(
+        "--sessions", type=int, help="sessions in b, e, ck, d (default 50; quick 10)"
+    )
     parser.add_argument("--many", type=int, help="sessions in b2 (default 200; quick 40)")
     parser.add_argument("--rounds", type=int, help="alternations in a (default 4; quick 1)")
     parser.add_argument(
