@@ -340,12 +340,15 @@ class BusPool:
 
     # placement
     async def place(self, session_id: str, shape: str) -> str:
+        """The live trainer holding the fewest sessions, as every web process counts them
+        (a new session is counted at once, before the trainer's heartbeat says so)."""
         if not self.live:
             await self.started(seconds=10.0)
         if not self.live:
             raise FieldError("session", "no trainer is running; try again", 503, "no_trainer")
-        name = min(self.live, key=lambda n: (self.live[n], n))
-        self.live[name] += 1
+        loads = {k.decode(): int(v) for k, v in (await self.redis.hgetall(LOAD)).items()}
+        name = min(self.live, key=lambda n: (loads.get(n, 0), n))
+        self.live[name] = await self.redis.hincrby(LOAD, name, 1)
         return name
 
     def forget(self, trainer: str, session_id: str) -> None:

@@ -137,6 +137,8 @@ class LocalRegistry:
             owner = await self.pool.locate(handle.id)
             if owner is not None:  # a live trainer holds it already (on a bus)
                 handle.trainer = owner
+                handle.told_viewers = (0, 0)
+                self.sync_viewers(handle.id)  # it learns of this web process's viewers now
                 done.set_result(None)
                 return
             index = await self.pool.place(handle.id, handle.shape)
@@ -155,6 +157,8 @@ class LocalRegistry:
         except Moved as moved:  # another web process brought it back meanwhile
             self.pool.forget(index, handle.id)
             handle.trainer = moved.owner
+            handle.told_viewers = (0, 0)
+            self.sync_viewers(handle.id)
             done.set_result(None)
         except BaseException as exc:
             if index is not None:

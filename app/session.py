@@ -97,6 +97,8 @@ class SessionHandle:
             self.unwatched_since = None
         elif self.unwatched_since is None:
             self.unwatched_since = now
+        if self.trainer is None:  # told when it is brought back (or found)
+            return
         counts = (viewers, summary_viewers)
         renew = any(counts) and now - self.told_at >= WATCH_RENEW_SECONDS
         if counts != self.told_viewers or renew:
