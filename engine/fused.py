@@ -277,6 +277,7 @@ class FusedStack:
         self.layout = layout
         self.X_all = np.ones((S, N_all, n[0] + 1))
         self.T_all = np.empty((S, N_all, n[-1]))
+        self.D_all, self.E_all = np.empty((S, N_all, n[-1])), np.empty((S, N_all))  # errors
         self.GW, self.SUM = np.empty((S, P)), np.empty((S, P))
         self.spare: list[Pass] = []  # forward_all passes handed back for reuse
         self.TMP, self.PEN = np.empty((S, P)), np.empty((S, P))

@@ -37,6 +37,7 @@ class Loss:
     allowed_outputs: tuple[str, ...] | None
     check_targets: Callable[[Array, str], str | None] = lambda T, output: None
     delta_into: Callable[..., Array] | None = None
+    E_into: Callable[..., Array] | None = None
 
     def delta_out_into(self, z: Array, a: Array, t: Array, g, out: Array, tmp: Array) -> Array:
         """``delta_out`` written into ``out`` for the fast path (``g`` the output ``Activation``,
@@ -47,11 +48,31 @@ class Loss:
         out[...] = self.delta_out(z, a, t, g.g_prime)
         return out
 
+    def error_into(self, z: Array, a: Array, t: Array, output: str, tmp: Array, out: Array):
+        """``E`` written into ``out`` (one value per sample) for the fast path (``tmp`` a buffer
+        like ``a``): by ``E_into`` (the same values, without temporaries) when the entry has
+        one, else computed by ``E`` and copied."""
+        if self.E_into is not None:
+            return self.E_into(z, a, t, output, tmp, out)
+        out[...] = self.E(z, a, t, output)
+        return out
+
 
 def _sse_E(z: Array, a: Array, t: Array, output: str) -> Array:
     """Eq. 1: E = ½ Σ_k (a_k − t_k)², one value per sample."""
     d = a - t
     return 0.5 * np.einsum("...k,...k->...", d, d)
+
+
+def _sse_E_into(z: Array, a: Array, t: Array, output: str, tmp: Array, out: Array) -> Array:
+    """``_sse_E`` into ``out`` through ``tmp``; for K = 1 the einsum is the single product d·d,
+    so it is written as that product (the same value, without einsum's set-up)."""
+    d = np.subtract(a, t, out=tmp)
+    if d.shape[-1] == 1:
+        np.multiply(d[..., 0], d[..., 0], out=out)
+    else:
+        np.einsum("...k,...k->...", d, d, out=out)
+    return np.multiply(out, 0.5, out=out)
 
 
 def _sse_delta(z: Array, a: Array, t: Array, g_prime: Callable[[Array, Array], Array]) -> Array:
@@ -115,6 +136,7 @@ LOSSES: dict[str, Loss] = {
         E=_sse_E,
         delta_out=_sse_delta,
         delta_into=_sse_delta_into,
+        E_into=_sse_E_into,
         latex=r"E = \frac{1}{2} \sum_{k=1}^{K} (a_k - t_k)^2",
         latex_delta=r"\delta_k = (a_k - t_k)\, g_k'(z_k)",
         allowed_outputs=None,

@@ -649,7 +649,7 @@ class TrainerStack:
         spec, fs, N, parts = self.spec, self.fs, self.N, self.parts
         p = fs.forward_all()
         Zo, Ao = p.Zo, p.Ao
-        errors = per_sample_error(spec, ForwardCache([Zo], [Ao]), fs.T_all)  # Eq. 1
+        errors = spec.E.error_into(Zo, Ao, fs.T_all, spec.output, fs.D_all, fs.E_all)  # Eq. 1
         classification = self.trainers[0].task == "classification"
         # per network and part (training rows, test rows): the mean error, then the accuracy
         means = np.empty((fs.S, 1 + classification, len(parts)))

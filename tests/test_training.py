@@ -20,6 +20,7 @@ from engine import (
     make_dataset,
     trace,
 )
+from engine.losses import LOSSES
 
 
 def small_problem(N: int = 8, seed: int = 0):
@@ -589,3 +590,19 @@ def test_the_probe_carries_its_own_gradients_equal_to_backprop_step_on_that_samp
     for l in range(spec.depth):
         np.testing.assert_allclose(got.W[l], expected["weights"][l], rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(got.b[l], expected["biases"][l], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "loss, output", [("sse", "tanh"), ("sse", "linear"), ("cross_entropy", "sigmoid")]
+)
+@pytest.mark.parametrize("K", [1, 2, 3])
+def test_error_into_gives_the_values_of_E(loss, output, K):
+    """The fast path's per-sample error (into buffers, no temporaries) is E's, bit for bit."""
+    rng = np.random.default_rng(K)
+    z = rng.normal(size=(4, 7, K))
+    a = np.tanh(z) if output == "tanh" else z if output == "linear" else 1 / (1 + np.exp(-z))
+    t = rng.uniform(size=(4, 7, K))
+    E = LOSSES[loss]
+    want = E.E(z, a, t, output)
+    got = E.error_into(z, a, t, output, np.empty_like(a), np.empty((4, 7)))
+    assert np.array_equal(got, want)
