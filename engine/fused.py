@@ -343,7 +343,9 @@ class FusedStack:
 
     def shuffle(self, rngs: list) -> None:
         """Gather every network's training rows in the order its generator draws (as
-        ``rng.permutation(N)`` would)."""
+        ``rng.permutation(N)`` would). The indices are in range by construction, so the
+        gathers use ``mode="clip"``: with the default ``"raise"`` numpy gathers into a temporary
+        and copies it into ``out`` (the same values, twice the memory traffic)."""
         order = self.order
         np.copyto(order, self.arange)
         for row, rng in zip(order, rngs, strict=True):
@@ -352,7 +354,7 @@ class FusedStack:
         idx = order.reshape(-1)
         for src, dst in ((self.X_all, self.X_sh), (self.T_all, self.T_sh)):
             k = src.shape[-1]
-            np.take(src.reshape(-1, k), idx, axis=0, out=dst.reshape(-1, k))
+            np.take(src.reshape(-1, k), idx, axis=0, out=dst.reshape(-1, k), mode="clip")
 
     def forward_all(self) -> Pass:
         """A forward pass over every network's training and test inputs, into the buffers of a
