@@ -77,11 +77,16 @@ class StackedTrainer:
         trainers = list(trainers)
         if not trainers:
             return []
-        key = stack_key(trainers[0])
-        if any(stack_key(t) != key for t in trainers[1:]):
-            raise ValueError("trainers with different stack keys cannot be stacked")
-        if len({id(t) for t in trainers}) != len(trainers):
-            raise ValueError("a trainer appears twice")
+        # The last stack's trainers, unchanged since its last sync: their keys were checked
+        # then and are still the same, and the stack needs no sync.
+        stack = self._stack
+        fresh = stack is not None and stack.unchanged(trainers)
+        if not fresh:
+            key = stack_key(trainers[0])
+            if any(stack_key(t) != key for t in trainers[1:]):
+                raise ValueError("trainers with different stack keys cannot be stacked")
+            if len({id(t) for t in trainers}) != len(trainers):
+                raise ValueError("a trainer appears twice")
         out: list[Snapshot | None] = [None] * len(trainers)
         active: list[int] = []
         error: SpecError | None = None
@@ -90,6 +95,7 @@ class StackedTrainer:
                 out[i] = tr.last
                 continue
             if tr.last is None:
+                fresh = False  # its snapshot syncs its own stack, which rebinds its arrays
                 try:
                     tr.snapshot()
                 except SpecError as exc:
@@ -97,8 +103,11 @@ class StackedTrainer:
                     continue
             active.append(i)
         if active:
-            stack = self._stack_of([trainers[i] for i in active])
-            for i, snap in zip(active, stack.run_epoch(), strict=True):
+            if fresh and len(active) == len(trainers):
+                snaps = stack.run_epoch(synced=True)
+            else:
+                snaps = self._stack_of([trainers[i] for i in active]).run_epoch()
+            for i, snap in zip(active, snaps, strict=True):
                 out[i] = snap
         if error is not None:
             raise error

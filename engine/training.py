@@ -562,9 +562,42 @@ class TrainerStack:
         self.parts = np.array([0, N] if N_all > N else [0], dtype=np.intp)
         self.bounds = [(0, N), (N, N_all)] if N_all > N else [(0, N)]
         self.counts = np.array([N, N_all - N] if N_all > N else [N], dtype=np.float64)
+        self.seen: list | None = None  # ``watched`` at the end of the last ``sync``
+
+    @staticmethod
+    def watched(trainers: Sequence[Trainer]) -> list:
+        """Every object of the trainers whose replacement ``sync`` must notice, flat: the
+        parameter and velocity arrays, the data, the settings, and with spec and task the
+        rest of what ``stack_key`` reads."""
+        out: list = []
+        extend = out.extend
+        for tr in trainers:
+            p, v = tr.params, tr.velocity
+            extend(p.W)
+            extend(p.b)
+            extend(v.W)
+            extend(v.b)
+            extend((tr.X, tr.T, tr.X_test, tr.T_test, tr.config, tr.spec, tr.task))
+        return out
+
+    def unchanged(self, trainers: Sequence[Trainer]) -> bool:
+        """Whether ``trainers`` are this stack's trainers (the same objects in the same order)
+        and none of their ``watched`` objects was replaced since the last ``sync``: then
+        ``sync`` has nothing to copy and their stack keys are the ones they had then."""
+        seen = self.seen
+        if (
+            seen is None
+            or len(trainers) != len(self.trainers)
+            or not all(map(is_, trainers, self.trainers))
+        ):
+            return False
+        now = self.watched(trainers)
+        return len(now) == len(seen) and all(map(is_, now, seen))
 
     def sync(self) -> None:
         """Copy into the stack whatever of each trainer is not already there."""
+        if self.unchanged(self.trainers):
+            return
         fs, L = self.fs, self.spec.depth
         for s, tr in enumerate(self.trainers):
             W, b, VW, Vb = self.views[s]
@@ -590,12 +623,15 @@ class TrainerStack:
         if self.settings is None or not all(map(is_, configs, self.configs)):
             self.settings = StepSettings.make(configs, self.N, fs.B, fs.weights)
             self.configs = configs
+        self.seen = self.watched(self.trainers)
 
-    def run_epoch(self) -> list[Snapshot]:
+    def run_epoch(self, synced: bool = False) -> list[Snapshot]:
         """One epoch for every trainer (each must have a ``last`` snapshot and not be
         diverged); returns their snapshots, or for a trainer whose epoch overflowed its last
-        finite one marked diverged (its parameters restored, its velocity zero)."""
-        self.sync()
+        finite one marked diverged (its parameters restored, its velocity zero). ``synced``:
+        the caller has just found the stack ``unchanged``, so ``sync`` is skipped."""
+        if not synced:
+            self.sync()
         fs, trainers, N = self.fs, self.trainers, self.N
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             full = None

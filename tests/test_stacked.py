@@ -9,6 +9,8 @@ samples seen, status and the whole last snapshot (losses, metrics, W, b, gradien
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -323,6 +325,54 @@ def test_stacked_parameters_are_views_into_the_stack_until_replaced():
         solo.run_epoch()
     for pair in pairs:
         assert_same_trainer(*pair)
+
+
+def test_changes_between_unchanged_calls_are_noticed():
+    """After calls that found nothing replaced (and skipped the key checks and the sync), each
+    kind of replacement is still noticed: a parameter array swapped inside the list, new
+    settings (a new batch size changes the key), new velocity, new data."""
+    pairs = [circle_pair(0.03, s) for s in range(3)]
+    group = StackedTrainer()
+
+    def both(change) -> None:
+        for pair in pairs:
+            for _ in range(2):
+                group.run_epoch([p[1] for p in pairs])
+                pair[0].run_epoch()
+                for other in pairs:
+                    if other is not pair:
+                        other[0].run_epoch()
+            for tr in pair:
+                change(tr)
+            group.run_epoch([p[1] for p in pairs])
+            for solo, _ in pairs:
+                solo.run_epoch()
+            for p in pairs:
+                assert_same_trainer(*p)
+
+    def swap_weights(tr: Trainer) -> None:
+        w = tr.params.W[1].copy()
+        w[0, 0] += 0.25
+        tr.params.W[1] = w
+        tr.last = None
+
+    def new_rate(tr: Trainer) -> None:
+        tr.set_config(replace(tr.config, learning_rate=0.07, momentum=0.0))
+
+    def new_velocity(tr: Trainer) -> None:
+        tr.velocity = tr.velocity.copy()
+        tr.velocity.b[0][0] = 0.5
+
+    def new_data(tr: Trainer) -> None:
+        tr.X = tr.X[::-1].copy()
+        tr.last = None
+
+    for change in (swap_weights, new_rate, new_velocity, new_data):
+        both(change)
+    for _, tr in pairs[:1]:
+        tr.set_config(replace(tr.config, batch_size=20))
+    with pytest.raises(ValueError):
+        group.run_epoch([p[1] for p in pairs])
 
 
 def test_frame_stats_equal_the_per_session_functions():
