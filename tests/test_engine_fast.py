@@ -78,6 +78,10 @@ def test_fused_epoch_equals_the_readable_functions(shape, data):
     shuffle = np.random.default_rng(trainer.config.seed)
     for _ in range(2):
         snap = trainer.run_epoch()
+        if trainer.status == "diverged":
+            # the engine keeps its last finite parameters (pinned in test_training.py); the
+            # readable loop has run on into NaN/∞, so there is nothing left to compare
+            break
         p, v, mean = readable_epoch(trainer, p, v, shuffle)
         close(trainer.params.W + trainer.params.b, p.W + p.b)
         close(trainer.velocity.W + trainer.velocity.b, v.W + v.b)
