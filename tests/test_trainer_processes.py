@@ -9,6 +9,8 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from app.hub import LocalHub
 
 SMALL = {"network": {"hidden_layers": [3]}, "dataset": {"name": "xor", "n": 40}}
@@ -123,3 +125,28 @@ def test_a_playing_session_whose_only_viewer_stopped_reading_is_paused(make_clie
         assert registry.get(sid).unwatched_since == now
         client.portal.call(registry.pause_unwatched, now + 2.0)
         wait_for(lambda: client.get(f"/api/sessions/{sid}").json()["status"] == "paused")
+
+
+@pytest.mark.parametrize(
+    ("message", "field"),
+    [
+        ("not json", "message"),
+        ("[" * 5000 + "]" * 5000, "message"),
+        ('{"type": "play"}', "type"),
+        ('{"type": "watch", "ids": "abc"}', "ids"),
+        ('{"type": "watch", "ids": [1, 2]}', "ids"),
+        ('{"type": "watch", "ids": ' + str(["x"] * 501).replace("'", '"') + "}", "ids"),
+    ],
+)
+def test_a_dashboard_socket_refuses_bad_messages_naming_the_field_and_goes_on(
+    client, message, field
+):
+    sid = client.post("/api/sessions", json=SMALL).json()["id"]
+    with client.websocket_connect("/api/summaries") as ws:
+        ws.send_text(message)
+        error = ws.receive_json()
+        assert error["type"] == "error" and error["field"] == field
+        ws.send_bytes(b"\xff\xfe")  # not UTF-8
+        assert ws.receive_json()["field"] == "message"
+        ws.send_json({"type": "watch", "ids": [sid]})  # still usable
+        assert ws.receive_json()["type"] == "summary"
