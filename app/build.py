@@ -13,7 +13,7 @@ import numpy as np
 from app import frames
 from app.errors import FieldError
 from app.limits import at_most
-from app.schemas import SessionCreate, TrainerStateIn
+from app.schemas import SessionCreate
 from app.settings import Settings
 from engine import (
     ACTIVATIONS,
@@ -37,10 +37,6 @@ class Built:
     spec: NetworkSpec
     dataset: Dataset
     params: Params
-    X_train: np.ndarray
-    T_train: np.ndarray
-    X_test: np.ndarray
-    T_test: np.ndarray
     config: TrainingConfig
     _grids: dict[int, np.ndarray | None] = field(default_factory=dict, repr=False)
 
@@ -55,16 +51,8 @@ class Built:
     ) -> Trainer:
         """A trainer on this data from ``params``, with the body's training settings unless
         ``config`` is given (a reset keeps the settings changed since)."""
-        return Trainer(
-            self.spec,
-            params,
-            self.X_train,
-            self.T_train,
-            self.X_test,
-            self.T_test,
-            config=config or self.config,
-            task=self.dataset.task,
-            probe_index=probe_index,
+        return Trainer.from_dataset(
+            self.spec, params, self.dataset, config or self.config, probe_index
         )
 
 
@@ -107,53 +95,5 @@ def build(body: SessionCreate, settings: Settings) -> Built:
         spec=spec,
         dataset=dataset,
         params=params,
-        X_train=dataset.X_train,
-        T_train=dataset.encode_targets(dataset.T_train, output),
-        X_test=dataset.X_test,
-        T_test=dataset.encode_targets(dataset.T_test, output),
         config=config,
     )
-
-
-def load_state(trainer: Trainer, state: TrainerStateIn) -> None:
-    """Restore an exported trainer state (see ``export_state``)."""
-    raw: dict = {"epoch": state.epoch, "samples_seen": state.samples_seen}
-    if state.rng is not None:
-        raw["rng"] = {
-            "bit_generator": state.rng.bit_generator,
-            "state": {"state": int(state.rng.state), "inc": int(state.rng.inc)},
-            "has_uint32": state.rng.has_uint32,
-            "uinteger": state.rng.uinteger,
-        }
-    if state.velocity is not None:
-        raw["velocity"] = state.velocity.model_dump()
-    try:
-        trainer.load_state(raw)
-    except (ValueError, TypeError, OverflowError) as exc:
-        field = getattr(exc, "field", "state")
-        raise FieldError(field, getattr(exc, "message", str(exc))) from None
-    if state.probe_index:
-        if state.probe_index >= trainer.X.shape[0]:
-            raise FieldError(
-                "state.probe_index", f"must be below {trainer.X.shape[0]} (the training samples)"
-            )
-        trainer.set_probe(state.probe_index)
-
-
-def export_state(trainer: Trainer) -> dict:
-    """The trainer's state as JSON (128-bit generator integers as decimal strings)."""
-    state = trainer.state()
-    rng = state["rng"]
-    return {
-        "epoch": state["epoch"],
-        "samples_seen": state["samples_seen"],
-        "probe_index": trainer.probe_index,
-        "rng": {
-            "bit_generator": rng["bit_generator"],
-            "state": str(rng["state"]["state"]),
-            "inc": str(rng["state"]["inc"]),
-            "has_uint32": int(rng["has_uint32"]),
-            "uinteger": int(rng["uinteger"]),
-        },
-        "velocity": state["velocity"],
-    }

@@ -15,12 +15,12 @@ import numpy as np
 import orjson
 
 from app import frames
-from app.build import Built, build, export_state, load_state
+from app.build import Built, build
 from app.errors import FieldError
 from app.limits import check_train_work, epoch_work
 from app.schemas import SessionCreate, TrainingPatch
 from app.settings import Settings
-from engine import Snapshot, TrainingConfig, gradient_check, grid_activations, node_stats, trace
+from engine import Snapshot, TrainingConfig, gradient_check, grid_activations, trace
 
 FrameStats = tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray] | None]
 
@@ -99,7 +99,7 @@ class Resident:
         self.built: Built = build(parsed, settings)
         self.trainer = self.built.new_trainer(self.built.params.copy())
         if parsed.state is not None:
-            load_state(self.trainer, parsed.state)
+            self.trainer.load_state(parsed.state.model_dump(exclude_none=True))
         self.history = History(settings.max_history_points)
         snap = self.trainer.snapshot()
         self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
@@ -133,7 +133,7 @@ class Resident:
         """The cost of one epoch at the current settings (see ``limits.epoch_work``)."""
         params = self.trainer.params
         return epoch_work(
-            self.built.X_train.shape[0],
+            self.trainer.n_train,
             sum(w.size + v.size for w, v in zip(params.W, params.b, strict=True)),
             self.trainer.config.batch_size,
             len(params.W),
@@ -158,7 +158,7 @@ class Resident:
         snap = snap or self.snap()
         if stats is None:
             b, X_grid = self.built, self.grid_inputs()
-            node = node_stats(b.spec, snap.W, snap.b, b.X_train, b.T_train, snap.train_cache)
+            node = self.trainer.node_stats(snap)
             grid = None if X_grid is None else grid_activations(b.spec, snap.W, snap.b, X_grid)
         else:
             node, grid = stats
@@ -198,13 +198,19 @@ class Resident:
         return body
 
     def data_json(self) -> dict[str, Any]:
-        d, b = self.built.dataset, self.built
+        d, output = self.built.dataset, self.built.spec.output
         return {
             "task": d.task,
             "feature_names": list(d.feature_names),
             "domain": [[float(lo), float(hi)] for lo, hi in d.domain],
-            "train": {"points": frames.floats(d.P_train), "targets": frames.floats(b.T_train)},
-            "test": {"points": frames.floats(d.P_test), "targets": frames.floats(b.T_test)},
+            "train": {
+                "points": frames.floats(d.P_train),
+                "targets": frames.floats(d.encode_targets(d.T_train, output)),
+            },
+            "test": {
+                "points": frames.floats(d.P_test),
+                "targets": frames.floats(d.encode_targets(d.T_test, output)),
+            },
         }
 
     def state_bytes(self, frame_bytes: bytes | None = None) -> bytes:
@@ -225,7 +231,7 @@ class Resident:
         """A body for ``POST /api/sessions`` that recreates this session bit-for-bit."""
         body = self.config()
         body["network"].update(self.trainer.params.to_lists())
-        body["state"] = export_state(self.trainer)
+        body["state"] = self.trainer.state()
         return body
 
     def checkpoint_bytes(self) -> bytes:
@@ -251,15 +257,8 @@ class Resident:
         changes = TrainingPatch.model_validate(patch).model_dump(exclude_none=True)
         self.trainer.set_config(TrainingConfig(**{**self.trainer.config.to_dict(), **changes}))
 
-    def check_index(self, field: str, index: int) -> None:
-        n = self.built.X_train.shape[0]
-        if not 0 <= index < n:
-            raise FieldError(field, f"must be in [0, {n - 1}] (the training samples)")
-
     def set_probe(self, index: int) -> None:
-        self.check_index("index", index)
-        self.trainer.set_probe(index)
-        self.trainer.last = None
+        self.trainer.set_probe(index, "index")
 
     def edit(self, kind: str, layer: int, j: int, value: float, i: int | None = None) -> None:
         """``Trainer.set_parameter``: it names a bad ``layer``/``i``/``j``, lifts a diverged
@@ -281,8 +280,6 @@ class Resident:
     def step_sample(self, index: int | None) -> bytes:
         """One forward, backward and update on one training sample: the ``sample_step``
         message."""
-        if index is not None:
-            self.check_index("index", index)
         result = self.trainer.step_sample(index)
         return frames.dumpb(frames.sample_step_json(result))
 
@@ -312,8 +309,7 @@ class Resident:
 
     def gradient_check(self, samples: int | None, eps: float) -> bytes:
         """The engine's gradient check on the first ``samples`` training samples."""
-        n = self.built.X_train.shape[0]
-        k = min(n, samples or self.settings.gradient_check_samples)
+        k = min(self.trainer.n_train, samples or self.settings.gradient_check_samples)
         params = self.trainer.params
         n_params = sum(w.size + v.size for w, v in zip(params.W, params.b, strict=True))
         limit = self.settings.max_gradient_check_work
@@ -323,7 +319,8 @@ class Resident:
                 f"{k} samples × {n_params} parameters exceed the limit of {limit} "
                 "(max_gradient_check_work)",
             )
-        X, T = self.built.X_train[:k], self.built.T_train[:k]
+        data, output = self.built.dataset, self.built.spec.output
+        X, T = data.X_train[:k], data.encode_targets(data.T_train[:k], output)
         with np.errstate(**ERRSTATE):
             result = gradient_check(self.built.spec, params, X, T, eps)
         return frames.dumpb(

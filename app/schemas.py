@@ -61,7 +61,7 @@ class DatasetIn(Strict):
 
 
 class TrainingIn(Strict):
-    learning_rate: float = Field(0.03, gt=0, description="η of Eq. 7.")
+    learning_rate: float = Field(0.03, description="η of Eq. 7 (a finite number ≥ 0).")
     batch_size: int = Field(10, ge=1)
     momentum: float = Field(0.0, ge=0, lt=1)
     regularization: Regularization = "none"
@@ -72,7 +72,7 @@ class TrainingIn(Strict):
 class TrainingPatch(Strict):
     """Training settings that may change live; omitted fields keep their value."""
 
-    learning_rate: float | None = Field(None, gt=0)
+    learning_rate: float | None = None
     batch_size: int | None = Field(None, ge=1)
     momentum: float | None = Field(None, ge=0, lt=1)
     regularization: Regularization | None = None
@@ -161,7 +161,7 @@ class BackpropRequest(Strict):
     network: BackpropNetwork
     inputs: Matrix = Field(min_length=1)
     targets: Matrix = Field(min_length=1)
-    learning_rate: float = Field(gt=0)
+    learning_rate: float
 
     model_config = ConfigDict(
         json_schema_extra={

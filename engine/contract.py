@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from engine.errors import SpecError
+from engine.errors import SpecError, check_learning_rate
 from engine.init import init_params
 from engine.network import (
     NetworkSpec,
@@ -107,15 +107,7 @@ def backprop_step(payload: dict, limits: Mapping | None = None) -> dict:
     problem = spec.E.check_targets(T, spec.output)
     if problem:
         raise SpecError("targets", problem)
-    eta = _require(payload, "learning_rate", "")
-    if (
-        isinstance(eta, bool)
-        or not isinstance(eta, int | float)
-        or not np.isfinite(eta)
-        or eta < 0
-        or eta > 1e3
-    ):
-        raise SpecError("learning_rate", f"must be a finite number in [0, 1000] (got {eta!r})")
+    eta = check_learning_rate("learning_rate", _require(payload, "learning_rate", ""))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         tr = trace(spec, params, X, T)
         grads: Params = tr["gradients"]

@@ -269,9 +269,6 @@ class Dataset:
         """`encode_targets` for this dataset's task."""
         return encode_targets(T, output_activation, self.task)
 
-    def decision_threshold(self, output_activation: str) -> float:
-        return decision_threshold(output_activation)
-
     def output_width(self, output_activation: str) -> int:
         """K after encoding: the number of output units the network needs."""
         return self.encode_targets(self.T_train[:1], output_activation).shape[1]

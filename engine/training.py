@@ -26,8 +26,9 @@ from operator import is_
 
 import numpy as np
 
+from engine import stats
 from engine.datasets import Dataset, decision_threshold
-from engine.errors import SpecError
+from engine.errors import SpecError, check_index, check_learning_rate
 from engine.fused import FusedStack, Pass, StepSettings
 from engine.network import (
     ForwardCache,
@@ -36,6 +37,7 @@ from engine.network import (
     backward_deltas,
     descent_step,
     gradients,
+    params_from_lists,
     per_sample_error,
     trace,
 )
@@ -43,7 +45,6 @@ from engine.network import (
 Array = np.ndarray
 
 REGULARIZATIONS = ("none", "l1", "l2")
-MAX_LEARNING_RATE = 1e3
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class TrainingConfig:
                 bracket = "(" if lo_open else "["
                 raise SpecError(f"training.{name}", f"must be in {bracket}{lo}, {hi}] (got {v!r})")
 
-        number("learning_rate", 0.0, MAX_LEARNING_RATE)
+        check_learning_rate("training.learning_rate", self.learning_rate)
         number("momentum", 0.0, 0.999)
         number("regularization_rate", 0.0, 10.0)
         for name in ("batch_size", "seed"):
@@ -280,9 +281,9 @@ class Trainer:
         self.rng = np.random.default_rng(self.config.seed)
         self.velocity = self._zero_velocity()
         self._stack: TrainerStack | None = None  # this trainer's own stack of one
+        self.last: Snapshot | None = None
         self.probe_index = 0
         self.set_probe(probe_index)
-        self.last: Snapshot | None = None
 
     @classmethod
     def from_dataset(
@@ -323,27 +324,27 @@ class Trainer:
         if self.status == "diverged":
             self.status = "ok"
 
-    def set_probe(self, index: int) -> None:
-        n = self.X.shape[0]
-        if isinstance(index, bool) or not isinstance(index, int | np.integer) or not 0 <= index < n:
-            raise SpecError("probe.index", f"must be an integer in [0, {n - 1}] (got {index!r})")
-        self.probe_index = int(index)
+    @property
+    def n_train(self) -> int:
+        """N, the number of training samples (the range of a probe or step index)."""
+        return self.X.shape[0]
+
+    def set_probe(self, index: int, field: str = "probe.index") -> None:
+        """Trace training sample ``index`` from now on; the last snapshot (whose trace is the
+        old probe's) is dropped, so the next one is made for the new probe."""
+        self.probe_index = check_index(field, index, self.n_train)
+        self.last = None
 
     def set_parameter(
         self, kind: str, layer: int, j: int, value: float, i: int | None = None
     ) -> None:
         """Set one weight w_ij of ``W[layer]`` (kind "weight") or one bias b_j of ``b[layer]``
         (kind "bias") to ``value``; names the offending field when out of range."""
-        L = self.spec.depth
-        if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < L:
-            raise SpecError("layer", f"must be an integer in [0, {L - 1}] (got {layer!r})")
+        layer = check_index("layer", layer, self.spec.depth)
         n_in, n_out = self.spec.layer_sizes[layer], self.spec.layer_sizes[layer + 1]
-        if isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < n_out:
-            raise SpecError("j", f"must be an integer in [0, {n_out - 1}] (got {j!r})")
-        if kind == "weight" and (
-            isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n_in
-        ):
-            raise SpecError("i", f"must be an integer in [0, {n_in - 1}] (got {i!r})")
+        j = check_index("j", j, n_out)
+        if kind == "weight":
+            i = check_index("i", i, n_in)
         if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
             raise SpecError("value", f"must be a finite number (got {value!r})")
         if abs(value) > 1e6:
@@ -403,6 +404,10 @@ class Trainer:
         self.last = stack.produced[0] = snap
         return snap
 
+    def node_stats(self, snap: Snapshot) -> list[tuple[Array, Array]]:
+        """``engine.stats.node_stats`` of ``snap`` over this trainer's training set."""
+        return stats.node_stats(self.spec, snap.W, snap.b, self.X, self.T, snap.train_cache)
+
     def step_sample(self, index: int | None = None) -> dict:
         """One forward pass, backward pass and plain gradient-descent update (Eq. 7) on one
         training sample — the unit of the step-by-step derivation mode. Momentum and
@@ -410,15 +415,7 @@ class Trainer:
 
         Returns ``backprop_step``'s result for that sample, plus the parameters before it.
         """
-        i = self.probe_index if index is None else index
-        if (
-            isinstance(i, bool)
-            or not isinstance(i, int | np.integer)
-            or not 0 <= i < self.X.shape[0]
-        ):
-            raise SpecError(
-                "index", f"must be an integer in [0, {self.X.shape[0] - 1}] (got {i!r})"
-            )
+        i = self.probe_index if index is None else check_index("index", index, self.n_train)
         x, t = self.X[i : i + 1], self.T[i : i + 1]
         eta = self.config.learning_rate
         before = self.params.copy()
@@ -445,33 +442,49 @@ class Trainer:
 
     # -- persistence ------------------------------------------------------------------------
     def state(self) -> dict:
-        """Everything beyond spec, params and config needed to continue bit-for-bit."""
+        """Everything beyond spec, params and config needed to continue bit-for-bit, as JSON:
+        epoch, samples seen, the probe, the momentum velocity and the shuffling generator (PCG64,
+        its 128-bit integers as decimal strings, exact in JavaScript too)."""
+        rng = self.rng.bit_generator.state
         return {
             "epoch": self.epoch,
             "samples_seen": self.samples_seen,
-            "status": self.status,
-            "rng": self.rng.bit_generator.state,
+            "probe_index": self.probe_index,
+            "rng": {
+                "bit_generator": rng["bit_generator"],
+                "state": str(rng["state"]["state"]),
+                "inc": str(rng["state"]["inc"]),
+                "has_uint32": int(rng["has_uint32"]),
+                "uinteger": int(rng["uinteger"]),
+            },
             "velocity": self.velocity.to_lists(),
         }
 
     def load_state(self, state: dict) -> None:
-        """Restore what ``state`` returned (epoch, shuffling generator, momentum velocity)."""
+        """Restore what ``state`` returned; a key left out keeps its value (epoch and samples
+        seen: 0). A bad value raises ``SpecError`` naming ``state.<key>``."""
         try:
             self.epoch = int(state.get("epoch", 0))
             self.samples_seen = int(state.get("samples_seen", 0))
-            if "rng" in state:
-                self.rng.bit_generator.state = state["rng"]
+            rng = state.get("rng")
+            if rng is not None:
+                self.rng.bit_generator.state = {
+                    "bit_generator": rng["bit_generator"],
+                    "state": {"state": int(rng["state"]), "inc": int(rng["inc"])},
+                    "has_uint32": int(rng["has_uint32"]),
+                    "uinteger": int(rng["uinteger"]),
+                }
             vel = state.get("velocity")
             if vel is not None:
-                from engine.network import params_from_lists
-
                 self.velocity = params_from_lists(
                     self.spec, vel["weights"], vel["biases"], "state.velocity"
                 )
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             if isinstance(exc, SpecError):
                 raise
             raise SpecError("state", f"is not a valid trainer state ({exc})") from None
+        if "probe_index" in state:
+            self.set_probe(state["probe_index"], "state.probe_index")
         self.last = None
 
 

@@ -199,7 +199,6 @@ def edit(rng_draw, kind: str, pair: tuple[Trainer, Trainer]) -> None:
         index = rng_draw(st.integers(0, solo.X.shape[0] - 1))
         for tr in pair:
             tr.set_probe(index)
-            tr.last = None  # as the server does
     elif kind == "state":
         state = solo.state()
         for tr in pair:

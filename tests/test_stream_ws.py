@@ -236,7 +236,7 @@ def test_every_bad_command_of_a_burst_gets_its_own_error(client, new_session):
             if message["type"] == "error":
                 errors.append(message["message"])
     assert len(errors) == 10
-    assert all(m.startswith("must be in [0, 3]") for m in errors)
+    assert all(m.startswith("must be an integer in [0, 3]") for m in errors)
 
 
 def test_oversized_message_is_an_error_naming_the_limit(make_client):

@@ -340,7 +340,6 @@ def test_bad_config_names_the_field():
         ({"learning_rate": float("nan")}, "training.learning_rate"),
         ({"learning_rate": -1.0}, "training.learning_rate"),
         ({"learning_rate": True}, "training.learning_rate"),
-        ({"learning_rate": 1e4}, "training.learning_rate"),
         ({"batch_size": 0}, "training.batch_size"),
         ({"batch_size": 2.5}, "training.batch_size"),
         ({"momentum": 1.0}, "training.momentum"),
@@ -444,12 +443,14 @@ def test_step_sample_defaults_to_the_probe_and_checks_the_index():
 def test_state_and_load_state_continue_bit_for_bit():
     config = TrainingConfig(learning_rate=0.1, batch_size=3, momentum=0.8, seed=11)
     spec, params, X, T = small_problem()
-    straight = Trainer(spec, params.copy(), X, T, X[:3], T[:3], config=config)
+    straight = Trainer(spec, params.copy(), X, T, X[:3], T[:3], config=config, probe_index=5)
     straight.train(6)
 
-    first = Trainer(spec, params.copy(), X, T, X[:3], T[:3], config=config)
+    first = Trainer(spec, params.copy(), X, T, X[:3], T[:3], config=config, probe_index=5)
     first.train(3)
-    state = json.loads(json.dumps(first.state()))  # it must survive storage as JSON
+    state = first.state()
+    assert isinstance(state["rng"]["state"], str)  # 128-bit integers: exact in JavaScript too
+    state = json.loads(json.dumps(state))  # it must survive storage as JSON
     saved = Params(*[[np.array(a) for a in part] for part in first.params.to_lists().values()])
     resumed = Trainer(spec, saved, X, T, X[:3], T[:3], config=config)
     resumed.load_state(state)
@@ -458,7 +459,7 @@ def test_state_and_load_state_continue_bit_for_bit():
     ref = straight.last
     assert snap.epoch == ref.epoch == 6 and snap.samples_seen == ref.samples_seen
     assert arrays_identical(snap.W, ref.W) and arrays_identical(snap.b, ref.b)
-    assert snap.loss_train == ref.loss_train
+    assert snap.loss_train == ref.loss_train and snap.probe["index"] == ref.probe["index"] == 5
 
 
 def test_resuming_without_the_state_would_not_be_bit_for_bit():
@@ -532,8 +533,9 @@ def test_an_old_snapshot_keeps_the_probe_of_its_own_epoch(batch_size):
 
 def test_set_probe_moves_the_probe_and_checks_the_index():
     tr = trainer(TrainingConfig())
+    assert tr.train(0).probe["index"] == 0
     tr.set_probe(7)
-    assert tr.snapshot().probe["index"] == 7
+    assert tr.train(0).probe["index"] == 7  # the last snapshot traced the old probe: not reused
     for bad in (-1, 8, 1.5, True):
         with pytest.raises(SpecError) as info:
             tr.set_probe(bad)
