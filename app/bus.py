@@ -46,6 +46,7 @@ import redis.asyncio as aredis
 from app.errors import FieldError, Moved
 from app.hub import Hub
 from app.settings import Settings
+from app.worker import take
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +115,7 @@ class RedisChannel:
 
     # Channel
     def recv(self, timeout: float) -> Any:
-        try:
-            message = self.inbox.get(timeout=timeout) if timeout > 0 else self.inbox.get_nowait()
-        except queue.Empty:
-            return None
-        if message is None:
-            raise EOFError
-        return message
+        return take(self.inbox, timeout)
 
     def send(self, message: Any) -> None:
         kind = message[0]
@@ -342,6 +337,7 @@ class BusPool:
     async def place(self, session_id: str, shape: str) -> str:
         """The live trainer holding the fewest sessions, as every web process counts them
         (a new session is counted at once, before the trainer's heartbeat says so)."""
+        await self.refresh()  # trainers may have joined since the last heartbeat
         if not self.live:
             await self.started(seconds=10.0)
         if not self.live:

@@ -599,6 +599,18 @@ class PipeChannel:
         pass
 
 
+def take(inbox: queue.SimpleQueue, timeout: float) -> Any:
+    """The next message a channel's reader thread queued (None when none came in ``timeout``
+    seconds); a queued None means the channel closed."""
+    try:
+        message = inbox.get(timeout=timeout) if timeout > 0 else inbox.get_nowait()
+    except queue.Empty:
+        return None
+    if message is None:
+        raise EOFError
+    return message
+
+
 class QueueChannel:
     """The in-process channel (``BPP_TRAINERS=0``): commands arrive on a queue, messages leave
     through ``deliver`` (which hands them to the event loop)."""
@@ -608,13 +620,7 @@ class QueueChannel:
         self.deliver = deliver
 
     def recv(self, timeout: float) -> Any:
-        try:
-            message = self.inbox.get(timeout=timeout) if timeout > 0 else self.inbox.get_nowait()
-        except queue.Empty:
-            return None
-        if message is None:
-            raise EOFError
-        return message
+        return take(self.inbox, timeout)
 
     def send(self, message: Any) -> None:
         self.deliver(message)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -110,16 +111,22 @@ def receive_text(message: dict, mailbox: Mailbox) -> str | None:
     return text
 
 
-async def receive_commands(
-    ws: WebSocket, session: SessionHandle, mailbox: Mailbox, settings: Settings
-) -> None:
+async def texts(ws: WebSocket, mailbox: Mailbox) -> AsyncIterator[str]:
+    """The socket's messages as text until the client leaves (a binary frame that is not UTF-8
+    is refused to the viewer and skipped)."""
     while True:
         message = await ws.receive()
         if message["type"] == "websocket.disconnect":
             return
         text = receive_text(message, mailbox)
-        if text is None:
-            continue
+        if text is not None:
+            yield text
+
+
+async def receive_commands(
+    ws: WebSocket, session: SessionHandle, mailbox: Mailbox, settings: Settings
+) -> None:
+    async for text in texts(ws, mailbox):
         session.touch()
         try:
             await execute(parse_command(text, settings), session)
@@ -235,13 +242,7 @@ async def summaries(ws: WebSocket) -> None:
             mailbox.put("error", error_text("ids", f"no sessions {unknown!r}"))
 
     async def receive() -> None:
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            text = receive_text(message, mailbox)
-            if text is None:
-                continue
+        async for text in texts(ws, mailbox):
             try:
                 await watch(parse_watch(text, settings))
             except FieldError as exc:
