@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> None:
         # a bound above our own limit: bigger messages are dropped by the protocol itself
         ws_max_size=max(4 * settings.max_ws_message_bytes, 1 << 20),
         ws_per_message_deflate=settings.ws_compression,
+        # X-Forwarded-For only from configured proxies (uvicorn trusts 127.0.0.1 by default)
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or "",
         log_level="info",
     )
     sys.exit(0)

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1 << 20, ge=1024, description="Largest HTTP request body.")
     max_ws_message_bytes: int = Field(64 << 10, ge=256, description="Largest WebSocket message.")
     max_viewers_per_session: int = Field(50, ge=1, description="WebSockets per session.")
+    forwarded_allow_ips: str = Field(
+        "",
+        description="Proxies (comma-separated addresses, or *) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are trusted for the client's address; default none, so a client "
+        "cannot pose as many to get round the per-client limits.",
+    )
     max_watch_ids: int = Field(
         500, ge=1, description="Sessions one dashboard socket may watch at once."
     )

@@ -29,6 +29,7 @@ def server(tmp_path):
     finally:
         code = proc.stop(sig=signal.SIGINT)  # Ctrl-C: a clean shutdown exits with 0
     assert code == 0, proc.log_tail()
+    assert "Traceback" not in proc.log_text(), proc.log_tail()
 
 
 def test_real_server_streams_frames_over_a_real_websocket(server):
@@ -57,3 +58,38 @@ def test_real_server_streams_frames_over_a_real_websocket(server):
     assert httpx.get(f"{base}/api/sessions/{sid}/history", timeout=10).json()["epoch"][-1] > 0
     assert httpx.get(f"{base}/docs", timeout=10).status_code == 200
     assert httpx.delete(f"{base}/api/sessions/{sid}", timeout=10).status_code == 204
+
+
+def test_forwarded_addresses_are_trusted_only_from_configured_proxies(tmp_path):
+    """X-Forwarded-For from a client that is not a configured proxy does not make it many
+    clients: the per-client session limit still counts its real address."""
+    limits = {"BPP_MAX_SESSIONS_PER_CLIENT": "2"}
+    for env, created in (
+        (limits, [201, 201, 429]),  # default: no proxy trusted
+        ({**limits, "BPP_FORWARDED_ALLOW_IPS": "127.0.0.1"}, [201, 201, 201]),
+    ):
+        with start_server(env=env, command=command(), log_dir=tmp_path / str(len(env))) as proc:
+            answers = [
+                httpx.post(
+                    f"{proc.url}/api/sessions",
+                    json={"dataset": {"name": "xor", "n": 20}},
+                    headers={"X-Forwarded-For": f"10.9.8.{n}"},
+                    timeout=30,
+                ).status_code
+                for n in range(3)
+            ]
+        assert answers == created
+
+
+def test_viewers_leaving_while_their_session_is_deleted_leave_no_traceback(server):
+    base, _ = server
+    ws_base = base.replace("http", "ws", 1)
+    for _ in range(15):
+        sid = httpx.post(f"{base}/api/sessions", json={"dataset": {"name": "xor", "n": 20}}).json()[
+            "id"
+        ]
+        ws = connect(f"{ws_base}/api/sessions/{sid}/stream")
+        ws.recv(timeout=10)
+        httpx.delete(f"{base}/api/sessions/{sid}")  # the page's own tab-close path ...
+        ws.close()  # ... closes its socket at the same moment
+    assert httpx.get(f"{base}/healthz").json()["sessions"] == 0

@@ -341,3 +341,14 @@ def test_a_short_absence_or_a_watcher_keeps_an_unwatched_session_playing(make_cl
         assert client.get(f"/api/sessions/{sid}").json()["status"] == "running"
     assert client.portal.call(registry.pause_unwatched, registry.clock() + 61) == [sid]
     assert client.get(f"/api/sessions/{sid}").json()["status"] == "paused"
+
+
+def test_deeply_nested_json_is_refused_as_a_clear_error_and_the_socket_goes_on(client, new_session):
+    sid = new_session(XOR)["id"]
+    with stream(client, sid) as ws:
+        next_of(ws, "frame")
+        ws.send_text("[" * 20_000 + "]" * 20_000)  # under max_ws_message_bytes
+        error = next_of(ws, "error")
+        assert error["field"] == "message" and "nested" in error["message"]
+        ws.send_json({"type": "step", "epochs": 2})
+        assert frames_until(ws, lambda f: f["epoch"] == 2)[-1]["epoch"] == 2

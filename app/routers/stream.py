@@ -58,6 +58,8 @@ def parse_command(text: str, settings: Settings) -> Command:
         data = json.loads(text)
     except ValueError as exc:
         raise FieldError("message", f"is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise FieldError("message", "is nested too deeply") from None
     if not isinstance(data, dict):
         raise FieldError("message", 'must be a JSON object with a "type"')
     try:
@@ -208,7 +210,7 @@ async def stream(ws: WebSocket, session_id: str) -> None:
     if registry.get(session_id) is None:
         try:
             await ws.close(code=CLOSE_UNKNOWN_SESSION if session.closed else 1001)
-        except RuntimeError:
+        except (RuntimeError, WebSocketDisconnect):  # the client left first: nothing to close
             pass
 
 
