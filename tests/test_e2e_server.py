@@ -88,8 +88,8 @@ def test_viewers_leaving_while_their_session_is_deleted_leave_no_traceback(serve
         sid = httpx.post(f"{base}/api/sessions", json={"dataset": {"name": "xor", "n": 20}}).json()[
             "id"
         ]
-        ws = connect(f"{ws_base}/api/sessions/{sid}/stream")
-        ws.recv(timeout=10)
-        httpx.delete(f"{base}/api/sessions/{sid}")  # the page's own tab-close path ...
-        ws.close()  # ... closes its socket at the same moment
+        with connect(f"{ws_base}/api/sessions/{sid}/stream") as ws:
+            ws.recv(timeout=10)
+            httpx.delete(f"{base}/api/sessions/{sid}")  # the page's own tab-close path ...
+        # ... closes its socket at the same moment
     assert httpx.get(f"{base}/healthz").json()["sessions"] == 0
