@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         "X-Forwarded-Proto are trusted for the client's address; default none, so a client "
         "cannot pose as many to get round the per-client limits.",
     )
+    allowed_origins: str = Field(
+        "",
+        description="Other origins (comma-separated, e.g. https://lms.school.example) whose "
+        "pages may change sessions or open sockets; the server's own origin always may.",
+    )
     max_watch_ids: int = Field(
         500, ge=1, description="Sessions one dashboard socket may watch at once."
     )

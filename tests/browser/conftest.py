@@ -56,7 +56,9 @@ class PageErrors(list):
 @pytest.fixture
 def page(browser, server):
     """A fresh 1280×800 page on the playground; fails the test on any console error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, accept_downloads=True, bypass_csp=True
+    )
     pg = context.new_page()
     errors = PageErrors()
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -39,7 +39,7 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def new_page(browser, server: ServerProcess, width: int = 1280, height: int = 800):
-    context = browser.new_context(viewport={"width": width, "height": height})
+    context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

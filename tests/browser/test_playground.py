@@ -218,7 +218,7 @@ def test_a_shared_live_link_lets_another_browser_watch_the_same_session(page, br
     sid = page.evaluate("window.__bpp.sessionId")
     url = page.evaluate("window.__bpp.shareLive()")
     assert url.endswith(f"#join={sid}")
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     try:
         watcher = context.new_page()
         errors = []
@@ -247,7 +247,7 @@ def test_at_1024x768_nothing_overflows_and_a_click_on_the_smaller_plot_picks_its
 ):
     """A 1024×768 projector: the page fits its width, and the output plot (drawn smaller there)
     still maps a click to the data point under it."""
-    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)
     try:
         pg = context.new_page()
         pg.base = server
@@ -322,7 +322,7 @@ def test_paced_play_steps_one_epoch_at_a_time_and_stops_at_pause(page):
 
 
 def test_closing_the_tab_deletes_the_session_it_created(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     pg = context.new_page()
     pg.base = server
     open_playground(pg)
