@@ -94,9 +94,9 @@ def wait_until(predicate, timeout: float = 5.0) -> bool:
 def test_migrate_creates_the_schema_of_the_models_and_a_second_run_changes_nothing(url):
     with Store(url) as store:
         assert store.revision() is None
-        assert store.migrate() == "0001"
+        assert store.migrate() == "0002"
         store.create_session("s1", "10.0.0.1", CONFIG, "paused", 0, b"state")
-        assert store.migrate() == "0001"  # a no-op: the data is still there
+        assert store.migrate() == "0002"  # a no-op: the data is still there
         assert store.load("s1").checkpoint == b"state"
 
         with store.engine.connect() as conn:
@@ -120,7 +120,7 @@ def test_the_sqlite_data_folder_is_created_on_first_start(tmp_path):
 
 def test_migrate_cli_migrates_the_store_of_the_settings(tmp_path, capsys):
     assert migrate_cli(Settings(data_dir=str(tmp_path / "data"))) == 0
-    assert "schema at revision 0001" in capsys.readouterr().out
+    assert "schema at revision 0002" in capsys.readouterr().out
     env = {**os.environ, "BPP_DATA_DIR": str(tmp_path / "other"), "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "app", "migrate"], env=env, capture_output=True, timeout=60

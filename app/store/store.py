@@ -35,6 +35,7 @@ import logging
 import sys
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -279,6 +280,31 @@ class Store:
         """The schema revision the database is at (None before the first ``migrate``)."""
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
+
+    # ---- other tables (the classroom's) -------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction on the store's database, committed when the block ends (rolled
+        back if it raises). For tables other than the sessions' (the classroom's); database
+        failures become ``StoreError``, integrity errors pass through for callers to name."""
+        try:
+            with self._db_lock, self._write_engine.begin() as conn:
+                yield conn
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StoreError(f"writing to {self!r} failed: {exc}") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads (no lock: SQLite's WAL and PostgreSQL let reads run beside
+        the writer)."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"reading {self!r} failed: {exc}") from exc
 
     # ---- synchronous writes ------------------------------------------------------------------
 
