@@ -128,7 +128,7 @@ export class Controls {
     box.replaceChildren();
     const acts = this.state.get("activations");
     const hidden = this.state.get("hidden");
-    const names = this.catalog.activations.map((a) => a);
+    const names = this.catalog.activations;
     diagram.cols.forEach((col, l) => {
       if (l === 0) {
         box.append(el("div", { class: "layer-head", style: `left:${col.x}px` }, el("span", { text: `${col.n} input${col.n > 1 ? "s" : ""}` })));

@@ -29,7 +29,7 @@ export function buildStages(step, config, catalog) {
     const P = step.layers[l - 1];
     const z = row(P.z), av = row(P.a);
     const out = l === L;
-    const [ui, uj] = out ? (L === 1 ? ["i", "k"] : ["j", "k"]) : [l === 1 ? "i" : "i", "j"];
+    const [ui, uj] = out ? (L === 1 ? ["i", "k"] : ["j", "k"]) : ["i", "j"];
     const act = config.network.activations[l - 1];
     const eqs = [`z_${uj} = b_${uj} + \\sum_${ui} a_${ui}\\, w_{${ui}${uj}}, \\qquad a_${uj} = g_${uj}(z_${uj}) \\quad (g = \\text{${act}})`];
     for (const j of units(z.length)) {

@@ -2,9 +2,11 @@
 // Nodes are SVG (few, interactive); edges are drawn on a canvas in sign/width buckets so that the
 // largest allowed network still renders a frame in a few milliseconds. Every number drawn comes
 // from the server's frame; this module only maps numbers to colours and widths.
-import { b64bytes, diverging, fmt, LUT, rgb, svg, POS, NEG } from "./util.js";
+import { hitTest } from "./diagram-hit.js";
+import { edgePoint, H, layoutNetwork, unitCenter } from "./diagram-layout.js";
+import { colourTable, decodeUnit, paintGrid, unitScale } from "./grid.js";
+import { diverging, fmt, rgb, svg, POS, NEG } from "./util.js";
 
-const H = 400;
 const LEVELS = 8;
 
 /** Pretty label for a feature name such as "x1", "x1^2", "x1*x2", "sin(x1)". */
@@ -43,26 +45,12 @@ export class Diagram {
    */
   setNetwork(net) {
     this.net = net;
-    const W = Math.max(420, this.root.clientWidth || 640);
-    this.W = W;
-    const L = net.layerSizes.length - 1;
-    const x0 = 78, x1 = W - 150;
-    const top = 14, bottom = net.showBias ? 36 : 12;
-    this.cols = net.layerSizes.map((n, l) => {
-      const spacing = Math.min(70, (H - top - bottom) / n);
-      const s = Math.max(4, Math.min(38, spacing * 0.74));
-      const showSigma = l > 0 && s >= 14;
-      const rs = showSigma ? Math.max(6, s * 0.3) : 0;
-      const x = L === 0 ? x0 : x0 + ((x1 - x0) * l) / L;
-      const mid = top + (H - top - bottom) / 2;
-      const ys = Array.from({ length: n }, (_, j) => mid + (j - (n - 1) / 2) * spacing);
-      const kind = l === 0 ? "input" : l === L ? "output" : "hidden";
-      return { l, n, x, ys, s, rs, showSigma, kind, spacing,
-        inX: x - s / 2 - (showSigma ? 2 * rs + 6 : 0), outX: x + s / 2,
-        biasY: H - 18 };
-    });
-    this.tX = W - 92;
-    this.eX = W - 30;
+    const lay = layoutNetwork(net, this.root.clientWidth);
+    this.layout = lay;
+    this.W = lay.W;
+    this.cols = lay.cols;
+    this.tX = lay.tX;
+    this.eX = lay.eX;
     this._build();
     this.frame = null; // the caller draws a frame of the new shape
   }
@@ -145,8 +133,6 @@ export class Diagram {
           const t = svg("text", { x: cx, y: y + rs * 0.42, "text-anchor": "middle", "font-size": rs * 1.2, fill: "#1d2330", "pointer-events": "none" });
           t.textContent = "Σ";
           g.append(sigma, t, svg("line", { x1: cx + rs, y1: y, x2: col.x - s / 2, y2: y, stroke: "#8c96ab" }));
-        } else if (l > 0) {
-          // too small for Σ → g: a plain node
         }
         const box = svg("rect", { x: col.x - s / 2, y: y - s / 2, width: s, height: s, rx: Math.min(5, s / 5), fill: "#fff", class: "unit-box" });
         g.append(box);
@@ -184,12 +170,6 @@ export class Diagram {
         t.textContent = "+1";
         bg.append(t);
         gUnits.append(bg);
-      }
-      // activation label above hidden/output columns
-      if (l > 0) {
-        const act = svg("text", { x: col.x, y: 10, "text-anchor": "middle", "font-size": 10, fill: "#6b7385" });
-        act.textContent = `g = ${net.activations[l - 1]}`;
-        if (net.actLabels) gStatic.append(act);
       }
       this.els.push(row);
       this.maps.push(mapRow);
@@ -298,25 +278,11 @@ export class Diagram {
 
   _drawMaps(grid) {
     if (grid.domain.length === 1) return this._drawCurves(grid);
-    const R = grid.resolution;
-    const table = new Uint32Array(256);
+    const table = this._table || (this._table = new Uint32Array(256));
     for (const [c, u] of this._unitMaps(grid)) {
-      if (c.width !== R) { c.width = R; c.height = R; c._img = null; }
-      const ctx = c._ctx || (c._ctx = c.getContext("2d"));
-      const img = c._img || (c._img = ctx.createImageData(R, R));
-      const px = new Uint32Array(img.data.buffer);
-      const scale = Math.max(1, Math.abs(u.lo), Math.abs(u.hi));
-      const step = (u.hi - u.lo) / 255;
-      for (let b = 0; b < 256; b++) {
-        const t = (u.lo + step * b) / scale;
-        table[b] = LUT[Math.max(0, Math.min(255, Math.round((t + 1) * 127.5)))];
-      }
-      const bytes = b64bytes(u.data);
-      for (let r = 0; r < R; r++) {
-        const src = r * R, dst = (R - 1 - r) * R;
-        for (let q = 0; q < R; q++) px[dst + q] = table[bytes[src + q]];
-      }
-      ctx.putImageData(img, 0, 0);
+      const unit = decodeUnit(u);
+      const scale = unitScale(u);
+      paintGrid(c, unit, grid.resolution, colourTable(unit, (v) => v / scale, table));
     }
   }
 
@@ -338,10 +304,9 @@ export class Diagram {
     for (const [c, u] of this._unitMaps(grid)) {
       if (c.width !== S) { c.width = S; c.height = S; c._img = null; }
       const ctx = c._ctx || (c._ctx = c.getContext("2d"));
-      const bytes = b64bytes(u.data);
-      const scale = Math.max(1, Math.abs(u.lo), Math.abs(u.hi));
-      const step = (u.hi - u.lo) / 255;
-      const y = (b) => S / 2 - ((u.lo + step * b) / scale) * (S / 2 - 3);
+      const unit = decodeUnit(u), bytes = unit.bytes;
+      const scale = unitScale(u);
+      const y = (b) => S / 2 - (unit.value(b) / scale) * (S / 2 - 3);
       ctx.fillStyle = "#fbfcfe";
       ctx.fillRect(0, 0, S, S);
       ctx.strokeStyle = "#d5dae4";
@@ -359,56 +324,23 @@ export class Diagram {
   }
 
   // ---------- interaction ----------
-  _pos(e) {
-    const r = this.root.getBoundingClientRect();
-    return [e.clientX - r.left, e.clientY - r.top];
-  }
-
-  /** What is under the pointer: a unit, a weight, a bias, or null. */
   _hit(e) {
-    const [x, y] = this._pos(e);
-    for (const col of this.cols) {
-      if (x < col.inX - 4 || x > col.outX + 4) continue;
-      for (let j = 0; j < col.n; j++) {
-        const half = Math.max(col.s / 2, Math.min(6, col.spacing / 2));
-        if (Math.abs(y - col.ys[j]) <= half) return { kind: "unit", layer: col.l, j };
-      }
-    }
-    let best = null, bestD = 5;
-    for (let l = 0; l + 1 < this.cols.length; l++) {
-      const a = this.cols[l], b = this.cols[l + 1];
-      if (x < a.outX - 2 || x > b.inX + 2) continue;
-      for (let i = 0; i < a.n; i++) {
-        for (let j = 0; j < b.n; j++) {
-          const d = segDist(x, y, a.outX, a.ys[i], b.inX, b.ys[j]);
-          if (d < bestD) { bestD = d; best = { kind: "weight", layer: l, i, j }; }
-        }
-      }
-      if (this.net.showBias) {
-        for (let j = 0; j < b.n; j++) {
-          const d = segDist(x, y, a.x + 8, a.biasY, b.inX, b.ys[j]);
-          if (d < bestD) { bestD = d; best = { kind: "bias", layer: l, j }; }
-        }
-      }
-    }
-    return best;
+    const r = this.root.getBoundingClientRect();
+    return hitTest(this.layout, this.net.showBias, e.clientX - r.left, e.clientY - r.top);
   }
 
   _hover(e) {
-    const hit = this._hit(e);
-    this.handlers.onHover(hit, e);
+    this.handlers.onHover(this._hit(e), e);
   }
 
   /** Centre of unit j in layer l (page tests click here). */
   unitCenter(l, j) {
-    const c = this.cols[l];
-    return [c.x, c.ys[j]];
+    return unitCenter(this.layout, l, j);
   }
 
-  /** Midpoint of weight w_ij of W[l]. */
+  /** A point along weight w_ij of W[l]. */
   edgePoint(l, i, j, t = 0.5) {
-    const a = this.cols[l], b = this.cols[l + 1];
-    return [a.outX + (b.inX - a.outX) * t, a.ys[i] + (b.ys[j] - a.ys[i]) * t];
+    return edgePoint(this.layout, l, i, j, t);
   }
 
   select(sel) {
@@ -485,13 +417,4 @@ export class Diagram {
   }
 
   get size() { return [this.W, H]; }
-}
-
-function segDist(px, py, ax, ay, bx, by) {
-  const dx = bx - ax, dy = by - ay;
-  const len = dx * dx + dy * dy || 1;
-  let t = ((px - ax) * dx + (py - ay) * dy) / len;
-  t = Math.max(0, Math.min(1, t));
-  const qx = ax + t * dx - px, qy = ay + t * dy - py;
-  return Math.sqrt(qx * qx + qy * qy);
 }

@@ -1,6 +1,7 @@
 // The output plot: the network's output over the input plane (decision boundary or regression
 // surface, decoded from the frame's grid) with the training and test points on top.
-import { b64bytes, diverging, LUT, rgb } from "./util.js";
+import { colourTable, decodeUnit, paintGrid } from "./grid.js";
+import { diverging, rgb } from "./util.js";
 
 const SIZE = 276;
 
@@ -79,30 +80,16 @@ export class OutputPlot {
 
   /** Paint the output unit's grid (the last grid layer, unit 0). */
   render(grid) {
-    if (!grid) return;
-    const out = grid.layers.at(-1)?.[0];
+    const out = grid?.layers.at(-1)?.[0];
     if (!out) return;
-    const R = grid.resolution;
-    const c = this.map;
-    if (c.width !== R) { c.width = c.height = R; this.img = null; }
-    const ctx = this.mctx || (this.mctx = c.getContext("2d"));
-    const img = this.img || (this.img = ctx.createImageData(R, R));
-    const px = new Uint32Array(img.data.buffer);
-    const bytes = b64bytes(out.data);
     const { center, half } = this.range || { center: 0, half: 1 };
-    const table = new Uint32Array(256);
-    const step = (out.hi - out.lo) / 255;
-    for (let b = 0; b < 256; b++) {
-      let t = (out.lo + step * b - center) / half;
-      if (this.discretize) t = t >= 0 ? 1 : -1;
-      t *= 0.6; // paler than the points, so that they stand out
-      table[b] = LUT[Math.max(0, Math.min(255, Math.round((t + 1) * 127.5)))];
-    }
-    for (let r = 0; r < R; r++) {
-      const src = r * R, dst = (R - 1 - r) * R;
-      for (let q = 0; q < R; q++) px[dst + q] = table[bytes[src + q]];
-    }
-    ctx.putImageData(img, 0, 0);
+    const unit = decodeUnit(out);
+    const t = (v) => {
+      const u = (v - center) / half;
+      return 0.6 * (this.discretize ? (u >= 0 ? 1 : -1) : u); // paler than the points, so that they stand out
+    };
+    this.table = colourTable(unit, t, this.table);
+    paintGrid(this.map, unit, grid.resolution, this.table);
   }
 
   _click(e) {

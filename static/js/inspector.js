@@ -97,8 +97,7 @@ export class Inspector {
       terms.push(`${col(C.delta, tex(above.delta[k], true))}\\cdot ${tex(Wn[k], true)}`);
     }
     if (above.delta.length > MAX_TERMS) terms.push("\\cdots");
-    const v = l + 1 === L ? "k" : "k";
-    root.append(this._eq(`${col(C.delta, `\\delta_j`)} = ${col(C.gp, `g'_j(z_j)`)} \\sum_${v} ${col(C.delta, `\\delta_${v}`)}\\, w_{j${v}} \\tag{14}`));
+    root.append(this._eq(`${col(C.delta, `\\delta_j`)} = ${col(C.gp, `g'_j(z_j)`)} \\sum_k ${col(C.delta, `\\delta_k`)}\\, w_{jk} \\tag{14}`));
     root.append(this._eq(`${col(C.delta, tex(d))} = ${col(C.gp, tex(gp, true))} \\cdot \\big(${terms.join(" + ")}\\big)`));
     root.append(el("p", { class: "hint", text: `δ_k are the next layer's error signals (layer ${l + 1}); w_jk the current weights out of this unit. Bias gradient ∂E/∂b_j = δ_j (Eq. 18).` }));
   }

@@ -1,0 +1,338 @@
+// The page's coordinator: builds the widgets, wires the controls, routes the stream's messages
+// and draws the newest frame. The session's life is in session.js, play in player.js, the
+// small messages in ui.js; the widgets are one module each.
+import { api } from "./api.js";
+import { Controls } from "./controls.js";
+import { Derivation } from "./derivation.js";
+import { Diagram } from "./diagram.js";
+import * as exporter from "./export.js";
+import { gridCurve } from "./grid.js";
+import { accuracy, inputDims, layerSizes, probeGradient, targetRange } from "./frame.js";
+import { OutputPlot } from "./heatmap.js";
+import { Inspector } from "./inspector.js";
+import { CurveChart, LossChart } from "./losschart.js";
+import { Notice } from "./notice.js";
+import { Player } from "./player.js";
+import { SessionKeeper } from "./session.js";
+import { Stream } from "./stream.js";
+import { PageUI } from "./ui.js";
+import { fmt } from "./util.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class App {
+  constructor(catalog, state) {
+    this.catalog = catalog;
+    this.state = state;
+    this.frame = null;
+    this.selection = null;
+    this.framesSeen = 0;
+    this.ui = new PageUI();
+    this.sessions = new SessionKeeper(this);
+    this.diagram = new Diagram($("diagram"), {
+      onHover: (hit, e) => this.ui.tooltip(hit, e, this.frame, this.session),
+      onSelect: (hit) => this.select(hit),
+    });
+    this.plot = new OutputPlot($("output-plot"), (i) => this.stream.send({ type: "probe", index: i }));
+    this.loss = new LossChart($("loss-chart"));
+    this.curve = new CurveChart($("curve-chart"));
+    this.inspector = new Inspector($("inspector"), { onEdit: (...a) => this.editParam(...a) });
+    this.derivation = new Derivation($("derivation"), {
+      onStart: () => this.stepSample(),
+      onHighlight: (hl) => this.diagram.highlight(hl),
+    });
+    this.controls = new Controls(catalog, state, {
+      onChange: (group, name) => this.changed(group, name),
+      onRegenerate: () => { this.state.set("dataSeed", (this.state.get("dataSeed") || 0) + 1); this.changed("dataset", "dataSeed"); },
+      onGradCheck: () => this.gradCheck(),
+    });
+    this.stream = new Stream((m) => this.message(m), (s, text, info) => this.sessions.connState(s, text, info));
+    this.player = new Player(this.stream, $("btn-play"), { epoch: () => this.frame?.epoch ?? 0 });
+    this.notice = new Notice($("notice"));
+    this.wire();
+  }
+
+  get session() { return this.sessions.session; }
+  get ownSession() { return this.sessions.own; }
+  get gone() { return this.sessions.gone; }
+  get running() { return this.player.running; }
+  createSession(body) { return this.sessions.create(body); }
+  joinSession(id) { return this.sessions.join(id); }
+
+  wire() {
+    $("btn-play").addEventListener("click", () => this.togglePlay());
+    $("btn-step").addEventListener("click", () => this.step());
+    $("btn-step-sample").addEventListener("click", () => this.stepSample());
+    $("btn-reset").addEventListener("click", () => this.reset());
+    $("speed").addEventListener("change", () => { if (this.running) { this.pause(); this.play(); } });
+    $("view-forward").addEventListener("click", () => this.setView("forward"));
+    $("view-backward").addEventListener("click", () => this.setView("backward"));
+    $("show-bias").addEventListener("change", (e) => { this.state.set("bias", e.target.checked); this.state.writeHash(); this.layout(); });
+    $("show-test").addEventListener("change", (e) => { this.state.set("showTest", e.target.checked); this.plot.showTest = e.target.checked; this.plot.drawPoints(); this.state.writeHash(); });
+    $("discretize").addEventListener("change", (e) => { this.plot.discretize = e.target.checked; if (this.frame) this.plot.render(this.frame.grid); });
+    $("log-scale").addEventListener("change", async (e) => { this.state.set("logScale", e.target.checked); this.state.writeHash(); this.loss.setLog(e.target.checked); await this.loadHistory(); });
+    $("tab-inspector").addEventListener("click", () => this.tab("inspector"));
+    $("tab-derivation").addEventListener("click", () => this.tab("derivation"));
+    $("btn-svg").addEventListener("click", () => exporter.downloadSVG(this.diagram));
+    $("btn-png").addEventListener("click", () => exporter.downloadPNG(this.diagram));
+    $("btn-json").addEventListener("click", async () => {
+      try { exporter.downloadJSON(await this.sessions.exportNet()); } catch { /* shown by exportNet */ }
+    });
+    $("btn-csv").addEventListener("click", async () => {
+      const id = this.session.id;
+      try { exporter.downloadCSV(await api.history(id)); } catch (err) { this.sessions.failed(err, id, "network"); }
+    });
+    $("import-file").addEventListener("change", async (e) => {
+      const f = e.target.files[0];
+      e.target.value = "";
+      if (f) await this.sessions.importNet(await exporter.readJSON(f).catch((err) => { this.ui.showError("network", `import: ${err.message}`); return null; }));
+    });
+    document.addEventListener("keydown", (e) => {
+      if (e.target.closest("input, select, textarea")) return;
+      if (e.code === "Space") { e.preventDefault(); this.togglePlay(); }
+      else if (e.code === "ArrowRight") { e.preventDefault(); this.step(); }
+    });
+    window.addEventListener("hashchange", () => {
+      if (!this.state.readHash()) return;
+      const join = this.state.get("join");
+      if (join && join !== this.session?.id) this.sessions.join(join);
+      else { this.controls.sync(); this.sessions.recreate(); }
+    });
+    $("btn-share").addEventListener("click", () => this.shareLive());
+    window.addEventListener("resize", () => this.layout());
+    window.addEventListener("online", () => { if (!this.gone) this.stream.retryNow(); });
+    // A closed or reloaded tab deletes the session it created (not one it joined), so that
+    // sessions do not pile up against the per-client limit or train on with nobody watching.
+    window.addEventListener("pagehide", (e) => { if (!e.persisted) this.sessions.deleteOnClose(); });
+  }
+
+  /** Show a newly adopted session: its data, its controls, an empty inspector. */
+  showSession(s) {
+    this.controls.sync();
+    this.range = targetRange(s.data);
+    this.plot.setData(s.data, this.range);
+    this.plot.showTest = !!this.state.get("showTest");
+    this.plot.drawPoints();
+    this.controls.preview(s.data, this.range);
+    this.controls.renderFeatures(inputDims(s));
+    const oneD = inputDims(s) === 1;
+    $("curve-section").hidden = !oneD;
+    $("output-section").hidden = inputDims(s) !== 2;
+    if (oneD) this.curve.setData(s.data.train.points, s.data.train.targets);
+    $("acc-box").hidden = s.data.task !== "classification";
+    this.frame = s.frame;
+    this.selection = null;
+    this.inspector.showEmpty();
+    this.derivation.idle();
+    this.layout();
+    this.loss.reset();
+  }
+
+  /** Copy a link that lets another browser watch this very session live. */
+  async shareLive() {
+    const url = `${location.origin}${location.pathname}#join=${encodeURIComponent(this.session.id)}`;
+    let copied = false;
+    try { await navigator.clipboard.writeText(url); copied = true; } catch { /* not a secure context */ }
+    this.ui.toast(`${copied ? "Copied" : "Share this link"}: ${url} — whoever opens it watches (and can drive) this session live.`);
+    return url;
+  }
+
+  async loadHistory() {
+    if (!this.session || this.gone) return;
+    const id = this.session.id;
+    try {
+      const h = await api.history(id);
+      if (this.session?.id === id) this.loss.setHistory(h);
+    } catch (err) {
+      this.sessions.failed(err, id); // history is optional, but a 404 means the session is gone
+    }
+  }
+
+  changed(group, name) {
+    this.ui.clearErrors();
+    this.state.writeHash();
+    this.controls.sync();
+    if (group === "training" && name !== "seed") {
+      this.stream.send({ type: "set", training: this.state.trainingBody() });
+      this._lastSetField = `training.${name}`;
+    } else this.sessions.recreate();
+  }
+
+  layout() {
+    const f = this.frame;
+    if (!f || !this.session) return;
+    const dims = inputDims(this.session);
+    this.diagram.setNetwork({
+      layerSizes: layerSizes(f),
+      activations: this.session.config.network.activations,
+      featureNames: this.session.data.feature_names || [],
+      showBias: !!this.state.get("bias"),
+      heatmaps: (dims === 1 || dims === 2) && !!f.grid, // 2-D: heatmaps; 1-D: curves a(x)
+    });
+    this.diagram.setView(this.state.get("view") || "forward");
+    this.controls.renderLayerHeads(this.diagram);
+    this.diagram.select(this.selection);
+    this.draw();
+  }
+
+  // ---------- stream ----------
+  message(m) {
+    if (m.type === "frame") {
+      this.framesSeen++;
+      this.frame = m;
+      this.sessions.frameArrived();
+      this.player.frameArrived(m);
+      this.noteDiverged(m.status);
+      if (layerSizes(m).join() !== this.diagram.cols.map((c) => c.n).join()) this.layout();
+      this.loss.add(m.epoch, m.loss.train, m.loss.test);
+      if (!this._raf) this._raf = requestAnimationFrame(() => { this._raf = 0; this.draw(); });
+      this.sessions.backupAfterFrame(this.running);
+    } else if (m.type === "status") {
+      if (m.status === "restoring") { this.sessions.restoring(m); return; }
+      const wasRunning = this.running;
+      this.player.setRunning(m.status === "running");
+      if (wasRunning && !this.running) this.sessions.backupSoon();
+      // Frames skip epochs; the server's history has them all: refresh the curve when training
+      // stops, and every few seconds while it runs.
+      const now = performance.now();
+      if ((wasRunning && m.status !== "running") || (m.status === "running" && now - (this._historyAt || 0) > 3000)) {
+        this._historyAt = now;
+        this.loadHistory();
+      }
+      this.ui.setRate(m.epochs_per_second);
+      this.noteDiverged(m.status);
+    } else if (m.type === "sample_step") {
+      this.tab("derivation");
+      this.derivation.load(m, this.session.config, this.catalog);
+    } else if (m.type === "error") {
+      if (m.field === "session_id") return; // the socket closes with 4404 next: see connState
+      if (this.player.paced) this.pause(); // a refused step would otherwise be waited for forever
+      this.ui.showError(m.field || this._lastSetField || "", m.message);
+    }
+  }
+
+  // ---------- drawing ----------
+  draw() {
+    const f = this.frame;
+    if (!f) return;
+    this.diagram.render(f);
+    const dims = inputDims(this.session);
+    if (f.grid && dims === 2) this.plot.render(f.grid);
+    if (f.grid && dims === 1) this.drawCurve(f.grid);
+    this.plot.setProbe(f.probe?.index ?? 0);
+    $("epoch").textContent = String(f.epoch);
+    $("loss-train").textContent = fmt(f.loss.train, 4);
+    $("loss-test").textContent = fmt(f.loss.test, 4);
+    const acc = accuracy(f);
+    $("acc").textContent = acc == null ? "–" : `${(acc * 100).toFixed(1)}%`;
+    $("probe-label").textContent = `probe #${f.probe?.index ?? 0}`;
+    if (f.status === "diverged") this.player.setRunning(false);
+    if (this.selection) this.inspector.refresh(this.ctx());
+  }
+
+  /** 1-D data: the network's output curve, looked up at the data's x (nearest grid cell). */
+  drawCurve(grid) {
+    const out = grid.layers.at(-1)?.[0];
+    if (!out) return;
+    const { xs, ys, lo, hi, R } = gridCurve(grid, out);
+    const as = this.curve.xs.map((x) => ys[Math.max(0, Math.min(R - 1, Math.floor(((x - lo) / (hi - lo)) * R)))]);
+    this.curve.setCurve(xs, as);
+  }
+
+  ctx() {
+    return { frame: this.frame, config: this.session.config, catalog: this.catalog, sampleGrad: probeGradient(this.frame, this.selection) };
+  }
+
+  setView(view) {
+    this.state.set("view", view);
+    this.state.writeHash();
+    $("view-forward").classList.toggle("on", view === "forward");
+    $("view-backward").classList.toggle("on", view === "backward");
+    $("view-forward").setAttribute("aria-checked", String(view === "forward"));
+    $("view-backward").setAttribute("aria-checked", String(view === "backward"));
+    this.diagram.setView(view);
+  }
+
+  select(hit) {
+    this.selection = hit;
+    this.diagram.select(hit);
+    if (hit) this.tab("inspector");
+    this.inspector.show(hit, this.ctx());
+  }
+
+  tab(name) {
+    for (const t of ["inspector", "derivation"]) {
+      $(`tab-${t}`).classList.toggle("on", t === name);
+      $(`tab-${t}`).setAttribute("aria-selected", String(t === name));
+      $(t).hidden = t !== name;
+    }
+    if (name === "inspector") this.diagram.highlight(null);
+    else if (this.derivation.stages.length) this.derivation.go(this.derivation.i);
+  }
+
+  // ---------- training ----------
+  togglePlay() { if (this.running) this.pause(); else this.play(); }
+
+  play() {
+    if (this.sessions.blockedByGone()) return;
+    this.player.play(Number($("speed").value));
+  }
+
+  pause() { this.player.pause(); }
+
+  reset() {
+    if (this.sessions.blockedByGone()) return;
+    this.pause();
+    this.stream.send({ type: "reset" });
+    this.loss.reset();
+  }
+
+  step() {
+    if (this.sessions.blockedByGone()) return;
+    this.pause();
+    this.stream.send({ type: "step", epochs: 1 });
+  }
+
+  stepSample() {
+    if (this.sessions.blockedByGone()) return;
+    this.pause();
+    this.stream.send({ type: "step_sample" });
+  }
+
+  /** Say so once when training diverges (from a status or a frame, whichever comes first). */
+  noteDiverged(status) {
+    if (status === "diverged" && !this._divergedShown) {
+      this._divergedShown = true;
+      this.ui.toast("Training diverged (loss became NaN or infinite) — lower the learning rate and reset.");
+    } else if (status !== "diverged") this._divergedShown = false;
+  }
+
+  async gradCheck() {
+    const out = $("gradcheck-out");
+    out.textContent = "checking…";
+    try {
+      const r = await api.gradientCheck(this.session.id);
+      const e = r.max_rel_error;
+      const ok = e < 1e-4;
+      out.innerHTML = `max relative error <b class="${ok ? "ok" : "bad"}">${fmt(e, 2)}</b> — ${ok ? "backprop agrees with finite differences" : "analytic and numeric gradients disagree"}`;
+    } catch (err) {
+      out.textContent = "";
+      this.sessions.failed(err, this.session.id, "gradient_check");
+    }
+  }
+
+  async editParam(kind, where, value, errEl) {
+    errEl.textContent = "";
+    if (!Number.isFinite(value)) { errEl.textContent = "enter a finite number"; return; }
+    if (this.sessions.blockedByGone()) return;
+    try {
+      const r = kind === "bias" ? await api.setBias(this.session.id, where.layer, where.j, value)
+        : await api.setWeight(this.session.id, where.layer, where.i, where.j, value);
+      const f = r?.type === "frame" ? r : r?.frame;
+      if (f?.weights) { this.frame = f; this.draw(); }
+    } catch (err) {
+      errEl.textContent = err.message;
+      this.sessions.failed(err, this.session.id);
+    }
+  }
+}

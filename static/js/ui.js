@@ -1,0 +1,76 @@
+// The page's small messages: errors next to the control that caused them, the toast, the
+// connection pill, the epochs/s counter, and the diagram's hover tooltip.
+import { featureLabel } from "./diagram.js";
+import { fmt } from "./util.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class PageUI {
+  /** Show `message` in the error slot (`data-err`) that names `field` most closely. */
+  showError(field, message) {
+    const slots = [...document.querySelectorAll("[data-err]")];
+    let best = null;
+    for (const s of slots) {
+      const k = s.dataset.err;
+      if ((field === k || field.startsWith(k + ".") || field.startsWith(k + "[")) && (!best || k.length > best.dataset.err.length)) best = s;
+    }
+    if (!best) best = document.querySelector('[data-err="network"]');
+    best.textContent = message;
+    return best;
+  }
+
+  clearErrors() {
+    for (const s of document.querySelectorAll("[data-err]")) s.textContent = "";
+  }
+
+  /** A short message in the corner: `kind` "error" (red) or "info" (neutral). */
+  toast(msg, kind = "error") {
+    const t = $("toast");
+    t.textContent = msg;
+    t.className = `toast ${kind}`;
+    t.setAttribute("role", kind === "error" ? "alert" : "status");
+    t.hidden = false;
+    clearTimeout(this._toastTimer);
+    this._toastTimer = setTimeout(() => (t.hidden = true), 6000);
+  }
+
+  setPill(cls, text) {
+    const pill = $("conn");
+    pill.className = `pill ${cls}`;
+    pill.textContent = text;
+  }
+
+  /** The server's epochs per second while training (3 significant digits). */
+  setRate(eps) {
+    $("eps").textContent = eps ? fmt(eps, 3).replace(/\.?0+$/, "") : "–";
+  }
+
+  clearRate() {
+    $("eps").textContent = "–";
+  }
+
+  /** The hover tooltip of the diagram: the probe's numbers of a unit, or a weight's. */
+  tooltip(hit, e, frame, session) {
+    const tip = $("tooltip");
+    const f = frame;
+    if (!hit || !f) { tip.hidden = true; return; }
+    let html = "";
+    if (hit.kind === "unit") {
+      if (hit.layer === 0) {
+        const name = session.data.feature_names?.[hit.j] ?? `x${hit.j + 1}`;
+        html = `input a<sub>${hit.j + 1}</sub> = ${featureLabel(name)}: <b>${fmt(f.probe.input[hit.j])}</b>`;
+      } else {
+        const P = f.probe.layers[hit.layer - 1];
+        html = `layer ${hit.layer} unit ${hit.j + 1}<br>z = <b>${fmt(P.z[hit.j])}</b> a = <b>${fmt(P.a[hit.j])}</b><br>g'(z) = <b>${fmt(P.g_prime[hit.j])}</b> δ = <b>${fmt(P.delta[hit.j])}</b>`;
+      }
+    } else if (hit.kind === "weight") {
+      html = `w<sub>${hit.i + 1}${hit.j + 1}</sub> (layer ${hit.layer}→${hit.layer + 1}) = <b>${fmt(f.weights[hit.layer][hit.i][hit.j])}</b><br>epoch-mean ∂E/∂w = <b>${fmt(f.gradients.weights[hit.layer][hit.i][hit.j])}</b>`;
+    } else if (hit.kind === "bias") {
+      html = `b<sub>${hit.j + 1}</sub> (layer ${hit.layer + 1}) = <b>${fmt(f.biases[hit.layer][hit.j])}</b><br>epoch-mean ∂E/∂b = <b>${fmt(f.gradients.biases[hit.layer][hit.j])}</b>`;
+    }
+    tip.innerHTML = html + "<br><small>click to inspect</small>";
+    tip.hidden = false;
+    tip.style.left = `${e.clientX + 14}px`;
+    tip.style.top = `${e.clientY + 12}px`;
+  }
+}
