@@ -60,6 +60,20 @@ def detail(field: str, message: str, kind: str = "value_error") -> list[dict[str
     return [{"loc": ["body", *split_field(field)], "field": field, "msg": message, "type": kind}]
 
 
+def _named(error: dict[str, Any]) -> dict[str, Any]:
+    """One pydantic error in the documented shape. A body that is not JSON (FastAPI reports
+    the character position as the last ``loc`` entry) or not a JSON object is the field
+    ``body``, and the message says what to send."""
+    loc, kind = list(error.get("loc", ())), str(error.get("type", "value_error"))
+    msg = str(error.get("msg", ""))
+    if kind == "json_invalid":
+        where = f" at character {loc[1]}" if len(loc) > 1 else ""
+        loc, msg = ["body"], f"send a JSON body: {msg}{where}"
+    elif loc == ["body"] and kind in ("model_attributes_type", "dict_type"):
+        msg = f"send a JSON object as the body: {msg}"
+    return {"loc": loc, "field": join_loc(loc) or "body", "msg": msg, "type": kind}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map FieldError, the engine's SpecError and request validation errors to 4xx answers."""
     # imported here: trainer processes use this module's FieldError and need no web framework
@@ -77,15 +91,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = []
-        for error in exc.errors():
-            loc = list(error.get("loc", ()))
-            errors.append(
-                {
-                    "loc": loc,
-                    "field": join_loc(loc),
-                    "msg": str(error.get("msg", "")),
-                    "type": str(error.get("type", "value_error")),
-                }
-            )
-        return JSONResponse({"detail": errors}, 422)
+        return JSONResponse({"detail": [_named(error) for error in exc.errors()]}, 422)

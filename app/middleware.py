@@ -1,10 +1,32 @@
-"""ASGI middleware: refuse request bodies above ``Settings.max_body_bytes`` with 413."""
+"""ASGI middleware: body size (413), JSON bodies (415/422), cross-site state changes (403),
+security headers. Every refusal has the API's error shape: ``{"detail": [{"loc", "field", "msg",
+"type"}]}``."""
 
 from __future__ import annotations
 
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+async def refuse(send: Send, status: int, loc: list[str], message: str, kind: str) -> None:
+    """Answer ``status`` with one error naming the field ``loc`` (without its ``body``/
+    ``header`` prefix, unless that is all there is)."""
+    field = ".".join(loc[1:]) or loc[0]
+    body = json.dumps(
+        {"detail": [{"loc": loc, "field": field, "msg": message, "type": kind}]}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodySizeLimit:
@@ -57,30 +79,63 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "detail": [
-                    {
-                        "loc": ["body"],
-                        "field": "body",
-                        "msg": f"request body exceeds the limit of {self.max_bytes} bytes "
-                        "(max_body_bytes)",
-                        "type": "too_large",
-                    }
-                ]
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        message = f"request body exceeds the limit of {self.max_bytes} bytes (max_body_bytes)"
+        await refuse(send, 413, ["body"], message, "too_large")
+
+
+def is_json_type(content_type: bytes) -> bool:
+    """``application/json`` or a ``+json`` type, parameters (charset) aside."""
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (
+        media.startswith(b"application/") and media.endswith(b"+json")
+    )
+
+
+class JsonBody:
+    """Request bodies under ``prefix`` are JSON: a non-empty body sent as a form, as text or
+    without a content type gets 415 ("send a JSON body"), so a plain HTML form on another site
+    cannot post to the API; one that is not valid UTF-8 gets 422. Both name the field ``body``.
+    Runs inside ``BodySizeLimit``, which hands the body over in one message."""
+
+    METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, app: ASGIApp, prefix: str = "/api/") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in self.METHODS
+            or not scope.get("path", "").startswith(self.prefix)
+        ):
+            await self.app(scope, receive, send)
+            return
+        message = await receive()
+        body = message.get("body", b"") if message["type"] == "http.request" else b""
+        if body:
+            content_type = dict(scope.get("headers", ())).get(b"content-type", b"")
+            if not is_json_type(content_type):
+                shown = content_type.decode("latin-1")[:80] or "none"
+                text = f"send a JSON body (Content-Type: application/json; got {shown})"
+                await refuse(send, 415, ["body"], text, "content_type")
+                return
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                text = f"send a JSON body: not valid UTF-8 at byte {exc.start}"
+                await refuse(send, 422, ["body"], text, "json_invalid")
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return message
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 PAGE_CSP = (
@@ -156,26 +211,4 @@ class SameOrigin:
         if kind == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
             return
-        body = json.dumps(
-            {
-                "detail": [
-                    {
-                        "loc": ["header", "origin"],
-                        "field": "origin",
-                        "msg": message,
-                        "type": "forbidden",
-                    }
-                ]
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 403,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await refuse(send, 403, ["header", "origin"], message, "forbidden")

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine import REGULARIZATIONS
+from engine.init import MAX_UNIFORM_RANGE
+from engine.training import MAX_MOMENTUM, MAX_REGULARIZATION_RATE
 
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Seed of every random choice.")]
 Units = Annotated[int, Field(ge=1, description="Units in one layer.")]
@@ -31,7 +33,9 @@ class Strict(BaseModel):
 class InitIn(Strict):
     scheme: str = Field("xavier", description="xavier, he, uniform or zeros.")
     seed: Seed = 0
-    range: float = Field(0.5, gt=0, le=1000, description="Half-width for the uniform scheme.")
+    range: float = Field(
+        0.5, gt=0, le=MAX_UNIFORM_RANGE, description="Half-width for the uniform scheme."
+    )
 
 
 class NetworkIn(Strict):
@@ -53,7 +57,7 @@ class DatasetIn(Strict):
     name: str = Field("circle", description="A dataset of the catalog, or 'inline'.")
     n: int = Field(500, ge=4, description="Samples, train and test together.")
     noise: float = Field(0.0, ge=0)
-    train_fraction: float = Field(0.5, gt=0, le=1)
+    train_fraction: float = Field(0.5, gt=0, lt=1, description="Share of samples trained on.")
     seed: Seed = 0
     features: list[str] | None = Field(None, description="Input features for 2-D datasets.")
     inputs: Matrix | None = Field(None, description="Inline inputs, shape (N, n_0).")
@@ -63,9 +67,9 @@ class DatasetIn(Strict):
 class TrainingIn(Strict):
     learning_rate: float = Field(0.03, description="η of Eq. 7 (a finite number ≥ 0).")
     batch_size: int = Field(10, ge=1)
-    momentum: float = Field(0.0, ge=0, lt=1)
+    momentum: float = Field(0.0, ge=0, le=MAX_MOMENTUM)
     regularization: Regularization = "none"
-    regularization_rate: float = Field(0.0, ge=0)
+    regularization_rate: float = Field(0.0, ge=0, le=MAX_REGULARIZATION_RATE)
     seed: Seed = 0
 
 
@@ -74,9 +78,9 @@ class TrainingPatch(Strict):
 
     learning_rate: float | None = None
     batch_size: int | None = Field(None, ge=1)
-    momentum: float | None = Field(None, ge=0, lt=1)
+    momentum: float | None = Field(None, ge=0, le=MAX_MOMENTUM)
     regularization: Regularization | None = None
-    regularization_rate: float | None = Field(None, ge=0)
+    regularization_rate: float | None = Field(None, ge=0, le=MAX_REGULARIZATION_RATE)
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"learning_rate": 0.1, "batch_size": 1}]}
@@ -109,6 +113,11 @@ class SessionCreate(Strict):
 
 class TrainRequest(Strict):
     epochs: int = Field(1, ge=1, description="Epochs to train before answering.")
+    job: bool | None = Field(
+        None,
+        description="true: run as a job (202 and a job URL); false: answer when done; "
+        "default: a job when the work exceeds max_sync_train_work.",
+    )
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"epochs": 100}]})
 

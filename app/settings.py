@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engine.training import MAX_REGULARIZATION_RATE
+
 
 class Settings(BaseSettings):
     """Server settings and the hard limits that keep one client from exhausting the host."""
@@ -36,8 +38,26 @@ class Settings(BaseSettings):
         description="Largest work of one train/step call: epochs × (training samples × "
         "parameters + 600 × layers × (batches + 4)); about 10 s on one core at the default.",
     )
+    max_sync_train_work: int = Field(
+        60_000_000,
+        ge=0,
+        description="Largest work of a train request answered when it is done (about 1–2 s "
+        "on one core; work as in max_train_work); a longer one runs as a job: 202 and a job "
+        "URL with its progress, result and cancel. 0: every train request is a job.",
+    )
+    max_jobs_per_session: int = Field(
+        4,
+        ge=1,
+        description="Training jobs one session holds: unfinished ones beyond this are refused "
+        "(429), finished ones beyond it forgotten, oldest first.",
+    )
     max_learning_rate: float = Field(100.0, gt=0, description="Largest learning rate η.")
-    max_regularization_rate: float = Field(100.0, ge=0, description="Largest L1/L2 rate.")
+    max_regularization_rate: float = Field(
+        MAX_REGULARIZATION_RATE,
+        ge=0,
+        le=MAX_REGULARIZATION_RATE,
+        description="Largest L1/L2 rate (at most the engine's own bound).",
+    )
     gradient_check_samples: int = Field(64, ge=1, description="Default gradient-check batch.")
     max_gradient_check_work: int = Field(
         1_000_000, ge=1, description="Largest samples × parameters of one gradient check."
@@ -152,6 +172,33 @@ class Settings(BaseSettings):
     store_batch_max: int = Field(
         256, ge=1, description="Most sessions the store's writer saves in one transaction."
     )
+
+    # The classroom
+    teacher_login_hours: float = Field(
+        12.0, gt=0, description="How long a teacher's browser login (cookie) lasts."
+    )
+    bearer_token_days: float = Field(
+        30.0, gt=0, description="How long a teacher's API bearer token lasts."
+    )
+    login_attempts_per_minute: int = Field(
+        10,
+        ge=1,
+        description="Failed teacher logins allowed per minute, per client address and per "
+        "account name; beyond it, 429 until the minute is over.",
+    )
+    join_attempts_per_minute: int = Field(
+        20,
+        ge=1,
+        description="Wrong join codes (or seat keys) allowed per minute per client address, so "
+        "that codes cannot be guessed; right ones never count.",
+    )
+    max_seats_per_classroom: int = Field(
+        120, ge=1, description="Students (seats) in one classroom."
+    )
+    max_classrooms_per_teacher: int = Field(
+        200, ge=1, description="Classrooms (open or closed) one teacher may keep."
+    )
+    max_lessons_per_teacher: int = Field(200, ge=1, description="Lessons one teacher may keep.")
 
     def trainer_count(self) -> int:
         """The number of trainer processes: ``trainers``, or one per core when unset."""

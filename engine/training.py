@@ -45,6 +45,8 @@ from engine.network import (
 Array = np.ndarray
 
 REGULARIZATIONS = ("none", "l1", "l2")
+MAX_MOMENTUM = 0.999  # μ < 1, or the velocity never decays
+MAX_REGULARIZATION_RATE = 10.0
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,8 @@ class TrainingConfig:
                 raise SpecError(f"training.{name}", f"must be in {bracket}{lo}, {hi}] (got {v!r})")
 
         check_learning_rate("training.learning_rate", self.learning_rate)
-        number("momentum", 0.0, 0.999)
-        number("regularization_rate", 0.0, 10.0)
+        number("momentum", 0.0, MAX_MOMENTUM)
+        number("regularization_rate", 0.0, MAX_REGULARIZATION_RATE)
         for name in ("batch_size", "seed"):
             v = getattr(self, name)
             if (

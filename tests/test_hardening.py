@@ -1,0 +1,109 @@
+"""Issue 10: JSON bodies only, one source per bound (schema = engine = contract), every export
+imports again, a memory budget per server and per client, and an OpenAPI document that
+describes every answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.init import MAX_UNIFORM_RANGE
+from engine.training import MAX_MOMENTUM, MAX_REGULARIZATION_RATE
+
+SMALL = {"dataset": {"name": "xor", "n": 20}}
+
+
+# ---- item 3: JSON bodies ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data", None]
+)
+def test_a_body_that_is_not_sent_as_json_is_refused_naming_the_body(client, content_type):
+    headers = {"content-type": content_type} if content_type else {}
+    answer = client.post("/api/sessions", content=b'{"dataset": {"n": 20}}', headers=headers)
+    assert answer.status_code == 415
+    (error,) = answer.json()["detail"]
+    assert error["field"] == "body" and "send a JSON body" in error["msg"]
+    sid = client.post("/api/sessions", json=SMALL).json()["id"]
+    answer = client.post(f"/api/sessions/{sid}/train", content=b"epochs=1", headers=headers)
+    assert answer.status_code == 415
+
+
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        (b"\xff\xfe{}", "UTF-8"),
+        (b'{"dataset": {"name": "\xe0\xa4"}}', "UTF-8"),
+        (b"{not json", "send a JSON body"),
+        (b"[1, 2]", "JSON object"),
+        (b'"text"', "JSON object"),
+    ],
+)
+def test_a_body_that_is_not_utf8_json_gets_the_documented_error_shape(client, body, says):
+    answer = client.post(
+        "/api/sessions", content=body, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 422
+    (error,) = answer.json()["detail"]
+    assert error["field"] == "body" and error["loc"] == ["body"]
+    assert says in error["msg"]
+
+
+def test_json_types_with_a_charset_and_bodiless_posts_still_pass(client):
+    created = client.post(
+        "/api/sessions",
+        content=b'{"dataset": {"name": "xor", "n": 20}}',
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
+    assert created.status_code == 201
+    sid = created.json()["id"]
+    assert client.post(f"/api/sessions/{sid}/reset").status_code == 200  # no body at all
+    assert client.post("/api/sessions").status_code == 201
+
+
+# ---- item 9: one source per bound ---------------------------------------------------------------
+
+
+def _property(openapi: dict, model: str, name: str) -> dict:
+    prop = openapi["components"]["schemas"][model]["properties"][name]
+    return next((p for p in prop.get("anyOf", []) if p.get("type") == "number"), prop)
+
+
+def test_the_published_bounds_are_the_ones_the_engine_enforces(client):
+    openapi = client.get("/openapi.json").json()
+    assert _property(openapi, "TrainingIn", "momentum")["maximum"] == MAX_MOMENTUM
+    assert _property(openapi, "TrainingPatch", "momentum")["maximum"] == MAX_MOMENTUM
+    rate = _property(openapi, "TrainingIn", "regularization_rate")["maximum"]
+    assert rate == MAX_REGULARIZATION_RATE
+    assert _property(openapi, "InitIn", "range")["maximum"] == MAX_UNIFORM_RANGE
+    assert _property(openapi, "DatasetIn", "train_fraction")["exclusiveMaximum"] == 1
+    limits = client.get("/api/catalog").json()["limits"]
+    assert limits["max_regularization_rate"] <= MAX_REGULARIZATION_RATE
+    # every bound is accepted at its edge ...
+    edge = {
+        "dataset": {"name": "xor", "n": 20, "train_fraction": 0.95},
+        "network": {"init": {"scheme": "uniform", "range": MAX_UNIFORM_RANGE}},
+        "training": {
+            "momentum": MAX_MOMENTUM,
+            "regularization": "l2",
+            "regularization_rate": limits["max_regularization_rate"],
+        },
+    }
+    assert client.post("/api/sessions", json=edge).status_code == 201
+    # ... and refused just past it by the schema, naming the field
+    for field, value in (
+        ("training.momentum", 0.9995),
+        ("training.regularization_rate", MAX_REGULARIZATION_RATE * 1.01),
+        ("network.init.range", MAX_UNIFORM_RANGE * 1.01),
+        ("dataset.train_fraction", 1.0),
+    ):
+        section, *path, name = field.split(".")
+        body = {k: {**v} for k, v in edge.items()}
+        target = body[section]
+        for part in path:
+            target[part] = {**target[part]}
+            target = target[part]
+        target[name] = value
+        answer = client.post("/api/sessions", json=body)
+        assert answer.status_code == 422, (field, answer.text)
+        assert answer.json()["detail"][0]["field"] == field
