@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.errors import install_error_handlers
 from app.hub import LocalHub
-from app.middleware import BodySizeLimit, SameOrigin, SecurityHeaders
+from app.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
 from app.pool import TrainerPool
 from app.registry import LocalRegistry
 from app.routers import api, health, pages, stream
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.hub = LocalHub()
         app.state.pool = TrainerPool(settings, app.state.hub, app.state.store)
     app.state.registry = LocalRegistry(settings, app.state.hub, app.state.pool, app.state.store)
+    app.add_middleware(JsonBody)  # inside BodySizeLimit: it gets the body in one message
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     allowed = frozenset(
         o.strip().rstrip("/") for o in settings.allowed_origins.split(",") if o.strip()
