@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -14,20 +13,22 @@ from fastapi.staticfiles import StaticFiles
 from app.errors import install_error_handlers
 from app.hub import LocalHub
 from app.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
+from app.paths import STATIC_DIR
 from app.pool import TrainerPool
 from app.registry import LocalRegistry
-from app.routers import api, health, pages, stream
+from app.routers import api, health, pages, protocol, stream
 from app.settings import Settings, get_settings
 from app.store import open_store
-
-ROOT = Path(__file__).resolve().parent.parent
-STATIC_DIR = ROOT / "static"
+from app.version import ApiVersionHeader, server_version
 
 DESCRIPTION = """A numpy backprop engine behind a REST API and a live WebSocket stream.
 
 Notation and equation numbers follow the derivation (z, a, g'(z), δ, ∂E/∂w; Eq. 1–18).
 Create a session with `POST /api/sessions`, then train it over REST or stream it over
-`/api/sessions/{id}/stream`.
+`/api/sessions/{id}/stream`. The WebSocket protocol — every command and message, with
+examples — is on the [protocol page](/protocol). A long `train` runs as a job (`202` and a
+job URL to poll). Every answer carries the API's version in the `X-Playground-API` header
+(`GET /api/version`). A Python client ships with the server: `backprop_playground.client`.
 """
 
 
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
         title="Backprop Playground",
-        version="0.1.0",
+        version=server_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
     )
@@ -107,11 +108,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SameOrigin, allowed=allowed)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ApiVersionHeader)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
+    app.include_router(protocol.router)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -37,7 +37,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from app import frames
+from app import frames, jobs
 from app.errors import FieldError
 from app.resident import FrameStats, Resident
 from app.settings import Settings
@@ -90,7 +90,9 @@ class Worker:
         self.residents: dict[str, Resident] = {}
         self.vtime: dict[str, float] = {}  # training seconds charged per session
         self.client_vtime: dict[str, float] = {}  # ... and per client
-        self.trains: dict[str, deque[tuple[Any, int]]] = {}  # queued train requests
+        # queued train requests: (request id, epochs, the job when it runs as one)
+        self.trains: dict[str, deque[tuple[Any, int, jobs.Job | None]]] = {}
+        self.jobs: dict[str, dict[str, jobs.Job]] = {}  # per session, oldest first
         self.last_frame: dict[str, float] = {}
         self.last_summary: dict[str, float] = {}
         self.rate: dict[str, tuple[float, int]] = {}  # since, epochs: for epochs_per_second
@@ -313,15 +315,23 @@ class Worker:
             self.send_frame(r)
             self.save(r)
 
-    def start_train(self, r: Resident, request_id: Any, epochs: int) -> None:
-        """Queue ``epochs`` epochs; the reply (the last frame) is sent when they are done."""
+    def start_train(
+        self, r: Resident, request_id: Any, epochs: int, job: jobs.Job | None = None
+    ) -> None:
+        """Queue ``epochs`` epochs; the reply (the last frame) is sent when they are done (a
+        job keeps it as its result instead)."""
         queued = self.trains.setdefault(r.id, deque())
-        queued.append((request_id, epochs))
+        queued.append((request_id, epochs, job))
         if len(queued) == 1:
             was = r.runnable
-            r.pending_epochs = epochs
+            self.begin_train(r, epochs, job)
             if not was:
                 self.wake(r)
+
+    def begin_train(self, r: Resident, epochs: int, job: jobs.Job | None) -> None:
+        r.pending_epochs = epochs
+        if job is not None:
+            job.start(int(r.trainer.epoch), self.clock())
 
     def finish_train(self, r: Resident) -> None:
         """The oldest train request is done (or cut short): publish and answer its frame, and
@@ -330,12 +340,15 @@ class Worker:
         queued = self.trains.get(r.id)
         if not queued:
             return
-        request_id, _ = queued.popleft()
+        request_id, _, job = queued.popleft()
         data = self.send_frame(r)
         self.save(r)
+        if job is not None:
+            diverged = r.trainer.status == "diverged"
+            job.finish(int(r.trainer.epoch), diverged, data, self.clock())
         self.reply(request_id, True, data)
         if queued and r.trainer.status != "diverged":
-            r.pending_epochs = queued[0][1]
+            self.begin_train(r, queued[0][1], queued[0][2])
         elif not queued:
             del self.trains[r.id]
 
@@ -386,7 +399,8 @@ class Worker:
         r.running = False
         while self.trains.get(sid):
             self.finish_train(r)
-        for table in (self.vtime, self.last_frame, self.last_summary, self.rate, self.last_saved):
+        tables = (self.vtime, self.last_frame, self.last_summary, self.rate, self.last_saved)
+        for table in (*tables, self.jobs):
             table.pop(sid, None)
         if not any(o.client == r.client for o in self.residents.values()):
             self.client_vtime.pop(r.client, None)
@@ -509,15 +523,76 @@ class Worker:
     def op_pause(self, sid: str, _rid: Any) -> None:
         self.pause(self.resident(sid))
 
-    def op_train(self, sid: str, rid: Any, epochs: int) -> Any:
-        """Train ``epochs`` epochs (pausing a playing session first); answers the last frame."""
+    def op_train(self, sid: str, rid: Any, epochs: int, job: bool | None = False) -> Any:
+        """Train ``epochs`` epochs (pausing a playing session first); answers the last frame.
+        As a job (``job`` true, or None and the work exceeds ``max_sync_train_work``) it
+        answers the job's document at once instead (``app.jobs``)."""
         r = self.resident(sid)
         r.check_train(epochs)
+        if job is None:
+            job = epochs * r.epoch_work() > self.settings.max_sync_train_work
+        if job:
+            self.check_job_room(r)
         self.pause(r)
         if r.trainer.status == "diverged":
             return self.send_frame(r)
-        self.start_train(r, rid, epochs)
-        return DEFERRED
+        if not job:
+            self.start_train(r, rid, epochs)
+            return DEFERRED
+        new = jobs.Job(jobs.new_job_id(), sid, epochs, created_at=self.clock())
+        table = self.jobs.setdefault(sid, {})
+        table[new.id] = new
+        finished = [j for j in table.values() if j.finished]
+        for old in finished[: max(0, len(table) - self.settings.max_jobs_per_session)]:
+            del table[old.id]  # the oldest finished jobs are forgotten
+        self.start_train(r, None, epochs, new)
+        return self.job_document(r, new)
+
+    def check_job_room(self, r: Resident) -> None:
+        limit = self.settings.max_jobs_per_session
+        unfinished = sum(not j.finished for j in self.jobs.get(r.id, {}).values())
+        if unfinished >= limit:
+            raise FieldError(
+                "epochs",
+                f"the session has {unfinished} unfinished training jobs, the limit "
+                f"(max_jobs_per_session); wait for one or cancel it",
+                status_code=429,
+                kind="too_many_jobs",
+            )
+
+    def find_job(self, r: Resident, job_id: str) -> jobs.Job:
+        found = self.jobs.get(r.id, {}).get(job_id)
+        if found is None:
+            raise FieldError(
+                "job_id", f"no job {job_id!r} on this session (finished long ago?)", 404
+            )
+        return found
+
+    def job_document(self, r: Resident, job: jobs.Job) -> bytes:
+        snap = r.snap()
+        loss = {"train": snap.loss_train, "test": snap.loss_test}
+        return job.document(self.clock(), int(r.trainer.epoch), loss, r.pending_epochs)
+
+    def op_job(self, sid: str, _rid: Any, job_id: str) -> bytes:
+        """A job's progress; its result (the last frame) once it is finished."""
+        r = self.resident(sid)
+        return self.job_document(r, self.find_job(r, job_id))
+
+    def op_cancel_job(self, sid: str, _rid: Any, job_id: str) -> bytes:
+        """Stop a job: a running one where it is (its result is the frame there), a queued one
+        before it starts. A finished job stays as it is."""
+        r = self.resident(sid)
+        job = self.find_job(r, job_id)
+        queued = self.trains.get(sid)
+        if not job.finished and queued:
+            if queued[0][2] is job:
+                self.finish_train(r)  # answers it as cancelled, starts the next one
+            else:
+                for entry in list(queued):
+                    if entry[2] is job:
+                        queued.remove(entry)
+                job.finish(int(r.trainer.epoch), False, None, self.clock())
+        return self.job_document(r, job)
 
     def op_set(self, sid: str, _rid: Any, patch: dict) -> None:
         """Change the training settings live (a socket's ``set``)."""

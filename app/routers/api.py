@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Body, Response, status
 
 from app import limits
 from app.deps import ClientDep, PoolDep, RegistryDep, SessionDep, SettingsDep
+from app.jobs import is_job_document, job_url
 from app.schemas import (
     BackpropRequest,
     BiasEdit,
@@ -20,6 +22,7 @@ from app.schemas import (
     WeightEdit,
 )
 from app.settings import Settings
+from app.version import API_VERSION, version_document
 from engine import ACTIVATIONS, INIT_SCHEMES, LOSSES, REGULARIZATIONS
 from engine.datasets import DATASETS
 from engine.features import FEATURES
@@ -79,6 +82,7 @@ def catalog_document(settings: Settings | None = None) -> dict[str, Any]:
     """Everything a client needs to build its controls (``GET /api/catalog``)."""
     settings = settings or Settings()
     return {
+        "api_version": API_VERSION,
         "activations": [
             {
                 "name": a.name,
@@ -123,6 +127,13 @@ async def backprop(body: BackpropRequest, settings: SettingsDep, pool: PoolDep) 
     return encoded(await pool.any_trainer("backprop", {"payload": payload}))
 
 
+@router.get("/version", responses=_example({"api": API_VERSION, "server": "0.1.0"}))
+async def version() -> dict:
+    """The API's version (``MAJOR.MINOR``; every answer also carries it in the
+    ``X-Playground-API`` header) and the server's."""
+    return version_document()
+
+
 @router.get("/catalog", responses=_example({"activations": [{"name": "tanh"}], "limits": {}}))
 async def catalog(settings: SettingsDep) -> dict:
     """Activations (with LaTeX), losses, init schemes, datasets, features and the limits."""
@@ -162,12 +173,73 @@ async def patch_session(
     return encoded(await session.call("patch", patch=patch.model_dump(exclude_none=True)))
 
 
-@router.post("/sessions/{session_id}/train", responses={**NOT_FOUND, **INVALID, **FRAME})
+JOB_EXAMPLE = {
+    "type": "job",
+    "id": "q3Xr0Zk2a1E",
+    "session_id": "Vx3k…",
+    "url": "/api/sessions/Vx3k…/jobs/q3Xr0Zk2a1E",
+    "status": "running",
+    "epochs": 10000,
+    "epochs_done": 2300,
+    "progress": 0.23,
+    "epoch": 2300,
+    "loss": {"train": 0.08, "test": 0.09},
+    "elapsed_seconds": 4.1,
+    "eta_seconds": 13.7,
+    "result": None,
+}
+JOB = {
+    200: {
+        "description": "The job: progress while it runs; once finished (status done, "
+        "cancelled or diverged) the last frame as ``result``.",
+        "content": {"application/json": {"example": JOB_EXAMPLE}},
+    },
+    404: {"description": "No such session, or no such job on it (field ``job_id``)."},
+}
+
+
+@router.post(
+    "/sessions/{session_id}/train",
+    responses={
+        **NOT_FOUND,
+        **INVALID,
+        **FRAME,
+        202: {
+            "description": "A long request runs as a job: poll the ``Location`` (the job's "
+            "``url``) for its progress and result, DELETE it to cancel.",
+            "content": {"application/json": {"example": {**JOB_EXAMPLE, "status": "queued"}}},
+        },
+        429: {"description": "The session has ``max_jobs_per_session`` unfinished jobs."},
+    },
+)
 async def train(session: SessionDep, request: TrainRequest, settings: SettingsDep) -> Response:
-    """Train ``epochs`` epochs now and answer the last frame (refused when the work exceeds
-    ``max_train_work``; the message names the largest allowed ``epochs``)."""
+    """Train ``epochs`` epochs and answer the last frame (refused when the work exceeds
+    ``max_train_work``; the message names the largest allowed ``epochs``). When the work
+    exceeds ``max_sync_train_work`` (or ``"job": true``) it runs as a job instead: ``202`` at
+    once with the job's document and its URL in ``Location``."""
     limits.check_epochs("epochs", request.epochs, settings)
-    return encoded(await session.call("train", epochs=request.epochs))
+    data = await session.call("train", epochs=request.epochs, job=request.job)
+    if not is_job_document(data):
+        return encoded(data)
+    answer = encoded(data, status.HTTP_202_ACCEPTED)
+    answer.headers["Location"] = job_url(session.id, orjson.loads(data)["id"])
+    return answer
+
+
+@router.get("/sessions/{session_id}/jobs/{job_id}", responses=JOB)
+async def get_job(session: SessionDep, job_id: str) -> Response:
+    """A training job's progress (``epochs_done``, ``progress``, ``eta_seconds``, the current
+    loss); once finished, the last frame as ``result``. A session keeps its last
+    ``max_jobs_per_session`` jobs while it is in memory."""
+    return encoded(await session.call("job", job_id=job_id))
+
+
+@router.delete("/sessions/{session_id}/jobs/{job_id}", responses=JOB)
+async def cancel_job(session: SessionDep, job_id: str) -> Response:
+    """Stop a training job where it is (a queued one before it starts); answers the job,
+    ``cancelled`` with the frame where it stopped as ``result``. A finished job is left as
+    it is."""
+    return encoded(await session.call("cancel_job", job_id=job_id))
 
 
 @router.post("/sessions/{session_id}/reset", responses={**NOT_FOUND, **FRAME})

@@ -1,0 +1,50 @@
+"""The API's version, in every answer and at ``GET /api/version``.
+
+``API_VERSION`` is ``MAJOR.MINOR``: the minor number grows when something is added (a field, an
+endpoint, a message), the major number when something a client relies on changes or goes. A
+client built for API ``M.n`` works with any server of API ``M.m`` with ``m ≥ n``
+(``backprop_playground.client`` checks this and refuses other servers with a clear message).
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+API_VERSION = "1.0"
+HEADER = "X-Playground-API"  # on every HTTP answer
+
+
+def server_version() -> str:
+    """The installed distribution's version (``0+unknown`` when run from a bare folder)."""
+    try:
+        return metadata.version("backprop-playground")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def version_document() -> dict[str, str]:
+    return {"api": API_VERSION, "server": server_version()}
+
+
+class ApiVersionHeader:
+    """Adds ``X-Playground-API: <API_VERSION>`` to every HTTP answer (pure ASGI: no buffering,
+    sockets untouched)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((HEADER.lower().encode(), API_VERSION.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
