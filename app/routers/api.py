@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Body, Response, status
 
-from app import limits
+from app import codegen, limits
 from app.deps import ClientDep, PoolDep, RegistryDep, SessionDep, SettingsDep
 from app.jobs import is_job_document, job_url
 from app.schemas import (
@@ -277,6 +277,23 @@ async def predict(session: SessionDep, request: PredictRequest, settings: Settin
 async def export(session: SessionDep) -> Response:
     """A body that ``POST /api/sessions`` accepts to recreate this session bit-for-bit."""
     return encoded(await session.call("export"))
+
+
+@router.get(
+    "/sessions/{session_id}/export.py",
+    responses={**NOT_FOUND, **INVALID, 200: {"content": {"text/x-python": {}}}},
+)
+async def export_code(session: SessionDep, framework: codegen.Framework = "numpy") -> Response:
+    """The trained network as code: a runnable numpy script (``framework=numpy``, the
+    default) or a PyTorch module (``framework=pytorch``) with the trained weights; its
+    ``forward`` reproduces ``predict``'s outputs."""
+    text = codegen.generate(orjson.loads(await session.call("export")), session.id, framework)
+    name = f"network_{framework}.py"
+    return Response(
+        content=text,
+        media_type="text/x-python; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.delete(

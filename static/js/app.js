@@ -6,6 +6,7 @@ import { Controls } from "./controls.js";
 import { Derivation } from "./derivation.js";
 import { Diagram } from "./diagram.js";
 import * as exporter from "./export.js";
+import { Extras } from "./extras.js";
 import { gridCurve } from "./grid.js";
 import { accuracy, inputDims, layerSizes, probeGradient, targetRange } from "./frame.js";
 import { OutputPlot } from "./heatmap.js";
@@ -50,6 +51,7 @@ export class App {
     this.player = new Player(this.stream, $("btn-play"), { epoch: () => this.frame?.epoch ?? 0 });
     this.notice = new Notice($("notice"));
     this.wire();
+    this.extras = new Extras(this);
   }
 
   get session() { return this.sessions.session; }
@@ -126,6 +128,7 @@ export class App {
     this.derivation.idle();
     this.layout();
     this.loss.reset();
+    this.extras?.sessionShown(s);
   }
 
   /** Copy a link that lets another browser watch this very session live. */
@@ -142,7 +145,7 @@ export class App {
     const id = this.session.id;
     try {
       const h = await api.history(id);
-      if (this.session?.id === id) this.loss.setHistory(h);
+      if (this.session?.id === id) { this.loss.setHistory(h); this.extras.history(h); }
     } catch (err) {
       this.sessions.failed(err, id); // history is optional, but a 404 means the session is gone
     }
@@ -228,6 +231,7 @@ export class App {
     $("probe-label").textContent = `probe #${f.probe?.index ?? 0}`;
     if (f.status === "diverged") this.player.setRunning(false);
     if (this.selection) this.inspector.refresh(this.ctx());
+    this.extras?.frame(f);
   }
 
   /** 1-D data: the network's output curve, looked up at the data's x (nearest grid cell). */
