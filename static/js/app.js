@@ -10,6 +10,7 @@ import { Extras } from "./extras.js";
 import { gridCurve } from "./grid.js";
 import { accuracy, inputDims, layerSizes, probeGradient, targetRange } from "./frame.js";
 import { OutputPlot } from "./heatmap.js";
+import { adaptToDataset, pairOutputAndLoss } from "./pairing.js";
 import { Inspector } from "./inspector.js";
 import { CurveChart, LossChart } from "./losschart.js";
 import { Notice } from "./notice.js";
@@ -153,12 +154,18 @@ export class App {
 
   changed(group, name) {
     this.ui.clearErrors();
+    // a change that makes another setting invalid changes that one too, and says so
+    const notes = name === "dataset" ? adaptToDataset(this.state, this.catalog)
+      : name === "activations" ? pairOutputAndLoss(this.state, this.catalog, "activation")
+        : name === "loss" ? pairOutputAndLoss(this.state, this.catalog, "loss") : [];
     this.state.writeHash();
     this.controls.sync();
     if (group === "training" && name !== "seed") {
       this.stream.send({ type: "set", training: this.state.trainingBody() });
       this._lastSetField = `training.${name}`;
-    } else this.sessions.recreate();
+    } else {
+      this.sessions.recreate().then((ok) => { if (ok) for (const n of notes) this.ui.showNote(n.field, n.text); });
+    }
   }
 
   layout() {

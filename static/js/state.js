@@ -56,7 +56,8 @@ export class State {
     for (const [name, [, path]] of Object.entries(PROPS)) {
       if (!path) continue;
       const v = getPath(config, path);
-      if (v !== undefined && v !== null) this.values[name] = structuredClone(v);
+      if (v === null) delete this.values[name]; // the server's default (e.g. no input features)
+      else if (v !== undefined) this.values[name] = structuredClone(v);
     }
   }
 

@@ -8,19 +8,32 @@ const $ = (id) => document.getElementById(id);
 export class PageUI {
   /** Show `message` in the error slot (`data-err`) that names `field` most closely. */
   showError(field, message) {
+    const slot = this._slot(field);
+    slot.classList.remove("info");
+    slot.textContent = message;
+    return slot;
+  }
+
+  /** Say what else changed with a setting, in the slot next to it (not styled as an error). */
+  showNote(field, message) {
+    const slot = this._slot(field);
+    slot.classList.add("info");
+    slot.textContent = message;
+    return slot;
+  }
+
+  _slot(field) {
     const slots = [...document.querySelectorAll("[data-err]")];
     let best = null;
     for (const s of slots) {
       const k = s.dataset.err;
       if ((field === k || field.startsWith(k + ".") || field.startsWith(k + "[")) && (!best || k.length > best.dataset.err.length)) best = s;
     }
-    if (!best) best = document.querySelector('[data-err="network"]');
-    best.textContent = message;
-    return best;
+    return best || document.querySelector('[data-err="network"]');
   }
 
   clearErrors() {
-    for (const s of document.querySelectorAll("[data-err]")) s.textContent = "";
+    for (const s of document.querySelectorAll("[data-err]")) { s.textContent = ""; s.classList.remove("info"); }
   }
 
   /** A short message in the corner: `kind` "error" (red) or "info" (neutral). */
