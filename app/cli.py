@@ -7,6 +7,8 @@ Roles (all take the same ``BPP_*`` settings):
   (``BPP_BUS_URL``, required).
 - ``backprop-playground trainer`` — ``BPP_TRAINERS`` trainer processes on the bus (default one per
   core), restarted if one dies.
+- ``backprop-playground create-teacher NAME`` — make a teacher's account for the classroom
+  (password prompted, or from ``BPP_TEACHER_PASSWORD``).
 - ``backprop-playground migrate`` — bring the session store's schema up to date and exit (the
   store is ``BPP_DATABASE_URL``, by default the SQLite file in ``BPP_DATA_DIR``).
 """
@@ -46,6 +48,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Bring the session store's schema up to date (BPP_DATABASE_URL, or the "
         "SQLite file in BPP_DATA_DIR) and exit.",
     )
+    teacher = commands.add_parser(
+        "create-teacher",
+        help="make a teacher's account (password prompted, or from BPP_TEACHER_PASSWORD)",
+        description="Make a teacher's account in the store. The password is prompted twice, "
+        "or read from BPP_TEACHER_PASSWORD.",
+    )
+    teacher.add_argument("name", help="the name the teacher logs in with")
+    teacher.add_argument(
+        "--reset-password", action="store_true", help="give an existing teacher a new password"
+    )
     return parser.parse_args(argv)
 
 
@@ -62,6 +74,10 @@ def main(argv: list[str] | None = None) -> None:
         from app.store import migrate_cli
 
         sys.exit(migrate_cli(settings))
+    if args.command == "create-teacher":
+        from app.classroom.admin import create_teacher_cli
+
+        sys.exit(create_teacher_cli(settings, args.name, args.reset_password))
     if args.command in ("web", "trainer") and not settings.bus_url:
         print(f"{args.command}: set BPP_BUS_URL=redis://… (the bus joining the roles)", flush=True)
         sys.exit(2)
@@ -71,6 +87,11 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["BPP_ROLE"] = "web"  # read by the app's settings (uvicorn builds the app)
         get_settings.cache_clear()
     print(f"Backprop Playground: {url_for(args.host, args.port)}", flush=True)
+    if args.host in ("0.0.0.0", "::", ""):
+        for address in lan_addresses():
+            print(
+                f"  on your network: {url_for(address, args.port)}  (students: /join)", flush=True
+            )
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -86,6 +107,26 @@ def main(argv: list[str] | None = None) -> None:
         log_level="info",
     )
     sys.exit(0)
+
+
+def lan_addresses() -> list[str]:
+    """This machine's addresses that others on the LAN can reach (not loopback), best guess
+    first: the one the default route leaves from, then the host name's."""
+    import socket
+
+    found: list[str] = []
+    try:  # no packet is sent: connecting a UDP socket only picks the outgoing address
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))
+            found.append(s.getsockname()[0])
+    except OSError:
+        pass
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.append(str(info[4][0]))
+    except OSError:
+        pass
+    return [a for a in dict.fromkeys(found) if not a.startswith("127.")]
 
 
 def run_trainers(settings) -> int:

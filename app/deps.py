@@ -30,12 +30,19 @@ def get_pool(request: Request) -> TrainerPool:
 
 
 async def valid_session(
-    session_id: str, registry: Annotated[LocalRegistry, Depends(get_registry)]
+    session_id: str, request: Request, registry: Annotated[LocalRegistry, Depends(get_registry)]
 ) -> SessionHandle:
-    """The session named in the path, or 404."""
+    """The session named in the path, or 404; 403 naming the field if the caller may not do
+    this to it (a classroom seat's session: ``app.classroom.access``)."""
     session = await registry.find(session_id)
     if session is None:
         raise HTTPException(404, f"session_id: no session {session_id!r} (expired or deleted?)")
+    route = request.scope.get("route")
+    template = getattr(route, "path", "")
+    rest = template.split("{session_id}", 1)[1] if "{session_id}" in template else ""
+    await request.app.state.classrooms.gate.check_rest(
+        request, session.client, request.method, rest
+    )
     return session
 
 

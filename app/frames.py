@@ -162,9 +162,10 @@ def summary(
     spec: NetworkSpec,
     dataset: Dataset,
     grid_X: np.ndarray | None,
+    setup: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``summary`` message: what a dashboard that watches many sessions shows for one —
-    epoch, losses, metrics, status and a decision-boundary thumbnail."""
+    epoch, losses, metrics, status, a decision-boundary thumbnail, and its settings now."""
     return {
         "type": "summary",
         "id": session_id,
@@ -173,6 +174,7 @@ def summary(
         "loss": {"train": float(snap.loss_train), "test": _opt_float(snap.loss_test)},
         "metrics": {k: float(v) for k, v in snap.metrics.items()},
         "thumbnail": thumbnail(spec, Params(snap.W, snap.b), dataset, grid_X),
+        "setup": setup,
     }
 
 

@@ -16,7 +16,7 @@ from app.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
 from app.paths import STATIC_DIR
 from app.pool import TrainerPool
 from app.registry import LocalRegistry
-from app.routers import api, health, pages, protocol, stream
+from app.routers import api, classroom, classroom_pages, health, pages, protocol, stream
 from app.settings import Settings, get_settings
 from app.store import open_store
 from app.version import ApiVersionHeader, server_version
@@ -114,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
+    classroom.install(app)
+    app.include_router(classroom_pages.router)
     app.include_router(protocol.router)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
         "paused by the sweep; a short network blip pauses nothing.",
     )
     max_history_points: int = Field(4000, ge=16, description="Loss-curve points kept.")
+    max_gradient_flow_points: int = Field(
+        400,
+        ge=16,
+        description="Epochs of the gradient-flow chart kept per session (each layer's mean |δ| "
+        "and |∂E/∂w|); thinned like the loss curve, each point one backward pass over the "
+        "training set.",
+    )
     # Transport
     max_body_bytes: int = Field(1 << 20, ge=1024, description="Largest HTTP request body.")
     max_ws_message_bytes: int = Field(64 << 10, ge=256, description="Largest WebSocket message.")

@@ -59,5 +59,9 @@ def _defaults() -> dict[str, Any]:
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request) -> HTMLResponse:
     """The playground page."""
-    boot = {"catalog": _catalog(request), "defaults": _defaults()}
-    return templates.TemplateResponse(request, "index.html", {"boot": boot})
+    return templates.TemplateResponse(request, "index.html", {"boot": playground_boot(request)})
+
+
+def playground_boot(request: Request) -> dict[str, Any]:
+    """What the playground page needs at once: the catalog and the default session body."""
+    return {"catalog": _catalog(request), "defaults": _defaults()}

@@ -18,6 +18,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 
 from app import frames
+from app.classroom.access import READ
 from app.errors import FieldError, join_loc
 from app.hub import Mailbox
 from app.limits import check_epochs, check_training
@@ -40,6 +41,7 @@ router = APIRouter()
 commands = TypeAdapter(Command)
 
 CLOSE_UNKNOWN_SESSION = 4404
+CLOSE_FORBIDDEN = 4403
 
 
 def error_text(field: str, message: str) -> str:
@@ -131,7 +133,9 @@ async def receive_commands(
     async for text in texts(ws, mailbox):
         session.touch()
         try:
-            await execute(parse_command(text, settings), session)
+            command = parse_command(text, settings)
+            await ws.app.state.classrooms.gate.check_command(ws, session.client, command)
+            await execute(command, session)
         except FieldError as exc:
             mailbox.put("error", error_text(exc.field, exc.message))
         except SpecError as exc:
@@ -181,6 +185,12 @@ async def stream(ws: WebSocket, session_id: str) -> None:
     if session is None:
         await ws.send_text(error_text("session_id", f"no session {session_id!r}"))
         await ws.close(code=CLOSE_UNKNOWN_SESSION)
+        return
+    try:  # a classroom seat's session: its student and their teacher only
+        await ws.app.state.classrooms.gate.check(ws, session.client, READ)
+    except FieldError as exc:
+        await ws.send_text(error_text(exc.field, exc.message))
+        await ws.close(code=CLOSE_FORBIDDEN)
         return
     if hub.viewers(session_id) >= settings.max_viewers_per_session:
         limit = settings.max_viewers_per_session
@@ -233,13 +243,27 @@ async def summaries(ws: WebSocket) -> None:
             hub.unsubscribe(session_id, mailbox)
             registry.sync_viewers(session_id)
         unknown = [i for i in ids if registry.get(i) is None]
+        forbidden = []
+        for session_id in ids:
+            handle = registry.get(session_id)
+            if handle is not None:
+                try:
+                    await ws.app.state.classrooms.gate.check(ws, handle.client, READ)
+                except FieldError:
+                    forbidden.append(session_id)
+        if forbidden:
+            mailbox.put(
+                "error",
+                error_text("ids", f"sessions of classroom seats not yours to watch: {forbidden!r}"),
+            )
+        skip = set(unknown) | set(forbidden)
         for session_id in set(ids) - watching:
-            if session_id not in unknown:
+            if session_id not in skip:
                 hub.subscribe_summaries(session_id, mailbox)
                 registry.sync_viewers(session_id)
                 registry.keep_resident(session_id)
         watching.clear()
-        watching.update(i for i in ids if i not in unknown)
+        watching.update(i for i in ids if i not in skip)
         if unknown:
             mailbox.put("error", error_text("ids", f"no sessions {unknown!r}"))
 
