@@ -38,6 +38,7 @@ class Built:
     dataset: Dataset
     params: Params
     config: TrainingConfig
+    max_abs: float = float("inf")  # the server's max_abs_value: training past it is diverged
     _grids: dict[int, np.ndarray | None] = field(default_factory=dict, repr=False)
 
     def grid_inputs(self, resolution: int) -> np.ndarray | None:
@@ -51,9 +52,11 @@ class Built:
     ) -> Trainer:
         """A trainer on this data from ``params``, with the body's training settings unless
         ``config`` is given (a reset keeps the settings changed since)."""
-        return Trainer.from_dataset(
+        trainer = Trainer.from_dataset(
             self.spec, params, self.dataset, config or self.config, probe_index
         )
+        trainer.max_abs = self.max_abs
+        return trainer
 
 
 def build(body: SessionCreate, settings: Settings) -> Built:
@@ -96,4 +99,5 @@ def build(body: SessionCreate, settings: Settings) -> Built:
         dataset=dataset,
         params=params,
         config=config,
+        max_abs=settings.max_abs_value,
     )

@@ -11,7 +11,10 @@ After each epoch ``Trainer.run_epoch`` returns a ``Snapshot``: the epoch, the tr
 error (and accuracy for classification), W and b, the epoch's mean gradients, and the full trace
 (z, a, g'(z), δ per layer) of one chosen probe sample. When the error becomes NaN or infinite the
 trainer restores the last finite parameters, sets ``status = "diverged"`` and returns the last
-finite snapshot marked as diverged; no exception escapes and no NaN frame is produced.
+finite snapshot marked as diverged; no exception escapes and no NaN frame is produced. The same
+happens when a parameter or a velocity leaves ``Trainer.max_abs`` (the server's
+``max_abs_value``) or the epoch count passes ``MAX_COUNT``: whatever a trainer holds can be
+exported and imported again.
 
 The epoch itself runs on the fast path of ``engine/fused.py``: a trainer's parameters and
 velocity are views into a ``TrainerStack`` (its own stack of one, or a ``StackedTrainer``'s
@@ -47,6 +50,7 @@ Array = np.ndarray
 REGULARIZATIONS = ("none", "l1", "l2")
 MAX_MOMENTUM = 0.999  # μ < 1, or the velocity never decays
 MAX_REGULARIZATION_RATE = 10.0
+MAX_COUNT = 2**53  # epochs and samples seen stay integers that JSON and JavaScript keep exact
 
 
 @dataclass(frozen=True)
@@ -231,7 +235,10 @@ class Trainer:
 
     ``X_*`` are inputs (N, n_0) and ``T_*`` targets (N, K), already encoded for the output
     activation. ``task`` is "classification" (accuracy is reported) or "regression".
+    ``max_abs`` bounds every parameter and velocity: an epoch past it is ``diverged``.
     """
+
+    max_abs: float = float("inf")
 
     def __init__(
         self,
@@ -427,6 +434,11 @@ class Trainer:
             updated = descent_step(before, grads, eta)
         if not updated.is_finite() or not np.isfinite(tr["errors"]).all():
             raise SpecError("training.learning_rate", "this step makes the weights non-finite")
+        if max(float(np.abs(w).max()) for w in (*updated.W, *updated.b)) > self.max_abs:
+            raise SpecError(
+                "training.learning_rate",
+                f"this step takes a parameter past the limit of {self.max_abs} (max_abs_value)",
+            )
         self.params = updated
         self.samples_seen += 1
         self.last = None
@@ -675,6 +687,20 @@ class TrainerStack:
             out.append(snap)
         return out
 
+    def within_bounds(self, theta: Array) -> Array:
+        """Per network: every parameter finite, and parameters and velocity within the
+        trainer's ``max_abs``, epochs and samples seen within ``MAX_COUNT`` (NaN fails every
+        comparison)."""
+        trainers = self.trainers
+        bound = np.array([tr.max_abs for tr in trainers])
+        ok = (np.abs(theta).max(axis=-1) <= bound) & (
+            np.abs(self.fs.velocity).max(axis=-1) <= bound
+        )
+        if any(tr.samples_seen > MAX_COUNT or tr.epoch > MAX_COUNT for tr in trainers):
+            counts = [tr.samples_seen <= MAX_COUNT and tr.epoch <= MAX_COUNT for tr in trainers]
+            ok &= np.array(counts)
+        return ok
+
     def _diverge(self, s: int, tr: Trainer) -> Snapshot:
         """Restore trainer s to its last finite snapshot, velocity zero, status diverged."""
         last = tr.last
@@ -683,7 +709,7 @@ class TrainerStack:
             fs.W[l][s] = last.W[l]
             fs.b[l][s] = last.b[l]
         fs.velocity[s] = 0.0
-        tr.epoch = last.epoch
+        tr.epoch, tr.samples_seen = last.epoch, last.samples_seen
         tr.status = "diverged"
         tr.last = last.with_status("diverged")
         return tr.last
@@ -713,7 +739,7 @@ class TrainerStack:
             np.add.reduceat(hits, parts, axis=-1, out=means[:, 1])
         means /= self.counts
         theta = fs.theta.copy()
-        finite = np.isfinite(means[:, 0]).all(axis=-1) & np.isfinite(theta).all(axis=-1)
+        finite = np.isfinite(means[:, 0]).all(axis=-1) & self.within_bounds(theta)
         self.cache = p
         record = EpochRecord(spec, N, fs.layout, theta, grads, p, fs.spare)
         has_test = len(parts) > 1

@@ -107,3 +107,52 @@ def test_the_published_bounds_are_the_ones_the_engine_enforces(client):
         answer = client.post("/api/sessions", json=body)
         assert answer.status_code == 422, (field, answer.text)
         assert answer.json()["detail"][0]["field"] == field
+
+
+# ---- item 7: every export imports -----------------------------------------------------------
+
+BLOWS_UP = {  # full batch past the stable step: |w| grows ~10× an epoch, ∞ after ~140 epochs
+    "network": {"hidden_layers": [], "activations": ["linear"]},
+    "dataset": {"name": "sine", "n": 40},
+    "training": {"learning_rate": 5.0, "batch_size": 100},
+}
+
+
+def _round_trip(client, sid: str) -> dict:
+    exported = client.get(f"/api/sessions/{sid}/export").json()
+    again = client.post("/api/sessions", json=exported)
+    assert again.status_code == 201, again.text
+    return exported
+
+
+def test_training_past_max_abs_value_is_diverged_and_the_export_imports(make_client):
+    client = make_client(max_abs_value=50.0)
+    sid = client.post("/api/sessions", json=BLOWS_UP).json()["id"]
+    frame = client.post(f"/api/sessions/{sid}/train", json={"epochs": 200}).json()
+    assert frame["status"] == "diverged"
+    exported = _round_trip(client, sid)
+    numbers = [
+        abs(x)
+        for part in ("weights", "biases")
+        for values in (exported["network"][part], exported["state"]["velocity"][part])
+        for x in _flat(values)
+    ]
+    assert max(numbers) <= 50.0
+
+
+def test_an_epoch_count_past_2_to_the_53_is_diverged_and_the_export_imports(client):
+    first = client.post("/api/sessions", json=SMALL).json()["id"]
+    exported = client.get(f"/api/sessions/{first}/export").json()
+    exported["state"]["epoch"] = 2**53 - 2
+    exported["state"]["samples_seen"] = 2**53 - 30
+    sid = client.post("/api/sessions", json=exported).json()["id"]
+    frame = client.post(f"/api/sessions/{sid}/train", json={"epochs": 5}).json()
+    assert frame["status"] == "diverged" and frame["epoch"] <= 2**53
+    state = _round_trip(client, sid)["state"]
+    assert state["epoch"] <= 2**53 and state["samples_seen"] <= 2**53
+
+
+def _flat(values) -> list[float]:
+    if isinstance(values, list):
+        return [x for v in values for x in _flat(v)]
+    return [values]
