@@ -17,10 +17,18 @@ import orjson
 from app import frames
 from app.build import Built, build
 from app.errors import FieldError
+from app.gradflow import GradientFlow
 from app.limits import check_train_work, epoch_work
 from app.schemas import SessionCreate, TrainingPatch
 from app.settings import Settings
-from engine import Snapshot, TrainingConfig, gradient_check, grid_activations, trace
+from engine import (
+    Snapshot,
+    TrainingConfig,
+    gradient_check,
+    gradient_flow,
+    grid_activations,
+    trace,
+)
 
 FrameStats = tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray] | None]
 
@@ -87,6 +95,7 @@ class Resident:
         saved = orjson.loads(checkpoint)
         r = cls(session_id, client, saved["session"], settings)
         r.history.load_state(saved["history"])
+        r.flow.load_state(saved.get("gradient_flow"))
         return r
 
     def __init__(
@@ -101,8 +110,10 @@ class Resident:
         if parsed.state is not None:
             self.trainer.load_state(parsed.state.model_dump(exclude_none=True))
         self.history = History(settings.max_history_points)
+        self.flow = GradientFlow(settings.max_gradient_flow_points)
         snap = self.trainer.snapshot()
         self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
+        self.record_flow(snap)
         self.running = False
         self.pending_epochs = 0
         self.viewers = 0  # live full viewers, summed over the web processes' counts
@@ -143,6 +154,15 @@ class Resident:
         """Add an epoch's losses to the history (a diverged epoch is not recorded)."""
         if snap.status != "diverged":
             self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
+            self.record_flow(snap)
+
+    def record_flow(self, snap: Snapshot) -> None:
+        """Each layer's mean |δ| and mean |∂E/∂w| at ``snap`` (on the epochs the thinned
+        gradient-flow series keeps)."""
+        if self.flow.wants(snap.epoch):
+            with np.errstate(**ERRSTATE):
+                node = self.trainer.node_stats(snap)
+            self.flow.add(snap.epoch, *gradient_flow(node, snap.grad_W))
 
     # -- encodings ----------------------------------------------------------------------------
     def snap(self) -> Snapshot:
@@ -238,11 +258,16 @@ class Resident:
         """What the store keeps of this session (``restore`` reads it back): its export and its
         loss history."""
         return frames.dumpb(
-            {"version": 1, "session": self.export(), "history": self.history.state()}
+            {
+                "version": 1,
+                "session": self.export(),
+                "history": self.history.state(),
+                "gradient_flow": self.flow.state(),
+            }
         )
 
     def history_bytes(self) -> bytes:
-        return frames.dumpb(self.history.to_json())
+        return frames.dumpb({**self.history.to_json(), "gradient_flow": self.flow.to_json()})
 
     def export_bytes(self) -> bytes:
         return frames.dumpb(self.export())
@@ -275,6 +300,7 @@ class Resident:
         probe, config = self.trainer.probe_index, self.trainer.config
         self.trainer = self.built.new_trainer(self.built.params.copy(), probe, config)
         self.history.clear()
+        self.flow.clear()
         self.record(self.trainer.snapshot())
 
     def step_sample(self, index: int | None) -> bytes:

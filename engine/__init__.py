@@ -35,7 +35,7 @@ from engine.network import (
     trace,
 )
 from engine.stacked import FrameStats, StackedTrainer
-from engine.stats import grid_activations, node_stats
+from engine.stats import gradient_flow, grid_activations, node_stats
 from engine.training import REGULARIZATIONS, Snapshot, Trainer, TrainingConfig, stack_key
 
 __all__ = [
@@ -70,6 +70,7 @@ __all__ = [
     "forward",
     "gradient_check",
     "gradients",
+    "gradient_flow",
     "grid_activations",
     "init_params",
     "mean_error",

@@ -50,3 +50,16 @@ def grid_activations(
     if a[-1].ndim > a[0].ndim:
         a[0] = np.broadcast_to(a[0], a[-1].shape[:-1] + a[0].shape[-1:])
     return a
+
+
+def gradient_flow(
+    node: list[tuple[Array, Array]], grad_W: list[Array]
+) -> tuple[list[float], list[float]]:
+    """How strongly the error signal reaches each layer: per layer after the input, the mean
+    over its units of the training set's mean |δ_j| (``node_stats``; Eq. 5, 14) and the mean
+    over its incoming weights of |∂E/∂w_ij| (Eq. 6/15, as ``grad_W`` holds them, e.g. an
+    epoch's mean gradients). A vanishing gradient shows as values falling by orders of
+    magnitude towards the input; an exploding one as values growing."""
+    delta = [float(np.mean(d)) for _, d in node]
+    grad_w = [float(np.mean(np.abs(g))) for g in grad_W]
+    return delta, grad_w

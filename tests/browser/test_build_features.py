@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from .conftest import open_playground, rest
+from .conftest import open_playground, rest, shot
 
 pytestmark = pytest.mark.browser
 
@@ -39,3 +39,75 @@ def test_the_py_button_downloads_a_script_that_reproduces_the_servers_outputs(pa
     with page.expect_download() as dl:
         page.click("#btn-code-torch")
     assert "class Network(nn.Module)" in open(dl.value.path()).read()
+
+
+def create_deep(pg, activation: str) -> str:
+    body = {
+        "network": {"hidden_layers": [8] * 6, "activations": [activation] * 6 + ["tanh"]},
+        "dataset": {"name": "circle", "n": 200},
+    }
+    old = pg.evaluate("window.__bpp.sessionId")
+    pg.evaluate("(b) => window.__bpp.app.createSession(b)", body)
+    pg.wait_for_function(f"window.__bpp.sessionId && window.__bpp.sessionId !== '{old}'")
+    pg.wait_for_function("document.getElementById('conn').textContent === 'live'")
+    return pg.evaluate("window.__bpp.sessionId")
+
+
+def flow_drawn(pg) -> dict:
+    """What the gradient-flow chart holds: its measure and the data it plots."""
+    return pg.evaluate(
+        "(() => { const c = window.__bpp.app.extras.flow;"
+        " return {measure: c.measure, data: c.data(), legend:"
+        " [...document.querySelectorAll('#gradflow-chart .u-legend .u-label')]"
+        ".map(e => e.textContent)}; })()"
+    )
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1440, 900)], ids=["1024x768", "1440x900"])
+def test_gradient_flow_chart_shows_the_servers_per_layer_values_on_a_log_scale(page, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_playground(page)
+    curves = {}
+    for activation in ("relu", "sigmoid"):
+        sid = create_deep(page, activation)
+        for _ in range(3):
+            page.click("#btn-step")
+        page.wait_for_function("Number(document.getElementById('epoch').textContent) === 3")
+        page.wait_for_function(
+            "(window.__bpp.app.extras.flow.flow?.epoch.at(-1)) === 3",
+            timeout=10000,
+        )
+        drawn = flow_drawn(page)
+        flow = rest(page, "GET", f"/api/sessions/{sid}/history")["gradient_flow"]
+        assert drawn["measure"] == "delta"
+        assert drawn["data"][0] == flow["epoch"]
+        for l in range(7):  # every layer's line is the server's number
+            assert drawn["data"][l + 1] == [row[l] for row in flow["delta"]]
+        assert drawn["legend"][1:] == ["L1", "L2", "L3", "L4", "L5", "L6", "out"]
+        assert page.evaluate("window.__bpp.app.extras.flow.plot.scales.y.distr") == 3  # log
+        curves[activation] = flow["delta"][-1]
+        page.locator("#gradflow-section").scroll_into_view_if_needed()
+        shot(page, f"gradflow-{activation}-{size[0]}x{size[1]}.png")
+    # vanishing: six sigmoid layers lose orders of magnitude more of δ on the way to layer 1
+    sig, relu = curves["sigmoid"], curves["relu"]
+    assert sig[0] / sig[-1] < 1e-2 * (relu[0] / relu[-1])
+    page.click("#gradflow-grad")
+    drawn = flow_drawn(page)
+    flow = rest(page, "GET", f"/api/sessions/{page.evaluate('window.__bpp.sessionId')}/history")
+    assert drawn["measure"] == "grad"
+    assert drawn["data"][1] == [row[0] for row in flow["gradient_flow"]["grad_w"]]
+    box = page.locator("#gradflow-section").bounding_box()
+    chart = page.locator("#gradflow-chart").bounding_box()
+    assert chart["x"] + chart["width"] <= box["x"] + box["width"] + 1  # not clipped sideways
+
+
+def test_the_backward_view_draws_edges_by_the_gradient(page):
+    open_playground(page)
+    page.click("#btn-step")
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) === 1")
+    pixels = "document.querySelector('#diagram canvas').toDataURL()"
+    forward = page.evaluate(pixels)
+    page.click("#view-backward")
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__bpp.app.diagram.view") == "backward"
+    assert page.evaluate(pixels) != forward
