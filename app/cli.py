@@ -22,6 +22,7 @@ import sys
 
 import uvicorn
 
+from app.serving import uvicorn_options
 from app.settings import get_settings
 
 
@@ -92,19 +93,15 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"  on your network: {url_for(address, args.port)}  (students: /join)", flush=True
             )
+    raise_open_files(settings.max_connections)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         reload=args.reload,
-        # a bound above our own limit: bigger messages are dropped by the protocol itself
-        ws_max_size=max(4 * settings.max_ws_message_bytes, 1 << 20),
-        ws_per_message_deflate=settings.ws_compression,
-        # X-Forwarded-For only from configured proxies (uvicorn trusts 127.0.0.1 by default)
-        proxy_headers=bool(settings.forwarded_allow_ips),
-        forwarded_allow_ips=settings.forwarded_allow_ips or "",
         log_level="info",
+        **uvicorn_options(settings),  # head size, timeouts, connection limit (app/serving.py)
     )
     sys.exit(0)
 
@@ -127,6 +124,28 @@ def lan_addresses() -> list[str]:
     except OSError:
         pass
     return [a for a in dict.fromkeys(found) if not a.startswith("127.")]
+
+
+def raise_open_files(connections: int, spare: int = 256) -> None:
+    """Raise the soft open-files limit to fit ``connections`` sockets plus ``spare`` (store,
+    pipes, static files) when the hard limit allows; say so when it does not."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + spare
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+            soft = new
+        except (ValueError, OSError):
+            pass
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        print(
+            f"warning: {soft} open files allowed (ulimit -n); BPP_MAX_CONNECTIONS={connections} "
+            f"needs about {wanted}: lower it or raise the limit",
+            flush=True,
+        )
 
 
 def run_trainers(settings) -> int:

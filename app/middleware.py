@@ -4,14 +4,31 @@ security headers. Every refusal has the API's error shape: ``{"detail": [{"loc",
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-async def refuse(send: Send, status: int, loc: list[str], message: str, kind: str) -> None:
+def replaying(message: Message, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``message`` first, then whatever ``receive`` gives."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return message
+        return await receive()
+
+    return replay
+
+
+async def refuse(
+    send: Send, status: int, loc: list[str], message: str, kind: str, close: bool = False
+) -> None:
     """Answer ``status`` with one error naming the field ``loc`` (without its ``body``/
-    ``header`` prefix, unless that is all there is)."""
+    ``header`` prefix, unless that is all there is); ``close``: and close the connection."""
     field = ".".join(loc[1:]) or loc[0]
     body = json.dumps(
         {"detail": [{"loc": loc, "field": field, "msg": message, "type": kind}]}
@@ -23,6 +40,7 @@ async def refuse(send: Send, status: int, loc: list[str], message: str, kind: st
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *([(b"connection", b"close")] if close else []),
             ],
         }
     )
@@ -30,14 +48,17 @@ async def refuse(send: Send, status: int, loc: list[str], message: str, kind: st
 
 
 class BodySizeLimit:
-    """Answer 413 when Content-Length, or the bytes actually received, exceed ``max_bytes``.
+    """Answer 413 when Content-Length, or the bytes actually received, exceed ``max_bytes``,
+    and 408 (closing the connection) when the body takes longer than ``timeout`` seconds to
+    arrive (a slow client holding a connection).
 
     The body (at most ``max_bytes``) is read here and replayed to the app in one message.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,31 +73,34 @@ class BodySizeLimit:
                 if declared > self.max_bytes:
                     await self._refuse(send)
                     return
+        try:
+            async with asyncio.timeout(self.timeout):
+                body = await self._read(receive)
+        except TimeoutError:
+            message = f"the request body took longer than {self.timeout} s (body_timeout_seconds)"
+            await refuse(send, 408, ["body"], message, "timeout", close=True)
+            return
+        if body is None:
+            return  # the client went away
+        if len(body) > self.max_bytes:
+            await self._refuse(send)
+            return
+        message = {"type": "http.request", "body": body, "more_body": False}
+        await self.app(scope, replaying(message, receive), send)
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        """The whole body (None: the client went away); stops just past ``max_bytes``."""
         chunks: list[bytes] = []
         received = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                return  # the client went away
+                return None
             chunk = message.get("body", b"")
             received += len(chunk)
-            if received > self.max_bytes:
-                await self._refuse(send)
-                return
             chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+            if received > self.max_bytes or not message.get("more_body", False):
+                return b"".join(chunks)
 
     async def _refuse(self, send: Send) -> None:
         message = f"request body exceeds the limit of {self.max_bytes} bytes (max_body_bytes)"
@@ -126,16 +150,7 @@ class JsonBody:
                 text = f"send a JSON body: not valid UTF-8 at byte {exc.start}"
                 await refuse(send, 422, ["body"], text, "json_invalid")
                 return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return message
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(message, receive), send)
 
 
 PAGE_CSP = (

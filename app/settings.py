@@ -87,6 +87,32 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1 << 20, ge=1024, description="Largest HTTP request body.")
     max_ws_message_bytes: int = Field(64 << 10, ge=256, description="Largest WebSocket message.")
     max_viewers_per_session: int = Field(50, ge=1, description="WebSockets per session.")
+    max_head_bytes: int = Field(
+        16 << 10,
+        ge=1024,
+        description="Largest HTTP request head (request line and headers); a bigger one gets "
+        "400 and the connection is closed.",
+    )
+    head_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A connection must send a complete request head within this long of "
+        "connecting or of its previous answer, or it is closed (slow and idle clients).",
+    )
+    keep_alive_seconds: int = Field(
+        5, ge=1, description="An idle keep-alive connection is closed after this long."
+    )
+    body_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A request body must arrive within this long of its head, or 408.",
+    )
+    max_connections: int = Field(
+        800,
+        ge=8,
+        description="Open connections (HTTP and WebSocket) at once; one more closes the one "
+        "idle longest, or itself when none is idle. Keep it under the open-files limit.",
+    )
     forwarded_allow_ips: str = Field(
         "",
         description="Proxies (comma-separated addresses, or *) whose X-Forwarded-For and "
