@@ -24,6 +24,8 @@ from app.settings import Settings
 from engine import (
     Snapshot,
     TrainingConfig,
+    confusion_matrix,
+    forward,
     gradient_check,
     gradient_flow,
     grid_activations,
@@ -109,6 +111,8 @@ class Resident:
         self.trainer = self.built.new_trainer(self.built.params.copy())
         if parsed.state is not None:
             self.trainer.load_state(parsed.state.model_dump(exclude_none=True))
+        self.stop_rule: dict[str, Any] = {}
+        self.set_stop(parsed.stop.model_dump() if parsed.stop else {})
         self.history = History(settings.max_history_points)
         self.flow = GradientFlow(settings.max_gradient_flow_points)
         snap = self.trainer.snapshot()
@@ -215,6 +219,7 @@ class Resident:
     def config(self) -> dict[str, Any]:
         body = self.built.body.model_dump(exclude={"state"})
         body["training"] = self.trainer.config.to_dict()
+        body["stop"] = self.stop_rule or None
         return body
 
     def data_json(self) -> dict[str, Any]:
@@ -271,6 +276,34 @@ class Resident:
 
     def export_bytes(self) -> bytes:
         return frames.dumpb(self.export())
+
+    # -- the stop condition -----------------------------------------------------------------
+    def set_stop(self, stop: dict[str, Any]) -> None:
+        """Replace the stop condition (``StopCondition``; empty: train until told to stop)."""
+        self.stop_rule = {k: v for k, v in stop.items() if v is not None}
+
+    def stop_reason(self, snap: Snapshot | None = None) -> str | None:
+        """Why training must stop at ``snap`` (default: now), or None."""
+        snap = snap or self.snap()
+        rule = self.stop_rule
+        limit = rule.get("max_epochs")
+        if limit is not None and snap.epoch >= limit:
+            return f"epoch {snap.epoch} reached max_epochs = {limit}"
+        below = rule.get("test_loss_below")
+        if below is not None and snap.loss_test is not None and snap.loss_test < below:
+            return f"test loss {snap.loss_test:.6g} < test_loss_below = {below:g}"
+        return None
+
+    def check_stop(self) -> None:
+        """Refuse (409 on ``stop``) to train when the stop condition already holds."""
+        reason = self.stop_reason()
+        if reason is not None:
+            raise FieldError(
+                "stop", f"the stop condition holds ({reason}); change or clear it to train on", 409
+            )
+
+    def stop_json(self) -> dict[str, Any]:
+        return {"stop": self.stop_rule or None, "reached": self.stop_reason()}
 
     # -- changes ------------------------------------------------------------------------------
     def check_train(self, epochs: int) -> None:
@@ -331,6 +364,27 @@ class Resident:
         if T is not None:
             out["loss"] = float(tr["errors"].mean())
             out["gradients"] = frames.params_json(tr["gradients"].W, tr["gradients"].b)
+        return frames.dumpb(out)
+
+    def confusion(self) -> bytes:
+        """The confusion matrices of the training and test sets at the current parameters
+        (``engine.confusion_matrix``): rows are the true class, columns the predicted one."""
+        d, spec = self.built.dataset, self.built.spec
+        if d.task != "classification":
+            raise FieldError(
+                "task", f"a confusion matrix needs classification data ({d.name} is {d.task})", 409
+            )
+        out: dict[str, Any] = {"epoch": int(self.trainer.epoch)}
+        with np.errstate(**ERRSTATE):
+            for part, X, T in (("train", d.X_train, d.T_train), ("test", d.X_test, d.T_test)):
+                if len(X) == 0:
+                    out[part] = None
+                    continue
+                A = forward(spec, self.trainer.params, X).a[-1]
+                out[part] = confusion_matrix(A, d.encode_targets(T, spec.output), spec.output)
+        out["classes"] = [str(c) for c in range(len(out["train"]))]
+        out["train"] = out["train"].tolist()
+        out["test"] = None if out["test"] is None else out["test"].tolist()
         return frames.dumpb(out)
 
     def gradient_check(self, samples: int | None, eps: float) -> bytes:

@@ -87,12 +87,25 @@ class TrainingPatch(Strict):
     )
 
 
+class StopCondition(Strict):
+    """When training stops by itself (play, train and step alike): at the first epoch whose
+    test loss is below ``test_loss_below``, or at epoch ``max_epochs``. Both optional."""
+
+    test_loss_below: float | None = Field(None, gt=0, description="Stop once test loss < this.")
+    max_epochs: int | None = Field(None, ge=1, le=10**12, description="Stop at this epoch.")
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"test_loss_below": 0.02, "max_epochs": 500}]}
+    )
+
+
 class SessionCreate(Strict):
     """A session: one network, one dataset, training settings. Every field is optional."""
 
     network: NetworkIn = Field(default_factory=NetworkIn)
     dataset: DatasetIn = Field(default_factory=DatasetIn)
     training: TrainingIn = Field(default_factory=TrainingIn)
+    stop: StopCondition | None = Field(None, description="When training stops by itself.")
     state: TrainerStateIn | None = Field(
         None, description="Trainer state from an export (epoch, shuffling, momentum)."
     )

@@ -201,7 +201,10 @@ class Worker:
                 r.record(snap)
                 since, done = self.rate.get(r.id, (start, 0))
                 self.rate[r.id] = (since, done + 1)
-                if r.pending_epochs > 0:
+                reason = r.stop_reason(snap)
+                if reason is not None:
+                    self.halt(r, reason)
+                elif r.pending_epochs > 0:
                     r.pending_epochs -= 1
                     if r.pending_epochs == 0:
                         self.finish_train(r)
@@ -307,6 +310,19 @@ class Worker:
         if r.trainer.status == "diverged":
             while r.pending_epochs or self.trains.get(r.id):
                 self.finish_train(r)
+
+    def halt(self, r: Resident, reason: str) -> None:
+        """The session's stop condition holds: playing ends, queued train requests are
+        answered where it stopped, and its viewers hear why (``status`` with ``stopped``)."""
+        r.running = False
+        r.epochs_per_second = 0.0
+        answered = bool(self.trains.get(r.id))
+        while r.pending_epochs or self.trains.get(r.id):
+            self.finish_train(r)
+        self.publish(r, "status", frames.dumpb({**r.status_message(), "stopped": reason}))
+        if not answered:
+            self.send_frame(r)
+            self.save(r)
 
     def pause(self, r: Resident) -> None:
         if r.running:
@@ -512,6 +528,8 @@ class Worker:
 
     def op_play(self, sid: str, _rid: Any) -> None:
         r = self.resident(sid)
+        if not r.running:
+            r.check_stop()
         if not r.running and r.trainer.status != "diverged":
             was = r.runnable
             r.running = True
@@ -519,6 +537,16 @@ class Worker:
                 self.wake(r)
             self.rate[r.id] = (self.clock(), 0)
         self.send_status(r)
+
+    def op_set_stop(self, sid: str, _rid: Any, stop: dict) -> bytes:
+        """Replace the stop condition; answers ``{"stop", "reached"}``."""
+        r = self.resident(sid)
+        r.set_stop(stop)
+        self.save(r)
+        return frames.dumpb(r.stop_json())
+
+    def op_confusion(self, sid: str, _rid: Any) -> bytes:
+        return self.resident(sid).confusion()
 
     def op_pause(self, sid: str, _rid: Any) -> None:
         self.pause(self.resident(sid))
@@ -529,6 +557,7 @@ class Worker:
         answers the job's document at once instead (``app.jobs``)."""
         r = self.resident(sid)
         r.check_train(epochs)
+        r.check_stop()
         if job is None:
             job = epochs * r.epoch_work() > self.settings.max_sync_train_work
         if job:

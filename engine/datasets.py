@@ -227,6 +227,27 @@ def accuracy(A: np.ndarray, T_encoded: np.ndarray, output_activation: str) -> fl
     return float(hits.mean())
 
 
+def confusion_matrix(A: np.ndarray, T_encoded: np.ndarray, output_activation: str) -> np.ndarray:
+    """Counts of (true class, predicted class), shape (C, C) with C = max(K, 2): row c holds
+    the samples of class c, column c' those the network put in class c'. Classes are read as
+    `accuracy` reads them (argmax for K > 1, the decision threshold for K = 1), so the trace
+    divided by N is the accuracy."""
+    A = np.asarray(A, dtype=np.float64)
+    T = np.asarray(T_encoded, dtype=np.float64)
+    if A.shape != T.shape or A.ndim != 2:
+        raise SpecError("targets", f"outputs {A.shape} and targets {T.shape} must both be (N, K)")
+    if A.shape[1] > 1:
+        predicted, true = A.argmax(axis=1), T.argmax(axis=1)
+    else:
+        threshold = decision_threshold(output_activation)
+        predicted = (A[:, 0] >= threshold).astype(int)
+        true = (T[:, 0] >= threshold).astype(int)
+    C = max(A.shape[1], 2)
+    counts = np.zeros((C, C), dtype=np.int64)
+    np.add.at(counts, (true, predicted), 1)
+    return counts
+
+
 # --------------------------------------------------------------------------- the dataset
 
 

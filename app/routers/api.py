@@ -17,6 +17,7 @@ from app.schemas import (
     GradientCheckRequest,
     PredictRequest,
     SessionCreate,
+    StopCondition,
     TrainingPatch,
     TrainRequest,
     WeightEdit,
@@ -294,6 +295,31 @@ async def export_code(session: SessionDep, framework: codegen.Framework = "numpy
         media_type="text/x-python; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.put(
+    "/sessions/{session_id}/stop",
+    responses={**NOT_FOUND, **INVALID, **_example({"stop": {"max_epochs": 500}, "reached": None})},
+)
+async def set_stop(session: SessionDep, stop: StopCondition) -> Response:
+    """When training stops by itself: at the first epoch whose test loss is below
+    ``test_loss_below``, or at epoch ``max_epochs`` (``{}`` clears both). Play, train and
+    step stop there; while it holds they are refused (409 on ``stop``)."""
+    return encoded(await session.call("set_stop", stop=stop.model_dump()))
+
+
+@router.get(
+    "/sessions/{session_id}/confusion",
+    responses={
+        **NOT_FOUND,
+        409: {"description": "Regression data (field task)."},
+        **_example({"epoch": 12, "classes": ["0", "1"], "train": [[120, 5], [3, 122]]}),
+    },
+)
+async def confusion(session: SessionDep) -> Response:
+    """Confusion matrices of the training and test sets at the current weights (rows: true
+    class, columns: predicted class), as the engine classifies (its accuracy's rule)."""
+    return encoded(await session.call("confusion"))
 
 
 @router.delete(

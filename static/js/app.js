@@ -187,6 +187,7 @@ export class App {
 
   // ---------- stream ----------
   message(m) {
+    this.extras?.message(m);
     if (m.type === "frame") {
       this.framesSeen++;
       this.frame = m;

@@ -1,53 +1,94 @@
-// The issue-11 "Build" features, hooked into the App at four points (constructor, showSession,
-// loadHistory, draw) so that app.js stays small: the network as code, gradient flow, stop
-// condition and confusion matrix, your own data, replay and compare live in their own modules.
+// The issue-11 "Build" features, hooked into the App at five points (constructor, showSession,
+// loadHistory, message, draw) so that app.js stays small: the network as code, gradient flow,
+// stop condition and confusion matrix, your own data, replay and compare live in their own
+// modules.
 import { api } from "./api.js";
 import { wireExportCode } from "./exportcode.js";
 import { GradientFlowChart } from "./gradflow.js";
+import { ConfusionView, StopControls, stopApi } from "./stopconf.js";
 
 const $ = (id) => document.getElementById(id);
-const FLOW_REFRESH_MS = 1000; // the gradient-flow chart follows stepping at most this often
+const REFRESH_MS = 1000; // flow and confusion follow stepping at most this often
 
 export class Extras {
   constructor(app) {
     this.app = app;
+    const showError = (field, msg) => app.ui.showError(field, msg);
     wireExportCode({
       numpyButton: $("btn-code-numpy"), torchButton: $("btn-code-torch"),
-      sessionId: () => app.session?.id, onError: (field, msg) => app.ui.showError(field, msg),
+      sessionId: () => app.session?.id, onError: showError,
     });
     this.flow = new GradientFlowChart($("gradflow-chart"), { delta: $("gradflow-delta"), grad: $("gradflow-grad") });
-    this.flowEpoch = -1;
+    this.stop = new StopControls({
+      loss: $("stop-loss"), epochs: $("stop-epochs"), note: $("stop-note"),
+      sessionId: () => app.session?.id, onError: showError,
+      clearError: () => { $("stop-note").textContent = ""; document.querySelector('[data-err="stop"]').textContent = ""; },
+    });
+    this.confusion = new ConfusionView({
+      section: $("confusion-section"), table: $("confusion"),
+      buttons: { test: $("confusion-test"), train: $("confusion-train") },
+    });
+    this.seenEpoch = -1;
   }
 
+  get classification() { return this.app.session?.data?.task === "classification"; }
+
   /** A session was adopted (created, joined, imported). */
-  sessionShown(_s) {
+  sessionShown(s) {
     this.flow.reset();
-    this.flowEpoch = -1;
+    this.confusion.set(null);
+    this.confusion.show(s.data?.task === "classification");
+    this.seenEpoch = -1;
+    this.stop.sessionShown(s);
+    this.refreshSoon();
   }
 
   /** The server's history arrived (GET …/history). */
   history(h) {
-    if (!h.gradient_flow) return;
-    this.flow.setFlow(h.gradient_flow);
-    this.flowEpoch = h.gradient_flow.epoch.at(-1) ?? -1;
+    if (h.gradient_flow) this.flow.setFlow(h.gradient_flow);
   }
 
-  /** A frame was drawn: while the page steps (or after a reset), fetch the flow again. */
+  /** Every message of the session's stream, before the page handles it. */
+  message(m) {
+    if (m.type === "status" && m.stopped) {
+      this.stop.showReached(m.stopped);
+      // the trainer stopped it: a paced play (steps sent by the page) stops stepping too
+      if (this.app.player.paced) { this.app.pause(); this.app.loadHistory(); }
+    } else if (m.type === "error" && m.field === "stop") {
+      this.app.pause(); // play refused: the stop condition holds
+    }
+  }
+
+  /** A frame was drawn: fetch the flow and the confusion matrix again (throttled). */
   frame(f) {
-    if (f.epoch === this.flowEpoch || this._flowTimer) return;
-    const wait = Math.max(0, FLOW_REFRESH_MS - (performance.now() - (this._flowAt || 0)));
-    this._flowTimer = setTimeout(() => this.refreshFlow(), wait);
+    if (f.epoch === this.seenEpoch) return;
+    this.refreshSoon();
   }
 
-  async refreshFlow() {
-    this._flowAt = performance.now();
+  refreshSoon() {
+    if (this._timer) return;
+    const wait = Math.max(0, REFRESH_MS - (performance.now() - (this._at || 0)));
+    this._timer = setTimeout(() => this.refresh(), wait);
+  }
+
+  async refresh() {
+    this._at = performance.now();
     const id = this.app.session?.id;
     try {
       if (!id || this.app.gone) return;
-      const h = await api.history(id);
-      if (this.app.session?.id === id) this.history(h);
+      const epoch = this.app.frame?.epoch ?? -1;
+      this.seenEpoch = epoch;
+      const [h, c] = await Promise.all([
+        api.history(id),
+        this.classification ? stopApi.confusion(id) : Promise.resolve(null),
+      ]);
+      if (this.app.session?.id !== id) return;
+      this.history(h);
+      if (c) this.confusion.set(c);
     } catch { /* optional: a gone session is noticed by the page's own requests */ } finally {
-      this._flowTimer = null;
+      this._timer = null;
+      // frames that came while fetching: one more round
+      if (this.app.session?.id === id && (this.app.frame?.epoch ?? -1) !== this.seenEpoch) this.refreshSoon();
     }
   }
 }

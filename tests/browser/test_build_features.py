@@ -111,3 +111,60 @@ def test_the_backward_view_draws_edges_by_the_gradient(page):
     page.wait_for_timeout(200)
     assert page.evaluate("window.__bpp.app.diagram.view") == "backward"
     assert page.evaluate(pixels) != forward
+
+
+def cells(pg) -> list[list[int]]:
+    return pg.evaluate(
+        "[...document.querySelectorAll('#confusion tbody tr')]"
+        ".map(tr => [...tr.querySelectorAll('td')].map(td => Number(td.textContent)))"
+    )
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1440, 900)], ids=["1024x768", "1440x900"])
+def test_play_stops_at_the_stop_epoch_and_the_confusion_matrix_is_the_servers(page, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_playground(page)
+    sid = page.evaluate("window.__bpp.sessionId")
+    assert page.is_visible("#confusion-section")  # circle: classification
+    page.fill("#stop-epochs", "12")
+    page.dispatch_event("#stop-epochs", "change")
+    page.wait_for_function("true")
+    for _ in range(50):
+        if rest(page, "GET", f"/api/sessions/{sid}")["config"]["stop"] == {"max_epochs": 12}:
+            break
+        page.wait_for_timeout(100)
+    page.select_option("#speed", "0")  # max: the trainer plays on its own
+    page.click("#btn-play")
+    page.wait_for_function(
+        "document.getElementById('stop-note').textContent.includes('max_epochs')", timeout=15000
+    )
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) === 12")
+    assert page.evaluate("window.__bpp.app.running") is False
+    state = rest(page, "GET", f"/api/sessions/{sid}")
+    assert state["epoch"] == 12 and state["status"] == "paused"
+    page.wait_for_function("document.getElementById('confusion').dataset.epoch === '12'")
+    confusion = rest(page, "GET", f"/api/sessions/{sid}/confusion")
+    assert cells(page) == confusion["test"]
+    page.click("#confusion-train")
+    assert cells(page) == confusion["train"]
+    # play again: the trainer refuses, and the page says why next to the stop inputs
+    page.click("#btn-play")
+    page.wait_for_function(
+        "document.querySelector('[data-err=\"stop\"]').textContent.includes('stop condition')"
+    )
+    assert rest(page, "GET", f"/api/sessions/{sid}")["epoch"] == 12
+    page.locator("#confusion-section").scroll_into_view_if_needed()
+    shot(page, f"stop-confusion-{size[0]}x{size[1]}.png")
+    # a bad value is refused by the server, naming the field
+    page.fill("#stop-epochs", "0")
+    page.dispatch_event("#stop-epochs", "change")
+    page.wait_for_function(
+        "document.querySelector('[data-err=\"stop\"]').textContent.includes('max_epochs')"
+    )
+    page.errors[:] = [e for e in page.errors if "status of 422" not in e]  # that refusal
+
+
+def test_regression_hides_the_confusion_matrix(page):
+    open_playground(page, "#dataset=plane")
+    page.wait_for_function("window.__bpp.app.session.data.task === 'regression'")
+    assert not page.is_visible("#confusion-section")
