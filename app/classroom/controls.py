@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.schemas import SessionCreate
+from engine.features import DEFAULT_FEATURES_2D
 
 # name → what it covers (shown to the teacher when choosing locks)
 CONTROLS: dict[str, str] = {
@@ -72,6 +73,8 @@ def values(setup: dict[str, Any]) -> dict[str, Any]:
     body = SessionCreate.model_validate(setup).model_dump(exclude={"state"})
     net, data, training = body["network"], body["dataset"], body["training"]
     layers = len(net["hidden_layers"]) + 1
+    if data["features"] is not None and tuple(data["features"]) == DEFAULT_FEATURES_2D:
+        data["features"] = None  # the default, written out by the trainer once built
     return {
         "learning_rate": training["learning_rate"],
         "batch_size": training["batch_size"],

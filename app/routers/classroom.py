@@ -367,8 +367,22 @@ async def get_classroom(request: Request, room: OwnRoomDep, c: ClassroomsDep) ->
     seats = await asyncio.to_thread(c.rooms.seats_of, room.id)
     return {
         **classroom_json(request, room),
+        "lesson_setup": shown_setup(room.setup),
         "seats": [s.json() for s in seats],
     }
+
+
+def shown_setup(setup: dict[str, Any]) -> dict[str, Any]:
+    """A setup with every default filled in and without its arrays: the shape of a summary's
+    ``setup``, so that a dashboard compares the two field by field."""
+    body = SessionCreate.model_validate(setup).model_dump(exclude={"state"})
+    layers = len(body["network"]["hidden_layers"]) + 1
+    body["network"]["activations"] = body["network"]["activations"] or ["tanh"] * layers
+    for key in ("weights", "biases"):
+        body["network"].pop(key, None)
+    for key in ("inputs", "targets"):
+        body["dataset"].pop(key, None)
+    return body
 
 
 @router.patch("/classrooms/{classroom_id}")

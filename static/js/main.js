@@ -4,6 +4,7 @@ import { api, ApiError } from "./api.js";
 import { App } from "./app.js";
 import { benchRender } from "./bench.js";
 import { State } from "./state.js";
+import { startClassroom } from "./classroom/seat.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -31,6 +32,11 @@ async function start() {
   };
   app.setView(state.get("view") || "forward");
   app.loss.setLog(!!state.get("logScale"));
+  if (boot.classroom) { // a student's seat, or a teacher watching one (classroom/seat.js)
+    await startClassroom(app, boot.classroom);
+    window.__bpp.ready = true;
+    return;
+  }
   const join = state.get("join");
   if (!join || !(await app.joinSession(join))) await app.createSession(state.sessionBody());
   window.__bpp.ready = true;

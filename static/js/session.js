@@ -38,9 +38,9 @@ export class SessionKeeper {
     const seq = ++this.seq;
     let s;
     try {
-      s = await api.createSession(body);
+      s = await (this.createVia ? this.createVia(body) : api.createSession(body));
       if (seq !== this.seq) {
-        api.deleteSession(s.id).catch(() => {});
+        if (!this.serverKeeps) api.deleteSession(s.id).catch(() => {});
         return false;
       }
     } catch (err) {
@@ -93,7 +93,7 @@ export class SessionKeeper {
     app.stream.connect(s.id);
     if (old && oldOwn && old.id !== s.id) {
       this.backup.forget(old.id);
-      if (oldGone !== old.id) api.deleteSession(old.id).catch(() => {});
+      if (oldGone !== old.id && !this.serverKeeps) api.deleteSession(old.id).catch(() => {});
     }
     if (own) this.backupNow();
     await app.loadHistory();
@@ -103,7 +103,7 @@ export class SessionKeeper {
 
   /** The page's own session, deleted when the tab closes (not one it joined). */
   deleteOnClose() {
-    if (!this.session || !this.own || this.gone) return;
+    if (!this.session || !this.own || this.gone || this.serverKeeps) return;
     this.backup.forget(this.session.id);
     fetch(`/api/sessions/${encodeURIComponent(this.session.id)}`, { method: "DELETE", keepalive: true }).catch(() => {});
   }

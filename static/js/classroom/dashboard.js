@@ -1,0 +1,318 @@
+// The teacher's live dashboard: a tile per student fed by summary messages from one socket
+// (/api/summaries), the roster from GET /api/classrooms/{id} every few seconds, and the
+// pacing, lesson and export actions of the classroom API. Every number on a tile is the number
+// the server's summary carries.
+import { boot, call, el, showError } from "./http.js";
+import { decodeUnit, colourTable, paintGrid } from "../grid.js";
+
+const B = boot();
+const ID = B.classroom_id;
+const base = `/api/classrooms/${encodeURIComponent(ID)}`;
+const SPARK_POINTS = 60;
+const ROSTER_SECONDS = 3;
+const $ = (id) => document.getElementById(id);
+
+let room = null;
+const tiles = new Map(); // seat id → {seat, node, parts, summary, losses}
+const bySession = new Map(); // session id → seat id
+let socket = null, watched = "", retry = 500;
+const errorBox = $("dash-error"), info = $("dash-info");
+
+function say(text) { info.textContent = text; info.hidden = !text; }
+function fail(err) { showError(errorBox, err); }
+
+// ---------- the roster ----------
+
+async function loadRoster() {
+  try {
+    room = await call("GET", base);
+  } catch (err) { fail(err); return; }
+  showError(errorBox, null);
+  $("room-name").textContent = room.name;
+  const open = room.status === "open";
+  $("room-state").textContent = open ? "open" : "closed";
+  $("room-state").className = `pill ${open ? "ok" : "muted"}`;
+  $("join-code").textContent = room.code || "closed";
+  $("join-url").textContent = room.join_url ? room.join_url.replace(/\/join\/.*$/, "/join") : "—";
+  $("joinbox").classList.toggle("closed", !open);
+  for (const input of document.querySelectorAll("[data-option]")) input.checked = !!room[input.dataset.option];
+  const ch = $("btn-challenge");
+  ch.hidden = !room.challenge;
+  ch.textContent = room.challenge_active ? "Stop challenge" : "Start challenge";
+  for (const b of document.querySelectorAll("[data-pace], #btn-push, #btn-close, #btn-challenge")) b.disabled = !open;
+  $("btn-csv").href = `${base}/export.csv`;
+  $("btn-json").href = `${base}/export.json`;
+  const active = room.seats.filter((s) => s.status !== "removed");
+  $("room-count").textContent = `${active.length} student${active.length === 1 ? "" : "s"}`;
+  const seen = new Set();
+  for (const seat of room.seats) { seen.add(seat.id); upsertTile(seat); }
+  for (const [id, t] of tiles) if (!seen.has(id)) { t.node.remove(); tiles.delete(id); }
+  $("tiles-empty").hidden = tiles.size > 0;
+  bySession.clear();
+  for (const t of tiles.values()) if (t.seat.session_id && t.seat.status === "active") bySession.set(t.seat.session_id, t.seat.id);
+  watch();
+  sortTiles();
+  if (room.challenge && (room.challenge_active || room.leaderboard)) loadBoard(); else $("board").hidden = true;
+}
+
+function shownName(seat) { return room.hide_names ? seat.label : seat.name; }
+
+function upsertTile(seat) {
+  let t = tiles.get(seat.id);
+  if (!t) {
+    const parts = {
+      name: el("b", { class: "name" }),
+      status: el("span", { class: "pill" }),
+      thumb: el("canvas", { class: "thumb", width: 16, height: 16 }),
+      epoch: el("span", { class: "v" }, "–"),
+      train: el("span", { class: "v" }, "–"),
+      test: el("span", { class: "v" }, "–"),
+      spark: el("canvas", { class: "spark", width: 160, height: 34 }),
+      diffs: el("ul", { class: "diffs" }),
+      actions: el("div", { class: "actions" }),
+    };
+    const stats = el("dl", { class: "stats" },
+      el("dt", {}, "epoch"), el("dd", {}, parts.epoch),
+      el("dt", {}, "train"), el("dd", {}, parts.train),
+      el("dt", {}, "test"), el("dd", {}, parts.test));
+    const node = el("article", { class: "tile", "data-seat": seat.id },
+      el("header", {}, parts.name, parts.status),
+      el("div", { class: "body" }, parts.thumb, stats),
+      parts.spark, parts.diffs, parts.actions);
+    t = { seat, node, parts, summary: null, losses: [] };
+    tiles.set(seat.id, t);
+    $("tiles").append(node);
+  }
+  const sessionChanged = t.seat.session_id !== seat.session_id;
+  t.seat = seat;
+  if (sessionChanged) { t.summary = null; t.losses = []; }
+  t.parts.name.textContent = shownName(seat);
+  t.parts.name.title = room.hide_names ? "" : `Student ${seat.number}`;
+  renderActions(t);
+  renderStatus(t);
+}
+
+function renderActions(t) {
+  const seat = t.seat;
+  const buttons = [];
+  if (seat.status === "active" && seat.session_id) {
+    buttons.push(el("a", { class: "button small", href: `/classrooms/${encodeURIComponent(ID)}/students/${encodeURIComponent(seat.id)}`, target: "_blank", "data-spectate": seat.id }, "spectate"));
+    buttons.push(el("a", { class: "button small", href: `/classrooms/${encodeURIComponent(ID)}/projector/${encodeURIComponent(seat.id)}`, target: "_blank", "data-project": seat.id }, "project"));
+  }
+  if (seat.status !== "active") buttons.push(el("button", { class: "small primary", "data-approve": seat.id, onclick: () => seatAction("POST", seat, "approve") }, seat.status === "waiting" ? "let in" : "bring back"));
+  else buttons.push(el("button", { class: "small", "data-remove": seat.id, onclick: () => seatAction("DELETE", seat, "") }, "remove"));
+  t.parts.actions.replaceChildren(...buttons);
+}
+
+async function seatAction(method, seat, what) {
+  if (method === "DELETE" && !confirm(`Remove ${shownName(seat)} from the classroom? Their work is kept.`)) return;
+  try { await call(method, `${base}/seats/${encodeURIComponent(seat.id)}${what ? "/" + what : ""}`); } catch (err) { fail(err); }
+  loadRoster();
+}
+
+// ---------- summaries ----------
+
+function watch() {
+  const ids = [...bySession.keys()].sort();
+  const key = ids.join(",");
+  if (socket && socket.readyState === WebSocket.OPEN && key !== watched) {
+    socket.send(JSON.stringify({ type: "watch", ids }));
+    watched = key;
+  }
+}
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${proto}://${location.host}/api/summaries`);
+  socket.addEventListener("open", () => { retry = 500; watched = ""; watch(); });
+  socket.addEventListener("message", (ev) => {
+    let m;
+    try { m = JSON.parse(ev.data); } catch { return; }
+    if (m.type === "summary") onSummary(m);
+  });
+  socket.addEventListener("close", () => { setTimeout(connect, retry); retry = Math.min(retry * 2, 8000); });
+}
+
+function onSummary(m) {
+  const seatId = bySession.get(m.id);
+  const t = seatId && tiles.get(seatId);
+  if (!t) return;
+  const last = t.summary;
+  t.summary = m;
+  if (!last || last.epoch !== m.epoch) {
+    if (last && m.epoch < last.epoch) t.losses = []; // a reset
+    t.losses.push(m.loss.train);
+    if (t.losses.length > SPARK_POINTS) t.losses.shift();
+  }
+  const p = t.parts;
+  p.epoch.textContent = String(m.epoch);
+  p.train.textContent = fmt(m.loss.train);
+  p.test.textContent = m.loss.test == null ? "–" : fmt(m.loss.test);
+  renderStatus(t);
+  drawThumb(p.thumb, m.thumbnail);
+  drawSpark(p.spark, t.losses);
+  renderDiffs(t);
+  scheduleSort();
+}
+
+function renderStatus(t) {
+  const s = t.seat.status !== "active" ? t.seat.status : (t.summary ? t.summary.status : "…");
+  const shown = { running: "playing", paused: "paused", diverged: "diverged", waiting: "waiting", removed: "removed" }[s] || s;
+  t.parts.status.textContent = shown;
+  t.parts.status.className = `pill ${shown}`;
+  t.node.dataset.status = shown;
+  t.node.classList.toggle("flagged", s === "diverged");
+}
+
+const fmt = (x) => (x == null || !Number.isFinite(x) ? String(x) : Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : x.toPrecision(3));
+
+function drawThumb(canvas, th) {
+  if (!th || th.dims !== 2) { canvas.hidden = true; return; }
+  canvas.hidden = false;
+  const unit = decodeUnit(th);
+  const scale = Math.max(1, Math.abs(unit.lo), Math.abs(unit.hi));
+  paintGrid(canvas, unit, th.resolution, colourTable(unit, (v) => v / scale));
+}
+
+function drawSpark(canvas, ys) {
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width, h = canvas.height;
+  ctx.clearRect(0, 0, w, h);
+  const finite = ys.filter((y) => Number.isFinite(y) && y > 0);
+  if (finite.length < 2) return;
+  const logs = finite.map(Math.log10);
+  const lo = Math.min(...logs), hi = Math.max(...logs), span = hi - lo || 1;
+  ctx.strokeStyle = "#e8710a";
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  logs.forEach((v, i) => {
+    const x = (i / (logs.length - 1)) * (w - 2) + 1, y = h - 2 - ((v - lo) / span) * (h - 4);
+    if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+  });
+  ctx.stroke();
+}
+
+/** The student's settings where they differ from the lesson's (both as the server states them). */
+function renderDiffs(t) {
+  const now = t.summary && t.summary.setup, lesson = room && room.lesson_setup;
+  const out = [];
+  if (now && lesson) {
+    const layers = (s) => s.network.hidden_layers;
+    const acts = (s) => s.network.activations || Array(layers(s).length + 1).fill("tanh");
+    const pairs = [
+      ["η", now.training.learning_rate, lesson.training.learning_rate],
+      ["batch", now.training.batch_size, lesson.training.batch_size],
+      ["momentum", now.training.momentum, lesson.training.momentum],
+      ["reg", `${now.training.regularization} ${now.training.regularization_rate}`, `${lesson.training.regularization} ${lesson.training.regularization_rate}`],
+      ["layers", JSON.stringify(layers(now)), JSON.stringify(layers(lesson))],
+      ["g", [...new Set(acts(now))].join("/"), [...new Set(acts(lesson))].join("/")],
+      ["loss", now.network.loss, lesson.network.loss],
+      ["data", now.dataset.name, lesson.dataset.name],
+    ];
+    for (const [k, a, b] of pairs) if (String(a) !== String(b)) out.push(el("li", {}, `${k} = ${a}`));
+  }
+  t.parts.diffs.replaceChildren(...out);
+}
+
+// ---------- sorting ----------
+
+let sortTimer = null;
+function scheduleSort() { if (!sortTimer) sortTimer = setTimeout(() => { sortTimer = null; sortTiles(); }, 1000); }
+const STATUS_ORDER = { diverged: 0, playing: 1, paused: 2, waiting: 3, removed: 4 };
+function sortTiles() {
+  const how = $("sort").value;
+  const list = [...tiles.values()];
+  const loss = (t) => (t.summary ? (t.summary.loss.test ?? t.summary.loss.train) : Infinity);
+  const key = {
+    number: (a, b) => a.seat.number - b.seat.number,
+    name: (a, b) => shownName(a.seat).localeCompare(shownName(b.seat)),
+    loss: (a, b) => (Number.isFinite(loss(a)) ? loss(a) : Infinity) - (Number.isFinite(loss(b)) ? loss(b) : Infinity) || a.seat.number - b.seat.number,
+    status: (a, b) => (STATUS_ORDER[a.node.dataset.status] ?? 9) - (STATUS_ORDER[b.node.dataset.status] ?? 9) || a.seat.number - b.seat.number,
+  }[how];
+  list.sort(key);
+  const container = $("tiles");
+  list.forEach((t, i) => { if (container.children[i] !== t.node) container.insertBefore(t.node, container.children[i] || null); });
+}
+$("sort").addEventListener("change", sortTiles);
+
+// ---------- the leaderboard ----------
+
+async function loadBoard() {
+  try {
+    const b = await call("GET", `${base}/leaderboard`);
+    $("board").hidden = false;
+    const c = b.challenge || {};
+    $("board-title").textContent = `${c.title || "Challenge"}: test loss < ${c.test_loss_below}${c.max_hidden_units != null ? `, at most ${c.max_hidden_units} hidden units` : ""}${b.active ? "" : " (stopped)"}`;
+    $("board-rows").replaceChildren(...b.rows.slice(0, 10).map((r) =>
+      el("li", { class: r.met ? "met" : "" }, `${r.name}: ${fmt(r.test_loss)} (epoch ${r.epoch}, ${r.hidden_units} units)${r.met ? " ✓" : ""}`)));
+  } catch (err) { fail(err); }
+}
+
+// ---------- actions ----------
+
+for (const b of document.querySelectorAll("[data-pace]")) {
+  b.addEventListener("click", async () => {
+    const op = b.dataset.pace;
+    if (op === "reset" && !confirm("Reset every student's weights?")) return;
+    b.disabled = true;
+    try {
+      const r = await call("POST", `${base}/pace`, { op, epochs: Math.max(1, parseInt($("pace-epochs").value, 10) || 1) });
+      const failed = Object.keys(r.failed).length;
+      say(`${op.replace("_", " ")}: ${r.sessions} session${r.sessions === 1 ? "" : "s"}${failed ? `, ${failed} failed` : ""}`);
+    } catch (err) { fail(err); }
+    b.disabled = false;
+  });
+}
+
+for (const input of document.querySelectorAll("[data-option]")) {
+  input.addEventListener("change", async () => {
+    try { await call("PATCH", base, { [input.dataset.option]: input.checked }); } catch (err) { fail(err); input.checked = !input.checked; }
+    loadRoster();
+  });
+}
+
+$("btn-challenge").addEventListener("click", async () => {
+  try { await call("PATCH", base, { challenge_active: !room.challenge_active }); } catch (err) { fail(err); }
+  loadRoster();
+});
+
+$("btn-close").addEventListener("click", async () => {
+  if (!confirm("Close the room? The code stops working; students' work stays, read-only.")) return;
+  try { await call("POST", `${base}/close`); } catch (err) { fail(err); }
+  loadRoster();
+});
+
+const dialog = $("push-dialog");
+$("btn-push").addEventListener("click", () => {
+  $("push-setup").value = JSON.stringify(room.setup, null, 1);
+  const locks = $("push-locks");
+  locks.replaceChildren(...Object.entries(B.controls).map(([name, what]) =>
+    el("label", { class: "lock", title: what }, el("input", { type: "checkbox", value: name, checked: room.locks.includes(name), "data-control": name }), ` ${name}`)));
+  const c = room.challenge || {};
+  $("push-ch-title").value = c.title || "";
+  $("push-ch-loss").value = c.test_loss_below ?? "";
+  $("push-ch-units").value = c.max_hidden_units ?? "";
+  showError($("push-error"), null);
+  dialog.showModal();
+});
+$("push-go").addEventListener("click", async (ev) => {
+  ev.preventDefault();
+  let setup;
+  try { setup = JSON.parse($("push-setup").value); } catch (e) { showError($("push-error"), new Error(`setup: not valid JSON (${e.message})`)); return; }
+  const loss = parseFloat($("push-ch-loss").value), units = $("push-ch-units").value;
+  const body = {
+    setup,
+    locks: [...$("push-locks").querySelectorAll("input:checked")].map((i) => i.value),
+    challenge: Number.isFinite(loss) ? { title: $("push-ch-title").value, test_loss_below: loss, max_hidden_units: units === "" ? null : parseInt(units, 10) } : null,
+  };
+  try {
+    const r = await call("PUT", `${base}/lesson`, body);
+    dialog.close();
+    say(`lesson pushed: ${r.replaced} new session${r.replaced === 1 ? "" : "s"}`);
+    loadRoster();
+  } catch (err) { showError($("push-error"), err); }
+});
+
+loadRoster();
+connect();
+setInterval(loadRoster, ROSTER_SECONDS * 1000);

@@ -1,0 +1,16 @@
+// The teacher's login page: POST /api/auth/login sets the HttpOnly login cookie.
+import { boot, call, showError } from "./http.js";
+
+const form = document.getElementById("login-form");
+const error = document.getElementById("login-error");
+form.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  showError(error, null);
+  try {
+    await call("POST", "/api/auth/login", {
+      name: document.getElementById("login-name").value,
+      password: document.getElementById("login-password").value,
+    });
+    location.assign(boot().next || "/teach");
+  } catch (err) { showError(error, err); }
+});

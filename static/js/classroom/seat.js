@@ -1,0 +1,139 @@
+// The playground page in a classroom. Three modes, from the page's boot data:
+// - "student": the student's own seat. Their session is the seat's (GET /api/classrooms/{id}/me);
+//   a change of setup asks the classroom for a new session (POST …/me/session), and controls the
+//   lesson locks are disabled. The server enforces the same locks on every command; the page
+//   only mirrors them. Every few seconds the seat is read again: a lesson the teacher pushed
+//   (a new session, new locks) arrives without a reload.
+// - "spectate": a teacher watching one student, read-only (every control disabled).
+// - "projector": the same, large, the student's name hidden.
+import { api } from "../api.js";
+import { call } from "./http.js";
+
+const SEAT_POLL_SECONDS = 3;
+
+// control (app/classroom/controls.py) → the page's elements it covers
+export const CONTROL_ELEMENTS = {
+  play: ["#btn-play", "#speed"],
+  step: ["#btn-step", "#btn-step-sample"],
+  reset: ["#btn-reset"],
+  weights: ["#inspector input", "#inspector button[data-edit]"],
+  learning_rate: ["#lr"],
+  batch_size: ["#batch"],
+  momentum: ["#momentum"],
+  regularization: ["#reg", "#reg-rate"],
+  dataset: ["#datasets button", "#noise", "#split", "#n", "#data-seed", "#btn-regenerate", "#features button", "#import-file"],
+  hidden_layers: ["#btn-add-layer", "#btn-remove-layer", "#layer-heads button"],
+  activations: ["#layer-heads select"],
+  loss: ["#loss"],
+  init: ["#init", "#init-seed"],
+};
+const READ_ONLY = [
+  ...Object.values(CONTROL_ELEMENTS).flat(),
+  "#btn-share", "#btn-gradcheck",
+];
+
+/** Disable what `locks` names now and whenever the page re-renders those widgets. */
+class Locks {
+  constructor(reason) {
+    this.selectors = [];
+    this.reason = reason;
+    this.pending = false;
+    new MutationObserver(() => this.soon()).observe(document.body, { childList: true, subtree: true });
+  }
+
+  set(selectors, reason) {
+    const before = new Set(this.selectors);
+    this.selectors = selectors;
+    if (reason) this.reason = reason;
+    for (const sel of before) if (!selectors.includes(sel)) for (const n of document.querySelectorAll(sel)) this.free(n);
+    this.apply();
+  }
+
+  soon() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => { this.pending = false; this.apply(); });
+  }
+
+  apply() {
+    for (const sel of this.selectors) {
+      for (const n of document.querySelectorAll(sel)) {
+        if (n.dataset.locked === "1") continue;
+        n.dataset.locked = "1";
+        n.dataset.lockTitle = n.title || "";
+        n.disabled = true;
+        n.title = this.reason;
+        n.classList.add("locked");
+      }
+    }
+  }
+
+  free(n) {
+    if (n.dataset.locked !== "1") return;
+    n.disabled = false;
+    n.title = n.dataset.lockTitle || "";
+    delete n.dataset.locked;
+    n.classList.remove("locked");
+  }
+}
+
+function banner(text, extra) {
+  let bar = document.getElementById("classroom-bar");
+  if (!bar) {
+    bar = document.createElement("div");
+    bar.id = "classroom-bar";
+    bar.className = "classroom-bar";
+    bar.setAttribute("role", "status");
+    document.body.prepend(bar);
+  }
+  bar.replaceChildren();
+  const b = document.createElement("b");
+  b.textContent = text;
+  bar.append(b);
+  if (extra) { const s = document.createElement("span"); s.textContent = extra; bar.append(s); }
+  return bar;
+}
+
+/** Start the page in classroom mode; resolves once its session is shown. */
+export async function startClassroom(app, cfg) {
+  document.body.classList.add("classroom", `classroom-${cfg.mode}`);
+  const keeper = app.sessions;
+  keeper.serverKeeps = true; // the classroom keeps students' sessions: the page never deletes one
+  if (cfg.mode === "student") return startStudent(app, cfg);
+  const locks = new Locks("read-only: you are watching a student's session");
+  locks.set(READ_ONLY);
+  banner(cfg.mode === "projector" ? cfg.name : `Watching ${cfg.name}`, " · read-only");
+  const s = await api.getSession(cfg.session_id);
+  await keeper.adopt(s, false);
+  return true;
+}
+
+async function startStudent(app, cfg) {
+  const base = `/api/classrooms/${encodeURIComponent(cfg.id)}`;
+  const keeper = app.sessions;
+  const locks = new Locks("your teacher has locked this in the lesson");
+  keeper.createVia = async (body) => {
+    const { state: _state, ...setup } = body;
+    const r = await call("POST", `${base}/me/session`, { setup });
+    return api.getSession(r.session_id);
+  };
+  let me = null;
+  const key = sessionStorage.getItem(`bpp-seat-key-${cfg.id}`);
+
+  const refresh = async () => {
+    me = await call("GET", `${base}/me`);
+    const c = me.classroom;
+    const open = c.status === "open";
+    const waiting = me.seat.status === "waiting";
+    const selectors = (!open || waiting) ? READ_ONLY : c.locks.flatMap((name) => CONTROL_ELEMENTS[name] || []);
+    locks.set([...selectors, "#btn-share"], !open ? "the classroom is closed: your work is read-only" : waiting ? "waiting for your teacher" : "your teacher has locked this in the lesson");
+    const challenge = c.challenge && c.challenge_active
+      ? ` · challenge: ${c.challenge.title || `test loss < ${c.challenge.test_loss_below}`}` : "";
+    banner(`${c.name} · ${me.seat.name}`, `${waiting ? " · waiting for your teacher to let you in" : ""}${!open ? " · the classroom is closed" : ""}${challenge}${key ? ` · seat key ${key} (to move to another device)` : ""}`);
+    const sid = me.seat.session_id;
+    if (sid && (!keeper.session || keeper.session.id !== sid)) await keeper.adopt(await api.getSession(sid), true);
+  };
+  await refresh();
+  setInterval(() => refresh().catch(() => {}), SEAT_POLL_SECONDS * 1000);
+  return true;
+}
