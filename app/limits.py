@@ -205,3 +205,77 @@ def check_backprop(body: BackpropRequest, settings: Settings) -> None:
         check_values("network.weights", body.network.weights, settings)
     if body.network.biases is not None:
         check_values("network.biases", body.network.biases, settings)
+
+
+# ---- memory ----------------------------------------------------------------------------------
+
+# Bytes a session holds in its trainer, per unit of its size (tracemalloc after two epochs with
+# frames, state and checkpoints, over shapes from the default to the largest; these are about
+# 1.3-2.5x what was measured, so that the estimate is an upper bound): float64 arrays over
+# samples × units (data, forward passes, snapshot caches), per inline value (the body's lists,
+# kept to rebuild and export the session), per parameter (parameters, velocity, gradients,
+# snapshots), per heatmap cell × unit (the grid's inputs and activations), and a fixed part.
+BYTES_PER_SAMPLE_UNIT = 48
+BYTES_PER_INLINE_VALUE = 200
+BYTES_PER_PARAMETER = 400
+BYTES_PER_GRID_UNIT = 32
+SESSION_OVERHEAD = 512 << 10
+
+
+def session_bytes(
+    samples: int, layer_sizes: Sequence[int], grid_cells: int, inline_values: int = 0
+) -> int:
+    """Estimated bytes one session holds in its trainer once it trains and streams (an upper
+    bound, see the constants above)."""
+    units = sum(layer_sizes)
+    params = sum((a + 1) * b for a, b in zip(layer_sizes, layer_sizes[1:], strict=False))
+    return (
+        BYTES_PER_SAMPLE_UNIT * samples * units
+        + BYTES_PER_INLINE_VALUE * inline_values
+        + BYTES_PER_PARAMETER * params
+        + BYTES_PER_GRID_UNIT * grid_cells * units
+        + SESSION_OVERHEAD
+    )
+
+
+def session_bytes_of(body: SessionCreate, settings: Settings) -> int:
+    """``session_bytes`` of a session body, before anything is built: inputs are the features
+    (or the inline columns), outputs the inline targets' width, 2 for softmax (one-hot pairs),
+    else 1."""
+    d, net = body.dataset, body.network
+    if d.inputs:
+        samples, n_0 = len(d.inputs), len(d.inputs[0])
+    else:
+        samples, n_0 = d.n, len(d.features) if d.features else 2
+    if d.targets:
+        K = len(d.targets[0])
+    else:
+        K = 2 if net.activations and net.activations[-1] == "softmax" else 1
+    inline = samples * (n_0 + K) if d.inputs else 0
+    sizes = (n_0, *net.hidden_layers, K)
+    return session_bytes(samples, sizes, settings.grid_resolution**2, inline)
+
+
+def check_memory(needed: int, server_total: int, client_total: int, settings: Settings) -> None:
+    """Refuse (429, field ``session``) a session of ``needed`` bytes that would take the
+    server's sessions past ``max_memory_mb`` or its client's past ``max_memory_mb_per_client``;
+    the message names the setting, the estimate and what is in use."""
+    mb = 1 << 20
+    for total, limit, setting, whose in (
+        (server_total, settings.max_memory_mb, "max_memory_mb", "the server's"),
+        (
+            client_total,
+            settings.max_memory_mb_per_client,
+            "max_memory_mb_per_client",
+            "this client's",
+        ),
+    ):
+        if total + needed > limit * mb:
+            raise FieldError(
+                "session",
+                f"this session needs about {needed / mb:.1f} MB; {whose} sessions hold "
+                f"{total / mb:.1f} MB of the limit of {limit} MB ({setting}): delete a "
+                "session, or use fewer samples or units",
+                status_code=429,
+                kind="limit",
+            )

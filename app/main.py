@@ -102,7 +102,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.pool = TrainerPool(settings, app.state.hub, app.state.store)
     app.state.registry = LocalRegistry(settings, app.state.hub, app.state.pool, app.state.store)
     app.add_middleware(JsonBody)  # inside BodySizeLimit: it gets the body in one message
-    app.add_middleware(JsonBody)  # inside BodySizeLimit: it gets the body in one message
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds
     )

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from app import frames
 from app.errors import FieldError, Moved
 from app.hub import Hub
+from app.limits import check_memory, session_bytes_of
 from app.pool import TrainerPool
 from app.schemas import SessionCreate
 from app.session import SessionHandle
@@ -77,6 +78,7 @@ class LocalRegistry:
         self.clock = clock
         self._sessions: dict[str, SessionHandle] = {}
         self._touch_saved: dict[str, float] = {}
+        self._memory: dict[str, int] = {}  # id → estimated bytes (limits.session_bytes_of)
         self._tasks: set[asyncio.Task] = set()
         pool.on_status = self._saw_status
         pool.on_lost = self._lost
@@ -108,7 +110,9 @@ class LocalRegistry:
 
     def _adopt_stored(self, stored: StoredSession) -> None:
         try:
-            shape = shape_of(SessionCreate.model_validate(stored.config))
+            body = SessionCreate.model_validate(stored.config)
+            shape = shape_of(body)
+            self._memory[stored.id] = session_bytes_of(body, self.settings)
         except ValidationError:
             shape = ""
         handle = self._handle(stored.id, stored.client, None, shape)
@@ -195,6 +199,13 @@ class LocalRegistry:
     def count_for(self, client: str) -> int:
         return sum(1 for s in self._sessions.values() if s.client == client)
 
+    def memory(self, client: str | None = None) -> int:
+        """Estimated bytes of the sessions known here (of ``client``'s only, if given)."""
+        if client is None:
+            return sum(self._memory.values())
+        sessions = self._sessions
+        return sum(n for sid, n in self._memory.items() if sessions[sid].client == client)
+
     def check_room(self, client: str) -> None:
         """Raise 429 naming the limit when no new session may be created for ``client``."""
         s = self.settings
@@ -224,16 +235,20 @@ class LocalRegistry:
     async def create(self, client: str, body: SessionCreate) -> tuple[SessionHandle, bytes]:
         """Create a session on the least-loaded trainer; its handle and its encoded state."""
         self.check_room(client)
+        needed = session_bytes_of(body, self.settings)
+        check_memory(needed, self.memory(), self.memory(client), self.settings)
         session_id = self.new_id()
         shape = shape_of(body)
         index = await self.pool.place(session_id, shape)
         handle = self._handle(session_id, client, index, shape)  # counts against the limits
+        self._memory[session_id] = needed
         try:
             state = await self.pool.request(
                 index, "create", session_id, {"client": client, "body": body.model_dump()}
             )
         except BaseException:
             self._sessions.pop(session_id, None)
+            self._memory.pop(session_id, None)
             self.pool.forget(index, session_id)
             raise
         if self.bus:
@@ -253,6 +268,7 @@ class LocalRegistry:
     def _drop(self, session_id: str) -> SessionHandle | None:
         session = self._sessions.pop(session_id, None)
         self._touch_saved.pop(session_id, None)
+        self._memory.pop(session_id, None)
         if session is not None:
             session.closed = True
             if session.trainer is not None:

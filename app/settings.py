@@ -66,6 +66,16 @@ class Settings(BaseSettings):
     # Sessions
     max_sessions: int = Field(200, ge=1, description="Sessions held by the server in total.")
     max_sessions_per_client: int = Field(20, ge=1, description="Sessions per client address.")
+    max_memory_mb: int = Field(
+        2048,
+        ge=16,
+        description="Memory the server's sessions may take together, as estimated from each "
+        "session's samples, units and parameters (an upper bound); a session beyond it is "
+        "refused with 429 naming this limit.",
+    )
+    max_memory_mb_per_client: int = Field(
+        512, ge=16, description="Memory the sessions of one client address may take (as above)."
+    )
     sweep_interval_seconds: float = Field(
         30.0, gt=0, description="How often idle sessions are evicted and unused ones deleted."
     )

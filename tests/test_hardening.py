@@ -156,3 +156,82 @@ def _flat(values) -> list[float]:
     if isinstance(values, list):
         return [x for v in values for x in _flat(v)]
     return [values]
+
+
+# ---- item 2: a memory budget ----------------------------------------------------------------
+
+MB = 1 << 20
+MEASURED = [
+    {},
+    {"dataset": {"n": 2000}, "network": {"hidden_layers": [16, 16]}},
+    {"dataset": {"n": 1000}, "network": {"hidden_layers": [32] * 8}},
+    {
+        "dataset": {
+            "name": "inline",
+            "inputs": [[(i * 7 + j) % 13 / 13 for j in range(32)] for i in range(1000)],
+            "targets": [[(i + j) % 2 for j in range(4)] for i in range(1000)],
+        },
+        "network": {"hidden_layers": [32] * 4, "activations": ["tanh"] * 4 + ["sigmoid"]},
+    },
+]
+
+
+@pytest.mark.parametrize("body", MEASURED, ids=["default", "wide", "deep", "inline"])
+def test_the_memory_estimate_bounds_what_a_session_holds(body):
+    """What a session holds in its trainer after training and streaming, measured with
+    tracemalloc, is below the estimate the budget counts, and not far below."""
+    import gc
+    import tracemalloc
+
+    from app.limits import session_bytes_of
+    from app.resident import Resident
+    from app.schemas import SessionCreate
+    from app.settings import Settings
+
+    settings = Settings()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        resident = Resident("id", "client", body, settings)
+        for _ in range(2):
+            resident.trainer.run_epoch()
+            for encode in (resident.frame_bytes, resident.state_bytes, resident.checkpoint_bytes):
+                encode()
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    estimate = session_bytes_of(SessionCreate.model_validate(body), settings)
+    assert held <= estimate <= 4 * held + MB, (held / MB, estimate / MB)
+
+
+def _fill(client, body: dict) -> tuple[list[str], dict]:
+    ids = []
+    while (answer := client.post("/api/sessions", json=body)).status_code == 201:
+        ids.append(answer.json()["id"])
+        assert len(ids) < 100
+    assert answer.status_code == 429, answer.text
+    return ids, answer.json()["detail"][0]
+
+
+def test_sessions_past_the_memory_budget_are_refused_naming_the_limit(make_client):
+    from app.limits import session_bytes_of
+    from app.schemas import SessionCreate
+    from app.settings import Settings
+
+    body = {"dataset": {"n": 2000}, "network": {"hidden_layers": [16, 16]}}
+    each = session_bytes_of(SessionCreate.model_validate(body), Settings())
+    for settings, setting in (
+        ({"max_memory_mb_per_client": 16}, "max_memory_mb_per_client"),
+        ({"max_memory_mb": 16}, "max_memory_mb"),
+    ):
+        client = make_client(**settings)
+        ids, error = _fill(client, body)
+        assert len(ids) == 16 * MB // each
+        assert error["field"] == "session" and f"({setting})" in error["msg"]
+        memory = client.get("/healthz").json()["memory"]
+        assert memory["sessions_mb"] == pytest.approx(len(ids) * each / MB, abs=0.1)
+        assert memory[setting] == 16
+        client.delete(f"/api/sessions/{ids[0]}")
+        assert client.get("/healthz").json()["memory"]["sessions_mb"] < memory["sessions_mb"]
+        assert client.post("/api/sessions", json=body).status_code == 201
