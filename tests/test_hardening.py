@@ -235,3 +235,34 @@ def test_sessions_past_the_memory_budget_are_refused_naming_the_limit(make_clien
         client.delete(f"/api/sessions/{ids[0]}")
         assert client.get("/healthz").json()["memory"]["sessions_mb"] < memory["sessions_mb"]
         assert client.post("/api/sessions", json=body).status_code == 201
+
+
+# ---- item 9: every answer described -----------------------------------------------------------
+
+DESCRIBED = [
+    ("get", "/healthz", "200"),
+    ("get", "/api/catalog", "200"),
+    ("post", "/api/backprop", "200"),
+    ("post", "/api/sessions", "201"),
+    ("get", "/api/sessions/{session_id}", "200"),
+    ("patch", "/api/sessions/{session_id}", "200"),
+    ("post", "/api/sessions/{session_id}/train", "200"),
+    ("post", "/api/sessions/{session_id}/reset", "200"),
+    ("get", "/api/sessions/{session_id}/history", "200"),
+    ("post", "/api/sessions/{session_id}/predict", "200"),
+    ("get", "/api/sessions/{session_id}/export", "200"),
+    ("post", "/api/sessions/{session_id}/weights", "200"),
+    ("post", "/api/sessions/{session_id}/biases", "200"),
+    ("post", "/api/sessions/{session_id}/gradient_check", "200"),
+]
+
+
+def test_every_answer_of_the_session_api_has_a_schema_in_openapi(client):
+    doc = client.get("/openapi.json").json()
+    for method, path, code in DESCRIBED:
+        schema = doc["paths"][path][method]["responses"][code]["content"]["application/json"]
+        assert schema.get("schema"), (method, path, code)
+        ref = schema["schema"].get("$ref", "")
+        assert ref.startswith("#/components/schemas/"), (method, path, ref)
+    export = doc["paths"]["/api/sessions/{session_id}/export"]["get"]["responses"]["200"]
+    assert "SessionCreate" in export["content"]["application/json"]["schema"]["$ref"]

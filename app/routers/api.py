@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Body, Response, status
 
 from app import codegen, limits
+from app import responses as out
 from app.deps import ClientDep, PoolDep, RegistryDep, SessionDep, SettingsDep
 from app.jobs import is_job_document, job_url
 from app.schemas import (
@@ -55,11 +56,13 @@ FRAME_EXAMPLE = {
 }
 
 
-def _example(example: Any) -> dict:
-    return {200: {"content": {"application/json": {"example": example}}}}
+def _example(example: Any, model: type | None = None) -> dict:
+    """A 200 answer's example and, for the OpenAPI document, its model (app/responses.py)."""
+    answer: dict[str, Any] = {"content": {"application/json": {"example": example}}}
+    return {200: {**answer, "model": model} if model else answer}
 
 
-FRAME = _example(FRAME_EXAMPLE)
+FRAME = _example(FRAME_EXAMPLE, out.Frame)
 STATE = _example(
     {
         "id": "Vx3k…",
@@ -69,7 +72,8 @@ STATE = _example(
         "layer_sizes": [2, 4, 2, 1],
         "frame": FRAME_EXAMPLE,
         "data": {"task": "classification", "feature_names": ["x1", "x2"], "domain": []},
-    }
+    },
+    out.SessionState,
 )
 
 
@@ -119,7 +123,7 @@ def catalog_document(settings: Settings | None = None) -> dict[str, Any]:
     }
 
 
-@router.post("/backprop", responses={**INVALID})
+@router.post("/backprop", responses={**INVALID, 200: {"model": out.BackpropOut}})
 async def backprop(body: BackpropRequest, settings: SettingsDep, pool: PoolDep) -> Response:
     """One forward pass, backward pass and update (Eq. 7) with the full trace: exactly the
     engine's ``backprop_step`` (stateless)."""
@@ -135,7 +139,10 @@ async def version() -> dict:
     return version_document()
 
 
-@router.get("/catalog", responses=_example({"activations": [{"name": "tanh"}], "limits": {}}))
+@router.get(
+    "/catalog",
+    responses=_example({"activations": [{"name": "tanh"}], "limits": {}}, out.Catalog),
+)
 async def catalog(settings: SettingsDep) -> dict:
     """Activations (with LaTeX), losses, init schemes, datasets, features and the limits."""
     return catalog_document(settings)
@@ -253,7 +260,7 @@ async def reset(session: SessionDep) -> Response:
     "/sessions/{session_id}/history",
     responses={
         **NOT_FOUND,
-        **_example({"epoch": [0, 1], "train": [0.5, 0.4], "test": [0.5, 0.45]}),
+        **_example({"epoch": [0, 1], "train": [0.5, 0.4], "test": [0.5, 0.45]}, out.HistoryOut),
     },
 )
 async def history(session: SessionDep) -> Response:
@@ -261,7 +268,10 @@ async def history(session: SessionDep) -> Response:
     return encoded(await session.call("history"))
 
 
-@router.post("/sessions/{session_id}/predict", responses={**NOT_FOUND, **INVALID})
+@router.post(
+    "/sessions/{session_id}/predict",
+    responses={**NOT_FOUND, **INVALID, 200: {"model": out.PredictOut}},
+)
 async def predict(session: SessionDep, request: PredictRequest, settings: SettingsDep) -> Response:
     """Outputs and the full trace (z, a, g'(z); δ, loss and gradients when targets are given)
     for the given input rows, without changing the network."""
@@ -274,7 +284,7 @@ async def predict(session: SessionDep, request: PredictRequest, settings: Settin
     return encoded(await session.call("predict", inputs=request.inputs, targets=request.targets))
 
 
-@router.get("/sessions/{session_id}/export", responses={**NOT_FOUND})
+@router.get("/sessions/{session_id}/export", responses={**NOT_FOUND, 200: {"model": SessionCreate}})
 async def export(session: SessionDep) -> Response:
     """A body that ``POST /api/sessions`` accepts to recreate this session bit-for-bit."""
     return encoded(await session.call("export"))
@@ -351,7 +361,10 @@ async def edit_bias(session: SessionDep, edit: BiasEdit) -> Response:
     )
 
 
-@router.post("/sessions/{session_id}/gradient_check", responses={**NOT_FOUND, **INVALID})
+@router.post(
+    "/sessions/{session_id}/gradient_check",
+    responses={**NOT_FOUND, **INVALID, 200: {"model": out.GradientCheckOut}},
+)
 async def gradient_check(
     session: SessionDep,
     request: GradientCheckRequest = Body(default_factory=GradientCheckRequest),  # noqa: B008

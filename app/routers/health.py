@@ -7,6 +7,8 @@ import os
 
 from fastapi import APIRouter, Request
 
+from app.responses import Health
+
 router = APIRouter(tags=["health"])
 MB = 1 << 20
 
@@ -34,7 +36,10 @@ def rss_bytes() -> int | None:
         return None
 
 
-@router.get("/healthz", responses={200: {"content": {"application/json": {"example": EXAMPLE}}}})
+@router.get(
+    "/healthz",
+    responses={200: {"model": Health, "content": {"application/json": {"example": EXAMPLE}}}},
+)
 async def healthz(request: Request) -> dict:
     state = request.app.state
     registry, pool = state.registry, state.pool
