@@ -56,5 +56,6 @@ export const api = {
   deleteSession: (id) => call("DELETE", `/api/sessions/${id}`),
   setWeight: (id, layer, i, j, value) => call("POST", `/api/sessions/${id}/weights`, { layer, i, j, value }),
   setBias: (id, layer, j, value) => call("POST", `/api/sessions/${id}/biases`, { layer, j, value }),
+  backprop: (body) => call("POST", "/api/backprop", body),
   gradientCheck: (id) => call("POST", `/api/sessions/${id}/gradient_check`, {}),
 };

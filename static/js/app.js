@@ -252,7 +252,33 @@ export class App {
   }
 
   ctx() {
-    return { frame: this.frame, config: this.session.config, catalog: this.catalog, sampleGrad: probeGradient(this.frame, this.selection) };
+    return { frame: this.frame, config: this.session.config, catalog: this.catalog,
+      sampleGrad: probeGradient(this.frame, this.selection), sampleUpdate: this.sampleUpdate() };
+  }
+
+  /** Eq. 7's new value of the selected weight or bias after one step on the probe sample, as
+   * the engine computes it (its stateless backprop_step, POST /api/backprop, on the shown
+   * frame's parameters); null until the answer is in. One request at a time. */
+  sampleUpdate() {
+    const f = this.frame, sel = this.selection, s = this.session;
+    if (!f?.probe || !s || !sel || sel.kind === "unit") return null;
+    const key = `${sel.kind}:${sel.layer}:${sel.i}:${sel.j}`;
+    const u = this._update;
+    if (u && u.frame === f && u.key === key) return u.value;
+    if (u?.busy) return null;
+    const mine = { frame: f, key, value: null, busy: true };
+    this._update = mine;
+    api.backprop({
+      network: { layer_sizes: layerSizes(f), activations: s.config.network.activations, loss: s.config.network.loss,
+        weights: f.weights, biases: f.biases },
+      inputs: [f.probe.input], targets: [f.probe.target], learning_rate: s.config.training.learning_rate,
+    }).then((r) => {
+      mine.value = sel.kind === "bias" ? r.updated.biases[sel.layer][sel.j] : r.updated.weights[sel.layer][sel.i][sel.j];
+    }).catch(() => { /* the equation keeps its "…" */ }).finally(() => {
+      mine.busy = false;
+      if (this.selection === sel && this._update === mine) this.inspector.refresh(this.ctx());
+    });
+    return null;
   }
 
   setView(view) {

@@ -31,6 +31,9 @@ function drawIcon(canvas, name) {
   ctx.putImageData(img, 0, 0);
 }
 
+/** Activation names where a layer head has little room (the full name is the option's title). */
+const SHORT = { linear: "lin", sigmoid: "sigm", tanh: "tanh", relu: "relu", leaky_relu: "lrelu", softplus: "soft+", softmax: "smax" };
+
 export class Controls {
   /**
    * @param {object} catalog GET /api/catalog
@@ -122,23 +125,29 @@ export class Controls {
     this.cb.onChange("network", "hidden");
   }
 
-  /** The per-layer heads above the diagram columns: units ± and the activation select. */
+  /** The per-layer heads above the diagram columns: units ± and the activation select. With
+   * little room per column (diagram.layout.heads) they get short names, and on a narrow or
+   * deep diagram they alternate between two rows. */
   renderLayerHeads(diagram) {
     const box = this.$("layer-heads");
     box.replaceChildren();
+    const mode = diagram.layout?.heads ?? "full";
+    const full = mode === "full";
+    box.className = `layer-heads ${mode}`;
     const acts = this.state.get("activations");
     const hidden = this.state.get("hidden");
-    const names = this.catalog.activations;
     diagram.cols.forEach((col, l) => {
+      const head = el("div", { class: `layer-head${mode === "stagger" && l % 2 ? " low" : ""}`, style: `left:${col.x}px`, "data-head": l });
+      box.append(head);
       if (l === 0) {
-        box.append(el("div", { class: "layer-head", style: `left:${col.x}px` }, el("span", { text: `${col.n} input${col.n > 1 ? "s" : ""}` })));
+        head.append(el("span", { text: full ? `${col.n} input${col.n > 1 ? "s" : ""}` : `${col.n} in` }));
         return;
       }
       const isOut = l === diagram.cols.length - 1;
       const sel = el("select", { "aria-label": `activation of layer ${l}`, "data-layer": l, title: `g for layer ${l}` });
-      for (const a of names) {
+      for (const a of this.catalog.activations) {
         if (a.output_only && !isOut) continue;
-        sel.append(el("option", { value: a.name, text: a.name }));
+        sel.append(el("option", { value: a.name, text: full ? a.name : SHORT[a.name] ?? a.name, title: a.name }));
       }
       sel.value = acts[l - 1];
       sel.addEventListener("change", () => {
@@ -147,16 +156,14 @@ export class Controls {
         this.state.set("activations", next);
         this.cb.onChange("network", "activations");
       });
-      const head = el("div", { class: "layer-head", style: `left:${col.x}px`, "data-head": l });
       if (!isOut) {
         const minus = el("button", { title: "remove a unit", "aria-label": `remove unit from layer ${l}`, "data-units": `-${l}`, text: "−" });
         const plus = el("button", { title: "add a unit", "aria-label": `add unit to layer ${l}`, "data-units": `+${l}`, text: "+" });
         minus.addEventListener("click", () => this.editLayers("units", l - 1, -1));
         plus.addEventListener("click", () => this.editLayers("units", l - 1, +1));
-        head.append(el("span", { class: "units" }, minus, el("span", { text: `${hidden[l - 1]} units` }), plus));
-      } else head.append(el("span", { text: "output" }));
+        head.append(el("span", { class: "units" }, minus, el("span", { text: full ? `${hidden[l - 1]} units` : String(hidden[l - 1]), title: `${hidden[l - 1]} units` }), plus));
+      } else head.append(el("span", { text: full ? "output" : "out" }));
       head.append(sel);
-      box.append(head);
     });
   }
 

@@ -45,7 +45,7 @@ export class Diagram {
    */
   setNetwork(net) {
     this.net = net;
-    const lay = layoutNetwork(net, this.root.clientWidth);
+    const lay = layoutNetwork(net, this.root.clientWidth, featureLabel);
     this.layout = lay;
     this.W = lay.W;
     this.cols = lay.cols;
@@ -90,56 +90,59 @@ export class Diagram {
     const L = this.cols.length - 1;
 
     // targets, E and the lines between
+    const lay = this.layout;
     const out = this.cols[L];
     this.targetEls = [];
     const ey = out.ys.reduce((a, b) => a + b, 0) / out.n;
+    const ts = lay.ts;
     for (let k = 0; k < out.n; k++) {
-      const y = out.ys[k];
-      const ts = Math.min(26, Math.max(10, out.s * 0.8));
+      const y = out.ys[k], owner = `t${k}`;
       gStatic.append(svg("line", { x1: out.outX + 2, y1: y, x2: this.tX - ts / 2, y2: y, stroke: "#b6bdcc", "stroke-dasharray": "3 3" }));
       gStatic.append(svg("line", { x1: this.tX + ts / 2, y1: y, x2: this.eX - 14, y2: ey, stroke: "#b6bdcc" }));
-      const r = svg("rect", { x: this.tX - ts / 2, y: y - ts / 2, width: ts, height: ts, rx: 3, fill: "#fff", class: "unit-box", "data-target": k });
+      const r = svg("rect", { x: this.tX - ts / 2, y: y - ts / 2, width: ts, height: ts, rx: 3, fill: "#fff", class: "unit-box", "data-target": k, "data-owner": owner });
       gStatic.append(r);
-      if (out.n <= 12) {
-        const t = svg("text", { x: this.tX, y: y - ts / 2 - 3, "text-anchor": "middle", "font-size": 10, fill: "#6b7385" });
+      if (lay.showTargetLabels) {
+        const t = svg("text", { x: this.tX, y: y - ts / 2 - 3, "text-anchor": "middle", "font-size": 10, fill: "#6b7385", "data-owner": owner });
         t.textContent = out.n === 1 ? "t" : `t${k + 1}`;
         gStatic.append(t);
       }
-      const v = svg("text", { x: this.tX, y: y + ts / 2 + 11, "text-anchor": "middle", "font-size": 10, fill: "#1d2330" });
+      const v = svg("text", { x: this.tX, y: y + ts / 2 + 11, "text-anchor": "middle", "font-size": 10, fill: "#1d2330", "data-owner": owner });
       gStatic.append(v);
       this.targetEls.push({ rect: r, text: v });
     }
-    this.eEl = svg("circle", { cx: this.eX, cy: ey, r: 14, fill: "#fff", stroke: "#c53030", "stroke-width": 1.5, id: "unit-E" });
-    const eLabel = svg("text", { x: this.eX, y: ey + 5, "text-anchor": "middle", "font-size": 14, "font-style": "italic", fill: "#c53030" });
+    this.eEl = svg("circle", { cx: this.eX, cy: ey, r: 14, fill: "#fff", stroke: "#c53030", "stroke-width": 1.5, id: "unit-E", "data-owner": "E" });
+    const eLabel = svg("text", { x: this.eX, y: ey + 5, "text-anchor": "middle", "font-size": 14, "font-style": "italic", fill: "#c53030", "data-owner": "E" });
     eLabel.textContent = "E";
-    this.eVal = svg("text", { x: this.eX, y: ey + 28, "text-anchor": "middle", "font-size": 10, fill: "#1d2330" });
+    this.eVal = svg("text", { x: this.eX, y: ey + 28, "text-anchor": "middle", "font-size": 10, fill: "#1d2330", "data-owner": "E" });
     gStatic.append(this.eEl, eLabel, this.eVal);
 
     for (const col of this.cols) {
       const row = [];
       const mapRow = [];
       const { l, s, rs } = col;
-      // column caption
-      const cap = svg("text", { x: col.x, y: H - 2, "text-anchor": "middle", "font-size": 10, fill: "#6b7385" });
-      cap.textContent = l === 0 ? "inputs aᵢ" : col.kind === "output" ? "outputs aₖ" : `hidden ${l}`;
-      if (!net.showBias) gStatic.append(cap);
+      // column caption, as long as the room allows
+      if (lay.captions !== "none") {
+        const cap = svg("text", { x: col.x, y: H - 2, "text-anchor": "middle", "font-size": 10, fill: "#6b7385", "data-owner": `cap${l}` });
+        const full = lay.captions === "full";
+        cap.textContent = l === 0 ? (full ? "inputs aᵢ" : "aᵢ") : col.kind === "output" ? (full ? "outputs aₖ" : "aₖ") : full ? `hidden ${l}` : `h${l}`;
+        gStatic.append(cap);
+      }
       for (let j = 0; j < col.n; j++) {
-        const y = col.ys[j];
+        const y = col.ys[j], owner = `u${l}-${j}`;
         const g = svg("g", { class: "unit", "data-layer": l, "data-unit": j });
         let sigma = null;
         if (col.showSigma) {
           const cx = col.x - s / 2 - rs - 6;
-          sigma = svg("circle", { cx, cy: y, r: rs, fill: "#fff", class: "unit-box sigma" });
+          sigma = svg("circle", { cx, cy: y, r: rs, fill: "#fff", class: "unit-box sigma", "data-owner": owner });
           const t = svg("text", { x: cx, y: y + rs * 0.42, "text-anchor": "middle", "font-size": rs * 1.2, fill: "#1d2330", "pointer-events": "none" });
           t.textContent = "Σ";
           g.append(sigma, t, svg("line", { x1: cx + rs, y1: y, x2: col.x - s / 2, y2: y, stroke: "#8c96ab" }));
         }
-        const box = svg("rect", { x: col.x - s / 2, y: y - s / 2, width: s, height: s, rx: Math.min(5, s / 5), fill: "#fff", class: "unit-box" });
+        const box = svg("rect", { x: col.x - s / 2, y: y - s / 2, width: s, height: s, rx: Math.min(5, s / 5), fill: "#fff", class: "unit-box", "data-owner": owner });
         g.append(box);
-        if (l === 0 && col.spacing >= 12) {
-          const lab = svg("text", { x: col.x - s / 2 - 6, y: y + 4, "text-anchor": "end", "font-size": Math.min(13, col.spacing * 0.5), fill: "#1d2330" });
-          const fname = net.featureNames[j] ?? `a${j + 1}`;
-          lab.textContent = featureLabel(fname);
+        if (col.labelFont) {
+          const lab = svg("text", { x: col.x - s / 2 - 6, y: y + col.labelFont * 0.35, "text-anchor": "end", "font-size": col.labelFont, fill: "#1d2330", "data-owner": owner });
+          lab.textContent = featureLabel(net.featureNames[j] ?? `a${j + 1}`);
           g.append(lab);
         }
         if (l > 0 && s >= 22 && !net.heatmaps) {
@@ -148,15 +151,16 @@ export class Diagram {
           g.append(lab);
         }
         let val = null;
-        if (col.spacing >= 30) {
-          val = svg("text", { x: col.x, y: y + s / 2 + 10, "text-anchor": "middle", "font-size": 9.5, fill: "#3a4256", class: "val" });
+        if (col.showValue) {
+          val = svg("text", { x: col.x, y: y + s / 2 + 10, "text-anchor": "middle", "font-size": 9.5, fill: "#3a4256", class: "val", "data-owner": owner });
           g.append(val);
         }
         gUnits.append(g);
         row.push({ g, box, sigma, val });
-        if (net.heatmaps && s >= 14) {
+        if (net.heatmaps && col.showMap) {
           const c = document.createElement("canvas");
           c.className = "unit-map";
+          c.dataset.owner = owner;
           Object.assign(c.style, { left: `${col.x - s / 2 + 1}px`, top: `${y - s / 2 + 1}px`, width: `${s - 2}px`, height: `${s - 2}px` });
           this.mapLayer.append(c);
           mapRow.push(c);
@@ -165,7 +169,7 @@ export class Diagram {
       if (net.showBias && l < this.cols.length - 1) {
         const bx = col.x, by = col.biasY;
         const bg = svg("g", { class: "bias", "data-layer": l });
-        bg.append(svg("circle", { cx: bx, cy: by, r: 8, fill: "#fff", stroke: "#8c96ab" }));
+        bg.append(svg("circle", { cx: bx, cy: by, r: 8, fill: "#fff", stroke: "#8c96ab", "data-owner": `b${l}` }));
         const t = svg("text", { x: bx, y: by + 3, "text-anchor": "middle", "font-size": 8, fill: "#1d2330" });
         t.textContent = "+1";
         bg.append(t);
