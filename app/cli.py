@@ -89,7 +89,11 @@ def main(argv: list[str] | None = None) -> None:
         get_settings.cache_clear()
     print(f"Backprop Playground: {url_for(args.host, args.port)}", flush=True)
     if args.host in ("0.0.0.0", "::", ""):
-        for address in lan_addresses():
+        lan = lan_addresses()
+        if lan and not os.environ.get("BPP_PUBLIC_URL"):  # what the dashboard shows students
+            os.environ["BPP_PUBLIC_URL"] = url_for(lan[0], args.port).rstrip("/")
+            get_settings.cache_clear()
+        for address in lan:
             print(
                 f"  on your network: {url_for(address, args.port)}  (students: /join)", flush=True
             )

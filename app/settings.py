@@ -242,6 +242,12 @@ class Settings(BaseSettings):
         200, ge=1, description="Classrooms (open or closed) one teacher may keep."
     )
     max_lessons_per_teacher: int = Field(200, ge=1, description="Lessons one teacher may keep.")
+    public_url: str | None = Field(
+        None,
+        description="The address students type (e.g. http://192.168.1.20:8000), shown on the "
+        "dashboard when the teacher's own browser uses a loopback address; the CLI sets it to "
+        "the LAN address when it binds 0.0.0.0.",
+    )
 
     def trainer_count(self) -> int:
         """The number of trainer processes: ``trainers``, or one per core when unset."""

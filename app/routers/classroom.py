@@ -333,7 +333,15 @@ async def _lesson_change(body: LessonPatch, settings: Settings) -> dict[str, Any
 
 
 def join_url(request: Request, room: Classroom) -> str | None:
-    return str(request.base_url).rstrip("/") + f"/join/{room.code}" if room.code else None
+    """Where students join: this request's own address, unless that is a loopback one and the
+    LAN address is known (``public_url``) — 127.0.0.1 would mean nothing on their laptops."""
+    if not room.code:
+        return None
+    base = str(request.base_url).rstrip("/")
+    public = request.app.state.settings.public_url
+    if public and request.url.hostname in ("127.0.0.1", "localhost", "::1"):
+        base = public.rstrip("/")
+    return f"{base}/join/{room.code}"
 
 
 def classroom_json(request: Request, room: Classroom) -> dict[str, Any]:

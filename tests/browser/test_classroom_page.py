@@ -84,8 +84,15 @@ def person(browser, size=(1280, 800)):
 def until(page, js: str, timeout: float = 20000) -> None:
     """Poll the expression ``js`` in the page until it is truthy (``wait_for_function`` would
     evaluate a string, which the page's Content-Security-Policy forbids)."""
+    from playwright.sync_api import Error
+
     deadline = time.monotonic() + timeout / 1000
-    while not page.evaluate(f"() => ({js})"):
+    while True:
+        try:
+            if page.evaluate(f"() => ({js})"):
+                return
+        except Error:  # the page navigated meanwhile: ask the new one
+            pass
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {js}")
         page.wait_for_timeout(100)
@@ -143,7 +150,7 @@ def test_a_teacher_runs_a_lesson_with_three_students(classroom_server, chromium)
     teacher.click("[data-open-lesson]")
     teacher.wait_for_url("**/classrooms/*")
     room_id = teacher.url.rsplit("/", 1)[1]
-    until(teacher, "document.getElementById('join-code').textContent.length === 6")
+    until(teacher, "/^[A-Z0-9]{6}$/.test(document.getElementById('join-code').textContent)")
     code = teacher.text_content("#join-code")
 
     # -- students join by code, each in a browser of their own
@@ -250,6 +257,8 @@ def test_a_teacher_runs_a_lesson_with_three_students(classroom_server, chromium)
 
     # -- the projector: names hidden, the numbers of the student's own screen
     projector = tctx.new_page()
+    projector.errors = []
+    projector.on("pageerror", lambda e: projector.errors.append(str(e)))
     projector.set_viewport_size({"width": 1024, "height": 768})
     projector.goto(f"{url}/classrooms/{room_id}/projector/{ada_seat}")
     ready(projector)
