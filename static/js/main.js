@@ -4,7 +4,7 @@ import { api, ApiError } from "./api.js";
 import { App } from "./app.js";
 import { benchRender } from "./bench.js";
 import { State } from "./state.js";
-import { startClassroom } from "./classroom/seat.js";
+import { addTeachLink, startClassroom } from "./classroom/seat.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -37,6 +37,7 @@ async function start() {
     window.__bpp.ready = true;
     return;
   }
+  addTeachLink(state);
   const join = state.get("join");
   if (!join || !(await app.joinSession(join))) await app.createSession(state.sessionBody());
   window.__bpp.ready = true;

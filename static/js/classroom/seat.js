@@ -137,3 +137,18 @@ async function startStudent(app, cfg) {
   setInterval(() => refresh().catch(() => {}), SEAT_POLL_SECONDS * 1000);
   return true;
 }
+
+/** "teach this": a link to a new lesson made from the playground as it stands (its setup). */
+export function addTeachLink(state) {
+  const a = document.createElement("a");
+  a.id = "btn-teach";
+  a.className = "share";
+  a.href = "/teach";
+  a.textContent = "teach this";
+  a.title = "Make a classroom lesson of this setup (teachers)";
+  a.addEventListener("click", () => {
+    a.href = `/teach#setup=${encodeURIComponent(JSON.stringify(state.sessionBody()))}`;
+  });
+  const conn = document.querySelector(".conn");
+  if (conn) conn.prepend(a, " ");
+}
