@@ -202,8 +202,19 @@ class Resident:
                 b.spec,
                 b.dataset,
                 b.grid_inputs(self.settings.summary_resolution),
+                setup=self.setup(),
             )
         )
+
+    def setup(self) -> dict[str, Any]:
+        """The session's settings as they are now, without its arrays (inline data, initial
+        weights): what a dashboard compares with the lesson."""
+        body = self.config()
+        body["network"].pop("weights", None)
+        body["network"].pop("biases", None)
+        body["dataset"].pop("inputs", None)
+        body["dataset"].pop("targets", None)
+        return body
 
     def status_message(self) -> dict[str, Any]:
         return {
