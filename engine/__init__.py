@@ -1,6 +1,7 @@
 """Backprop Playground's engine: pure numpy backpropagation in the derivation's notation.
 
-See ``../shared/reference/backprop-derivation.md`` for equations 1–18 cited throughout.
+See ``docs/derivation.md`` (served by the app at ``/derivation``) for equations 1–18 cited
+throughout.
 """
 
 from engine.activations import ACTIVATIONS, Activation

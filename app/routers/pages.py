@@ -65,3 +65,10 @@ async def index(request: Request) -> HTMLResponse:
 def playground_boot(request: Request) -> dict[str, Any]:
     """What the playground page needs at once: the catalog and the default session body."""
     return {"catalog": _catalog(request), "defaults": _defaults()}
+
+
+@router.get("/derivation", response_class=HTMLResponse)
+async def derivation(request: Request) -> HTMLResponse:
+    """The backpropagation derivation (docs/derivation.md), Eq. 1–18 with an anchor each
+    (``#eq-N``, and ``#step-N`` for the forward pass): what every "Eq. N" on the page links to."""
+    return templates.TemplateResponse(request, "derivation.html", {})

@@ -3,7 +3,7 @@
 // outputs (Eq. 5), δ back through each hidden layer (Eq. 14), the gradients (Eq. 6, 8, 15, 18)
 // and the update (Eq. 7). Every number is the server's; this module only lays them out.
 import { el, katexInto, tex } from "./util.js";
-import { C } from "./inspector.js";
+import { C, eqLink } from "./inspector.js";
 
 const col = (c, s) => `{\\color{${c}}{${s}}}`;
 const SHOW = 4;  // units written out per stage
@@ -21,7 +21,7 @@ export function buildStages(step, config, catalog) {
   const more = (n) => (n > SHOW ? [`\\text{… and ${n - SHOW} more units}`] : []);
 
   stages.push({
-    title: "Input", note: "Step 1: the sample's features are the input activations aᵢ.",
+    title: "Input", note: "Step 1: the sample's features are the input activations aᵢ.", refs: ["step-1"],
     hl: { units: [0] },
     eqs: units(a(0).length).map((i) => `a_{${i + 1}} = ${tex(a(0)[i])}`).concat(more(a(0).length)),
   });
@@ -42,6 +42,7 @@ export function buildStages(step, config, catalog) {
     stages.push({
       title: out ? "Forward: output layer" : `Forward: hidden layer ${l}`,
       note: out ? "Steps 4–5: weighted sum of the hidden activations plus bias, then the output activation gₖ." : "Steps 2–3: weighted sum plus bias (Σ), then the activation g.",
+      refs: [out ? "step-4" : "step-2"],
       hl: { units: [l], weights: [l - 1] }, eqs,
     });
   }
@@ -51,7 +52,7 @@ export function buildStages(step, config, catalog) {
     : (catalog.losses.find((x) => (x.name ?? x) === lossName)?.latex || `E = \\text{${lossName}}`);
   const diffs = aK.slice(0, SHOW).map((ak, k) => `(${tex(ak)} - ${tex(t[k], true)})^2`);
   stages.push({
-    title: "Error E", note: "Step 6: compare the output aₖ with the target tₖ (Eq. 1).",
+    title: "Error E", note: "Step 6: compare the output aₖ with the target tₖ (Eq. 1).", refs: [1],
     hl: { units: [L], target: true, error: true },
     eqs: [`${lossTex} \\tag{1}`, lossName === "sse" ? `E = \\tfrac12\\big(${diffs.join(" + ")}${aK.length > SHOW ? " + \\cdots" : ""}\\big) = ${tex(step.loss)}` : `E = ${tex(step.loss)}`],
   });
@@ -65,7 +66,7 @@ export function buildStages(step, config, catalog) {
       : `${col(C.delta, `\\delta_{${k + 1}}`)} = ${col(C.err, `(${tex(aK[k])} - ${tex(t[k], true)})`)}\\cdot ${col(C.gp, tex(gK[k], true))} = ${col(C.delta, tex(dK[k]))}`);
   }
   outEqs.push(...more(dK.length));
-  stages.push({ title: "δ at the outputs", note: "Eq. 5: the output error back through the output activation.", hl: { units: [L], target: true }, eqs: outEqs });
+  stages.push({ title: "δ at the outputs", note: "Eq. 5: the output error back through the output activation.", hl: { units: [L], target: true }, eqs: outEqs, refs: [5] });
   for (let l = L - 1; l >= 1; l--) {
     const P = step.layers[l - 1], above = row(step.layers[l].delta);
     const d = row(P.delta), gp = row(P.g_prime);
@@ -76,23 +77,23 @@ export function buildStages(step, config, catalog) {
       eqs.push(`${col(C.delta, `\\delta_{${j + 1}}`)} = ${col(C.gp, tex(gp[j], true))}\\cdot\\big(${terms.join(" + ")}\\big) = ${col(C.delta, tex(d[j]))}`);
     }
     eqs.push(...more(d.length));
-    stages.push({ title: `δ back to hidden layer ${l}`, note: "Eq. 14: the next layer's δ, projected back through the weights and through g'.", hl: { units: [l], weights: [l] }, eqs });
+    stages.push({ title: `δ back to hidden layer ${l}`, note: "Eq. 14: the next layer's δ, projected back through the weights and through g'.", hl: { units: [l], weights: [l] }, eqs, refs: [14] });
   }
   const gEqs = [`\\frac{\\partial E}{\\partial w_{ij}} = ${col(C.delta, "\\delta_j")}\\,${col(C.act, "a_i")} \\;(6,\\,15) \\qquad \\frac{\\partial E}{\\partial b_j} = ${col(C.delta, "\\delta_j")} \\;(8,\\,18)`];
   for (let l = 0; l < L; l++) {
     const gW = step.gradients.weights[l], gb = step.gradients.biases[l];
     const d = row(step.layers[l].delta), prev = a(l);
     const i = 0, j = 0;
-    gEqs.push(`\\text{layer ${l + 1}: } \\frac{\\partial E}{\\partial w_{11}} = ${col(C.delta, tex(d[j], true))}\\cdot ${col(C.act, tex(prev[i], true))} = ${tex(gW[i][j])}, \\quad \\frac{\\partial E}{\\partial b_1} = ${tex(gb[j])}`);
+    gEqs.push(`\\text{W[${l}]: } \\frac{\\partial E}{\\partial w_{11}} = ${col(C.delta, tex(d[j], true))}\\cdot ${col(C.act, tex(prev[i], true))} = ${tex(gW[i][j])}, \\quad \\frac{\\partial E}{\\partial b_1} = ${tex(gb[j])}`);
   }
-  stages.push({ title: "Gradients", note: "Eq. 6/15 for every weight, Eq. 8/18 for every bias (shown: the first weight and bias of each layer; the edges show all).", hl: { units: Array.from({ length: L }, (_, l) => l + 1), weights: Array.from({ length: L }, (_, l) => l) }, eqs: gEqs });
+  stages.push({ title: "Gradients", note: "Eq. 6/15 for every weight, Eq. 8/18 for every bias (shown: the first weight and bias of each layer; the edges show all).", hl: { units: Array.from({ length: L }, (_, l) => l + 1), weights: Array.from({ length: L }, (_, l) => l) }, eqs: gEqs, refs: [6, 8, 15, 18] });
   const eta = step.learning_rate;
   const uEqs = [`w \\leftarrow w - \\eta \\frac{\\partial E}{\\partial w} \\quad (\\eta = ${tex(eta)}) \\tag{7}`];
   for (let l = 0; l < L; l++) {
     const w0 = Wb[l][0][0], g0 = step.gradients.weights[l][0][0], w1 = step.updated.weights[l][0][0];
-    uEqs.push(`\\text{layer ${l + 1}: } w_{11} \\leftarrow ${tex(w0)} - ${tex(eta)}\\cdot ${tex(g0, true)} = ${tex(w1)}`);
+    uEqs.push(`\\text{W[${l}]: } w_{11} \\leftarrow ${tex(w0)} - ${tex(eta)}\\cdot ${tex(g0, true)} = ${tex(w1)}`);
   }
-  stages.push({ title: "Update", note: "Eq. 7: every weight and bias moves against its gradient. The diagram now shows the updated network.", hl: { units: [], weights: Array.from({ length: L }, (_, l) => l) }, eqs: uEqs });
+  stages.push({ title: "Update", note: "Eq. 7: every weight and bias moves against its gradient. The diagram now shows the updated network.", hl: { units: [], weights: Array.from({ length: L }, (_, l) => l) }, eqs: uEqs, refs: [7] });
   return stages;
 }
 
@@ -144,7 +145,7 @@ export class Derivation {
     this.root.replaceChildren(
       el("div", { class: "deriv-nav" }, prev, next,
         el("span", { class: "stage-name", id: "deriv-stage", "data-stage": String(this.i), text: `${this.i + 1}/${this.stages.length} · ${st.title}` }), dots, again),
-      el("p", { class: "hint", text: st.note }), body);
+      el("p", { class: "hint" }, st.note, " ", ...(st.refs || []).map((r) => eqLink(r, String(r).startsWith("step") ? `Step ${r.slice(5)}` : `Eq. ${r}`))), body);
     this.cb.onHighlight(st.hl);
   }
 }

@@ -81,9 +81,7 @@ def test_an_empty_weight_box_sets_nothing_and_one_edit_sends_one_request(page):
     stepped(page)
     click_diagram(page, *page.evaluate("window.__bpp.edgePoint(0, 0, 1)"))
     sent = []
-    page.on(
-        "request", lambda r: sent.append(r.url) if r.url.endswith("/weights") else None
-    )
+    page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/weights") else None)
     sid = page.evaluate("window.__bpp.sessionId")
     before = rest(page, "GET", f"/api/sessions/{sid}")["frame"]["weights"][0][0][1]
     page.fill("#edit-param", "")

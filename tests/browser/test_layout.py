@@ -81,7 +81,7 @@ def test_eq14_shows_every_term_of_a_wide_layer(sized):
     x, y = sized.evaluate("window.__bpp.unitCenter(1, 0)")
     box = sized.locator("#diagram").bounding_box()
     sized.mouse.click(box["x"] + x, box["y"] + y)
-    eq = sized.locator('#inspector [data-terms]')
+    eq = sized.locator("#inspector [data-terms]")
     assert eq.get_attribute("data-terms") == "32"
     # the filled-in sum wraps inside the panel instead of being cut or scrolled away
     assert sized.evaluate(
