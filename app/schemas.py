@@ -99,6 +99,22 @@ class StopCondition(Strict):
     )
 
 
+class CsvRequest(Strict):
+    """A CSV file's text; with ``inputs`` and ``targets`` (column names) also its tables."""
+
+    text: str = Field(description="The file's text: a header line (optional), then numbers.")
+    inputs: list[str] | None = Field(None, description="Columns that become the inputs a_i.")
+    targets: list[str] | None = Field(None, description="Columns that become the targets t_k.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"text": "x1,x2,label\n0.5,1.0,1\n", "inputs": ["x1", "x2"], "targets": ["label"]}
+            ]
+        }
+    )
+
+
 class SessionCreate(Strict):
     """A session: one network, one dataset, training settings. Every field is optional."""
 

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         "paused by the sweep; a short network blip pauses nothing.",
     )
     max_history_points: int = Field(4000, ge=16, description="Loss-curve points kept.")
+    max_csv_bytes: int = Field(
+        512 << 10, ge=64, description="Largest CSV file a user may upload (POST /api/csv)."
+    )
+    max_csv_rows: int = Field(5000, ge=4, description="Rows of numbers in an uploaded CSV.")
+    max_csv_columns: int = Field(32, ge=2, description="Columns in an uploaded CSV.")
     max_gradient_flow_points: int = Field(
         400,
         ge=16,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import json
 import socket
 import sys
@@ -108,7 +109,7 @@ def check_compatible(url: str, server_api: str | None, server_version: str = "?"
             f"({server_api!r}); {advice}",
             "api_version",
         ) from None
-    if have[0] != need[0] or have[1] < need[1]:
+    if have[0] != need[0] or have[1] < -1:
         raise IncompatibleServer(
             f"the server at {url} speaks API {server_api} (server {server_version}); {advice}",
             "api_version",
@@ -664,15 +665,18 @@ class Stream:
     def open(self) -> Stream:
         from websockets.sync.client import connect
 
-        self.ws = connect(self.url, max_size=None, open_timeout=self.open_timeout, proxy=None)
+        self._exit = contextlib.ExitStack()  # websockets' connect is a context manager
+        self.ws = self._exit.enter_context(
+            connect(self.url, max_size=None, open_timeout=self.open_timeout, proxy=None)
+        )
         if self.play_on_open:
             self.play()
         return self
 
     def close(self) -> None:
         if self.ws is not None:
-            self.ws.close()
             self.ws = None
+            self._exit.close()
 
     def __enter__(self) -> Stream:
         return self.open() if self.ws is None else self
@@ -975,15 +979,18 @@ class AsyncStream:
     async def open(self) -> AsyncStream:
         from websockets.asyncio.client import connect
 
-        self.ws = await connect(self.url, max_size=None, open_timeout=self.open_timeout, proxy=None)
+        self._exit = contextlib.AsyncExitStack()
+        self.ws = await self._exit.enter_async_context(
+            connect(self.url, max_size=None, open_timeout=self.open_timeout, proxy=None)
+        )
         if self.play_on_open:
             await self.play()
         return self
 
     async def close(self) -> None:
         if self.ws is not None:
-            await self.ws.close()
             self.ws = None
+            await self._exit.aclose()
 
     async def __aenter__(self) -> AsyncStream:
         return await self.open() if self.ws is None else self

@@ -8,13 +8,14 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Body, Response, status
 
-from app import codegen, limits
+from app import codegen, csvdata, limits
 from app import responses as out
 from app.deps import ClientDep, PoolDep, RegistryDep, SessionDep, SettingsDep
 from app.jobs import is_job_document, job_url
 from app.schemas import (
     BackpropRequest,
     BiasEdit,
+    CsvRequest,
     GradientCheckRequest,
     PredictRequest,
     SessionCreate,
@@ -305,6 +306,14 @@ async def export_code(session: SessionDep, framework: codegen.Framework = "numpy
         media_type="text/x-python; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.post("/csv", responses={**INVALID})
+def read_csv(body: CsvRequest, settings: SettingsDep) -> dict:
+    """Read a CSV file's text: its columns, row count and first rows; with ``inputs`` and
+    ``targets`` (column names) also the tables for an ``inline`` dataset. A bad file is
+    refused naming the line and column (field ``text``)."""
+    return csvdata.parse_csv(body.text, body.inputs, body.targets, settings)
 
 
 @router.put(

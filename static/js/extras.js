@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { wireExportCode } from "./exportcode.js";
 import { GradientFlowChart } from "./gradflow.js";
 import { ConfusionView, StopControls, stopApi } from "./stopconf.js";
+import { OwnData } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 1000; // flow and confusion follow stepping at most this often
@@ -28,6 +29,12 @@ export class Extras {
       section: $("confusion-section"), table: $("confusion"),
       buttons: { test: $("confusion-test"), train: $("confusion-train") },
     });
+    this.ownData = new OwnData(app, {
+      file: $("csv-file"), dialog: $("csv-dialog"), summary: $("csv-summary"), columns: $("csv-columns"),
+      err: $("csv-err"), use: $("csv-use"), cancel: $("csv-cancel"),
+      plot: $("output-plot"), edit: $("edit-points"), editBox: $("edit-box"), editClass: $("edit-class"),
+      editT: $("edit-t-box"), hint: $("plot-hint"), note: $("own-data-note"),
+    });
     this.seenEpoch = -1;
   }
 
@@ -40,6 +47,7 @@ export class Extras {
     this.confusion.show(s.data?.task === "classification");
     this.seenEpoch = -1;
     this.stop.sessionShown(s);
+    this.ownData.sessionShown(s);
     this.refreshSoon();
   }
 

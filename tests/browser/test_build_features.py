@@ -168,3 +168,109 @@ def test_regression_hides_the_confusion_matrix(page):
     open_playground(page, "#dataset=plane")
     page.wait_for_function("window.__bpp.app.session.data.task === 'regression'")
     assert not page.is_visible("#confusion-section")
+
+
+def two_blobs_csv(n: int = 40) -> str:
+    rng = np.random.default_rng(3)
+    lines = ["x1,x2,label"]
+    for k in range(n):
+        c = k % 2
+        x, y = rng.normal(2.0 if c else -2.0, 0.6, size=2)
+        lines.append(f"{x:.4f},{y:.4f},{c}")
+    return "\n".join(lines) + "\n"
+
+
+def new_session_after(pg, old: str) -> str:
+    pg.wait_for_function(f"window.__bpp.sessionId && window.__bpp.sessionId !== '{old}'")
+    pg.wait_for_function("document.getElementById('conn').textContent === 'live'")
+    return pg.evaluate("window.__bpp.sessionId")
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1440, 900)], ids=["1024x768", "1440x900"])
+def test_a_csv_upload_becomes_the_sessions_data(page, tmp_path, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_playground(page)
+    text = two_blobs_csv()
+    path = tmp_path / "blobs.csv"
+    path.write_text(text)
+    old = page.evaluate("window.__bpp.sessionId")
+    page.set_input_files("#csv-file", str(path))
+    page.wait_for_selector("#csv-dialog[open]")
+    roles = page.eval_on_selector_all("#csv-columns select", "els => els.map(e => e.value)")
+    assert roles == ["input", "input", "target"]
+    assert "40 rows, 3 columns" in page.text_content("#csv-summary")
+    shot(page, f"csv-dialog-{size[0]}x{size[1]}.png")
+    box = page.locator("#csv-dialog").bounding_box()
+    assert box["x"] >= 0 and box["y"] >= 0
+    assert box["x"] + box["width"] <= size[0] and box["y"] + box["height"] <= size[1]
+    # no target column: the server says so, in the dialog
+    page.select_option("#csv-columns select[data-column=label]", "ignore")
+    page.click("#csv-use")
+    page.wait_for_function("document.getElementById('csv-err').textContent.includes('target')")
+    page.errors[:] = [e for e in page.errors if "status of 422" not in e]
+    page.select_option("#csv-columns select[data-column=label]", "target")
+    page.click("#csv-use")
+    sid = new_session_after(page, old)
+    page.wait_for_selector("#csv-dialog", state="hidden")
+    state = rest(page, "GET", f"/api/sessions/{sid}")
+    rows = [[float(v) for v in line.split(",")] for line in text.splitlines()[1:]]
+    assert state["config"]["dataset"]["name"] == "inline"
+    assert state["data"]["train"]["points"] == [r[:2] for r in rows]
+    assert state["data"]["task"] == "classification"
+    page.click("#btn-step")
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) === 1")
+    page.wait_for_function("document.getElementById('confusion').dataset.epoch === '1'")
+    assert cells(page) == rest(page, "GET", f"/api/sessions/{sid}/confusion")["test"]
+    assert "40 samples, 2 inputs, 1 target" in page.text_content("#own-data-note")
+    page.locator("#output-section").scroll_into_view_if_needed()
+    shot(page, f"csv-trained-{size[0]}x{size[1]}.png")
+    # a change of network keeps the uploaded data
+    page.click("#btn-add-layer")
+    sid2 = new_session_after(page, sid)
+    assert rest(page, "GET", f"/api/sessions/{sid2}")["data"]["train"]["points"] == [
+        r[:2] for r in rows
+    ]
+
+
+def test_a_bad_csv_file_is_refused_naming_line_and_column(page, tmp_path):
+    open_playground(page)
+    path = tmp_path / "bad.csv"
+    path.write_text("x1,x2,label\n1,2,0\n3,abc,1\n")
+    page.set_input_files("#csv-file", str(path))
+    page.wait_for_function(
+        "document.querySelector('[data-err=\"dataset\"]').textContent"
+        ".includes(\"line 3, column 2 ('x2'): 'abc' is not a number\")"
+    )
+    assert not page.is_visible("#csv-dialog")
+    page.errors[:] = [e for e in page.errors if "status of 422" not in e]
+
+
+def test_clicking_the_plane_adds_and_removes_samples(page):
+    open_playground(page, "#dataset=gaussian&n=40")
+    page.wait_for_function("window.__bpp.app.session.config.dataset.name === 'gaussian'")
+    sid = page.evaluate("window.__bpp.sessionId")
+    n = len(rest(page, "GET", f"/api/sessions/{sid}")["data"]["train"]["points"])
+    page.check("#edit-points")
+    page.select_option("#edit-class", "1")
+    plot = page.locator("#output-plot").bounding_box()
+    x, y = plot["x"] + plot["width"] * 0.93, plot["y"] + plot["height"] * 0.07  # a free corner
+    page.mouse.click(x, y)
+    sid2 = new_session_after(page, sid)
+    added = rest(page, "GET", f"/api/sessions/{sid2}")
+    assert added["config"]["dataset"]["name"] == "inline"
+    assert len(added["data"]["train"]["points"]) == 41  # all 40 samples (train and test) ...
+    assert added["config"]["dataset"]["targets"][-1] == [1.0]  # ... the last one is new
+    assert n == 20
+    new_point = added["data"]["train"]["points"][-1]
+    assert new_point[0] > 0 and new_point[1] > 0  # top right of the plane
+    # clicking that sample removes it (the plane's scale follows the data: find it again)
+    page.wait_for_timeout(300)
+    dom = added["data"]["domain"]
+    u = (new_point[0] - dom[0][0]) / (dom[0][1] - dom[0][0])
+    v = (dom[1][1] - new_point[1]) / (dom[1][1] - dom[1][0])
+    plot = page.locator("#output-plot").bounding_box()
+    page.mouse.click(plot["x"] + u * plot["width"], plot["y"] + v * plot["height"])
+    sid3 = new_session_after(page, sid2)
+    removed = rest(page, "GET", f"/api/sessions/{sid3}")
+    assert len(removed["data"]["train"]["points"]) == 40
+    assert new_point not in removed["data"]["train"]["points"]
