@@ -145,8 +145,9 @@ SUMMARY_MESSAGES = [
     Entry(
         "summary",
         "Each watched session at once, then about summary_rate times a second while it trains: "
-        "epoch, status, losses, metrics and a small thumbnail of the first output a_k over the "
-        "input plane.",
+        "epoch, status, losses, metrics, a small thumbnail of the first output a_k over the "
+        "input plane, and setup: the session's settings without arrays (the body of POST "
+        "/api/sessions as it is now).",
         {
             "type": "summary",
             "id": "Vx3kq0…",
@@ -155,6 +156,11 @@ SUMMARY_MESSAGES = [
             "loss": {"train": 0.08, "test": 0.09},
             "metrics": {"train_accuracy": 0.97, "test_accuracy": 0.95},
             "thumbnail": {"resolution": 16, "dims": 2, "lo": -1.0, "hi": 1.0, "data": "gICA…"},
+            "setup": {
+                "network": {"hidden_layers": [4, 2], "activations": ["tanh", "tanh", "tanh"]},
+                "dataset": {"name": "xor", "n": 500},
+                "training": {"learning_rate": 0.03, "batch_size": 10},
+            },
         },
     ),
     Entry(
