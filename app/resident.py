@@ -19,9 +19,11 @@ from app.build import Built, build
 from app.errors import FieldError
 from app.gradflow import GradientFlow
 from app.limits import check_train_work, epoch_work
+from app.replay import Checkpoints
 from app.schemas import SessionCreate, TrainingPatch
 from app.settings import Settings
 from engine import (
+    Params,
     Snapshot,
     TrainingConfig,
     confusion_matrix,
@@ -115,9 +117,11 @@ class Resident:
         self.set_stop(parsed.stop.model_dump() if parsed.stop else {})
         self.history = History(settings.max_history_points)
         self.flow = GradientFlow(settings.max_gradient_flow_points)
+        self.replay = Checkpoints(settings.max_replay_bytes)
         snap = self.trainer.snapshot()
         self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
         self.record_flow(snap)
+        self.replay.add(snap.epoch, snap.W, snap.b)
         self.running = False
         self.pending_epochs = 0
         self.viewers = 0  # live full viewers, summed over the web processes' counts
@@ -159,6 +163,8 @@ class Resident:
         if snap.status != "diverged":
             self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
             self.record_flow(snap)
+            if self.replay.wants(snap.epoch):
+                self.replay.add(snap.epoch, snap.W, snap.b)
 
     def record_flow(self, snap: Snapshot) -> None:
         """Each layer's mean |δ| and mean |∂E/∂w| at ``snap`` (on the epochs the thinned
@@ -345,6 +351,7 @@ class Resident:
         self.trainer = self.built.new_trainer(self.built.params.copy(), probe, config)
         self.history.clear()
         self.flow.clear()
+        self.replay.clear()
         self.record(self.trainer.snapshot())
 
     def step_sample(self, index: int | None) -> bytes:
@@ -376,6 +383,35 @@ class Resident:
             out["loss"] = float(tr["errors"].mean())
             out["gradients"] = frames.params_json(tr["gradients"].W, tr["gradients"].b)
         return frames.dumpb(out)
+
+    def replay_json(self) -> bytes:
+        """The epochs whose parameters are kept for replay (``Checkpoints``)."""
+        c = self.replay
+        return frames.dumpb(
+            {"epochs": list(c.epochs), "stride": c.stride, "bytes": c.nbytes,
+             "max_bytes": c.max_bytes}
+        )  # fmt: skip
+
+    def replay_frame(self, epoch: int) -> bytes:
+        """The frame of the last kept checkpoint at or before ``epoch``: the network as it was
+        then (weights, probe trace, node statistics, grid, losses), computed now by the same
+        code as a live frame. Its ``gradients`` are the full-batch mean gradient at those
+        weights; it carries ``"replay": true``."""
+        hit = self.replay.at(epoch)
+        if hit is None:
+            first = self.replay.epochs[0] if self.replay.epochs else None
+            raise FieldError("epoch", f"no checkpoint at or before epoch {epoch} (first: {first})")
+        kept, W, b = hit
+        params = Params([w.copy() for w in W], [v.copy() for v in b])
+        then = self.built.new_trainer(params, self.trainer.probe_index, self.trainer.config)
+        with np.errstate(**ERRSTATE):
+            snap = then.snapshot()
+            X_grid = self.grid_inputs()
+            grid = None if X_grid is None else grid_activations(self.built.spec, W, b, X_grid)
+            frame = frames.frame(snap, self.status, self.built.dataset, then.node_stats(snap), grid)
+        frame["epoch"] = kept
+        frame["replay"] = True
+        return frames.dumpb(frame)
 
     def confusion(self) -> bytes:
         """The confusion matrices of the training and test sets at the current parameters

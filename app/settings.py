@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     )
     max_csv_rows: int = Field(5000, ge=4, description="Rows of numbers in an uploaded CSV.")
     max_csv_columns: int = Field(32, ge=2, description="Columns in an uploaded CSV.")
+    max_replay_bytes: int = Field(
+        2 << 20,
+        ge=0,
+        description="Memory per session for replay checkpoints (copies of W and b, thinned to "
+        "evenly spaced epochs when full).",
+    )
     max_gradient_flow_points: int = Field(
         400,
         ge=16,

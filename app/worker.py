@@ -545,6 +545,11 @@ class Worker:
         self.save(r)
         return frames.dumpb(r.stop_json())
 
+    def op_replay(self, sid: str, _rid: Any, epoch: int | None = None) -> bytes:
+        """The kept replay epochs, or (``epoch`` given) the frame of the network back then."""
+        r = self.resident(sid)
+        return r.replay_json() if epoch is None else r.replay_frame(epoch)
+
     def op_confusion(self, sid: str, _rid: Any) -> bytes:
         return self.resident(sid).confusion()
 

@@ -3,10 +3,10 @@ in the schemas and ``app/limits.py``, the work in ``TrainingSession`` and the en
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Body, Path, Response, status
 
 from app import codegen, csvdata, limits
 from app import responses as out
@@ -314,6 +314,22 @@ def read_csv(body: CsvRequest, settings: SettingsDep) -> dict:
     ``targets`` (column names) also the tables for an ``inline`` dataset. A bad file is
     refused naming the line and column (field ``text``)."""
     return csvdata.parse_csv(body.text, body.inputs, body.targets, settings)
+
+
+@router.get(
+    "/sessions/{session_id}/replay",
+    responses={**NOT_FOUND, **_example({"epochs": [0, 2, 4], "stride": 2, "bytes": 600})},
+)
+async def replay_epochs(session: SessionDep) -> Response:
+    """The epochs whose weights are kept for replay (thinned within ``max_replay_bytes``)."""
+    return encoded(await session.call("replay"))
+
+
+@router.get("/sessions/{session_id}/replay/{epoch}", responses={**NOT_FOUND, **INVALID, **FRAME})
+async def replay_frame(session: SessionDep, epoch: Annotated[int, Path(ge=0)]) -> Response:
+    """The frame of the network as it was at the last kept epoch ≤ ``epoch`` (``"replay":
+    true``; its gradients are the full-batch mean gradient at those weights)."""
+    return encoded(await session.call("replay", epoch=epoch))
 
 
 @router.put(
