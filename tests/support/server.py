@@ -92,8 +92,10 @@ class ServerProcess:
         command: Sequence[str] | None = None,
         log_dir: str | os.PathLike[str] | None = None,
         startup_timeout: float = 30.0,
+        cwd: str | os.PathLike[str] | None = None,
     ) -> None:
         self.port = port if port is not None else free_port()
+        self.cwd = Path(cwd) if cwd is not None else ROOT
         self.url = f"http://{HOST}:{self.port}"
         self.ws_url = f"ws://{HOST}:{self.port}"
         self.command = [
@@ -125,7 +127,7 @@ class ServerProcess:
         with self.log_path.open("wb") as log:
             self._proc = subprocess.Popen(
                 self.command,
-                cwd=ROOT,
+                cwd=self.cwd,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -294,6 +296,7 @@ def start_server(
     command: Sequence[str] | None = None,
     log_dir: str | os.PathLike[str] | None = None,
     startup_timeout: float = 30.0,
+    cwd: str | os.PathLike[str] | None = None,
 ) -> ServerProcess:
     """Start the real server and return it once healthy (also a context manager that stops it).
 
@@ -303,11 +306,18 @@ def start_server(
     command: the program to run instead of ``[sys.executable, "-m", "app"]``, e.g. the
         ``backprop-playground`` console script.
     log_dir: where ``server-PORT.log`` goes (default: a new temporary directory, kept).
+    cwd: the folder it runs in (default: the repository root).
     """
     attempts = 1 if port is not None else 2
     for attempt in range(attempts):
         server = ServerProcess(
-            env, args, port, command=command, log_dir=log_dir, startup_timeout=startup_timeout
+            env,
+            args,
+            port,
+            command=command,
+            log_dir=log_dir,
+            startup_timeout=startup_timeout,
+            cwd=cwd,
         )
         try:
             return server.start()
