@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { wireExportCode } from "./exportcode.js";
 import { GradientFlowChart } from "./gradflow.js";
 import { ConfusionView, StopControls, stopApi } from "./stopconf.js";
+import { Replay } from "./replay.js";
 import { OwnData } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
@@ -27,7 +28,7 @@ export class Extras {
     });
     this.confusion = new ConfusionView({
       section: $("confusion-section"), table: $("confusion"),
-      buttons: { test: $("confusion-test"), train: $("confusion-train") },
+      buttons: { test: $("confusion-test"), train: $("confusion-train") }, caption: $("confusion-epoch"),
     });
     this.ownData = new OwnData(app, {
       file: $("csv-file"), dialog: $("csv-dialog"), summary: $("csv-summary"), columns: $("csv-columns"),
@@ -35,6 +36,7 @@ export class Extras {
       plot: $("output-plot"), edit: $("edit-points"), editBox: $("edit-box"), editClass: $("edit-class"),
       editT: $("edit-t-box"), hint: $("plot-hint"), note: $("own-data-note"),
     });
+    this.replay = new Replay(app, { slider: $("replay"), label: $("replay-label"), live: $("replay-live"), bar: $("replay-bar") });
     this.seenEpoch = -1;
   }
 
@@ -48,6 +50,7 @@ export class Extras {
     this.seenEpoch = -1;
     this.stop.sessionShown(s);
     this.ownData.sessionShown(s);
+    this.replay.reset();
     this.refreshSoon();
   }
 
@@ -58,6 +61,7 @@ export class Extras {
 
   /** Every message of the session's stream, before the page handles it. */
   message(m) {
+    this.replay.message(m);
     if (m.type === "status" && m.stopped) {
       this.stop.showReached(m.stopped);
       // the trainer stopped it: a paced play (steps sent by the page) stops stepping too
@@ -69,7 +73,7 @@ export class Extras {
 
   /** A frame was drawn: fetch the flow and the confusion matrix again (throttled). */
   frame(f) {
-    if (f.epoch === this.seenEpoch) return;
+    if (this.replay.active || f.epoch === this.seenEpoch) return;
     this.refreshSoon();
   }
 
@@ -93,6 +97,7 @@ export class Extras {
       if (this.app.session?.id !== id) return;
       this.history(h);
       if (c) this.confusion.set(c);
+      this.replay.refresh();
     } catch { /* optional: a gone session is noticed by the page's own requests */ } finally {
       this._timer = null;
       // frames that came while fetching: one more round

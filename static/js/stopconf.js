@@ -75,8 +75,8 @@ export class StopControls {
 
 /** The confusion matrix of the training or the test set, as a small table. */
 export class ConfusionView {
-  constructor({ section, table, buttons }) {
-    Object.assign(this, { section, table, buttons });
+  constructor({ section, table, buttons, caption }) {
+    Object.assign(this, { section, table, buttons, caption });
     this.part = "test";
     this.data = null;
     for (const [part, b] of Object.entries(buttons)) b.addEventListener("click", () => this.setPart(part));
@@ -99,6 +99,7 @@ export class ConfusionView {
     const d = this.data;
     const m = d?.[this.part] ?? (this.part === "test" ? d?.train : null);
     this.table.replaceChildren();
+    if (this.caption) this.caption.textContent = d ? `epoch ${d.epoch}` : "";
     if (!d || !m) return;
     const max = Math.max(1, ...m.flat());
     const head = this.table.createTHead().insertRow();

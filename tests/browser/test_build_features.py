@@ -274,3 +274,57 @@ def test_clicking_the_plane_adds_and_removes_samples(page):
     removed = rest(page, "GET", f"/api/sessions/{sid3}")
     assert len(removed["data"]["train"]["points"]) == 40
     assert new_point not in removed["data"]["train"]["points"]
+
+
+def fmt4(x: float) -> str:
+    """util.js fmt(x) for |x| in [1e-3, 1e5): four decimals."""
+    return f"{x:.4f}"
+
+
+def scrub_to(pg, index: int) -> None:
+    pg.evaluate(
+        "(k) => { const s = document.getElementById('replay'); s.value = String(k);"
+        " s.dispatchEvent(new Event('input')); }",
+        index,
+    )
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1440, 900)], ids=["1024x768", "1440x900"])
+def test_replay_shows_the_network_as_it_was(page, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_playground(page)
+    sid = page.evaluate("window.__bpp.sessionId")
+    rest(page, "POST", f"/api/sessions/{sid}/train", {"epochs": 20})
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) === 20")
+    page.wait_for_function("document.getElementById('replay').max === '20'", timeout=10000)
+    page.evaluate("window.__bpp.app.select({kind: 'unit', layer: 1, j: 0})")
+    live_plot = page.evaluate("document.querySelector('#output-plot canvas').toDataURL()")
+    scrub_to(page, 5)
+    page.wait_for_function(
+        "document.getElementById('replay-label').textContent.startsWith('replay: epoch 5 ')"
+    )
+    then = rest(page, "GET", f"/api/sessions/{sid}/replay/5")
+    shown = page.evaluate("window.__bpp.frame")
+    assert shown["replay"] is True and shown["weights"] == then["weights"]
+    assert page.evaluate("window.__bpp.app.diagram.frame.epoch") == 5  # the diagram draws it
+    assert page.text_content("#epoch") == "5"
+    assert page.text_content("#loss-train") == fmt4(then["loss"]["train"])
+    a = then["probe"]["layers"][0]["a"][0]
+    assert fmt4(a) in page.text_content("#inspector")  # the inspector, as it was
+    replay_plot = page.evaluate("document.querySelector('#output-plot canvas').toDataURL()")
+    assert replay_plot != live_plot  # the output heatmap, as it was
+    assert rest(page, "GET", f"/api/sessions/{sid}")["epoch"] == 20  # nothing trained back
+    page.locator("#replay-bar").scroll_into_view_if_needed()
+    shot(page, f"replay-{size[0]}x{size[1]}.png")
+    bar = page.locator("#replay-bar").bounding_box()
+    label = page.locator("#replay-label").bounding_box()
+    assert label["x"] + label["width"] <= bar["x"] + bar["width"] + 1
+    page.click("#replay-live")
+    page.wait_for_function("document.getElementById('epoch').textContent === '20'")
+    assert page.evaluate("window.__bpp.frame.replay") is None
+    # training on ends a replay
+    scrub_to(page, 2)
+    page.wait_for_function("document.getElementById('epoch').textContent === '2'")
+    page.click("#btn-step")
+    page.wait_for_function("document.getElementById('epoch').textContent === '21'")
+    assert not page.evaluate("window.__bpp.app.extras.replay.active")
