@@ -9,6 +9,21 @@
 # install packages system-wide. The default is the official image; the container test builds on
 # a stand-in made from Debian packages (scripts/container-base.sh) where no registry is at hand.
 ARG PYTHON_IMAGE=python:3.11-slim
+
+# Stage 1: the wheel, built as any user would (pip wheel .); the image installs it, not the
+# source tree.
+FROM ${PYTHON_IMAGE} AS wheel
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY engine ./engine
+COPY app ./app
+COPY backprop_playground ./backprop_playground
+COPY templates ./templates
+COPY static ./static
+RUN pip wheel --no-deps --wheel-dir /dist .
+
+# Stage 2: the image.
 FROM ${PYTHON_IMAGE}
 
 LABEL org.opencontainers.image.title="Backprop Playground" \
@@ -36,13 +51,11 @@ RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-COPY README.md ./
-COPY engine ./engine
-COPY app ./app
-COPY templates ./templates
-COPY static ./static
-# Editable: the app finds static/ and templates/ next to its package.
-RUN pip install --no-deps -e .
+# The wheel carries the server, the engine, the page (templates and static files inside the
+# app package) and the Python client; its dependencies are installed above.
+COPY --from=wheel /dist /tmp/dist
+RUN pip install --no-deps /tmp/dist/*.whl \
+    && rm -rf /tmp/dist pyproject.toml
 
 USER playground
 # Declared after the chown above, so that a new volume starts out owned by the playground user.
