@@ -15,6 +15,7 @@ import { Inspector } from "./inspector.js";
 import { CurveChart, LossChart } from "./losschart.js";
 import { Notice } from "./notice.js";
 import { Player } from "./player.js";
+import { EpochRate } from "./rate.js";
 import { SessionKeeper } from "./session.js";
 import { Stream } from "./stream.js";
 import { PageUI } from "./ui.js";
@@ -49,7 +50,11 @@ export class App {
       onGradCheck: () => this.gradCheck(),
     });
     this.stream = new Stream((m) => this.message(m), (s, text, info) => this.sessions.connState(s, text, info));
-    this.player = new Player(this.stream, $("btn-play"), { epoch: () => this.frame?.epoch ?? 0 });
+    this.rate = new EpochRate();
+    this.player = new Player(this.stream, $("btn-play"), {
+      epoch: () => this.frame?.epoch ?? 0,
+      onRunning: (on) => { this.rate.reset(); if (!on) this.ui.clearRate(); },
+    });
     this.notice = new Notice($("notice"));
     this.wire();
     this.extras = new Extras(this);
@@ -59,6 +64,7 @@ export class App {
   get ownSession() { return this.sessions.own; }
   get gone() { return this.sessions.gone; }
   get running() { return this.player.running; }
+  get backup() { return this.sessions.backup; }
   createSession(body) { return this.sessions.create(body); }
   joinSession(id) { return this.sessions.join(id); }
 
@@ -92,8 +98,10 @@ export class App {
     });
     document.addEventListener("keydown", (e) => {
       if (e.target.closest("input, select, textarea")) return;
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.code === "Space") { e.preventDefault(); this.togglePlay(); }
       else if (e.code === "ArrowRight") { e.preventDefault(); this.step(); }
+      else if (e.code === "KeyR") { e.preventDefault(); this.reset(); }
     });
     window.addEventListener("hashchange", () => {
       if (!this.state.readHash()) return;
@@ -110,7 +118,7 @@ export class App {
   }
 
   /** Show a newly adopted session: its data, its controls, an empty inspector. */
-  showSession(s) {
+  showSession(s, own) {
     this.controls.sync();
     this.range = targetRange(s.data);
     this.plot.setData(s.data, this.range);
@@ -122,7 +130,8 @@ export class App {
     $("curve-section").hidden = !oneD;
     $("output-section").hidden = inputDims(s) !== 2;
     if (oneD) this.curve.setData(s.data.train.points, s.data.train.targets);
-    $("acc-box").hidden = s.data.task !== "classification";
+    $("acc-box").hidden = s.data.task !== "classification"; // regression: no accuracy
+    this.ui.setJoined(!own);
     this.frame = s.frame;
     this.selection = null;
     this.inspector.showEmpty();
@@ -137,7 +146,8 @@ export class App {
     const url = `${location.origin}${location.pathname}#join=${encodeURIComponent(this.session.id)}`;
     let copied = false;
     try { await navigator.clipboard.writeText(url); copied = true; } catch { /* not a secure context */ }
-    this.ui.toast(`${copied ? "Copied" : "Share this link"}: ${url} — whoever opens it watches (and can drive) this session live.`);
+    if (copied) this.ui.toast(`Copied: ${url} — whoever opens it watches (and can drive) this session live.`, "info");
+    else this.ui.showLink(url, "Whoever opens this link watches — and can drive — this session live. The browser did not let the page copy it (the clipboard needs https or localhost): copy it by hand.");
     return url;
   }
 
@@ -210,7 +220,7 @@ export class App {
         this._historyAt = now;
         this.loadHistory();
       }
-      this.ui.setRate(m.epochs_per_second);
+      if (this.running) this.rate.note(m.epoch);
       this.noteDiverged(m.status);
     } else if (m.type === "sample_step") {
       this.tab("derivation");
@@ -232,6 +242,7 @@ export class App {
     if (f.grid && dims === 1) this.drawCurve(f.grid);
     this.plot.setProbe(f.probe?.index ?? 0);
     $("epoch").textContent = String(f.epoch);
+    if (this.running) { this.rate.note(f.epoch); this.ui.setRate(this.rate.value()); }
     $("loss-train").textContent = fmt(f.loss.train, 4);
     $("loss-test").textContent = fmt(f.loss.test, 4);
     const acc = accuracy(f);

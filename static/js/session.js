@@ -67,6 +67,7 @@ export class SessionKeeper {
       return false;
     }
     await this.adopt(s, false);
+    this.app.ui.toast("You joined someone else's live session: play, pause, step and reset here drive their training too. Changing the network or the data gives you a copy of your own.", "info");
     return true;
   }
 

@@ -53,9 +53,52 @@ export class PageUI {
     pill.textContent = text;
   }
 
-  /** The server's epochs per second while training (3 significant digits). */
+  /** Epochs per second while training (rate.js), to 3 significant digits; "–" when unknown. */
   setRate(eps) {
-    $("eps").textContent = eps ? fmt(eps, 3).replace(/\.?0+$/, "") : "–";
+    $("eps").textContent = eps == null ? "–" : eps >= 100 ? String(Math.round(eps)) : eps.toPrecision(3).replace(/\.?0+$/, "");
+  }
+
+  /** Mark the page as driving someone else's session (joined through a shared link). */
+  setJoined(on) {
+    let badge = $("joined-badge");
+    if (!badge && on) {
+      badge = document.createElement("span");
+      badge.id = "joined-badge";
+      badge.className = "pill joined";
+      badge.textContent = "someone else's session";
+      badge.title = "You opened a shared link: this page watches and drives another person's training session. Change the network or the data to get your own copy.";
+      $("conn").before(badge);
+    }
+    if (badge) badge.hidden = !on;
+  }
+
+  /** A link to copy by hand, in a dialog, where the clipboard API is missing (plain http on a
+   * LAN is not a secure context). */
+  showLink(url, text) {
+    let d = $("link-dialog");
+    if (!d) {
+      d = document.createElement("dialog");
+      d.id = "link-dialog";
+      d.className = "link-dialog";
+      const p = document.createElement("p");
+      const input = document.createElement("input");
+      input.id = "link-dialog-url";
+      input.readOnly = true;
+      input.setAttribute("aria-label", "link to share");
+      input.addEventListener("focus", () => input.select());
+      const close = document.createElement("button");
+      close.id = "link-dialog-close";
+      close.textContent = "close";
+      close.addEventListener("click", () => d.close());
+      d.append(p, input, close);
+      document.body.append(d);
+    }
+    d.querySelector("p").textContent = text;
+    const input = d.querySelector("input");
+    input.value = url;
+    d.showModal();
+    input.focus();
+    input.select();
   }
 
   clearRate() {
