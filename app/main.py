@@ -17,6 +17,7 @@ from app.paths import STATIC_DIR
 from app.pool import TrainerPool
 from app.registry import LocalRegistry
 from app.routers import api, classroom, classroom_pages, health, pages, protocol, stream
+from app.routers.docs import router as docs_router
 from app.settings import Settings, get_settings
 from app.store import open_store
 from app.version import ApiVersionHeader, server_version
@@ -86,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=server_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc from vendored files (app/routers/docs.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = open_store(settings)
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ApiVersionHeader)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(docs_router)
     app.include_router(api.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
