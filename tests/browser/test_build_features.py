@@ -301,7 +301,7 @@ def test_replay_shows_the_network_as_it_was(page, size):
     live_plot = page.evaluate("document.querySelector('#output-plot canvas').toDataURL()")
     scrub_to(page, 5)
     page.wait_for_function(
-        "document.getElementById('replay-label').textContent.startsWith('replay: epoch 5 ')"
+        "document.getElementById('replay-label').textContent.startsWith('replay: epoch 5 of')"
     )
     then = rest(page, "GET", f"/api/sessions/{sid}/replay/5")
     shown = page.evaluate("window.__bpp.frame")
