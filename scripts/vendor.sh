@@ -6,6 +6,8 @@ set -euo pipefail
 
 KATEX_VERSION="${KATEX_VERSION:-0.19.1}"
 UPLOT_VERSION="${UPLOT_VERSION:-1.6.32}"
+SWAGGER_UI_VERSION="${SWAGGER_UI_VERSION:-5.35.0}"  # /docs (app/routers/docs.py)
+REDOC_VERSION="${REDOC_VERSION:-2.5.4}"  # /redoc
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 vendor="$root/static/vendor"
@@ -31,10 +33,24 @@ rm -rf "$dst" && mkdir -p "$dst"
 src="$tmp/uplot/package"
 cp "$src/dist/uPlot.iife.min.js" "$src/dist/uPlot.min.css" "$src/LICENSE" "$dst/"
 
+fetch swagger-ui-dist "$SWAGGER_UI_VERSION"
+dst="$vendor/swagger-ui-$SWAGGER_UI_VERSION"
+rm -rf "$dst" && mkdir -p "$dst"
+src="$tmp/swagger-ui-dist/package"
+cp "$src/swagger-ui-bundle.js" "$src/swagger-ui.css" "$src/favicon-32x32.png" "$src/LICENSE" "$dst/"
+
+fetch redoc "$REDOC_VERSION"
+dst="$vendor/redoc-$REDOC_VERSION"
+rm -rf "$dst" && mkdir -p "$dst"
+src="$tmp/redoc/package"
+cp "$src/bundles/redoc.standalone.js" "$src/LICENSE" "$dst/"
+
 cat > "$vendor/VERSIONS.txt" <<TXT
 # Vendored by scripts/vendor.sh from the npm registry (npm pack). Do not edit by hand.
 katex $KATEX_VERSION  MIT  static/vendor/katex-$KATEX_VERSION/   (katex.min.js, katex.min.css, fonts/*.woff2)
 uplot $UPLOT_VERSION  MIT  static/vendor/uplot-$UPLOT_VERSION/   (uPlot.iife.min.js, uPlot.min.css)
+swagger-ui-dist $SWAGGER_UI_VERSION  Apache-2.0  static/vendor/swagger-ui-$SWAGGER_UI_VERSION/   (swagger-ui-bundle.js, swagger-ui.css, favicon-32x32.png): /docs
+redoc $REDOC_VERSION  MIT  static/vendor/redoc-$REDOC_VERSION/   (redoc.standalone.js): /redoc
 TXT
 echo "vendored into $vendor:"
 cat "$vendor/VERSIONS.txt"

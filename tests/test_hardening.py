@@ -266,3 +266,20 @@ def test_every_answer_of_the_session_api_has_a_schema_in_openapi(client):
         assert ref.startswith("#/components/schemas/"), (method, path, ref)
     export = doc["paths"]["/api/sessions/{session_id}/export"]["get"]["responses"]["200"]
     assert "SessionCreate" in export["content"]["application/json"]["schema"]["$ref"]
+
+
+# ---- item 11: the API docs offline ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_the_api_docs_load_only_files_of_this_server_under_the_policy(client, path):
+    import re
+
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+    assert "<script>" not in page.text  # no inline script
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(a.startswith("/static/") for a in assets), assets
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
