@@ -19,6 +19,7 @@ NETWORKS = {
     "default": "",
     "6x8": "#hidden=8,8,8,8,8,8",
     "8x32": "#hidden=32,32,32,32,32,32,32,32",
+    "8x32-bias": "#hidden=32,32,32,32,32,32,32,32&bias=1",
 }
 
 
@@ -90,3 +91,10 @@ def test_eq14_shows_every_term_of_a_wide_layer(sized):
     )
     sized.evaluate("document.querySelector('#inspector [data-terms]').scrollIntoView()")
     shot(sized, f"layout-eq14-{sized.size}.png")
+
+
+def test_a_frame_of_the_largest_network_renders_in_8_ms_at_projector_width(sized):
+    open_playground(sized)
+    r = sized.evaluate("window.__bpp.benchRender(40)")
+    assert r["units"] == 2 + 8 * 32 + 1
+    assert r["median_ms"] <= 8, r
