@@ -40,7 +40,21 @@ Two more cases start servers of their own (issue 8), whatever ``--designs`` says
       the trainers. No target: on a 2-core machine these six processes and this client share
       two cores.
 
-In b, b2, e and d the window opens ``--warmup`` s after every viewer has seen a frame of a later
+One more starts a server of its own, only when asked (``--cases f``):
+
+  f   the classroom (issue 9): a teacher (made with ``python -m app create-teacher``) opens a
+      classroom of the default lesson (XOR, 2-[2]-1, sigmoid, SSE, η = 0.5, batch 1, seed 7);
+      ``--students`` (60) join it by code from this one address, each with a seat cookie of
+      their own, and open one viewer each (``/api/sessions/{id}/stream`` with that cookie), all
+      playing; beside them a teacher's dashboard socket (``/api/summaries`` with the teacher's
+      cookie) watches every student's session. Per student: frames/s and epochs/s (median, p5,
+      minimum); the dashboard's summaries/s per student. Targets (issue 9): every student
+      ≥ 20 frames/s and ≥ 100 epochs/s, the dashboard ≥ 1 summary/s of every student. First,
+      on the same server, "f base": as many anonymous sessions of the same lesson with one viewer
+      each and no classroom (no seats, no dashboard), so that the ratios show what the classroom
+      costs. The "new" design (trainer processes); session caps raised for the baseline.
+
+In b, b2, e, d and f the window opens ``--warmup`` s after every viewer has seen a frame of a later
 epoch than its first (training reaches it; at most 30 s); the notes give that delay from play
 (median, max).
 
@@ -54,6 +68,7 @@ Usage:
   .venv/bin/python benchmarks/bench_stream.py --quick         # a smoke run (short, fewer sessions)
   .venv/bin/python benchmarks/bench_stream.py --cases b,e --designs new --seconds 5
   .venv/bin/python benchmarks/bench_stream.py --cases d,ck --quick
+  .venv/bin/python benchmarks/bench_stream.py --cases f               # the classroom (~1 min)
 """
 
 from __future__ import annotations
@@ -81,13 +96,14 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.support.classroom import DEFAULT_LESSON, create_teacher  # noqa: E402
 from tests.support.postgres import find_postgres_bindir, start_postgres  # noqa: E402
 from tests.support.redis import find_redis_server, start_redis  # noqa: E402
 from tests.support.server import ServerProcess, start_server  # noqa: E402
 
 DESIGNS = {"today": {"BPP_TRAINERS": "0"}, "new": {}}
 SERVER_CASES = ("b", "b2", "e", "a")  # run against one server per design
-CASES = (*SERVER_CASES, "ck", "d")
+CASES = (*SERVER_CASES, "ck", "d", "f")
 CK_INTERVALS = (86400.0, 5.0, 1.0)  # BPP_CHECKPOINT_SECONDS: off while playing, default, short
 CK_DEFAULT = 5.0
 W2 = {
@@ -262,6 +278,7 @@ async def watch(
     go: asyncio.Event,
     window: Window,
     first: Callable[[], None],
+    headers: dict[str, str] | None = None,
 ) -> None:
     """One viewer: connect, report it, wait for ``go``, send play, say when the first frame of
     a later epoch than the first one seen came (``first``: training reaches this viewer), record
@@ -269,7 +286,7 @@ async def watch(
     loop = asyncio.get_running_loop()
     try:
         async with gate:  # a few handshakes at a time
-            ws = await websockets.connect(url, **CONNECT)
+            ws = await websockets.connect(url, additional_headers=headers, **CONNECT)
     except Exception as e:  # reported to the caller, which stops the case
         arrived(e)
         return
@@ -316,14 +333,22 @@ async def play_and_watch(
 
 
 async def watch_all(
-    urls: list[str], meters: Meters, seconds: float, warmup: float
+    urls: list[str],
+    meters: Meters,
+    seconds: float,
+    warmup: float,
+    *,
+    headers: Sequence[dict[str, str] | None] | None = None,
+    window: Window | None = None,
 ) -> tuple[list[Viewer], Load]:
     """One viewer per stream URL, all connected before any sends play; the window opens
     ``warmup`` s after every viewer has seen its session train (or after 30 s without); measure
-    over it (CPU from ``meters``)."""
+    over it (CPU from ``meters``). ``headers``: each viewer's handshake headers (a cookie);
+    ``window``: set in place, for others measuring beside the viewers (f's dashboard)."""
     loop = asyncio.get_running_loop()
     records = [Viewer() for _ in urls]
-    go, ready, window = asyncio.Event(), asyncio.Event(), Window()
+    go, ready, window = asyncio.Event(), asyncio.Event(), window or Window()
+    headers = list(headers) if headers is not None else [None] * len(urls)
     all_first = asyncio.Event()
     errors: list[BaseException] = []
     count = firsts = 0
@@ -344,8 +369,8 @@ async def watch_all(
 
     gate = asyncio.Semaphore(16)
     tasks = [
-        asyncio.create_task(watch(url, rec, gate, arrived, go, window, first))
-        for url, rec in zip(urls, records, strict=True)
+        asyncio.create_task(watch(url, rec, gate, arrived, go, window, first, head))
+        for url, rec, head in zip(urls, records, headers, strict=True)
     ]
     try:
         async with asyncio.timeout(60 + len(urls) * 0.5):
@@ -881,6 +906,163 @@ async def case_d_with_reference(opts: argparse.Namespace) -> list[Row]:
     return [ref, d]
 
 
+# ---- issue 9: the classroom --------------------------------------------------------------------
+
+TEACHER_PASSWORD = "bench-teacher-password"
+
+
+@dataclass
+class Dashboard:
+    """What the teacher's dashboard socket received: (time, session id) of every summary."""
+
+    arrivals: list[tuple[float, str]] = field(default_factory=list)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def rates(self, ids: list[str], window: Window) -> list[float]:
+        """Summaries per second of each session in ``ids`` over the window."""
+        counts = dict.fromkeys(ids, 0)
+        for t, sid in self.arrivals:
+            if window.start <= t < window.end and sid in counts:
+                counts[sid] += 1
+        return [counts[sid] / (window.end - window.start) for sid in ids]
+
+
+async def dashboard(url: str, cookie: str, ids: list[str], record: Dashboard) -> None:
+    """A teacher's dashboard: watch ``ids`` on ``/api/summaries``; record every summary until
+    cancelled (``ready`` once each session has sent its first)."""
+    loop = asyncio.get_running_loop()
+    unseen = set(ids)
+    async with websockets.connect(url, additional_headers={"Cookie": cookie}, **CONNECT) as ws:
+        await ws.send(orjson.dumps({"type": "watch", "ids": ids}).decode())
+        try:
+            while True:
+                message = orjson.loads(await ws.recv(decode=False))
+                if message["type"] == "error":
+                    raise BenchError(f"the dashboard was refused: {message}")
+                if message["type"] == "summary":
+                    record.arrivals.append((loop.time(), message["id"]))
+                    unseen.discard(message["id"])
+                    if not unseen:
+                        record.ready.set()
+        except websockets.ConnectionClosed:
+            pass
+
+
+def cookie_of(client: httpx.AsyncClient) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
+
+
+async def seat_students(url: str, code: str, n: int) -> list[tuple[str, str]]:
+    """``n`` students join by code, each in a browser (cookie jar) of their own; returns each
+    one's (session id, seat cookie)."""
+    gate = asyncio.Semaphore(8)
+
+    async def one(i: int) -> tuple[str, str]:
+        async with gate, httpx.AsyncClient(base_url=url, timeout=60, trust_env=False) as s:
+            r = await s.post("/api/join", json={"code": code, "name": f"Student {i + 1:02d}"})
+            if r.status_code != 200:
+                raise BenchError(f"POST /api/join: {r.status_code} {r.text[:300]}")
+            return r.json()["seat"]["session_id"], cookie_of(s)
+
+    return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+
+async def case_f(opts: argparse.Namespace) -> list[Row]:
+    """The classroom: ``--students`` seats of the default lesson with a viewer each and a
+    teacher's dashboard on all of them, after a baseline of as many anonymous sessions."""
+    n = opts.students
+    design = "new"
+    with tempfile.TemporaryDirectory(prefix="bpp-bench-f-") as logs:
+        data = Path(logs) / "data"
+        create_teacher(data, "teacher", TEACHER_PASSWORD)
+        cap = str(max(n, opts.sessions) + 20)
+        env = {"BPP_DATA_DIR": str(data), "BPP_MAX_SESSIONS": str(2 * n + 40)}
+        env["BPP_MAX_SESSIONS_PER_CLIENT"] = cap  # for the baseline's anonymous sessions
+        server = start_server(env={**DESIGNS[design], **env}, log_dir=logs)
+        try:
+            print(f"[{design}] server pid {server.pid}, case f base ({n} sessions) ...", flush=True)
+            async with httpx.AsyncClient(base_url=server.url, timeout=60, trust_env=False) as t:
+                base_viewers, base_load = await play_and_watch(
+                    server, t, [DEFAULT_LESSON] * n, opts.seconds, opts.warmup
+                )
+                await asyncio.sleep(1.0)
+                print(f"[{design}] case f class ({n} students + a dashboard) ...", flush=True)
+                r = await t.post(
+                    "/api/auth/login", json={"name": "teacher", "password": TEACHER_PASSWORD}
+                )
+                if r.status_code != 200:
+                    raise BenchError(f"POST /api/auth/login: {r.status_code} {r.text[:300]}")
+                r = await t.post(
+                    "/api/lessons", json={"title": "XOR by hand", "setup": DEFAULT_LESSON}
+                )
+                if r.status_code != 201:
+                    raise BenchError(f"POST /api/lessons: {r.status_code} {r.text[:300]}")
+                r = await t.post("/api/classrooms", json={"lesson_id": r.json()["id"]})
+                room = r.json()
+                students = await seat_students(server.url, room["code"], n)
+                ids = [sid for sid, _ in students]
+                board = Dashboard()
+                watcher = asyncio.create_task(
+                    dashboard(f"{server.ws_url}/api/summaries", cookie_of(t), ids, board)
+                )
+                try:
+                    async with asyncio.timeout(60):  # every session's first summary came
+                        await asyncio.wait(
+                            [watcher, asyncio.create_task(board.ready.wait())],
+                            return_when=asyncio.FIRST_COMPLETED,
+                        )
+                    if watcher.done():
+                        watcher.result()  # its error
+                        raise BenchError("the dashboard closed before every summary came")
+                    window = Window()
+                    viewers, load = await watch_all(
+                        [f"{server.ws_url}/api/sessions/{sid}/stream" for sid in ids],
+                        {"server": server.cpu_seconds},
+                        opts.seconds,
+                        opts.warmup,
+                        headers=[{"Cookie": cookie} for _, cookie in students],
+                        window=window,
+                    )
+                    sps = board.rates(ids, window)
+                finally:
+                    watcher.cancel()
+                    await asyncio.gather(watcher, return_exceptions=True)
+                    await t.post(f"/api/classrooms/{room['id']}/close")
+        except BaseException:
+            print(f"the server's log ends:\n{server.log_tail(20)}", file=sys.stderr)
+            raise
+        finally:
+            server.stop()
+
+    base = row("f base", design, base_viewers, base_load, opts.seconds)
+    base.note = "anonymous sessions of the lesson, no classroom; " + base.note
+    cls = row("f class", design, viewers, load, opts.seconds)
+    eps_min, fps_min = min(cls.eps), min(cls.fps)
+    cls.target = (
+        f"min eps {eps_min:.0f} ≥ 100, min fps {fps_min:.1f} ≥ 20; "
+        f"vs base: eps ×{median(cls.eps) / median(base.eps):.2f}, "
+        f"fps ×{median(cls.fps) / median(base.fps):.2f}, "
+        f"cores ×{cls.load.server / base.load.server:.2f}"
+    )
+    cls.met = eps_min >= 100 and fps_min >= 20
+    cls.note = f"{n} seats, 1 address, seat cookies; " + cls.note
+    dash = Row("f dashboard", design, [], sps, load)
+    dash.target, dash.met = f"min summaries/s {min(sps):.2f} ≥ 1", min(sps) >= 1
+    dash.note = (
+        f"frames/s columns = summaries/s per student on one /api/summaries socket "
+        f"({len(board.arrivals)} summaries in all)"
+    )
+    print(
+        f"[f] per student: epochs/s median {median(cls.eps):.0f} min {eps_min:.0f}; frames/s "
+        f"median {median(cls.fps):.1f} min {fps_min:.1f}; dashboard summaries/s per student "
+        f"median {median(sps):.2f} min {min(sps):.2f}  (base: epochs/s median "
+        f"{median(base.eps):.0f} min {min(base.eps):.0f}; frames/s median "
+        f"{median(base.fps):.1f} min {min(base.fps):.1f})",
+        flush=True,
+    )
+    return [base, cls, dash]
+
+
 def fmt_load() -> str:
     """The machine's load averages: other work competing with the servers for the cores."""
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -943,6 +1125,8 @@ async def main(opts: argparse.Namespace) -> None:
         rows += await case_ck(opts)
     if "d" in opts.cases:
         rows += await case_d_with_reference(opts)
+    if "f" in opts.cases:
+        rows += await case_f(opts)
     print()
     print_table(rows)
     print(f"load average at the end (1, 5, 15 min): {fmt_load()}")
@@ -961,7 +1145,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--ck-rounds", type=int, help="interleaved rounds in ck (default 3; quick 1)"
     )
     parser.add_argument(
-        "--cases", default="b,b2,e,a", help="comma-separated: b,b2,e,a,ck,d (default b,b2,e,a)"
+        "--cases",
+        default="b,b2,e,a",
+        help="comma-separated: b,b2,e,a,ck,d,f (default b,b2,e,a)",
     )
     parser.add_argument("--designs", default="today,new", help="comma-separated: today,new")
     parser.add_argument(
@@ -975,10 +1161,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="auto",
         help="d's session store (default auto: PostgreSQL if installed, else shared SQLite)",
     )
+    parser.add_argument(
+        "--students", type=int, help="students in f's classroom (default 60; quick 10)"
+    )
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     opts = parser.parse_args(argv)
     defaults = (
-        {"seconds": 2.0, "warmup": 1.0, "sessions": 10, "many": 40, "rounds": 1, "ck_rounds": 1}
+        {
+            "seconds": 2.0,
+            "warmup": 1.0,
+            "sessions": 10,
+            "many": 40,
+            "rounds": 1,
+            "ck_rounds": 1,
+            "students": 10,
+        }
         if opts.quick
         else {
             "seconds": 8.0,
@@ -987,6 +1184,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "many": 200,
             "rounds": 4,
             "ck_rounds": 3,
+            "students": 60,
         }
     )
     for key, value in defaults.items():
@@ -1002,6 +1200,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"unknown design {d!r} (choose from {', '.join(DESIGNS)})")
     if opts.sessions < 2 or opts.many < 1 or opts.seconds <= 0 or opts.warmup < 0:
         parser.error("need --sessions ≥ 2, --many ≥ 1, --seconds > 0, --warmup ≥ 0")
+    if opts.students < 1:
+        parser.error("need --students ≥ 1")
     if opts.rounds < 1 or opts.ck_rounds < 1:
         parser.error("need --rounds ≥ 1, --ck-rounds ≥ 1")
     return opts

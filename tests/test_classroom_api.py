@@ -15,10 +15,7 @@ import copy
 import csv
 import io
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,40 +28,15 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from app.classroom.tokens import CODE_ALPHABET, CODE_LENGTH
-from tests.support.server import ROOT, ServerProcess, start_server
+from tests.support.classroom import DEFAULT_LESSON, create_teacher
+from tests.support.server import ServerProcess, start_server
 
 PASSWORD = "correct-horse-battery-staple"
-# the default lesson of the issue: XOR, 2-[2]-1, sigmoid, SSE, η = 0.5, batch 1, seed 7
-SETUP = {
-    "network": {
-        "hidden_layers": [2],
-        "activations": ["sigmoid", "sigmoid"],
-        "loss": "sse",
-        "init": {"seed": 7},
-    },
-    "dataset": {"name": "xor", "n": 40},
-    "training": {"learning_rate": 0.5, "batch_size": 1, "seed": 7},
-}
+SETUP = DEFAULT_LESSON  # XOR, 2-[2]-1, sigmoid, SSE, η = 0.5, batch 1, seed 7
 TIMEOUT = 60.0  # generous: a loaded 2-core machine
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-
-def create_teacher(data_dir: Path, name: str, password: str = PASSWORD) -> None:
-    """The real CLI, as an administrator would run it, on the server's store."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BPP_")}
-    env.update(BPP_DATA_DIR=str(data_dir), BPP_TEACHER_PASSWORD=password)
-    done = subprocess.run(
-        [sys.executable, "-m", "app", "create-teacher", name],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def field_of(response: httpx.Response) -> str:
@@ -185,7 +157,7 @@ def weights(client: httpx.Client, sid: str) -> tuple[list, list]:
 def start_site(tmp: Path, teachers: tuple[str, ...], env: dict[str, str] | None = None) -> Site:
     data = tmp / "data"
     for name in teachers:
-        create_teacher(data, name)
+        create_teacher(data, name, PASSWORD)
     server = start_server(
         env={"BPP_DATA_DIR": str(data), "BPP_TRAINERS": "1", **(env or {})},
         log_dir=tmp,
