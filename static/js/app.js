@@ -171,6 +171,11 @@ export class App {
     this.state.writeHash();
     this.controls.sync();
     if (group === "training" && name !== "seed") {
+      // live: the session keeps its weights; the settings before are kept to go back to if the
+      // server refuses these (it answers with an error on the socket)
+      const training = this.session.config.training;
+      this._trainingBefore = structuredClone(training);
+      Object.assign(training, this.state.trainingBody());
       this.stream.send({ type: "set", training: this.state.trainingBody() });
       this._lastSetField = `training.${name}`;
     } else {
@@ -228,8 +233,19 @@ export class App {
     } else if (m.type === "error") {
       if (m.field === "session_id") return; // the socket closes with 4404 next: see connState
       if (this.player.paced) this.pause(); // a refused step would otherwise be waited for forever
-      this.ui.showError(m.field || this._lastSetField || "", m.message);
+      const field = m.field || this._lastSetField || "";
+      if (field.startsWith("training") && this._trainingBefore) this.refusedTraining();
+      this.ui.showError(field, m.message);
     }
+  }
+
+  /** The server refused a live training change: the controls go back to what it has. */
+  refusedTraining() {
+    this.session.config.training = this._trainingBefore;
+    this._trainingBefore = null;
+    this.state.fromConfig({ training: this.session.config.training });
+    this.state.writeHash();
+    this.controls.sync();
   }
 
   // ---------- drawing ----------

@@ -15,6 +15,15 @@ def config(pg) -> dict:
     return rest(pg, "GET", f"/api/sessions/{pg.evaluate('window.__bpp.sessionId')}")["config"]
 
 
+def note(pg, field: str, text: str) -> str:
+    """The note in the slot of `field` once it says `text` (it comes once the session is in)."""
+    sel = f'[data-err="{field}"]'
+    pg.wait_for_function(
+        f"document.querySelector('{sel}').textContent.includes({text!r})", timeout=5000
+    )
+    return pg.inner_text(sel)
+
+
 def new_session(pg, old: str) -> str:
     pg.wait_for_function(f"window.__bpp.sessionId && window.__bpp.sessionId !== '{old}'")
     return pg.evaluate("window.__bpp.sessionId")
@@ -51,9 +60,8 @@ def test_a_regression_dataset_takes_the_loss_and_output_it_needs_and_says_so(pag
     cfg = config(page)
     assert cfg["dataset"]["name"] == "sine"
     assert cfg["network"]["loss"] == "sse" and cfg["network"]["activations"][-1] == "tanh"
-    note = page.locator('[data-err="dataset"]')
-    assert "loss set to sse" in note.inner_text()
-    assert "info" in note.get_attribute("class")  # a note, not an error
+    assert "loss set to sse" in note(page, "dataset", "loss set to sse")
+    assert "info" in page.get_attribute('[data-err="dataset"]', "class")  # a note, not an error
 
 
 def test_choosing_softmax_switches_the_loss_to_cross_entropy_and_says_so(page):
@@ -66,7 +74,7 @@ def test_choosing_softmax_switches_the_loss_to_cross_entropy_and_says_so(page):
     assert cfg["network"]["activations"][-1] == "softmax"
     assert cfg["network"]["loss"] == "cross_entropy"
     assert page.input_value("#loss") == "cross_entropy"
-    assert "cross_entropy" in page.inner_text('[data-err="network"]')
+    assert "cross_entropy" in note(page, "network", "loss switched to cross_entropy")
 
 
 def test_choosing_cross_entropy_with_a_tanh_output_switches_the_output(page):
@@ -78,7 +86,7 @@ def test_choosing_cross_entropy_with_a_tanh_output_switches_the_output(page):
     assert cfg["network"]["loss"] == "cross_entropy"
     assert cfg["network"]["activations"][-1] == "sigmoid"
     assert page.input_value('#layer-heads select[data-layer="3"]') == "sigmoid"
-    assert "sigmoid" in page.inner_text('[data-err="network.loss"]')
+    assert "sigmoid" in note(page, "network.loss", "output activation switched to sigmoid")
 
 
 def test_a_refused_change_puts_the_control_back_and_shows_why_next_to_it(page):
@@ -96,4 +104,24 @@ def test_a_refused_change_puts_the_control_back_and_shows_why_next_to_it(page):
     assert page.input_value('#layer-heads select[data-layer="3"]') == "tanh"
     assert page.input_value("#loss") == "sse"
     assert slot is not None
+    page.errors[:] = [e for e in page.errors if "status of 422" not in e]
+
+
+def test_a_refused_dataset_or_training_value_goes_back_in_its_control(page):
+    open_playground(page)
+    n = page.input_value("#n")
+    page.fill("#n", "999999")
+    page.press("#n", "Tab")
+    page.locator('[data-err="dataset"]').wait_for(state="visible")
+    assert page.input_value("#n") == n
+    # a live training change the server refuses (on the socket)
+    page.fill("#momentum", "5")
+    page.press("#momentum", "Tab")
+    slot = page.locator('[data-err="training.momentum"]')
+    slot.wait_for(state="visible")
+    assert "0.999" in slot.inner_text()
+    assert float(page.input_value("#momentum")) == 0
+    sid = page.evaluate("window.__bpp.sessionId")
+    assert rest(page, "GET", f"/api/sessions/{sid}")["config"]["training"]["momentum"] == 0
+    assert "momentum=0" in page.evaluate("location.hash")
     page.errors[:] = [e for e in page.errors if "status of 422" not in e]
