@@ -47,15 +47,18 @@ async function call(method, path, body) {
   return data;
 }
 
+/** A session's URL: the id encoded, so that an id from a link can never name another path. */
+const at = (id) => `/api/sessions/${encodeURIComponent(id)}`;
+
 export const api = {
   catalog: () => call("GET", "/api/catalog"),
   createSession: (body) => call("POST", "/api/sessions", body),
-  getSession: (id) => call("GET", `/api/sessions/${id}`),
-  history: (id) => call("GET", `/api/sessions/${id}/history`),
-  exportNet: (id) => call("GET", `/api/sessions/${id}/export`),
-  deleteSession: (id) => call("DELETE", `/api/sessions/${id}`),
-  setWeight: (id, layer, i, j, value) => call("POST", `/api/sessions/${id}/weights`, { layer, i, j, value }),
-  setBias: (id, layer, j, value) => call("POST", `/api/sessions/${id}/biases`, { layer, j, value }),
+  getSession: (id) => call("GET", at(id)),
+  history: (id) => call("GET", `${at(id)}/history`),
+  exportNet: (id) => call("GET", `${at(id)}/export`),
+  deleteSession: (id) => call("DELETE", at(id)),
+  setWeight: (id, layer, i, j, value) => call("POST", `${at(id)}/weights`, { layer, i, j, value }),
+  setBias: (id, layer, j, value) => call("POST", `${at(id)}/biases`, { layer, j, value }),
   backprop: (body) => call("POST", "/api/backprop", body),
-  gradientCheck: (id) => call("POST", `/api/sessions/${id}/gradient_check`, {}),
+  gradientCheck: (id) => call("POST", `${at(id)}/gradient_check`, {}),
 };

@@ -33,6 +33,17 @@ export const PROPS = {
   logScale: [bool, null],
 };
 
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/; // what the server hands out (URL-safe base64)
+
+/** decodeURIComponent, or null for text that is not valid percent-encoded UTF-8. */
+function safeDecode(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
 function getPath(obj, path) {
   return path.split(".").reduce((o, k) => (o == null ? undefined : o[k]), obj);
 }
@@ -95,16 +106,20 @@ export class State {
     if (location.hash !== h) history.replaceState(null, "", h);
   }
 
-  /** Read properties from a hash; unknown names are ignored. Returns true if anything was read. */
+  /** Read properties from a hash; unknown names (`__proto__` too), values that do not decode
+   * (`%E0%A4%A`) and session ids that are not ids are ignored: a crafted link can only fail to
+   * set something. Returns true if anything was read. */
   readHash(hash = location.hash) {
     const s = hash.replace(/^#/, "");
     if (!s) return false;
     let any = false;
     for (const kv of s.split("&")) {
-      const [name, raw] = kv.split("=");
-      const prop = PROPS[name];
-      if (!prop || raw === undefined) continue;
-      const v = prop[0].parse(decodeURIComponent(raw));
+      const eq = kv.indexOf("=");
+      const name = kv.slice(0, eq);
+      if (eq < 0 || !Object.hasOwn(PROPS, name)) continue;
+      const text = safeDecode(kv.slice(eq + 1));
+      if (text === null || (name === "join" && !SESSION_ID.test(text))) continue;
+      const v = PROPS[name][0].parse(text);
       if (typeof v === "number" && Number.isNaN(v)) continue;
       this.values[name] = v;
       any = true;
