@@ -580,7 +580,9 @@ class Session:
         return self._do(self.calls.cancel(job if isinstance(job, str) else job.id))
 
     def wait(self, job: Job, *, progress: Progress = None, poll: float = POLL_SECONDS) -> Frame:
-        """Wait for a job to finish; its last frame (Ctrl-C cancels it)."""
+        """Wait for a job to finish; its last frame (Ctrl-C cancels it). A job cancelled
+        elsewhere, cut short or diverged answers the frame where it stopped: look at
+        ``frame.epoch`` and ``frame.status``."""
         report = _progress_fn(progress)
         try:
             while not job.finished:
@@ -593,8 +595,7 @@ class Session:
             raise
         if report:
             report(job)
-        assert job.result is not None
-        return job.result
+        return job.result if job.result is not None else self.frame()  # cancelled while queued
 
     def history(self) -> History:
         """The loss curve (thinned to at most ``max_history_points``)."""
@@ -920,8 +921,7 @@ class AsyncSession:
             raise
         if report:
             report(job)
-        assert job.result is not None
-        return job.result
+        return job.result if job.result is not None else await self.frame()
 
     async def history(self) -> History:
         return await self._do(self.calls.history())

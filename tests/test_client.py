@@ -303,6 +303,16 @@ def test_a_job_is_watched_and_cancelled(pg):
     s.delete()
 
 
+def test_waiting_for_a_job_cancelled_elsewhere_answers_the_frame_where_it_stopped(pg):
+    s = pg.session(**SLOW)
+    running, queued = s.start_training(10_000), s.start_training(10_000)
+    assert s.cancel(queued).status == "cancelled"  # before it started: no result of its own
+    stopped = s.cancel(running)
+    assert s.wait(running).epoch == stopped.epochs_done
+    assert s.wait(queued, poll=0.01).epoch == stopped.epochs_done  # the session's frame now
+    s.delete()
+
+
 def test_too_many_jobs_is_429_naming_the_setting(pg):
     s = pg.session(**SLOW)
     limit = pg.catalog()["limits"]["max_jobs_per_session"]
