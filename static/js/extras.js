@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { wireExportCode } from "./exportcode.js";
 import { GradientFlowChart } from "./gradflow.js";
 import { ConfusionView, StopControls, stopApi } from "./stopconf.js";
+import { Compare } from "./compare.js";
 import { Replay } from "./replay.js";
 import { OwnData } from "./upload.js";
 
@@ -37,6 +38,13 @@ export class Extras {
       editT: $("edit-t-box"), hint: $("plot-hint"), note: $("own-data-note"),
     });
     this.replay = new Replay(app, { slider: $("replay"), label: $("replay-label"), live: $("replay-live"), bar: $("replay-bar") });
+    this.compare = new Compare(app, {
+      open: $("btn-compare"), panel: $("compare-panel"), close: $("compare-close"), start: $("compare-start"),
+      play: $("compare-play"), step: $("compare-step"), speed: $("compare-speed"), field: $("compare-field"),
+      value: $("compare-value"), what: $("compare-what"), err: $("compare-err"), view: $("compare-view"),
+      labelA: $("compare-label-a"), labelB: $("compare-label-b"), statA: $("compare-stat-a"), statB: $("compare-stat-b"),
+      diagramA: $("compare-diagram-a"), diagramB: $("compare-diagram-b"), chart: $("compare-chart"),
+    });
     this.seenEpoch = -1;
   }
 
@@ -51,6 +59,7 @@ export class Extras {
     this.stop.sessionShown(s);
     this.ownData.sessionShown(s);
     this.replay.reset();
+    if (this.compare.active) this.compare.end(); // a new session A: the comparison is over
     this.refreshSoon();
   }
 
@@ -62,6 +71,7 @@ export class Extras {
   /** Every message of the session's stream, before the page handles it. */
   message(m) {
     this.replay.message(m);
+    this.compare.messageA(m);
     if (m.type === "status" && m.stopped) {
       this.stop.showReached(m.stopped);
       // the trainer stopped it: a paced play (steps sent by the page) stops stepping too

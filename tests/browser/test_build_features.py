@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.error
 
 import numpy as np
 import pytest
@@ -328,3 +329,64 @@ def test_replay_shows_the_network_as_it_was(page, size):
     page.click("#btn-step")
     page.wait_for_function("document.getElementById('epoch').textContent === '21'")
     assert not page.evaluate("window.__bpp.app.extras.replay.active")
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1440, 900)], ids=["1024x768", "1440x900"])
+def test_compare_trains_a_duplicate_with_one_change_in_lockstep(page, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_playground(page)
+    a = page.evaluate("window.__bpp.sessionId")
+    rest(page, "POST", f"/api/sessions/{a}/train", {"epochs": 4})
+    page.click("#btn-compare")
+    page.select_option("#compare-field", "learning_rate")
+    page.select_option("#compare-value", "0.3")
+    page.click("#compare-start")
+    page.wait_for_function("window.__bpp.app.extras.compare.active")
+    b = page.evaluate("window.__bpp.app.extras.compare.b.id")
+    state_b = rest(page, "GET", f"/api/sessions/{b}")
+    assert state_b["config"]["training"]["learning_rate"] == 0.3
+    assert rest(page, "GET", f"/api/sessions/{a}")["epoch"] == 0  # both start at epoch 0
+    assert (
+        state_b["frame"]["weights"] == rest(page, "GET", f"/api/sessions/{a}")["frame"]["weights"]
+    )
+    for epoch in (1, 2, 3):
+        page.click("#compare-step")
+        both = " && ".join(
+            f"document.getElementById('compare-stat-{k}').textContent.startsWith('epoch {epoch} ')"
+            for k in "ab"
+        )
+        page.wait_for_function(both)
+    fa = rest(page, "GET", f"/api/sessions/{a}")["frame"]
+    fb = rest(page, "GET", f"/api/sessions/{b}")["frame"]
+    assert f"train {fmt4(fa['loss']['train'])}" in page.text_content("#compare-stat-a")
+    assert f"train {fmt4(fb['loss']['train'])}" in page.text_content("#compare-stat-b")
+    assert fa["loss"]["train"] != fb["loss"]["train"]
+    page.click("#compare-play")
+    page.wait_for_function(
+        "document.getElementById('compare-stat-a').textContent.match(/epoch (\\d+)/)[1] >= 12",
+        timeout=15000,
+    )
+    page.click("#compare-play")  # pause both
+    page.wait_for_timeout(500)
+    ea = rest(page, "GET", f"/api/sessions/{a}")["epoch"]
+    eb = rest(page, "GET", f"/api/sessions/{b}")["epoch"]
+    assert ea == eb >= 12  # lockstep
+    chart = page.evaluate("window.__bpp.app.extras.compare.chart.data")
+    assert chart[0][:3] == [1, 2, 3]  # one point per lockstep epoch
+    k = chart[0].index(3)
+    history_b = rest(page, "GET", f"/api/sessions/{b}/history")
+    assert chart[3][k] == history_b["train"][history_b["epoch"].index(3)]  # B's engine number
+    counts_b = page.evaluate("window.__bpp.app.extras.compare.diagram_b.counts()")
+    assert counts_b["layers"] == [2, 4, 2, 1]
+    shot(page, f"compare-{size[0]}x{size[1]}.png")
+    for el in ("#compare-diagram-a", "#compare-diagram-b"):
+        box = page.locator(el).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= size[0]  # not clipped sideways
+    da = page.locator("#compare-diagram-a").bounding_box()
+    db = page.locator("#compare-diagram-b").bounding_box()
+    assert da["x"] + da["width"] <= db["x"]  # side by side, no overlap
+    page.click("#compare-close")
+    page.wait_for_function("!window.__bpp.app.extras.compare.active")
+    with pytest.raises(urllib.error.HTTPError):
+        rest(page, "GET", f"/api/sessions/{b}")
+    assert rest(page, "GET", f"/api/sessions/{a}")["epoch"] == ea  # A stays
