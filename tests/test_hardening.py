@@ -283,3 +283,14 @@ def test_the_api_docs_load_only_files_of_this_server_under_the_policy(client, pa
     assert assets and all(a.startswith("/static/") for a in assets), assets
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
+
+
+def test_the_catalog_publishes_limits_but_no_secret_or_folder(make_client, tmp_path):
+    secret = "postgresql+psycopg://bpp:hunter2@db.school.example/bpp"
+    client = make_client(bus_url=None, data_dir=str(tmp_path / "private-folder"))
+    client.app.state.settings = client.app.state.settings.model_copy(
+        update={"database_url": secret, "bus_url": "redis://:hunter2@redis.example/0"}
+    )
+    text = client.get("/api/catalog").text
+    assert "hunter2" not in text and "private-folder" not in text
+    assert client.get("/api/catalog").json()["limits"]["max_units_per_layer"] == 32

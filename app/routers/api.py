@@ -84,6 +84,10 @@ def encoded(text: bytes | str | None, status_code: int = 200) -> Response:
     return Response(content=text, status_code=status_code, media_type="application/json")
 
 
+# settings a client has no business knowing: addresses with passwords, the server's folders
+PRIVATE_SETTINGS = {"database_url", "bus_url", "data_dir"}
+
+
 def catalog_document(settings: Settings | None = None) -> dict[str, Any]:
     """Everything a client needs to build its controls (``GET /api/catalog``)."""
     settings = settings or Settings()
@@ -120,7 +124,7 @@ def catalog_document(settings: Settings | None = None) -> dict[str, Any]:
             for d in DATASETS.values()
         ],
         "features": [{"name": f.name, "latex": f.latex} for f in FEATURES.values()],
-        "limits": settings.model_dump(),
+        "limits": settings.model_dump(exclude=PRIVATE_SETTINGS),
     }
 
 
