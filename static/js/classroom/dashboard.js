@@ -23,10 +23,17 @@ function fail(err) { showError(errorBox, err); }
 
 // ---------- the roster ----------
 
+let rosterAsked = 0, rosterShown = 0; // answers that arrive out of order: the newest wins
+
 async function loadRoster() {
+  const seq = ++rosterAsked;
+  let answer;
   try {
-    room = await call("GET", base);
+    answer = await call("GET", base);
   } catch (err) { fail(err); return; }
+  if (seq < rosterShown) return;
+  rosterShown = seq;
+  room = answer;
   showError(errorBox, null);
   $("room-name").textContent = room.name;
   const open = room.status === "open";
@@ -35,7 +42,9 @@ async function loadRoster() {
   $("join-code").textContent = room.code || "closed";
   $("join-url").textContent = room.join_url ? room.join_url.replace(/\/join\/.*$/, "/join") : "—";
   $("joinbox").classList.toggle("closed", !open);
-  for (const input of document.querySelectorAll("[data-option]")) input.checked = !!room[input.dataset.option];
+  for (const input of document.querySelectorAll("[data-option]")) {
+    if (!pendingOptions.has(input.dataset.option)) input.checked = !!room[input.dataset.option];
+  }
   const ch = $("btn-challenge");
   ch.hidden = !room.challenge;
   ch.textContent = room.challenge_active ? "Stop challenge" : "Start challenge";
@@ -139,6 +148,7 @@ function onSummary(m) {
   if (!t) return;
   const last = t.summary;
   t.summary = m;
+  if (!last) seedSpark(t, m.id);
   if (!last || last.epoch !== m.epoch) {
     if (last && m.epoch < last.epoch) t.losses = []; // a reset
     t.losses.push(m.loss.train);
@@ -149,10 +159,21 @@ function onSummary(m) {
   p.train.textContent = fmt(m.loss.train);
   p.test.textContent = m.loss.test == null ? "–" : fmt(m.loss.test);
   renderStatus(t);
-  drawThumb(p.thumb, m.thumbnail);
+  drawThumb(p.thumb, m.thumbnail, m.setup);
   drawSpark(p.spark, t.losses);
   renderDiffs(t);
   scheduleSort();
+}
+
+/** The sparkline starts from the session's loss history (a dashboard opened mid-lesson). */
+async function seedSpark(t, sessionId) {
+  try {
+    const h = await call("GET", `/api/sessions/${encodeURIComponent(sessionId)}/history`);
+    if (t.seat.session_id !== sessionId) return;
+    const before = h.train.slice(-SPARK_POINTS);
+    t.losses = [...before, ...t.losses.filter((_, i) => i > 0)].slice(-SPARK_POINTS);
+    drawSpark(t.parts.spark, t.losses);
+  } catch { /* the sparkline fills from summaries anyway */ }
 }
 
 function renderStatus(t) {
@@ -166,12 +187,19 @@ function renderStatus(t) {
 
 const fmt = (x) => (x == null || !Number.isFinite(x) ? String(x) : Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : x.toPrecision(3));
 
-function drawThumb(canvas, th) {
+/** The decision boundary: the output unit over the plane, orange for one class and blue for
+ * the other (a sigmoid's a = 0.5, or 0 for tanh, is the boundary; a softmax shows its class). */
+function drawThumb(canvas, th, setup) {
   if (!th || th.dims !== 2) { canvas.hidden = true; return; }
   canvas.hidden = false;
   const unit = decodeUnit(th);
+  const acts = setup?.network?.activations;
+  const g = acts ? acts[acts.length - 1] : "tanh";
   const scale = Math.max(1, Math.abs(unit.lo), Math.abs(unit.hi));
-  paintGrid(canvas, unit, th.resolution, colourTable(unit, (v) => v / scale));
+  const t = g === "sigmoid" ? (v) => 2 * v - 1
+    : g === "softmax" ? (v) => (v > 0.5 ? 1 : -1)
+    : (v) => v / scale;
+  paintGrid(canvas, unit, th.resolution, colourTable(unit, t));
 }
 
 function drawSpark(canvas, ys) {
@@ -242,7 +270,9 @@ async function loadBoard() {
     const b = await call("GET", `${base}/leaderboard`);
     $("board").hidden = false;
     const c = b.challenge || {};
-    $("board-title").textContent = `${c.title || "Challenge"}: test loss < ${c.test_loss_below}${c.max_hidden_units != null ? `, at most ${c.max_hidden_units} hidden units` : ""}${b.active ? "" : " (stopped)"}`;
+    const rule = `test loss < ${c.test_loss_below}${c.max_hidden_units != null ? ` with at most ${c.max_hidden_units} hidden units` : ""}`;
+    $("board-title").textContent = `Challenge: ${c.title || rule}${b.active ? "" : " (stopped)"}`;
+    $("board-title").title = rule;
     $("board-rows").replaceChildren(...b.rows.slice(0, 10).map((r) =>
       el("li", { class: r.met ? "met" : "" }, `${r.name}: ${fmt(r.test_loss)} (epoch ${r.epoch}, ${r.hidden_units} units)${r.met ? " ✓" : ""}`)));
   } catch (err) { fail(err); }
@@ -264,10 +294,15 @@ for (const b of document.querySelectorAll("[data-pace]")) {
   });
 }
 
+// an option being saved is not overwritten by a roster read that started before the save
+const pendingOptions = new Set();
 for (const input of document.querySelectorAll("[data-option]")) {
   input.addEventListener("change", async () => {
-    try { await call("PATCH", base, { [input.dataset.option]: input.checked }); } catch (err) { fail(err); input.checked = !input.checked; }
-    loadRoster();
+    const name = input.dataset.option;
+    pendingOptions.add(name);
+    try { await call("PATCH", base, { [name]: input.checked }); } catch (err) { fail(err); input.checked = !input.checked; }
+    await loadRoster();
+    pendingOptions.delete(name);
   });
 }
 
