@@ -6,8 +6,7 @@ import { el, katexInto, tex } from "./util.js";
 import { C, eqLink } from "./inspector.js";
 
 const col = (c, s) => `{\\color{${c}}{${s}}}`;
-const SHOW = 4;  // units written out per stage
-const TERMS = 4; // terms of a sum written out
+const SHOW = 4;  // units written out per stage (every term of each unit's sum)
 
 const row = (v) => (Array.isArray(v?.[0]) ? v[0] : v);
 
@@ -34,8 +33,7 @@ export function buildStages(step, config, catalog) {
     const eqs = [`z_${uj} = b_${uj} + \\sum_${ui} a_${ui}\\, w_{${ui}${uj}}, \\qquad a_${uj} = g_${uj}(z_${uj}) \\quad (g = \\text{${act}})`];
     for (const j of units(z.length)) {
       const prev = a(l - 1);
-      const terms = prev.slice(0, TERMS).map((ai, i) => `${col(C.act, tex(ai, true))}\\cdot ${tex(Wb[l - 1][i][j], true)}`);
-      if (prev.length > TERMS) terms.push("\\cdots");
+      const terms = prev.map((ai, i) => `${col(C.act, tex(ai, true))}\\cdot ${tex(Wb[l - 1][i][j], true)}`);
       eqs.push(`z_{${j + 1}} = ${tex(bb[l - 1][j], true)} + ${terms.join(" + ")} = ${tex(z[j])}, \\quad a_{${j + 1}} = ${tex(av[j])}`);
     }
     eqs.push(...more(z.length));
@@ -72,8 +70,7 @@ export function buildStages(step, config, catalog) {
     const d = row(P.delta), gp = row(P.g_prime);
     const eqs = [`${col(C.delta, "\\delta_j")} = ${col(C.gp, "g_j'(z_j)")} \\sum_k ${col(C.delta, "\\delta_k")}\\, w_{jk} \\tag{14}`];
     for (const j of units(d.length)) {
-      const terms = above.slice(0, TERMS).map((dk, k) => `${col(C.delta, tex(dk, true))}\\cdot ${tex(Wb[l][j][k], true)}`);
-      if (above.length > TERMS) terms.push("\\cdots");
+      const terms = above.map((dk, k) => `${col(C.delta, tex(dk, true))}\\cdot ${tex(Wb[l][j][k], true)}`);
       eqs.push(`${col(C.delta, `\\delta_{${j + 1}}`)} = ${col(C.gp, tex(gp[j], true))}\\cdot\\big(${terms.join(" + ")}\\big) = ${col(C.delta, tex(d[j]))}`);
     }
     eqs.push(...more(d.length));
@@ -137,11 +134,12 @@ export class Derivation {
     again.addEventListener("click", () => this.cb.onStart());
     const dots = el("span", { class: "dots" }, ...this.stages.map((_, k) => el("i", { class: k === this.i ? "on" : "" })));
     const body = el("div", { class: "deriv-body" });
-    for (const e of st.eqs) {
-      const d = el("div", { class: "eq" });
-      katexInto(d, e);
+    // the stage's equation in display mode; its filled-in lines inline, so that they wrap
+    st.eqs.forEach((e, k) => {
+      const d = el("div", { class: k === 0 ? "eq" : "eq wrap" });
+      katexInto(d, e, k === 0);
       body.append(d);
-    }
+    });
     this.root.replaceChildren(
       el("div", { class: "deriv-nav" }, prev, next,
         el("span", { class: "stage-name", id: "deriv-stage", "data-stage": String(this.i), text: `${this.i + 1}/${this.stages.length} · ${st.title}` }), dots, again),
