@@ -21,7 +21,8 @@ export const CONTROL_ELEMENTS = {
   batch_size: ["#batch"],
   momentum: ["#momentum"],
   regularization: ["#reg", "#reg-rate"],
-  dataset: ["#datasets button", "#noise", "#split", "#n", "#data-seed", "#btn-regenerate", "#features button", "#import-file"],
+  dataset: ["#datasets button", "#noise", "#split", "#n", "#data-seed", "#btn-regenerate", "#features button",
+    "#import-file", "#csv-file", "#btn-upload", "#edit-points", "#edit-class"],
   hidden_layers: ["#btn-add-layer", "#btn-remove-layer", "#layer-heads button"],
   activations: ["#layer-heads select"],
   loss: ["#loss"],
@@ -29,7 +30,7 @@ export const CONTROL_ELEMENTS = {
 };
 const READ_ONLY = [
   ...Object.values(CONTROL_ELEMENTS).flat(),
-  "#btn-share", "#btn-gradcheck",
+  "#btn-share", "#btn-gradcheck", "#btn-compare", "#stop-loss", "#stop-epochs",
 ];
 
 /** Disable what `locks` names now and whenever the page re-renders those widgets. */
@@ -126,7 +127,8 @@ async function startStudent(app, cfg) {
     const open = c.status === "open";
     const waiting = me.seat.status === "waiting";
     const selectors = (!open || waiting) ? READ_ONLY : c.locks.flatMap((name) => CONTROL_ELEMENTS[name] || []);
-    locks.set([...selectors, "#btn-share"], !open ? "the classroom is closed: your work is read-only" : waiting ? "waiting for your teacher" : "your teacher has locked this in the lesson");
+    // sharing and side-by-side runs make sessions outside the seat: not in a classroom
+  locks.set([...selectors, "#btn-share", "#btn-compare"], !open ? "the classroom is closed: your work is read-only" : waiting ? "waiting for your teacher" : "your teacher has locked this in the lesson");
     const challenge = c.challenge && c.challenge_active
       ? ` · challenge: ${c.challenge.title || `test loss < ${c.challenge.test_loss_below}`}` : "";
     banner(`${c.name} · ${me.seat.name}`, `${waiting ? " · waiting for your teacher to let you in" : ""}${!open ? " · the classroom is closed" : ""}${challenge}${key ? ` · seat key ${key} (to move to another device)` : ""}`);
