@@ -380,9 +380,19 @@ def test_sixty_students_behind_one_address_all_get_a_seat(site: Site, ada: httpx
     assert codes == [200] * 60
     roster = ada.get(f"/api/classrooms/{room['id']}").json()["seats"]
     assert sorted(s["session_id"] for s in roster) == sorted(sids)
-    # an anonymous session from the same address is still counted per address (not refused:
-    # the seats do not count against it)
-    assert site.person().post("/api/sessions", json=SETUP).status_code == 201
+    # the per-address limit (default 20) still holds for anonymous sessions from this address,
+    # and the 60 seats do not count against it
+    assert "BPP_MAX_SESSIONS_PER_CLIENT" not in site.server.env
+    anon, mine = site.person(), []
+    for _ in range(21):
+        r = anon.post("/api/sessions", json=SETUP)
+        if r.status_code != 201:
+            break
+        mine.append(r.json()["id"])
+    assert r.status_code == 429 and "max_sessions_per_client" in r.text, r.text
+    assert 1 <= len(mine) <= 20
+    for sid in mine:
+        assert anon.delete(f"/api/sessions/{sid}").status_code == 204
 
 
 # ---- locks ------------------------------------------------------------------------------------
@@ -397,18 +407,26 @@ def test_locked_controls_are_refused_on_rest_and_socket(site: Site, ada: httpx.C
     assert r.status_code == 403 and field_of(r) == "learning_rate", r.text
     r = student.patch(f"/api/sessions/{sid}", json={"batch_size": 2})
     assert r.status_code == 200, r.text
+    r = ada.post(f"/api/classrooms/{room['id']}/pace", json={"op": "play"})  # the teacher may
+    assert r.json()["sessions"] == 1
 
     with open_socket(site.server, f"/api/sessions/{sid}/stream", student) as ws:
-        frame, _ = recv_until(ws, lambda m: m["type"] == "frame")
-        e0 = frame["epoch"]
+        recv_until(ws, lambda m: m["type"] == "frame")
         ws.send(json.dumps({"type": "set", "training": {"learning_rate": 1.0}}))
         error, _ = recv_until(ws, is_error)
         assert error["field"] == "learning_rate" and "locked" in error["message"]
         ws.send(json.dumps({"type": "play"}))
         error, _ = recv_until(ws, is_error)
         assert error["field"] == "play"
-        # pausing is always allowed, and the session stays usable
+        # pausing is always allowed (even with play locked), and the session stays usable
         ws.send(json.dumps({"type": "pause"}))
+        got, _ = recv_until(
+            ws, lambda m: is_error(m) or (m["type"] == "status" and m["status"] == "paused")
+        )
+        assert got["type"] == "status", got
+        e0 = epoch(student, sid)
+        time.sleep(0.3)
+        assert epoch(student, sid) == e0
         ws.send(json.dumps({"type": "set", "training": {"batch_size": 4}}))
         ws.send(json.dumps({"type": "step", "epochs": 3}))
         frame, before = recv_until(
@@ -621,6 +639,11 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "GET /api/sessions/{a}/export": (403, 200, 403, 200, 403),
     "GET /api/sessions/{a}/export.py": (403, 200, 403, 200, 403),
     "GET /api/sessions/{a}/jobs/{none}": (403, 404, 403, 404, 403),
+    "DELETE /api/sessions/{a}/jobs/{none}": (403, 404, 403, 403, 403),
+    "GET /api/sessions/{a}/replay": (403, 200, 403, 200, 403),
+    "GET /api/sessions/{a}/replay/0": (403, 200, 403, 200, 403),
+    "GET /api/sessions/{a}/confusion": (403, 200, 403, 200, 403),
+    "PUT /api/sessions/{a}/stop": (403, 200, 403, 403, 403),
     "DELETE /api/sessions/{a}": (403, 403, 403, 403, 403),
     "WS /api/sessions/{a}/stream": (403, 200, 403, 200, 403),
     "WS /api/sessions/{a}/stream step": (403, 200, 403, 403, 403),
@@ -824,6 +847,9 @@ def test_a_class_survives_kill_9_with_its_seats_and_weights(tmp_path):
             assert epoch(again, sid) == 20
             assert weights(again, sid) == w
             assert again.post(f"/api/sessions/{sid}/train", json={"epochs": 1}).status_code == 200
+        with open_socket(site.server, f"/api/sessions/{sids[-1]}/stream", again) as ws:
+            frame, _ = recv_until(ws, lambda m: m["type"] in ("frame", "error"))
+            assert frame["type"] == "frame" and frame["epoch"] == 20 + 1, frame
         r = site.person().post("/api/join", json={"code": room["code"], "name": "After"})
         assert r.status_code == 200, r.text  # the code still works
     finally:
