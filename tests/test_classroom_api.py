@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from app.classroom.tokens import CODE_ALPHABET, CODE_LENGTH
@@ -595,6 +595,39 @@ def test_closing_stops_the_code_and_leaves_students_read_only(site: Site, ada: h
     assert student.get(f"/api/classrooms/{cid}/me").json()["classroom"]["status"] == "closed"
     assert ada.post(f"/api/classrooms/{cid}/pace", json={"op": "play"}).status_code == 409
     assert ada.get(f"/api/classrooms/{cid}/export.csv").status_code == 200
+
+
+def test_cross_site_requests_are_refused_even_with_the_right_cookies(site: Site, ada: httpx.Client):
+    """A page elsewhere cannot use a student's or a teacher's cookies: state changes and sockets
+    with a foreign Origin are refused (403 naming origin); the server's own origin passes."""
+    room = open_room(ada)
+    student, _ = join(site, room, "Olga")
+    sid = session_of(student, room)
+    evil = {"Origin": "http://evil.example"}
+    own = {"Origin": site.server.url}
+    r = student.post(f"/api/sessions/{sid}/train", json={"epochs": 1}, headers=evil)
+    assert r.status_code == 403 and field_of(r) == "origin", r.text
+    r = ada.post(f"/api/classrooms/{room['id']}/close", headers=evil)
+    assert r.status_code == 403 and field_of(r) == "origin"
+    r = site.person().post("/api/join", json={"code": room["code"], "name": "X"}, headers=evil)
+    assert r.status_code == 403
+    r = site.person().post(
+        "/api/auth/login", json={"name": "ada", "password": PASSWORD}, headers=evil
+    )
+    assert r.status_code == 403
+    assert student.post(f"/api/sessions/{sid}/train", json={"epochs": 1}, headers=own).is_success
+    assert ada.get(f"/api/classrooms/{room['id']}").json()["status"] == "open"
+    url = site.server.ws_url + f"/api/sessions/{sid}/stream"
+    for path in (f"/api/sessions/{sid}/stream", "/api/summaries"):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(
+                site.server.ws_url + path,
+                additional_headers={"Cookie": cookie_header(student), **evil},
+                open_timeout=TIMEOUT,
+            )
+        assert refused.value.response.status_code == 403
+    with connect(url, additional_headers={"Cookie": cookie_header(student), **own}) as ws:
+        assert recv_until(ws, lambda m: m["type"] in ("frame", "error"))[0]["type"] == "frame"
 
 
 # ---- the authorization matrix -----------------------------------------------------------------
