@@ -109,7 +109,7 @@ def check_compatible(url: str, server_api: str | None, server_version: str = "?"
             f"({server_api!r}); {advice}",
             "api_version",
         ) from None
-    if have[0] != need[0] or have[1] < -1:
+    if have[0] != need[0] or have[1] < need[1]:
         raise IncompatibleServer(
             f"the server at {url} speaks API {server_api} (server {server_version}); {advice}",
             "api_version",
