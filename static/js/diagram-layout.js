@@ -68,6 +68,10 @@ export function layoutNetwork(net, width, label = String) {
     const room = next ? next.inX - col.x : tX - ts / 2 - col.x;
     col.showValue = col.spacing - col.s >= VALUE_H && room >= VALUE_W / 2 + 3 && (!next || pitch >= VALUE_W + 6);
   }
+  // a unit with its value below is centred in its slot as one piece
+  for (const col of cols) {
+    if (col.showValue) col.ys = col.ys.map((y) => y - VALUE_H / 2);
+  }
   const captions = net.showBias ? "none" : pitch >= CAPTION_W ? "full" : pitch >= 18 ? "short" : "none";
   const heads = pitch >= HEAD_FULL ? "full" : pitch >= HEAD_COMPACT ? "compact" : "stagger";
   return { W, H, cols, tX, eX, ts, pitch, captions, heads,

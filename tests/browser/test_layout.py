@@ -20,6 +20,8 @@ NETWORKS = {
     "6x8": "#hidden=8,8,8,8,8,8",
     "8x32": "#hidden=32,32,32,32,32,32,32,32",
     "8x32-bias": "#hidden=32,32,32,32,32,32,32,32&bias=1",
+    "sine-6x8": "#dataset=sine&hidden=8,8,8,8,8,8",
+    "features-6x8": "#features=x1,x2,x1_sq,x2_sq,x1x2,sin_x1,sin_x2&hidden=8,8,8,8,8,8",
 }
 
 
