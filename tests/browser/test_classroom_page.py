@@ -286,3 +286,61 @@ def test_a_teacher_runs_a_lesson_with_three_students(classroom_server, chromium)
     for ctx, _ in students:
         ctx.close()
     tctx.close()
+
+
+def login(page, url: str) -> None:
+    page.goto(url + "/login")
+    page.fill("#login-name", "ms-lovelace")
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url("**/teach")
+
+
+def test_a_waiting_student_is_let_in_and_follows_a_pushed_lesson(classroom_server, chromium):
+    url = classroom_server.url.rstrip("/")
+    tctx, teacher = person(chromium)
+    login(teacher, url)
+    lesson = api(teacher, "POST", "/api/lessons", {"title": "waiting room", "locks": ["loss"]})
+    room = api(teacher, "POST", "/api/classrooms", {"lesson_id": lesson["json"]["id"]})["json"]
+    api(teacher, "PATCH", f"/api/classrooms/{room['id']}", {"approval_required": True})
+
+    sctx, student = person(chromium)
+    student.goto(f"{url}/join/{room['code']}")
+    student.fill("#join-name", "Hedy")
+    student.click("#join-submit")
+    until(student, "location.pathname.endsWith('/seat')")
+    until(student, "window.__bpp && window.__bpp.ready")
+    until(student, "document.getElementById('classroom-bar')?.textContent.includes('waiting')")
+    assert student.evaluate("window.__bpp.sessionId") is None
+    assert student.is_disabled("#btn-play")  # nothing to drive while waiting
+
+    teacher.goto(f"{url}/classrooms/{room['id']}")
+    teacher.wait_for_selector("[data-approve]")
+    teacher.click("[data-approve]")
+    until(student, "document.getElementById('conn').textContent === 'live'", timeout=30000)
+    first = student.evaluate("window.__bpp.sessionId")
+    assert first and not student.is_disabled("#btn-play")
+    assert student.is_disabled("#loss")
+
+    # the teacher pushes a new setup and frees the loss: the page follows without a reload
+    pushed = api(
+        teacher,
+        "PUT",
+        f"/api/classrooms/{room['id']}/lesson",
+        {"setup": {"network": {"hidden_layers": [3]}}, "locks": []},
+    )
+    assert pushed["status"] == 200 and pushed["json"]["replaced"] == 1
+    until(student, f"window.__bpp.sessionId && window.__bpp.sessionId !== '{first}'", 30000)
+    until(student, "!document.getElementById('loss').disabled")
+    assert student.evaluate("window.__bpp.state.get('hidden')") == [3]
+
+    # removed: the seat's session answers the student no more
+    seat = api(teacher, "GET", f"/api/classrooms/{room['id']}")["json"]["seats"][0]
+    api(teacher, "DELETE", f"/api/classrooms/{room['id']}/seats/{seat['id']}")
+    gone = api(student, "GET", f"/api/sessions/{seat['session_id']}")
+    assert gone["status"] == 403
+    until(student, "document.getElementById('classroom-bar').textContent.includes('no longer')")
+    assert student.is_disabled("#btn-play")
+    assert not [e for e in student.errors + teacher.errors], student.errors + teacher.errors
+    sctx.close()
+    tctx.close()

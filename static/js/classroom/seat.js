@@ -122,7 +122,17 @@ async function startStudent(app, cfg) {
   const key = sessionStorage.getItem(`bpp-seat-key-${cfg.id}`);
 
   const refresh = async () => {
-    me = await call("GET", `${base}/me`);
+    try {
+      me = await call("GET", `${base}/me`);
+    } catch (err) {
+      if (err.status !== 403) throw err;
+      // the teacher removed this seat (or it moved to another device): nothing to drive here
+      me = null;
+      locks.set(READ_ONLY, "you are no longer in this classroom");
+      banner("You are no longer in this classroom", " · ask your teacher, or join again at /join");
+      app.stream.close();
+      return;
+    }
     const c = me.classroom;
     const open = c.status === "open";
     const waiting = me.seat.status === "waiting";
@@ -134,6 +144,13 @@ async function startStudent(app, cfg) {
     banner(`${c.name} · ${me.seat.name}`, `${waiting ? " · waiting for your teacher to let you in" : ""}${!open ? " · the classroom is closed" : ""}${challenge}${key ? ` · seat key ${key} (to move to another device)` : ""}`);
     const sid = me.seat.session_id;
     if (sid && (!keeper.session || keeper.session.id !== sid)) await keeper.adopt(await api.getSession(sid), true);
+  };
+  // The seat's session closed under the page (the teacher pushed a lesson, removed the seat):
+  // ask the seat first, before the playground's "gone" checks.
+  const checkGone = keeper.checkGone.bind(keeper);
+  keeper.checkGone = async (id) => {
+    await refresh().catch(() => {});
+    if (me && keeper.session?.id === id && me.seat.status === "active") await checkGone(id);
   };
   await refresh();
   setInterval(() => refresh().catch(() => {}), SEAT_POLL_SECONDS * 1000);
