@@ -10,6 +10,8 @@ const ID = B.classroom_id;
 const base = `/api/classrooms/${encodeURIComponent(ID)}`;
 const SPARK_POINTS = 60;
 const ROSTER_SECONDS = 3;
+const BOARD_SECONDS = 6; // the leaderboard asks every student's session: not too often
+let boardAt = 0;
 const $ = (id) => document.getElementById(id);
 
 let room = null;
@@ -61,7 +63,8 @@ async function loadRoster() {
   for (const t of tiles.values()) if (t.seat.session_id && t.seat.status === "active") bySession.set(t.seat.session_id, t.seat.id);
   watch();
   sortTiles();
-  if (room.challenge && (room.challenge_active || room.leaderboard)) loadBoard(); else $("board").hidden = true;
+  if (!(room.challenge && (room.challenge_active || room.leaderboard))) $("board").hidden = true;
+  else if (Date.now() - boardAt > BOARD_SECONDS * 1000) { boardAt = Date.now(); loadBoard(); }
 }
 
 function shownName(seat) { return room.hide_names ? seat.label : seat.name; }
@@ -308,6 +311,7 @@ for (const input of document.querySelectorAll("[data-option]")) {
 
 $("btn-challenge").addEventListener("click", async () => {
   try { await call("PATCH", base, { challenge_active: !room.challenge_active }); } catch (err) { fail(err); }
+  boardAt = 0;
   loadRoster();
 });
 
