@@ -141,7 +141,8 @@ async function startStudent(app, cfg) {
   locks.set([...selectors, "#btn-share", "#btn-compare"], !open ? "the classroom is closed: your work is read-only" : waiting ? "waiting for your teacher" : "your teacher has locked this in the lesson");
     const challenge = c.challenge && c.challenge_active
       ? ` · challenge: ${c.challenge.title || `test loss < ${c.challenge.test_loss_below}`}` : "";
-    banner(`${c.name} · ${me.seat.name}`, `${waiting ? " · waiting for your teacher to let you in" : ""}${!open ? " · the classroom is closed" : ""}${challenge}${key ? ` · seat key ${key} (to move to another device)` : ""}`);
+    const rank = c.leaderboard && c.challenge ? await standing(base, me.seat.id) : "";
+    banner(`${c.name} · ${me.seat.name}`, `${waiting ? " · waiting for your teacher to let you in" : ""}${!open ? " · the classroom is closed" : ""}${challenge}${rank}${key ? ` · seat key ${key} (to move to another device)` : ""}`);
     const sid = me.seat.session_id;
     if (sid && (!keeper.session || keeper.session.id !== sid)) await keeper.adopt(await api.getSession(sid), true);
   };
@@ -155,6 +156,19 @@ async function startStudent(app, cfg) {
   await refresh();
   setInterval(() => refresh().catch(() => {}), SEAT_POLL_SECONDS * 1000);
   return true;
+}
+
+/** Where the student stands on the leaderboard the teacher shows (names as the teacher chose). */
+async function standing(base, seatId) {
+  try {
+    const b = await call("GET", `${base}/leaderboard`);
+    const i = b.rows.findIndex((r) => r.seat === seatId);
+    const best = b.rows[0];
+    if (!best) return "";
+    const fmt = (x) => (x == null ? "–" : Number(x).toPrecision(3));
+    const mine = i >= 0 ? ` · you are ${i + 1} of ${b.rows.length} (test loss ${fmt(b.rows[i].test_loss)})` : "";
+    return `${mine} · best ${fmt(best.test_loss)} (${best.seat === seatId ? "you" : best.name})`;
+  } catch { return ""; }
 }
 
 /** "teach this": a link to a new lesson made from the playground as it stands (its setup). */
