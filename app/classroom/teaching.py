@@ -13,6 +13,7 @@ import asyncio
 import csv
 import io
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from app.session import SessionHandle
 
 log = logging.getLogger(__name__)
 
+BOARD_SECONDS = 3.0
 PACE_OPS = ("pause", "play", "step", "step_sample", "reset")
 
 
@@ -39,6 +41,7 @@ class Teaching:
     def __init__(self, registry: LocalRegistry, rooms: Rooms) -> None:
         self.registry = registry
         self.rooms = rooms
+        self._boards: dict[tuple[str, bool], tuple[float, list[dict[str, Any]]]] = {}
 
     # ---- one seat ----------------------------------------------------------------------------
 
@@ -179,7 +182,21 @@ class Teaching:
         }
 
     async def leaderboard(self, room: Classroom, names: bool) -> list[dict[str, Any]]:
-        """Seats within the challenge's unit budget, best test loss first."""
+        """Seats within the challenge's unit budget, best test loss first. Read at most every
+        ``BOARD_SECONDS`` per classroom however many students ask (each read asks every
+        student's session)."""
+        key = (room.id, names)
+        now = time.monotonic()
+        kept = self._boards.get(key)
+        if kept is not None and now - kept[0] < BOARD_SECONDS:
+            return kept[1]
+        board = await self._leaderboard(room, names)
+        if len(self._boards) > 1000:
+            self._boards.clear()
+        self._boards[key] = (now, board)
+        return board
+
+    async def _leaderboard(self, room: Classroom, names: bool) -> list[dict[str, Any]]:
         rows = await self.progress(room)
         board = []
         for row in rows:
