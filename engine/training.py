@@ -50,6 +50,7 @@ Array = np.ndarray
 REGULARIZATIONS = ("none", "l1", "l2")
 MAX_MOMENTUM = 0.999  # μ < 1, or the velocity never decays
 MAX_REGULARIZATION_RATE = 10.0
+FLOAT_MAX = float(np.finfo(np.float64).max)
 MAX_COUNT = 2**53  # epochs and samples seen stay integers that JSON and JavaScript keep exact
 
 
@@ -692,7 +693,7 @@ class TrainerStack:
         trainer's ``max_abs``, epochs and samples seen within ``MAX_COUNT`` (NaN fails every
         comparison)."""
         trainers = self.trainers
-        bound = np.array([tr.max_abs for tr in trainers])
+        bound = np.array([min(tr.max_abs, FLOAT_MAX) for tr in trainers])  # ∞ is never within
         ok = (np.abs(theta).max(axis=-1) <= bound) & (
             np.abs(self.fs.velocity).max(axis=-1) <= bound
         )

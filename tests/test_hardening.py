@@ -294,3 +294,18 @@ def test_the_catalog_publishes_limits_but_no_secret_or_folder(make_client, tmp_p
     text = client.get("/api/catalog").text
     assert "hunter2" not in text and "private-folder" not in text
     assert client.get("/api/catalog").json()["limits"]["max_units_per_layer"] == 32
+
+
+def test_an_infinite_parameter_is_diverged_even_where_the_error_stays_finite():
+    """w = ∞ into a saturated tanh gives a = 1 = t: E is finite, δ = 0; still diverged."""
+    import numpy as np
+
+    from engine import NetworkSpec, Trainer, TrainingConfig, init_params
+
+    spec = NetworkSpec((1, 1), ("tanh",), "sse")
+    X, T = np.ones((4, 1)), np.ones((4, 1))
+    trainer = Trainer(spec, init_params(spec), X, T, config=TrainingConfig(batch_size=4))
+    trainer.run_epoch()
+    trainer.params.W[0][0, 0] = np.inf
+    assert trainer.run_epoch().status == "diverged"
+    assert np.isfinite(trainer.params.W[0]).all()
