@@ -51,8 +51,10 @@ One more starts a server of its own, only when asked (``--cases f``):
       minimum); the dashboard's summaries/s per student. Targets (issue 9): every student
       ≥ 20 frames/s and ≥ 100 epochs/s, the dashboard ≥ 1 summary/s of every student. First,
       on the same server, "f base": as many anonymous sessions of the same lesson with one viewer
-      each and no classroom (no seats, no dashboard), so that the ratios show what the classroom
-      costs. The "new" design (trainer processes); session caps raised for the baseline.
+      each and no classroom (no seats, no dashboard), right before and again right after the
+      class (pooled, as d's reference: the machine's other load drifts), so that the ratios
+      show what the classroom costs. The "new" design (trainer processes); session caps raised
+      for the baseline.
 
 In b, b2, e, d and f the window opens ``--warmup`` s after every viewer has seen a frame of a later
 epoch than its first (training reaches it; at most 30 s); the notes give that delay from play
@@ -982,7 +984,7 @@ async def case_f(opts: argparse.Namespace) -> list[Row]:
         try:
             print(f"[{design}] server pid {server.pid}, case f base ({n} sessions) ...", flush=True)
             async with httpx.AsyncClient(base_url=server.url, timeout=60, trust_env=False) as t:
-                base_viewers, base_load = await play_and_watch(
+                before = await play_and_watch(
                     server, t, [DEFAULT_LESSON] * n, opts.seconds, opts.warmup
                 )
                 await asyncio.sleep(1.0)
@@ -1027,15 +1029,30 @@ async def case_f(opts: argparse.Namespace) -> list[Row]:
                 finally:
                     watcher.cancel()
                     await asyncio.gather(watcher, return_exceptions=True)
-                    await t.post(f"/api/classrooms/{room['id']}/close")
+                    await t.post(f"/api/classrooms/{room['id']}/close")  # pauses every seat
+                await asyncio.sleep(1.0)
+                print(f"[{design}] case f base again, after the class ...", flush=True)
+                after = await play_and_watch(
+                    server, t, [DEFAULT_LESSON] * n, opts.seconds, opts.warmup
+                )
         except BaseException:
             print(f"the server's log ends:\n{server.log_tail(20)}", file=sys.stderr)
             raise
         finally:
             server.stop()
 
-    base = row("f base", design, base_viewers, base_load, opts.seconds)
-    base.note = "anonymous sessions of the lesson, no classroom; " + base.note
+    # the baseline right before and right after the class, pooled (the machine's load drifts)
+    base = row("f base", design, before[0] + after[0], before[1], opts.seconds)
+    base.load = Load(
+        (before[1].server + after[1].server) / 2, (before[1].client + after[1].client) / 2
+    )
+    halves = [row("f base", design, v, load, opts.seconds) for v, load in (before, after)]
+    base.note = (
+        f"{n} anonymous sessions of the lesson, no classroom, right before and after the class "
+        f"(pooled; epochs/s med {median(halves[0].eps):.0f} before, "
+        f"{median(halves[1].eps):.0f} after; frames/s med {median(halves[0].fps):.1f} before, "
+        f"{median(halves[1].fps):.1f} after)"
+    )
     cls = row("f class", design, viewers, load, opts.seconds)
     eps_min, fps_min = min(cls.eps), min(cls.fps)
     cls.target = (
