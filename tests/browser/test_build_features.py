@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import urllib.error
 
 import numpy as np
@@ -390,3 +391,49 @@ def test_compare_trains_a_duplicate_with_one_change_in_lockstep(page, size):
     with pytest.raises(urllib.error.HTTPError):
         rest(page, "GET", f"/api/sessions/{b}")
     assert rest(page, "GET", f"/api/sessions/{a}")["epoch"] == ea  # A stays
+
+
+def poll(pg, expression: str, timeout: float = 15.0) -> None:
+    """wait_for_function without eval (a page under its CSP refuses Playwright's predicate)."""
+    deadline = time.monotonic() + timeout
+    while not pg.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.1)
+
+
+def test_the_new_widgets_run_under_the_content_security_policy(browser, server, tmp_path):
+    """Gradient flow, confusion matrix, stop condition, CSV dialog, replay and compare with the
+    page's policy enforced (the other tests bypass it): not one violation."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    pg = context.new_page()
+    messages: list[str] = []
+    pg.on("console", lambda m: messages.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: messages.append(str(e)))
+    pg.base = server
+    pg.goto(server + "/")
+    poll(pg, "window.__bpp && window.__bpp.ready")
+    sid = pg.evaluate("window.__bpp.sessionId")
+    rest(pg, "POST", f"/api/sessions/{sid}/train", {"epochs": 6})
+    poll(pg, "document.querySelectorAll('#confusion td').length === 4")
+    poll(pg, "window.__bpp.app.extras.flow.flow?.epoch.length === 7")
+    poll(pg, "document.getElementById('replay').max === '6'")
+    scrub_to(pg, 2)
+    poll(pg, "document.getElementById('epoch').textContent === '2'")
+    pg.click("#replay-live")
+    path = tmp_path / "data.csv"
+    path.write_text(two_blobs_csv(10))
+    pg.set_input_files("#csv-file", str(path))
+    poll(pg, "document.getElementById('csv-dialog').open")
+    pg.click("#csv-use")
+    poll(pg, f"window.__bpp.sessionId !== '{sid}'")
+    sid2 = pg.evaluate("window.__bpp.sessionId")
+    pg.click("#btn-compare")
+    pg.click("#compare-start")
+    poll(pg, "window.__bpp.app.extras.compare.active")
+    pg.click("#compare-step")
+    poll(pg, "document.getElementById('compare-stat-b').textContent.startsWith('epoch 1 ')")
+    pg.click("#compare-close")
+    assert rest(pg, "GET", f"/api/sessions/{sid2}")["config"]["dataset"]["name"] == "inline"
+    context.close()
+    assert not [m for m in messages if "Content Security Policy" in m], messages
+    assert not messages, messages
