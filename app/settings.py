@@ -98,7 +98,7 @@ class Settings(BaseSettings):
         "evenly spaced epochs when full).",
     )
     max_gradient_flow_points: int = Field(
-        400,
+        200,
         ge=16,
         description="Epochs of the gradient-flow chart kept per session (each layer's mean |δ| "
         "and |∂E/∂w|); thinned like the loss curve, each point one backward pass over the "
