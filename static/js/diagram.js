@@ -179,6 +179,8 @@ export class Diagram {
       this.maps.push(mapRow);
     }
     root.append(s, this.mapLayer);
+    const densest = Math.max(1, ...this.cols.slice(1).map((c, i) => c.n * this.cols[i].n));
+    this.edgeScale = Math.min(1, 12 / Math.sqrt(densest));
     this.edgeCount = this.cols.slice(1).reduce((acc, c, i) => acc + c.n * this.cols[i].n, 0)
       + (net.showBias ? this.cols.slice(1).reduce((a, c) => a + c.n, 0) : 0);
     this._drawOverlay();
@@ -237,14 +239,18 @@ export class Diagram {
         for (let j = 0; j < b.n; j++) put(bs[l][j], a.x + 8, a.biasY, b.inX, b.ys[j]);
       }
     }
-    for (let k = 0; k < 2 * LEVELS; k++) {
-      if (!counts[k]) continue;
-      const lev = k % LEVELS;
+    // weak edges first, the strongest of either sign on top; dense layers get thinner lines,
+    // so that a 32×32 layer is not one block of whichever colour is drawn last
+    const thin = this.edgeScale;
+    for (let lev = 0; lev < LEVELS; lev++) {
       const u = (lev + 0.5) / LEVELS;
-      ctx.strokeStyle = rgb(k < LEVELS ? POS : NEG, 0.25 + 0.7 * u);
-      ctx.lineWidth = 0.5 + 5 * u;
-      ctx.stroke(buckets[k]);
-      this.edgesDrawn += counts[k];
+      for (const k of [lev, LEVELS + lev]) {
+        if (!counts[k]) continue;
+        ctx.strokeStyle = rgb(k < LEVELS ? POS : NEG, 0.25 + 0.7 * u);
+        ctx.lineWidth = 0.5 + 5 * u * thin;
+        ctx.stroke(buckets[k]);
+        this.edgesDrawn += counts[k];
+      }
     }
   }
 
