@@ -73,7 +73,12 @@ export class App {
     $("btn-step").addEventListener("click", () => this.step());
     $("btn-step-sample").addEventListener("click", () => this.stepSample());
     $("btn-reset").addEventListener("click", () => this.reset());
-    $("speed").addEventListener("change", () => { if (this.running) { this.pause(); this.play(); } });
+    $("speed").addEventListener("change", () => {
+      this.state.set("speed", $("speed").value); // remembered in the URL
+      this.state.writeHash();
+      if (this.running) { this.pause(); this.play(); }
+    });
+    this.showSpeed();
     $("view-forward").addEventListener("click", () => this.setView("forward"));
     $("view-backward").addEventListener("click", () => this.setView("backward"));
     $("show-bias").addEventListener("change", (e) => { this.state.set("bias", e.target.checked); this.state.writeHash(); this.layout(); });
@@ -107,7 +112,7 @@ export class App {
       if (!this.state.readHash()) return;
       const join = this.state.get("join");
       if (join && join !== this.session?.id) this.sessions.join(join);
-      else { this.controls.sync(); this.sessions.recreate(); }
+      else { this.controls.sync(); this.showSpeed(); this.sessions.recreate(); }
     });
     $("btn-share").addEventListener("click", () => this.shareLive());
     window.addEventListener("resize", () => this.layout());
@@ -115,6 +120,12 @@ export class App {
     // A closed or reloaded tab deletes the session it created (not one it joined), so that
     // sessions do not pile up against the per-client limit or train on with nobody watching.
     window.addEventListener("pagehide", (e) => { if (!e.persisted) this.sessions.deleteOnClose(); });
+  }
+
+  /** The speed select shows the State's speed (from the URL), if it is one it offers. */
+  showSpeed() {
+    const v = String(this.state.get("speed") ?? "0");
+    if ([...$("speed").options].some((o) => o.value === v)) $("speed").value = v;
   }
 
   /** Show a newly adopted session: its data, its controls, an empty inspector. */

@@ -27,6 +27,7 @@ export const PROPS = {
   regRate: [num, "training.regularization_rate"],
   seed: [num, "training.seed"],
   view: [str, null],
+  speed: [str, null], // epochs per second of play, "0" = as fast as the server trains
   join: [str, null], // the id of a live session this page watches (a shared link), if any
   bias: [bool, null],
   showTest: [bool, null],
@@ -59,7 +60,7 @@ export class State {
   constructor(defaults) {
     this.values = {};
     this.fromConfig(defaults);
-    Object.assign(this.values, { view: "forward", bias: false, showTest: false, logScale: false });
+    Object.assign(this.values, { view: "forward", speed: "0", bias: false, showTest: false, logScale: false });
   }
 
   /** Take every property from a session config (SessionState.config or an export). */

@@ -123,3 +123,12 @@ def test_without_the_clipboard_api_the_link_is_shown_to_copy_by_hand(browser, se
         dialog.wait_for(state="hidden")
     finally:
         context.close()
+
+
+def test_the_chosen_speed_is_remembered_in_the_url(page):
+    open_playground(page)
+    page.select_option("#speed", "5")
+    assert "speed=5" in page.evaluate("location.hash")
+    page.reload()
+    page.wait_for_function("window.__bpp && window.__bpp.ready", timeout=20000)
+    assert page.input_value("#speed") == "5"
