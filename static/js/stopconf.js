@@ -99,7 +99,7 @@ export class ConfusionView {
     const d = this.data;
     const m = d?.[this.part] ?? (this.part === "test" ? d?.train : null);
     this.table.replaceChildren();
-    if (this.caption) this.caption.textContent = d ? `epoch ${d.epoch}` : "";
+    if (this.caption) this.caption.textContent = d ? `rows: true class, columns: predicted · epoch ${d.epoch}` : "";
     if (!d || !m) return;
     const max = Math.max(1, ...m.flat());
     const head = this.table.createTHead().insertRow();

@@ -158,6 +158,9 @@ export class OwnData {
     }
     const note = this.els.note;
     note.hidden = d?.name !== "inline";
+    // input features apply to the generated 2-D data sets, not to your own columns
+    const features = document.getElementById("features-box");
+    if (features && !note.hidden) features.hidden = true;
     if (!note.hidden) {
       note.textContent = `Training on your data: ${s.data.train.points.length} samples, `
         + `${d.inputs[0].length} input${d.inputs[0].length > 1 ? "s" : ""}, ${d.targets[0].length} target${d.targets[0].length > 1 ? "s" : ""} `
