@@ -5,19 +5,7 @@ from __future__ import annotations
 import pytest
 
 import engine
-
-MATT_MAZUR = {
-    "network": {
-        "layer_sizes": [2, 2, 2],
-        "activations": ["sigmoid", "sigmoid"],
-        "loss": "sse",
-        "weights": [[[0.15, 0.25], [0.20, 0.30]], [[0.40, 0.50], [0.45, 0.55]]],
-        "biases": [[0.35, 0.35], [0.60, 0.60]],
-    },
-    "inputs": [[0.05, 0.10]],
-    "targets": [[0.01, 0.99]],
-    "learning_rate": 0.5,
-}
+from tests.test_backprop_step import MAZUR as MATT_MAZUR  # one copy of the worked example
 
 INIT = {
     "network": {
