@@ -54,10 +54,13 @@ def _table(text: str, settings: Settings) -> tuple[list[str], list[list[float]]]
     if not numbered:
         raise FieldError("text", "the file is empty")
     delimiter = _delimiter(numbered[0][1])
-    rows = [
-        (number, [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))])
-        for number, line in numbered
-    ]
+    rows = []
+    for number, line in numbered:
+        try:
+            cells = next(csv.reader([line], delimiter=delimiter))
+        except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
+            raise FieldError("text", f"line {number}: {exc}") from None
+        rows.append((number, [cell.strip() for cell in cells]))
     first_number, first = rows[0]
     if len(first) > settings.max_csv_columns:
         raise FieldError(

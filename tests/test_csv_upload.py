@@ -47,6 +47,8 @@ def test_a_file_without_header_gets_column_names_and_tabs_or_semicolons_work(cli
         ("", "empty"),
         ("a,b\n", "no rows"),
         ("a,a\n1,2\n", "'a' appears twice"),
+        ("a,b\n1," + "9" * 140_000 + "\n", "line 2: field larger than field limit"),
+        ("a,b\n1,2\x00\n", "line 2, column 2 ('b')"),
     ],
 )
 def test_a_bad_file_is_refused_naming_line_and_column(client, text, message):
