@@ -25,6 +25,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.classroom.tokens import clean_name, digest, new_id, new_token
+from app.errors import FieldError
 from app.settings import Settings
 from app.store import Store
 from app.store.models import auth_tokens, teachers
@@ -38,15 +39,6 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not anyone's password")
 
 
-class AccountError(ValueError):
-    """A field of an account request is not acceptable; ``field`` names it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
 @dataclass(frozen=True)
 class Teacher:
     id: str
@@ -55,17 +47,17 @@ class Teacher:
 
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise FieldError("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError("password", f"must have at most {MAX_PASSWORD_LENGTH} characters")
+        raise FieldError("password", f"must have at most {MAX_PASSWORD_LENGTH} characters")
 
 
 def check_teacher_name(name: str) -> str:
     name = clean_name(name)
     if not name:
-        raise AccountError("name", "must not be empty")
+        raise FieldError("name", "must not be empty")
     if len(name) > MAX_TEACHER_NAME:
-        raise AccountError("name", f"must have at most {MAX_TEACHER_NAME} characters")
+        raise FieldError("name", f"must have at most {MAX_TEACHER_NAME} characters")
     return name
 
 
@@ -75,7 +67,7 @@ class Accounts:
         self.settings = settings
 
     def create_teacher(self, name: str, password: str) -> Teacher:
-        """A new account; AccountError if the name is taken or the password too short."""
+        """A new account; FieldError if the name is taken or the password too short."""
         name = check_teacher_name(name)
         check_new_password(password)
         teacher = Teacher(new_id(), name)
@@ -90,7 +82,7 @@ class Accounts:
                     )
                 )
         except IntegrityError:
-            raise AccountError("name", f"a teacher named {name!r} exists already") from None
+            raise FieldError("name", f"a teacher named {name!r} exists already") from None
         return teacher
 
     def set_password(self, name: str, password: str) -> bool:

@@ -8,7 +8,8 @@ import getpass
 import os
 import sys
 
-from app.classroom.accounts import AccountError, Accounts
+from app.classroom.accounts import Accounts
+from app.errors import FieldError
 from app.settings import Settings
 from app.store import StoreError, open_store
 
@@ -43,7 +44,7 @@ def create_teacher_cli(settings: Settings, name: str, reset: bool = False) -> in
             print(f"New password set for teacher {name!r}.")
             return 0
         teacher = accounts.create_teacher(name, password)
-    except AccountError as exc:
+    except FieldError as exc:
         print(f"create-teacher: {exc.field}: {exc.message}", file=sys.stderr)
         return 1
     except StoreError as exc:

@@ -1,7 +1,7 @@
 """Lessons, classrooms and seats in the store: plain rows in, plain dataclasses out.
 
 Nothing here touches a training session; ``teaching`` does, with what these return. Every
-method is synchronous (the routers call them in a thread) and raises ``RoomError`` naming the
+method is synchronous (the routers call them in a thread) and raises ``FieldError`` naming the
 field for a request that cannot be met (a name taken, a full room, a limit).
 """
 
@@ -23,19 +23,12 @@ from app.classroom.tokens import (
     new_id,
     new_token,
 )
+from app.errors import FieldError
 from app.settings import Settings
 from app.store import Store
 from app.store.models import classrooms, lessons, seats
 
 CODE_TRIES = 50
-
-
-class RoomError(ValueError):
-    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.status_code = status_code
 
 
 @dataclass(frozen=True)
@@ -161,7 +154,7 @@ class Rooms:
                 select(func.count()).select_from(lessons).where(lessons.c.teacher_id == teacher_id)
             ).scalar_one()
             if count >= self.settings.max_lessons_per_teacher:
-                raise RoomError(
+                raise FieldError(
                     "lesson",
                     f"you keep the limit of {self.settings.max_lessons_per_teacher} lessons "
                     "(max_lessons_per_teacher); delete one first",
@@ -205,7 +198,7 @@ class Rooms:
                 .where(classrooms.c.teacher_id == teacher_id)
             ).scalar_one()
         if count >= self.settings.max_classrooms_per_teacher:
-            raise RoomError(
+            raise FieldError(
                 "classroom",
                 f"you keep the limit of {self.settings.max_classrooms_per_teacher} classrooms "
                 "(max_classrooms_per_teacher); delete a closed one first",
@@ -237,7 +230,7 @@ class Rooms:
                 return room
             except IntegrityError:  # the code is taken by an open room: draw another
                 continue
-        raise RoomError("code", "no free join code was found; try again", 503)  # pragma: no cover
+        raise FieldError("code", "no free join code was found; try again", 503)  # pragma: no cover
 
     def classroom(self, classroom_id: str) -> Classroom | None:
         with self.store.reading() as conn:
@@ -276,7 +269,7 @@ class Rooms:
 
     def add_seat(self, room: Classroom, name: str, status: str) -> tuple[Seat, str, str]:
         """A new seat named ``name``; returns it with its token and rejoin key (secrets shown
-        once). RoomError if the name is taken in the room or the room is full."""
+        once). FieldError if the name is taken in the room or the room is full."""
         shown = clean_name(name)
         key = new_code(KEY_LENGTH)
         token = new_token()
@@ -288,7 +281,7 @@ class Rooms:
                     )
                 ).first()
                 if taken[0] >= self.settings.max_seats_per_classroom:
-                    raise RoomError(
+                    raise FieldError(
                         "code",
                         f"this classroom is full ({self.settings.max_seats_per_classroom} "
                         "students, max_seats_per_classroom); ask your teacher",
@@ -313,7 +306,7 @@ class Rooms:
                     )
                 )
         except IntegrityError:
-            raise RoomError(
+            raise FieldError(
                 "name",
                 f"someone in this classroom is called {shown!r} already: choose another name, "
                 "or type your seat key to take your seat on this device",

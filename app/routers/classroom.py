@@ -15,10 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app import limits
 from app.build import build
 from app.classroom.access import TEACHER_COOKIE, Gate, bearer, seat_cookie
-from app.classroom.accounts import AccountError, Accounts, Teacher
+from app.classroom.accounts import Accounts, Teacher
 from app.classroom.controls import CONTROLS, check_locks
 from app.classroom.ratelimit import FailureLimit
-from app.classroom.rooms import Classroom, RoomError, Rooms, Seat
+from app.classroom.rooms import Classroom, Rooms, Seat
 from app.classroom.teaching import PACE_OPS, Teaching
 from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, normalise_code
 from app.deps import client_address
@@ -56,10 +56,6 @@ def get_classrooms(request: Request) -> Classrooms:
 
 
 ClassroomsDep = Annotated[Classrooms, Depends(get_classrooms)]
-
-
-def room_error(exc: RoomError | AccountError) -> FieldError:
-    return FieldError(exc.field, exc.message, getattr(exc, "status_code", 422))
 
 
 async def current_teacher(request: Request, c: ClassroomsDep) -> Teacher:
@@ -290,12 +286,9 @@ async def create_lesson(body: LessonIn, teacher: TeacherDep, c: ClassroomsDep) -
     """A lesson: a session setup, the locked controls, an optional challenge."""
     setup = await check_setup(body.setup, c.settings)
     challenge = body.challenge.model_dump() if body.challenge else None
-    try:
-        lesson = await asyncio.to_thread(
-            c.rooms.create_lesson, teacher.id, body.title, setup, body.locks, challenge
-        )
-    except RoomError as exc:
-        raise room_error(exc) from None
+    lesson = await asyncio.to_thread(
+        c.rooms.create_lesson, teacher.id, body.title, setup, body.locks, challenge
+    )
     return lesson.json()
 
 
@@ -360,12 +353,9 @@ async def open_classroom(
 ) -> dict:
     """Open a classroom from one of your lessons; it gets a join code."""
     lesson = _lesson_or_404(await asyncio.to_thread(c.rooms.lesson, body.lesson_id), teacher)
-    try:
-        room = await asyncio.to_thread(
-            c.rooms.open_classroom, teacher.id, lesson, body.name or lesson.title
-        )
-    except RoomError as exc:
-        raise room_error(exc) from None
+    room = await asyncio.to_thread(
+        c.rooms.open_classroom, teacher.id, lesson, body.name or lesson.title
+    )
     return classroom_json(request, room)
 
 
@@ -559,12 +549,9 @@ async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse
                 status_code=403,
                 kind="forbidden",
             )
-        try:
-            seat, token, key = await asyncio.to_thread(
-                c.rooms.add_seat, room, name, "waiting" if room.approval_required else "active"
-            )
-        except RoomError as exc:
-            raise room_error(exc) from None
+        seat, token, key = await asyncio.to_thread(
+            c.rooms.add_seat, room, name, "waiting" if room.approval_required else "active"
+        )
         if seat.status == "active":
             await c.teaching.give_session(room, seat)
     seat = await asyncio.to_thread(c.rooms.seat, seat.id)

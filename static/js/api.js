@@ -24,7 +24,7 @@ export function parseDetail(body, status) {
   return { field: "", message: `HTTP ${status}` };
 }
 
-async function call(method, path, body) {
+export async function call(method, path, body) {
   const opts = { method, headers: {} };
   if (body !== undefined) {
     opts.headers["Content-Type"] = "application/json";

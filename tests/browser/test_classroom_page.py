@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM
+from tests.browser.conftest import ARTIFACTS
 from tests.support.server import start_server
 
 pytestmark = pytest.mark.browser
@@ -46,21 +46,6 @@ def classroom_server(tmp_path_factory):
     assert made.returncode == 0, made.stderr
     with start_server(env=env, log_dir=base, startup_timeout=30) as proc:
         yield proc
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield b
-        b.close()
 
 
 def person(browser, size=(1280, 800)):
@@ -130,9 +115,9 @@ def api(page, method: str, path: str, body=None) -> dict:
     )
 
 
-def test_a_teacher_runs_a_lesson_with_three_students(classroom_server, chromium):
+def test_a_teacher_runs_a_lesson_with_three_students(classroom_server, browser):
     url = classroom_server.url.rstrip("/")
-    tctx, teacher = person(chromium)
+    tctx, teacher = person(browser)
     # -- before class: log in, make the lesson (everything locked but play and step), open a room
     teacher.goto(url + "/teach")
     assert "/login" in teacher.url
@@ -156,7 +141,7 @@ def test_a_teacher_runs_a_lesson_with_three_students(classroom_server, chromium)
     # -- students join by code, each in a browser of their own
     students = []
     for name in STUDENTS:
-        ctx, page = person(chromium)
+        ctx, page = person(browser)
         page.goto(f"{url}/join/{code.lower()}")
         page.fill("#join-name", name)
         page.click("#join-submit")
@@ -171,7 +156,7 @@ def test_a_teacher_runs_a_lesson_with_three_students(classroom_server, chromium)
         students.append((ctx, page))
     ada = students[0][1]
     # a second "Ada" is refused with a friendly message
-    ctx_dup, dup = person(chromium)
+    ctx_dup, dup = person(browser)
     dup.goto(f"{url}/join/{code}")
     dup.fill("#join-name", " ada ")
     dup.click("#join-submit")
@@ -296,15 +281,15 @@ def login(page, url: str) -> None:
     page.wait_for_url("**/teach")
 
 
-def test_a_waiting_student_is_let_in_and_follows_a_pushed_lesson(classroom_server, chromium):
+def test_a_waiting_student_is_let_in_and_follows_a_pushed_lesson(classroom_server, browser):
     url = classroom_server.url.rstrip("/")
-    tctx, teacher = person(chromium)
+    tctx, teacher = person(browser)
     login(teacher, url)
     lesson = api(teacher, "POST", "/api/lessons", {"title": "waiting room", "locks": ["loss"]})
     room = api(teacher, "POST", "/api/classrooms", {"lesson_id": lesson["json"]["id"]})["json"]
     api(teacher, "PATCH", f"/api/classrooms/{room['id']}", {"approval_required": True})
 
-    sctx, student = person(chromium)
+    sctx, student = person(browser)
     student.goto(f"{url}/join/{room['code']}")
     student.fill("#join-name", "Hedy")
     student.click("#join-submit")

@@ -1,24 +1,6 @@
-// JSON over fetch for the classroom pages; a refusal becomes an ApiError naming the field.
-import { ApiError, parseDetail } from "../api.js";
-
-export async function call(method, path, body) {
-  const opts = { method, headers: {}, credentials: "same-origin" };
-  if (body !== undefined) {
-    opts.headers["Content-Type"] = "application/json";
-    opts.body = JSON.stringify(body);
-  }
-  let res;
-  try { res = await fetch(path, opts); } catch (e) { throw new ApiError(0, "", `server unreachable (${e.message})`); }
-  if (res.status === 204) return null;
-  const text = await res.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text }; }
-  if (!res.ok) {
-    const { field, message } = parseDetail(data, res.status);
-    throw new ApiError(res.status, field, message);
-  }
-  return data;
-}
+// What the classroom pages share: JSON calls, the boot data, text-only elements, errors.
+// the playground's own JSON call (api.js): same-origin cookies, errors naming the field
+export { call } from "../api.js";
 
 export const boot = () => JSON.parse(document.getElementById("bpp-boot").textContent);
 
