@@ -44,6 +44,7 @@ REST_ACTIONS: dict[tuple[str, str], Any] = {
     ("POST", "/reset"): ("reset",),
     ("POST", "/weights"): ("weights",),
     ("POST", "/biases"): ("weights",),
+    ("PUT", "/stop"): ("play",),  # when training stops by itself is part of playing
 }
 
 

@@ -48,9 +48,8 @@ def normalise_code(text: str) -> str:
 def clean_name(name: str) -> str:
     """A display name as shown: Unicode-normalised, control characters dropped, inner runs of
     space collapsed. (Escaping is the templates' and the page's job.)"""
-    name = unicodedata.normalize("NFKC", name)
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    return " ".join(name.split())
+    name = " ".join(unicodedata.normalize("NFKC", name).split())  # tabs and newlines too
+    return "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
 
 
 def name_key(name: str) -> str:
