@@ -6,20 +6,44 @@ session is decided in ``app.classroom.access``.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app import limits
 from app.build import build
 from app.classroom.access import TEACHER_COOKIE, Gate, bearer, seat_cookie
 from app.classroom.accounts import Accounts, Teacher
-from app.classroom.controls import CONTROLS, check_locks
+from app.classroom.controls import CONTROLS
 from app.classroom.ratelimit import FailureLimit
 from app.classroom.rooms import Classroom, Rooms, Seat
-from app.classroom.teaching import PACE_OPS, Teaching
+from app.classroom.schemas import (
+    ClassExport,
+    ClassroomDetail,
+    ClassroomIn,
+    ClassroomOut,
+    ClassroomPatch,
+    ClassroomsOut,
+    JoinIn,
+    JoinOut,
+    LeaderboardOut,
+    LessonIn,
+    LessonOut,
+    LessonPatch,
+    LessonsOut,
+    Login,
+    LoginOut,
+    MeOut,
+    NewSessionOut,
+    PaceIn,
+    PaceOut,
+    PushOut,
+    SeatOut,
+    SetupIn,
+    TokenOut,
+)
+from app.classroom.teaching import Teaching
 from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, normalise_code
 from app.deps import client_address
 from app.errors import FieldError
@@ -110,78 +134,6 @@ async def my_seat(classroom_id: str, request: Request, c: ClassroomsDep) -> tupl
 SeatDep = Annotated[tuple[Classroom, Seat], Depends(my_seat)]
 
 
-# ---- bodies --------------------------------------------------------------------------------
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-
-class Login(Strict):
-    name: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
-
-
-class Challenge(Strict):
-    title: str = Field("", max_length=200, description="What the class reads.")
-    test_loss_below: float = Field(gt=0, description="Met when the test loss is below this.")
-    max_hidden_units: int | None = Field(None, ge=0, description="At most this many hidden units.")
-
-
-class LessonIn(Strict):
-    title: str = Field(min_length=1, max_length=200)
-    setup: SessionCreate = Field(default_factory=SessionCreate)
-    locks: list[str] = Field(default_factory=list, description=f"Locked controls: {list(CONTROLS)}")
-    challenge: Challenge | None = None
-
-    @field_validator("locks")
-    @classmethod
-    def _known(cls, v: list[str]) -> list[str]:
-        return check_locks(v)
-
-
-class LessonPatch(Strict):
-    title: str | None = Field(None, min_length=1, max_length=200)
-    setup: SessionCreate | None = None
-    locks: list[str] | None = None
-    challenge: Challenge | None = None
-
-    @field_validator("locks")
-    @classmethod
-    def _known(cls, v: list[str] | None) -> list[str] | None:
-        return None if v is None else check_locks(v)
-
-
-class ClassroomIn(Strict):
-    lesson_id: str = Field(min_length=1, max_length=64)
-    name: str = Field("", max_length=200)
-
-
-class ClassroomPatch(Strict):
-    name: str | None = Field(None, max_length=200)
-    lobby_locked: bool | None = None
-    approval_required: bool | None = None
-    hide_names: bool | None = None
-    leaderboard: bool | None = None
-    leaderboard_names: bool | None = None
-    challenge_active: bool | None = None
-
-
-class PaceIn(Strict):
-    op: Literal[PACE_OPS]  # type: ignore[valid-type]
-    epochs: int = Field(1, ge=1)
-
-
-class JoinIn(Strict):
-    code: str = Field(min_length=1, max_length=32)
-    name: str = Field(min_length=1, max_length=200)
-    key: str | None = Field(None, max_length=32, description="Your seat key, to move devices.")
-
-
-class SetupIn(Strict):
-    setup: SessionCreate
-
-
 async def check_setup(setup: SessionCreate, settings: Settings) -> dict[str, Any]:
     """A lesson's setup must be one the playground allows: the limits, then the engine builds
     it (which names any unknown activation, dataset, feature...)."""
@@ -232,7 +184,7 @@ async def _login(request: Request, c: Classrooms, body: Login) -> Teacher:
     return teacher
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", responses={200: {"model": LoginOut}})
 async def login(body: Login, request: Request, c: ClassroomsDep) -> JSONResponse:
     """Log a teacher's browser in: an HttpOnly, SameSite=Lax cookie (Secure over HTTPS)."""
     teacher = await _login(request, c, body)
@@ -242,7 +194,7 @@ async def login(body: Login, request: Request, c: ClassroomsDep) -> JSONResponse
     return response
 
 
-@router.post("/auth/token")
+@router.post("/auth/token", response_model=TokenOut)
 async def token(body: Login, request: Request, c: ClassroomsDep) -> dict:
     """A bearer token for scripts: send ``Authorization: Bearer <access_token>``."""
     teacher = await _login(request, c, body)
@@ -261,7 +213,7 @@ async def logout(request: Request, c: ClassroomsDep) -> Response:
     return response
 
 
-@router.get("/auth/me")
+@router.get("/auth/me", response_model=LoginOut)
 async def me(teacher: TeacherDep) -> dict:
     return {"teacher": {"id": teacher.id, "name": teacher.name}}
 
@@ -275,13 +227,13 @@ def _lesson_or_404(lesson, teacher: Teacher):
     return lesson
 
 
-@router.get("/lessons")
+@router.get("/lessons", response_model=LessonsOut)
 async def list_lessons(teacher: TeacherDep, c: ClassroomsDep) -> dict:
     lessons = await asyncio.to_thread(c.rooms.lessons_of, teacher.id)
     return {"lessons": [x.json() for x in lessons], "controls": CONTROLS}
 
 
-@router.post("/lessons", status_code=201)
+@router.post("/lessons", status_code=201, response_model=LessonOut)
 async def create_lesson(body: LessonIn, teacher: TeacherDep, c: ClassroomsDep) -> dict:
     """A lesson: a session setup, the locked controls, an optional challenge."""
     setup = await check_setup(body.setup, c.settings)
@@ -292,12 +244,12 @@ async def create_lesson(body: LessonIn, teacher: TeacherDep, c: ClassroomsDep) -
     return lesson.json()
 
 
-@router.get("/lessons/{lesson_id}")
+@router.get("/lessons/{lesson_id}", response_model=LessonOut)
 async def get_lesson(lesson_id: str, teacher: TeacherDep, c: ClassroomsDep) -> dict:
     return _lesson_or_404(await asyncio.to_thread(c.rooms.lesson, lesson_id), teacher).json()
 
 
-@router.patch("/lessons/{lesson_id}")
+@router.patch("/lessons/{lesson_id}", response_model=LessonOut)
 async def patch_lesson(
     lesson_id: str, body: LessonPatch, teacher: TeacherDep, c: ClassroomsDep
 ) -> dict:
@@ -341,13 +293,13 @@ def classroom_json(request: Request, room: Classroom) -> dict[str, Any]:
     return {**room.json(), "join_url": join_url(request, room), "controls": CONTROLS}
 
 
-@router.get("/classrooms")
+@router.get("/classrooms", response_model=ClassroomsOut)
 async def list_classrooms(request: Request, teacher: TeacherDep, c: ClassroomsDep) -> dict:
     rooms = await asyncio.to_thread(c.rooms.classrooms_of, teacher.id)
     return {"classrooms": [classroom_json(request, r) for r in rooms]}
 
 
-@router.post("/classrooms", status_code=201)
+@router.post("/classrooms", status_code=201, response_model=ClassroomOut)
 async def open_classroom(
     body: ClassroomIn, request: Request, teacher: TeacherDep, c: ClassroomsDep
 ) -> dict:
@@ -359,7 +311,7 @@ async def open_classroom(
     return classroom_json(request, room)
 
 
-@router.get("/classrooms/{classroom_id}")
+@router.get("/classrooms/{classroom_id}", response_model=ClassroomDetail)
 async def get_classroom(request: Request, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     """The classroom, its roster (every seat and its session's id), and the lesson."""
     seats = await asyncio.to_thread(c.rooms.seats_of, room.id)
@@ -383,7 +335,7 @@ def shown_setup(setup: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-@router.patch("/classrooms/{classroom_id}")
+@router.patch("/classrooms/{classroom_id}", response_model=ClassroomOut)
 async def patch_classroom(
     body: ClassroomPatch, request: Request, room: OwnRoomDep, c: ClassroomsDep
 ) -> dict:
@@ -396,7 +348,7 @@ async def patch_classroom(
     return classroom_json(request, room)
 
 
-@router.put("/classrooms/{classroom_id}/lesson")
+@router.put("/classrooms/{classroom_id}/lesson", response_model=PushOut)
 async def push_lesson(
     body: LessonPatch, request: Request, room: OwnRoomDep, c: ClassroomsDep
 ) -> dict:
@@ -414,7 +366,7 @@ async def push_lesson(
     return {**classroom_json(request, room), "replaced": replaced}
 
 
-@router.post("/classrooms/{classroom_id}/close")
+@router.post("/classrooms/{classroom_id}/close", response_model=ClassroomOut)
 async def close_classroom(request: Request, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     """The join code stops working; students' work stays, read-only, for the teacher."""
     await c.teaching.pace(room, "pause")
@@ -422,7 +374,7 @@ async def close_classroom(request: Request, room: OwnRoomDep, c: ClassroomsDep) 
     return classroom_json(request, room)
 
 
-@router.post("/classrooms/{classroom_id}/pace")
+@router.post("/classrooms/{classroom_id}/pace", response_model=PaceOut)
 async def pace(body: PaceIn, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     """Pause, play, step n epochs, step one sample, or reset every student's session."""
     if not room.open:
@@ -439,7 +391,7 @@ async def _seat_in(room: Classroom, seat_id: str, c: Classrooms) -> Seat:
     return seat
 
 
-@router.post("/classrooms/{classroom_id}/seats/{seat_id}/approve")
+@router.post("/classrooms/{classroom_id}/seats/{seat_id}/approve", response_model=SeatOut)
 async def approve_seat(seat_id: str, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     """Let a waiting student in (or a removed one back): they get their session."""
     seat = await _seat_in(room, seat_id, c)
@@ -451,7 +403,7 @@ async def approve_seat(seat_id: str, room: OwnRoomDep, c: ClassroomsDep) -> dict
     return (await _seat_in(room, seat_id, c)).json()
 
 
-@router.delete("/classrooms/{classroom_id}/seats/{seat_id}")
+@router.delete("/classrooms/{classroom_id}/seats/{seat_id}", response_model=SeatOut)
 async def remove_seat(seat_id: str, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     """Remove a student: their browser loses the seat; their session is paused and kept for
     the teacher's export (approve brings them back)."""
@@ -463,7 +415,7 @@ async def remove_seat(seat_id: str, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     return (await _seat_in(room, seat_id, c)).json()
 
 
-@router.get("/classrooms/{classroom_id}/leaderboard")
+@router.get("/classrooms/{classroom_id}/leaderboard", response_model=LeaderboardOut)
 async def leaderboard(classroom_id: str, request: Request, c: ClassroomsDep) -> dict:
     """The challenge's leaderboard: best test loss first among seats within the unit budget.
     The teacher always sees it (with names); students only when it is shown, with names only
@@ -488,7 +440,7 @@ async def leaderboard(classroom_id: str, request: Request, c: ClassroomsDep) -> 
     }
 
 
-@router.get("/classrooms/{classroom_id}/export.csv")
+@router.get("/classrooms/{classroom_id}/export.csv", responses={200: {"content": {"text/csv": {}}}})
 async def export_csv(room: OwnRoomDep, c: ClassroomsDep) -> PlainTextResponse:
     """The class as CSV: student, epochs, final losses, settings, challenge met."""
     text = await c.teaching.csv_text(room)
@@ -499,7 +451,7 @@ async def export_csv(room: OwnRoomDep, c: ClassroomsDep) -> PlainTextResponse:
     )
 
 
-@router.get("/classrooms/{classroom_id}/export.json")
+@router.get("/classrooms/{classroom_id}/export.json", responses={200: {"model": ClassExport}})
 async def export_json(room: OwnRoomDep, c: ClassroomsDep) -> JSONResponse:
     """The classroom and every student's session as an export."""
     return JSONResponse(
@@ -511,7 +463,7 @@ async def export_json(room: OwnRoomDep, c: ClassroomsDep) -> JSONResponse:
 # ---- students --------------------------------------------------------------------------------
 
 
-@router.post("/join")
+@router.post("/join", responses={200: {"model": JoinOut}})
 async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse:
     """Join a classroom with its code and a display name (or your seat key, to take your seat
     on another device). Sets the seat's cookie; answers with the seat and, the first time,
@@ -567,7 +519,7 @@ async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse
     return response
 
 
-@router.get("/classrooms/{classroom_id}/me")
+@router.get("/classrooms/{classroom_id}/me", response_model=MeOut)
 async def my_place(seat_and_room: SeatDep, c: ClassroomsDep) -> dict:
     """The asking student's seat, session and what the lesson locks."""
     room, seat = seat_and_room
@@ -594,7 +546,7 @@ async def my_place(seat_and_room: SeatDep, c: ClassroomsDep) -> dict:
     }
 
 
-@router.post("/classrooms/{classroom_id}/me/session")
+@router.post("/classrooms/{classroom_id}/me/session", response_model=NewSessionOut)
 async def change_my_setup(body: SetupIn, seat_and_room: SeatDep, c: ClassroomsDep) -> dict:
     """A student's new setup (the page's dataset, layers, activation...): refused (403 naming
     the control) where the lesson locks it; otherwise the seat gets a session of it."""
