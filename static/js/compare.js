@@ -105,10 +105,10 @@ export class Compare {
     bodyB.network.init ??= structuredClone(app.session.config.network.init);
     CHANGES[field].apply(bodyB, value);
     await this.dropB();
-    let b;
+    let b, a0;
     try {
       b = await rest("POST", "/api/sessions", bodyB);
-      await rest("POST", `/api/sessions/${encodeURIComponent(app.session.id)}/reset`);
+      a0 = await rest("POST", `/api/sessions/${encodeURIComponent(app.session.id)}/reset`);
     } catch (err) {
       els.err.textContent = err.message;
       if (b) rest("DELETE", `/api/sessions/${encodeURIComponent(b.id)}`).catch(() => {});
@@ -120,9 +120,10 @@ export class Compare {
     els.view.hidden = false;
     els.labelA.textContent = `A: this session`;
     els.labelB.textContent = `B: ${this.change}`;
-    this.frames = { a: null, b: b.frame };
+    this.frames = { a: a0?.weights ? a0 : null, b: b.frame };
     this.curves = { epoch: [], aTrain: [], aTest: [], bTrain: [], bTest: [] };
     this.layout();
+    this.frameArrived("b", b.frame); // both at epoch 0: the curves' first point
     this.stream.connect(b.id);
     this.waiting = null;
     this.draw();

@@ -373,7 +373,7 @@ def test_compare_trains_a_duplicate_with_one_change_in_lockstep(page, size):
     eb = rest(page, "GET", f"/api/sessions/{b}")["epoch"]
     assert ea == eb >= 12  # lockstep
     chart = page.evaluate("window.__bpp.app.extras.compare.chart.data")
-    assert chart[0][:3] == [1, 2, 3]  # one point per lockstep epoch
+    assert chart[0][:4] == [0, 1, 2, 3]  # one point per lockstep epoch
     k = chart[0].index(3)
     history_b = rest(page, "GET", f"/api/sessions/{b}/history")
     assert chart[3][k] == history_b["train"][history_b["epoch"].index(3)]  # B's engine number
