@@ -161,7 +161,8 @@ def test_play_stops_at_the_stop_epoch_and_the_confusion_matrix_is_the_servers(pa
     page.fill("#stop-epochs", "0")
     page.dispatch_event("#stop-epochs", "change")
     page.wait_for_function(
-        "document.querySelector('[data-err=\"stop\"]').textContent.includes('max_epochs')"
+        "document.querySelector('[data-err=\"stop\"]').textContent"
+        ".includes('max_epochs: Input should be greater')"
     )
     page.errors[:] = [e for e in page.errors if "status of 422" not in e]  # that refusal
 
