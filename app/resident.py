@@ -223,12 +223,19 @@ class Resident:
         return body
 
     def status_message(self) -> dict[str, Any]:
-        return {
+        message = {
             "type": "status",
             "status": self.status,
             "epoch": int(self.trainer.epoch),
             "epochs_per_second": round(self.epochs_per_second, 1),
         }
+        if self.status == "paused" and self.pending_epochs == 0:
+            # every status says so while the stop condition holds (a viewer's mailbox keeps
+            # only the newest status, so one special message could be overwritten)
+            reason = self.stop_reason()
+            if reason is not None:
+                message["stopped"] = reason
+        return message
 
     def status_bytes(self) -> bytes:
         return frames.dumpb(self.status_message())

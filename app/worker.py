@@ -201,9 +201,8 @@ class Worker:
                 r.record(snap)
                 since, done = self.rate.get(r.id, (start, 0))
                 self.rate[r.id] = (since, done + 1)
-                reason = r.stop_reason(snap)
-                if reason is not None:
-                    self.halt(r, reason)
+                if r.stop_reason(snap) is not None:
+                    self.halt(r)
                 elif r.pending_epochs > 0:
                     r.pending_epochs -= 1
                     if r.pending_epochs == 0:
@@ -311,7 +310,7 @@ class Worker:
             while r.pending_epochs or self.trains.get(r.id):
                 self.finish_train(r)
 
-    def halt(self, r: Resident, reason: str) -> None:
+    def halt(self, r: Resident) -> None:
         """The session's stop condition holds: playing ends, queued train requests are
         answered where it stopped, and its viewers hear why (``status`` with ``stopped``)."""
         r.running = False
@@ -319,7 +318,7 @@ class Worker:
         answered = bool(self.trains.get(r.id))
         while r.pending_epochs or self.trains.get(r.id):
             self.finish_train(r)
-        self.publish(r, "status", frames.dumpb({**r.status_message(), "stopped": reason}))
+        self.publish(r, "status", r.status_bytes())  # paused, with "stopped": reason
         if not answered:
             self.send_frame(r)
             self.save(r)
