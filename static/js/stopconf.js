@@ -48,7 +48,8 @@ export class StopControls {
     this.note.textContent = "";
     try {
       const r = await stopApi.setStop(id, this.wanted());
-      this.showReached(r.reached);
+      // (only to set it: a status saying "stopped" may have come in meanwhile)
+      if (r.reached) this.showReached(r.reached);
     } catch (err) {
       this.onError("stop", err.message); // the message names the field (max_epochs, …)
     }
