@@ -108,6 +108,26 @@ def worked_example_by_hand():
 # -- the server and its version -------------------------------------------------------------
 
 
+def run_in_own_loop(coro) -> None:
+    """``asyncio.run`` in a thread of its own: the browser tests' Playwright (sync API) keeps an
+    event loop running in the main thread of the same pytest process."""
+    import threading
+
+    failure: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:  # handed to the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
 def test_the_client_checks_the_api_version_and_every_answer_carries_it(pg):
     assert pg.api_version == SERVER_API_VERSION
     assert pg.version() == {"api": SERVER_API_VERSION, "server": backprop_playground.__version__}
@@ -515,7 +535,7 @@ def test_the_async_client_does_the_same(pg):
             with pytest.raises(NotFound):
                 await s.refresh()
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario())
 
 
 def test_async_version_refusal(pg, monkeypatch):
@@ -529,7 +549,7 @@ def test_async_version_refusal(pg, monkeypatch):
         finally:
             await apg.close()
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario())
 
 
 def test_session_body_builds_what_the_server_expects():
