@@ -51,7 +51,8 @@ lint: $(BIN)/backprop-playground
 # again with training in the web process (BPP_TRAINERS=0): both modes must behave alike.
 SERVER_TESTS := tests/test_api_sessions.py tests/test_api_errors.py tests/test_api_backprop.py \
 	tests/test_stream_ws.py tests/test_stream_frames.py tests/test_e2e_server.py \
-	tests/test_trainer_processes.py tests/browser/test_playground.py
+	tests/test_trainer_processes.py tests/browser/test_playground.py \
+	tests/browser/test_classroom_page.py
 
 test: $(BIN)/backprop-playground /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
 		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint
