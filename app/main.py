@@ -20,7 +20,7 @@ from app.routers import api, classroom, classroom_pages, health, pages, protocol
 from app.routers.docs import router as docs_router
 from app.settings import Settings, get_settings
 from app.store import open_store
-from app.version import ApiVersionHeader, server_version
+from app.version import server_version
 
 DESCRIPTION = """A numpy backprop engine behind a REST API and a live WebSocket stream.
 
@@ -113,7 +113,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SameOrigin, allowed=allowed)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(ApiVersionHeader)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(docs_router)

@@ -9,6 +9,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.version import API_VERSION, HEADER
+
 
 def replaying(message: Message, receive: Receive) -> Receive:
     """A ``receive`` that gives ``message`` first, then whatever ``receive`` gives."""
@@ -162,11 +164,15 @@ PAGE_CSP = (
 REDOC_CSP = PAGE_CSP + "; worker-src 'self' blob:"
 
 
+VERSION_HEADER, VERSION = HEADER.lower().encode(), API_VERSION.encode()
+
+
 class SecurityHeaders:
-    """Headers on every answer: no MIME sniffing, no framing, no referrer beyond this origin,
-    and a Content-Security-Policy that allows no inline script and nothing from elsewhere (the
-    page's boot data is a ``<script type="application/json">``, never run; the API docs are
-    vendored and started by a script file)."""
+    """Headers on every answer: the API's version (``X-Playground-API``), no MIME sniffing, no
+    framing, no referrer beyond this origin, and a Content-Security-Policy that allows no
+    inline script and nothing from elsewhere (the page's boot data is a
+    ``<script type="application/json">``, never run; the API docs are vendored and started by
+    a script file)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -185,6 +191,7 @@ class SecurityHeaders:
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),
                     (b"content-security-policy", policy),
+                    (VERSION_HEADER, VERSION),
                 ]
                 message = {**message, "headers": headers}
             await send(message)

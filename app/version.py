@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from importlib import metadata
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 API_VERSION = "1.0"
-HEADER = "X-Playground-API"  # on every HTTP answer
+HEADER = "X-Playground-API"  # on every HTTP answer (added by app.middleware.SecurityHeaders)
 
 
 def server_version() -> str:
@@ -26,25 +24,3 @@ def server_version() -> str:
 
 def version_document() -> dict[str, str]:
     return {"api": API_VERSION, "server": server_version()}
-
-
-class ApiVersionHeader:
-    """Adds ``X-Playground-API: <API_VERSION>`` to every HTTP answer (pure ASGI: no buffering,
-    sockets untouched)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_version(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((HEADER.lower().encode(), API_VERSION.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_version)
