@@ -26,9 +26,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from types import TracebackType
 
-from tests.support.server import HOST, free_port
+from tests.support.server import HOST, Throwaway, free_port
 
 __all__ = ["PostgresServer", "PostgresStartError", "find_postgres_bindir", "start_postgres"]
 
@@ -57,7 +56,7 @@ def find_postgres_bindir() -> Path | None:
     return None
 
 
-class PostgresServer:
+class PostgresServer(Throwaway):
     """A running throwaway PostgreSQL; see the module docstring. Build with
     ``start_postgres``."""
 
@@ -167,17 +166,6 @@ class PostgresServer:
 
     def _remove(self) -> None:
         shutil.rmtree(self.base, ignore_errors=True)
-
-    def __enter__(self) -> PostgresServer:
-        return self if self._proc is not None else self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ---- databases -------------------------------------------------------------------------
 

@@ -23,9 +23,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
-from tests.support.server import HOST, free_port
+from tests.support.server import HOST, Throwaway, free_port
 
 __all__ = ["RedisServer", "RedisStartError", "find_redis_server", "start_redis"]
 
@@ -55,7 +54,7 @@ def _encode(*args: str | bytes | int) -> bytes:
     return b"".join(parts)
 
 
-class RedisServer:
+class RedisServer(Throwaway):
     """A running throwaway redis-server; see the module docstring. Build with
     ``start_redis``."""
 
@@ -148,17 +147,6 @@ class RedisServer:
         except FileNotFoundError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
-
-    def __enter__(self) -> RedisServer:
-        return self if self._proc is not None else self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def start_redis(binary: Path | None = None, *, timeout: float = 15.0) -> RedisServer:

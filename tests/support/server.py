@@ -79,7 +79,31 @@ def _all_stats() -> dict[int, tuple[int, int, int, bool]]:
     return stats
 
 
-class ServerProcess:
+class Throwaway:
+    """A process a test starts and stops: ``with X(...) as x`` starts it unless it is running,
+    and stops it on the way out (``start``, ``stop`` and ``_proc`` are the subclass's)."""
+
+    _proc: subprocess.Popen | None
+
+    def start(self):  # pragma: no cover - every subclass has its own
+        raise NotImplementedError
+
+    def stop(self):  # pragma: no cover
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self if self._proc is not None else self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ServerProcess(Throwaway):
     """A running ``python -m app`` subprocess; see the module docstring. Build with
     ``start_server``."""
 
@@ -197,17 +221,6 @@ class ServerProcess:
         self._proc.wait(timeout=10)
         self._reap_group(timeout=5.0)
         return self._proc.returncode
-
-    def __enter__(self) -> ServerProcess:
-        return self if self._proc is not None else self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ---- inspection ------------------------------------------------------------------------
 
