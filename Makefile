@@ -65,6 +65,7 @@ test-container: $(BIN)/backprop-playground /usr/bin/podman /usr/bin/mmdebstrap
 bench: $(BIN)/backprop-playground
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_stream.py
+	$(BIN)/python benchmarks/bench_stream.py --cases f
 
 vendor:
 	bash scripts/vendor.sh
