@@ -522,17 +522,17 @@ class Playground:
         return Session(self, self.request(Calls(session_id).get()))
 
 
-class Session:
-    """One training session on the server (``Playground.session``)."""
+class _SessionBase:
+    """What both clients' sessions are: an id, the last state the server sent, its calls."""
 
-    def __init__(self, playground: Playground, state: dict[str, Any]) -> None:
+    def __init__(self, playground: Any, state: dict[str, Any]) -> None:
         self.playground = playground
         self.state = state
         self.id: str = state["id"]
         self.calls = Calls(self.id)
 
     def __repr__(self) -> str:
-        return f"Session({self.id!r}, layer_sizes={self.layer_sizes})"
+        return f"{type(self).__name__}({self.id!r}, layer_sizes={self.layer_sizes})"
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -541,6 +541,12 @@ class Session:
     @property
     def config(self) -> dict[str, Any]:
         return self.state["config"]
+
+
+class Session(_SessionBase):
+    """One training session on the server (``Playground.session``)."""
+
+    playground: Playground
 
     def _do(self, call: Call) -> Any:
         return self.playground.request(call)
@@ -856,25 +862,10 @@ class AsyncPlayground:
         return AsyncSession(self, await self.request(Calls(session_id).get()))
 
 
-class AsyncSession:
+class AsyncSession(_SessionBase):
     """``Session`` with ``await``."""
 
-    def __init__(self, playground: AsyncPlayground, state: dict[str, Any]) -> None:
-        self.playground = playground
-        self.state = state
-        self.id: str = state["id"]
-        self.calls = Calls(self.id)
-
-    def __repr__(self) -> str:
-        return f"AsyncSession({self.id!r}, layer_sizes={self.layer_sizes})"
-
-    @property
-    def layer_sizes(self) -> list[int]:
-        return list(self.state["layer_sizes"])
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return self.state["config"]
+    playground: AsyncPlayground
 
     async def _do(self, call: Call) -> Any:
         return await self.playground.request(call)

@@ -20,15 +20,9 @@ import redis
 from websockets.sync.client import connect
 
 from tests.support.server import ROOT, ServerProcess, start_server
+from tests.support.waiting import wait_for
 
 SMALL = {"network": {"hidden_layers": [3]}, "dataset": {"name": "xor", "n": 40}}
-
-
-def wait_until(predicate, seconds: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 @dataclass
@@ -92,7 +86,7 @@ def cluster(redis_url, postgres_url, tmp_path) -> Iterator[Cluster]:
         trainers += [start_trainer(env, log) for _ in range(2)]
         webs.append(start_server(env=env, args=["web"], log_dir=tmp_path / "b"))
         c = Cluster(client, webs, trainers, env)
-        wait_until(lambda: len(c.live_trainers()) == 2, what="two live trainers")
+        wait_for(lambda: len(c.live_trainers()) == 2, what="two live trainers")
         yield c
     finally:
         for web in webs:

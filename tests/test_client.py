@@ -41,6 +41,7 @@ from backprop_playground import client as client_module
 from backprop_playground.client import Call
 from backprop_playground.errors import from_response
 from tests.support.server import start_server
+from tests.support.waiting import wait_for
 
 SMALL = {"hidden": [3], "dataset": {"name": "xor", "n": 40}, "batch_size": 10}
 SLOW = {"hidden": [16, 16], "dataset": {"name": "circle", "n": 2000}, "batch_size": 1}
@@ -71,16 +72,6 @@ def pg(request, tmp_path_factory) -> Iterator[Playground]:
         with Playground.local(max_train_work=10**13, max_sessions_per_client=200) as pg:
             assert pg.local_server is not None
             yield pg
-
-
-def wait_for(predicate, seconds: float = 30.0, every: float = 0.05):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(every)
 
 
 def sigmoid(z):

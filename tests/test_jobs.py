@@ -3,11 +3,10 @@ job URL (progress, result, cancel), the same with trainer processes and BPP_TRAI
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from app.limits import epoch_work
+from tests.support.waiting import wait_for
 
 SMALL = {
     "network": {"hidden_layers": [3]},
@@ -23,16 +22,6 @@ SLOW = {
     "training": {"batch_size": 1},
 }
 MODES = [pytest.param(0, id="in-process"), pytest.param(1, id="trainer-process")]
-
-
-def wait_for(predicate, seconds: float = 30.0, every: float = 0.05):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(every)
 
 
 def create(client, body) -> str:

@@ -11,6 +11,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.support.server import start_server
+from tests.support.waiting import wait_for
 
 SMALL = {"network": {"hidden_layers": [3]}, "dataset": {"name": "xor", "n": 40}}
 MOMENTUM = {**SMALL, "training": {"momentum": 0.9, "batch_size": 4, "learning_rate": 0.1}}
@@ -73,13 +74,6 @@ def test_sessions_unused_for_the_retention_period_are_deleted(make_client, store
     assert client.get(f"/api/sessions/{sid}").status_code == 404
 
 
-def wait_until(predicate, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_kill_9_of_every_process_loses_at_most_checkpoint_seconds(tmp_path, store_settings):
     """The all-in-one server and its trainers are killed with SIGKILL mid-lesson. After a
     restart a paused session is bit-identical (same export, same next epochs); a playing one
@@ -93,7 +87,7 @@ def test_kill_9_of_every_process_loses_at_most_checkpoint_seconds(tmp_path, stor
         export = api.get(f"/api/sessions/{paused}/export").json()
         with connect(f"{server.ws_url}/api/sessions/{playing}/stream") as ws:
             ws.send('{"type": "play"}')
-            wait_until(lambda: api.get(f"/api/sessions/{playing}").json()["epoch"] > 200)
+            wait_for(lambda: api.get(f"/api/sessions/{playing}").json()["epoch"] > 200)
             time.sleep(1.5)  # at least two checkpoints while playing
             epoch_at_kill = api.get(f"/api/sessions/{playing}").json()["epoch"]
             server.kill9()

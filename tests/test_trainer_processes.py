@@ -12,15 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from app.hub import LocalHub
+from tests.support.waiting import wait_for
 
 SMALL = {"network": {"hidden_layers": [3]}, "dataset": {"name": "xor", "n": 40}}
-
-
-def wait_for(predicate, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_sessions_are_spread_over_the_trainer_processes(make_client):

@@ -1,24 +1,7 @@
 // Stop condition (PUT /api/sessions/{id}/stop: test loss below x, or epoch n — enforced by the
 // trainer) and the confusion matrix (GET …/confusion: the engine's counts, rows = true class,
 // columns = predicted class).
-import { parseDetail } from "./api.js";
-
-async function call(method, path, body) {
-  const opts = { method, headers: {} };
-  if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-  const res = await fetch(path, opts);
-  const text = await res.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text }; }
-  if (!res.ok) {
-    const { field, message } = parseDetail(data, res.status);
-    const err = new Error(message);
-    err.field = field;
-    err.status = res.status;
-    throw err;
-  }
-  return data;
-}
+import { call } from "./api.js";
 
 export const stopApi = {
   setStop: (id, stop) => call("PUT", `/api/sessions/${encodeURIComponent(id)}/stop`, stop),

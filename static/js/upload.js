@@ -2,23 +2,9 @@
 // reads the file, POST /api/csv, and names the line and column of anything wrong with it), or
 // points clicked onto the plane (click: add a sample of the chosen class or target; click on a
 // sample: remove it). Either way the page's session becomes one on an `inline` dataset.
-import { parseDetail } from "./api.js";
+import { call } from "./api.js";
 
-async function post(path, body) {
-  const res = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  const text = await res.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text }; }
-  if (!res.ok) {
-    const { field, message } = parseDetail(data, res.status);
-    const err = new Error(message);
-    Object.assign(err, { field, status: res.status });
-    throw err;
-  }
-  return data;
-}
-
-export const readCSV = (text, inputs, targets) => post("/api/csv", inputs ? { text, inputs, targets } : { text });
+export const readCSV = (text, inputs, targets) => call("POST", "/api/csv", inputs ? { text, inputs, targets } : { text });
 
 const STORE_KEY = "bpp-inline-data";
 
