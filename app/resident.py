@@ -20,7 +20,7 @@ from app.errors import FieldError
 from app.gradflow import GradientFlow
 from app.limits import check_train_work, epoch_work
 from app.replay import Checkpoints
-from app.schemas import SessionCreate, TrainingPatch
+from app.schemas import SessionCreate, TrainingPatch, drop_arrays
 from app.settings import Settings
 from engine import (
     Params,
@@ -215,12 +215,7 @@ class Resident:
     def setup(self) -> dict[str, Any]:
         """The session's settings as they are now, without its arrays (inline data, initial
         weights): what a dashboard compares with the lesson."""
-        body = self.config()
-        body["network"].pop("weights", None)
-        body["network"].pop("biases", None)
-        body["dataset"].pop("inputs", None)
-        body["dataset"].pop("targets", None)
-        return body
+        return drop_arrays(self.config())
 
     def status_message(self) -> dict[str, Any]:
         message = {

@@ -9,7 +9,7 @@ become numpy only in ``app/build.py`` (in the trainer).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -297,3 +297,24 @@ class TrainerStateIn(Strict):
 
 
 SessionCreate.model_rebuild()
+
+
+def drop_arrays(body: dict[str, Any]) -> dict[str, Any]:
+    """A session body without its arrays (initial weights and biases, inline data), in place:
+    what pages and dashboards show of a setup."""
+    for key in ("weights", "biases"):
+        body["network"].pop(key, None)
+    for key in ("inputs", "targets"):
+        body["dataset"].pop(key, None)
+    return body
+
+
+def shown_setup(setup: dict[str, Any]) -> dict[str, Any]:
+    """A setup with every default filled in (the activations too) and without its arrays: the
+    page's defaults, and what a dashboard compares with a summary's ``setup`` field by field."""
+    body = SessionCreate.model_validate(setup).model_dump(mode="json", exclude={"state"})
+    network = body["network"]
+    network["activations"] = network["activations"] or ["tanh"] * (
+        len(network["hidden_layers"]) + 1
+    )
+    return drop_arrays(body)

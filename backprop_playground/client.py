@@ -415,6 +415,11 @@ class LocalServer:
         atexit.unregister(self.stop)
 
 
+def _headers() -> dict[str, str]:
+    """Every request's headers: the client names itself and its version."""
+    return {"user-agent": f"backprop-playground-client/{client_version()}"}
+
+
 # -- the synchronous client ---------------------------------------------------------------------
 
 
@@ -436,7 +441,7 @@ class Playground:
             base_url=self.url,
             timeout=timeout,
             transport=transport,
-            headers={"user-agent": f"backprop-playground-client/{client_version()}"},
+            headers=_headers(),
         )
         self.local_server: LocalServer | None = None
         self.api_version: str | None = None
@@ -792,7 +797,7 @@ class AsyncPlayground:
             base_url=self.url,
             timeout=timeout,
             transport=transport,
-            headers={"user-agent": f"backprop-playground-client/{client_version()}"},
+            headers=_headers(),
         )
         self.local_server: LocalServer | None = None
         self.api_version: str | None = None

@@ -31,6 +31,13 @@ from app.store.models import classrooms, lessons, seats
 CODE_TRIES = 50
 
 
+def _shown(row: Any) -> dict[str, Any]:
+    """A row as the API shows it: times as ISO 8601, the owning teacher's id left out."""
+    d = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(row).items()}
+    d.pop("teacher_id", None)
+    return d
+
+
 @dataclass(frozen=True)
 class Lesson:
     id: str
@@ -43,11 +50,7 @@ class Lesson:
     updated_at: datetime
 
     def json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["created_at"] = self.created_at.isoformat()
-        d["updated_at"] = self.updated_at.isoformat()
-        del d["teacher_id"]
-        return d
+        return _shown(self)
 
 
 @dataclass(frozen=True)
@@ -75,11 +78,7 @@ class Classroom:
         return self.status == "open"
 
     def json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["created_at"] = self.created_at.isoformat()
-        d["closed_at"] = self.closed_at.isoformat() if self.closed_at else None
-        del d["teacher_id"]
-        return d
+        return _shown(self)
 
 
 @dataclass(frozen=True)

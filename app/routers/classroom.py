@@ -47,7 +47,7 @@ from app.classroom.teaching import Teaching
 from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, normalise_code
 from app.deps import client_address
 from app.errors import FieldError
-from app.schemas import SessionCreate
+from app.schemas import SessionCreate, shown_setup
 from app.settings import Settings
 from engine import SpecError
 
@@ -320,19 +320,6 @@ async def get_classroom(request: Request, room: OwnRoomDep, c: ClassroomsDep) ->
         "lesson_setup": shown_setup(room.setup),
         "seats": [s.json() for s in seats],
     }
-
-
-def shown_setup(setup: dict[str, Any]) -> dict[str, Any]:
-    """A setup with every default filled in and without its arrays: the shape of a summary's
-    ``setup``, so that a dashboard compares the two field by field."""
-    body = SessionCreate.model_validate(setup).model_dump(exclude={"state"})
-    layers = len(body["network"]["hidden_layers"]) + 1
-    body["network"]["activations"] = body["network"]["activations"] or ["tanh"] * layers
-    for key in ("weights", "biases"):
-        body["network"].pop(key, None)
-    for key in ("inputs", "targets"):
-        body["dataset"].pop(key, None)
-    return body
 
 
 @router.patch("/classrooms/{classroom_id}", response_model=ClassroomOut)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.paths import STATIC_DIR, TEMPLATES_DIR
+from app.schemas import shown_setup
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -41,21 +42,6 @@ def _catalog(request: Request) -> dict[str, Any]:
     return catalog_document(request.app.state.settings)
 
 
-def _defaults() -> dict[str, Any]:
-    """The body of ``POST /api/sessions`` with every default filled in."""
-    from app.schemas import SessionCreate
-
-    body = SessionCreate().model_dump(mode="json", exclude={"state"})
-    network = body["network"]
-    if not network.get("activations"):
-        network["activations"] = ["tanh"] * (len(network["hidden_layers"]) + 1)
-    for key in ("weights", "biases"):
-        network.pop(key, None)
-    for key in ("inputs", "targets"):
-        body["dataset"].pop(key, None)
-    return body
-
-
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request) -> HTMLResponse:
     """The playground page."""
@@ -64,7 +50,7 @@ async def index(request: Request) -> HTMLResponse:
 
 def playground_boot(request: Request) -> dict[str, Any]:
     """What the playground page needs at once: the catalog and the default session body."""
-    return {"catalog": _catalog(request), "defaults": _defaults()}
+    return {"catalog": _catalog(request), "defaults": shown_setup({})}
 
 
 @router.get("/derivation", response_class=HTMLResponse)
