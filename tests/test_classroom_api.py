@@ -271,6 +271,11 @@ def test_lessons_refuse_unknown_locks_and_setups_naming_the_field(ada: httpx.Cli
     r = ada.post("/api/lessons", json={"title": "x", "setup": bad})
     assert r.status_code == 422 and field_of(r).startswith("setup.network.activations"), r.text
     assert "sigmoidd" in r.text
+    huge = copy.deepcopy(SETUP)
+    huge["network"]["hidden_layers"] = [999]
+    r = ada.post("/api/lessons", json={"title": "x", "setup": huge})
+    assert r.status_code == 422 and field_of(r) == "setup.network.hidden_layers[0]", r.text
+    assert "max_units_per_layer" in r.text
     assert ada.post("/api/lessons", json={"title": "", "setup": SETUP}).status_code == 422
 
 
@@ -453,6 +458,10 @@ def test_locked_controls_are_refused_on_rest_and_socket(site: Site, ada: httpx.C
     assert r.status_code == 403 and field_of(r) == "learning_rate", r.text
     assert session_of(student, room) == sid
     free = copy.deepcopy(SETUP)
+    free["network"]["hidden_layers"] = [999]  # unlocked, but past the server's limit
+    r = student.post(f"/api/classrooms/{room['id']}/me/session", json={"setup": free})
+    assert r.status_code == 422 and field_of(r) == "setup.network.hidden_layers[0]", r.text
+    assert session_of(student, room) == sid
     free["network"]["hidden_layers"] = [3]
     r = student.post(f"/api/classrooms/{room['id']}/me/session", json={"setup": free})
     assert r.status_code == 200, r.text

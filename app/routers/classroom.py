@@ -137,10 +137,10 @@ SeatDep = Annotated[tuple[Classroom, Seat], Depends(my_seat)]
 async def check_setup(setup: SessionCreate, settings: Settings) -> dict[str, Any]:
     """A lesson's setup must be one the playground allows: the limits, then the engine builds
     it (which names any unknown activation, dataset, feature...)."""
-    limits.check_session(setup, settings)
     try:
+        limits.check_session(setup, settings)
         await asyncio.to_thread(build, setup, settings)
-    except SpecError as exc:
+    except (FieldError, SpecError) as exc:  # named as the lesson's field
         raise FieldError("setup." + exc.field, exc.message) from None
     return setup.model_dump(exclude={"state"}, exclude_none=True)
 
@@ -542,7 +542,10 @@ async def change_my_setup(body: SetupIn, seat_and_room: SeatDep, c: ClassroomsDe
         raise FieldError("classroom_id", "the classroom is closed", status_code=409)
     if seat.status != "active":
         raise FieldError("seat", "your teacher has not let you in yet", status_code=403)
-    limits.check_session(body.setup, c.settings)
+    try:
+        limits.check_session(body.setup, c.settings)
+    except FieldError as exc:  # named as this body's field
+        raise FieldError("setup." + exc.field, exc.message) from None
     setup = body.setup.model_dump(exclude_none=True)
     session_id = await c.teaching.change_setup(room, seat, setup)
     return {"session_id": session_id}
