@@ -15,6 +15,7 @@ from app.hub import LocalHub
 from app.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
 from app.paths import STATIC_DIR
 from app.pool import TrainerPool
+from app.quotas import open_quotas
 from app.registry import LocalRegistry
 from app.routers import api, classroom, classroom_pages, health, pages, protocol, stream
 from app.routers.docs import router as docs_router
@@ -76,6 +77,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await asyncio.to_thread(app.state.trainers.stop)
         if hasattr(app.state.hub, "close"):
             await app.state.hub.close()
+        await app.state.quotas.close()
         await asyncio.to_thread(app.state.store.close)
 
 
@@ -103,7 +105,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     else:
         app.state.hub = LocalHub()
         app.state.pool = TrainerPool(settings, app.state.hub, app.state.store)
-    app.state.registry = LocalRegistry(settings, app.state.hub, app.state.pool, app.state.store)
+    app.state.quotas = open_quotas(settings)  # the limits' counters: Redis's on a bus
+    app.state.registry = LocalRegistry(
+        settings,
+        app.state.hub,
+        app.state.pool,
+        app.state.store,
+        holdings=app.state.quotas.holdings,
+    )
     app.add_middleware(JsonBody)  # inside BodySizeLimit: it gets the body in one message
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds
