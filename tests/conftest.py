@@ -1,8 +1,14 @@
 """Shared fixtures: an app built from explicit settings and a TestClient running its lifespan;
-real PostgreSQL and Redis servers (Debian's packages) for the parts that need them."""
+real PostgreSQL and Redis servers (Debian's packages) for the parts that need them.
+
+With ``BPP_TEST_BUS=1`` in the environment (``make test``'s third pass), every app that
+``make_client`` builds trains on a Redis bus instead: the session's Redis, a database of its own
+per app (emptied first), one trainer process on it — the third training mode, through the same
+tests."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,14 +28,25 @@ def settings() -> Settings:
     return Settings()
 
 
+BUS_MODE = os.environ.get("BPP_TEST_BUS", "") not in ("", "0")
+REDIS_DATABASES = 16  # redis-server's default
+
+
 @pytest.fixture
-def make_client(tmp_path) -> Iterator[Callable[..., TestClient]]:
+def make_client(tmp_path, request) -> Iterator[Callable[..., TestClient]]:
     """``make_client(**settings)`` → a started TestClient; all are shut down after the test.
-    Each app keeps its store in a folder of its own under the test's temporary folder."""
+    Each app keeps its store in a folder of its own under the test's temporary folder (and, in
+    the bus mode, its counters and trainers in a Redis database of its own)."""
     clients: list[TestClient] = []
 
     def make(**overrides: Any) -> TestClient:
         overrides.setdefault("data_dir", str(tmp_path / f"data{len(clients)}"))
+        if BUS_MODE and "bus_url" not in overrides:
+            redis: RedisServer = request.getfixturevalue("redis_server")
+            db = len(clients) % REDIS_DATABASES
+            overrides["bus_url"] = redis.url.rsplit("/", 1)[0] + f"/{db}"
+            redis.flushdb(db)
+            overrides.setdefault("trainers", 1)
         client = TestClient(create_app(Settings(**overrides)))
         client.__enter__()
         clients.append(client)
