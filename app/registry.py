@@ -276,13 +276,13 @@ class LocalRegistry:
         session = self._drop(session_id, discharge=False)
         if session is None:
             return False
-        await self.holdings.discharge(session_id)
         if session.trainer is not None:
             session.tell("delete")  # the trainer deletes it from the store too
         else:
             await asyncio.to_thread(self.store.delete, session_id)
         if self.bus:
             await self.pool.withdraw(session_id)
+        await self.holdings.discharge(session_id)  # last: the delete goes first, as ever
         return True
 
     def _saw_status(self, session_id: str, data: bytes) -> None:

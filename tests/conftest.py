@@ -30,6 +30,7 @@ def settings() -> Settings:
 
 BUS_MODE = os.environ.get("BPP_TEST_BUS", "") not in ("", "0")
 REDIS_DATABASES = 16  # redis-server's default
+TRAINER_START_SECONDS = 60.0  # a spawned trainer on a loaded 2-core machine
 
 
 @pytest.fixture
@@ -50,6 +51,8 @@ def make_client(tmp_path, request) -> Iterator[Callable[..., TestClient]]:
         client = TestClient(create_app(Settings(**overrides)))
         client.__enter__()
         clients.append(client)
+        if BUS_MODE and hasattr(client.app.state.pool, "started"):  # its trainer is up
+            client.portal.call(client.app.state.pool.started, TRAINER_START_SECONDS)
         return client
 
     yield make
