@@ -55,7 +55,8 @@ lint: $(TEST_EXTRAS)
 
 # The whole suite with trainer processes (the default), then everything that talks to a server
 # again with training in the web process (BPP_TRAINERS=0): both modes must behave alike. The
-# third mode, trainers on a Redis bus, is in the suite itself (test_bus.py, test_limits_at_once.py).
+# third mode, trainers on a Redis bus, has tests of its own in the suite (test_bus.py,
+# test_limits_at_once.py) and runs the API's and the socket's tests again (BUS_TESTS).
 # Two workers, a test file each at a time (its module's server is started once, as alone):
 # every server a test starts takes a free port and a temporary folder of its own.
 PARALLEL ?= -n 2 --dist loadfile
@@ -64,10 +65,14 @@ SERVER_TESTS := tests/test_api_sessions.py tests/test_api_errors.py tests/test_a
 	tests/test_trainer_processes.py tests/browser/test_playground.py \
 	tests/browser/test_classroom_page.py
 
+# ... and the REST API and the socket once more with trainers on a Redis bus (tests/conftest.py).
+BUS_TESTS := tests/test_api_sessions.py tests/test_stream_ws.py
+
 test: $(TEST_EXTRAS) /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
 		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint
 	$(BIN)/pytest -q $(PARALLEL)
 	BPP_TRAINERS=0 $(BIN)/pytest -q $(PARALLEL) $(SERVER_TESTS)
+	BPP_TEST_BUS=1 $(BIN)/pytest -q $(PARALLEL) $(BUS_TESTS)
 
 # The inner loop: no browsers, no image, no wheel, notebook or schemathesis run, nothing slow.
 QUICK := not browser and not container and not wheel and not notebook and not schemathesis \
