@@ -60,10 +60,15 @@ lint: $(TEST_EXTRAS)
 # Two workers, a test file each at a time (its module's server is started once, as alone):
 # every server a test starts takes a free port and a temporary folder of its own.
 PARALLEL ?= -n 2 --dist loadfile
+# (Only what BPP_TRAINERS reaches: apps of tests/conftest.py's make_client that do not set
+# `trainers` themselves, and the browser tests' servers; test_stream_frames.py trains nothing and
+# test_e2e_server.py's servers never inherit BPP_* variables.)
 SERVER_TESTS := tests/test_api_sessions.py tests/test_api_errors.py tests/test_api_backprop.py \
-	tests/test_stream_ws.py tests/test_stream_frames.py tests/test_e2e_server.py \
-	tests/test_trainer_processes.py tests/browser/test_playground.py \
+	tests/test_stream_ws.py tests/test_trainer_processes.py tests/browser/test_playground.py \
 	tests/browser/test_classroom_page.py
+SET_THEIR_OWN_TRAINERS := not test_sessions_are_spread_over_the_trainer_processes \
+	and not test_trainer_processes_answer_exactly_what_in_process_training_answers \
+	and not test_a_killed_trainer_is_restarted_and_its_sessions_come_back_from_their_checkpoints
 
 # ... and the REST API and the socket once more with trainers on a Redis bus (tests/conftest.py).
 BUS_TESTS := tests/test_api_sessions.py tests/test_stream_ws.py
@@ -71,7 +76,7 @@ BUS_TESTS := tests/test_api_sessions.py tests/test_stream_ws.py
 test: $(TEST_EXTRAS) /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
 		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint
 	$(BIN)/pytest -q $(PARALLEL)
-	BPP_TRAINERS=0 $(BIN)/pytest -q $(PARALLEL) $(SERVER_TESTS)
+	BPP_TRAINERS=0 $(BIN)/pytest -q $(PARALLEL) $(SERVER_TESTS) -k "$(SET_THEIR_OWN_TRAINERS)"
 	BPP_TEST_BUS=1 $(BIN)/pytest -q $(PARALLEL) $(BUS_TESTS)
 
 # The inner loop: no browsers, no image, no wheel, notebook or schemathesis run, nothing slow.
