@@ -28,6 +28,25 @@ def settings() -> Settings:
     return Settings()
 
 
+# The slowest single tests (over 20 s each in `pytest --durations` on the shared 2-core machine,
+# several times their idle time) and the files that start clusters: left out of
+# `make test-quick` (-m "not slow"), never out of `make test`. Whole files, or single tests.
+SLOW = (
+    "tests/test_bus.py",  # two web processes and two trainers on Redis and PostgreSQL, per test
+    "tests/test_limits_at_once.py::test_two_web_processes",
+    "tests/test_stacked.py::test_stacked_sessions_end_where_each_alone_would",
+    "tests/test_fuzz_api.py::test_fuzzed_session_bodies_never_give_5xx",
+    "tests/test_e2e_server.py::test_forwarded_addresses_are_trusted_only_from_configured_proxies",
+    "tests/test_store.py::test_migrate_cli_migrates_the_store_of_the_settings",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
+
+
 BUS_MODE = os.environ.get("BPP_TEST_BUS", "") not in ("", "0")
 REDIS_DATABASES = 16  # redis-server's default
 TRAINER_START_SECONDS = 60.0  # a spawned trainer on a loaded 2-core machine
