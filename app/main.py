@@ -41,7 +41,7 @@ async def _sweep(registry: LocalRegistry, interval: float) -> None:
     """Every ``interval`` seconds: pause unwatched sessions, evict idle ones to the store,
     delete those unused for ``retention_days``; every second,
     tell the trainers which sessions have live viewers (a viewer that stopped reading no
-    longer counts)."""
+    longer counts); count the stored sessions again if Redis lost the limits' counters."""
     loop = asyncio.get_running_loop()
     next_sweep = loop.time() + interval
     while True:
@@ -52,6 +52,7 @@ async def _sweep(registry: LocalRegistry, interval: float) -> None:
             await registry.pause_unwatched()
             await registry.evict_idle()
             await registry.delete_unused()
+            await registry.recount()
 
 
 @asynccontextmanager

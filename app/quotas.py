@@ -55,6 +55,10 @@ class Holdings(Protocol):
     async def totals(self, client: str | None = None) -> tuple[int, int]:
         """(sessions, bytes) held in total, or by ``client``."""
 
+    async def lost(self) -> bool:
+        """True (once) when the counters were lost since they were last counted (Redis
+        restarted empty): the caller adopts the store's sessions again."""
+
 
 def refuse_room(settings: Settings, total: int, of_client: int) -> None:
     """Raise 429 naming ``max_sessions`` or ``max_sessions_per_client`` when one more session
@@ -171,6 +175,9 @@ class LocalHoldings:
             return len(self._held), self._bytes
         return self._per_client.get(client, (0, 0))
 
+    async def lost(self) -> bool:
+        return False  # this process's memory: lost only with the process
+
 
 # ---- in Redis --------------------------------------------------------------------------------
 
@@ -245,6 +252,7 @@ return 1
 """
 
 HOLD_KEYS = [PREFIX + k for k in ("held", "owner", "count", "size", "total")]
+COUNTED = PREFIX + "counted"  # set once the store's sessions are adopted; gone if Redis is emptied
 
 
 class RedisTries:
@@ -302,6 +310,9 @@ class RedisHoldings:
 
     async def discharge(self, session_id: str) -> None:
         await self._discharge(keys=HOLD_KEYS, args=[session_id])
+
+    async def lost(self) -> bool:
+        return bool(await self.redis.set(COUNTED, b"1", nx=True))
 
     async def totals(self, client: str | None = None) -> tuple[int, int]:
         if client is None:

@@ -96,9 +96,8 @@ class LocalRegistry:
         stored = await asyncio.to_thread(self.store.list_sessions)
         for session in stored:
             self._adopt_stored(session)
-        await self.holdings.adopt(
-            [(s.id, s.client, self._memory.get(s.id, 0)) for s in stored if s.id in self._sessions]
-        )
+        await self.holdings.lost()  # (counted now)
+        await self.holdings.adopt([(s.id, s.client, self._bytes_of(s)) for s in stored])
         if self.bus:  # every web process of the cluster can find them
             await self.pool.announce_many([(s.id, s.client) for s in stored])
 
@@ -114,6 +113,29 @@ class LocalRegistry:
             if client is not None and session_id not in self._sessions:
                 session = self._handle(session_id, client, None, "")
         return session
+
+    def _bytes_of(self, stored: StoredSession) -> int:
+        """The estimated bytes of a stored session (0 if its config no longer validates)."""
+        if stored.id in self._memory:
+            return self._memory[stored.id]
+        try:
+            return session_bytes_of(SessionCreate.model_validate(stored.config), self.settings)
+        except ValidationError:
+            return 0
+
+    async def recount(self) -> bool:
+        """Count the store's sessions again if the counters were lost (Redis restarted empty:
+        without this, the limits would count only sessions created since). True if it did."""
+        try:
+            if not await self.holdings.lost():
+                return False
+            stored = await asyncio.to_thread(self.store.list_sessions)
+            await self.holdings.adopt([(s.id, s.client, self._bytes_of(s)) for s in stored])
+        except Exception as exc:  # Redis away: the next sweep tries again
+            log.warning("could not count the stored sessions again: %s", exc)
+            return False
+        log.warning("the limits' counters were lost; %d stored sessions counted again", len(stored))
+        return True
 
     def _adopt_stored(self, stored: StoredSession) -> None:
         try:

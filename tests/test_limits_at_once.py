@@ -18,9 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from tests.support.classroom import create_teacher
 from tests.support.server import ServerProcess, start_server
+from tests.support.waiting import wait_for
 
 PASSWORD = "correct-horse-battery-staple"
 SMALL = {"network": {"hidden_layers": [3]}, "dataset": {"name": "xor", "n": 40}}  # ≈ 0.62 MB
@@ -129,7 +131,7 @@ def test_one_address_guessing_many_names_is_stopped_by_the_per_address_limit(ser
 @pytest.fixture
 def two_webs(redis_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """Two all-in-one web processes (a trainer each) on one Redis and one SQLite store, with
-    small limits: 3 sessions per client, 5 in all, 16 MB per client."""
+    small limits: 3 sessions per client, 5 in all, 16 MB per client; a sweep every second."""
     create_teacher(tmp_path / "data", "ada", PASSWORD)
     env = {
         "BPP_BUS_URL": redis_url,
@@ -140,6 +142,7 @@ def two_webs(redis_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
         "BPP_MAX_MEMORY_MB_PER_CLIENT": "16",
         "BPP_LOGIN_ATTEMPTS_PER_MINUTE": "4",
         "BPP_JOIN_ATTEMPTS_PER_MINUTE": "5",
+        "BPP_SWEEP_INTERVAL_SECONDS": "1",
     }
     with start_server(env=env, log_dir=tmp_path / "a", startup_timeout=TIMEOUT) as a:
         with start_server(env=env, log_dir=tmp_path / "b", startup_timeout=TIMEOUT) as b:
@@ -199,3 +202,13 @@ def test_two_web_processes_on_one_redis_count_sessions_sent_at_once_in_total(two
 
     got = asyncio.run(both())
     assert got[201] == 3 and got[429] == 17, got
+
+
+def test_two_web_processes_count_their_sessions_again_after_redis_restarts_empty(two_webs, redis_url):
+    made = alternating(two_webs, "127.0.0.9", 3, "POST", "/api/sessions", SMALL)
+    assert [r.status_code for r in made] == [201] * 3
+    bus = redis.Redis.from_url(redis_url)
+    bus.flushall()  # as a Redis restarted without its data
+    wait_for(lambda: bus.hlen("bpp:q:held") == 3, what="the stored sessions counted again")
+    r = status(two_webs[1], "127.0.0.9", "POST", "/api/sessions", SMALL)
+    assert r.status_code == 429 and "max_sessions_per_client" in r.text, r.text
