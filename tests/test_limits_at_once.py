@@ -204,7 +204,9 @@ def test_two_web_processes_on_one_redis_count_sessions_sent_at_once_in_total(two
     assert got[201] == 3 and got[429] == 17, got
 
 
-def test_two_web_processes_count_their_sessions_again_after_redis_restarts_empty(two_webs, redis_url):
+def test_two_web_processes_count_their_sessions_again_after_redis_restarts_empty(
+    two_webs, redis_url
+):
     made = alternating(two_webs, "127.0.0.9", 3, "POST", "/api/sessions", SMALL)
     assert [r.status_code for r in made] == [201] * 3
     bus = redis.Redis.from_url(redis_url)
