@@ -26,6 +26,10 @@ from app.limits import check_memory
 from app.settings import Settings
 
 MAX_KEYS = 100_000  # in process: a flood of distinct keys cannot grow memory without bound
+# Connections to Redis per web process for the quotas: requests beyond wait their turn (up to
+# REDIS_WAIT_SECONDS) instead of failing, as redis-py's default pool does past 100 at once.
+REDIS_CONNECTIONS = 32
+REDIS_WAIT_SECONDS = 20.0
 PREFIX = "bpp:q:"  # Redis keys of the quotas
 
 
@@ -340,7 +344,7 @@ class Quotas:
 
     async def close(self) -> None:
         if self.redis is not None:
-            await self.redis.aclose()
+            await self.redis.aclose(close_connection_pool=True)
 
 
 def open_quotas(settings: Settings, window: float = 60.0) -> Quotas:
@@ -348,7 +352,10 @@ def open_quotas(settings: Settings, window: float = 60.0) -> Quotas:
     if settings.bus_url:
         import redis.asyncio as aredis
 
-        client = aredis.from_url(settings.bus_url)
+        pool = aredis.BlockingConnectionPool.from_url(
+            settings.bus_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS
+        )
+        client = aredis.Redis(connection_pool=pool)
         return Quotas(
             RedisTries(client, "login", window),
             RedisTries(client, "login-name", window),
