@@ -203,6 +203,17 @@ def test_two_web_processes_on_one_redis_count_sessions_sent_at_once_in_total(two
     got = asyncio.run(both())
     assert got[201] == 3 and got[429] == 17, got
 
+    async def logins() -> Counter:
+        wrong = {"name": "ada", "password": "guess"}
+        async with client(two_webs[0], "127.0.0.8") as a, client(two_webs[1], "127.0.0.8") as b:
+            answers = await asyncio.gather(
+                *(c.post("/api/auth/login", json=wrong) for _ in range(75) for c in (a, b))
+            )
+        return Counter(r.status_code for r in answers)
+
+    got = asyncio.run(logins())
+    assert got[401] <= 4 and got[401] + got[429] == 150, got  # login_attempts_per_minute
+
 
 def test_two_web_processes_count_their_sessions_again_after_redis_restarts_empty(
     two_webs, redis_url
