@@ -5,11 +5,17 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-container lint check bench vendor clean
+.PHONY: run test test-quick test-container lint check bench vendor clean
 
+# `make run` installs what the server needs and nothing else; `make test` adds the test extras.
 $(BIN)/backprop-playground: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+TEST_EXTRAS := $(VENV)/.test-extras
+$(TEST_EXTRAS): $(BIN)/backprop-playground pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@
 
@@ -43,23 +49,45 @@ endif
 	@echo "Installing Debian's podman, runc, slirp4netns and mmdebstrap for the container test (needs root)"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc slirp4netns mmdebstrap
 
-lint: $(BIN)/backprop-playground
+lint: $(TEST_EXTRAS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # The whole suite with trainer processes (the default), then everything that talks to a server
-# again with training in the web process (BPP_TRAINERS=0): both modes must behave alike.
+# again with training in the web process (BPP_TRAINERS=0): both modes must behave alike. The
+# third mode, trainers on a Redis bus, has tests of its own in the suite (test_bus.py,
+# test_limits_at_once.py) and runs the API's tests again (BUS_TESTS).
+# Two workers, a test file each at a time (its module's server is started once, as alone):
+# every server a test starts takes a free port and a temporary folder of its own.
+PARALLEL ?= -n 2 --dist loadfile
+# (Only what BPP_TRAINERS reaches: apps of tests/conftest.py's make_client that do not set
+# `trainers` themselves, and the browser tests' servers; test_stream_frames.py trains nothing and
+# test_e2e_server.py's servers never inherit BPP_* variables.)
 SERVER_TESTS := tests/test_api_sessions.py tests/test_api_errors.py tests/test_api_backprop.py \
-	tests/test_stream_ws.py tests/test_stream_frames.py tests/test_e2e_server.py \
-	tests/test_trainer_processes.py tests/browser/test_playground.py \
+	tests/test_stream_ws.py tests/test_trainer_processes.py tests/browser/test_playground.py \
 	tests/browser/test_classroom_page.py
+SET_THEIR_OWN_TRAINERS := not test_sessions_are_spread_over_the_trainer_processes \
+	and not test_trainer_processes_answer_exactly_what_in_process_training_answers \
+	and not test_a_killed_trainer_is_restarted_and_its_sessions_come_back_from_their_checkpoints
 
-test: $(BIN)/backprop-playground /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
+# ... and the REST API once more with trainers on a Redis bus (tests/conftest.py). (The socket's
+# tests, tests/test_stream_ws.py, pass there too but for a frame that may arrive late over
+# pub/sub in test_oversized_message_is_an_error_naming_the_limit: issue 20.)
+BUS_TESTS := tests/test_api_sessions.py
+
+test: $(TEST_EXTRAS) /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
 		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint
-	$(BIN)/pytest -q
-	BPP_TRAINERS=0 $(BIN)/pytest -q $(SERVER_TESTS)
+	$(BIN)/pytest -q $(PARALLEL)
+	BPP_TRAINERS=0 $(BIN)/pytest -q $(PARALLEL) $(SERVER_TESTS) -k "$(SET_THEIR_OWN_TRAINERS)"
+	BPP_TEST_BUS=1 $(BIN)/pytest -q $(PARALLEL) $(BUS_TESTS)
 
-test-container: $(BIN)/backprop-playground /usr/bin/podman /usr/bin/mmdebstrap
+# The inner loop: no browsers, no image, no wheel, notebook or schemathesis run, nothing slow.
+QUICK := not browser and not container and not wheel and not notebook and not schemathesis \
+	and not slow
+test-quick: $(TEST_EXTRAS)
+	$(BIN)/pytest -q $(PARALLEL) -m "$(QUICK)"
+
+test-container: $(TEST_EXTRAS) /usr/bin/podman /usr/bin/mmdebstrap
 	$(BIN)/pytest -q -m container
 
 bench: $(BIN)/backprop-playground

@@ -15,6 +15,7 @@ from app.hub import LocalHub
 from app.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
 from app.paths import STATIC_DIR
 from app.pool import TrainerPool
+from app.quotas import open_quotas
 from app.registry import LocalRegistry
 from app.routers import api, classroom, classroom_pages, health, pages, protocol, stream
 from app.routers.docs import router as docs_router
@@ -40,7 +41,7 @@ async def _sweep(registry: LocalRegistry, interval: float) -> None:
     """Every ``interval`` seconds: pause unwatched sessions, evict idle ones to the store,
     delete those unused for ``retention_days``; every second,
     tell the trainers which sessions have live viewers (a viewer that stopped reading no
-    longer counts)."""
+    longer counts); count the stored sessions again if Redis lost the limits' counters."""
     loop = asyncio.get_running_loop()
     next_sweep = loop.time() + interval
     while True:
@@ -51,6 +52,7 @@ async def _sweep(registry: LocalRegistry, interval: float) -> None:
             await registry.pause_unwatched()
             await registry.evict_idle()
             await registry.delete_unused()
+            await registry.recount()
 
 
 @asynccontextmanager
@@ -76,6 +78,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await asyncio.to_thread(app.state.trainers.stop)
         if hasattr(app.state.hub, "close"):
             await app.state.hub.close()
+        await app.state.quotas.close()
         await asyncio.to_thread(app.state.store.close)
 
 
@@ -103,7 +106,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     else:
         app.state.hub = LocalHub()
         app.state.pool = TrainerPool(settings, app.state.hub, app.state.store)
-    app.state.registry = LocalRegistry(settings, app.state.hub, app.state.pool, app.state.store)
+    app.state.quotas = open_quotas(settings)  # the limits' counters: Redis's on a bus
+    app.state.registry = LocalRegistry(
+        settings,
+        app.state.hub,
+        app.state.pool,
+        app.state.store,
+        holdings=app.state.quotas.holdings,
+    )
     app.add_middleware(JsonBody)  # inside BodySizeLimit: it gets the body in one message
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds

@@ -6,7 +6,8 @@ store holds is known from the start — after a restart too — but lives in a t
 it is used: an idle one is *evicted* (saved, then let go) and *brought back* from its last
 checkpoint by the next request or socket for it. The registry also pauses unwatched sessions,
 deletes those unused for ``retention_days``, and tells the trainers who watches what. Every
-check of a session's limits happens here, before any trainer work.
+check of a session's limits happens here, before any trainer work: a new session is admitted
+by the ``Holdings`` (``app.quotas``: this process's, or Redis's on a bus) before any await.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from pydantic import ValidationError
 from app import frames
 from app.errors import FieldError, Moved
 from app.hub import Hub
-from app.limits import check_memory, session_bytes_of
+from app.limits import session_bytes_of
 from app.pool import TrainerPool
+from app.quotas import Holdings, LocalHoldings
 from app.schemas import SessionCreate
 from app.session import SessionHandle
 from app.settings import Settings
@@ -70,8 +72,10 @@ class LocalRegistry:
         pool: TrainerPool,
         store: Store,
         clock: Callable[[], float] = time.monotonic,
+        holdings: Holdings | None = None,
     ) -> None:
         self.settings = settings
+        self.holdings = holdings if holdings is not None else LocalHoldings(settings)
         self.hub = hub
         self.pool = pool
         self.store = store
@@ -92,6 +96,8 @@ class LocalRegistry:
         stored = await asyncio.to_thread(self.store.list_sessions)
         for session in stored:
             self._adopt_stored(session)
+        await self.holdings.lost()  # (counted now)
+        await self.holdings.adopt([(s.id, s.client, self._bytes_of(s)) for s in stored])
         if self.bus:  # every web process of the cluster can find them
             await self.pool.announce_many([(s.id, s.client) for s in stored])
 
@@ -107,6 +113,29 @@ class LocalRegistry:
             if client is not None and session_id not in self._sessions:
                 session = self._handle(session_id, client, None, "")
         return session
+
+    def _bytes_of(self, stored: StoredSession) -> int:
+        """The estimated bytes of a stored session (0 if its config no longer validates)."""
+        if stored.id in self._memory:
+            return self._memory[stored.id]
+        try:
+            return session_bytes_of(SessionCreate.model_validate(stored.config), self.settings)
+        except ValidationError:
+            return 0
+
+    async def recount(self) -> bool:
+        """Count the store's sessions again if the counters were lost (Redis restarted empty:
+        without this, the limits would count only sessions created since). True if it did."""
+        try:
+            if not await self.holdings.lost():
+                return False
+            stored = await asyncio.to_thread(self.store.list_sessions)
+            await self.holdings.adopt([(s.id, s.client, self._bytes_of(s)) for s in stored])
+        except Exception as exc:  # Redis away: the next sweep tries again
+            log.warning("could not count the stored sessions again: %s", exc)
+            return False
+        log.warning("the limits' counters were lost; %d stored sessions counted again", len(stored))
+        return True
 
     def _adopt_stored(self, stored: StoredSession) -> None:
         try:
@@ -206,26 +235,6 @@ class LocalRegistry:
         sessions = self._sessions
         return sum(n for sid, n in self._memory.items() if sessions[sid].client == client)
 
-    def check_room(self, client: str) -> None:
-        """Raise 429 naming the limit when no new session may be created for ``client``."""
-        s = self.settings
-        if len(self._sessions) >= s.max_sessions:
-            raise FieldError(
-                "session",
-                f"the server holds its limit of {s.max_sessions} sessions (max_sessions); "
-                "delete one or try later",
-                status_code=429,
-                kind="limit",
-            )
-        if self.count_for(client) >= s.max_sessions_per_client:
-            raise FieldError(
-                "session",
-                f"this client holds its limit of {s.max_sessions_per_client} sessions "
-                "(max_sessions_per_client); delete one first",
-                status_code=429,
-                kind="limit",
-            )
-
     def new_id(self) -> str:
         session_id = new_session_id()
         while session_id in self._sessions:  # pragma: no cover - 2**-128
@@ -233,23 +242,27 @@ class LocalRegistry:
         return session_id
 
     async def create(self, client: str, body: SessionCreate) -> tuple[SessionHandle, bytes]:
-        """Create a session on the least-loaded trainer; its handle and its encoded state."""
-        self.check_room(client)
+        """Create a session on the least-loaded trainer; its handle and its encoded state.
+        The session is admitted (counted against every limit) before anything else is awaited,
+        so that sessions created at once cannot all pass the limits."""
         needed = session_bytes_of(body, self.settings)
-        check_memory(needed, self.memory(), self.memory(client), self.settings)
         session_id = self.new_id()
-        shape = shape_of(body)
-        index = await self.pool.place(session_id, shape)
-        handle = self._handle(session_id, client, index, shape)  # counts against the limits
-        self._memory[session_id] = needed
+        await self.holdings.admit(session_id, client, needed)  # 429 naming the limit
+        index = None
         try:
+            shape = shape_of(body)
+            index = await self.pool.place(session_id, shape)
+            handle = self._handle(session_id, client, index, shape)
+            self._memory[session_id] = needed
             state = await self.pool.request(
                 index, "create", session_id, {"client": client, "body": body.model_dump()}
             )
         except BaseException:
             self._sessions.pop(session_id, None)
             self._memory.pop(session_id, None)
-            self.pool.forget(index, session_id)
+            if index is not None:
+                self.pool.forget(index, session_id)
+            await asyncio.shield(self.holdings.discharge(session_id))
             raise
         if self.bus:
             await self.pool.announce(session_id, client)
@@ -265,8 +278,12 @@ class LocalRegistry:
                 self.store.touch(session_id)
         return session
 
-    def _drop(self, session_id: str) -> SessionHandle | None:
+    def _drop(self, session_id: str, discharge: bool = True) -> SessionHandle | None:
+        """Forget the session here; with ``discharge``, it no longer counts against the limits
+        (it is gone for good, not just this process's handle)."""
         session = self._sessions.pop(session_id, None)
+        if discharge:
+            self._spawn(self.holdings.discharge(session_id))
         self._touch_saved.pop(session_id, None)
         self._memory.pop(session_id, None)
         if session is not None:
@@ -278,7 +295,7 @@ class LocalRegistry:
 
     async def remove(self, session_id: str) -> bool:
         """Delete a session for good: from its trainer and from the store."""
-        session = self._drop(session_id)
+        session = self._drop(session_id, discharge=False)
         if session is None:
             return False
         if session.trainer is not None:
@@ -287,6 +304,7 @@ class LocalRegistry:
             await asyncio.to_thread(self.store.delete, session_id)
         if self.bus:
             await self.pool.withdraw(session_id)
+        await self.holdings.discharge(session_id)  # last: the delete goes first, as ever
         return True
 
     def _saw_status(self, session_id: str, data: bytes) -> None:
@@ -397,7 +415,7 @@ class LocalRegistry:
         for task in list(self._tasks):
             task.cancel()
         for sid in list(self._sessions):
-            self._drop(sid)
+            self._drop(sid, discharge=False)  # they stay in the store, and count
 
     def describe(self) -> dict[str, Any]:
         return {"sessions": len(self._sessions)}

@@ -237,8 +237,23 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(
         10,
         ge=1,
-        description="Failed teacher logins allowed per minute, per client address and per "
-        "account name; beyond it, 429 until the minute is over.",
+        description="Failed teacher logins allowed per minute per account name and client "
+        "address together; beyond it, 429 for that name from that address until the minute is "
+        "over (the right password from another address is never refused).",
+    )
+    login_attempts_per_minute_per_address: int = Field(
+        30,
+        ge=1,
+        description="Failed teacher logins allowed per minute per client address, whatever the "
+        "names (guessing many accounts' passwords); beyond it, 429 until the minute is over.",
+    )
+    login_name_slowdown_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="Once an account name has had login_attempts_per_minute failures in a "
+        "minute from all addresses together, every login for it waits this long before its "
+        "password is checked: a slowdown, never a lockout.",
     )
     join_attempts_per_minute: int = Field(
         20,

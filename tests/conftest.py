@@ -1,8 +1,14 @@
 """Shared fixtures: an app built from explicit settings and a TestClient running its lifespan;
-real PostgreSQL and Redis servers (Debian's packages) for the parts that need them."""
+real PostgreSQL and Redis servers (Debian's packages) for the parts that need them.
+
+With ``BPP_TEST_BUS=1`` in the environment (``make test``'s third pass), every app that
+``make_client`` builds trains on a Redis bus instead: the session's Redis, a database of its own
+per app (emptied first), one trainer process on it — the third training mode, through the same
+tests."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,17 +28,50 @@ def settings() -> Settings:
     return Settings()
 
 
+# The slowest single tests (over 20 s each in `pytest --durations` on the shared 2-core machine,
+# several times their idle time) and the files that start clusters: left out of
+# `make test-quick` (-m "not slow"), never out of `make test`. Whole files, or single tests.
+SLOW = (
+    "tests/test_bus.py",  # two web processes and two trainers on Redis and PostgreSQL, per test
+    "tests/test_limits_at_once.py::test_two_web_processes",
+    "tests/test_stacked.py::test_stacked_sessions_end_where_each_alone_would",
+    "tests/test_fuzz_api.py::test_fuzzed_session_bodies_never_give_5xx",
+    "tests/test_e2e_server.py::test_forwarded_addresses_are_trusted_only_from_configured_proxies",
+    "tests/test_store.py::test_migrate_cli_migrates_the_store_of_the_settings",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
+
+
+BUS_MODE = os.environ.get("BPP_TEST_BUS", "") not in ("", "0")
+REDIS_DATABASES = 16  # redis-server's default
+TRAINER_START_SECONDS = 60.0  # a spawned trainer on a loaded 2-core machine
+
+
 @pytest.fixture
-def make_client(tmp_path) -> Iterator[Callable[..., TestClient]]:
+def make_client(tmp_path, request) -> Iterator[Callable[..., TestClient]]:
     """``make_client(**settings)`` → a started TestClient; all are shut down after the test.
-    Each app keeps its store in a folder of its own under the test's temporary folder."""
+    Each app keeps its store in a folder of its own under the test's temporary folder (and, in
+    the bus mode, its counters and trainers in a Redis database of its own)."""
     clients: list[TestClient] = []
 
     def make(**overrides: Any) -> TestClient:
         overrides.setdefault("data_dir", str(tmp_path / f"data{len(clients)}"))
+        if BUS_MODE and "bus_url" not in overrides:
+            redis: RedisServer = request.getfixturevalue("redis_server")
+            db = len(clients) % REDIS_DATABASES
+            overrides["bus_url"] = redis.url.rsplit("/", 1)[0] + f"/{db}"
+            redis.flushdb(db)
+            overrides.setdefault("trainers", 1)
         client = TestClient(create_app(Settings(**overrides)))
         client.__enter__()
         clients.append(client)
+        if BUS_MODE and hasattr(client.app.state.pool, "started"):  # its trainer is up
+            client.portal.call(client.app.state.pool.started, TRAINER_START_SECONDS)
         return client
 
     yield make

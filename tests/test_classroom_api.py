@@ -532,6 +532,20 @@ def test_pushing_a_lesson_replaces_sessions_and_unlocks_controls(site: Site, ada
     assert r.json()["config"]["training"]["learning_rate"] == 1.0
 
 
+def test_pushing_nothing_to_a_classroom_is_refused_naming_the_field_not_a_500(
+    site: Site, ada: httpx.Client
+):
+    room = open_room(ada)
+    for body in ({}, {"title": "x"}):  # before: 500 (an UPDATE with nothing to set)
+        r = ada.put(f"/api/classrooms/{room['id']}/lesson", json=body)
+        assert r.status_code == 422 and field_of(r) == "setup", r.text
+        assert "nothing to push" in r.text
+    r = ada.put(f"/api/classrooms/{room['id']}/lesson", json={"title": "x", "locks": []})
+    assert r.status_code == 200 and r.json()["locks"] == [], r.text  # the title is ignored
+    r = ada.patch(f"/api/classrooms/{room['id']}", json={})  # nothing to change: as it was
+    assert r.status_code == 200 and r.json()["id"] == room["id"], r.text
+
+
 def test_challenge_and_leaderboard_are_opt_in_and_anonymous(site: Site, ada: httpx.Client):
     room = open_room(
         ada, challenge={"title": "any loss", "test_loss_below": 100.0, "max_hidden_units": 6}

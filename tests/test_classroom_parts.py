@@ -3,6 +3,7 @@ accounts in a real SQLite store (passwords and tokens never stored in the clear)
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,10 +11,10 @@ from sqlalchemy import select, update
 
 from app.classroom.accounts import Accounts
 from app.classroom.controls import CONTROLS, changed_controls, check_locks, controls_of_patch
-from app.classroom.ratelimit import FailureLimit
 from app.classroom.rooms import Rooms
 from app.classroom.tokens import CODE_ALPHABET, digest, name_key, new_code, normalise_code
 from app.errors import FieldError
+from app.quotas import LocalTries
 from app.settings import Settings
 from app.store import Store
 from app.store.models import auth_tokens, teachers
@@ -63,18 +64,21 @@ def test_locks_are_known_controls_in_one_order():
     assert "pause" not in CONTROLS  # pausing is never locked
 
 
-def test_the_failure_limit_blocks_after_the_limit_until_the_window_passes():
+def test_tries_reserve_every_key_or_none_until_the_window_passes():
     now = [0.0]
-    limit = FailureLimit(3, window=60, clock=lambda: now[0])
+    tries = LocalTries(window=60, clock=lambda: now[0])
     for _ in range(3):
-        assert limit.blocked("a") == 0
-        limit.failed("a")
-    assert limit.blocked("a") == pytest.approx(60)
-    assert limit.blocked("b") == 0  # per key
+        assert tries.reserve_now([("a", 3)]) == 0
+    assert tries.reserve_now([("a", 3)]) == pytest.approx(60)
+    assert tries.reserve_now([("b", 3), ("a", 3)]) == pytest.approx(60)  # all or none
+    assert asyncio.run(tries.count("b")) == 0
+    assert tries.reserve_now([("b", 3)]) == 0  # per key
     now[0] = 59.0
-    assert limit.blocked("a") == pytest.approx(1)
+    assert tries.reserve_now([("a", 3)]) == pytest.approx(1)
+    asyncio.run(tries.refund(["a"]))  # a success gives its try back
+    assert tries.reserve_now([("a", 3)]) == 0
     now[0] = 60.5
-    assert limit.blocked("a") == 0
+    assert asyncio.run(tries.count("a")) == 0
 
 
 @pytest.fixture

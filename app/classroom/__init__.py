@@ -7,5 +7,4 @@ seats, and who may do what to which session.
 - ``rooms``: lessons, classrooms and seats in the store (plain SQL, no sessions).
 - ``access``: who is asking (teacher, student seats) and what they may do to a session.
 - ``teaching``: what touches students' sessions: seating, pacing, pushing a lesson, exports.
-- ``ratelimit``: counting failed logins and wrong join codes.
 """

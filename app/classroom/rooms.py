@@ -254,6 +254,8 @@ class Rooms:
             return [_make(Classroom, r) for r in rows]
 
     def update_classroom(self, classroom_id: str, **change: Any) -> Classroom | None:
+        if not change:  # an UPDATE with nothing to set is an SQL error
+            return self.classroom(classroom_id)
         with self.store.transaction() as conn:
             conn.execute(update(classrooms).where(classrooms.c.id == classroom_id).values(**change))
         return self.classroom(classroom_id)

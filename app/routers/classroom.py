@@ -16,7 +16,6 @@ from app.build import build
 from app.classroom.access import TEACHER_COOKIE, Gate, bearer, seat_cookie
 from app.classroom.accounts import Accounts, Teacher
 from app.classroom.controls import CONTROLS
-from app.classroom.ratelimit import FailureLimit
 from app.classroom.rooms import Classroom, Rooms, Seat
 from app.classroom.schemas import (
     ClassExport,
@@ -67,8 +66,7 @@ class Classrooms:
         self.rooms = Rooms(app.state.store, s)
         self.gate = Gate(self.accounts, self.rooms)
         self.teaching = Teaching(app.state.registry, self.rooms)
-        self.logins = FailureLimit(s.login_attempts_per_minute)
-        self.joins = FailureLimit(s.join_attempts_per_minute)
+        self.quotas = app.state.quotas  # tries per window (app.quotas): Redis's on a bus
 
     async def registry_missing(self, session_id: str) -> bool:
         """True when a seat's session is gone (deleted for retention, say): it gets a new one."""
@@ -163,21 +161,42 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
 # ---- teachers ------------------------------------------------------------------------------
 
 
+NO_LIMIT = 1 << 50  # a key that is only counted (the failures per name, for the slowdown)
+
+
 async def _login(request: Request, c: Classrooms, body: Login) -> Teacher:
+    """Check a teacher's password. Each try is reserved before anything is awaited against
+    ``login_attempts_per_minute`` per account name *and* address and
+    ``login_attempts_per_minute_per_address`` per address, and refunded if the password is
+    right: failures from other addresses never refuse anyone. Once a name has had
+    ``login_attempts_per_minute`` failures in the minute from all addresses together, each
+    login for it waits ``login_name_slowdown_seconds`` first — a slowdown, not a lockout."""
+    s = c.settings
     address = client_address(request)
-    name_key = "name:" + clean_name(body.name).casefold()
-    wait = max(c.logins.blocked("addr:" + address), c.logins.blocked(name_key))
+    name = clean_name(body.name).casefold()
+    keys = [
+        (f"pair:{address} {name}", s.login_attempts_per_minute),
+        (f"addr:{address}", s.login_attempts_per_minute_per_address),
+    ]
+    wait = await c.quotas.logins.reserve(keys)
     if wait:
         raise FieldError(
             "password",
-            f"too many failed logins; try again in {int(wait) + 1} s (login_attempts_per_minute)",
+            f"too many failed logins; try again in {int(wait) + 1} s "
+            "(login_attempts_per_minute, login_attempts_per_minute_per_address)",
             status_code=429,
             kind="limit",
         )
-    teacher = await asyncio.to_thread(c.accounts.check_password, body.name, body.password)
+    teacher = None
+    try:
+        if await c.quotas.login_names.count(name) >= s.login_attempts_per_minute:
+            await asyncio.sleep(s.login_name_slowdown_seconds)
+        teacher = await asyncio.to_thread(c.accounts.check_password, body.name, body.password)
+    finally:
+        if teacher is not None:  # the right password: this try does not count
+            await c.quotas.logins.refund([key for key, _ in keys])
     if teacher is None:
-        c.logins.failed("addr:" + address)
-        c.logins.failed(name_key)
+        await c.quotas.login_names.reserve([(name, NO_LIMIT)])
         raise FieldError(
             "password", "that name and password do not match", status_code=401, kind="unauthorized"
         )
@@ -345,6 +364,13 @@ async def push_lesson(
         raise FieldError("classroom_id", "the classroom is closed", status_code=409)
     change = await _lesson_change(body, c.settings)
     change.pop("title", None)
+    if not change:
+        raise FieldError(  # named as the first of the fields that push something
+            "setup",
+            "nothing to push: send at least one of setup, locks, challenge (a title is the "
+            "lesson's: PATCH /api/lessons/{lesson_id}; a classroom's name: PATCH "
+            "/api/classrooms/{classroom_id})",
+        )
     setup_changed = "setup" in change and change["setup"] != room.setup
     if "challenge" in change and change["challenge"] is None:
         change["challenge_active"] = False
@@ -454,9 +480,12 @@ async def export_json(room: OwnRoomDep, c: ClassroomsDep) -> JSONResponse:
 async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse:
     """Join a classroom with its code and a display name (or your seat key, to take your seat
     on another device). Sets the seat's cookie; answers with the seat and, the first time,
-    its rejoin key."""
-    address = "addr:" + client_address(request)
-    wait = c.joins.blocked(address)
+    its rejoin key.
+
+    The try is reserved (``join_attempts_per_minute`` per address) before anything is awaited
+    and refunded as soon as the code (and the seat key, if any) proved right."""
+    tried = [("addr:" + client_address(request), c.settings.join_attempts_per_minute)]
+    wait = await c.quotas.joins.reserve(tried)
     if wait:
         raise FieldError(
             "code",
@@ -464,21 +493,29 @@ async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse
             status_code=429,
             kind="limit",
         )
-    room = await asyncio.to_thread(c.rooms.classroom_by_code, normalise_code(body.code))
-    if room is None:
-        c.joins.failed(address)
-        raise FieldError("code", "no open classroom has this code: check it with your teacher")
-    name = clean_name(body.name)
-    if not name:
-        raise FieldError("name", "type the name your teacher will see")
-    if len(name) > MAX_NAME_LENGTH:
-        raise FieldError("name", f"must have at most {MAX_NAME_LENGTH} characters")
+    wrong = True
+    try:
+        room = await asyncio.to_thread(c.rooms.classroom_by_code, normalise_code(body.code))
+        if room is None:
+            raise FieldError("code", "no open classroom has this code: check it with your teacher")
+        name = clean_name(body.name)
+        if not name:
+            wrong = False
+            raise FieldError("name", "type the name your teacher will see")
+        if len(name) > MAX_NAME_LENGTH:
+            wrong = False
+            raise FieldError("name", f"must have at most {MAX_NAME_LENGTH} characters")
+        taken = None
+        if body.key:
+            taken = await asyncio.to_thread(c.rooms.take_seat, room.id, name, body.key)
+            if taken is None:
+                raise FieldError("key", "this seat key does not match that name in this classroom")
+        wrong = False
+    finally:
+        if not wrong:
+            await c.quotas.joins.refund([k for k, _ in tried])
     key = None
-    if body.key:
-        taken = await asyncio.to_thread(c.rooms.take_seat, room.id, name, body.key)
-        if taken is None:
-            c.joins.failed(address)
-            raise FieldError("key", "this seat key does not match that name in this classroom")
+    if taken is not None:
         seat, token = taken
     else:
         if room.lobby_locked:

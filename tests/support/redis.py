@@ -9,6 +9,7 @@ removes the folder on the way out::
         redis.url          # redis://127.0.0.1:PORT/0
         redis.command("SET", "k", "v")   # a tiny client of our own: no redis library needed
         redis.flushall()
+        redis.flushdb(3)     # one database only
 
 The binary comes from ``$BPP_REDIS_SERVER``, else ``PATH``, else ``/usr/bin/redis-server``.
 """
@@ -119,6 +120,19 @@ class RedisServer(Throwaway):
         answer = self.command("FLUSHALL")
         if answer != b"+OK":
             raise RuntimeError(f"FLUSHALL answered {answer!r}")
+
+    def flushdb(self, db: int, timeout: float = 5.0) -> None:
+        """Empty database ``db`` only (SELECT and FLUSHDB on one connection)."""
+        with socket.create_connection((HOST, self.port), timeout=timeout) as conn:
+            conn.sendall(_encode("SELECT", db) + _encode("FLUSHDB"))
+            answer = b""
+            while answer.count(b"\r\n") < 2:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        if answer != b"+OK\r\n+OK\r\n":
+            raise RuntimeError(f"SELECT {db}; FLUSHDB answered {answer!r}")
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM, SIGKILL after ``timeout`` s; then remove the folder."""
