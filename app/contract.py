@@ -8,9 +8,9 @@ Two halves, so that no route copies response dicts:
   ``SESSION``, ``TEACHER``, ``OWN_CLASSROOM``, ``SEAT``; combine them with ``|``.
 - ``install(app)`` adds, to every operation of the generated OpenAPI document, the answers the
   middleware gives any request (``app/middleware.py``): 408 and 413 for the body; on POST, PUT,
-  PATCH and DELETE also 403 (a cross-site ``Origin``), 415 (a body that is not JSON) and 422
-  (a body that is not UTF-8). FastAPI's own 422 (declared wherever there is a body or a
-  parameter) gets the same error model in place of its ``HTTPValidationError``.
+  PATCH and DELETE also 403 (a cross-site ``Origin``) and, under ``/api/``, 415 (a body that
+  is not JSON) and 422 (a body that is not UTF-8). FastAPI's own 422 (declared wherever there
+  is a body or a parameter) gets the same error model in place of its ``HTTPValidationError``.
 
 A route never declares 408, 413 or 415 itself; ``tests/test_openapi_contract.py`` checks that
 every operation has all of its codes.
@@ -44,7 +44,9 @@ DESCRIPTIONS: dict[int, str] = {
 
 UNSAFE = frozenset({"post", "put", "patch", "delete"})
 BODY_CODES = (408, 413)  # any request: BodySizeLimit
-UNSAFE_CODES = (403, 415, 422)  # POST/PUT/PATCH/DELETE: SameOrigin, JsonBody
+UNSAFE_CODES = (403,)  # POST/PUT/PATCH/DELETE: SameOrigin
+JSON_CODES = (415, 422)  # POST/PUT/PATCH/DELETE under JsonBody's prefix
+JSON_PREFIX = "/api/"
 
 
 def errors(*codes: int, notes: dict[int, str] | None = None) -> Responses:
@@ -93,6 +95,13 @@ def _error_content() -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
 
 
+def _is_error(answer: dict[str, Any]) -> bool:
+    """Whether an answer's body is the error model (or FastAPI's validation error, which
+    ``complete`` replaces by it), under whichever media type FastAPI put it."""
+    refs = [media.get("schema", {}).get("$ref", "") for media in answer.get("content", {}).values()]
+    return any(ref.endswith(("/ErrorOut", "/HTTPValidationError")) for ref in refs)
+
+
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     """Add the middleware's answers to every operation of ``document`` and give FastAPI's
     422 the error model (in place)."""
@@ -103,19 +112,21 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     item = schemas["ErrorOut"].pop("$defs", {})
     for name, schema in item.items():
         schemas.setdefault(name, schema)
-    for operations in document.get("paths", {}).values():
+    for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             answers = operation.setdefault("responses", {})
-            codes = BODY_CODES + (UNSAFE_CODES if method in UNSAFE else ())
+            codes = BODY_CODES
+            if method in UNSAFE:
+                codes += UNSAFE_CODES + (JSON_CODES if path.startswith(JSON_PREFIX) else ())
             for code in codes:
                 answers.setdefault(
                     str(code), {"description": DESCRIPTIONS[code], "content": _error_content()}
                 )
-            invalid = answers.get("422")
-            if invalid is not None:
-                ref = invalid.get("content", {}).get("application/json", {}).get("schema", {})
-                if ref.get("$ref", "").endswith("/HTTPValidationError"):
-                    answers["422"] = {"description": DESCRIPTIONS[422], "content": _error_content()}
+            for code, answer in answers.items():
+                if code.isdigit() and int(code) >= 400 and _is_error(answer):
+                    answer["content"] = _error_content()  # JSON, whatever the 200's type
+                    if code == "422":
+                        answer["description"] = DESCRIPTIONS[422]
     if not any("HTTPValidationError" in str(ops) for ops in document.get("paths", {}).values()):
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)

@@ -377,6 +377,13 @@ async def push_lesson(
         raise FieldError("classroom_id", "the classroom is closed", status_code=409)
     change = await _lesson_change(body, c.settings)
     change.pop("title", None)
+    if not change:
+        raise FieldError(  # named as the first of the fields that push something
+            "setup",
+            "nothing to push: send at least one of setup, locks, challenge (a title is the "
+            "lesson's: PATCH /api/lessons/{lesson_id}; a classroom's name: PATCH "
+            "/api/classrooms/{classroom_id})",
+        )
     setup_changed = "setup" in change and change["setup"] != room.setup
     if "challenge" in change and change["challenge"] is None:
         change["challenge_active"] = False
@@ -517,9 +524,11 @@ async def export_json(room: OwnRoomDep, c: ClassroomsDep) -> JSONResponse:
     responses={
         **errors(
             403,
+            409,
             429,
             notes={
                 403: "The teacher has locked the lobby (field ``code``).",
+                409: "Someone in this classroom has this name (field ``name``).",
                 429: "Too many wrong codes (``join_attempts_per_minute``; field ``code``).",
             },
         ),
