@@ -339,7 +339,7 @@ async def export_code(session: SessionDep, framework: codegen.Framework = "numpy
     )
 
 
-@router.post("/csv", responses={**INVALID, 200: {"model": out.CsvOut}})
+@router.post("/csv", response_model=None, responses={**INVALID, 200: {"model": out.CsvOut}})
 def read_csv(body: CsvRequest, settings: SettingsDep) -> dict:
     """Read a CSV file's text: its columns, row count and first rows; with ``inputs`` and
     ``targets`` (column names) also the tables for an ``inline`` dataset. A bad file is
