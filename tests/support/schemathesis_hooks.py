@@ -9,7 +9,8 @@
 - Every request carries the teacher's bearer token and the students' seat cookies
   (``BPP_FUZZ_AUTHORIZATION``, ``BPP_FUZZ_COOKIE``); ``POST /api/auth/logout`` gets a token of
   its own (``BPP_FUZZ_LOGOUT``), so that logging out does not end the teacher's login.
-- Each answer's operation and status go to ``BPP_FUZZ_LOG`` (one line each), for the figures.
+- Each answer's operation, status and seconds go to ``BPP_FUZZ_LOG`` (one line each), for the
+  figures.
 """
 
 from __future__ import annotations
@@ -73,4 +74,5 @@ def after_call(context, case, response):
         return
     method, path = _operation(context)
     with _lock, open(LOG, "a", encoding="utf-8") as out:
-        out.write(f"{method} {path} {response.status_code}\n")
+        elapsed = getattr(response, "elapsed", 0.0)
+        out.write(f"{method} {path} {response.status_code} {elapsed:.4f}\n")
