@@ -95,6 +95,10 @@ def _named(error: dict[str, Any]) -> dict[str, Any]:
     return {"loc": loc, "field": join_loc(loc) or "body", "msg": msg, "type": kind}
 
 
+# Starlette's own refusals: the field each names, and its type
+_HTTP_FIELDS = {404: ("path", "not_found"), 405: ("method", "method_not_allowed")}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map FieldError, the engine's SpecError and request validation errors to 4xx answers."""
     # imported here: trainer processes use this module's FieldError and need no web framework
@@ -114,8 +118,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         """Starlette's own refusals (no route for the path: 404; a method the path does not
         take: 405) in the same shape, naming the ``path`` or the ``method``."""
-        field = "method" if exc.status_code == 405 else "path"
-        kind = "method_not_allowed" if exc.status_code == 405 else "not_found"
+        field, kind = _HTTP_FIELDS.get(exc.status_code, ("request", "http_error"))
         error = {"loc": [field], "field": field, "msg": str(exc.detail), "type": kind}
         return JSONResponse(
             {"detail": [error]},
