@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
+from app.errors import FieldError
 from app.hub import Hub
 from app.pool import TrainerPool
 from app.registry import LocalRegistry
@@ -36,7 +37,9 @@ async def valid_session(
     this to it (a classroom seat's session: ``app.classroom.access``)."""
     session = await registry.find(session_id)
     if session is None:
-        raise HTTPException(404, f"session_id: no session {session_id!r} (expired or deleted?)")
+        raise FieldError(
+            "session_id", f"no session {session_id!r} (expired or deleted?)", status_code=404
+        )
     route = request.scope.get("route")
     template = getattr(route, "path", "")
     rest = template.split("{session_id}", 1)[1] if "{session_id}" in template else ""

@@ -22,12 +22,20 @@ _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 class FieldError(Exception):
     """A request that breaks a rule about one field (a limit, a shape, an index)."""
 
-    def __init__(self, field: str, message: str, status_code: int = 422, kind: str = "value_error"):
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        status_code: int = 422,
+        kind: str = "value_error",
+        where: str | None = None,
+    ):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
         self.status_code = status_code
         self.kind = kind
+        self.where = where  # body, path, query or header; None: the path's if it has the field
 
 
 class Moved(FieldError):
@@ -56,8 +64,21 @@ def join_loc(loc: tuple[Any, ...] | list[Any]) -> str:
     return out
 
 
-def detail(field: str, message: str, kind: str = "value_error") -> list[dict[str, Any]]:
-    return [{"loc": ["body", *split_field(field)], "field": field, "msg": message, "type": kind}]
+def detail(
+    field: str, message: str, kind: str = "value_error", where: str = "body"
+) -> list[dict[str, Any]]:
+    """The error list of one refusal; ``where`` is the first ``loc`` entry (``body``, ``path``,
+    ``query`` or ``header``)."""
+    return [{"loc": [where, *split_field(field)], "field": field, "msg": message, "type": kind}]
+
+
+def located(field: str, where: str | None, path_params: dict[str, Any]) -> str:
+    """Where a refused field was sent: as given, else ``path`` when the request's path has a
+    parameter of that name (``session_id``, ``classroom_id``, ``job_id``...), else ``body``."""
+    if where:
+        return where
+    name = split_field(field)[:1]
+    return "path" if name and name[0] in path_params else "body"
 
 
 def _named(error: dict[str, Any]) -> dict[str, Any]:
@@ -74,16 +95,36 @@ def _named(error: dict[str, Any]) -> dict[str, Any]:
     return {"loc": loc, "field": join_loc(loc) or "body", "msg": msg, "type": kind}
 
 
+# Starlette's own refusals: the field each names, and its type
+_HTTP_FIELDS = {404: ("path", "not_found"), 405: ("method", "method_not_allowed")}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map FieldError, the engine's SpecError and request validation errors to 4xx answers."""
     # imported here: trainer processes use this module's FieldError and need no web framework
     from fastapi import Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
 
     @app.exception_handler(FieldError)
     async def _field_error(request: Request, exc: FieldError) -> JSONResponse:
-        return JSONResponse({"detail": detail(exc.field, exc.message, exc.kind)}, exc.status_code)
+        where = located(exc.field, exc.where, request.path_params)
+        return JSONResponse(
+            {"detail": detail(exc.field, exc.message, exc.kind, where)}, exc.status_code
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        """Starlette's own refusals (no route for the path: 404; a method the path does not
+        take: 405) in the same shape, naming the ``path`` or the ``method``."""
+        field, kind = _HTTP_FIELDS.get(exc.status_code, ("request", "http_error"))
+        error = {"loc": [field], "field": field, "msg": str(exc.detail), "type": kind}
+        return JSONResponse(
+            {"detail": [error]},
+            exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(SpecError)
     async def _spec_error(request: Request, exc: SpecError) -> JSONResponse:

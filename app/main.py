@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from app import contract
 from app.errors import install_error_handlers
 from app.hub import LocalHub
 from app.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
@@ -134,4 +135,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(protocol.router)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    contract.install(app)  # every operation's OpenAPI answers: the middleware's too
     return app

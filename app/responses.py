@@ -206,3 +206,80 @@ class Health(BaseModel):
     trainers: int
     store: StoreHealth
     memory: MemoryHealth
+
+
+class ErrorItem(BaseModel):
+    """One refusal: where (``loc``: ``body``, ``path``, ``query`` or ``header`` first, then the
+    field's parts), the same as a dotted ``field``, a message that says what to send, and a
+    machine-readable ``type`` (pydantic's, or e.g. ``limit``, ``forbidden``, ``unauthorized``)."""
+
+    loc: list[str | int]
+    field: str
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx and 5xx answer of the API (``app/errors.py``, ``app/middleware.py``)."""
+
+    detail: list[ErrorItem]
+
+
+class JobOut(BaseModel):
+    """A training job (``app/jobs.py``): progress while it runs, the last frame once done."""
+
+    type: str = Field(description='"job".')
+    id: str
+    session_id: str
+    url: str = Field(description="Where to poll it (GET) or cancel it (DELETE).")
+    status: str = Field(description="queued, running, done, cancelled or diverged.")
+    epochs: int
+    epochs_done: int
+    progress: float = Field(description="epochs_done / epochs, 0 to 1.")
+    epoch: int = Field(description="The session's epoch now.")
+    loss: LossOut
+    elapsed_seconds: float
+    eta_seconds: float | None = Field(description="null until an epoch is done.")
+    result: Frame | None = Field(description="The last frame, once finished.")
+
+
+class ReplayOut(BaseModel):
+    """The epochs whose weights are kept for replay, thinned every ``stride`` epochs."""
+
+    epochs: list[int]
+    stride: int
+    bytes: int = Field(description="What the kept checkpoints take.")
+    max_bytes: int = Field(description="max_replay_bytes.")
+
+
+class StopRule(BaseModel):
+    test_loss_below: float | None = None
+    max_epochs: int | None = None
+
+
+class StopOut(BaseModel):
+    """The stop condition (null: none) and, when it holds now, why."""
+
+    stop: StopRule | None
+    reached: str | None = Field(description="Why training stops here now, or null.")
+
+
+class ConfusionOut(BaseModel):
+    """Confusion matrices at the current weights: rows the true class, columns the predicted
+    one (the engine's accuracy rule)."""
+
+    epoch: int
+    classes: list[str]
+    train: list[list[int]]
+    test: list[list[int]] | None = Field(description="null without a test set.")
+
+
+class CsvOut(BaseModel):
+    """A CSV file read (``app/csvdata.py``); ``inputs`` and ``targets`` when columns were
+    chosen."""
+
+    columns: list[str]
+    rows: int
+    preview: Matrix = Field(description="The first rows.")
+    inputs: Matrix | None = None
+    targets: Matrix | None = None

@@ -1,7 +1,8 @@
 """The server's refusals as exceptions that carry its ``field`` and ``message``.
 
-Every 4xx of the API has the shape ``{"detail": [{"loc", "field", "msg", "type"}]}`` (an
-unknown session: ``{"detail": "session_id: no session ..."}``); a refused WebSocket command is
+Every 4xx of the API has the shape ``{"detail": [{"loc", "field", "msg", "type"}]}`` (older
+servers answered an unknown session ``{"detail": "session_id: no session ..."}``, which is
+still read); a refused WebSocket command is
 ``{"type": "error", "field", "message"}``. ``from_response`` turns either into the exception
 class of its status code, so ``except NotFound`` or ``except Invalid as e: e.field`` read
 naturally.

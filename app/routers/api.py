@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Path, Response, status
 
 from app import codegen, csvdata, limits
 from app import responses as out
+from app.contract import SESSION, errors
 from app.deps import ClientDep, PoolDep, RegistryDep, SessionDep, SettingsDep
 from app.jobs import is_job_document, job_url
 from app.schemas import (
@@ -32,8 +33,9 @@ from engine.features import FEATURES
 
 router = APIRouter(prefix="/api", tags=["api"])
 
-NOT_FOUND = {404: {"description": "No such session (expired or deleted)."}}
-INVALID = {422: {"description": "A field breaks a rule; the answer names it."}}
+INVALID = errors(422)
+TOO_MANY = errors(429)
+BUSY = errors(503)  # no trainer can take the request
 
 FRAME_EXAMPLE = {
     "type": "frame",
@@ -76,6 +78,12 @@ STATE = _example(
     },
     out.SessionState,
 )
+
+
+class PythonText(Response):
+    """Python source (``export.py``)."""
+
+    media_type = "text/x-python"
 
 
 def encoded(text: bytes | str | None, status_code: int = 200) -> Response:
@@ -128,7 +136,7 @@ def catalog_document(settings: Settings | None = None) -> dict[str, Any]:
     }
 
 
-@router.post("/backprop", responses={**INVALID, 200: {"model": out.BackpropOut}})
+@router.post("/backprop", responses={**INVALID, **BUSY, 200: {"model": out.BackpropOut}})
 async def backprop(body: BackpropRequest, settings: SettingsDep, pool: PoolDep) -> Response:
     """One forward pass, backward pass and update (Eq. 7) with the full trace: exactly the
     engine's ``backprop_step`` (stateless)."""
@@ -156,7 +164,7 @@ async def catalog(settings: SettingsDep) -> dict:
 @router.post(
     "/sessions",
     status_code=status.HTTP_201_CREATED,
-    responses={**INVALID, 429: {}, 201: STATE[200]},
+    responses={**INVALID, **TOO_MANY, **BUSY, 201: STATE[200]},
 )
 async def create_session(
     registry: RegistryDep,
@@ -171,13 +179,13 @@ async def create_session(
     return encoded(state, status.HTTP_201_CREATED)
 
 
-@router.get("/sessions/{session_id}", responses={**NOT_FOUND, **STATE})
+@router.get("/sessions/{session_id}", responses={**SESSION, **STATE})
 async def get_session(session: SessionDep) -> Response:
     """The session's configuration, status, data and current frame."""
     return encoded(await session.call("get"))
 
 
-@router.patch("/sessions/{session_id}", responses={**NOT_FOUND, **INVALID, **STATE})
+@router.patch("/sessions/{session_id}", responses={**SESSION, **INVALID, **STATE})
 async def patch_session(
     session: SessionDep, patch: TrainingPatch, settings: SettingsDep
 ) -> Response:
@@ -202,27 +210,38 @@ JOB_EXAMPLE = {
     "result": None,
 }
 JOB = {
+    **SESSION,
     200: {
         "description": "The job: progress while it runs; once finished (status done, "
         "cancelled or diverged) the last frame as ``result``.",
         "content": {"application/json": {"example": JOB_EXAMPLE}},
+        "model": out.JobOut,
     },
-    404: {"description": "No such session, or no such job on it (field ``job_id``)."},
+    **errors(404, notes={404: "No such session, or no such job on it (field ``job_id``)."}),
 }
 
 
 @router.post(
     "/sessions/{session_id}/train",
     responses={
-        **NOT_FOUND,
+        **SESSION,
         **INVALID,
         **FRAME,
         202: {
             "description": "A long request runs as a job: poll the ``Location`` (the job's "
             "``url``) for its progress and result, DELETE it to cancel.",
             "content": {"application/json": {"example": {**JOB_EXAMPLE, "status": "queued"}}},
+            "model": out.JobOut,
         },
-        429: {"description": "The session has ``max_jobs_per_session`` unfinished jobs."},
+        **errors(
+            409,
+            429,
+            notes={
+                409: "The stop condition holds (field ``stop``), or the session is held by "
+                "another trainer (field ``session_id``).",
+                429: "The session has ``max_jobs_per_session`` unfinished jobs.",
+            },
+        ),
     },
 )
 async def train(session: SessionDep, request: TrainRequest, settings: SettingsDep) -> Response:
@@ -255,7 +274,7 @@ async def cancel_job(session: SessionDep, job_id: str) -> Response:
     return encoded(await session.call("cancel_job", job_id=job_id))
 
 
-@router.post("/sessions/{session_id}/reset", responses={**NOT_FOUND, **FRAME})
+@router.post("/sessions/{session_id}/reset", responses={**SESSION, **FRAME})
 async def reset(session: SessionDep) -> Response:
     """Back to the initial weights at epoch 0; answers the frame."""
     return encoded(await session.call("reset"))
@@ -264,7 +283,7 @@ async def reset(session: SessionDep) -> Response:
 @router.get(
     "/sessions/{session_id}/history",
     responses={
-        **NOT_FOUND,
+        **SESSION,
         **_example({"epoch": [0, 1], "train": [0.5, 0.4], "test": [0.5, 0.45]}, out.HistoryOut),
     },
 )
@@ -275,7 +294,7 @@ async def history(session: SessionDep) -> Response:
 
 @router.post(
     "/sessions/{session_id}/predict",
-    responses={**NOT_FOUND, **INVALID, 200: {"model": out.PredictOut}},
+    responses={**SESSION, **INVALID, 200: {"model": out.PredictOut}},
 )
 async def predict(session: SessionDep, request: PredictRequest, settings: SettingsDep) -> Response:
     """Outputs and the full trace (z, a, g'(z); δ, loss and gradients when targets are given)
@@ -289,7 +308,7 @@ async def predict(session: SessionDep, request: PredictRequest, settings: Settin
     return encoded(await session.call("predict", inputs=request.inputs, targets=request.targets))
 
 
-@router.get("/sessions/{session_id}/export", responses={**NOT_FOUND, 200: {"model": SessionCreate}})
+@router.get("/sessions/{session_id}/export", responses={**SESSION, 200: {"model": SessionCreate}})
 async def export(session: SessionDep) -> Response:
     """A body that ``POST /api/sessions`` accepts to recreate this session bit-for-bit."""
     return encoded(await session.call("export"))
@@ -297,7 +316,15 @@ async def export(session: SessionDep) -> Response:
 
 @router.get(
     "/sessions/{session_id}/export.py",
-    responses={**NOT_FOUND, **INVALID, 200: {"content": {"text/x-python": {}}}},
+    responses={
+        **SESSION,
+        **INVALID,
+        200: {
+            "description": "The Python source, as an attachment.",
+            "content": {"text/x-python": {"schema": {"type": "string"}}},
+        },
+    },
+    response_class=PythonText,
 )
 async def export_code(session: SessionDep, framework: codegen.Framework = "numpy") -> Response:
     """The trained network as code: a runnable numpy script (``framework=numpy``, the
@@ -305,14 +332,14 @@ async def export_code(session: SessionDep, framework: codegen.Framework = "numpy
     ``forward`` reproduces ``predict``'s outputs."""
     text = codegen.generate(orjson.loads(await session.call("export")), session.id, framework)
     name = f"network_{framework}.py"
-    return Response(
+    return PythonText(
         content=text,
         media_type="text/x-python; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
-@router.post("/csv", responses={**INVALID})
+@router.post("/csv", response_model=None, responses={**INVALID, 200: {"model": out.CsvOut}})
 def read_csv(body: CsvRequest, settings: SettingsDep) -> dict:
     """Read a CSV file's text: its columns, row count and first rows; with ``inputs`` and
     ``targets`` (column names) also the tables for an ``inline`` dataset. A bad file is
@@ -322,14 +349,19 @@ def read_csv(body: CsvRequest, settings: SettingsDep) -> dict:
 
 @router.get(
     "/sessions/{session_id}/replay",
-    responses={**NOT_FOUND, **_example({"epochs": [0, 2, 4], "stride": 2, "bytes": 600})},
+    responses={
+        **SESSION,
+        **_example(
+            {"epochs": [0, 2, 4], "stride": 2, "bytes": 600, "max_bytes": 4000000}, out.ReplayOut
+        ),
+    },
 )
 async def replay_epochs(session: SessionDep) -> Response:
     """The epochs whose weights are kept for replay (thinned within ``max_replay_bytes``)."""
     return encoded(await session.call("replay"))
 
 
-@router.get("/sessions/{session_id}/replay/{epoch}", responses={**NOT_FOUND, **INVALID, **FRAME})
+@router.get("/sessions/{session_id}/replay/{epoch}", responses={**SESSION, **INVALID, **FRAME})
 async def replay_frame(session: SessionDep, epoch: Annotated[int, Path(ge=0)]) -> Response:
     """The frame of the network as it was at the last kept epoch ≤ ``epoch`` (``"replay":
     true``; its gradients are the full-batch mean gradient at those weights)."""
@@ -338,7 +370,11 @@ async def replay_frame(session: SessionDep, epoch: Annotated[int, Path(ge=0)]) -
 
 @router.put(
     "/sessions/{session_id}/stop",
-    responses={**NOT_FOUND, **INVALID, **_example({"stop": {"max_epochs": 500}, "reached": None})},
+    responses={
+        **SESSION,
+        **INVALID,
+        **_example({"stop": {"max_epochs": 500}, "reached": None}, out.StopOut),
+    },
 )
 async def set_stop(session: SessionDep, stop: StopCondition) -> Response:
     """When training stops by itself: at the first epoch whose test loss is below
@@ -350,9 +386,18 @@ async def set_stop(session: SessionDep, stop: StopCondition) -> Response:
 @router.get(
     "/sessions/{session_id}/confusion",
     responses={
-        **NOT_FOUND,
-        409: {"description": "Regression data (field task)."},
-        **_example({"epoch": 12, "classes": ["0", "1"], "train": [[120, 5], [3, 122]]}),
+        **SESSION,
+        **errors(
+            409,
+            notes={
+                409: "Regression data (field ``task``), or the session is held by another "
+                "trainer (field ``session_id``)."
+            },
+        ),
+        **_example(
+            {"epoch": 12, "classes": ["0", "1"], "train": [[120, 5], [3, 122]], "test": None},
+            out.ConfusionOut,
+        ),
     },
 )
 async def confusion(session: SessionDep) -> Response:
@@ -362,7 +407,7 @@ async def confusion(session: SessionDep) -> Response:
 
 
 @router.delete(
-    "/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**NOT_FOUND}
+    "/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**SESSION}
 )
 async def delete_session(session: SessionDep, registry: RegistryDep) -> Response:
     """Stop and forget the session."""
@@ -370,7 +415,7 @@ async def delete_session(session: SessionDep, registry: RegistryDep) -> Response
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/sessions/{session_id}/weights", responses={**NOT_FOUND, **INVALID, **FRAME})
+@router.post("/sessions/{session_id}/weights", responses={**SESSION, **INVALID, **FRAME})
 async def edit_weight(session: SessionDep, edit: WeightEdit) -> Response:
     """Set one weight w_ij of W[layer]; answers the new frame."""
     return encoded(
@@ -380,7 +425,7 @@ async def edit_weight(session: SessionDep, edit: WeightEdit) -> Response:
     )
 
 
-@router.post("/sessions/{session_id}/biases", responses={**NOT_FOUND, **INVALID, **FRAME})
+@router.post("/sessions/{session_id}/biases", responses={**SESSION, **INVALID, **FRAME})
 async def edit_bias(session: SessionDep, edit: BiasEdit) -> Response:
     """Set one bias b_j of b[layer]; answers the new frame."""
     return encoded(
@@ -392,7 +437,7 @@ async def edit_bias(session: SessionDep, edit: BiasEdit) -> Response:
 
 @router.post(
     "/sessions/{session_id}/gradient_check",
-    responses={**NOT_FOUND, **INVALID, 200: {"model": out.GradientCheckOut}},
+    responses={**SESSION, **INVALID, 200: {"model": out.GradientCheckOut}},
 )
 async def gradient_check(
     session: SessionDep,

@@ -44,6 +44,7 @@ from app.classroom.schemas import (
 )
 from app.classroom.teaching import Teaching
 from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, normalise_code
+from app.contract import OWN_CLASSROOM, SEAT, TEACHER, errors
 from app.deps import client_address
 from app.errors import FieldError
 from app.schemas import SessionCreate, shown_setup
@@ -51,6 +52,28 @@ from app.settings import Settings
 from engine import SpecError
 
 router = APIRouter(prefix="/api", tags=["classroom"])
+
+LOGIN = errors(
+    401,
+    429,
+    notes={
+        401: "That name and password do not match (field ``password``).",
+        429: "Too many failed logins (``login_attempts_per_minute``; field ``password``).",
+    },
+)
+LESSON = errors(404, notes={404: "No such lesson of yours (field ``lesson_id``)."})
+SEAT_ID = errors(404, notes={404: "No such seat in this classroom (field ``seat_id``)."})
+CLOSED = errors(409, notes={409: "The classroom is closed (field ``classroom_id``)."})
+# answers that give a seat a session: the server's session limits, and its trainers
+NEW_SESSION = errors(
+    429, 503, notes={429: "The server holds its limit of sessions (field ``session``)."}
+)
+
+
+class CsvText(PlainTextResponse):
+    """A CSV file (``export.csv``)."""
+
+    media_type = "text/csv"
 
 
 # ---- shared objects ------------------------------------------------------------------------
@@ -90,6 +113,7 @@ async def current_teacher(request: Request, c: ClassroomsDep) -> Teacher:
             "POST /api/auth/token)",
             status_code=401,
             kind="unauthorized",
+            where="header",
         )
     return teacher
 
@@ -203,7 +227,7 @@ async def _login(request: Request, c: Classrooms, body: Login) -> Teacher:
     return teacher
 
 
-@router.post("/auth/login", responses={200: {"model": LoginOut}})
+@router.post("/auth/login", responses={**LOGIN, 200: {"model": LoginOut}})
 async def login(body: Login, request: Request, c: ClassroomsDep) -> JSONResponse:
     """Log a teacher's browser in: an HttpOnly, SameSite=Lax cookie (Secure over HTTPS)."""
     teacher = await _login(request, c, body)
@@ -213,7 +237,7 @@ async def login(body: Login, request: Request, c: ClassroomsDep) -> JSONResponse
     return response
 
 
-@router.post("/auth/token", response_model=TokenOut)
+@router.post("/auth/token", response_model=TokenOut, responses=LOGIN)
 async def token(body: Login, request: Request, c: ClassroomsDep) -> dict:
     """A bearer token for scripts: send ``Authorization: Bearer <access_token>``."""
     teacher = await _login(request, c, body)
@@ -232,7 +256,7 @@ async def logout(request: Request, c: ClassroomsDep) -> Response:
     return response
 
 
-@router.get("/auth/me", response_model=LoginOut)
+@router.get("/auth/me", response_model=LoginOut, responses=TEACHER)
 async def me(teacher: TeacherDep) -> dict:
     return {"teacher": {"id": teacher.id, "name": teacher.name}}
 
@@ -246,13 +270,13 @@ def _lesson_or_404(lesson, teacher: Teacher):
     return lesson
 
 
-@router.get("/lessons", response_model=LessonsOut)
+@router.get("/lessons", response_model=LessonsOut, responses=TEACHER)
 async def list_lessons(teacher: TeacherDep, c: ClassroomsDep) -> dict:
     lessons = await asyncio.to_thread(c.rooms.lessons_of, teacher.id)
     return {"lessons": [x.json() for x in lessons], "controls": CONTROLS}
 
 
-@router.post("/lessons", status_code=201, response_model=LessonOut)
+@router.post("/lessons", status_code=201, response_model=LessonOut, responses=TEACHER)
 async def create_lesson(body: LessonIn, teacher: TeacherDep, c: ClassroomsDep) -> dict:
     """A lesson: a session setup, the locked controls, an optional challenge."""
     setup = await check_setup(body.setup, c.settings)
@@ -263,12 +287,12 @@ async def create_lesson(body: LessonIn, teacher: TeacherDep, c: ClassroomsDep) -
     return lesson.json()
 
 
-@router.get("/lessons/{lesson_id}", response_model=LessonOut)
+@router.get("/lessons/{lesson_id}", response_model=LessonOut, responses=TEACHER | LESSON)
 async def get_lesson(lesson_id: str, teacher: TeacherDep, c: ClassroomsDep) -> dict:
     return _lesson_or_404(await asyncio.to_thread(c.rooms.lesson, lesson_id), teacher).json()
 
 
-@router.patch("/lessons/{lesson_id}", response_model=LessonOut)
+@router.patch("/lessons/{lesson_id}", response_model=LessonOut, responses=TEACHER | LESSON)
 async def patch_lesson(
     lesson_id: str, body: LessonPatch, teacher: TeacherDep, c: ClassroomsDep
 ) -> dict:
@@ -312,13 +336,19 @@ def classroom_json(request: Request, room: Classroom) -> dict[str, Any]:
     return {**room.json(), "join_url": join_url(request, room), "controls": CONTROLS}
 
 
-@router.get("/classrooms", response_model=ClassroomsOut)
+@router.get("/classrooms", response_model=ClassroomsOut, responses=TEACHER)
 async def list_classrooms(request: Request, teacher: TeacherDep, c: ClassroomsDep) -> dict:
     rooms = await asyncio.to_thread(c.rooms.classrooms_of, teacher.id)
     return {"classrooms": [classroom_json(request, r) for r in rooms]}
 
 
-@router.post("/classrooms", status_code=201, response_model=ClassroomOut)
+@router.post(
+    "/classrooms",
+    status_code=201,
+    response_model=ClassroomOut,
+    responses=TEACHER
+    | errors(404, 503, notes={404: "No such lesson of yours (field ``lesson_id``)."}),
+)
 async def open_classroom(
     body: ClassroomIn, request: Request, teacher: TeacherDep, c: ClassroomsDep
 ) -> dict:
@@ -330,7 +360,7 @@ async def open_classroom(
     return classroom_json(request, room)
 
 
-@router.get("/classrooms/{classroom_id}", response_model=ClassroomDetail)
+@router.get("/classrooms/{classroom_id}", response_model=ClassroomDetail, responses=OWN_CLASSROOM)
 async def get_classroom(request: Request, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     """The classroom, its roster (every seat and its session's id), and the lesson."""
     seats = await asyncio.to_thread(c.rooms.seats_of, room.id)
@@ -341,7 +371,7 @@ async def get_classroom(request: Request, room: OwnRoomDep, c: ClassroomsDep) ->
     }
 
 
-@router.patch("/classrooms/{classroom_id}", response_model=ClassroomOut)
+@router.patch("/classrooms/{classroom_id}", response_model=ClassroomOut, responses=OWN_CLASSROOM)
 async def patch_classroom(
     body: ClassroomPatch, request: Request, room: OwnRoomDep, c: ClassroomsDep
 ) -> dict:
@@ -354,7 +384,9 @@ async def patch_classroom(
     return classroom_json(request, room)
 
 
-@router.put("/classrooms/{classroom_id}/lesson", response_model=PushOut)
+@router.put(
+    "/classrooms/{classroom_id}/lesson", response_model=PushOut, responses=OWN_CLASSROOM | CLOSED
+)
 async def push_lesson(
     body: LessonPatch, request: Request, room: OwnRoomDep, c: ClassroomsDep
 ) -> dict:
@@ -379,7 +411,9 @@ async def push_lesson(
     return {**classroom_json(request, room), "replaced": replaced}
 
 
-@router.post("/classrooms/{classroom_id}/close", response_model=ClassroomOut)
+@router.post(
+    "/classrooms/{classroom_id}/close", response_model=ClassroomOut, responses=OWN_CLASSROOM
+)
 async def close_classroom(request: Request, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     """The join code stops working; students' work stays, read-only, for the teacher."""
     await c.teaching.pace(room, "pause")
@@ -387,7 +421,9 @@ async def close_classroom(request: Request, room: OwnRoomDep, c: ClassroomsDep) 
     return classroom_json(request, room)
 
 
-@router.post("/classrooms/{classroom_id}/pace", response_model=PaceOut)
+@router.post(
+    "/classrooms/{classroom_id}/pace", response_model=PaceOut, responses=OWN_CLASSROOM | CLOSED
+)
 async def pace(body: PaceIn, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     """Pause, play, step n epochs, step one sample, or reset every student's session."""
     if not room.open:
@@ -404,7 +440,11 @@ async def _seat_in(room: Classroom, seat_id: str, c: Classrooms) -> Seat:
     return seat
 
 
-@router.post("/classrooms/{classroom_id}/seats/{seat_id}/approve", response_model=SeatOut)
+@router.post(
+    "/classrooms/{classroom_id}/seats/{seat_id}/approve",
+    response_model=SeatOut,
+    responses=OWN_CLASSROOM | SEAT_ID | NEW_SESSION,
+)
 async def approve_seat(seat_id: str, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     """Let a waiting student in (or a removed one back): they get their session."""
     seat = await _seat_in(room, seat_id, c)
@@ -416,7 +456,11 @@ async def approve_seat(seat_id: str, room: OwnRoomDep, c: ClassroomsDep) -> dict
     return (await _seat_in(room, seat_id, c)).json()
 
 
-@router.delete("/classrooms/{classroom_id}/seats/{seat_id}", response_model=SeatOut)
+@router.delete(
+    "/classrooms/{classroom_id}/seats/{seat_id}",
+    response_model=SeatOut,
+    responses=OWN_CLASSROOM | SEAT_ID | errors(409, 503),
+)
 async def remove_seat(seat_id: str, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     """Remove a student: their browser loses the seat; their session is paused and kept for
     the teacher's export (approve brings them back)."""
@@ -428,7 +472,12 @@ async def remove_seat(seat_id: str, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     return (await _seat_in(room, seat_id, c)).json()
 
 
-@router.get("/classrooms/{classroom_id}/leaderboard", response_model=LeaderboardOut)
+@router.get(
+    "/classrooms/{classroom_id}/leaderboard",
+    response_model=LeaderboardOut,
+    responses=SEAT
+    | errors(403, notes={403: "No seat here (field ``seat``), or the board is not shown."}),
+)
 async def leaderboard(classroom_id: str, request: Request, c: ClassroomsDep) -> dict:
     """The challenge's leaderboard: best test loss first among seats within the unit budget.
     The teacher always sees it (with names); students only when it is shown, with names only
@@ -453,18 +502,31 @@ async def leaderboard(classroom_id: str, request: Request, c: ClassroomsDep) -> 
     }
 
 
-@router.get("/classrooms/{classroom_id}/export.csv", responses={200: {"content": {"text/csv": {}}}})
-async def export_csv(room: OwnRoomDep, c: ClassroomsDep) -> PlainTextResponse:
+@router.get(
+    "/classrooms/{classroom_id}/export.csv",
+    response_class=CsvText,
+    responses={
+        **OWN_CLASSROOM,
+        200: {
+            "description": "The class as CSV, as an attachment.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+    },
+)
+async def export_csv(room: OwnRoomDep, c: ClassroomsDep) -> CsvText:
     """The class as CSV: student, epochs, final losses, settings, challenge met."""
     text = await c.teaching.csv_text(room)
-    return PlainTextResponse(
+    return CsvText(
         text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="classroom-{room.id}.csv"'},
     )
 
 
-@router.get("/classrooms/{classroom_id}/export.json", responses={200: {"model": ClassExport}})
+@router.get(
+    "/classrooms/{classroom_id}/export.json",
+    responses={**OWN_CLASSROOM, 200: {"model": ClassExport}},
+)
 async def export_json(room: OwnRoomDep, c: ClassroomsDep) -> JSONResponse:
     """The classroom and every student's session as an export."""
     return JSONResponse(
@@ -476,7 +538,23 @@ async def export_json(room: OwnRoomDep, c: ClassroomsDep) -> JSONResponse:
 # ---- students --------------------------------------------------------------------------------
 
 
-@router.post("/join", responses={200: {"model": JoinOut}})
+@router.post(
+    "/join",
+    responses={
+        **errors(
+            403,
+            409,
+            429,
+            notes={
+                403: "The teacher has locked the lobby (field ``code``).",
+                409: "Someone in this classroom has this name (field ``name``).",
+                429: "Too many wrong codes (``join_attempts_per_minute``; field ``code``).",
+            },
+        ),
+        **errors(503),
+        200: {"model": JoinOut},
+    },
+)
 async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse:
     """Join a classroom with its code and a display name (or your seat key, to take your seat
     on another device). Sets the seat's cookie; answers with the seat and, the first time,
@@ -543,7 +621,7 @@ async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse
     return response
 
 
-@router.get("/classrooms/{classroom_id}/me", response_model=MeOut)
+@router.get("/classrooms/{classroom_id}/me", response_model=MeOut, responses=SEAT | NEW_SESSION)
 async def my_place(seat_and_room: SeatDep, c: ClassroomsDep) -> dict:
     """The asking student's seat, session and what the lesson locks."""
     room, seat = seat_and_room
@@ -570,7 +648,20 @@ async def my_place(seat_and_room: SeatDep, c: ClassroomsDep) -> dict:
     }
 
 
-@router.post("/classrooms/{classroom_id}/me/session", response_model=NewSessionOut)
+@router.post(
+    "/classrooms/{classroom_id}/me/session",
+    response_model=NewSessionOut,
+    responses=SEAT
+    | CLOSED
+    | NEW_SESSION
+    | errors(
+        403,
+        notes={
+            403: "No seat here (field ``seat``), not let in yet, or the lesson locks a "
+            "control this setup changes (field: the control)."
+        },
+    ),
+)
 async def change_my_setup(body: SetupIn, seat_and_room: SeatDep, c: ClassroomsDep) -> dict:
     """A student's new setup (the page's dataset, layers, activation...): refused (403 naming
     the control) where the lesson locks it; otherwise the seat gets a session of it."""

@@ -13,8 +13,8 @@ export function parseDetail(body, status) {
   const d = body && body.detail;
   if (Array.isArray(d) && d.length) {
     const first = d[0];
-    const loc = (first.loc || []).filter((p) => p !== "body");
-    return { field: loc.join("."), message: `${loc.join(".") || "request"}: ${first.msg}` };
+    const field = first.field || (first.loc || []).filter((p) => p !== "body").join(".");
+    return { field, message: `${field || "request"}: ${first.msg}` };
   }
   if (d && typeof d === "object") return { field: d.field || "", message: d.message || JSON.stringify(d) };
   if (typeof d === "string") {
