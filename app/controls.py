@@ -552,3 +552,39 @@ def canonical(name: str) -> str:
 def catalog() -> list[dict[str, Any]]:
     """The registry as ``GET /api/catalog`` lists it (``controls``)."""
     return [c.json() for c in REGISTRY]
+
+
+def _bounds_text(s: Setting) -> str:
+    parts = []
+    if s.choices is not None:
+        parts.append(" \\| ".join(s.choices))
+    for key, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
+        v = getattr(s, key)
+        if v is not None and s.type != "seed":
+            parts.append(f"{sign} {v:g}")
+    if s.limit:
+        parts.append(f"≤ `{s.limit}`")
+    return ", ".join(parts)
+
+
+def contract_table() -> str:
+    """``docs/contract.md``'s table of the controls, generated from the registry (a test checks
+    that the document holds exactly this; ``python -m app.controls`` prints it)."""
+    lines = [
+        "| Control | Kind | Symbol | Request fields (bounds or choices) | Commands | Compared |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in REGISTRY:
+        fields_text = "; ".join(
+            f"`{s.path}`" + (f" ({b})" if (b := _bounds_text(s)) else "") for s in c.settings
+        )
+        commands = ", ".join([f"`{t}`" for t in c.commands] + [f"`{m} {p}`" for m, p in c.routes])
+        lines.append(
+            f"| `{c.name}` | {c.kind} | {c.symbol or ''} | {fields_text} | {commands} "
+            f"| {c.compare} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(contract_table(), end="")

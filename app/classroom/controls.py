@@ -11,10 +11,11 @@ locked.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from app.controls import BY_NAME, COMMANDS, LIVE_FIELDS, REGISTRY, VALUE_CONTROLS, canonical
-from app.schemas import SessionCreate
+from app.controls import BY_NAME, COMMANDS, LIVE_FIELDS, REGISTRY, ROUTES, VALUE_CONTROLS, canonical
+from app.schemas import SessionCreate, drop_arrays
 
 # name → what it covers (shown to the teacher when choosing locks)
 CONTROLS: dict[str, str] = {c.name: c.help for c in REGISTRY}
@@ -24,6 +25,21 @@ TRAINING_CONTROLS: dict[str, str] = dict(LIVE_FIELDS)
 
 # WebSocket command type → control (None: never locked)
 COMMAND_CONTROLS: dict[str, str | None] = dict(COMMANDS)
+
+# REST route on a session (method, path after /api/sessions/{id}) → control
+ROUTE_CONTROLS: dict[tuple[str, str], str] = dict(ROUTES)
+
+
+@dataclass(frozen=True)
+class LivePatch:
+    """A live training change (REST ``PATCH``, the socket's ``set``) waiting for the lesson's
+    values: the access gate turns it into the locked controls it would change."""
+
+    fields: dict[str, Any]
+
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> LivePatch:
+        return cls({k: v for k, v in body.items() if v is not None})
 
 
 def check_locks(locks: list[str]) -> list[str]:
@@ -87,9 +103,15 @@ def changed_controls(lesson: dict[str, Any], setup: dict[str, Any]) -> list[str]
     return [name for name in VALUE_CONTROLS if not BY_NAME[name].same(a, b)]
 
 
-def differences(lesson: dict[str, Any], setup: dict[str, Any]) -> dict[str, Any]:
+def differences(
+    lesson: dict[str, Any], setup: dict[str, Any], shown: bool = False
+) -> dict[str, Any]:
     """What a student's setup has that the lesson has not: control → the student's value, in a
-    form short enough for a dashboard tile or a CSV cell. The same compare as the locks."""
+    form short enough for a dashboard tile or a CSV cell. The same compare as the locks.
+    ``shown``: ``setup`` is a setup as summaries show it, without its arrays (inline rows,
+    initial weights), so the lesson is compared without its arrays too."""
+    if shown:
+        lesson = drop_arrays(full(lesson))
     body = full(setup)
     out: dict[str, Any] = {}
     for name in changed_controls(lesson, setup):

@@ -7,7 +7,7 @@ field for a request that cannot be met (a name taken, a full room, a limit).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,6 +121,7 @@ class SeatOwner:
     teacher_id: str
     classroom_open: bool
     locks: list[str]
+    setup: dict[str, Any] = field(default_factory=dict)  # the lesson's: what a lock holds
 
 
 def _make(cls, row) -> Any:
@@ -369,6 +370,7 @@ class Rooms:
                     classrooms.c.teacher_id,
                     classrooms.c.status.label("room_status"),
                     classrooms.c.locks,
+                    classrooms.c.setup,
                 )
                 .join(classrooms, classrooms.c.id == seats.c.classroom_id)
                 .where(seats.c.id == seat_id)
@@ -383,4 +385,5 @@ class Rooms:
             row.teacher_id,
             row.room_status == "open",
             list(row.locks),
+            dict(row.setup or {}),
         )
