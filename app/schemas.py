@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from app.controls import SEED_MAX, setting
-from engine import REGULARIZATIONS
+from app.controls import SEED_MAX, SETTINGS, setting
 
 Seed = Annotated[int, Field(ge=0, le=SEED_MAX, description="Seed of every random choice.")]
 Units = Annotated[int, Field(ge=1, description="Units in one layer.")]
-Regularization = Literal[REGULARIZATIONS]  # the engine's registry: "none", "l1", "l2"
 Row = list[float]
 Matrix = list[Row]
 
@@ -67,27 +65,45 @@ class DatasetIn(Strict):
     targets: Matrix | None = control_field("dataset.targets")
 
 
-class TrainingIn(Strict):
-    learning_rate: float = control_field("training.learning_rate")
-    batch_size: int = control_field("training.batch_size")
-    momentum: float = control_field("training.momentum")
-    regularization: Regularization = control_field("training.regularization")
-    regularization_rate: float = control_field("training.regularization_rate")
-    seed: Seed = 0
+def _training_fields(patch: bool) -> dict[str, Any]:
+    """The training fields, one per ``training.*`` setting of the controls registry, in its
+    order: a new live setting (an optimizer's) needs no line here. ``patch``: only the live
+    ones, each optional (default None)."""
+    kinds: dict[str, Any] = {"number": float, "integer": int, "seed": Seed}
+    out: dict[str, Any] = {}
+    for path, s in SETTINGS.items():
+        if not path.startswith("training.") or (patch and not s.live):
+            continue
+        kind = Literal[s.choices] if s.choices else kinds[s.type]  # type: ignore[valid-type]
+        if s.type == "seed":
+            out[s.field] = (kind | None, None) if patch else (kind, s.default)
+        else:
+            out[s.field] = (kind | None if patch else kind, control_field(path, patch=patch))
+    return out
 
 
-class TrainingPatch(Strict):
-    """Training settings that may change live; omitted fields keep their value."""
+TrainingIn = create_model(
+    "TrainingIn",
+    __base__=Strict,
+    __doc__="Training settings (the controls registry's ``training.*`` fields).",
+    __module__=__name__,
+    **_training_fields(patch=False),
+)
 
-    learning_rate: float | None = control_field("training.learning_rate", patch=True)
-    batch_size: int | None = control_field("training.batch_size", patch=True)
-    momentum: float | None = control_field("training.momentum", patch=True)
-    regularization: Regularization | None = control_field("training.regularization", patch=True)
-    regularization_rate: float | None = control_field("training.regularization_rate", patch=True)
 
+class _LivePatch(Strict):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"learning_rate": 0.1, "batch_size": 1}]}
     )
+
+
+TrainingPatch = create_model(
+    "TrainingPatch",
+    __base__=_LivePatch,
+    __doc__="Training settings that may change live; omitted fields keep their value.",
+    __module__=__name__,
+    **_training_fields(patch=True),
+)
 
 
 class StopCondition(Strict):
