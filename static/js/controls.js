@@ -17,6 +17,12 @@ export const ELEMENT_IDS = {
 };
 const STATE_NAMES = { lr: "lr", batch: "batch", momentum: "momentum", reg: "reg", "reg-rate": "regRate", loss: "loss", init: "init", "init-seed": "initSeed" };
 
+/** The element id of a setting the page shows: its own, or for a live setting the page has no
+ * place for yet (a new optimizer setting), a generated row's. null: not shown here. */
+export const idOf = (st) => ELEMENT_IDS[st.path] ?? (st.live ? `ctl-${st.field}` : null);
+/** The State property (state.js PROPS) that holds a shown setting. */
+const stateOf = (st) => STATE_NAMES[ELEMENT_IDS[st.path]] ?? st.field;
+
 /** The catalog's control `name` (or undefined on an older server). */
 export function controlOf(catalog, name) {
   return (catalog.controls || []).find((c) => c.name === name);
@@ -25,10 +31,10 @@ export function controlOf(catalog, name) {
 /** One row of a control's settings: a label and a widget per shown setting, built from the
  * registry's entry; an error slot per setting after the row. */
 function settingRow(control) {
-  const shown = control.settings.filter((st) => ELEMENT_IDS[st.path]);
+  const shown = control.settings.filter(idOf);
   const row = el("div", { class: "field row", "data-ctl": control.name, title: control.help });
   for (const st of shown) {
-    const id = ELEMENT_IDS[st.path];
+    const id = idOf(st);
     row.append(el("label", { for: id, text: st.label }));
     let w;
     if (st.presets || st.choices) {
@@ -102,7 +108,7 @@ export class Controls {
     const box = this.$("setting-rows");
     if (!box) return;
     for (const c of this.catalog.controls || []) {
-      if (c.settings.some((st) => ELEMENT_IDS[st.path])) box.append(...settingRow(c));
+      if (c.settings.some(idOf)) box.append(...settingRow(c));
     }
   }
 
@@ -169,10 +175,10 @@ export class Controls {
     // the registry's rows: live controls change the running session, the others rebuild it
     for (const c of this.catalog.controls || []) {
       for (const st of c.settings) {
-        const id = ELEMENT_IDS[st.path];
+        const id = idOf(st);
         if (!id || !this.$(id)) continue;
         const parse = st.choices ? String : st.type === "number" ? Number : (v) => Math.round(Number(v));
-        numberProp(id, STATE_NAMES[id], c.kind === "live" ? "training" : "network", parse);
+        numberProp(id, stateOf(st), c.kind === "live" ? "training" : "network", parse);
       }
     }
     on("btn-regenerate", "click", () => this.cb.onRegenerate());
@@ -298,6 +304,9 @@ export class Controls {
     this.$("show-bias").checked = !!s.get("bias");
     this.$("show-test").checked = !!s.get("showTest");
     this.$("log-scale").checked = !!s.get("logScale");
+    for (const c of this.catalog.controls || []) { // rows without a line of their own above
+      for (const st of c.settings) if (idOf(st) && !ELEMENT_IDS[st.path]) set(idOf(st), s.get(stateOf(st)));
+    }
     this.showDatasetParams();
     this.markForced();
     const hidden = s.get("hidden");
