@@ -28,14 +28,12 @@ export function controlOf(catalog, name) {
   return (catalog.controls || []).find((c) => c.name === name);
 }
 
-/** One row of a control's settings: a label and a widget per shown setting, built from the
- * registry's entry; an error slot per setting after the row. */
+/** A control's rows: per shown setting a label, its widget (from the registry's entry:
+ * bounds, choices, presets) and its error slot; the control's help is the group's title. */
 function settingRow(control) {
-  const shown = control.settings.filter(idOf);
-  const row = el("div", { class: "field row", "data-ctl": control.name, title: control.help });
-  for (const st of shown) {
+  const group = el("div", { class: "setting", "data-setting": control.name, title: control.help });
+  for (const st of control.settings.filter(idOf)) {
     const id = idOf(st);
-    row.append(el("label", { for: id, text: st.label }));
     let w;
     if (st.presets || st.choices) {
       w = el("select", { id, "data-ctl": control.name });
@@ -48,9 +46,10 @@ function settingRow(control) {
       if (hi !== undefined) w.max = String(hi);
       w.step = st.type === "number" ? (hi !== undefined && hi <= 1 ? "0.1" : "any") : "1";
     }
-    row.append(w);
+    group.append(el("div", { class: "field row" }, el("label", { for: id, text: st.label }), w),
+      el("div", { class: "err", "data-err": st.path }));
   }
-  return [row, ...shown.map((st) => el("div", { class: "err", "data-err": st.path }))];
+  return [group];
 }
 
 /** Tiny schematic icons for the dataset buttons (illustration only, not the data). */

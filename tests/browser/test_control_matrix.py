@@ -94,9 +94,15 @@ def seat(teacher, page, setup: dict, locks: list[str]) -> dict:
 
 
 def mine(page, room) -> dict:
-    """The student's session as the server has it now."""
-    sid = api(page, "GET", f"/api/classrooms/{room['id']}/me")["json"]["seat"]["session_id"]
-    return api(page, "GET", f"/api/sessions/{sid}")["json"]
+    """The student's session as the server has it now (asked again while the seat moves to a
+    new session: the old one is deleted between the two reads)."""
+    for _ in range(50):
+        sid = api(page, "GET", f"/api/classrooms/{room['id']}/me")["json"]["seat"]["session_id"]
+        r = api(page, "GET", f"/api/sessions/{sid}")
+        if r["status"] == 200:
+            return r["json"]
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the seat's session cannot be read: {r}")
 
 
 def eventually(page, room, check, what: str, timeout: float = 15) -> dict:
@@ -248,18 +254,14 @@ def forged(page, room, name: str) -> list[tuple[str, int, str]]:
 
 
 @pytest.mark.parametrize("name", CONTROL_NAMES)
-def test_a_lesson_that_frees_only_one_control_lets_the_student_change_it(
-    name, teacher, student
-):
+def test_a_lesson_that_frees_only_one_control_lets_the_student_change_it(name, teacher, student):
     room = seat(teacher, student, LESSON, [c for c in CONTROL_NAMES if c != name])
     DO[name](student, room, teacher)
     assert student.errors == []
 
 
 @pytest.mark.parametrize("name", CONTROL_NAMES)
-def test_a_lesson_that_locks_one_control_disables_it_and_refuses_forgeries(
-    name, teacher, student
-):
+def test_a_lesson_that_locks_one_control_disables_it_and_refuses_forgeries(name, teacher, student):
     room = seat(teacher, student, LESSON, [name])
     if name == "weights":
         pick_weight(student)
