@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.controls import BY_NAME, COMMANDS, LIVE_FIELDS, REGISTRY, ROUTES, VALUE_CONTROLS, canonical
+from app import controls as registry
+from app.controls import BY_NAME, COMMANDS, LIVE_FIELDS, REGISTRY, ROUTES, VALUE_CONTROLS
 from app.schemas import SessionCreate, drop_arrays
 
 # name → what it covers (shown to the teacher when choosing locks)
@@ -45,15 +46,11 @@ class LivePatch:
 def check_locks(locks: list[str]) -> list[str]:
     """``locks`` without repeats, aliases read as the control they name, in the registry's
     order; ValueError naming an unknown one."""
-    unknown = [name for name in locks if name not in BY_NAME and name not in _aliases()]
+    unknown = [name for name in locks if name not in BY_NAME and name not in registry.ALIASES]
     if unknown:
         raise ValueError(f"unknown controls {unknown}; the controls are {list(CONTROLS)}")
-    wanted = {canonical(name) for name in locks}
+    wanted = {registry.canonical(name) for name in locks}
     return [name for name in CONTROLS if name in wanted]
-
-
-def _aliases() -> set[str]:
-    return {a for c in REGISTRY for a in c.aliases}
 
 
 def controls_of_patch(patch: dict[str, Any]) -> list[str]:
