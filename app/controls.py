@@ -163,7 +163,7 @@ def regularization_value(body: dict[str, Any]) -> tuple[str, float]:
     """(kind, rate λ); without regularisation the rate does nothing, so it does not count."""
     t = body["training"]
     kind = t["regularization"]
-    return (kind, 0.0 if kind == "none" else float(t["regularization_rate"]))
+    return (kind, 0.0 if kind == "none" else t["regularization_rate"])
 
 
 def dataset_value(body: dict[str, Any]) -> tuple[Any, ...]:

@@ -151,6 +151,12 @@ def test_a_regularisation_rate_without_regularisation_changes_nothing():
     ]
 
 
+def test_a_patch_value_that_cannot_be_compared_counts_as_a_change():
+    odd = {"regularization": "l2", "regularization_rate": "x"}
+    assert locked_in_patch(DEFAULTS, odd, ["regularization"]) == ["regularization"]
+    assert locked_in_patch(DEFAULTS, {"momentum": [1]}, ["momentum"]) == ["momentum"]
+
+
 def test_an_inline_dataset_sent_again_without_its_n_is_the_same_dataset():
     again = copy.deepcopy(XOR)
     del again["dataset"]["n"]
