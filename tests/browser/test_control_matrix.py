@@ -48,6 +48,8 @@ XOR_TABLE = {  # the teacher page's XOR preset: the truth table, inline
 def site(tmp_path_factory):
     base = tmp_path_factory.mktemp("matrix")
     env = {"BPP_DATA_DIR": str(base / "data"), "BPP_TEACHER_PASSWORD": PASSWORD}
+    if "BPP_TRAINERS" in os.environ:  # `make test` runs the page in both training modes
+        env["BPP_TRAINERS"] = os.environ["BPP_TRAINERS"]
     made = subprocess.run(
         [sys.executable, "-m", "app", "create-teacher", "ms-hopper"],
         env={**os.environ, **env},
