@@ -533,6 +533,7 @@ COMMANDS: dict[str, str | None] = {
 }
 ROUTES: dict[tuple[str, str], str] = {r: c.name for c in REGISTRY for r in c.routes}
 VALUE_CONTROLS: tuple[str, ...] = tuple(c.name for c in REGISTRY if c.kind != COMMAND)
+REBUILD_CONTROLS: tuple[str, ...] = tuple(c.name for c in REGISTRY if c.kind == REBUILD)
 
 
 def setting(path: str) -> Setting:

@@ -25,6 +25,7 @@ from app.classroom.accounts import Accounts, Teacher
 from app.classroom.controls import COMMAND_CONTROLS, ROUTE_CONTROLS, LivePatch, locked_in_patch
 from app.classroom.rooms import Rooms, SeatOwner
 from app.classroom.tokens import digest
+from app.controls import REBUILD_CONTROLS
 from app.errors import FieldError
 
 SEAT_PREFIX = "seat:"
@@ -32,7 +33,7 @@ TEACHER_COOKIE = "bpp_teacher"
 READ = "read"
 DELETE = "delete"
 _UNKNOWN = object()
-SETUP_CONTROLS = ("dataset", "hidden_layers", "activations", "loss", "init")
+SETUP_CONTROLS = REBUILD_CONTROLS  # dataset, hidden_layers, activations, loss, init
 
 # REST routes on a session (the path after /api/sessions/{session_id}) → what they need
 REST_ACTIONS: dict[tuple[str, str], Any] = {
