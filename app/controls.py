@@ -550,6 +550,13 @@ def canonical(name: str) -> str:
     raise ValueError(f"unknown control {name!r}; the controls are {list(BY_NAME)}")
 
 
+def stored_locks(locks: list[str]) -> list[str]:
+    """Locks as a lesson stored them, read today: an alias becomes the control it names, in the
+    registry's order; a name no control has any more is dropped (nothing left to lock)."""
+    wanted = {ALIASES.get(name, name) for name in locks}
+    return [c.name for c in REGISTRY if c.name in wanted]
+
+
 def catalog() -> list[dict[str, Any]]:
     """The registry as ``GET /api/catalog`` lists it (``controls``)."""
     return [c.json() for c in REGISTRY]

@@ -125,6 +125,11 @@ def test_an_unknown_lock_name_is_refused_and_aliases_read_as_their_control(monke
 
     monkeypatch.setitem(registry.ALIASES, "eta", "learning_rate")  # a renamed control
     assert check_locks(["eta", "loss", "learning_rate"]) == ["learning_rate", "loss"]
+    # a lesson stored before the rename reads its lock as the control's name today
+    from app.classroom.rooms import SeatOwner
+
+    owner = SeatOwner("s", "h", "active", "c", "t", True, ["loss", "eta", "gone"])
+    assert owner.locks == ["learning_rate", "loss"]
 
 
 # ---- locks compare values -------------------------------------------------------------------
