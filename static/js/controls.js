@@ -17,6 +17,10 @@ export const ELEMENT_IDS = {
 };
 const STATE_NAMES = { lr: "lr", batch: "batch", momentum: "momentum", reg: "reg", "reg-rate": "regRate", loss: "loss", init: "init", "init-seed": "initSeed" };
 
+// the Data section's own widgets (sliders with the page's ranges, the dataset buttons): their
+// bounds and help still come from the registry
+const DATA_IDS = { "dataset.n": "n", "dataset.seed": "data-seed", "dataset.noise": "noise", "dataset.train_fraction": "split" };
+
 /** The element id of a setting the page shows: its own, or for a live setting the page has no
  * place for yet (a new optimizer setting), a generated row's. null: not shown here. */
 export const idOf = (st) => ELEMENT_IDS[st.path] ?? (st.live ? `ctl-${st.field}` : null);
@@ -97,9 +101,26 @@ export class Controls {
     this.forcedBy = () => null;
     this._rows();
     this._datasets();
+    this._dataBounds();
     this._fill();
     this._wire();
     this.sync();
+  }
+
+  /** The Data section's inputs: bounds (the server's `limit` too) and help from the registry. */
+  _dataBounds() {
+    const data = controlOf(this.catalog, "dataset");
+    if (!data) return;
+    this.$("datasets").title = data.help;
+    for (const st of data.settings) {
+      const w = this.$(DATA_IDS[st.path] ?? "");
+      if (!w) continue;
+      w.title = `${st.label}: ${data.help}`;
+      if (w.type !== "number") continue; // a slider keeps the page's range, inside the bounds
+      if (st.ge !== undefined) w.min = String(st.ge);
+      const hi = st.limit ? this.catalog.limits?.[st.limit] : st.le;
+      if (hi !== undefined) w.max = String(hi);
+    }
   }
 
   /** The rows of the controls the registry lists (in its order) that this page shows. */
