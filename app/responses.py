@@ -176,6 +176,38 @@ class FeatureOut(BaseModel):
     latex: str
 
 
+class ControlSettingOut(BaseModel):
+    path: str = Field(description="The request field, dotted into a POST /api/sessions body.")
+    field: str
+    label: str
+    type: str = Field(description="number, integer, choice, names, units, table or seed.")
+    default: Any
+    ge: float | None = None
+    le: float | None = None
+    gt: float | None = None
+    lt: float | None = None
+    choices: list[str] | None = None
+    presets: list[float] | None = Field(None, description="The values the page offers.")
+    live: bool = Field(description="Also a field of PATCH /api/sessions/{id} and `set`.")
+    limit: str | None = Field(None, description="The server setting that bounds it further.")
+
+
+class ControlOut(BaseModel):
+    """One control of the registry (``app/controls.py``)."""
+
+    name: str = Field(description="The lock name (lessons' ``locks``).")
+    label: str
+    help: str
+    kind: str = Field(description="live, rebuild or command.")
+    group: str
+    symbol: str | None
+    settings: list[ControlSettingOut]
+    commands: list[str] = Field(description="Socket message types it covers.")
+    routes: list[str] = Field(description="REST routes on a session it covers.")
+    aliases: list[str] = Field(description="Older lock names that mean this control.")
+    compare: str = Field(description="How a lock compares two values, in words.")
+
+
 class Catalog(BaseModel):
     activations: list[ActivationOut]
     losses: list[LossInfo]
@@ -184,6 +216,7 @@ class Catalog(BaseModel):
     datasets: list[DatasetInfoOut]
     features: list[FeatureOut]
     limits: dict[str, Any] = Field(description="The server's settings (BPP_*), by name.")
+    controls: list[ControlOut] = Field(description="Every control, defined once.")
 
 
 class StoreHealth(BaseModel):

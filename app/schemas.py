@@ -11,17 +11,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from engine import REGULARIZATIONS
-from engine.init import MAX_UNIFORM_RANGE
-from engine.training import MAX_MOMENTUM, MAX_REGULARIZATION_RATE
+from app.controls import SEED_MAX, SETTINGS, setting
 
-Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Seed of every random choice.")]
+Seed = Annotated[int, Field(ge=0, le=SEED_MAX, description="Seed of every random choice.")]
 Units = Annotated[int, Field(ge=1, description="Units in one layer.")]
-Regularization = Literal[REGULARIZATIONS]  # the engine's registry: "none", "l1", "l2"
 Row = list[float]
 Matrix = list[Row]
+
+
+def control_field(path: str, *, patch: bool = False, **extra: Any) -> Any:
+    """The pydantic ``Field`` of a request field the controls registry owns
+    (``app/controls.py``): its default, bounds and description come from there. ``patch``: the
+    live patch's optional field (default None, same bounds)."""
+    s = setting(path)
+    default = None if patch else s.default
+    if isinstance(default, tuple):
+        value = list(default)
+        return Field(default_factory=lambda: list(value), description=s.description, **extra)
+    return Field(default, description=s.description or None, **s.bounds(), **extra)
 
 
 class Strict(BaseModel):
@@ -31,60 +40,70 @@ class Strict(BaseModel):
 
 
 class InitIn(Strict):
-    scheme: str = Field("xavier", description="xavier, he, uniform or zeros.")
+    scheme: str = control_field("network.init.scheme")
     seed: Seed = 0
-    range: float = Field(
-        0.5, gt=0, le=MAX_UNIFORM_RANGE, description="Half-width for the uniform scheme."
-    )
+    range: float = control_field("network.init.range")
 
 
 class NetworkIn(Strict):
-    hidden_layers: list[Units] = Field(
-        default_factory=lambda: [4, 2], description="Units per hidden layer (may be empty)."
-    )
-    activations: list[str] | None = Field(
-        None,
-        description="One per layer after the input (hidden layers, then the output); "
-        "default tanh everywhere.",
-    )
-    loss: str = Field("sse", description="sse or cross_entropy.")
+    hidden_layers: list[Units] = control_field("network.hidden_layers")
+    activations: list[str] | None = control_field("network.activations")
+    loss: str = control_field("network.loss")
     init: InitIn = Field(default_factory=InitIn)
     weights: list[Matrix] | None = Field(None, description="W[l][i][j], shape (n_l, n_{l+1}).")
     biases: list[Row] | None = Field(None, description="b[l][j], shape (n_{l+1},).")
 
 
 class DatasetIn(Strict):
-    name: str = Field("circle", description="A dataset of the catalog, or 'inline'.")
-    n: int = Field(500, ge=4, description="Samples, train and test together.")
-    noise: float = Field(0.0, ge=0)
-    train_fraction: float = Field(0.5, gt=0, lt=1, description="Share of samples trained on.")
+    name: str = control_field("dataset.name")
+    n: int = control_field("dataset.n")
+    noise: float = control_field("dataset.noise")
+    train_fraction: float = control_field("dataset.train_fraction")
     seed: Seed = 0
-    features: list[str] | None = Field(None, description="Input features for 2-D datasets.")
-    inputs: Matrix | None = Field(None, description="Inline inputs, shape (N, n_0).")
-    targets: Matrix | None = Field(None, description="Inline targets, shape (N, K).")
+    features: list[str] | None = control_field("dataset.features")
+    inputs: Matrix | None = control_field("dataset.inputs")
+    targets: Matrix | None = control_field("dataset.targets")
 
 
-class TrainingIn(Strict):
-    learning_rate: float = Field(0.03, description="η of Eq. 7 (a finite number ≥ 0).")
-    batch_size: int = Field(10, ge=1)
-    momentum: float = Field(0.0, ge=0, le=MAX_MOMENTUM)
-    regularization: Regularization = "none"
-    regularization_rate: float = Field(0.0, ge=0, le=MAX_REGULARIZATION_RATE)
-    seed: Seed = 0
+def _training_fields(patch: bool) -> dict[str, Any]:
+    """The training fields, one per ``training.*`` setting of the controls registry, in its
+    order: a new live setting (an optimizer's) needs no line here. ``patch``: only the live
+    ones, each optional (default None)."""
+    kinds: dict[str, Any] = {"number": float, "integer": int, "seed": Seed}
+    out: dict[str, Any] = {}
+    for path, s in SETTINGS.items():
+        if not path.startswith("training.") or (patch and not s.live):
+            continue
+        kind = Literal[s.choices] if s.choices else kinds[s.type]  # type: ignore[valid-type]
+        if s.type == "seed":
+            out[s.field] = (kind | None, None) if patch else (kind, s.default)
+        else:
+            out[s.field] = (kind | None if patch else kind, control_field(path, patch=patch))
+    return out
 
 
-class TrainingPatch(Strict):
-    """Training settings that may change live; omitted fields keep their value."""
+TrainingIn = create_model(
+    "TrainingIn",
+    __base__=Strict,
+    __doc__="Training settings (the controls registry's ``training.*`` fields).",
+    __module__=__name__,
+    **_training_fields(patch=False),
+)
 
-    learning_rate: float | None = None
-    batch_size: int | None = Field(None, ge=1)
-    momentum: float | None = Field(None, ge=0, le=MAX_MOMENTUM)
-    regularization: Regularization | None = None
-    regularization_rate: float | None = Field(None, ge=0, le=MAX_REGULARIZATION_RATE)
 
+class _LivePatch(Strict):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"learning_rate": 0.1, "batch_size": 1}]}
     )
+
+
+TrainingPatch = create_model(
+    "TrainingPatch",
+    __base__=_LivePatch,
+    __doc__="Training settings that may change live; omitted fields keep their value.",
+    __module__=__name__,
+    **_training_fields(patch=True),
+)
 
 
 class StopCondition(Strict):

@@ -22,9 +22,10 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from app.classroom.accounts import Accounts, Teacher
-from app.classroom.controls import COMMAND_CONTROLS, controls_of_patch
+from app.classroom.controls import COMMAND_CONTROLS, ROUTE_CONTROLS, LivePatch, locked_in_patch
 from app.classroom.rooms import Rooms, SeatOwner
 from app.classroom.tokens import digest
+from app.controls import REBUILD_CONTROLS
 from app.errors import FieldError
 
 SEAT_PREFIX = "seat:"
@@ -32,7 +33,7 @@ TEACHER_COOKIE = "bpp_teacher"
 READ = "read"
 DELETE = "delete"
 _UNKNOWN = object()
-SETUP_CONTROLS = ("dataset", "hidden_layers", "activations", "loss", "init")
+SETUP_CONTROLS = REBUILD_CONTROLS  # dataset, hidden_layers, activations, loss, init
 
 # REST routes on a session (the path after /api/sessions/{session_id}) → what they need
 REST_ACTIONS: dict[tuple[str, str], Any] = {
@@ -40,11 +41,9 @@ REST_ACTIONS: dict[tuple[str, str], Any] = {
     ("DELETE", ""): DELETE,
     ("POST", "/predict"): READ,
     ("POST", "/gradient_check"): READ,
-    ("POST", "/train"): ("step",),
-    ("POST", "/reset"): ("reset",),
-    ("POST", "/weights"): ("weights",),
-    ("POST", "/biases"): ("weights",),
-    ("PUT", "/stop"): ("play",),  # when training stops by itself is part of playing
+    # the registry's routes: /train (step), /reset, /weights and /biases (weights), /stop (play:
+    # when training stops by itself is part of playing)
+    **{route: (control,) for route, control in ROUTE_CONTROLS.items()},
 }
 
 
@@ -126,6 +125,8 @@ class Gate:
             raise forbidden("session_id", "your teacher has not let you in yet")
         if not owner.classroom_open:
             raise forbidden("session_id", "the classroom is closed: your work is read-only now")
+        if isinstance(action, LivePatch):  # a live change: refused only where a value changes
+            action = tuple(locked_in_patch(owner.setup, action.fields, owner.locks))
         locked = [c for c in action if c in owner.locks]
         if locked:
             raise forbidden(locked[0], f"your teacher has locked {locked[0]} in this lesson")
@@ -145,12 +146,12 @@ class Gate:
         await self.check(conn, client, action)
 
     @staticmethod
-    async def _patch_controls(conn: HTTPConnection) -> tuple[str, ...]:
+    async def _patch_controls(conn: HTTPConnection) -> Any:
         try:
             body = await conn.json()  # type: ignore[attr-defined]
         except Exception:  # the route answers malformed bodies itself
             return ()
-        return tuple(controls_of_patch(body)) if isinstance(body, dict) else ()
+        return LivePatch.of(body) if isinstance(body, dict) else ()
 
     async def check_command(self, conn: HTTPConnection, client: str, command: Any) -> None:
         """``check`` for a WebSocket command of a viewer of the session."""
@@ -158,7 +159,7 @@ class Gate:
             return
         kind = command.type
         if kind == "set":
-            action: Any = tuple(controls_of_patch(command.training.model_dump()))
+            action: Any = LivePatch.of(command.training.model_dump())
         else:
             control = COMMAND_CONTROLS.get(kind, "step")
             action = (control,) if control else ()

@@ -7,7 +7,7 @@ field for a request that cannot be met (a name taken, a full room, a limit).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from app.classroom.tokens import (
     new_id,
     new_token,
 )
+from app.controls import stored_locks
 from app.errors import FieldError
 from app.settings import Settings
 from app.store import Store
@@ -49,6 +50,9 @@ class Lesson:
     created_at: datetime
     updated_at: datetime
 
+    def __post_init__(self) -> None:  # stored lock names, read through the registry's aliases
+        object.__setattr__(self, "locks", stored_locks(self.locks))
+
     def json(self) -> dict[str, Any]:
         return _shown(self)
 
@@ -72,6 +76,9 @@ class Classroom:
     challenge: dict[str, Any] | None
     created_at: datetime
     closed_at: datetime | None
+
+    def __post_init__(self) -> None:  # stored lock names, read through the registry's aliases
+        object.__setattr__(self, "locks", stored_locks(self.locks))
 
     @property
     def open(self) -> bool:
@@ -121,6 +128,10 @@ class SeatOwner:
     teacher_id: str
     classroom_open: bool
     locks: list[str]
+    setup: dict[str, Any] = field(default_factory=dict)  # the lesson's: what a lock holds
+
+    def __post_init__(self) -> None:  # stored lock names, read through the registry's aliases
+        object.__setattr__(self, "locks", stored_locks(self.locks))
 
 
 def _make(cls, row) -> Any:
@@ -371,6 +382,7 @@ class Rooms:
                     classrooms.c.teacher_id,
                     classrooms.c.status.label("room_status"),
                     classrooms.c.locks,
+                    classrooms.c.setup,
                 )
                 .join(classrooms, classrooms.c.id == seats.c.classroom_id)
                 .where(seats.c.id == seat_id)
@@ -385,4 +397,5 @@ class Rooms:
             row.teacher_id,
             row.room_status == "open",
             list(row.locks),
+            dict(row.setup or {}),
         )

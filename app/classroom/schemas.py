@@ -149,6 +149,11 @@ class SeatOut(Open):
     status: Literal["waiting", "active", "removed"]
     joined_at: str
     challenge_met: dict[str, Any] | None
+    differs: dict[str, Any] | None = Field(
+        None,
+        description="Control → the student's value where it differs from the lesson's (the "
+        "locks' compare); null without a session. In GET /api/classrooms/{id} only.",
+    )
 
 
 class ClassroomDetail(ClassroomOut):

@@ -245,7 +245,7 @@ class Teaching:
         )
         for row in rows:
             seat, s, config = row["seat"], row["summary"] or {}, row["config"]
-            changed = differences(room.setup, config) if config else {}
+            changed = differences(room.setup, config, shown=True) if config else {}
             net = (config or {}).get("network", {})
             w.writerow(
                 [
@@ -263,6 +263,23 @@ class Teaching:
                 ]
             )
         return out.getvalue()
+
+    async def differs(self, room: Classroom, seats: list[Seat]) -> dict[str, dict[str, Any]]:
+        """Seat id → where its session's setup differs from the lesson's (``differences``,
+        the locks' compare), for every seat with a live session."""
+
+        async def one(seat: Seat) -> tuple[str, dict[str, Any] | None]:
+            h = await self.handle(seat)
+            if h is None:
+                return seat.id, None
+            try:
+                config = (orjson.loads(await h.call("summary") or b"null") or {}).get("setup")
+            except FieldError:
+                return seat.id, None
+            return seat.id, differences(room.setup, config, shown=True) if config else None
+
+        pairs = await asyncio.gather(*(one(s) for s in seats))
+        return {k: v for k, v in pairs if v is not None}
 
     async def sessions_json(self, room: Classroom) -> dict[str, Any]:
         """The classroom and every student's session as an export (re-creatable bit for

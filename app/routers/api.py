@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Path, Response, status
 from app import codegen, csvdata, limits
 from app import responses as out
 from app.contract import SESSION, errors
+from app.controls import catalog as controls_catalog
 from app.deps import ClientDep, PoolDep, RegistryDep, SessionDep, SettingsDep
 from app.jobs import is_job_document, job_url
 from app.schemas import (
@@ -133,6 +134,7 @@ def catalog_document(settings: Settings | None = None) -> dict[str, Any]:
         ],
         "features": [{"name": f.name, "latex": f.latex} for f in FEATURES.values()],
         "limits": settings.model_dump(exclude=PRIVATE_SETTINGS),
+        "controls": controls_catalog(),
     }
 
 

@@ -362,12 +362,14 @@ async def open_classroom(
 
 @router.get("/classrooms/{classroom_id}", response_model=ClassroomDetail, responses=OWN_CLASSROOM)
 async def get_classroom(request: Request, room: OwnRoomDep, c: ClassroomsDep) -> dict:
-    """The classroom, its roster (every seat and its session's id), and the lesson."""
+    """The classroom, its roster (every seat, its session's id, and where its setup differs
+    from the lesson's: ``differs``, the locks' compare), and the lesson."""
     seats = await asyncio.to_thread(c.rooms.seats_of, room.id)
+    differs = await c.teaching.differs(room, seats)
     return {
         **classroom_json(request, room),
         "lesson_setup": shown_setup(room.setup),
-        "seats": [s.json() for s in seats],
+        "seats": [{**s.json(), "differs": differs.get(s.id)} for s in seats],
     }
 
 

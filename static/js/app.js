@@ -2,7 +2,7 @@
 // and draws the newest frame. The session's life is in session.js, play in player.js, the
 // small messages in ui.js; the widgets are one module each.
 import { api } from "./api.js";
-import { Controls } from "./controls.js";
+import { Controls, controlOf } from "./controls.js";
 import { Derivation } from "./derivation.js";
 import { Diagram } from "./diagram.js";
 import * as exporter from "./export.js";
@@ -184,11 +184,15 @@ export class App {
     if (group === "training" && name !== "seed") {
       // live: the session keeps its weights; the settings before are kept to go back to if the
       // server refuses these (it answers with an error on the socket)
+      // only what changed is sent: a locked setting sent unchanged is no change anyway
       const training = this.session.config.training;
+      const changed = Object.fromEntries(Object.entries(this.state.trainingBody())
+        .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(training[k])));
+      if (!Object.keys(changed).length) return;
       this._trainingBefore = structuredClone(training);
-      Object.assign(training, this.state.trainingBody());
-      this.stream.send({ type: "set", training: this.state.trainingBody() });
-      this._lastSetField = `training.${name}`;
+      Object.assign(training, changed);
+      this.stream.send({ type: "set", training: changed });
+      this._lastSetField = `training.${Object.keys(changed)[0]}`;
     } else {
       this.sessions.recreate().then((ok) => { if (ok) for (const n of notes) this.ui.showNote(n.field, n.text); });
     }
@@ -244,7 +248,8 @@ export class App {
     } else if (m.type === "error") {
       if (m.field === "session_id") return; // the socket closes with 4404 next: see connState
       if (this.player.paced) this.pause(); // a refused step would otherwise be waited for forever
-      const field = m.field || this._lastSetField || "";
+      // a lock refusal names the control: its error slot is its first setting's
+      const field = controlOf(this.catalog, m.field)?.settings[0]?.path || m.field || this._lastSetField || "";
       if (field.startsWith("training") && this._trainingBefore) this.refusedTraining();
       this.ui.showError(field, m.message);
     }

@@ -2,8 +2,59 @@
 // transport bar. Controls only edit the State and call back; main.js talks to the server.
 import { el, diverging, rgb } from "./util.js";
 
-const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
-const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+// The controls are the registry's (app/controls.py, GET /api/catalog "controls"): their labels,
+// help, bounds, choices and presets come from there. The page only says where each request
+// field it shows lives (path → element id) and which State property holds it (state.js PROPS).
+export const ELEMENT_IDS = {
+  "training.learning_rate": "lr",
+  "training.batch_size": "batch",
+  "training.momentum": "momentum",
+  "training.regularization": "reg",
+  "training.regularization_rate": "reg-rate",
+  "network.loss": "loss",
+  "network.init.scheme": "init",
+  "network.init.seed": "init-seed",
+};
+const STATE_NAMES = { lr: "lr", batch: "batch", momentum: "momentum", reg: "reg", "reg-rate": "regRate", loss: "loss", init: "init", "init-seed": "initSeed" };
+
+// the Data section's own widgets (sliders with the page's ranges, the dataset buttons): their
+// bounds and help still come from the registry
+const DATA_IDS = { "dataset.n": "n", "dataset.seed": "data-seed", "dataset.noise": "noise", "dataset.train_fraction": "split" };
+
+/** The element id of a setting the page shows: its own, or for a live setting the page has no
+ * place for yet (a new optimizer setting), a generated row's. null: not shown here. */
+export const idOf = (st) => ELEMENT_IDS[st.path] ?? (st.live ? `ctl-${st.field}` : null);
+/** The State property (state.js PROPS) that holds a shown setting. */
+const stateOf = (st) => STATE_NAMES[ELEMENT_IDS[st.path]] ?? st.field;
+
+/** The catalog's control `name` (or undefined on an older server). */
+export function controlOf(catalog, name) {
+  return (catalog.controls || []).find((c) => c.name === name);
+}
+
+/** A control's rows: per shown setting a label, its widget (from the registry's entry:
+ * bounds, choices, presets) and its error slot; the control's help is the group's title. */
+function settingRow(control) {
+  const group = el("div", { class: "setting", "data-setting": control.name, title: control.help });
+  for (const st of control.settings.filter(idOf)) {
+    const id = idOf(st);
+    let w;
+    if (st.presets || st.choices) {
+      w = el("select", { id, "data-ctl": control.name });
+      const values = st.presets || st.choices;
+      w.replaceChildren(...values.map((v) => el("option", { value: String(v), text: String(v) })));
+    } else {
+      w = el("input", { type: "number", id, "data-ctl": control.name });
+      const lo = st.ge ?? st.gt, hi = st.le ?? st.lt;
+      if (lo !== undefined) w.min = String(lo);
+      if (hi !== undefined) w.max = String(hi);
+      w.step = st.type === "number" ? (hi !== undefined && hi <= 1 ? "0.1" : "any") : "1";
+    }
+    group.append(el("div", { class: "field row" }, el("label", { for: id, text: st.label }), w),
+      el("div", { class: "err", "data-err": st.path }));
+  }
+  return [group];
+}
 
 /** Tiny schematic icons for the dataset buttons (illustration only, not the data). */
 const ICONS = {
@@ -45,10 +96,40 @@ export class Controls {
     this.state = state;
     this.cb = cb;
     this.$ = (id) => document.getElementById(id);
+    /** (control, value) → why choosing `value` would force a control the lesson locks, or
+     * null: set by the classroom page (seat.js); the playground forces nothing. */
+    this.forcedBy = () => null;
+    this._rows();
     this._datasets();
+    this._dataBounds();
     this._fill();
     this._wire();
     this.sync();
+  }
+
+  /** The Data section's inputs: bounds (the server's `limit` too) and help from the registry. */
+  _dataBounds() {
+    const data = controlOf(this.catalog, "dataset");
+    if (!data) return;
+    this.$("datasets").title = data.help;
+    for (const st of data.settings) {
+      const w = this.$(DATA_IDS[st.path] ?? "");
+      if (!w) continue;
+      w.title = `${st.label}: ${data.help}`;
+      if (w.type !== "number") continue; // a slider keeps the page's range, inside the bounds
+      if (st.ge !== undefined) w.min = String(st.ge);
+      const hi = st.limit ? this.catalog.limits?.[st.limit] : st.le;
+      if (hi !== undefined) w.max = String(hi);
+    }
+  }
+
+  /** The rows of the controls the registry lists (in its order) that this page shows. */
+  _rows() {
+    const box = this.$("setting-rows");
+    if (!box) return;
+    for (const c of this.catalog.controls || []) {
+      if (c.settings.some(idOf)) box.append(...settingRow(c));
+    }
   }
 
   _datasets() {
@@ -57,7 +138,7 @@ export class Controls {
       if (d.name === "inline") continue;
       const c = el("canvas");
       drawIcon(c, d.name);
-      const b = el("button", { class: "dataset-btn", "data-dataset": d.name, title: `${d.name}: ${d.description || d.task}`, role: "radio" },
+      const b = el("button", { class: "dataset-btn", "data-dataset": d.name, "data-ctl": "dataset", title: `${d.name}: ${d.description || d.task}`, role: "radio" },
         c, el("span", { text: d.name.replace("multi_gaussian", "multi-gauss").replace("xor_table", "xor table") }));
       b.addEventListener("click", () => {
         this.state.set("dataset", d.name);
@@ -67,15 +148,35 @@ export class Controls {
     }
   }
 
+  /** Without the catalog's controls (an older server): the selects from its other lists. */
   _fill() {
-    const opts = (sel, values, fmt = String) => {
-      sel.replaceChildren(...values.map((v) => el("option", { value: String(v), text: fmt(v) })));
-    };
-    opts(this.$("lr"), LEARNING_RATES);
-    opts(this.$("reg-rate"), REG_RATES);
+    if (this.catalog.controls) return;
+    const opts = (sel, values) => sel && sel.replaceChildren(...values.map((v) => el("option", { value: String(v), text: String(v) })));
     opts(this.$("loss"), this.catalog.losses.map((l) => l.name ?? l));
     opts(this.$("init"), this.catalog.init_schemes.map((s) => s.name ?? s));
     opts(this.$("reg"), this.catalog.regularizations);
+  }
+
+  /** Disable the choices that would force a control the lesson locks, the reason in view
+   * (in the option's text and title). */
+  markForced() {
+    const mark = (opt, why) => {
+      const base = opt.dataset.text ?? opt.textContent;
+      opt.dataset.text = base;
+      opt.disabled = !!why;
+      opt.classList.toggle("forced", !!why);
+      opt.textContent = why ? `${base} (${why})` : base;
+      opt.title = why || "";
+    };
+    for (const o of this.$("loss")?.options || []) mark(o, this.forcedBy("loss", o.value));
+    for (const b of document.querySelectorAll(".dataset-btn")) {
+      const why = this.forcedBy("dataset", b.dataset.dataset), was = b.classList.contains("forced");
+      b.classList.toggle("forced", !!why);
+      if (why) { b.dataset.baseTitle ??= b.title; b.disabled = true; b.title = why; }
+      else if (was) { b.disabled = false; b.title = b.dataset.baseTitle; }
+    }
+    const sel = document.querySelector("#layer-heads select[data-output]");
+    for (const o of sel?.options || []) mark(o, this.forcedBy("output", o.value));
   }
 
   _wire() {
@@ -91,14 +192,15 @@ export class Controls {
     on("split", "input", () => (this.$("split-out").textContent = `${Math.round(this.$("split").value * 100)}%`));
     numberProp("n", "n", "dataset", (v) => Math.round(Number(v)));
     numberProp("data-seed", "dataSeed", "dataset", (v) => Math.round(Number(v)));
-    numberProp("lr", "lr", "training");
-    numberProp("batch", "batch", "training", (v) => Math.round(Number(v)));
-    numberProp("momentum", "momentum", "training");
-    numberProp("reg", "reg", "training", String);
-    numberProp("reg-rate", "regRate", "training");
-    numberProp("loss", "loss", "network", String);
-    numberProp("init", "init", "network", String);
-    numberProp("init-seed", "initSeed", "network", (v) => Math.round(Number(v)));
+    // the registry's rows: live controls change the running session, the others rebuild it
+    for (const c of this.catalog.controls || []) {
+      for (const st of c.settings) {
+        const id = idOf(st);
+        if (!id || !this.$(id)) continue;
+        const parse = st.choices ? String : st.type === "number" ? Number : (v) => Math.round(Number(v));
+        numberProp(id, stateOf(st), c.kind === "live" ? "training" : "network", parse);
+      }
+    }
     on("btn-regenerate", "click", () => this.cb.onRegenerate());
     on("btn-gradcheck", "click", () => this.cb.onGradCheck());
     on("btn-add-layer", "click", () => this.editLayers("add"));
@@ -144,7 +246,8 @@ export class Controls {
         return;
       }
       const isOut = l === diagram.cols.length - 1;
-      const sel = el("select", { "aria-label": `activation of layer ${l}`, "data-layer": l, title: `g for layer ${l}` });
+      const sel = el("select", { "aria-label": `activation of layer ${l}`, "data-layer": l, "data-ctl": "activations", title: `g for layer ${l}` });
+      if (isOut) sel.dataset.output = "1";
       for (const a of this.catalog.activations) {
         if (a.output_only && !isOut) continue;
         sel.append(el("option", { value: a.name, text: full ? a.name : SHORT[a.name] ?? a.name, title: a.name }));
@@ -157,14 +260,15 @@ export class Controls {
         this.cb.onChange("network", "activations");
       });
       if (!isOut) {
-        const minus = el("button", { title: "remove a unit", "aria-label": `remove unit from layer ${l}`, "data-units": `-${l}`, text: "−" });
-        const plus = el("button", { title: "add a unit", "aria-label": `add unit to layer ${l}`, "data-units": `+${l}`, text: "+" });
+        const minus = el("button", { title: "remove a unit", "aria-label": `remove unit from layer ${l}`, "data-units": `-${l}`, "data-ctl": "hidden_layers", text: "−" });
+        const plus = el("button", { title: "add a unit", "aria-label": `add unit to layer ${l}`, "data-units": `+${l}`, "data-ctl": "hidden_layers", text: "+" });
         minus.addEventListener("click", () => this.editLayers("units", l - 1, -1));
         plus.addEventListener("click", () => this.editLayers("units", l - 1, +1));
         head.append(el("span", { class: "units" }, minus, el("span", { text: full ? `${hidden[l - 1]} units` : String(hidden[l - 1]), title: `${hidden[l - 1]} units` }), plus));
       } else head.append(el("span", { text: full ? "output" : "out" }));
       head.append(sel);
     });
+    this.markForced();
   }
 
   /** Show the feature chips for 2-D data (features of the catalog). */
@@ -176,7 +280,7 @@ export class Controls {
     const on = new Set(this.state.get("features") || ["x1", "x2"]);
     for (const f of this.catalog.features || []) {
       const name = f.name ?? f;
-      const b = el("button", { class: `chip${on.has(name) ? " on" : ""}`, "data-feature": name, text: name });
+      const b = el("button", { class: `chip${on.has(name) ? " on" : ""}`, "data-feature": name, "data-ctl": "dataset", text: name });
       b.addEventListener("click", () => {
         const cur = new Set(this.state.get("features") || ["x1", "x2"]);
         if (cur.has(name)) cur.delete(name); else cur.add(name);
@@ -187,6 +291,14 @@ export class Controls {
       });
       box.append(b);
     }
+  }
+
+  /** Show only the dataset settings the chosen dataset uses (the catalog's `params`): a table
+   * (the XOR truth table, your own rows) has no samples, noise, split or seed. */
+  showDatasetParams(name = this.state.get("dataset")) {
+    const info = this.catalog.datasets.find((d) => d.name === name);
+    const params = new Set(info?.params ?? ["n", "noise", "train_fraction", "seed"]);
+    for (const n of document.querySelectorAll("#controls [data-param]")) n.hidden = !params.has(n.dataset.param);
   }
 
   /** Put the State's values into the controls. */
@@ -212,6 +324,11 @@ export class Controls {
     this.$("show-bias").checked = !!s.get("bias");
     this.$("show-test").checked = !!s.get("showTest");
     this.$("log-scale").checked = !!s.get("logScale");
+    for (const c of this.catalog.controls || []) { // rows without a line of their own above
+      for (const st of c.settings) if (idOf(st) && !ELEMENT_IDS[st.path]) set(idOf(st), s.get(stateOf(st)));
+    }
+    this.showDatasetParams();
+    this.markForced();
     const hidden = s.get("hidden");
     this.$("net-shape").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
   }

@@ -187,7 +187,7 @@ export class Inspector {
       this.editor.input.value = shown;
       return this.editor.wrap;
     }
-    const input = el("input", { type: "number", step: "any", value: shown, "aria-label": `edit ${kind}`, id: "edit-param", "data-control": "edit-param" });
+    const input = el("input", { type: "number", step: "any", value: shown, "aria-label": `edit ${kind}`, id: "edit-param", "data-control": "edit-param", "data-ctl": "weights" });
     const wrap = el("label", { class: "edit" }, el("span", { class: "muted", text: `set ${kind}` }), input);
     const err = el("span", { class: "err", "data-err": kind === "bias" ? "biases" : "weights" });
     input.addEventListener("keydown", (e) => e.stopPropagation()); // no shortcuts while typing

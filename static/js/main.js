@@ -3,7 +3,7 @@
 import { api, ApiError } from "./api.js";
 import { App } from "./app.js";
 import { benchRender } from "./bench.js";
-import { State } from "./state.js";
+import { addSettings, State } from "./state.js";
 import { addTeachLink, startClassroom } from "./classroom/seat.js";
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +12,7 @@ async function start() {
   const boot = JSON.parse($("bpp-boot").textContent);
   let catalog = boot.catalog;
   if (!catalog) catalog = await api.catalog();
+  addSettings(catalog);
   const state = new State(boot.defaults);
   state.readHash();
   const app = new App(catalog, state);

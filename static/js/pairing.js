@@ -14,6 +14,12 @@ function allowedOutputs(catalog, loss) {
   return lossInfo(catalog, loss).allowed_outputs ?? null;
 }
 
+/** Whether an output activation and a loss go together (the engine's NetworkSpec rule). */
+export function pairAllowed(catalog, out, loss) {
+  const allowed = allowedOutputs(catalog, loss);
+  return (allowed === null || allowed.includes(out)) && (out !== "softmax" || loss === SOFTMAX_LOSS);
+}
+
 /** Change the State so that it suits the dataset it now names. Returns notes ({field, text}). */
 export function adaptToDataset(state, catalog) {
   const info = catalog.datasets.find((d) => d.name === state.get("dataset"));
@@ -44,8 +50,7 @@ export function pairOutputAndLoss(state, catalog, changed) {
   const acts = [...state.get("activations")];
   const out = acts.at(-1), loss = state.get("loss");
   const allowed = allowedOutputs(catalog, loss);
-  const okPair = (allowed === null || allowed.includes(out)) && (out !== "softmax" || loss === SOFTMAX_LOSS);
-  if (okPair) return [];
+  if (pairAllowed(catalog, out, loss)) return [];
   if (changed === "activation") {
     const next = out === "softmax" ? SOFTMAX_LOSS : "sse";
     state.set("loss", next);

@@ -34,6 +34,19 @@ export const PROPS = {
   logScale: [bool, null],
 };
 
+/** Add a State property for each live setting of the catalog's controls (GET /api/catalog
+ * "controls") that PROPS does not hold yet: a new setting of the registry reaches the page's
+ * session body, the live `set` and the link without a line here. */
+export function addSettings(catalog) {
+  const known = new Set(Object.values(PROPS).map(([, path]) => path));
+  for (const c of catalog.controls || []) {
+    for (const st of c.settings) {
+      if (!st.live || known.has(st.path) || Object.hasOwn(PROPS, st.field)) continue;
+      PROPS[st.field] = [st.choices ? str : num, st.path];
+    }
+  }
+}
+
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/; // what the server hands out (URL-safe base64)
 
 /** decodeURIComponent, or null for text that is not valid percent-encoded UTF-8. */

@@ -8,6 +8,10 @@ export const readCSV = (text, inputs, targets) => call("POST", "/api/csv", input
 
 const STORE_KEY = "bpp-inline-data";
 
+/** Whether the lesson this page is in locks `control` (the classroom page writes the locks on
+ * the body: seat.js). */
+const lockedHere = (control) => (document.body.dataset.locks || "").split(" ").includes(control);
+
 /** A session body on inline data: the page's settings with `dataset` replaced. */
 export function inlineBody(base, inline) {
   const body = structuredClone(base);
@@ -150,7 +154,8 @@ export class OwnData {
     if (!note.hidden) {
       note.textContent = `Training on your data: ${s.data.train.points.length} samples, `
         + `${d.inputs[0].length} input${d.inputs[0].length > 1 ? "s" : ""}, ${d.targets[0].length} target${d.targets[0].length > 1 ? "s" : ""} `
-        + "(all of them also the test set). Pick a data set above to leave it.";
+        + "(all of them also the test set)."
+        + (lockedHere("dataset") ? "" : " Pick a data set above to leave it.");
     }
     const twoD = (s.data?.domain?.length ?? 0) === 2;
     this.els.editBox.hidden = !twoD;

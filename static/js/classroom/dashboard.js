@@ -102,6 +102,7 @@ function upsertTile(seat) {
   t.parts.name.title = room.hide_names ? "" : `Student ${seat.number}`;
   renderActions(t);
   renderStatus(t);
+  renderDiffs(t);
 }
 
 function renderActions(t) {
@@ -223,26 +224,12 @@ function drawSpark(canvas, ys) {
   ctx.stroke();
 }
 
-/** The student's settings where they differ from the lesson's (both as the server states them). */
+/** The student's settings where they differ from the lesson's: the roster's `differs`, which
+ * the server computes with the locks' own compare (app/classroom/controls.py). */
 function renderDiffs(t) {
-  const now = t.summary && t.summary.setup, lesson = room && room.lesson_setup;
-  const out = [];
-  if (now && lesson) {
-    const layers = (s) => s.network.hidden_layers;
-    const acts = (s) => s.network.activations || Array(layers(s).length + 1).fill("tanh");
-    const pairs = [
-      ["η", now.training.learning_rate, lesson.training.learning_rate],
-      ["batch", now.training.batch_size, lesson.training.batch_size],
-      ["momentum", now.training.momentum, lesson.training.momentum],
-      ["reg", `${now.training.regularization} ${now.training.regularization_rate}`, `${lesson.training.regularization} ${lesson.training.regularization_rate}`],
-      ["layers", JSON.stringify(layers(now)), JSON.stringify(layers(lesson))],
-      ["g", [...new Set(acts(now))].join("/"), [...new Set(acts(lesson))].join("/")],
-      ["loss", now.network.loss, lesson.network.loss],
-      ["data", now.dataset.name, lesson.dataset.name],
-    ];
-    for (const [k, a, b] of pairs) if (String(a) !== String(b)) out.push(el("li", {}, `${k} = ${a}`));
-  }
-  t.parts.diffs.replaceChildren(...out);
+  const diffs = t.seat.differs || {};
+  const show = (v) => (Array.isArray(v) ? v.join("/") : String(v));
+  t.parts.diffs.replaceChildren(...Object.entries(diffs).map(([k, v]) => el("li", {}, `${k} = ${show(v)}`)));
 }
 
 // ---------- sorting ----------

@@ -7,31 +7,44 @@
 // - "spectate": a teacher watching one student, read-only (every control disabled).
 // - "projector": the same, large, the student's name hidden.
 import { api } from "../api.js";
+import { pairAllowed } from "../pairing.js";
 import { call } from "./http.js";
 
 const SEAT_POLL_SECONDS = 3;
 
-// control (app/classroom/controls.py) → the page's elements it covers
-export const CONTROL_ELEMENTS = {
-  play: ["#btn-play", "#speed"],
-  step: ["#btn-step", "#btn-step-sample"],
-  reset: ["#btn-reset"],
-  weights: ["#inspector input", "#inspector button[data-edit]"],
-  learning_rate: ["#lr"],
-  batch_size: ["#batch"],
-  momentum: ["#momentum"],
-  regularization: ["#reg", "#reg-rate"],
-  dataset: ["#datasets button", "#noise", "#split", "#n", "#data-seed", "#btn-regenerate", "#features button",
-    "#import-file", "#csv-file", "#btn-upload", "#edit-points", "#edit-class"],
-  hidden_layers: ["#btn-add-layer", "#btn-remove-layer", "#layer-heads button"],
-  activations: ["#layer-heads select"],
-  loss: ["#loss"],
-  init: ["#init", "#init-seed"],
-};
+// A control's elements carry data-ctl="<control>" (index.html, controls.js, inspector.js): the
+// names are the registry's (app/controls.py, GET /api/catalog "controls"), nothing hand-listed.
+export const controlSelector = (name) => `[data-ctl~="${name}"]`;
 const READ_ONLY = [
-  ...Object.values(CONTROL_ELEMENTS).flat(),
+  "[data-ctl]",
   "#btn-share", "#btn-gradcheck", "#btn-compare", "#stop-loss", "#stop-epochs",
 ];
+
+/** (control, value) → why the page may not choose `value`: it would force a control the
+ * lesson locks (the output activation and the loss go together; a regression data set needs
+ * an sse loss and no softmax output). null where nothing locked is forced. */
+export function forcedByLocks(catalog, locks, setup) {
+  const locked = new Set(locks);
+  const acts = setup?.network?.activations;
+  const out = acts?.length ? acts.at(-1) : "tanh";
+  const loss = setup?.network?.loss ?? "sse";
+  return (control, value) => {
+    if (control === "output" && locked.has("loss") && !locked.has("activations") && !pairAllowed(catalog, value, loss)) {
+      return `the lesson locks the loss: ${loss}`;
+    }
+    if (control === "loss" && locked.has("activations") && !locked.has("loss") && !pairAllowed(catalog, out, value)) {
+      return `the lesson locks the output activation: ${out}`;
+    }
+    if (control === "dataset" && !locked.has("dataset")) {
+      const info = catalog.datasets.find((d) => d.name === value);
+      if (info?.task === "regression") {
+        if (locked.has("loss") && loss === "cross_entropy") return "needs the sse loss, and the lesson locks the loss";
+        if (locked.has("activations") && out === "softmax") return "needs no softmax output, and the lesson locks the activations";
+      }
+    }
+    return null;
+  };
+}
 
 /** Disable what `locks` names now and whenever the page re-renders those widgets. */
 class Locks {
@@ -136,7 +149,10 @@ async function startStudent(app, cfg) {
     const c = me.classroom;
     const open = c.status === "open";
     const waiting = me.seat.status === "waiting";
-    const selectors = (!open || waiting) ? READ_ONLY : c.locks.flatMap((name) => CONTROL_ELEMENTS[name] || []);
+    const selectors = (!open || waiting) ? READ_ONLY : c.locks.map(controlSelector);
+    document.body.dataset.locks = c.locks.join(" ");
+    app.controls.forcedBy = (!open || waiting) ? () => null : forcedByLocks(app.catalog, c.locks, c.setup);
+    app.controls.markForced();
     // sharing and side-by-side runs make sessions outside the seat: not in a classroom
   locks.set([...selectors, "#btn-share", "#btn-compare"], !open ? "the classroom is closed: your work is read-only" : waiting ? "waiting for your teacher" : "your teacher has locked this in the lesson");
     const challenge = c.challenge && c.challenge_active
