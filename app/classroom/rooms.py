@@ -48,6 +48,7 @@ class Lesson:
     challenge: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime
+    instructions: str = ""  # Markdown the students read on their seat
 
     def json(self) -> dict[str, Any]:
         return _shown(self)
@@ -72,6 +73,7 @@ class Classroom:
     challenge: dict[str, Any] | None
     created_at: datetime
     closed_at: datetime | None
+    instructions: str = ""  # the lesson's, copied with it
 
     @property
     def open(self) -> bool:
@@ -145,9 +147,12 @@ class Rooms:
         setup: dict[str, Any],
         locks: list[str],
         challenge: dict[str, Any] | None,
+        instructions: str = "",
     ) -> Lesson:
         now = datetime.now(UTC)
-        lesson = Lesson(new_id(), teacher_id, title, setup, locks, challenge, now, now)
+        lesson = Lesson(
+            new_id(), teacher_id, title, setup, locks, challenge, now, now, instructions
+        )
         with self.store.transaction() as conn:
             count = conn.execute(
                 select(func.count()).select_from(lessons).where(lessons.c.teacher_id == teacher_id)
@@ -222,6 +227,7 @@ class Rooms:
                 challenge=lesson.challenge,
                 created_at=datetime.now(UTC),
                 closed_at=None,
+                instructions=lesson.instructions,
             )
             try:
                 with self.store.transaction() as conn:
