@@ -10,8 +10,10 @@ const ID = B.classroom_id;
 const base = `/api/classrooms/${encodeURIComponent(ID)}`;
 const SPARK_POINTS = 60;
 const ROSTER_SECONDS = 3;
-const BOARD_SECONDS = 6; // the leaderboard asks every student's session: not too often
+const BOARD_SECONDS = 6; // who is on the leaderboard: asks every student's session, not too often
+const INFO_SECONDS = 6; // how long "pause: 4 sessions" and the like stay in view
 let boardAt = 0;
+let board = null; // the last leaderboard read; its numbers follow the summaries, as the tiles do
 const $ = (id) => document.getElementById(id);
 
 let room = null;
@@ -20,7 +22,13 @@ const bySession = new Map(); // session id → seat id
 let socket = null, watched = "", retry = 500;
 const errorBox = $("dash-error"), info = $("dash-info");
 
-function say(text) { info.textContent = text; info.hidden = !text; }
+let infoTimer = null;
+function say(text) {
+  info.textContent = text;
+  info.hidden = !text;
+  clearTimeout(infoTimer);
+  if (text) infoTimer = setTimeout(() => say(""), INFO_SECONDS * 1000);
+}
 function fail(err) { showError(errorBox, err); }
 
 // ---------- the roster ----------
@@ -44,6 +52,8 @@ async function loadRoster() {
   $("join-code").textContent = room.code || "closed";
   $("join-url").textContent = room.join_url ? room.join_url.replace(/\/join\/.*$/, "/join") : "—";
   $("joinbox").classList.toggle("closed", !open);
+  $("join-warning").textContent = open && room.join_warning ? `⚠ ${room.join_warning}` : "";
+  $("join-warning").hidden = !(open && room.join_warning);
   for (const input of document.querySelectorAll("[data-option]")) {
     if (!pendingOptions.has(input.dataset.option)) input.checked = !!room[input.dataset.option];
   }
@@ -166,6 +176,7 @@ function onSummary(m) {
   drawSpark(p.spark, t.losses);
   renderDiffs(t);
   scheduleSort();
+  boardFollows(seatId, m);
 }
 
 /** The sparkline starts from the session's loss history (a dashboard opened mid-lesson). */
@@ -270,15 +281,42 @@ $("sort").addEventListener("change", sortTiles);
 
 async function loadBoard() {
   try {
-    const b = await call("GET", `${base}/leaderboard`);
-    $("board").hidden = false;
-    const c = b.challenge || {};
-    const rule = `test loss < ${c.test_loss_below}${c.max_hidden_units != null ? ` with at most ${c.max_hidden_units} hidden units` : ""}`;
-    $("board-title").textContent = `Challenge: ${c.title || rule}${b.active ? "" : " (stopped)"}`;
-    $("board-title").title = rule;
-    $("board-rows").replaceChildren(...b.rows.slice(0, 10).map((r) =>
-      el("li", { class: r.met ? "met" : "" }, `${r.name}: ${fmt(r.test_loss)} (epoch ${r.epoch}, ${r.hidden_units} units)${r.met ? " ✓" : ""}`)));
+    board = await call("GET", `${base}/leaderboard`);
+    // the server's read may be a few seconds old: the tiles' own numbers are newer
+    for (const r of board.rows) {
+      const t = tiles.get(r.seat);
+      if (t?.summary) Object.assign(r, boardNumbers(t.summary));
+    }
+    renderBoard();
   } catch (err) { fail(err); }
+}
+
+function boardNumbers(m) {
+  return { test_loss: m.loss.test ?? m.loss.train, epoch: m.epoch };
+}
+
+/** A summary moves its seat's row on the board at once (the same number as its tile). */
+function boardFollows(seatId, m) {
+  const row = board?.rows.find((r) => r.seat === seatId);
+  if (!row) return;
+  Object.assign(row, boardNumbers(m));
+  renderBoard(); // with the tile, in the same task: never a frame apart (ten rows at most)
+}
+
+function renderBoard() {
+  if (!board || !(room?.challenge && (room.challenge_active || room.leaderboard))) return;
+  const b = board;
+  $("board").hidden = false;
+  const c = b.challenge || {};
+  const rule = `test loss < ${c.test_loss_below}${c.max_hidden_units != null ? ` with at most ${c.max_hidden_units} hidden units` : ""}`;
+  $("board-title").textContent = `Challenge: ${c.title || rule}${b.active ? "" : " (stopped)"}`;
+  $("board-title").title = rule;
+  const rows = [...b.rows].sort((x, y) => (x.test_loss == null) - (y.test_loss == null) || (x.test_loss ?? 0) - (y.test_loss ?? 0));
+  $("board-rows").replaceChildren(...rows.slice(0, 10).map((r) => {
+    const met = r.met || (b.active && r.test_loss != null && r.test_loss < c.test_loss_below);
+    return el("li", { class: met ? "met" : "", "data-seat": r.seat },
+      `${r.name}: `, el("span", { class: "v" }, fmt(r.test_loss)), ` (epoch ${r.epoch}, ${r.hidden_units} units)${met ? " ✓" : ""}`);
+  }));
 }
 
 // ---------- actions ----------
@@ -351,6 +389,20 @@ $("push-go").addEventListener("click", async (ev) => {
     loadRoster();
   } catch (err) { showError($("push-error"), err); }
 });
+
+// ---------- projector view: the join code and the tiles, large, without controls ----------
+
+function projector(on) {
+  document.body.classList.toggle("projector", on);
+  $("btn-projector").setAttribute("aria-pressed", on ? "true" : "false");
+  const url = new URL(location.href);
+  if (on) url.searchParams.set("projector", "1"); else url.searchParams.delete("projector");
+  history.replaceState(null, "", url);
+}
+$("btn-projector").addEventListener("click", () => projector(true));
+$("projector-exit").addEventListener("click", () => projector(false));
+document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && document.body.classList.contains("projector") && !dialog.open) projector(false); });
+projector(new URLSearchParams(location.search).get("projector") === "1");
 
 loadRoster();
 connect();
