@@ -34,7 +34,7 @@ const ANCHORS = {
   play: ["#btn-play", "after"],
   step: ["#btn-step-sample", "after"],
   reset: ["#btn-reset", "after"],
-  weights: ["#tab-inspector", "in"],
+  weights: [".bottom-tabs .tabs", "after"],
   learning_rate: ["#lr", "after"],
   batch_size: ["#batch", "after"],
   momentum: ["#momentum", "after"],

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser import test_classroom_page as classroom
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_classroom_page import (  # noqa: F401 (classroom_server: a fixture)
-    api,
-    classroom_server,
-    login,
-    person,
-    ready,
-    until,
-)
+from tests.browser.test_classroom_page import api, login, person, ready, until
+
+classroom_server = classroom.classroom_server  # its server and teacher (a fixture), shared
 
 pytestmark = pytest.mark.browser
 HOSTILE = '<img src=x onerror="window.__pwned=1">'
@@ -46,8 +42,11 @@ def overflow(page) -> list[str]:
             return r.width > 0 && r.height > 0 && r.right > innerWidth + 0.5
               && getComputedStyle(e).visibility !== 'hidden';
           }).slice(0, 5).map((e) => `${e.tagName}#${e.id}.${e.className}`)"""
-    ) + (["(the page scrolls sideways)"] if page.evaluate(
-        "document.documentElement.scrollWidth > innerWidth") else [])
+    ) + (
+        ["(the page scrolls sideways)"]
+        if page.evaluate("document.documentElement.scrollWidth > innerWidth")
+        else []
+    )
 
 
 def join(browser, url: str, code: str, name: str, size=(1280, 800)):

@@ -362,6 +362,7 @@ $("btn-close").addEventListener("click", async () => {
 const dialog = $("push-dialog");
 $("btn-push").addEventListener("click", () => {
   $("push-setup").value = JSON.stringify(room.setup, null, 1);
+  $("push-instructions").value = room.instructions || "";
   const locks = $("push-locks");
   locks.replaceChildren(...Object.entries(B.controls).map(([name, what]) =>
     el("label", { class: "lock", title: what }, el("input", { type: "checkbox", value: name, checked: room.locks.includes(name), "data-control": name }), ` ${name}`)));
@@ -379,6 +380,7 @@ $("push-go").addEventListener("click", async (ev) => {
   const loss = parseFloat($("push-ch-loss").value), units = $("push-ch-units").value;
   const body = {
     setup,
+    instructions: $("push-instructions").value,
     locks: [...$("push-locks").querySelectorAll("input:checked")].map((i) => i.value),
     challenge: Number.isFinite(loss) ? { title: $("push-ch-title").value, test_loss_below: loss, max_hidden_units: units === "" ? null : parseInt(units, 10) } : null,
   };

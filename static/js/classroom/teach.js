@@ -13,6 +13,16 @@ const DEEP = {
   training: { learning_rate: 0.3, batch_size: 10 },
 };
 const FREE_BY_DEFAULT = new Set(["play", "step"]);
+const TEACH_DRAFT_KEY = "bpp-teach-setup"; // read by the lesson editor (classroom/seat.js)
+
+// a preset opens the lesson editor on the playground with its setup
+for (const b of document.querySelectorAll("[data-preset]")) {
+  b.addEventListener("click", () => {
+    sessionStorage.setItem(TEACH_DRAFT_KEY, JSON.stringify({ xor: XOR, deep: DEEP }[b.dataset.preset]));
+    location.assign("/teach/new");
+  });
+}
+document.getElementById("new-on-playground").addEventListener("click", () => sessionStorage.removeItem(TEACH_DRAFT_KEY));
 
 /** The setup a playground link carries (#setup=<JSON>, from the playground's "teach this"). */
 function linkSetup() {
@@ -80,6 +90,7 @@ document.getElementById("lesson-form").addEventListener("submit", async (ev) => 
   try {
     await call("POST", "/api/lessons", {
       title: document.getElementById("lesson-title").value,
+      instructions: document.getElementById("lesson-instructions").value,
       setup,
       locks: [...locks.querySelectorAll("input:checked")].map((i) => i.value),
       challenge,
