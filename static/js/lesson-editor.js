@@ -108,7 +108,12 @@ export async function startLessonEditor(app, state, cfg) {
   const controls = controlList(app.catalog || window.__bpp?.app?.catalog, cfg.controls);
   const locked = new Set(controls.map((c) => c.name).filter((n) => !FREE_BY_DEFAULT.has(n)));
   const editor = new LessonEditor(app, controls, locked);
-  await app.createSession(draft || state.sessionBody());
+  const editing = new URLSearchParams(location.search).get("lesson");
+  if (editing) { // "edit on the playground" from the teacher's home: the lesson's own setup
+    const lesson = await call("GET", `/api/lessons/${encodeURIComponent(editing)}`);
+    editor.editing(lesson);
+    await editor.fill(lesson);
+  } else await app.createSession(draft || state.sessionBody());
   editor.placePadlocks();
   return editor;
 }
@@ -239,10 +244,22 @@ class LessonEditor {
     };
   }
 
+  /** Save changes to this stored lesson (PATCH) instead of making a new one. */
+  editing(lesson) {
+    this.lessonId = lesson.id;
+    document.getElementById("lesson-heading").textContent = "Edit lesson";
+    document.getElementById("lesson-save").textContent = "Save changes";
+  }
+
   async loadJson(text) {
     let doc;
     try { doc = JSON.parse(text); } catch (e) { throw new Error(`lesson JSON: not valid JSON (${e.message})`); }
     if (!doc || typeof doc !== "object") throw new Error("lesson JSON: an object with title, setup, locks");
+    await this.fill(doc);
+  }
+
+  /** Take a lesson's title, instructions, locks, challenge and setup into the page. */
+  async fill(doc) {
     const f = this.fields;
     if (typeof doc.title === "string") f.title.value = doc.title;
     if (typeof doc.instructions === "string") { f.instructions.value = doc.instructions; renderInstructions(f.preview, doc.instructions); }
@@ -270,7 +287,9 @@ class LessonEditor {
     saved.hidden = true;
     const body = this.lesson();
     if (!body.title) { this.fields.title.focus(); throw new Error("Give the lesson a title"); }
-    const lesson = await call("POST", "/api/lessons", body);
+    const lesson = this.lessonId
+      ? await call("PATCH", `/api/lessons/${encodeURIComponent(this.lessonId)}`, body)
+      : await call("POST", "/api/lessons", body);
     try { sessionStorage.removeItem(TEACH_DRAFT_KEY); } catch { /* nothing kept */ }
     saved.replaceChildren(`Saved “${lesson.title}”. `, node("a", { href: "/teach", id: "lesson-saved-link" }, "Open a classroom from it"));
     saved.dataset.lessonId = lesson.id;

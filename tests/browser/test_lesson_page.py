@@ -128,6 +128,22 @@ def test_teach_this_logged_out_keeps_the_setup_and_the_lesson_is_made_on_the_pag
     assert lesson["challenge"]["test_loss_below"] == 0.05
     assert lesson["challenge"]["max_hidden_units"] == 6
 
+    # the teacher's home lists it; "edit on the playground" brings it back into lesson mode
+    teacher.click("#lesson-saved-link")
+    teacher.wait_for_url("**/teach")
+    teacher.click(f"[data-edit-lesson='{lesson_id}']")
+    teacher.wait_for_url("**/teach/new?lesson=*")
+    ready(teacher)
+    until(teacher, "document.getElementById('lesson-title').value === 'Hidden layers by hand'")
+    assert teacher.evaluate("window.__bpp.state.get('hidden')") == [3, 3]
+    assert teacher.get_attribute("[data-padlock=learning_rate]", "aria-pressed") == "false"
+    assert teacher.input_value("#lesson-instructions") == INSTRUCTIONS
+    teacher.fill("#lesson-title", "Hidden layers, by hand")
+    teacher.click("#lesson-save")
+    teacher.wait_for_selector("#lesson-saved:not([hidden])")
+    lesson = api(teacher, "GET", f"/api/lessons/{lesson_id}")["json"]
+    assert lesson["title"] == "Hidden layers, by hand" and lesson["instructions"] == INSTRUCTIONS
+
     # a student reads the instructions on their seat, rendered and safe
     room = api(teacher, "POST", "/api/classrooms", {"lesson_id": lesson_id})["json"]
     sctx, student = join(browser, url, room["code"], "Ada")

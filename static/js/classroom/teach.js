@@ -66,7 +66,8 @@ function lessonItem(lesson) {
     } catch (err) { alert(err.message); }
   });
   const locked = lesson.locks.length ? `locks ${lesson.locks.join(", ")}` : "nothing locked";
-  return el("li", {}, el("b", {}, lesson.title), el("small", {}, ` · ${locked}${lesson.challenge ? " · challenge" : ""} `), open);
+  const edit = el("a", { class: "button small", href: `/teach/new?lesson=${encodeURIComponent(lesson.id)}`, "data-edit-lesson": lesson.id }, "edit on the playground");
+  return el("li", {}, el("b", {}, lesson.title), el("small", {}, ` · ${locked}${lesson.challenge ? " · challenge" : ""} `), open, edit);
 }
 
 function roomItem(room) {
