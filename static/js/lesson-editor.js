@@ -28,8 +28,8 @@ const FALLBACK_LABELS = {
   init: "Starting weights (initialisation, seed)",
 };
 
-// Where a control's padlock sits on the page when its elements carry no data-control: next to
-// this element ("after" it, or at the end of it: "in").
+// Where a control's padlock sits on the page: next to this element ("after" it, or at the end
+// of it: "in"). A control not listed gets its padlock after its first [data-control] element.
 const ANCHORS = {
   play: ["#btn-play", "after"],
   step: ["#btn-step-sample", "after"],
@@ -200,11 +200,12 @@ class LessonEditor {
     this.padlocks.get(name).push(el);
   }
 
-  /** A padlock button beside each control on the page (its elements' data-control, or ANCHORS). */
+  /** A padlock button beside each control on the page: where ANCHORS puts it (static elements,
+   * never re-rendered), else after the first element marked data-control (a new control). */
   placePadlocks() {
     for (const c of this.controls) {
-      let anchor = document.querySelector(`[data-control="${c.name}"]`), where = "after";
-      if (!anchor && ANCHORS[c.name]) { anchor = document.querySelector(ANCHORS[c.name][0]); where = ANCHORS[c.name][1]; }
+      const [selector, where] = ANCHORS[c.name] || [`[data-control="${c.name}"]`, "after"];
+      const anchor = document.querySelector(selector);
       if (!anchor) continue;
       const b = node("button", { type: "button", class: "padlock", "data-padlock": c.name, title: c.help });
       b.addEventListener("click", (ev) => { ev.stopPropagation(); this.setLocked(c.name, !this.locked.has(c.name)); });
