@@ -365,7 +365,7 @@ $("btn-push").addEventListener("click", () => {
   $("push-instructions").value = room.instructions || "";
   const locks = $("push-locks");
   locks.replaceChildren(...Object.entries(B.controls).map(([name, what]) =>
-    el("label", { class: "lock", title: what }, el("input", { type: "checkbox", value: name, checked: room.locks.includes(name), "data-control": name }), ` ${name}`)));
+    el("label", { class: "lock", title: `lock name: ${name}` }, el("input", { type: "checkbox", value: name, checked: room.locks.includes(name), "data-control": name }), ` ${what}`)));
   const c = room.challenge || {};
   $("push-ch-title").value = c.title || "";
   $("push-ch-loss").value = c.test_loss_below ?? "";

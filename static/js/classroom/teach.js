@@ -45,8 +45,8 @@ fillSetup();
 
 const locks = document.getElementById("lesson-locks");
 for (const [name, what] of Object.entries(B.controls)) {
-  locks.append(el("label", { class: "lock", title: what },
-    el("input", { type: "checkbox", value: name, checked: !FREE_BY_DEFAULT.has(name), "data-control": name }), ` ${name}`));
+  locks.append(el("label", { class: "lock", title: `lock name: ${name}` },
+    el("input", { type: "checkbox", value: name, checked: !FREE_BY_DEFAULT.has(name), "data-control": name }), ` ${what}`));
 }
 
 async function refresh() {
