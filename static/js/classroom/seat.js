@@ -201,16 +201,19 @@ function showInstructions(text) {
   if (text === shownInstructions) return;
   shownInstructions = text;
   let box = document.getElementById("seat-instructions");
-  if (!box) {
-    box = document.createElement("details");
+  if (!box) { // a landmark of its own: <section aria-label> around an open <details>
+    box = document.createElement("section");
     box.id = "seat-instructions";
     box.className = "seat-instructions";
-    box.open = true;
+    box.setAttribute("aria-label", "Your teacher's instructions");
+    const details = document.createElement("details");
+    details.open = true;
     const summary = document.createElement("summary");
     summary.textContent = "Instructions";
     const body = document.createElement("div");
     body.className = "instructions-body md";
-    box.append(summary, body);
+    details.append(summary, body);
+    box.append(details);
     document.querySelector(".topbar").after(box);
   }
   box.hidden = !renderInstructions(box.querySelector(".instructions-body"), text);
