@@ -130,7 +130,7 @@ class LessonEditor {
   build() {
     const panel = node("section", { id: "lesson-panel", class: "lesson-panel", "aria-labelledby": "lesson-heading" });
     const head = node("div", { class: "lesson-head" },
-      node("h1", { id: "lesson-heading" }, "New lesson"),
+      node("h2", { id: "lesson-heading" }, "New lesson"),
       node("p", { class: "hint" }, "Set up the playground below as your students should start. Beside each control, a closed padlock ", padlockIcon(true), " keeps your value; an open one ", padlockIcon(false), " lets students change it."));
     const title = node("input", { id: "lesson-title", required: true, maxlength: "200", value: "Backprop by hand", autocomplete: "off" });
     const instructions = node("textarea", { id: "lesson-instructions", rows: "7", spellcheck: "true",
@@ -162,7 +162,7 @@ class LessonEditor {
       node("div", { class: "lesson-col" },
         node("label", { for: "lesson-title" }, "Lesson title"), title,
         node("label", { for: "lesson-instructions" }, "Instructions for students ", node("small", {}, "(Markdown: **bold**, lists, links; math as $…$)")), instructions,
-        node("h2", { id: "lesson-preview-heading" }, "What students will read"), preview),
+        node("h3", { id: "lesson-preview-heading" }, "What students will read"), preview),
       node("div", { class: "lesson-col" },
         node("fieldset", {}, node("legend", {}, "Locked: students keep your value"),
           node("div", { class: "lock-all" },

@@ -14,7 +14,16 @@ const SLOTS = /\uE000(\d+)\uE001/g;
 
 const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const marked = new Marked({ gfm: true, breaks: false, async: false });
-marked.use({ renderer: { html: (token) => escapeHtml(token.text ?? token.raw ?? "") } });
+let headingShift = 0; // set per text: its top heading becomes an <h2> (the page keeps its h1)
+marked.use({
+  renderer: {
+    html: (token) => escapeHtml(token.text ?? token.raw ?? ""),
+    heading(token) {
+      const level = Math.max(2, Math.min(6, token.depth + headingShift));
+      return `<h${level}>${this.parser.parseInline(token.tokens)}</h${level}>\n`;
+    },
+  },
+});
 
 DOMPurify.addHook("afterSanitizeAttributes", (node) => {
   if (node.tagName === "A" && node.hasAttribute("href")) {
@@ -37,7 +46,11 @@ export function markdownToHtml(text) {
     maths.push({ tex: block ?? inline, display: block != null, whole });
     return SLOT(maths.length - 1);
   });
-  const html = DOMPurify.sanitize(marked.parse(masked), {
+  const tokens = marked.lexer(masked);
+  let top = 7;
+  marked.walkTokens(tokens, (t) => { if (t.type === "heading") top = Math.min(top, t.depth); });
+  headingShift = top <= 6 ? 2 - top : 0;
+  const html = DOMPurify.sanitize(marked.parser(tokens), {
     USE_PROFILES: { html: true },
     FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select"],
     FORBID_ATTR: ["style"],
