@@ -287,3 +287,27 @@ def test_a_moved_device_stops_asking_and_says_the_seat_moved(classroom_server, b
     first_ctx.close()
     second_ctx.close()
     tctx.close()
+
+
+def test_instructions_markdown_is_rendered_without_anything_that_runs(page):
+    page.goto(page.base + "/")
+    page.wait_for_function("window.__bpp && window.__bpp.ready", timeout=20000)
+    html = page.evaluate(
+        """async () => (await import('/static/js/markdown.js')).markdownToHtml(
+            '# Forward pass\\n\\n### Detail\\n\\n<script>window.__pwned=1</script>'
+            + '\\n\\n<b onclick="x()">b</b> [bad](javascript:alert(1)) [good](https://example.org)'
+            + ' $\\\\delta_j$ and $$E = \\\\tfrac12 (a-t)^2$$')"""
+    )
+    dom = page.evaluate(
+        """(html) => { const d = document.createElement('div'); d.innerHTML = html;
+            return {h: [...d.querySelectorAll('h1,h2,h3,h4')].map((h) => h.tagName),
+                    scripts: d.querySelectorAll('script,[onclick]').length,
+                    hrefs: [...d.querySelectorAll('a')].map((a) => [a.getAttribute('href'), a.rel]),
+                    katex: d.querySelectorAll('.katex').length, text: d.textContent}; }""",
+        html,
+    )
+    assert dom["h"] == ["H2", "H4"]  # the text's top heading is an h2: the page keeps its h1
+    assert dom["scripts"] == 0 and "<script>" in dom["text"]  # raw HTML shows as text
+    assert dom["hrefs"] == [[None, ""], ["https://example.org", "noopener noreferrer"]]
+    assert dom["katex"] == 2
+    assert page.evaluate("window.__pwned") is None
