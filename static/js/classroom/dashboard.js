@@ -52,7 +52,9 @@ async function loadRoster() {
   $("join-code").textContent = room.code || "closed";
   $("join-url").textContent = room.join_url ? room.join_url.replace(/\/join\/.*$/, "/join") : "—";
   $("joinbox").classList.toggle("closed", !open);
-  $("join-warning").textContent = open && room.join_warning ? `⚠ ${room.join_warning}` : "";
+  // the server's text marks commands with `…`: shown as code, every part as text (never HTML)
+  const warning = open && room.join_warning ? `⚠ ${room.join_warning}` : "";
+  $("join-warning").replaceChildren(...warning.split("`").map((part, i) => (i % 2 ? el("code", {}, part) : part)));
   $("join-warning").hidden = !(open && room.join_warning);
   for (const input of document.querySelectorAll("[data-option]")) {
     if (!pendingOptions.has(input.dataset.option)) input.checked = !!room[input.dataset.option];
