@@ -292,7 +292,14 @@ class LessonEditor {
       ? await call("PATCH", `/api/lessons/${encodeURIComponent(this.lessonId)}`, body)
       : await call("POST", "/api/lessons", body);
     try { sessionStorage.removeItem(TEACH_DRAFT_KEY); } catch { /* nothing kept */ }
-    saved.replaceChildren(`Saved “${lesson.title}”. `, node("a", { href: "/teach", id: "lesson-saved-link" }, "Open a classroom from it"));
+    const open = node("button", { type: "button", id: "lesson-open-room", class: "primary" }, "Open a classroom now");
+    open.addEventListener("click", async () => {
+      try {
+        const room = await call("POST", "/api/classrooms", { lesson_id: lesson.id });
+        location.assign(`/classrooms/${encodeURIComponent(room.id)}`);
+      } catch (err) { this.fail(err); }
+    });
+    saved.replaceChildren(`Saved “${lesson.title}”. `, open, " or see it among ", node("a", { href: "/teach", id: "lesson-saved-link" }, "your lessons"));
     saved.dataset.lessonId = lesson.id;
     saved.hidden = false;
   }

@@ -144,9 +144,14 @@ def test_teach_this_logged_out_keeps_the_setup_and_the_lesson_is_made_on_the_pag
     lesson = api(teacher, "GET", f"/api/lessons/{lesson_id}")["json"]
     assert lesson["title"] == "Hidden layers, by hand" and lesson["instructions"] == INSTRUCTIONS
 
+    # open a classroom from the lesson, right there
+    teacher.click("#lesson-open-room")
+    teacher.wait_for_url("**/classrooms/*")
+    until(teacher, "/^[A-Z0-9]{6}$/.test(document.getElementById('join-code').textContent)")
+    code = teacher.text_content("#join-code")
+
     # a student reads the instructions on their seat, rendered and safe
-    room = api(teacher, "POST", "/api/classrooms", {"lesson_id": lesson_id})["json"]
-    sctx, student = join(browser, url, room["code"], "Ada")
+    sctx, student = join(browser, url, code, "Ada")
     until(student, "document.querySelector('#seat-instructions strong')")
     assert "Step one sample" in student.text_content("#seat-instructions")
     assert student.query_selector("#seat-instructions .katex")
