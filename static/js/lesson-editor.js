@@ -223,6 +223,7 @@ class LessonEditor {
       el.replaceChildren(padlockIcon(on));
       el.setAttribute("aria-pressed", on ? "true" : "false");
       el.setAttribute("aria-label", `${label}: ${on ? "locked, students keep your value" : "free, students may change it"}`);
+      el.title = `${label}: ${on ? "locked (click to let students change it)" : "free (click to lock it)"}`;
       el.classList.toggle("on", on);
     }
   }
