@@ -116,6 +116,21 @@ def test_teach_this_logged_out_keeps_the_setup_and_the_lesson_is_made_on_the_pag
     teacher.click("#lesson-advanced summary")
     teacher.click("#lesson-json-out")
     assert '"Hidden layers by hand"' in teacher.input_value("#lesson-json")
+    teacher.fill("#lesson-json", '{"title": "From JSON", "locks": ["learning_rate"]}')
+    teacher.click("#lesson-json-in")
+    assert teacher.input_value("#lesson-title") == "From JSON"
+    assert teacher.get_attribute("[data-padlock=learning_rate]", "aria-pressed") == "true"
+    assert teacher.get_attribute("[data-padlock=loss]", "aria-pressed") == "false"
+    teacher.fill("#lesson-json", "{not json")
+    teacher.click("#lesson-json-in")
+    assert "not valid JSON" in teacher.text_content("#lesson-error")
+    teacher.click("#lock-all")
+    teacher.click("[data-padlock=learning_rate]")
+    teacher.click("[data-padlock=play]")
+    teacher.click("[data-padlock=step]")
+    teacher.fill("#lesson-title", "Hidden layers by hand")
+    teacher.fill("#lesson-ch-loss", "0.05")  # a loaded lesson without a challenge cleared it
+    teacher.fill("#lesson-ch-units", "6")
     teacher.click("#lesson-save")
     teacher.wait_for_selector("#lesson-saved:not([hidden])")
     lesson_id = teacher.get_attribute("#lesson-saved", "data-lesson-id")
