@@ -268,6 +268,9 @@ class Settings(BaseSettings):
         200, ge=1, description="Classrooms (open or closed) one teacher may keep."
     )
     max_lessons_per_teacher: int = Field(200, ge=1, description="Lessons one teacher may keep.")
+    max_lesson_instructions_chars: int = Field(
+        20_000, ge=1, description="Characters of a lesson's instructions (Markdown)."
+    )
     public_url: str | None = Field(
         None,
         description="The address students type (e.g. http://192.168.1.20:8000), shown on the "

@@ -8,6 +8,8 @@ KATEX_VERSION="${KATEX_VERSION:-0.19.1}"
 UPLOT_VERSION="${UPLOT_VERSION:-1.6.32}"
 SWAGGER_UI_VERSION="${SWAGGER_UI_VERSION:-5.35.0}"  # /docs (app/routers/docs.py)
 REDOC_VERSION="${REDOC_VERSION:-2.5.4}"  # /redoc
+MARKED_VERSION="${MARKED_VERSION:-18.3.0}"  # a lesson's instructions (Markdown)
+DOMPURIFY_VERSION="${DOMPURIFY_VERSION:-3.5.0}"  # ... sanitised before they reach the page
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 vendor="$root/static/vendor"
@@ -45,12 +47,27 @@ rm -rf "$dst" && mkdir -p "$dst"
 src="$tmp/redoc/package"
 cp "$src/bundles/redoc.standalone.js" "$src/LICENSE" "$dst/"
 
+fetch marked "$MARKED_VERSION"
+dst="$vendor/marked-$MARKED_VERSION"
+rm -rf "$dst" && mkdir -p "$dst"
+src="$tmp/marked/package"
+cp "$src/lib/marked.esm.js" "$src/LICENSE" "$dst/"
+
+fetch dompurify "$DOMPURIFY_VERSION"
+dst="$vendor/dompurify-$DOMPURIFY_VERSION"
+rm -rf "$dst" && mkdir -p "$dst"
+src="$tmp/dompurify/package"
+cp "$src/LICENSE" "$dst/"
+cp "$src/dist/purify.es.mjs" "$dst/purify.es.js"  # .js: served as JavaScript everywhere
+
 cat > "$vendor/VERSIONS.txt" <<TXT
 # Vendored by scripts/vendor.sh from the npm registry (npm pack). Do not edit by hand.
 katex $KATEX_VERSION  MIT  static/vendor/katex-$KATEX_VERSION/   (katex.min.js, katex.min.css, fonts/*.woff2)
 uplot $UPLOT_VERSION  MIT  static/vendor/uplot-$UPLOT_VERSION/   (uPlot.iife.min.js, uPlot.min.css)
 swagger-ui-dist $SWAGGER_UI_VERSION  Apache-2.0  static/vendor/swagger-ui-$SWAGGER_UI_VERSION/   (swagger-ui-bundle.js, swagger-ui.css, favicon-32x32.png): /docs
 redoc $REDOC_VERSION  MIT  static/vendor/redoc-$REDOC_VERSION/   (redoc.standalone.js): /redoc
+marked $MARKED_VERSION  MIT  static/vendor/marked-$MARKED_VERSION/   (marked.esm.js): lesson instructions
+dompurify $DOMPURIFY_VERSION  (MPL-2.0 OR Apache-2.0)  static/vendor/dompurify-$DOMPURIFY_VERSION/   (purify.es.js): sanitises them
 TXT
 echo "vendored into $vendor:"
 cat "$vendor/VERSIONS.txt"

@@ -49,6 +49,7 @@ class Lesson:
     challenge: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime
+    instructions: str = ""  # Markdown the students read on their seat
 
     def __post_init__(self) -> None:  # stored lock names, read through the registry's aliases
         object.__setattr__(self, "locks", stored_locks(self.locks))
@@ -76,6 +77,7 @@ class Classroom:
     challenge: dict[str, Any] | None
     created_at: datetime
     closed_at: datetime | None
+    instructions: str = ""  # the lesson's, copied with it
 
     def __post_init__(self) -> None:  # stored lock names, read through the registry's aliases
         object.__setattr__(self, "locks", stored_locks(self.locks))
@@ -156,9 +158,12 @@ class Rooms:
         setup: dict[str, Any],
         locks: list[str],
         challenge: dict[str, Any] | None,
+        instructions: str = "",
     ) -> Lesson:
         now = datetime.now(UTC)
-        lesson = Lesson(new_id(), teacher_id, title, setup, locks, challenge, now, now)
+        lesson = Lesson(
+            new_id(), teacher_id, title, setup, locks, challenge, now, now, instructions
+        )
         with self.store.transaction() as conn:
             count = conn.execute(
                 select(func.count()).select_from(lessons).where(lessons.c.teacher_id == teacher_id)
@@ -233,6 +238,7 @@ class Rooms:
                 challenge=lesson.challenge,
                 created_at=datetime.now(UTC),
                 closed_at=None,
+                instructions=lesson.instructions,
             )
             try:
                 with self.store.transaction() as conn:

@@ -33,6 +33,11 @@ class LessonIn(Strict):
     setup: SessionCreate = Field(default_factory=SessionCreate)
     locks: list[str] = Field(default_factory=list, description=f"Locked controls: {list(CONTROLS)}")
     challenge: Challenge | None = None
+    instructions: str = Field(
+        "",
+        description="What the students read on their seat: Markdown (math as $…$), rendered "
+        "safely. At most max_lesson_instructions_chars characters.",
+    )
 
     @field_validator("locks")
     @classmethod
@@ -45,6 +50,7 @@ class LessonPatch(Strict):
     setup: SessionCreate | None = None
     locks: list[str] | None = None
     challenge: Challenge | None = None
+    instructions: str | None = Field(None, description="Markdown the students read.")
 
     @field_validator("locks")
     @classmethod
@@ -110,6 +116,7 @@ class LessonOut(Open):
     setup: dict[str, Any]
     locks: list[str]
     challenge: dict[str, Any] | None
+    instructions: str = Field("", description="Markdown the students read (empty: none).")
     created_at: str
     updated_at: str
 
@@ -137,6 +144,12 @@ class ClassroomOut(Open):
     created_at: str
     closed_at: str | None
     join_url: str | None
+    join_warning: str | None = Field(
+        None,
+        description="Why students on other devices cannot reach join_url (a loopback address), "
+        "and how to fix it; null when they can.",
+    )
+    instructions: str = ""
     controls: dict[str, str]
 
 
@@ -211,6 +224,7 @@ class RoomForStudent(Open):
     challenge: dict[str, Any] | None
     challenge_active: bool
     leaderboard: bool
+    instructions: str = Field("", description="The lesson's instructions (Markdown).")
 
 
 class MeOut(Open):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -143,6 +144,13 @@ async def my_seat(classroom_id: str, request: Request, c: ClassroomsDep) -> tupl
         raise FieldError("classroom_id", f"no classroom {classroom_id!r}", status_code=404)
     token = request.cookies.get(seat_cookie(classroom_id), "")
     seat = await asyncio.to_thread(c.rooms.seat_by_token, classroom_id, token)
+    if seat is None and token:  # the seat's token changed: it moved to another device (its key)
+        raise FieldError(
+            "seat",
+            "your seat moved to another device: carry on there, or join again at /join",
+            status_code=403,
+            kind="seat_moved",
+        )
     if seat is None or seat.status == "removed":
         raise FieldError(
             "seat",
@@ -281,8 +289,9 @@ async def create_lesson(body: LessonIn, teacher: TeacherDep, c: ClassroomsDep) -
     """A lesson: a session setup, the locked controls, an optional challenge."""
     setup = await check_setup(body.setup, c.settings)
     challenge = body.challenge.model_dump() if body.challenge else None
+    instructions = check_instructions(body.instructions, c.settings)
     lesson = await asyncio.to_thread(
-        c.rooms.create_lesson, teacher.id, body.title, setup, body.locks, challenge
+        c.rooms.create_lesson, teacher.id, body.title, setup, body.locks, challenge, instructions
     )
     return lesson.json()
 
@@ -304,10 +313,23 @@ async def patch_lesson(
     return lesson.json()
 
 
+def check_instructions(text: str, settings: Settings) -> str:
+    """A lesson's instructions within ``max_lesson_instructions_chars`` (422 naming the field)."""
+    if len(text) > settings.max_lesson_instructions_chars:
+        raise FieldError(
+            "instructions",
+            f"at most {settings.max_lesson_instructions_chars} characters "
+            f"(max_lesson_instructions_chars); these have {len(text)}",
+        )
+    return text
+
+
 async def _lesson_change(body: LessonPatch, settings: Settings) -> dict[str, Any]:
     change: dict[str, Any] = {}
     if body.title is not None:
         change["title"] = body.title
+    if body.instructions is not None:
+        change["instructions"] = check_instructions(body.instructions, settings)
     if body.setup is not None:
         change["setup"] = await check_setup(body.setup, settings)
     if body.locks is not None:
@@ -332,8 +354,25 @@ def join_url(request: Request, room: Classroom) -> str | None:
     return f"{base}/join/{room.code}"
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def join_warning(url: str | None) -> str | None:
+    """Why students cannot use ``url`` (it names this computer only), and the fix; None when it
+    is an address others can reach."""
+    host = urlsplit(url).hostname if url else None
+    if host is None or not (host in LOOPBACK_HOSTS or host.startswith("127.")):
+        return None
+    return (
+        f"Students on other devices cannot reach {host}: it means “this computer”. Restart the "
+        "server with `backprop-playground --host 0.0.0.0` (it then shows students your LAN "
+        "address, such as http://192.168.1.20:8000), or set BPP_PUBLIC_URL to that address."
+    )
+
+
 def classroom_json(request: Request, room: Classroom) -> dict[str, Any]:
-    return {**room.json(), "join_url": join_url(request, room), "controls": CONTROLS}
+    url = join_url(request, room)
+    return {**room.json(), "join_url": url, "join_warning": join_warning(url), "controls": CONTROLS}
 
 
 @router.get("/classrooms", response_model=ClassroomsOut, responses=TEACHER)
@@ -645,6 +684,7 @@ async def my_place(seat_and_room: SeatDep, c: ClassroomsDep) -> dict:
             "challenge": room.challenge,
             "challenge_active": room.challenge_active,
             "leaderboard": room.leaderboard,
+            "instructions": room.instructions,
         },
         "controls": CONTROLS,
     }

@@ -52,6 +52,21 @@ async def teach_page(request: Request) -> Response:
     )
 
 
+@router.get("/teach/new", response_class=HTMLResponse)
+async def lesson_editor_page(request: Request) -> Response:
+    """A new lesson, made on the playground itself: the page as it stands is the lesson's setup,
+    a padlock on each control locks it, and a panel takes the title, the instructions and the
+    challenge. Logged out, the login comes first and brings the teacher back here (the setup
+    travels in the URL's hash and the tab's sessionStorage)."""
+    c = request.app.state.classrooms
+    teacher = await c.gate.teacher(request)
+    if teacher is None:
+        return _login_redirect(request)
+    boot = playground_boot(request)
+    boot["lesson"] = {"teacher": teacher.name, "controls": CONTROLS}
+    return _page(request, "index.html", boot)
+
+
 @router.get("/join", response_class=HTMLResponse)
 async def join_page(request: Request) -> Response:
     return _page(

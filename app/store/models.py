@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -138,6 +139,7 @@ class LessonRow(Base):
     setup: Mapped[dict[str, Any]] = mapped_column(JSON)
     locks: Mapped[list[str]] = mapped_column(JSON)
     challenge: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    instructions: Mapped[str] = mapped_column(Text, default="", server_default="")  # Markdown
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -168,6 +170,7 @@ class ClassroomRow(Base):
     setup: Mapped[dict[str, Any]] = mapped_column(JSON)
     locks: Mapped[list[str]] = mapped_column(JSON)
     challenge: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    instructions: Mapped[str] = mapped_column(Text, default="", server_default="")  # Markdown
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

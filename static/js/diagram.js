@@ -336,7 +336,8 @@ export class Diagram {
   // ---------- interaction ----------
   _hit(e) {
     const r = this.root.getBoundingClientRect();
-    return hitTest(this.layout, this.net.showBias, e.clientX - r.left, e.clientY - r.top);
+    const k = r.width / (this.root.offsetWidth || r.width) || 1; // a CSS scale (the projector's)
+    return hitTest(this.layout, this.net.showBias, (e.clientX - r.left) / k, (e.clientY - r.top) / k);
   }
 
   _hover(e) {

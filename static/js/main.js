@@ -5,6 +5,7 @@ import { App } from "./app.js";
 import { benchRender } from "./bench.js";
 import { addSettings, State } from "./state.js";
 import { addTeachLink, startClassroom } from "./classroom/seat.js";
+import { startLessonEditor } from "./lesson-editor.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -38,7 +39,12 @@ async function start() {
     window.__bpp.ready = true;
     return;
   }
-  addTeachLink(state);
+  if (boot.lesson) { // a teacher making a lesson on the playground (lesson-editor.js)
+    await startLessonEditor(app, state, boot.lesson);
+    window.__bpp.ready = true;
+    return;
+  }
+  addTeachLink(app);
   const join = state.get("join");
   if (!join || !(await app.joinSession(join))) await app.createSession(state.sessionBody());
   window.__bpp.ready = true;

@@ -10,8 +10,10 @@ const ID = B.classroom_id;
 const base = `/api/classrooms/${encodeURIComponent(ID)}`;
 const SPARK_POINTS = 60;
 const ROSTER_SECONDS = 3;
-const BOARD_SECONDS = 6; // the leaderboard asks every student's session: not too often
+const BOARD_SECONDS = 6; // who is on the leaderboard: asks every student's session, not too often
+const INFO_SECONDS = 6; // how long "pause: 4 sessions" and the like stay in view
 let boardAt = 0;
+let board = null; // the last leaderboard read; its numbers follow the summaries, as the tiles do
 const $ = (id) => document.getElementById(id);
 
 let room = null;
@@ -20,7 +22,13 @@ const bySession = new Map(); // session id → seat id
 let socket = null, watched = "", retry = 500;
 const errorBox = $("dash-error"), info = $("dash-info");
 
-function say(text) { info.textContent = text; info.hidden = !text; }
+let infoTimer = null;
+function say(text) {
+  info.textContent = text;
+  info.hidden = !text;
+  clearTimeout(infoTimer);
+  if (text) infoTimer = setTimeout(() => say(""), INFO_SECONDS * 1000);
+}
 function fail(err) { showError(errorBox, err); }
 
 // ---------- the roster ----------
@@ -44,6 +52,10 @@ async function loadRoster() {
   $("join-code").textContent = room.code || "closed";
   $("join-url").textContent = room.join_url ? room.join_url.replace(/\/join\/.*$/, "/join") : "—";
   $("joinbox").classList.toggle("closed", !open);
+  // the server's text marks commands with `…`: shown as code, every part as text (never HTML)
+  const warning = open && room.join_warning ? `⚠ ${room.join_warning}` : "";
+  $("join-warning").replaceChildren(...warning.split("`").map((part, i) => (i % 2 ? el("code", {}, part) : part)));
+  $("join-warning").hidden = !(open && room.join_warning);
   for (const input of document.querySelectorAll("[data-option]")) {
     if (!pendingOptions.has(input.dataset.option)) input.checked = !!room[input.dataset.option];
   }
@@ -167,6 +179,7 @@ function onSummary(m) {
   drawSpark(p.spark, t.losses);
   renderDiffs(t);
   scheduleSort();
+  boardFollows(seatId, m);
 }
 
 /** The sparkline starts from the session's loss history (a dashboard opened mid-lesson). */
@@ -257,15 +270,42 @@ $("sort").addEventListener("change", sortTiles);
 
 async function loadBoard() {
   try {
-    const b = await call("GET", `${base}/leaderboard`);
-    $("board").hidden = false;
-    const c = b.challenge || {};
-    const rule = `test loss < ${c.test_loss_below}${c.max_hidden_units != null ? ` with at most ${c.max_hidden_units} hidden units` : ""}`;
-    $("board-title").textContent = `Challenge: ${c.title || rule}${b.active ? "" : " (stopped)"}`;
-    $("board-title").title = rule;
-    $("board-rows").replaceChildren(...b.rows.slice(0, 10).map((r) =>
-      el("li", { class: r.met ? "met" : "" }, `${r.name}: ${fmt(r.test_loss)} (epoch ${r.epoch}, ${r.hidden_units} units)${r.met ? " ✓" : ""}`)));
+    board = await call("GET", `${base}/leaderboard`);
+    // the server's read may be a few seconds old: the tiles' own numbers are newer
+    for (const r of board.rows) {
+      const t = tiles.get(r.seat);
+      if (t?.summary) Object.assign(r, boardNumbers(t.summary));
+    }
+    renderBoard();
   } catch (err) { fail(err); }
+}
+
+function boardNumbers(m) {
+  return { test_loss: m.loss.test ?? m.loss.train, epoch: m.epoch };
+}
+
+/** A summary moves its seat's row on the board at once (the same number as its tile). */
+function boardFollows(seatId, m) {
+  const row = board?.rows.find((r) => r.seat === seatId);
+  if (!row) return;
+  Object.assign(row, boardNumbers(m));
+  renderBoard(); // with the tile, in the same task: never a frame apart (ten rows at most)
+}
+
+function renderBoard() {
+  if (!board || !(room?.challenge && (room.challenge_active || room.leaderboard))) return;
+  const b = board;
+  $("board").hidden = false;
+  const c = b.challenge || {};
+  const rule = `test loss < ${c.test_loss_below}${c.max_hidden_units != null ? ` with at most ${c.max_hidden_units} hidden units` : ""}`;
+  $("board-title").textContent = `Challenge: ${c.title || rule}${b.active ? "" : " (stopped)"}`;
+  $("board-title").title = rule;
+  const rows = [...b.rows].sort((x, y) => (x.test_loss == null) - (y.test_loss == null) || (x.test_loss ?? 0) - (y.test_loss ?? 0));
+  $("board-rows").replaceChildren(...rows.slice(0, 10).map((r) => {
+    const met = r.met || (b.active && r.test_loss != null && r.test_loss < c.test_loss_below);
+    return el("li", { class: met ? "met" : "", "data-seat": r.seat },
+      `${r.name}: `, el("span", { class: "v" }, fmt(r.test_loss)), ` (epoch ${r.epoch}, ${r.hidden_units} units)${met ? " ✓" : ""}`);
+  }));
 }
 
 // ---------- actions ----------
@@ -311,9 +351,10 @@ $("btn-close").addEventListener("click", async () => {
 const dialog = $("push-dialog");
 $("btn-push").addEventListener("click", () => {
   $("push-setup").value = JSON.stringify(room.setup, null, 1);
+  $("push-instructions").value = room.instructions || "";
   const locks = $("push-locks");
   locks.replaceChildren(...Object.entries(B.controls).map(([name, what]) =>
-    el("label", { class: "lock", title: what }, el("input", { type: "checkbox", value: name, checked: room.locks.includes(name), "data-control": name }), ` ${name}`)));
+    el("label", { class: "lock", title: `lock name: ${name}` }, el("input", { type: "checkbox", value: name, checked: room.locks.includes(name), "data-control": name }), ` ${what}`)));
   const c = room.challenge || {};
   $("push-ch-title").value = c.title || "";
   $("push-ch-loss").value = c.test_loss_below ?? "";
@@ -328,6 +369,7 @@ $("push-go").addEventListener("click", async (ev) => {
   const loss = parseFloat($("push-ch-loss").value), units = $("push-ch-units").value;
   const body = {
     setup,
+    instructions: $("push-instructions").value,
     locks: [...$("push-locks").querySelectorAll("input:checked")].map((i) => i.value),
     challenge: Number.isFinite(loss) ? { title: $("push-ch-title").value, test_loss_below: loss, max_hidden_units: units === "" ? null : parseInt(units, 10) } : null,
   };
@@ -338,6 +380,20 @@ $("push-go").addEventListener("click", async (ev) => {
     loadRoster();
   } catch (err) { showError($("push-error"), err); }
 });
+
+// ---------- projector view: the join code and the tiles, large, without controls ----------
+
+function projector(on) {
+  document.body.classList.toggle("projector", on);
+  $("btn-projector").setAttribute("aria-pressed", on ? "true" : "false");
+  const url = new URL(location.href);
+  if (on) url.searchParams.set("projector", "1"); else url.searchParams.delete("projector");
+  history.replaceState(null, "", url);
+}
+$("btn-projector").addEventListener("click", () => projector(true));
+$("projector-exit").addEventListener("click", () => projector(false));
+document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && document.body.classList.contains("projector") && !dialog.open) projector(false); });
+projector(new URLSearchParams(location.search).get("projector") === "1");
 
 loadRoster();
 connect();

@@ -11,6 +11,7 @@ form.addEventListener("submit", async (ev) => {
       name: document.getElementById("login-name").value,
       password: document.getElementById("login-password").value,
     });
-    location.assign(boot().next || "/teach");
+    // the hash carries what the page before the login held (a playground's setup): keep it
+    location.assign((boot().next || "/teach") + location.hash);
   } catch (err) { showError(error, err); }
 });

@@ -8,6 +8,7 @@
 // - "projector": the same, large, the student's name hidden.
 import { api } from "../api.js";
 import { pairAllowed } from "../pairing.js";
+import { renderInstructions } from "../markdown.js";
 import { call } from "./http.js";
 
 const SEAT_POLL_SECONDS = 3;
@@ -108,6 +109,27 @@ function banner(text, extra) {
   return bar;
 }
 
+// the smallest diagram label the projector shows, as rendered (a label smaller is hidden)
+export const MIN_PROJECTED_LABEL_PX = 16;
+
+/** On the projector the diagram is scaled up (seat.css): hide each of its labels that would
+ * still be smaller than MIN_PROJECTED_LABEL_PX, whenever the diagram is drawn anew. */
+function projectorLabels() {
+  const root = document.getElementById("diagram");
+  const check = () => {
+    const svgEl = root.querySelector("svg");
+    if (!svgEl || !root.offsetWidth) return;
+    const k = root.getBoundingClientRect().width / root.offsetWidth;
+    for (const t of svgEl.querySelectorAll("text")) {
+      const px = parseFloat(t.getAttribute("font-size") || "0") * k;
+      t.classList.toggle("too-small", px < MIN_PROJECTED_LABEL_PX);
+    }
+  };
+  new MutationObserver(check).observe(root, { childList: true });
+  window.addEventListener("resize", check);
+  check();
+}
+
 /** Start the page in classroom mode; resolves once its session is shown. */
 export async function startClassroom(app, cfg) {
   document.body.classList.add("classroom", `classroom-${cfg.mode}`);
@@ -116,7 +138,10 @@ export async function startClassroom(app, cfg) {
   if (cfg.mode === "student") return startStudent(app, cfg);
   const locks = new Locks("read-only: you are watching a student's session");
   locks.set(READ_ONLY);
-  banner(cfg.mode === "projector" ? cfg.name : `Watching ${cfg.name}`, " · read-only");
+  if (cfg.mode === "projector") {
+    banner(cfg.name, "");
+    projectorLabels();
+  } else banner(`Watching ${cfg.name}`, " · read-only");
   const s = await api.getSession(cfg.session_id);
   await keeper.adopt(s, false);
   return true;
@@ -131,21 +156,31 @@ async function startStudent(app, cfg) {
     const r = await call("POST", `${base}/me/session`, { setup });
     return api.getSession(r.session_id);
   };
-  let me = null;
+  let me = null, ended = false;
   const key = sessionStorage.getItem(`bpp-seat-key-${cfg.id}`);
 
+  let poll = null;
   const refresh = async () => {
+    if (ended) return;
     try {
       me = await call("GET", `${base}/me`);
     } catch (err) {
       if (err.status !== 403) throw err;
-      // the teacher removed this seat (or it moved to another device): nothing to drive here
+      // the teacher removed this seat, or it moved to another device: nothing to drive here,
+      // and nothing to ask again (the answer stays the same)
       me = null;
-      locks.set(READ_ONLY, "you are no longer in this classroom");
-      banner("You are no longer in this classroom", " · ask your teacher, or join again at /join");
+      ended = true;
+      clearInterval(poll);
+      const moved = /moved/.test(err.message || "");
+      locks.set(READ_ONLY, moved ? "your seat moved to another device" : "you are no longer in this classroom");
+      if (moved) banner("Your seat moved to another device", " · carry on there; this page no longer follows the class");
+      else banner("You are no longer in this classroom", " · ask your teacher, or join again at /join");
       app.stream.close();
+      const conn = document.getElementById("conn");
+      if (conn) { conn.textContent = moved ? "seat moved" : "left the class"; conn.className = "pill closed"; }
       return;
     }
+    showInstructions(me.classroom.instructions);
     const c = me.classroom;
     const open = c.status === "open";
     const waiting = me.seat.status === "waiting";
@@ -170,8 +205,34 @@ async function startStudent(app, cfg) {
     if (me && keeper.session?.id === id && me.seat.status === "active") await checkGone(id);
   };
   await refresh();
-  setInterval(() => refresh().catch(() => {}), SEAT_POLL_SECONDS * 1000);
+  if (!ended) poll = setInterval(() => refresh().catch(() => {}), SEAT_POLL_SECONDS * 1000);
   return true;
+}
+
+/** The lesson's instructions (Markdown, sanitised) above the playground; re-rendered only when
+ * the teacher changes them, so an open <details> stays as the student left it. */
+let shownInstructions = null;
+function showInstructions(text) {
+  text = text || "";
+  if (text === shownInstructions) return;
+  shownInstructions = text;
+  let box = document.getElementById("seat-instructions");
+  if (!box) { // a landmark of its own: <section aria-label> around an open <details>
+    box = document.createElement("section");
+    box.id = "seat-instructions";
+    box.className = "seat-instructions";
+    box.setAttribute("aria-label", "Your teacher's instructions");
+    const details = document.createElement("details");
+    details.open = true;
+    const summary = document.createElement("summary");
+    summary.textContent = "Instructions";
+    const body = document.createElement("div");
+    body.className = "instructions-body md";
+    details.append(summary, body);
+    box.append(details);
+    document.querySelector(".topbar").after(box);
+  }
+  box.hidden = !renderInstructions(box.querySelector(".instructions-body"), text);
 }
 
 /** Where the student stands on the leaderboard the teacher shows (names as the teacher chose). */
@@ -187,16 +248,29 @@ async function standing(base, seatId) {
   } catch { return ""; }
 }
 
-/** "teach this": a link to a new lesson made from the playground as it stands (its setup). */
-export function addTeachLink(state) {
+/** Where "teach this" leaves the playground's setup for the lesson editor: this tab's
+ * sessionStorage survives the login a logged-out teacher goes through on the way. */
+export const TEACH_DRAFT_KEY = "bpp-teach-setup";
+
+/** The setup of the session the page shows (a POST /api/sessions body, no weights). */
+export function setupOf(app) {
+  const config = app.sessions?.session?.config;
+  const body = config ? { network: { ...config.network }, dataset: { ...config.dataset }, training: { ...config.training } } : app.state.sessionBody();
+  for (const part of Object.values(body)) for (const [k, v] of Object.entries(part || {})) if (v === null) delete part[k];
+  return body;
+}
+
+/** "teach this": make a lesson of the playground as it stands (the lesson editor, /teach/new). */
+export function addTeachLink(app) {
   const a = document.createElement("a");
   a.id = "btn-teach";
   a.className = "share";
-  a.href = "/teach";
+  a.href = "/teach/new";
   a.textContent = "teach this";
-  a.title = "Make a classroom lesson of this setup (teachers)";
+  a.title = "Make a classroom lesson of this setup (teachers; you log in first if you have not)";
   a.addEventListener("click", () => {
-    a.href = `/teach#setup=${encodeURIComponent(JSON.stringify(state.sessionBody()))}`;
+    try { sessionStorage.setItem(TEACH_DRAFT_KEY, JSON.stringify(setupOf(app))); } catch { /* the hash still carries it */ }
+    a.href = `/teach/new${app.state.toHash()}`;
   });
   const conn = document.querySelector(".conn");
   if (conn) conn.prepend(a, " ");

@@ -13,6 +13,16 @@ const DEEP = {
   training: { learning_rate: 0.3, batch_size: 10 },
 };
 const FREE_BY_DEFAULT = new Set(["play", "step"]);
+const TEACH_DRAFT_KEY = "bpp-teach-setup"; // read by the lesson editor (classroom/seat.js)
+
+// a preset opens the lesson editor on the playground with its setup
+for (const b of document.querySelectorAll("[data-preset]")) {
+  b.addEventListener("click", () => {
+    sessionStorage.setItem(TEACH_DRAFT_KEY, JSON.stringify({ xor: XOR, deep: DEEP }[b.dataset.preset]));
+    location.assign("/teach/new");
+  });
+}
+document.getElementById("new-on-playground").addEventListener("click", () => sessionStorage.removeItem(TEACH_DRAFT_KEY));
 
 /** The setup a playground link carries (#setup=<JSON>, from the playground's "teach this"). */
 function linkSetup() {
@@ -35,8 +45,8 @@ fillSetup();
 
 const locks = document.getElementById("lesson-locks");
 for (const [name, what] of Object.entries(B.controls)) {
-  locks.append(el("label", { class: "lock", title: what },
-    el("input", { type: "checkbox", value: name, checked: !FREE_BY_DEFAULT.has(name), "data-control": name }), ` ${name}`));
+  locks.append(el("label", { class: "lock", title: `lock name: ${name}` },
+    el("input", { type: "checkbox", value: name, checked: !FREE_BY_DEFAULT.has(name), "data-control": name }), ` ${what}`));
 }
 
 async function refresh() {
@@ -56,7 +66,8 @@ function lessonItem(lesson) {
     } catch (err) { alert(err.message); }
   });
   const locked = lesson.locks.length ? `locks ${lesson.locks.join(", ")}` : "nothing locked";
-  return el("li", {}, el("b", {}, lesson.title), el("small", {}, ` · ${locked}${lesson.challenge ? " · challenge" : ""} `), open);
+  const edit = el("a", { class: "button small", href: `/teach/new?lesson=${encodeURIComponent(lesson.id)}`, "data-edit-lesson": lesson.id }, "edit on the playground");
+  return el("li", {}, el("b", {}, lesson.title), el("small", {}, ` · ${locked}${lesson.challenge ? " · challenge" : ""} `), open, edit);
 }
 
 function roomItem(room) {
@@ -80,6 +91,7 @@ document.getElementById("lesson-form").addEventListener("submit", async (ev) => 
   try {
     await call("POST", "/api/lessons", {
       title: document.getElementById("lesson-title").value,
+      instructions: document.getElementById("lesson-instructions").value,
       setup,
       locks: [...locks.querySelectorAll("input:checked")].map((i) => i.value),
       challenge,
