@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 
 from app.errors import install_error_handlers
 from app.hub import LocalHub
+from app.lti import routes as lti_routes
+from app.lti.service import CROSS_SITE_POSTS, LtiService
 from app.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
 from app.paths import STATIC_DIR
 from app.pool import TrainerPool
@@ -61,6 +63,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if hasattr(app.state.hub, "bind"):
         app.state.hub.bind(loop)
     await app.state.registry.start()
+    await app.state.lti.start()
     if app.state.trainers is not None:
         app.state.trainers.start()
     sweeper = asyncio.create_task(_sweep(app.state.registry, settings.sweep_interval_seconds))
@@ -70,6 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
+        await app.state.lti.stop()
         await app.state.registry.close()
         await app.state.pool.close()
         if app.state.trainers is not None:
@@ -104,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.hub = LocalHub()
         app.state.pool = TrainerPool(settings, app.state.hub, app.state.store)
     app.state.registry = LocalRegistry(settings, app.state.hub, app.state.pool, app.state.store)
+    app.state.lti = LtiService(app)  # LMS platforms: LTI 1.3 (app/lti)
     app.add_middleware(JsonBody)  # inside BodySizeLimit: it gets the body in one message
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds
@@ -111,8 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     allowed = frozenset(
         o.strip().rstrip("/") for o in settings.allowed_origins.split(",") if o.strip()
     )
-    app.add_middleware(SameOrigin, allowed=allowed)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SameOrigin, allowed=allowed, exempt=CROSS_SITE_POSTS)
+    app.add_middleware(SecurityHeaders, framing=app.state.lti.framing)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(docs_router)
@@ -120,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stream.router)
     app.include_router(pages.router)
     classroom.install(app)
+    lti_routes.install(app)
     app.include_router(classroom_pages.router)
     app.include_router(protocol.router)
     if STATIC_DIR.is_dir():
