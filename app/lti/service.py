@@ -51,6 +51,9 @@ class LtiService:
     # ---- framing -----------------------------------------------------------------------------
 
     def read_origins(self) -> tuple[str, ...]:
+        """Read the registered platforms' origins again (and the tool's keys: another process
+        — the CLI — may have registered a platform or rotated a key)."""
+        self.keys.forget()
         self.origins = tuple(dict.fromkeys(o for p in self.platforms.all() for o in p.origins()))
         return self.origins
 
