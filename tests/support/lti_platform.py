@@ -222,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, '{"error": "invalid_request"}')
             return
         token = lms.id_token(q["login_hint"], q["nonce"])
-        page = f"""<!doctype html><html><body>
+        page = f"""<!doctype html><html><head><link rel="icon" href="data:,"></head><body>
 <form id="f" method="post" action="{html.escape(q["redirect_uri"])}">
 <input type="hidden" name="id_token" value="{html.escape(token)}">
 <input type="hidden" name="state" value="{html.escape(q["state"])}">
@@ -232,7 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _course(self, who: str) -> None:
         """The LMS's course page: the tool in a frame, started by the login initiation."""
         src = html.escape(self.lms.login_url(who))
-        page = f"""<!doctype html><html><body><h1>Neural networks 101</h1>
+        page = f"""<!doctype html><html><head><link rel="icon" href="data:,"></head>
+<body><h1>Neural networks 101</h1>
 <iframe id="tool" src="{src}" width="1200" height="800"
  allow="fullscreen" title="Backprop Playground"></iframe></body></html>"""
         self._send(200, page, "text/html")
