@@ -467,13 +467,19 @@ def test_a_score_the_platform_keeps_refusing_ends_failed_with_the_reason(site):
     assert row["attempts"] == 5 and "HTTP 503" in row["error"]
 
 
-def test_grades_of_a_classroom_without_a_link_are_404(site):
+def test_a_classroom_without_a_link_has_no_grades_to_post(site):
     use_link(site.lms, "nolink-1")
     grace = site.person()
     room_of(launch(grace, site.lms, "grace"))
     lesson = grace.get("/api/lessons").json()["lessons"][0]
     plain = grace.post("/api/classrooms", json={"lesson_id": lesson["id"]}).json()
-    r = grace.get(f"/api/lti/classrooms/{plain['id']}/grades")
+    assert grades(grace, plain["id"]) == {
+        "classroom_id": plain["id"],
+        "linked": False,
+        "lineitem_url": None,
+        "grades": [],
+    }
+    r = grace.post(f"/api/lti/classrooms/{plain['id']}/grades")
     assert r.status_code == 404 and r.json()["detail"][0]["field"] == "classroom_id"
 
 

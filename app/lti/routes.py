@@ -372,13 +372,22 @@ async def _grades(request: Request, room_id: str) -> dict[str, Any]:
     for user, seat in learners:
         grade = book.get(user.id) or {"status": "not scored", "score": None, "error": None}
         rows.append({"seat_id": seat.id, "name": seat.name, **grade})
-    return {"classroom_id": room_id, "lineitem_url": link.lineitem_url, "grades": rows}
+    return {
+        "classroom_id": room_id,
+        "linked": True,
+        "lineitem_url": link.lineitem_url,
+        "grades": rows,
+    }
 
 
 @api.get("/classrooms/{classroom_id}/grades")
 async def grades(request: Request, room: OwnRoomDep) -> dict[str, Any]:
     """Each LMS learner's score (1: challenge met, 0: not) and its posting: ``pending``,
-    ``posted`` or ``failed`` with the reason."""
+    ``posted`` or ``failed`` with the reason. A classroom not linked to an LMS course has
+    none (``linked`` false)."""
+    linked = await asyncio.to_thread(_lti(request).links.link_of_classroom, room.id)
+    if linked is None:
+        return {"classroom_id": room.id, "linked": False, "lineitem_url": None, "grades": []}
     return await _grades(request, room.id)
 
 

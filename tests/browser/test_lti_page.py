@@ -1,8 +1,9 @@
 """An LTI launch in Chromium: the fake LMS's course page (tests/support/lti_platform.py, its own
 server and key) frames the tool; the instructor's launch lands on the classroom's dashboard
 inside the frame, the learner's in their seat — the playground running, named as the LMS names
-them, no join code typed. The tool's Content-Security-Policy is enforced (it lets the
-registered platform frame the classroom's pages, and nothing else)."""
+them, no join code typed — and the dashboard's "Post grades" reaches the LMS's gradebook. The
+tool's Content-Security-Policy is enforced (it lets the registered platform frame the
+classroom's pages, and nothing else)."""
 
 from __future__ import annotations
 
@@ -86,6 +87,12 @@ def test_a_learner_launched_from_the_lms_lands_in_their_seat_inside_the_frame(lt
         assert me["seat"]["name"] == "Ann Lee" and me["seat"]["status"] == "active"
         roster = dash.evaluate(f"() => fetch('/api/classrooms/{room}').then(r => r.json())")
         assert [s["name"] for s in roster["seats"]] == ["Ann Lee"]
+        # the dashboard's "Post grades": the LMS receives Ann's score (0: challenge not met)
+        dash.click("#lms-refresh")
+        until(dash, "!document.getElementById('lms-grades').hidden")
+        dash.click("#lms-post")
+        until(dash, "document.querySelector('#lms-grades-rows tr[data-status=posted]')")
+        assert [(x["userId"], x["scoreGiven"]) for x in lms.scores] == [("ann-sub", 0)]
         assert not teacher.errors and not student.errors, teacher.errors + student.errors
     finally:
         tctx.close()
