@@ -21,6 +21,7 @@ from app.registry import LocalRegistry
 from app.routers import api, classroom, classroom_pages, health, pages, protocol, stream
 from app.routers.docs import router as docs_router
 from app.settings import Settings, get_settings
+from app.sso import routes as sso_routes
 from app.store import open_store
 from app.version import server_version
 
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     classroom.install(app)
     lti_routes.install(app)
+    sso_routes.install(app)  # teachers' single sign-on (OpenID Connect)
     app.include_router(classroom_pages.router)
     app.include_router(protocol.router)
     if STATIC_DIR.is_dir():

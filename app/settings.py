@@ -302,6 +302,29 @@ class Settings(BaseSettings):
         30.0, gt=0, description="How often the registered platforms' origins are read again."
     )
 
+    # Teachers' single sign-on: OpenID Connect (app/sso)
+    oidc_discovery_url: str | None = Field(
+        None,
+        description="The institution's OpenID Connect provider, by its discovery document "
+        "(https://idp.example/.well-known/openid-configuration); unset: no single sign-on.",
+    )
+    oidc_client_id: str | None = Field(None, description="This server's client id there.")
+    oidc_client_secret: str | None = Field(
+        None, description="Its client secret (client_secret_basic); unset: a public client."
+    )
+    oidc_scopes: str = Field("openid email profile", description="Scopes asked for at login.")
+    oidc_allowed_domains: str = Field(
+        "",
+        description="E-mail domains (comma-separated, e.g. uni.example) whose verified "
+        "addresses may sign in as teachers.",
+    )
+    oidc_allowed_emails: str = Field(
+        "", description="Single verified e-mail addresses (comma-separated) allowed as well."
+    )
+    oidc_label: str = Field(
+        "your institution", max_length=80, description="Shown as 'Sign in with …'."
+    )
+
     def trainer_count(self) -> int:
         """The number of trainer processes: ``trainers``, or one per core when unset."""
         if self.trainers is not None:

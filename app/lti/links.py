@@ -46,6 +46,26 @@ class LmsUser:
     teacher_id: str | None
 
 
+def create_teacher_without_password(conn: Any, base: str) -> Teacher:
+    """A teacher account with no usable password (they sign in through the LMS or the
+    institution's provider), named ``base`` — or ``base (2)``, ``(3)``... when taken. Inside
+    the caller's transaction (a name taken meanwhile fails the transaction)."""
+    base = base[: MAX_TEACHER_NAME - 6].strip() or "Teacher"
+    for n in range(1, NAME_TRIES + 1):
+        name = base if n == 1 else f"{base} ({n})"
+        taken = conn.execute(select(teachers.c.id).where(teachers.c.name == name)).first()
+        if taken:
+            continue
+        teacher = Teacher(new_id(), name)
+        conn.execute(
+            insert(teachers).values(
+                id=teacher.id, name=name, password_hash=NO_PASSWORD, created_at=datetime.now(UTC)
+            )
+        )
+        return teacher
+    raise FieldError("name", "no free teacher name was found", 409)  # pragma: no cover
+
+
 def _link(row: Any) -> Link:
     return Link(
         row.id,
@@ -100,29 +120,13 @@ class Links:
                 ).first()
             if row is not None:
                 return Teacher(row.id, row.name)
-        base = (user.name or f"Instructor {user.sub}")[: MAX_TEACHER_NAME - 6] or "Instructor"
-        for n in range(1, NAME_TRIES + 1):
-            name = base if n == 1 else f"{base} ({n})"
-            teacher = Teacher(new_id(), name)
-            try:
-                with self.store.transaction() as conn:
-                    conn.execute(
-                        insert(teachers).values(
-                            id=teacher.id,
-                            name=name,
-                            password_hash=NO_PASSWORD,
-                            created_at=datetime.now(UTC),
-                        )
-                    )
-                    conn.execute(
-                        update(lti_users)
-                        .where(lti_users.c.id == user.id)
-                        .values(teacher_id=teacher.id)
-                    )
-                return teacher
-            except IntegrityError:
-                continue
-        raise FieldError("name", "no free teacher name was found", 409)  # pragma: no cover
+        base = user.name or f"Instructor {user.sub}"
+        with self.store.transaction() as conn:
+            teacher = create_teacher_without_password(conn, base)
+            conn.execute(
+                update(lti_users).where(lti_users.c.id == user.id).values(teacher_id=teacher.id)
+            )
+        return teacher
 
     # ---- links and their classrooms -----------------------------------------------------------
 

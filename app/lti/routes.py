@@ -82,10 +82,12 @@ def page(
     )
 
 
-def refused(request: Request, exc: FieldError) -> HTMLResponse:
+def refused(
+    request: Request, exc: FieldError, title: str = "This launch was refused"
+) -> HTMLResponse:
     return page(
         request,
-        "This launch was refused",
+        title,
         exc.message,
         exc.status_code,
         field=exc.field,

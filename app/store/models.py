@@ -341,6 +341,21 @@ class LtiGradeRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SsoUserRow(Base):
+    """A teacher who signs in through the institution's OpenID Connect provider (app/sso): the
+    provider's ``sub`` under its issuer, the teacher account it is, and the verified e-mail."""
+
+    __tablename__ = "sso_users"
+
+    issuer: Mapped[str] = mapped_column(String(255), primary_key=True)
+    sub: Mapped[str] = mapped_column(String(255), primary_key=True)
+    teacher_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("teachers.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 lti_platforms = LtiPlatformRow.__table__
 lti_tool_keys = LtiToolKeyRow.__table__
 lti_states = LtiStateRow.__table__
@@ -349,3 +364,4 @@ lti_links = LtiLinkRow.__table__
 lti_users = LtiUserRow.__table__
 lti_seats = LtiSeatRow.__table__
 lti_grades = LtiGradeRow.__table__
+sso_users = SsoUserRow.__table__

@@ -1,5 +1,5 @@
 """LTI 1.3: platforms, the tool's keys, logins in flight, used nonces, resource links, LMS
-users, learners' seats and grade postings (app/lti)
+users, learners' seats and grade postings (app/lti); teachers' single sign-on (app/sso)
 
 Revision ID: 0003_h19lti
 Revises: 0002
@@ -17,6 +17,7 @@ branch_labels = None
 depends_on = None
 
 TABLES = (
+    "sso_users",
     "lti_seats",
     "lti_grades",
     "lti_links",
@@ -184,6 +185,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("link_id", "user_id", name=op.f("pk_lti_seats")),
     )
     op.create_index(op.f("ix_lti_seats_seat_id"), "lti_seats", ["seat_id"], unique=False)
+
+
+    op.create_table(
+        "sso_users",
+        sa.Column("issuer", sa.String(length=255), nullable=False),
+        sa.Column("sub", sa.String(length=255), nullable=False),
+        sa.Column("teacher_id", sa.String(length=32), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["teacher_id"],
+            ["teachers.id"],
+            name=op.f("fk_sso_users_teacher_id_teachers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("issuer", "sub", name=op.f("pk_sso_users")),
+    )
+    op.create_index(op.f("ix_sso_users_teacher_id"), "sso_users", ["teacher_id"], unique=False)
 
 
 def downgrade() -> None:
