@@ -66,8 +66,10 @@ def lti_cookie(
         httponly=True,
         samesite="none" if https else "lax",
         secure=https,
-        partitioned=https,
     )
+    if https:  # the standard library's cookies learn Partitioned only in Python 3.14
+        header, cookie = response.raw_headers[-1]
+        response.raw_headers[-1] = (header, cookie + b"; Partitioned")
 
 
 def page(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import secrets
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,11 +46,20 @@ def instructor(sub: str, name: str | None) -> dict[str, Any]:
 
 
 class FakePlatform:
-    def __init__(self) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None, verify: Any = True
+    ) -> None:
+        """``host``: the loopback address to serve on (another address is another site);
+        ``tls``: serve HTTPS with this server context; ``verify``: how the platform checks the
+        tool's certificate (httpx's ``verify``)."""
         self.key = RSAKey.generate_key(2048, parameters={"kid": "lms-key-1", "alg": "RS256"})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server = ThreadingHTTPServer((host, 0), _Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.server.platform = self  # type: ignore[attr-defined]
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://{host}:{self.server.server_address[1]}"
+        self.verify = verify
         self.issuer = self.url
         self.client_id = CLIENT_ID
         self.deployment_id = DEPLOYMENT
@@ -169,7 +179,8 @@ class FakePlatform:
     # ---- checks of the tool's signatures --------------------------------------------------------
 
     def tool_keys(self) -> KeySet:
-        return KeySet.import_key_set(httpx.get(self.tool_url + "/lti/jwks", timeout=30).json())
+        answer = httpx.get(self.tool_url + "/lti/jwks", timeout=30, verify=self.verify)
+        return KeySet.import_key_set(answer.json())
 
     def verify_tool_jwt(self, token: str) -> dict[str, Any]:
         """The claims of a JWT the tool signed, verified with the tool's published JWKS."""

@@ -119,7 +119,10 @@ async function startStudent(app, cfg) {
     return api.getSession(r.session_id);
   };
   let me = null;
-  const key = sessionStorage.getItem(`bpp-seat-key-${cfg.id}`);
+  let key = null; // the rejoin key shown once after joining by code (LMS launches have none)
+  try {
+    key = sessionStorage.getItem(`bpp-seat-key-${cfg.id}`);
+  } catch { /* storage denied: a third-party frame in a browser blocking it (an LMS) */ }
 
   const refresh = async () => {
     try {
