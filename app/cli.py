@@ -9,8 +9,9 @@ Roles (all take the same ``BPP_*`` settings):
   core), restarted if one dies.
 - ``backprop-playground create-teacher NAME`` — make a teacher's account for the classroom
   (password prompted, or from ``BPP_TEACHER_PASSWORD``).
-- ``backprop-playground lti add-platform|add-deployment|list|rotate-key`` — LTI 1.3: register
-  LMS platforms, rotate the tool's keys (``app/lti/admin.py``).
+- ``backprop-playground lti add-platform|add-deployment|list|link-teacher|rotate-key`` — LTI
+  1.3: register LMS platforms, link LMS users to teachers, rotate the tool's keys
+  (``app/lti/admin.py``).
 - ``backprop-playground migrate`` — bring the session store's schema up to date and exit (the
   store is ``BPP_DATABASE_URL``, by default the SQLite file in ``BPP_DATA_DIR``).
 """

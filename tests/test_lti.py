@@ -541,3 +541,29 @@ def test_rotating_the_tool_key_keeps_the_old_one_published_and_signs_with_the_ne
     assert before <= published()
     for key in person.get("/lti/jwks").json()["keys"]:
         assert set(key) >= {"kty", "n", "e", "kid"} and "d" not in key
+
+
+def test_an_admin_links_an_lms_user_to_an_existing_teacher(site):
+    env_cli = subprocess.run(
+        [sys.executable, "-m", "app", "create-teacher", "Professor Turing"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("BPP_")},
+            "BPP_DATA_DIR": str(site.data),
+            "BPP_TEACHER_PASSWORD": "a long passphrase",
+        },
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert env_cli.returncode == 0, env_cli.stderr
+    (platform,) = json.loads(cli(site.data, "lti", "list").stdout)
+    done = cli(site.data, "lti", "link-teacher", platform["id"], "alan-sub", "Professor Turing")
+    assert done.returncode == 0, done.stderr
+    unknown = cli(site.data, "lti", "link-teacher", platform["id"], "alan-sub", "Nobody")
+    assert unknown.returncode == 1 and "no teacher named" in unknown.stderr
+    use_link(site.lms, "linked-1")
+    alan = site.person()
+    room_of(launch(alan, site.lms, "alan"))
+    assert alan.get("/api/auth/me").json()["teacher"]["name"] == "Professor Turing"

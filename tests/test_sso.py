@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from tests.support.lti_platform import FakePlatform, instructor
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
 
 
@@ -138,3 +139,32 @@ def test_the_provider_gets_the_pkce_verifier_and_refuses_a_code_twice(sso_client
     r = sso_client.get("/login/sso/callback", params={"code": code, "state": state})
     assert r.status_code == 401 and '"lti-field">code<' in r.text
     assert idp.refusals[-1] == "unknown or used code"
+
+
+def test_an_lms_launch_with_a_signed_on_email_is_that_same_teacher(sso_client, idp):
+    """One person, two ways in: signed on first (e-mail verified by the provider), then
+    launched from the LMS with that e-mail — one teacher account."""
+    assert sign_in(sso_client, idp).status_code == 303
+    ada = sso_client.get("/api/auth/me").json()["teacher"]
+    sso_client.post("/api/auth/logout")
+    with FakePlatform() as lms:
+        lms.tool_url = "http://testserver"
+        lms.users["ada"] = {**instructor("ada-lms", "A. Lovelace"), "email": "ADA@uni.example"}
+        lms.users["eve"] = {**instructor("eve-lms", "Eve"), "email": "eve@uni.example"}
+        lti = sso_client.app.state.lti
+        lti.platforms.register(**lms.registration())
+        for who, same in (("ada", True), ("eve", False)):
+            lms.resource_link = {"id": "link-" + who, "title": "Week 1"}
+            start = sso_client.get(
+                "/lti/login", params=lms.login_params(who), follow_redirects=False
+            )
+            q = parse_qs(urlsplit(start.headers["location"]).query)
+            token = lms.id_token(who, q["nonce"][0])
+            r = sso_client.post(
+                "/lti/launch",
+                data={"id_token": token, "state": q["state"][0]},
+                follow_redirects=False,
+            )
+            assert r.status_code == 303, r.text
+            me = sso_client.get("/api/auth/me").json()["teacher"]
+            assert (me["id"] == ada["id"]) is same

@@ -5,7 +5,8 @@ keys, on the store of the ``BPP_*`` settings (a running server picks the change 
 - ``lti add-platform --issuer I --client-id C --deployment D [--deployment D2] --auth-url A
   --token-url T --jwks-url J [--frame-origin O]``
 - ``lti add-deployment PLATFORM_ID DEPLOYMENT_ID``
-- ``lti list`` — the platforms, and the tool's URLs to give the LMS (see ``/lti/config``)
+- ``lti list`` — the platforms, as JSON (the tool's URLs to give the LMS: ``/lti/config``)
+- ``lti link-teacher PLATFORM_ID SUB TEACHER`` — the LMS's person ``sub`` is that teacher
 - ``lti rotate-key`` — a new signing key; the previous one stays published for tokens in flight
 """
 
@@ -15,8 +16,10 @@ import argparse
 import json
 import sys
 
+from app.classroom.rooms import Rooms
 from app.errors import FieldError
 from app.lti.keys import ToolKeys
+from app.lti.links import Links
 from app.lti.platforms import Platforms
 from app.settings import Settings
 from app.store import StoreError, open_store
@@ -48,6 +51,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     dep.add_argument("platform_id")
     dep.add_argument("deployment_id")
     sub.add_parser("list", help="the registered platforms, as JSON")
+    link = sub.add_parser(
+        "link-teacher",
+        help="make a platform's person (their LMS user id, sub) an existing teacher",
+    )
+    link.add_argument("platform_id")
+    link.add_argument("sub", help="the person's user id in the LMS (the id_token's sub)")
+    link.add_argument("teacher", help="the teacher's name here")
     sub.add_parser("rotate-key", help="a new signing key for the tool")
 
 
@@ -74,6 +84,17 @@ def lti_cli(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"lti: no platform {args.platform_id!r}", file=sys.stderr)
                 return 1
             print(json.dumps(platform.json(), indent=2))
+        elif action == "link-teacher":
+            if platforms.get(args.platform_id) is None:
+                print(f"lti: no platform {args.platform_id!r}", file=sys.stderr)
+                return 1
+            teacher = Links(store, Rooms(store, settings)).link_teacher(
+                args.platform_id, args.sub, args.teacher
+            )
+            if teacher is None:
+                print(f"lti: no teacher named {args.teacher!r}", file=sys.stderr)
+                return 1
+            print(f"LMS user {args.sub!r} now signs in as teacher {teacher.name!r}.")
         elif action == "list":
             print(json.dumps([p.json() for p in platforms.all()], indent=2))
         elif action == "rotate-key":

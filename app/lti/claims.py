@@ -60,6 +60,7 @@ class Launch:
     score_scope: bool = False
     return_url: str | None = None  # deep linking
     dl_data: str | None = None
+    email: str | None = None  # used to find the person's sign-on account; never stored
 
 
 def role_of(roles: Any) -> str | None:
@@ -151,6 +152,7 @@ def read_launch(
         name=name,
         context_title=context.get("title") if isinstance(context.get("title"), str) else None,
         custom=custom,
+        email=claims.get("email") if isinstance(claims.get("email"), str) else None,
     )
     if kind == DEEP_LINKING_REQUEST:
         settings = claims.get(DL_SETTINGS)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.classroom.accounts import MAX_TEACHER_NAME, Teacher
@@ -20,7 +20,7 @@ from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, digest, new_id, ne
 from app.errors import FieldError
 from app.lti.claims import Launch
 from app.store import Store
-from app.store.models import lti_links, lti_seats, lti_users, teachers
+from app.store.models import lti_links, lti_seats, lti_users, sso_users, teachers
 
 # A password hash no password verifies against (argon2 refuses it as malformed): an LMS
 # teacher signs in through the LMS only, until an admin gives them a password.
@@ -110,9 +110,11 @@ class Links:
                 conn.execute(update(lti_users).where(lti_users.c.id == row.id).values(name=name))
             return LmsUser(row.id, row.sub, name, row.teacher_id)
 
-    def teacher(self, user: LmsUser, context: str | None) -> Teacher:
-        """The teacher account of an instructor: made on first launch, named as the LMS names
-        them (a number added when another teacher has that name), with no usable password."""
+    def teacher(self, user: LmsUser, email: str | None = None) -> Teacher:
+        """The teacher account of an instructor: on the first launch, the account of the
+        person who signed on (SSO) with the e-mail the LMS gives (verified by the provider),
+        else a new one named as the LMS names them (a number added when another teacher has
+        that name), with no usable password. The e-mail is not stored."""
         if user.teacher_id:
             with self.store.reading() as conn:
                 row = conn.execute(
@@ -122,11 +124,55 @@ class Links:
                 return Teacher(row.id, row.name)
         base = user.name or f"Instructor {user.sub}"
         with self.store.transaction() as conn:
-            teacher = create_teacher_without_password(conn, base)
+            teacher = self._signed_on(conn, email) or create_teacher_without_password(conn, base)
             conn.execute(
                 update(lti_users).where(lti_users.c.id == user.id).values(teacher_id=teacher.id)
             )
         return teacher
+
+    @staticmethod
+    def _signed_on(conn: Any, email: str | None) -> Teacher | None:
+        """The teacher who signed on with the verified ``email``, if exactly one did."""
+        if not email:
+            return None
+        rows = conn.execute(
+            select(teachers.c.id, teachers.c.name)
+            .join(sso_users, sso_users.c.teacher_id == teachers.c.id)
+            .where(func.lower(sso_users.c.email) == email.strip().lower())
+            .limit(2)
+        ).all()
+        return Teacher(rows[0].id, rows[0].name) if len(rows) == 1 else None
+
+    def link_teacher(self, platform_id: str, sub: str, teacher_name: str) -> Teacher | None:
+        """An admin's link: the platform's person ``sub`` is the teacher named so (their
+        later launches log in as that teacher). None when there is no such teacher."""
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                select(teachers.c.id, teachers.c.name).where(teachers.c.name == teacher_name)
+            ).first()
+            if row is None:
+                return None
+            user = conn.execute(
+                select(lti_users.c.id).where(
+                    lti_users.c.platform_id == platform_id, lti_users.c.sub == sub
+                )
+            ).first()
+            if user is None:
+                conn.execute(
+                    insert(lti_users).values(
+                        id=new_id(),
+                        platform_id=platform_id,
+                        sub=sub,
+                        name=None,
+                        teacher_id=row.id,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+            else:
+                conn.execute(
+                    update(lti_users).where(lti_users.c.id == user.id).values(teacher_id=row.id)
+                )
+        return Teacher(row.id, row.name)
 
     # ---- links and their classrooms -----------------------------------------------------------
 

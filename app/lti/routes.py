@@ -246,7 +246,7 @@ async def _picker(request: Request, launch: Launch) -> Response:
     """Deep linking: the instructor's lessons, to pick the one the course links to."""
     lti = _lti(request)
     teacher = await asyncio.to_thread(
-        lambda: lti.links.teacher(lti.links.user(launch), launch.context_title)
+        lambda: lti.links.teacher(lti.links.user(launch), launch.email)
     )
     lessons = await asyncio.to_thread(lti.rooms.lessons_of, teacher.id)
     if not lessons:
@@ -273,7 +273,7 @@ async def _instructor(request: Request, launch: Launch) -> Response:
 
     def place():
         user = lti.links.user(launch)
-        teacher = lti.links.teacher(user, launch.context_title)
+        teacher = lti.links.teacher(user, launch.email)
         link = lti.links.link(launch) or lti.links.create_link(teacher, launch)
         link = lti.links.set_lineitem(link, launch.lineitem_url)
         return teacher, link

@@ -145,6 +145,8 @@ class FakePlatform:
         }
         if user.get("name"):
             claims["name"] = user["name"]
+        if user.get("email"):
+            claims["email"] = user["email"]
         if self.message_type == "LtiResourceLinkRequest":
             claims[LTI + "resource_link"] = dict(self.resource_link)
             claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"] = {

@@ -186,7 +186,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_lti_seats_seat_id"), "lti_seats", ["seat_id"], unique=False)
 
-
     op.create_table(
         "sso_users",
         sa.Column("issuer", sa.String(length=255), nullable=False),
