@@ -299,7 +299,10 @@ class Settings(BaseSettings):
         10.0, gt=0, description="How often met challenges are turned into scores and posted."
     )
     lti_platform_cache_seconds: float = Field(
-        30.0, gt=0, description="How often the registered platforms' origins are read again."
+        30.0,
+        gt=0,
+        description="How often the registered platforms (their origins) and the tool's keys are "
+        "read again (the CLI changes them from another process).",
     )
 
     # Teachers' single sign-on: OpenID Connect (app/sso)

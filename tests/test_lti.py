@@ -311,6 +311,16 @@ def test_a_replayed_nonce_is_refused_even_in_a_fresh_login(site):
     assert attacker.get("/api/auth/me").status_code == 401
 
 
+def test_the_platform_may_post_the_login_initiation_from_its_own_site(site):
+    person = site.person()
+    r = person.post(
+        "/lti/login", data=site.lms.login_params("grace"), headers={"Origin": site.lms.url}
+    )
+    assert r.status_code == 302 and r.headers["location"].startswith(site.lms.url + "/auth?")
+    cookie = next(c for c in person.cookies.jar if c.name == "bpp_lti_state")
+    assert cookie.path == "/lti/" and cookie.has_nonstandard_attr("HttpOnly")
+
+
 def test_a_login_from_an_unregistered_platform_or_for_another_tool_is_refused(site):
     person = site.person()
     params = site.lms.login_params("grace")
