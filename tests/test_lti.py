@@ -282,6 +282,16 @@ def test_a_bad_id_token_is_a_4xx_page_naming_the_claim_and_logs_nobody_in(site, 
     assert not [c for c in person.cookies.jar if c.name.startswith(("bpp_seat_", "bpp_teacher"))]
 
 
+def test_two_launches_in_flight_in_one_browser_both_finish(site):
+    """Two tool links on one course page: each login keeps its own state cookie."""
+    use_link(site.lms, "two-1")
+    lms = site.lms
+    person = site.person()
+    first, second = begin(person, lms, "grace"), begin(person, lms, "grace")
+    assert room_of(post_launch(person, lms, second[0], lms.id_token("grace", second[1])))
+    assert room_of(post_launch(person, lms, first[0], lms.id_token("grace", first[1])))
+
+
 def test_state_must_be_this_browsers_login_in_time_and_used_once(site):
     use_link(site.lms, "state-1")
     lms = site.lms
@@ -317,7 +327,7 @@ def test_the_platform_may_post_the_login_initiation_from_its_own_site(site):
         "/lti/login", data=site.lms.login_params("grace"), headers={"Origin": site.lms.url}
     )
     assert r.status_code == 302 and r.headers["location"].startswith(site.lms.url + "/auth?")
-    cookie = next(c for c in person.cookies.jar if c.name == "bpp_lti_state")
+    cookie = next(c for c in person.cookies.jar if c.name.startswith("bpp_lti_state_"))
     assert cookie.path == "/lti/" and cookie.has_nonstandard_attr("HttpOnly")
 
 

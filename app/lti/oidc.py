@@ -21,7 +21,7 @@ from app.lti.platforms import Platform, Platforms
 from app.store import Store
 from app.store.models import lti_states
 
-STATE_COOKIE = "bpp_lti_state"
+STATE_COOKIE = "bpp_lti_state_"
 LOGIN_PARAMS = (
     "iss",
     "login_hint",
@@ -31,6 +31,12 @@ LOGIN_PARAMS = (
     "lti_deployment_id",
 )
 MAX_PARAM = 2048
+
+
+def state_cookie(state: str) -> str:
+    """The cookie holding ``state``: one per login, so that two launches in flight in one
+    browser (two tool links on one course page) do not overwrite each other's."""
+    return STATE_COOKIE + digest(state)[:16]
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from app.errors import FieldError
 from app.lti.claims import DEEP_LINKING_REQUEST, SCORE_SCOPE, Launch, LtiError
 from app.lti.deeplink import choice_token, content_item, read_choice, response_token
 from app.lti.launch import NoStateCookie
-from app.lti.oidc import STATE_COOKIE
+from app.lti.oidc import state_cookie
 from app.lti.platforms import origin_of
 from app.lti.service import LtiService
 from app.routers.classroom import OwnRoomDep
@@ -201,7 +201,8 @@ async def login(request: Request) -> Response:
     except FieldError as exc:
         return refused(request, exc)
     response = RedirectResponse(url, status_code=302)
-    lti_cookie(request, response, STATE_COOKIE, state, int(lti.settings.lti_login_seconds), "/lti/")
+    seconds = int(lti.settings.lti_login_seconds)
+    lti_cookie(request, response, state_cookie(state), state, seconds, "/lti/")
     return response
 
 
@@ -213,12 +214,13 @@ async def launch(request: Request) -> Response:
     """The platform's form post: the id_token checked in full, then the person placed."""
     lti = _lti(request)
     form = await read_form(request)
+    state = form.get("state", "")
     try:
         verified = await asyncio.to_thread(
             lti.launcher.verify,
             form.get("id_token", ""),
-            form.get("state", ""),
-            request.cookies.get(STATE_COOKIE),
+            state,
+            request.cookies.get(state_cookie(state)) if state else None,
         )
         if verified.message_type == DEEP_LINKING_REQUEST:
             response = await _picker(request, verified)
@@ -238,7 +240,7 @@ async def launch(request: Request) -> Response:
         )
     except FieldError as exc:
         return refused(request, exc)
-    response.delete_cookie(STATE_COOKIE, path="/lti/")
+    response.delete_cookie(state_cookie(state), path="/lti/")
     return response
 
 
