@@ -9,6 +9,9 @@ Roles (all take the same ``BPP_*`` settings):
   core), restarted if one dies.
 - ``backprop-playground create-teacher NAME`` — make a teacher's account for the classroom
   (password prompted, or from ``BPP_TEACHER_PASSWORD``).
+- ``backprop-playground lti add-platform|add-deployment|list|link-teacher|rotate-key`` — LTI
+  1.3: register LMS platforms, link LMS users to teachers, rotate the tool's keys
+  (``app/lti/admin.py``).
 - ``backprop-playground migrate`` — bring the session store's schema up to date and exit (the
   store is ``BPP_DATABASE_URL``, by default the SQLite file in ``BPP_DATA_DIR``).
 """
@@ -59,6 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     teacher.add_argument(
         "--reset-password", action="store_true", help="give an existing teacher a new password"
     )
+    from app.lti.admin import add_parser as add_lti_parser
+
+    add_lti_parser(commands)
     return parser.parse_args(argv)
 
 
@@ -79,6 +85,10 @@ def main(argv: list[str] | None = None) -> None:
         from app.classroom.admin import create_teacher_cli
 
         sys.exit(create_teacher_cli(settings, args.name, args.reset_password))
+    if args.command == "lti":
+        from app.lti.admin import lti_cli
+
+        sys.exit(lti_cli(settings, args))
     if args.command in ("web", "trainer") and not settings.bus_url:
         print(f"{args.command}: set BPP_BUS_URL=redis://… (the bus joining the roles)", flush=True)
         sys.exit(2)

@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from app import contract
 from app.errors import install_error_handlers
 from app.hub import LocalHub
+from app.lti import routes as lti_routes
+from app.lti.service import CROSS_SITE_POSTS, LtiService
 from app.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
 from app.paths import STATIC_DIR
 from app.pool import TrainerPool
@@ -21,6 +23,7 @@ from app.registry import LocalRegistry
 from app.routers import api, classroom, classroom_pages, health, pages, protocol, stream
 from app.routers.docs import router as docs_router
 from app.settings import Settings, get_settings
+from app.sso import routes as sso_routes
 from app.store import open_store
 from app.version import server_version
 
@@ -64,6 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if hasattr(app.state.hub, "bind"):
         app.state.hub.bind(loop)
     await app.state.registry.start()
+    await app.state.lti.start()
     if app.state.trainers is not None:
         app.state.trainers.start()
     sweeper = asyncio.create_task(_sweep(app.state.registry, settings.sweep_interval_seconds))
@@ -73,6 +77,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
+        await app.state.lti.stop()
         await app.state.registry.close()
         await app.state.pool.close()
         if app.state.trainers is not None:
@@ -115,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store,
         holdings=app.state.quotas.holdings,
     )
+    app.state.lti = LtiService(app)  # LMS platforms: LTI 1.3 (app/lti)
     app.add_middleware(JsonBody)  # inside BodySizeLimit: it gets the body in one message
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds
@@ -122,8 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     allowed = frozenset(
         o.strip().rstrip("/") for o in settings.allowed_origins.split(",") if o.strip()
     )
-    app.add_middleware(SameOrigin, allowed=allowed)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SameOrigin, allowed=allowed, exempt=CROSS_SITE_POSTS)
+    app.add_middleware(SecurityHeaders, framing=app.state.lti.framing)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(docs_router)
@@ -131,6 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stream.router)
     app.include_router(pages.router)
     classroom.install(app)
+    lti_routes.install(app)
+    sso_routes.install(app)  # teachers' single sign-on (OpenID Connect)
     app.include_router(classroom_pages.router)
     app.include_router(protocol.router)
     if STATIC_DIR.is_dir():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -167,28 +168,49 @@ REDOC_CSP = PAGE_CSP + "; worker-src 'self' blob:"
 VERSION_HEADER, VERSION = HEADER.lower().encode(), API_VERSION.encode()
 
 
+def framed_csp(origins: tuple[str, ...]) -> str:
+    """``PAGE_CSP`` for a page that the LMSs at ``origins`` may frame and receive forms
+    from (LTI: the launch's pages, deep linking's answer posted back to the platform)."""
+    listed = " ".join(origins)
+    return PAGE_CSP.replace("frame-ancestors 'none'", f"frame-ancestors 'self' {listed}").replace(
+        "form-action 'self'", f"form-action 'self' {listed}"
+    )
+
+
 class SecurityHeaders:
     """Headers on every answer: the API's version (``X-Playground-API``), no MIME sniffing, no
     framing, no referrer beyond this origin, and a Content-Security-Policy that allows no
     inline script and nothing from elsewhere (the page's boot data is a
     ``<script type="application/json">``, never run; the API docs are vendored and started by
-    a script file)."""
+    a script file).
 
-    def __init__(self, app: ASGIApp) -> None:
+    ``framing(path)``: the origins that may frame the answer to ``path`` (the registered LMS
+    platforms, for LTI's pages; none for everything else): their answers list them in
+    ``frame-ancestors`` and ``form-action`` and carry no ``X-Frame-Options``."""
+
+    def __init__(
+        self, app: ASGIApp, framing: Callable[[str], tuple[str, ...]] | None = None
+    ) -> None:
         self.app = app
+        self.framing = framing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = (REDOC_CSP if scope.get("path") == "/redoc" else PAGE_CSP).encode()
+        path = scope.get("path", "")
+        framers = self.framing(path) if self.framing is not None else ()
+        policy = (REDOC_CSP if path == "/redoc" else PAGE_CSP).encode()
+        if framers:
+            policy = framed_csp(framers).encode()
+        frame_options = [] if framers else [(b"x-frame-options", b"DENY")]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers += [
                     (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
+                    *frame_options,
                     (b"referrer-policy", b"same-origin"),
                     (b"content-security-policy", policy),
                     (VERSION_HEADER, VERSION),
@@ -203,13 +225,23 @@ class SameOrigin:
     """Refuse cross-site state changes: an HTTP request other than GET/HEAD/OPTIONS, or a
     WebSocket upgrade, whose ``Origin`` is neither this server's own nor in ``allowed`` gets a
     403 naming the field ``origin``. Clients that send no Origin (scripts, notebooks) pass;
-    browsers always send one on cross-site requests."""
+    browsers always send one on cross-site requests.
+
+    ``exempt``: paths whose POSTs come from other sites by design and carry their own proof
+    (LTI's login initiation and launch: the platform's signed id_token).
+    """
 
     SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
-    def __init__(self, app: ASGIApp, allowed: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        allowed: frozenset[str] = frozenset(),
+        exempt: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.allowed = allowed
+        self.exempt = exempt
 
     def _foreign(self, scope: Scope) -> str | None:
         headers = dict(scope.get("headers", ()))
@@ -225,7 +257,11 @@ class SameOrigin:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        checked = kind == "websocket" or (kind == "http" and scope["method"] not in self.SAFE)
+        checked = kind == "websocket" or (
+            kind == "http"
+            and scope["method"] not in self.SAFE
+            and scope.get("path", "") not in self.exempt
+        )
         origin = self._foreign(scope) if checked else None
         if origin is None:
             await self.app(scope, receive, send)

@@ -278,6 +278,74 @@ class Settings(BaseSettings):
         "the LAN address when it binds 0.0.0.0.",
     )
 
+    # LTI 1.3 (app/lti): inside a university course
+    lti_base_url: str | None = Field(
+        None,
+        description="The tool's address as the LMS reaches it (e.g. https://playground.uni."
+        "example), used in the URLs the config page shows and the id_token's redirect; default: "
+        "the address of each request.",
+    )
+    lti_login_seconds: float = Field(
+        600.0, gt=0, description="How long an LTI login (its state and nonce) may take."
+    )
+    lti_clock_skew_seconds: float = Field(
+        60.0, ge=0, le=600, description="Clock difference allowed on an id_token's exp and iat."
+    )
+    lti_max_token_age_seconds: float = Field(
+        3600.0, gt=0, description="An id_token issued longer ago than this is refused."
+    )
+    lti_jwks_cache_seconds: float = Field(
+        300.0, ge=0, description="How long a platform's public keys (JWKS) are kept."
+    )
+    lti_http_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="Timeout of each call to a platform (keys, token, score)."
+    )
+    lti_store_names: bool = Field(
+        True,
+        description="Keep the names the LMS shares (learners' seats show them); off: no name is "
+        "stored and learners are 'Learner <number>'.",
+    )
+    lti_grade_attempts: int = Field(
+        5, ge=1, le=50, description="Tries to post one score to the LMS before it is failed."
+    )
+    lti_grade_retry_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="Wait before the first retry of a score; each later retry waits twice as long.",
+    )
+    lti_grade_poll_seconds: float = Field(
+        10.0, gt=0, description="How often met challenges are turned into scores and posted."
+    )
+    lti_platform_cache_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often the registered platforms (their origins) and the tool's keys are "
+        "read again (the CLI changes them from another process).",
+    )
+
+    # Teachers' single sign-on: OpenID Connect (app/sso)
+    oidc_discovery_url: str | None = Field(
+        None,
+        description="The institution's OpenID Connect provider, by its discovery document "
+        "(https://idp.example/.well-known/openid-configuration); unset: no single sign-on.",
+    )
+    oidc_client_id: str | None = Field(None, description="This server's client id there.")
+    oidc_client_secret: str | None = Field(
+        None, description="Its client secret (client_secret_basic); unset: a public client."
+    )
+    oidc_scopes: str = Field("openid email profile", description="Scopes asked for at login.")
+    oidc_allowed_domains: str = Field(
+        "",
+        description="E-mail domains (comma-separated, e.g. uni.example) whose verified "
+        "addresses may sign in as teachers.",
+    )
+    oidc_allowed_emails: str = Field(
+        "", description="Single verified e-mail addresses (comma-separated) allowed as well."
+    )
+    oidc_label: str = Field(
+        "your institution", max_length=80, description="Shown as 'Sign in with …'."
+    )
+
     def trainer_count(self) -> int:
         """The number of trainer processes: ``trainers``, or one per core when unset."""
         if self.trainers is not None:

@@ -157,7 +157,10 @@ async function startStudent(app, cfg) {
     return api.getSession(r.session_id);
   };
   let me = null, ended = false;
-  const key = sessionStorage.getItem(`bpp-seat-key-${cfg.id}`);
+  let key = null; // the rejoin key shown once after joining by code (LMS launches have none)
+  try {
+    key = sessionStorage.getItem(`bpp-seat-key-${cfg.id}`);
+  } catch { /* storage denied: a third-party frame in a browser blocking it (an LMS) */ }
 
   let poll = null;
   const refresh = async () => {
