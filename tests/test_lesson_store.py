@@ -1,4 +1,4 @@
-"""A lesson's instructions in the store (migration 0003_h17lesson): lessons made before it keep
+"""A lesson's instructions in the store (migration 0003): lessons made before it keep
 working — their instructions read as empty — and new ones keep theirs, as do the classrooms
 opened from them."""
 

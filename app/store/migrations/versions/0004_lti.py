@@ -1,8 +1,8 @@
 """LTI 1.3: platforms, the tool's keys, logins in flight, used nonces, resource links, LMS
 users, learners' seats and grade postings (app/lti); teachers' single sign-on (app/sso)
 
-Revision ID: 0003_h19lti
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-07
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_h19lti"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """a lesson's instructions (Markdown the students read), on lessons and their classrooms' copies
 
-Revision ID: 0003_h17lesson
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-07
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_h17lesson"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
