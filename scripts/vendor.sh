@@ -2,6 +2,10 @@
 # Fetch the page's third-party libraries from the npm registry and vendor them under
 # static/vendor/<name>-<version>/ (with their licence). The vendored files are committed, so the
 # app needs no npm at runtime; run this only to upgrade a library (then update the template paths).
+# Libraries only the tests use go to tests/vendor/ instead (never served): axe-core, which the
+# accessibility tests inject into the pages (tests/browser/test_accessibility.py).
+#   scripts/vendor.sh            everything
+#   scripts/vendor.sh tests      only the tests' libraries (axe-core)
 set -euo pipefail
 
 KATEX_VERSION="${KATEX_VERSION:-0.19.1}"
@@ -10,9 +14,12 @@ SWAGGER_UI_VERSION="${SWAGGER_UI_VERSION:-5.35.0}"  # /docs (app/routers/docs.py
 REDOC_VERSION="${REDOC_VERSION:-2.5.4}"  # /redoc
 MARKED_VERSION="${MARKED_VERSION:-18.3.0}"  # a lesson's instructions (Markdown)
 DOMPURIFY_VERSION="${DOMPURIFY_VERSION:-3.5.0}"  # ... sanitised before they reach the page
+AXE_CORE_VERSION="${AXE_CORE_VERSION:-4.14.1}"  # tests only: tests/browser/test_accessibility.py
+what="${1:-all}"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 vendor="$root/static/vendor"
+test_vendor="$root/tests/vendor"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -21,6 +28,24 @@ fetch() {  # fetch NAME VERSION -> unpacked package in $tmp/NAME/package
   mkdir -p "$tmp/$name"
   (cd "$tmp/$name" && npm pack --silent "$name@$version" >/dev/null && tar -xzf ./*.tgz)
 }
+
+vendor_tests() {
+  fetch axe-core "$AXE_CORE_VERSION"
+  local dst="$test_vendor/axe-core-$AXE_CORE_VERSION" src="$tmp/axe-core/package"
+  rm -rf "$test_vendor"/axe-core-* && mkdir -p "$dst"
+  cp "$src/axe.min.js" "$src/LICENSE" "$dst/"
+  cat > "$test_vendor/VERSIONS.txt" <<TXT
+# Vendored by scripts/vendor.sh from the npm registry (npm pack), for the tests only (never served).
+axe-core $AXE_CORE_VERSION  MPL-2.0  tests/vendor/axe-core-$AXE_CORE_VERSION/   (axe.min.js): tests/browser/test_accessibility.py
+TXT
+  echo "vendored into $test_vendor:"
+  cat "$test_vendor/VERSIONS.txt"
+}
+
+if [ "$what" = tests ]; then
+  vendor_tests
+  exit 0
+fi
 
 fetch katex "$KATEX_VERSION"
 dst="$vendor/katex-$KATEX_VERSION"
@@ -71,3 +96,4 @@ dompurify $DOMPURIFY_VERSION  (MPL-2.0 OR Apache-2.0)  static/vendor/dompurify-$
 TXT
 echo "vendored into $vendor:"
 cat "$vendor/VERSIONS.txt"
+vendor_tests

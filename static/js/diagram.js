@@ -3,6 +3,8 @@
 // largest allowed network still renders a frame in a few milliseconds. Every number drawn comes
 // from the server's frame; this module only maps numbers to colours and widths.
 import { hitTest } from "./diagram-hit.js";
+import { DiagramKeys } from "./diagram-keys.js";
+import { DiagramTable } from "./diagram-table.js";
 import { edgePoint, H, layoutNetwork, unitCenter } from "./diagram-layout.js";
 import { colourTable, decodeUnit, paintGrid, unitScale } from "./grid.js";
 import { diverging, fmt, rgb, svg, POS, NEG } from "./util.js";
@@ -36,6 +38,11 @@ export class Diagram {
       const hit = this._hit(e);
       handlers.onSelect(hit);
     });
+    // the keyboard's way in (diagram-keys.js) and the text view (diagram-table.js): a host
+    // marked data-table-for="<this root's id>" gets the tables, its aria-controls checkbox shows them
+    this.keys = new DiagramKeys(this);
+    const host = root.id && document.querySelector(`[data-table-for="${root.id}"]`);
+    this.table = host ? new DiagramTable(host, document.querySelector(`[aria-controls="${host.id}"]`)) : null;
   }
 
   /**
@@ -52,6 +59,7 @@ export class Diagram {
     this.tX = lay.tX;
     this.eX = lay.eX;
     this._build();
+    this.table?.setNetwork(net);
     this.frame = null; // the caller draws a frame of the new shape
   }
 
@@ -64,6 +72,7 @@ export class Diagram {
 
   _build() {
     const root = this.root;
+    const refocus = this.keys.hasFocus();
     root.replaceChildren();
     const dpr = window.devicePixelRatio || 1;
     const canvas = document.createElement("canvas");
@@ -184,6 +193,7 @@ export class Diagram {
     this.edgeCount = this.cols.slice(1).reduce((acc, c, i) => acc + c.n * this.cols[i].n, 0)
       + (net.showBias ? this.cols.slice(1).reduce((a, c) => a + c.n, 0) : 0);
     this._drawOverlay();
+    this.keys.attach(refocus);
   }
 
   /** Units and edges currently drawn (tests compare these with the network's shape). */
@@ -209,6 +219,7 @@ export class Diagram {
       backward ? frame.gradients?.biases : frame.biases);
     this._drawNodes(frame, backward);
     if (this.net.heatmaps && frame.grid) this._drawMaps(frame.grid);
+    this.table?.update(frame);
   }
 
   _drawEdges(Ws, bs) {
@@ -356,6 +367,7 @@ export class Diagram {
 
   select(sel) {
     this.selection = sel;
+    this.keys.follow(sel);
     this._drawOverlay();
   }
 

@@ -5,7 +5,7 @@
 // derivation page. Long sums are written out in full and wrap inside the panel.
 import { el, fmt, katexInto, tex } from "./util.js";
 
-export const C = { err: "#d62728", gp: "#1f5fbf", act: "#2a9d3c", delta: "#8e44ad" };
+export const C = { err: "#d62728", gp: "#1f5fbf", act: "#1f7a34", delta: "#8e44ad" }; // text: ≥ 4.5:1 on white
 const col = (c, s) => `{\\color{${c}}{${s}}}`;
 
 /** A link to equation `n` (or a forward step "step-N") of the derivation page. */

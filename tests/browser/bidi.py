@@ -40,6 +40,22 @@ QUIET_PREFS = {
 }
 
 
+# WebDriver's key codes (https://w3c.github.io/webdriver/#keyboard-actions) for press()
+KEYS = {
+    "Tab": "\ue004",
+    "Enter": "\ue007",
+    "Shift": "\ue008",
+    "Escape": "\ue00c",
+    "Space": " ",
+    "End": "\ue010",
+    "Home": "\ue011",
+    "ArrowLeft": "\ue012",
+    "ArrowUp": "\ue013",
+    "ArrowRight": "\ue014",
+    "ArrowDown": "\ue015",
+}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -75,7 +91,9 @@ class Firefox:
         self.console: list[dict] = []
         self.call("session.new", {"capabilities": {}})
         self.call("session.subscribe", {"events": ["log.entryAdded"]})
-        self.context = self.call("browsingContext.getTree", {})["contexts"][0]["context"]
+        # a tab of our own: the one Firefox starts with never gets the focus when headless (no
+        # focus events, no :focus-visible, document.hasFocus() false); a created one does
+        self.context = self.call("browsingContext.create", {"type": "tab"})["context"]
         self.call(
             "browsingContext.setViewport",
             {"context": self.context, "viewport": {"width": width, "height": height}},
@@ -115,6 +133,18 @@ class Firefox:
             raise RuntimeError(r["exceptionDetails"].get("text"))
         value = r["result"].get("value")
         return None if value is None else json.loads(value)
+
+    def press(self, *keys: str) -> None:
+        """Press keys one after another as a user does, through ``input.performActions`` (real
+        key events, the browser's own focus moves): names from ``KEYS`` or one character, with
+        modifiers as in ``"Shift+Tab"``."""
+        actions: list[dict] = []
+        for key in keys:
+            values = [KEYS.get(k, k) for k in key.split("+")]
+            actions += [{"type": "keyDown", "value": v} for v in values]
+            actions += [{"type": "keyUp", "value": v} for v in reversed(values)]
+        keyboard = {"type": "key", "id": "kbd", "actions": actions}
+        self.call("input.performActions", {"context": self.context, "actions": [keyboard]})
 
     def wait_for(self, expression: str, timeout: float = 20.0):
         deadline = time.monotonic() + timeout

@@ -1,6 +1,6 @@
 """The page in Firefox too (issue 4: "works in current Chromium and Firefox"): Debian's Firefox
 ESR, driven over WebDriver BiDi, loads the playground without console errors, draws the network,
-trains and pauses, and renders an inspector equation."""
+trains and pauses, and renders an inspector equation; the diagram works from the keyboard."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from .bidi import FIREFOX, Firefox
 from .conftest import ARTIFACTS
+from .test_diagram_keyboard import FOCUS_BEFORE_DIAGRAM, FOCUSED
 
 pytestmark = pytest.mark.browser
 
@@ -57,4 +58,37 @@ def test_firefox_draws_trains_and_inspects_without_console_errors(firefox, serve
     ARTIFACTS.mkdir(exist_ok=True)
     ff.evaluate("document.fonts.ready.then(() => new Promise(r => setTimeout(() => r(true), 300)))")
     ff.screenshot(ARTIFACTS / "firefox-playground.png")
+    assert ff.errors() == []
+
+
+def test_firefox_walks_the_diagram_from_the_keyboard(firefox, server):
+    """Real key presses (WebDriver BiDi input.performActions): Tab into the diagram's one stop,
+    arrows along units and weights, Enter inspects, Tab leaves, Shift+Tab comes back."""
+    ff = firefox
+    ff.goto("about:blank")  # a new document, not a hash change of the last test's page
+    ff.goto(server + "/#dataset=gaussian")
+    ff.wait_for("window.__bpp && window.__bpp.ready")
+    ff.wait_for("document.getElementById('conn').textContent === 'live'")
+    ff.evaluate(f"({FOCUS_BEFORE_DIAGRAM})()")
+    ff.press("Tab")
+    now = ff.evaluate(f"({FOCUSED})()")
+    assert now["where"] == "u0-0" and now["visible"] and now["stops"] == 1, now
+    ff.press("ArrowDown", "ArrowRight")
+    now = ff.evaluate(f"({FOCUSED})()")
+    assert now["where"] == "edge" and now["label"].startswith("weight w₂₁ from input unit 2"), now
+    ff.press("ArrowRight", "Enter")  # the weight's target: hidden unit 1
+    assert ff.evaluate(f"({FOCUSED})()")["where"] == "u1-0"
+    assert ff.evaluate("window.__bpp.selection") == {"kind": "unit", "layer": 1, "j": 0}
+    ff.wait_for("document.querySelectorAll('#inspector .katex').length >= 2")
+    assert "14" in ff.evaluate("document.getElementById('inspector').textContent")
+    ARTIFACTS.mkdir(exist_ok=True)
+    ff.screenshot(ARTIFACTS / "firefox-diagram-keyboard.png")
+    ff.press("Tab")
+    assert ff.evaluate(f"({FOCUSED})()")["where"] == "out"
+    ff.press("Shift+Tab")
+    assert ff.evaluate(f"({FOCUSED})()")["where"] == "u1-0"
+    ff.press("Escape")
+    assert ff.evaluate("window.__bpp.selection") is None
+    # → and space went to the diagram, not to the page's shortcuts (step, play)
+    assert ff.evaluate("document.getElementById('epoch').textContent") == "0"
     assert ff.errors() == []
