@@ -73,7 +73,9 @@ def test_the_frames_eq7_update_follows_a_live_change_of_the_learning_rate(client
     sid = new_session(XOR)["id"]
     with stream(client, sid) as ws:
         ws.send_json({"type": "set", "training": {"learning_rate": 0.125}})
-        got = collect(ws, lambda n: n.get("frame", {}).get("probe", {}).get("learning_rate") == 0.125)
+        got = collect(
+            ws, lambda n: n.get("frame", {}).get("probe", {}).get("learning_rate") == 1 / 8
+        )
     frame = got["frame"]
     w, g = frame["weights"][0][1][2], frame["probe"]["gradients"]["weights"][0][1][2]
     assert frame["probe"]["updated"]["weights"][0][1][2] == pytest.approx(w - 0.125 * g, rel=1e-15)
