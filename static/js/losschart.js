@@ -43,12 +43,25 @@ export class LossChart {
     this._make();
   }
 
-  /** Replace the whole history ({epoch, train, test} from the server). */
-  setHistory(h) {
+  /** Replace the whole history ({epoch, train, test}: the stream's `history`), ending at the
+   * shown frame's epoch (`latest`) when the thinned history stops before it, so that the
+   * curve always ends where the epoch counter is. */
+  setHistory(h, latest = null) {
+    const clamp = (v) => (v == null ? null : this.log ? Math.max(v, 1e-12) : v);
     this.epochs = [...h.epoch];
-    this.train = [...h.train];
-    this.test = h.test.map((v) => v ?? null);
+    this.train = h.train.map(clamp);
+    this.test = h.test.map(clamp);
+    if (latest && !latest.replay && latest.epoch > (this.epochs.at(-1) ?? -1)) {
+      this.epochs.push(latest.epoch);
+      this.train.push(clamp(latest.loss.train));
+      this.test.push(clamp(latest.loss.test));
+    }
     this._flush();
+  }
+
+  /** The last epoch drawn (null before any). */
+  get lastEpoch() {
+    return this.epochs.at(-1) ?? null;
   }
 
   /** Append one frame's losses (frames skip epochs while training runs fast). */
