@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 
 from app import frames
+from app.settings import Settings
+from app.worker import Worker
+from tests.test_worker import Recorder, command, create
 
 XOR = {
     "network": {"hidden_layers": [4], "activations": ["tanh", "sigmoid"]},
@@ -150,3 +153,34 @@ def test_a_panel_message_is_the_rest_body_with_its_type_in_front():
     assert frames.panel_message("replay_range", b"{}") == b'{"type":"replay_range"}'
     with pytest.raises(ValueError):
         frames.panel_message("frame", b"{}")
+
+
+# -- the trainer's side, driven directly (tests/test_worker.py's recorder) --------------------
+
+
+@pytest.fixture
+def worker() -> tuple[Worker, Recorder]:
+    channel = Recorder()
+    return Worker(Settings(frame_rate=200), channel), channel
+
+
+def test_nobody_watching_costs_no_panels_and_a_finished_step_pushes_them_once(worker):
+    w, channel = worker
+    create(w, "s", XOR)
+    command(w, "train", "s", epochs=5)
+    while w.residents["s"].runnable:
+        w.turn()
+    w.send_stale_panels()
+    w.flush()
+    assert channel.published("s", "history") == []  # unwatched: nothing encoded
+    command(w, "watch", "s", viewers=1, summary_viewers=0)
+    command(w, "train", "s", epochs=5)
+    while w.residents["s"].runnable:
+        w.turn()
+    w.last_panels["s"] = -1e9  # the panel interval has passed
+    w.send_stale_panels()
+    w.send_stale_panels()
+    w.flush()
+    (history,) = channel.published("s", "history")
+    assert history["epoch"][-1] == 10
+    assert channel.published("s", "confusion")[-1]["epoch"] == 10
