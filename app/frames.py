@@ -21,6 +21,7 @@ from engine import NetworkSpec, Params, Snapshot, descent_step, forward
 from engine.datasets import Dataset
 
 __all__ = [
+    "PANEL_KINDS",
     "Fragment",
     "dumpb",
     "dumps",
