@@ -17,10 +17,20 @@ import numpy as np
 import orjson
 from orjson import Fragment  # already-encoded JSON embedded as is by ``dumps``
 
-from engine import NetworkSpec, Params, Snapshot, forward
+from engine import NetworkSpec, Params, Snapshot, descent_step, forward
 from engine.datasets import Dataset
 
-__all__ = ["Fragment", "dumpb", "dumps", "frame", "grid_json", "sample_step_json", "summary"]
+__all__ = [
+    "PANEL_KINDS",
+    "Fragment",
+    "dumpb",
+    "dumps",
+    "frame",
+    "grid_json",
+    "panel_message",
+    "sample_step_json",
+    "summary",
+]
 
 
 def floats(x: Any) -> Any:
@@ -94,9 +104,14 @@ def node_stats_json(stats: list[tuple[np.ndarray, np.ndarray]]) -> list[dict]:
     return [{"mean_a": m.tolist(), "mean_abs_delta": d.tolist()} for m, d in stats]
 
 
-def probe_json(probe: dict) -> dict[str, Any]:
+def probe_json(
+    probe: dict, params: Params | None = None, learning_rate: float | None = None
+) -> dict[str, Any]:
     """The probe sample's trace: z, a, g'(z), δ per layer and, when the engine gave them, the
-    sample's own gradients δ_j a_i and δ_j (Eq. 6/15, 8/18) shaped like W and b."""
+    sample's own gradients δ_j a_i and δ_j (Eq. 6/15, 8/18) shaped like W and b. Given the
+    frame's ``params`` and η, also ``updated``: Eq. 7 for this one sample, θ − η ∂E_n/∂θ
+    (``engine.descent_step``, the update ``backprop_step`` answers), so that a viewer shows the
+    new value of any weight without asking for it."""
     out = {
         "index": int(probe["index"]),
         "input": floats(probe["input"]),
@@ -111,6 +126,11 @@ def probe_json(probe: dict) -> dict[str, Any]:
     grads = probe.get("gradients")
     if grads is not None:
         out["gradients"] = params_json(grads.W, grads.b)
+        if params is not None and learning_rate is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                updated = descent_step(params, grads, float(learning_rate))
+            out["learning_rate"] = float(learning_rate)
+            out["updated"] = params_json(updated.W, updated.b)
     return out
 
 
@@ -120,10 +140,12 @@ def frame(
     dataset: Dataset,
     stats: list[tuple[np.ndarray, np.ndarray]],
     grid: list[np.ndarray] | None,
+    learning_rate: float | None = None,
 ) -> dict[str, Any]:
     """The frame of one snapshot (docs/contract.md). ``stats`` and ``grid`` are the engine's
     ``node_stats`` and ``grid_activations`` at the snapshot's parameters (computed stacked for
-    a trainer's same-shaped sessions)."""
+    a trainer's same-shaped sessions); with ``learning_rate`` the probe carries Eq. 7's
+    ``updated`` parameters (``probe_json``)."""
     return {
         "type": "frame",
         "epoch": int(snap.epoch),
@@ -132,7 +154,7 @@ def frame(
         "metrics": {k: float(v) for k, v in snap.metrics.items()},
         **params_json(snap.W, snap.b),
         "gradients": params_json(snap.grad_W, snap.grad_b),
-        "probe": probe_json(snap.probe),
+        "probe": probe_json(snap.probe, Params(snap.W, snap.b), learning_rate),
         "node_stats": node_stats_json(stats),
         "grid": grid_json(dataset, grid),
     }
@@ -176,6 +198,20 @@ def summary(
         "thumbnail": thumbnail(spec, Params(snap.W, snap.b), dataset, grid_X),
         "setup": setup,
     }
+
+
+PANEL_KINDS = ("history", "gradient_flow", "confusion", "replay_range")
+
+
+def panel_message(kind: str, body: bytes) -> bytes:
+    """One of the stream's panel messages (docs/contract.md, "WebSocket"): ``body``, the
+    encoded JSON object a REST read answers (``GET …/history``, ``…/confusion``,
+    ``…/replay``; ``gradient_flow`` is the history's ``gradient_flow``), with ``"type": kind``
+    in front — spliced as bytes, so that nothing is decoded again."""
+    if kind not in PANEL_KINDS:
+        raise ValueError(f"not a panel message kind: {kind!r}")
+    head = b'{"type":"' + kind.encode() + b'"'
+    return head + (b"}" if body.strip() == b"{}" else b"," + body.lstrip()[1:])
 
 
 def sample_step_json(result: dict) -> dict[str, Any]:

@@ -192,7 +192,8 @@ class Resident:
             grid = None if X_grid is None else grid_activations(b.spec, snap.W, snap.b, X_grid)
         else:
             node, grid = stats
-        return frames.frame(snap, self.status, self.built.dataset, node, grid)
+        eta = self.trainer.config.learning_rate
+        return frames.frame(snap, self.status, self.built.dataset, node, grid, eta)
 
     def frame_bytes(self, snap: Snapshot | None = None, stats: FrameStats | None = None) -> bytes:
         return frames.dumpb(self.frame(snap, stats))
@@ -292,6 +293,24 @@ class Resident:
 
     def history_bytes(self) -> bytes:
         return frames.dumpb({**self.history.to_json(), "gradient_flow": self.flow.to_json()})
+
+    def panel_messages(self, full: bool) -> list[tuple[str, bytes]]:
+        """The stream's panel messages, each a REST read's answer with its ``type``: the loss
+        history with its gradient flow (``full``: when training stops or the state changes;
+        while it runs the frames carry the losses, so only the small ``gradient_flow``), the
+        confusion matrix (classification only) and the replay range."""
+        out = [
+            ("history", frames.panel_message("history", self.history_bytes()))
+            if full
+            else ("gradient_flow", frames.panel_message("gradient_flow", self.flow_bytes()))
+        ]
+        if self.built.dataset.task == "classification":
+            out.append(("confusion", frames.panel_message("confusion", self.confusion())))
+        out.append(("replay_range", frames.panel_message("replay_range", self.replay_json())))
+        return out
+
+    def flow_bytes(self) -> bytes:
+        return frames.dumpb(self.flow.to_json())
 
     def export_bytes(self) -> bytes:
         return frames.dumpb(self.export())
@@ -410,7 +429,8 @@ class Resident:
             snap = then.snapshot()
             X_grid = self.grid_inputs()
             grid = None if X_grid is None else grid_activations(self.built.spec, W, b, X_grid)
-            frame = frames.frame(snap, self.status, self.built.dataset, then.node_stats(snap), grid)
+            node, eta = then.node_stats(snap), then.config.learning_rate
+            frame = frames.frame(snap, self.status, self.built.dataset, node, grid, eta)
         frame["epoch"] = kept
         frame["replay"] = True
         return frames.dumpb(frame)

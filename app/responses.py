@@ -56,6 +56,12 @@ class ProbeOut(BaseModel):
     gradients: ParamsOut | None = Field(
         None, description="This sample's own δ_j a_i and δ_j, shaped like W and b."
     )
+    learning_rate: Num | None = Field(None, description="The η of ``updated`` (API 1.1).")
+    updated: ParamsOut | None = Field(
+        None,
+        description="Eq. 7 for this one sample: W − η δ_j a_i and b − η δ_j, what POST "
+        "/api/backprop answers for the same parameters and sample (API 1.1).",
+    )
 
 
 class NodeStatsOut(BaseModel):

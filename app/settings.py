@@ -161,6 +161,14 @@ class Settings(BaseSettings):
     summary_rate: float = Field(
         2.0, gt=0, le=30, description="Summary messages per second per session (dashboards)."
     )
+    panel_rate: float = Field(
+        1.0,
+        gt=0,
+        le=30,
+        description="Pushes per second, while a session trains, of its page's panels on the "
+        "stream (gradient flow, confusion matrix, replay range); the full loss history is "
+        "pushed when training stops.",
+    )
     summary_resolution: int = Field(
         16, ge=4, le=64, description="Cells per side of a summary's decision-boundary thumbnail."
     )

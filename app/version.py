@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib import metadata
 
-API_VERSION = "1.0"
+API_VERSION = "1.1"  # 1.1: probe.updated; history, gradient_flow, confusion, replay_range
 HEADER = "X-Playground-API"  # on every HTTP answer (added by app.middleware.SecurityHeaders)
 
 

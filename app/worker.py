@@ -95,6 +95,9 @@ class Worker:
         self.jobs: dict[str, dict[str, jobs.Job]] = {}  # per session, oldest first
         self.last_frame: dict[str, float] = {}
         self.last_summary: dict[str, float] = {}
+        self.panel_interval = 1.0 / settings.panel_rate
+        self.last_panels: dict[str, float] = {}
+        self.stale_panels: set[str] = set()  # sessions whose panels changed since last sent
         self.rate: dict[str, tuple[float, int]] = {}  # since, epochs: for epochs_per_second
         self.stacks: dict[tuple, StackedTrainer] = {}
         self.out: list[tuple[str, str, bytes]] = []
@@ -116,6 +119,7 @@ class Worker:
                     message = self.channel.recv(0.0)
                 if not self.closed:
                     self.turn()
+                    self.send_stale_panels()
                 self.flush()
                 self.channel.sessions = len(self.residents)
         except (EOFError, OSError):
@@ -141,6 +145,27 @@ class Worker:
 
     def publish(self, r: Resident, kind: str, data: bytes) -> None:
         self.out.append((r.id, kind, data))
+
+    def send_panels(self, r: Resident, full: bool, now: float | None = None) -> None:
+        """Push the page's panels (``Resident.panel_messages``) to the session's viewers."""
+        for kind, data in r.panel_messages(full):
+            self.publish(r, kind, data)
+        self.last_panels[r.id] = self.clock() if now is None else now
+        if full:
+            self.stale_panels.discard(r.id)
+
+    def send_stale_panels(self) -> None:
+        """The full panels of stopped sessions that changed (a step done), at most
+        ``panel_rate`` times a second each; a running one gets its panels in ``after_chunk``."""
+        if not self.stale_panels:
+            return
+        now = self.clock()
+        for sid in list(self.stale_panels):
+            r = self.residents.get(sid)
+            if r is None or not r.viewers:
+                self.stale_panels.discard(sid)
+            elif not r.runnable and now - self.last_panels.get(sid, 0.0) >= self.panel_interval:
+                self.send_panels(r, True, now)
 
     def reply(self, request_id: Any, ok: bool, payload: Any) -> None:
         if request_id is None:
@@ -235,6 +260,10 @@ class Worker:
                 diverged or now - self.last_frame.get(r.id, 0.0) >= 0.9 * self.frame_interval
             ):
                 due.append(r)
+            if r.viewers and (
+                diverged or now - self.last_panels.get(r.id, 0.0) >= self.panel_interval
+            ):
+                self.send_panels(r, diverged, now)
             if r.summary_viewers and (
                 diverged or now - self.last_summary.get(r.id, 0.0) >= self.summary_interval
             ):
@@ -318,6 +347,8 @@ class Worker:
         answered = bool(self.trains.get(r.id))
         while r.pending_epochs or self.trains.get(r.id):
             self.finish_train(r)
+        if r.viewers:
+            self.send_panels(r, True)  # before the status: the panels match its epoch
         self.publish(r, "status", r.status_bytes())  # paused, with "stopped": reason
         if not answered:
             self.send_frame(r)
@@ -326,6 +357,8 @@ class Worker:
     def pause(self, r: Resident) -> None:
         if r.running:
             self.stop(r)
+            if r.viewers:
+                self.send_panels(r, True)  # before the status: the panels match its epoch
             self.send_status(r)
             self.send_frame(r)
             self.save(r)
@@ -358,6 +391,7 @@ class Worker:
         request_id, _, job = queued.popleft()
         data = self.send_frame(r)
         self.save(r)
+        self.stale_panels.add(r.id)
         if job is not None:
             diverged = r.trainer.status == "diverged"
             job.finish(int(r.trainer.epoch), diverged, data, self.clock())
@@ -414,7 +448,9 @@ class Worker:
         r.running = False
         while self.trains.get(sid):
             self.finish_train(r)
+        self.stale_panels.discard(sid)
         tables = (self.vtime, self.last_frame, self.last_summary, self.rate, self.last_saved)
+        self.last_panels.pop(sid, None)
         for table in (*tables, self.jobs):
             table.pop(sid, None)
         if not any(o.client == r.client for o in self.residents.values()):
@@ -481,6 +517,7 @@ class Worker:
             self.publish(r, "status", frames.dumpb(message))
         self.send_status(r)
         self.send_frame(r)
+        self.stale_panels.add(r.id)
 
     def op_watch(
         self, sid: str, _rid: Any, viewers: int, summary_viewers: int, source: str = "web"
@@ -500,6 +537,10 @@ class Worker:
             self.send_summary(r)
         if r.viewers and not was_watched and not r.runnable:
             self.send_frame(r)  # a paused session shows itself to a viewer that came back
+
+    def op_panels(self, sid: str, _rid: Any) -> None:
+        """Push the session's full panels to its viewers (a viewer connected)."""
+        self.send_panels(self.resident(sid), True)
 
     def op_get(self, sid: str, _rid: Any) -> bytes:
         return self.resident(sid).state_bytes()
@@ -633,6 +674,7 @@ class Worker:
         r.set_training(patch)
         if not r.running:
             self.send_frame(r)
+            self.stale_panels.add(r.id)
         self.send_status(r)
         self.save(r)
 
@@ -643,6 +685,7 @@ class Worker:
         frame = r.frame_bytes()
         if not r.running:
             self.publish(r, "frame", frame)
+            self.stale_panels.add(r.id)
         self.send_status(r)
         self.save(r)
         return r.state_bytes(frame)
@@ -653,6 +696,8 @@ class Worker:
         while self.trains.get(sid):
             self.finish_train(r)
         r.reset()
+        if r.viewers:
+            self.send_panels(r, True)
         self.send_status(r)
         self.save(r)
         return self.send_frame(r)
@@ -665,6 +710,7 @@ class Worker:
         message = r.step_sample(index)
         self.publish(r, "sample_step", message)
         self.send_frame(r)
+        self.stale_panels.add(r.id)
         self.save(r)
         return message
 
@@ -679,6 +725,7 @@ class Worker:
     ) -> bytes:
         r = self.resident(sid)
         r.edit(kind, layer, j, value, i)
+        self.stale_panels.add(r.id)
         self.save(r)
         return self.send_frame(r)
 

@@ -119,7 +119,9 @@ class Trace:
 @dataclass(frozen=True)
 class Probe:
     """The probe sample of a frame: its input a_i, target t_k, output a_k, error E_n and each
-    layer's z, a, g_prime, delta, with its own gradients δ_j a_i (``grad_W``) and δ_j."""
+    layer's z, a, g_prime, delta, with its own gradients δ_j a_i (``grad_W``) and δ_j, and (a
+    server of API 1.1 on) Eq. 7's parameters after one step on it at ``learning_rate``,
+    W − η δ_j a_i (``updated_W``) and b − η δ_j (None from an older server)."""
 
     index: int
     input: np.ndarray
@@ -129,10 +131,13 @@ class Probe:
     layers: list[Layer]
     grad_W: list[np.ndarray] | None
     grad_b: list[np.ndarray] | None
+    learning_rate: float | None = None
+    updated_W: list[np.ndarray] | None = None
+    updated_b: list[np.ndarray] | None = None
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Probe:
-        gradients = d.get("gradients")
+        gradients, updated, eta = d.get("gradients"), d.get("updated"), d.get("learning_rate")
         return cls(
             index=int(d["index"]),
             input=array(d["input"]),
@@ -142,6 +147,9 @@ class Probe:
             layers=_layers(d["layers"]),
             grad_W=None if gradients is None else arrays(gradients["weights"]),
             grad_b=None if gradients is None else arrays(gradients["biases"]),
+            learning_rate=None if eta is None else float(eta),
+            updated_W=None if updated is None else arrays(updated["weights"]),
+            updated_b=None if updated is None else arrays(updated["biases"]),
         )
 
 
@@ -269,22 +277,6 @@ class SampleStep:
         )
 
 
-Message = Frame | Status | SampleStep
-
-
-def decode_message(d: dict[str, Any]) -> Message | None:
-    """A stream message (not ``error``) as its class; None for a type this client does not
-    know (a newer server's addition)."""
-    kind = d.get("type")
-    if kind == "frame":
-        return Frame.from_json(d)
-    if kind == "status":
-        return Status.from_json(d)
-    if kind == "sample_step":
-        return SampleStep.from_json(d)
-    return None
-
-
 @dataclass(frozen=True)
 class History:
     """The loss curve: ``epoch``, ``train`` and ``test`` loss per recorded epoch (test NaN
@@ -297,6 +289,26 @@ class History:
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> History:
         return cls(np.asarray(d["epoch"], dtype=np.int64), array(d["train"]), array(d["test"]))
+
+
+Message = Frame | Status | SampleStep | History
+
+
+def decode_message(d: dict[str, Any]) -> Message | None:
+    """A stream message (not ``error``) as its class; None for a type this client does not
+    know (a newer server's addition), and for the page's other panels (API 1.1:
+    ``gradient_flow``, ``confusion``, ``replay_range``), which the client reads over REST
+    (``history``, ``confusion``, ``replay``) when asked."""
+    kind = d.get("type")
+    if kind == "frame":
+        return Frame.from_json(d)
+    if kind == "status":
+        return Status.from_json(d)
+    if kind == "sample_step":
+        return SampleStep.from_json(d)
+    if kind == "history":
+        return History.from_json(d)
+    return None
 
 
 @dataclass(frozen=True)

@@ -184,3 +184,25 @@ def test_a_web_process_dropped_by_redis_pub_sub_subscribes_again(cluster):
             assert time.monotonic() < deadline, "no frames after the subscription was dropped"
         ws.send('{"type": "pause"}')
     assert latest > at_kill + 200
+
+
+def test_a_viewer_on_the_bus_gets_the_panels_on_connect_and_at_the_paused_epoch(cluster):
+    a = httpx.Client(base_url=cluster.webs[0].url, timeout=30)
+    sid = a.post("/api/sessions", json=SMALL).json()["id"]
+    newest: dict[str, dict] = {}
+
+    def read_until(done, seconds: float = 20.0) -> None:
+        deadline = time.monotonic() + seconds
+        while not done():
+            message = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            newest[message["type"]] = message
+
+    with connect(f"{cluster.webs[1].ws_url}/api/sessions/{sid}/stream") as ws:
+        read_until(lambda: {"history", "confusion", "replay_range"} <= newest.keys())
+        assert newest["history"]["epoch"] == [0] and newest["confusion"]["epoch"] == 0
+        ws.send('{"type": "play"}')
+        read_until(lambda: newest.get("frame", {}).get("epoch", 0) > 50)
+        ws.send('{"type": "pause"}')
+        read_until(lambda: newest.get("status", {}).get("status") == "paused")
+        epoch = newest["status"]["epoch"]
+        assert newest["history"]["epoch"][-1] == epoch == newest["confusion"]["epoch"]

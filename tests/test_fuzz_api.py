@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.frames import PANEL_KINDS
 from app.main import create_app
 from app.settings import Settings
 
@@ -232,7 +233,7 @@ def test_fuzzed_commands_keep_the_stream_usable(fuzz_client, batch):
         ws.send_text('{"type": "pause", "marker_end_of_batch": 1}')
         for _ in range(10_000):  # every command was answered, the last with this error
             message = ws.receive_json()
-            assert message["type"] in {"frame", "status", "error", "sample_step"}
+            assert message["type"] in {"frame", "status", "error", "sample_step", *PANEL_KINDS}
             if message["type"] == "error" and message["field"] == "marker_end_of_batch":
                 break
         ws.send_text('{"type": "pause"}')

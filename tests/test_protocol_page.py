@@ -43,7 +43,8 @@ def real_messages(client) -> dict[str, dict]:
     with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
         ws.send_json({"type": "step_sample", "index": 1})
         ws.send_json({"type": "step", "epochs": 0})
-        while len(seen) < 4:
+        ws.send_json({"type": "play"})
+        while len(seen) < 8:
             message = ws.receive_json()
             seen.setdefault(message["type"], message)
     return seen
@@ -51,7 +52,20 @@ def real_messages(client) -> dict[str, dict]:
 
 def test_every_message_example_has_the_keys_the_server_sends(real_messages):
     documented = {m.name: m.example for m in protocol.MESSAGES}
-    assert set(documented) == set(real_messages) == {"frame", "status", "sample_step", "error"}
+    assert (
+        set(documented)
+        == set(real_messages)
+        == {
+            "frame",
+            "status",
+            "sample_step",
+            "error",
+            "history",
+            "gradient_flow",
+            "confusion",
+            "replay_range",
+        }
+    )
     for name, real in real_messages.items():
         assert keys(documented[name]) == keys(real), name
     frame, example = real_messages["frame"], documented["frame"]

@@ -50,7 +50,8 @@ def test_a_killed_trainer_is_restarted_and_its_sessions_come_back_from_their_che
         assert ws.receive_json()["type"] == "frame"
         assert ws.receive_json()["type"] == "status"
         os.kill(pid, signal.SIGKILL)
-        told = ws.receive_json()
+        while (told := ws.receive_json())["type"] != "status":
+            pass  # the panels pushed on connect (history, confusion, replay_range)
         assert told["type"] == "status" and told["status"] == "restoring"
         assert "trainer" in told["message"]
         while (message := ws.receive_json())["type"] != "frame":

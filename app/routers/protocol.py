@@ -89,7 +89,8 @@ MESSAGES = [
     Entry(
         "frame",
         "One epoch of the session: losses, metrics, W and b, the epoch's mean gradients, the "
-        "probe sample's z, a, g_prime and δ per layer (and its own gradients), per-unit mean a "
+        "probe sample's z, a, g_prime and δ per layer (and its own gradients, and Eq. 7's "
+        "updated W and b for it at learning_rate: API 1.1), per-unit mean a "
         "and mean |δ| over the training set, and for 1-D and 2-D data every unit's a over a grid "
         "of the input plane (base64 uint8 per unit: value = lo + (hi − lo) · byte / 255). On "
         "connect, then at most frame_rate a second while it trains; a slow viewer gets only the "
@@ -120,6 +121,61 @@ MESSAGES = [
             "gradients": {"weights": [[[0.005, 0.0]]], "biases": [[0.01, 0.0]]},
             "updated": {"weights": [[[0.0998, -0.4]]], "biases": [[-0.0003, 0.1]]},
             "before": {"weights": [[[0.1, -0.4]]], "biases": [[0.0, 0.1]]},
+        },
+    ),
+    Entry(
+        "history",
+        "The loss history with its gradient flow, as GET …/history answers it (API 1.1): on "
+        "connect, and whenever training stops or the session changes while it is stopped "
+        "(pause, a stop condition, a finished step, reset, an edit) — before the status that "
+        "says so, so that the panels match its epoch. While it plays the frames carry the "
+        "losses, and the gradient flow comes as gradient_flow.",
+        {
+            "type": "history",
+            "epoch": [0, 1, 2],
+            "train": [0.25, 0.24, 0.22],
+            "test": [0.26, 0.25, 0.23],
+            "gradient_flow": {
+                "epoch": [0, 1, 2],
+                "delta": [[0.02, 0.1], [0.02, 0.09], [0.01, 0.08]],
+                "grad_w": [[0.01, 0.05], [0.01, 0.04], [0.01, 0.04]],
+            },
+        },
+    ),
+    Entry(
+        "gradient_flow",
+        "Each layer's mean |δ| and mean |∂E/∂w| per recorded epoch (API 1.1): about "
+        "panel_rate times a second while the session trains.",
+        {
+            "type": "gradient_flow",
+            "epoch": [0, 1, 2],
+            "delta": [[0.02, 0.1], [0.02, 0.09], [0.01, 0.08]],
+            "grad_w": [[0.01, 0.05], [0.01, 0.04], [0.01, 0.04]],
+        },
+    ),
+    Entry(
+        "confusion",
+        "The confusion matrices at the current weights, as GET …/confusion answers them "
+        "(classification only; API 1.1): with history, and about panel_rate times a second "
+        "while the session trains.",
+        {
+            "type": "confusion",
+            "epoch": 120,
+            "train": [[18, 2], [1, 19]],
+            "test": [[9, 1], [0, 10]],
+            "classes": ["0", "1"],
+        },
+    ),
+    Entry(
+        "replay_range",
+        "The epochs whose weights are kept for replay, as GET …/replay answers them (API 1.1): "
+        "with history, and about panel_rate times a second while the session trains.",
+        {
+            "type": "replay_range",
+            "epochs": [0, 1, 2, 3],
+            "stride": 1,
+            "bytes": 448,
+            "max_bytes": 2097152,
         },
     ),
     Entry(

@@ -176,7 +176,8 @@ async def pump(ws: WebSocket, mailbox: Mailbox, receiver) -> None:
 
 @router.websocket("/api/sessions/{session_id}/stream")
 async def stream(ws: WebSocket, session_id: str) -> None:
-    """Commands in, frames out. On connect: the current state as a frame, then the status."""
+    """Commands in, frames out. On connect: the current state as a frame, then the status and
+    the panels (history, confusion matrix, replay range)."""
     registry = ws.app.state.registry
     hub = ws.app.state.hub
     settings: Settings = ws.app.state.settings
@@ -204,6 +205,7 @@ async def stream(ws: WebSocket, session_id: str) -> None:
         try:
             mailbox.put("frame", (await session.call("frame") or b"").decode())
             mailbox.put("status", (await session.call("status") or b"").decode())
+            await session.call("panels")  # history, confusion, replay range: to the hub
         except FieldError as exc:  # deleted, or its trainer lost, meanwhile
             refused = exc
         if refused is None and registry.get(session_id) is not session:

@@ -59,6 +59,5 @@ export const api = {
   deleteSession: (id) => call("DELETE", at(id)),
   setWeight: (id, layer, i, j, value) => call("POST", `${at(id)}/weights`, { layer, i, j, value }),
   setBias: (id, layer, j, value) => call("POST", `${at(id)}/biases`, { layer, j, value }),
-  backprop: (body) => call("POST", "/api/backprop", body),
   gradientCheck: (id) => call("POST", `${at(id)}/gradient_check`, {}),
 };

@@ -1,14 +1,16 @@
-// The page's coordinator: builds the widgets, wires the controls, routes the stream's messages
-// and draws the newest frame. The session's life is in session.js, play in player.js, the
-// small messages in ui.js; the widgets are one module each.
+// The page's coordinator: builds the widgets, wires the controls and draws the newest frame.
+// The stream's messages go out on the page's bus (events.js), to which the App and the other
+// modules subscribe; nothing reaches back into the App. The session's life is in session.js,
+// play in player.js, the small messages in ui.js; the widgets are one module each.
 import { api } from "./api.js";
 import { Controls, controlOf } from "./controls.js";
 import { Derivation } from "./derivation.js";
 import { Diagram } from "./diagram.js";
+import { Emitter } from "./events.js";
 import * as exporter from "./export.js";
 import { Extras } from "./extras.js";
 import { gridCurve } from "./grid.js";
-import { accuracy, inputDims, layerSizes, probeGradient, targetRange } from "./frame.js";
+import { accuracy, inputDims, layerSizes, probeGradient, probeUpdate, targetRange } from "./frame.js";
 import { OutputPlot } from "./heatmap.js";
 import { adaptToDataset, pairOutputAndLoss } from "./pairing.js";
 import { Inspector } from "./inspector.js";
@@ -31,7 +33,7 @@ export class App {
     this.selection = null;
     this.framesSeen = 0;
     this.ui = new PageUI();
-    this.sessions = new SessionKeeper(this);
+    this.bus = new Emitter();
     this.diagram = new Diagram($("diagram"), {
       onHover: (hit, e) => this.ui.tooltip(hit, e, this.frame, this.session),
       onSelect: (hit) => this.select(hit),
@@ -49,15 +51,33 @@ export class App {
       onRegenerate: () => { this.state.set("dataSeed", (this.state.get("dataSeed") || 0) + 1); this.changed("dataset", "dataSeed"); },
       onGradCheck: () => this.gradCheck(),
     });
-    this.stream = new Stream((m) => this.message(m), (s, text, info) => this.sessions.connState(s, text, info));
+    this.stream = new Stream((m) => this.bus.emit(m.type, m), (s, text) => this.sessions.connState(s, text));
     this.rate = new EpochRate();
     this.player = new Player(this.stream, $("btn-play"), {
       epoch: () => this.frame?.epoch ?? 0,
       onRunning: (on) => { this.rate.reset(); if (!on) this.ui.clearRate(); },
     });
     this.notice = new Notice($("notice"));
+    this.sessions = new SessionKeeper({
+      bus: this.bus, state, ui: this.ui, notice: this.notice, stream: this.stream, player: this.player,
+      play: () => this.play(),
+    });
+    this.listen();
     this.wire();
     this.extras = new Extras(this);
+  }
+
+  /** What the App shows of the bus: frames, statuses, sample steps, errors, the loss history,
+   * an adopted session and a refused setup gone back. */
+  listen() {
+    const bus = this.bus;
+    bus.on("session", ({ session, own }) => this.showSession(session, own));
+    bus.on("setup-restored", () => { this.controls.sync(); this.layout(); });
+    bus.on("frame", (m) => this.frameArrived(m));
+    bus.on("status", (m) => this.statusArrived(m));
+    bus.on("history", (h) => { this.history = h; this.loss.setHistory(h, this.frame); });
+    bus.on("sample_step", (m) => { this.tab("derivation"); this.derivation.load(m, this.session.config, this.catalog); });
+    bus.on("error", (m) => this.errorArrived(m));
   }
 
   get session() { return this.sessions.session; }
@@ -84,7 +104,12 @@ export class App {
     $("show-bias").addEventListener("change", (e) => { this.state.set("bias", e.target.checked); this.state.writeHash(); this.layout(); });
     $("show-test").addEventListener("change", (e) => { this.state.set("showTest", e.target.checked); this.plot.showTest = e.target.checked; this.plot.drawPoints(); this.state.writeHash(); });
     $("discretize").addEventListener("change", (e) => { this.plot.discretize = e.target.checked; if (this.frame) this.plot.render(this.frame.grid); });
-    $("log-scale").addEventListener("change", async (e) => { this.state.set("logScale", e.target.checked); this.state.writeHash(); this.loss.setLog(e.target.checked); await this.loadHistory(); });
+    $("log-scale").addEventListener("change", (e) => {
+      this.state.set("logScale", e.target.checked);
+      this.state.writeHash();
+      this.loss.setLog(e.target.checked);
+      if (this.history) this.loss.setHistory(this.history, this.frame);
+    });
     $("tab-inspector").addEventListener("click", () => this.tab("inspector"));
     $("tab-derivation").addEventListener("click", () => this.tab("derivation"));
     $("btn-svg").addEventListener("click", () => exporter.downloadSVG(this.diagram));
@@ -144,12 +169,12 @@ export class App {
     $("acc-box").hidden = s.data.task !== "classification"; // regression: no accuracy
     this.ui.setJoined(!own);
     this.frame = s.frame;
+    this.history = null;
     this.selection = null;
     this.inspector.showEmpty();
     this.derivation.idle();
     this.layout();
     this.loss.reset();
-    this.extras?.sessionShown(s);
   }
 
   /** Copy a link that lets another browser watch this very session live. */
@@ -160,17 +185,6 @@ export class App {
     if (copied) this.ui.toast(`Copied: ${url} — whoever opens it watches (and can drive) this session live.`, "info");
     else this.ui.showLink(url, "Whoever opens this link watches — and can drive — this session live. The browser did not let the page copy it (the clipboard needs https or localhost): copy it by hand.");
     return url;
-  }
-
-  async loadHistory() {
-    if (!this.session || this.gone) return;
-    const id = this.session.id;
-    try {
-      const h = await api.history(id);
-      if (this.session?.id === id) { this.loss.setHistory(h); this.extras.history(h); }
-    } catch (err) {
-      this.sessions.failed(err, id); // history is optional, but a 404 means the session is gone
-    }
   }
 
   changed(group, name) {
@@ -216,43 +230,38 @@ export class App {
   }
 
   // ---------- stream ----------
-  message(m) {
-    this.extras?.message(m);
-    if (m.type === "frame") {
-      this.framesSeen++;
-      this.frame = m;
-      this.sessions.frameArrived();
-      this.player.frameArrived(m);
-      this.noteDiverged(m.status);
-      if (layerSizes(m).join() !== this.diagram.cols.map((c) => c.n).join()) this.layout();
-      this.loss.add(m.epoch, m.loss.train, m.loss.test);
-      if (!this._raf) this._raf = requestAnimationFrame(() => { this._raf = 0; this.draw(); });
-      this.sessions.backupAfterFrame(this.running);
-    } else if (m.type === "status") {
-      if (m.status === "restoring") { this.sessions.restoring(m); return; }
-      const wasRunning = this.running;
-      this.player.setRunning(m.status === "running");
-      if (wasRunning && !this.running) this.sessions.backupSoon();
-      // Frames skip epochs; the server's history has them all: refresh the curve when training
-      // stops, and every few seconds while it runs.
-      const now = performance.now();
-      if ((wasRunning && m.status !== "running") || (m.status === "running" && now - (this._historyAt || 0) > 3000)) {
-        this._historyAt = now;
-        this.loadHistory();
-      }
-      if (this.running) this.rate.note(m.epoch);
-      this.noteDiverged(m.status);
-    } else if (m.type === "sample_step") {
-      this.tab("derivation");
-      this.derivation.load(m, this.session.config, this.catalog);
-    } else if (m.type === "error") {
-      if (m.field === "session_id") return; // the socket closes with 4404 next: see connState
-      if (this.player.paced) this.pause(); // a refused step would otherwise be waited for forever
-      // a lock refusal names the control: its error slot is its first setting's
-      const field = controlOf(this.catalog, m.field)?.settings[0]?.path || m.field || this._lastSetField || "";
-      if (field.startsWith("training") && this._trainingBefore) this.refusedTraining();
-      this.ui.showError(field, m.message);
-    }
+  frameArrived(m) {
+    this.framesSeen++;
+    this.frame = m;
+    this.player.frameArrived(m);
+    this.noteDiverged(m.status);
+    if (layerSizes(m).join() !== this.diagram.cols.map((c) => c.n).join()) this.layout();
+    this.loss.add(m.epoch, m.loss.train, m.loss.test);
+    if (!this._raf) this._raf = requestAnimationFrame(() => { this._raf = 0; this.draw(); });
+  }
+
+  statusArrived(m) {
+    if (m.status === "restoring") return; // session.js shows it
+    const wasRunning = this.running;
+    this.player.setRunning(m.status === "running");
+    if (wasRunning && !this.running) this.sessions.backupSoon();
+    if (this.running) this.rate.note(m.epoch);
+    this.noteDiverged(m.status);
+  }
+
+  errorArrived(m) {
+    if (m.field === "session_id") return; // the socket closes with 4404 next: see connState
+    if (this.player.paced) this.pause(); // a refused step would otherwise be waited for forever
+    // a lock refusal names the control: its error slot is its first setting's
+    const field = controlOf(this.catalog, m.field)?.settings[0]?.path || m.field || this._lastSetField || "";
+    if (field.startsWith("training") && this._trainingBefore) this.refusedTraining();
+    this.ui.showError(field, m.message);
+  }
+
+  /** Show `f` (a replayed epoch's frame, or the live one again) until the next frame. */
+  showFrame(f) {
+    this.frame = f;
+    this.draw();
   }
 
   /** The server refused a live training change: the controls go back to what it has. */
@@ -282,7 +291,6 @@ export class App {
     $("probe-label").textContent = `probe #${f.probe?.index ?? 0}`;
     if (f.status === "diverged") this.player.setRunning(false);
     if (this.selection) this.inspector.refresh(this.ctx());
-    this.extras?.frame(f);
   }
 
   /** 1-D data: the network's output curve, looked up at the data's x (nearest grid cell). */
@@ -296,32 +304,7 @@ export class App {
 
   ctx() {
     return { frame: this.frame, config: this.session.config, catalog: this.catalog,
-      sampleGrad: probeGradient(this.frame, this.selection), sampleUpdate: this.sampleUpdate() };
-  }
-
-  /** Eq. 7's new value of the selected weight or bias after one step on the probe sample, as
-   * the engine computes it (its stateless backprop_step, POST /api/backprop, on the shown
-   * frame's parameters); null until the answer is in. One request at a time. */
-  sampleUpdate() {
-    const f = this.frame, sel = this.selection, s = this.session;
-    if (!f?.probe || !s || !sel || sel.kind === "unit") return null;
-    const key = `${sel.kind}:${sel.layer}:${sel.i}:${sel.j}`;
-    const u = this._update;
-    if (u && u.frame === f && u.key === key) return u.value;
-    if (u?.busy) return null;
-    const mine = { frame: f, key, value: null, busy: true };
-    this._update = mine;
-    api.backprop({
-      network: { layer_sizes: layerSizes(f), activations: s.config.network.activations, loss: s.config.network.loss,
-        weights: f.weights, biases: f.biases },
-      inputs: [f.probe.input], targets: [f.probe.target], learning_rate: s.config.training.learning_rate,
-    }).then((r) => {
-      mine.value = sel.kind === "bias" ? r.updated.biases[sel.layer][sel.j] : r.updated.weights[sel.layer][sel.i][sel.j];
-    }).catch(() => { /* the equation keeps its "…" */ }).finally(() => {
-      mine.busy = false;
-      if (this.selection === sel && this._update === mine) this.inspector.refresh(this.ctx());
-    });
-    return null;
+      sampleGrad: probeGradient(this.frame, this.selection), sampleUpdate: probeUpdate(this.frame, this.selection) };
   }
 
   setView(view) {

@@ -21,6 +21,17 @@ export function probeGradient(frame, sel) {
   return null;
 }
 
+/** Eq. 7's new value of a selected weight or bias after one plain gradient-descent step on the
+ * probe sample, w − η ∂E_n/∂w, as the engine computed it (frame.probe.updated, the update
+ * POST /api/backprop answers for the same state); null when there is none. */
+export function probeUpdate(frame, sel) {
+  const u = frame?.probe?.updated;
+  if (!u || !sel) return null;
+  if (sel.kind === "weight") return u.weights[sel.layer]?.[sel.i]?.[sel.j] ?? null;
+  if (sel.kind === "bias") return u.biases[sel.layer]?.[sel.j] ?? null;
+  return null;
+}
+
 /** The server's accuracy of a classifier (the test set's when there is one), or null. */
 export function accuracy(frame) {
   const m = frame?.metrics || {};

@@ -145,7 +145,7 @@ export class Inspector {
     const below = l === 0 ? probe.input : probe.layers[l - 1].a;
     const d = probe.layers[l].delta[j];
     const w = isBias ? frame.biases[l][j] : frame.weights[l][i][j];
-    const eta = config.training.learning_rate;
+    const eta = probe.learning_rate ?? config.training.learning_rate; // the η of probe.updated
     const out = l + 1 === L;
     const [ui, uj] = out ? ["j", "k"] : ["i", "j"];
     const grad = sampleGrad; // the engine's ∂E/∂w for the probe sample (frame.probe.gradients)

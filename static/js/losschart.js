@@ -2,6 +2,9 @@
 // curve — both drawn by uPlot. The legend shows the exact value under the cursor.
 
 const WIDTH = 276;
+// Points the curve keeps while it grows from frames (as the server's max_history_points keeps
+// its history): past this, every other point is dropped. A pause brings the full history.
+const MAX_POINTS = 4000;
 
 export class LossChart {
   constructor(root) {
@@ -43,12 +46,25 @@ export class LossChart {
     this._make();
   }
 
-  /** Replace the whole history ({epoch, train, test} from the server). */
-  setHistory(h) {
+  /** Replace the whole history ({epoch, train, test}: the stream's `history`), ending at the
+   * shown frame's epoch (`latest`) when the thinned history stops before it, so that the
+   * curve always ends where the epoch counter is. */
+  setHistory(h, latest = null) {
+    const clamp = (v) => (v == null ? null : this.log ? Math.max(v, 1e-12) : v);
     this.epochs = [...h.epoch];
-    this.train = [...h.train];
-    this.test = h.test.map((v) => v ?? null);
+    this.train = h.train.map(clamp);
+    this.test = h.test.map(clamp);
+    if (latest && !latest.replay && latest.epoch > (this.epochs.at(-1) ?? -1)) {
+      this.epochs.push(latest.epoch);
+      this.train.push(clamp(latest.loss.train));
+      this.test.push(clamp(latest.loss.test));
+    }
     this._flush();
+  }
+
+  /** The last epoch drawn (null before any). */
+  get lastEpoch() {
+    return this.epochs.at(-1) ?? null;
   }
 
   /** Append one frame's losses (frames skip epochs while training runs fast). */
@@ -63,10 +79,19 @@ export class LossChart {
     this.epochs.push(epoch);
     this.train.push(this.log ? Math.max(train, 1e-12) : train);
     this.test.push(test == null ? null : this.log ? Math.max(test, 1e-12) : test);
+    if (this.epochs.length > MAX_POINTS) this._thin();
     if (!this._pending) {
       this._pending = true;
       requestAnimationFrame(() => { this._pending = false; this._flush(); });
     }
+  }
+
+  /** Every other point, keeping the newest (the curve ends at the counter's epoch). */
+  _thin() {
+    const keep = (_, i, a) => (a.length - 1 - i) % 2 === 0;
+    this.epochs = this.epochs.filter(keep);
+    this.train = this.train.filter(keep);
+    this.test = this.test.filter(keep);
   }
 
   _flush() {

@@ -1,6 +1,7 @@
-// Replay: a slider over the epochs whose weights the server kept (GET …/replay, thinned within
-// max_replay_bytes); moving it shows the network as it was — diagram, heatmaps, output plot,
-// counters and inspector all draw the server's frame of that epoch (GET …/replay/{epoch}).
+// Replay: a slider over the epochs whose weights the server kept (the stream's `replay_range`,
+// thinned within max_replay_bytes); moving it shows the network as it was — diagram, heatmaps,
+// output plot, counters and inspector all draw the server's frame of that epoch
+// (GET …/replay/{epoch}, asked once per position the slider is moved to).
 // Training on (play, step) or "live" returns to the present.
 
 async function getJSON(path) {
@@ -14,35 +15,41 @@ async function getJSON(path) {
 }
 
 export class Replay {
-  constructor(app, { slider, label, live, bar }) {
-    Object.assign(this, { app, slider, label, liveButton: live, bar });
+  /**
+   * @param els the slider, its label, the "live" button and the bar around them
+   * @param {{bus: import("./events.js").Emitter, sessionId: () => string | undefined,
+   *          pause: () => void, show: (frame: object) => void}} page
+   *   the page's bus (`replay_range` keeps the kept epochs current, `frame` / `status` of
+   *   training end a replay, `session` starts over), and what the replay asks of the page:
+   *   pause training, show a frame (a replayed one, or the live one again)
+   */
+  constructor({ slider, label, live, bar }, { bus, sessionId, pause, show }) {
+    Object.assign(this, { slider, label, liveButton: live, bar, sessionId, pause, show });
     this.epochs = [];
     this.active = false;
-    this.present = null; // the live frame, kept while replaying
+    this.latest = null; // the newest live frame (shown again on "live")
     this.seq = 0;
     slider.addEventListener("input", () => this.scrub());
-    slider.addEventListener("pointerdown", () => this.refresh());
     live.addEventListener("click", () => this.exit(true));
+    bus.on("session", () => this.reset());
+    bus.on("replay_range", (m) => this.setRange(m.epochs));
+    bus.on("frame", (m) => { this.latest = m; this.message(m); });
+    bus.on("status", (m) => this.message(m));
   }
 
-  get id() { return this.app.session?.id; }
+  get id() { return this.sessionId(); }
 
   reset() {
     this.exit(false);
     this.epochs = [];
+    this.latest = null;
     this.sync();
   }
 
-  /** Fetch the kept epochs again (after training moved on). */
-  async refresh() {
-    const id = this.id;
-    if (!id || this.app.gone) return;
-    try {
-      const r = await getJSON(`/api/sessions/${encodeURIComponent(id)}/replay`);
-      if (id !== this.id) return;
-      this.epochs = r.epochs;
-      this.sync();
-    } catch { /* optional */ }
+  /** The kept epochs, as the stream pushes them (`replay_range`). */
+  setRange(epochs) {
+    this.epochs = epochs;
+    this.sync();
   }
 
   /** Put the slider where the shown frame is (the end while live). */
@@ -62,10 +69,7 @@ export class Replay {
     if (k >= this.epochs.length - 1) { this.exit(true); return; }
     const epoch = this.epochs[k];
     const id = this.id, seq = ++this.seq;
-    if (!this.active) {
-      this.app.pause();
-      this.present = this.app.frame;
-    }
+    if (!this.active) this.pause();
     this.active = true;
     this.bar.classList.add("replaying");
     this.liveButton.hidden = false;
@@ -81,8 +85,7 @@ export class Replay {
     this.shownEpoch = f.epoch;
     this.label.textContent = `replay: epoch ${f.epoch} of ${this.epochs.at(-1)}`;
     this.slider.setAttribute("aria-valuetext", `epoch ${f.epoch}`);
-    this.app.frame = f;
-    this.app.draw();
+    this.show(f);
   }
 
   /** Back to the present (`redraw`: show the live frame again). */
@@ -92,8 +95,7 @@ export class Replay {
     this.seq++;
     this.bar.classList.remove("replaying");
     this.liveButton.hidden = true;
-    if (redraw && this.present) { this.app.frame = this.present; this.app.draw(); }
-    this.present = null;
+    if (redraw && this.latest) this.show(this.latest);
     this.sync();
   }
 

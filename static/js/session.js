@@ -1,14 +1,21 @@
 // The page's session over its life: create (or join) it over REST, adopt it, keep its latest
 // export, follow its connection (reconnecting, restoring), and say so when the server no longer
-// has it — offering its setup and its last export back. The page's widgets are the App's; this
-// module tells the App when to show a new session (`app.showSession`).
+// has it — offering its setup and its last export back. It knows no App: it gets the few parts
+// it drives as arguments and says on the page's bus when a session is adopted (`session`) or a
+// refused setup went back (`setup-restored`); the widgets that show them subscribe.
 import { api } from "./api.js";
 import { Backup } from "./backup.js";
 
 export class SessionKeeper {
-  /** @param {import("./app.js").App} app */
-  constructor(app) {
-    this.app = app;
+  /**
+   * @param {{bus: import("./events.js").Emitter, state: import("./state.js").State,
+   *          ui: import("./ui.js").PageUI, notice: import("./notice.js").Notice,
+   *          stream: import("./stream.js").Stream, player: import("./player.js").Player,
+   *          play: () => void}} parts
+   *   `play` starts playing at the page's speed (a session re-created while playing plays on)
+   */
+  constructor({ bus, state, ui, notice, stream, player, play }) {
+    Object.assign(this, { bus, state, ui, notice, stream, player, play });
     this.session = null;
     this.own = false; // created by this page (not joined through a shared link)
     this.gone = null; // the id of the page's session once the server no longer has it
@@ -18,21 +25,27 @@ export class SessionKeeper {
     // The newest export of the page's own session, so that a session the server lost can be
     // created again (see sessionGone).
     this.backup = new Backup((id) => api.exportNet(id));
+    bus.on("frame", () => this.frameArrived());
+    bus.on("status", (m) => { if (m.status === "restoring") this.restoring(m); });
+    // no export while training plays (nothing periodic beside the stream): one after it stops
+    // (backupSoon), and one when the page is hidden while it plays (the tab left or closed)
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden" && this.player.running) this.backupNow();
+    });
   }
 
   /** Create a session from the State after quick edits have settled. */
   recreate() {
     clearTimeout(this._recreateTimer);
     return new Promise((resolve) => {
-      this._recreateTimer = setTimeout(async () => resolve(await this.create(this.app.state.sessionBody())), 60);
+      this._recreateTimer = setTimeout(async () => resolve(await this.create(this.state.sessionBody())), 60);
     });
   }
 
   /** Create a session from `body` and adopt it; on refusal the State goes back to the current
    * session's setup and the error shows next to the field. Resolves to success. */
   async create(body) {
-    const app = this.app;
-    app.ui.clearErrors();
+    this.ui.clearErrors();
     // Quick edits can overlap: only the newest request's session is adopted, whatever order
     // the answers come back in; a stale one is deleted again.
     const seq = ++this.seq;
@@ -45,9 +58,9 @@ export class SessionKeeper {
       }
     } catch (err) {
       if (seq !== this.seq) return false;
-      app.ui.showError(err.field || "network", err.message);
+      this.ui.showError(err.field || "network", err.message);
       const old = this.session;
-      if (old) { app.state.fromConfig(old.config); app.controls.sync(); app.state.writeHash(); app.layout(); }
+      if (old) { this.state.fromConfig(old.config); this.state.writeHash(); this.bus.emit("setup-restored", old); }
       return false;
     }
     await this.adopt(s, true);
@@ -62,23 +75,22 @@ export class SessionKeeper {
       s = await api.getSession(id);
       if (seq !== this.seq) return false;
     } catch (err) {
-      this.app.state.set("join", undefined);
-      this.app.ui.toast(`The shared session is gone (${err.message}); this is a new one.`);
+      this.state.set("join", undefined);
+      this.ui.toast(`The shared session is gone (${err.message}); this is a new one.`);
       return false;
     }
     await this.adopt(s, false);
-    this.app.ui.toast("You joined someone else's live session: play, pause, step and reset here drive their training too. Changing the network or the data gives you a copy of your own.", "info");
+    this.ui.toast("You joined someone else's live session: play, pause, step and reset here drive their training too. Changing the network or the data gives you a copy of your own.", "info");
     return true;
   }
 
   /** Make `s` the page's session. A session this page created (`own`) is paused and deleted
    * when the page moves on; a joined one is left exactly as it is for its owner. */
   async adopt(s, own) {
-    const app = this.app;
     const old = this.session, oldOwn = this.own, oldGone = this.gone;
-    const wasRunning = app.player.running && own;
-    if (oldOwn) app.pause();
-    else app.player.forget();
+    const wasRunning = this.player.running && own;
+    if (oldOwn) this.player.pause();
+    else this.player.forget();
     this.session = s;
     this.own = own;
     this.gone = null;
@@ -86,20 +98,19 @@ export class SessionKeeper {
     this.goneChecks = 0;
     clearTimeout(this._lostTimer);
     clearTimeout(this._backupTimer);
-    app.notice.hide();
-    app.state.fromConfig(s.config);
-    app.state.set("join", own ? undefined : s.id);
-    app.state.writeHash();
-    app.showSession(s, own);
-    app.stream.connect(s.id);
+    this.notice.hide();
+    this.state.fromConfig(s.config);
+    this.state.set("join", own ? undefined : s.id);
+    this.state.writeHash();
+    this.bus.emit("session", { session: s, own });
+    this.stream.connect(s.id); // its history, confusion matrix and replay range come on it
     if (old && oldOwn && old.id !== s.id) {
       this.backup.forget(old.id);
       if (oldGone !== old.id && !this.serverKeeps) api.deleteSession(old.id).catch(() => {});
     }
     if (own) this.backupNow();
-    await app.loadHistory();
-    if (wasRunning) app.play();
-    else app.player.setRunning(s.status === "running");
+    if (wasRunning) this.play();
+    else this.player.setRunning(s.status === "running");
   }
 
   /** The page's own session, deleted when the tab closes (not one it joined). */
@@ -123,66 +134,62 @@ export class SessionKeeper {
 
   async importNet(doc) {
     if (!doc) return false;
-    this.app.state.fromConfig(doc);
+    this.state.fromConfig(doc);
     return this.create(doc);
   }
 
   // ---------- connection ----------
-  connState(s, text, info = {}) {
-    const app = this.app;
+  connState(s, text) {
     if (this.gone) return;
     // amber while it is being retried, red only once the session is gone
-    app.ui.setPill(s === "gone" ? "closed" : s === "closed" ? "connecting" : s, text);
+    this.ui.setPill(s === "gone" ? "closed" : s === "closed" ? "connecting" : s, text);
     clearTimeout(this._lostTimer);
     if (s === "open") {
-      app.notice.hide("reconnecting");
-      // back after a loss (a server restart, a blip): the server's history has every epoch,
-      // and a restarted server may have gone back to the last checkpoint
-      if (info.reconnect) app.loadHistory();
+      // back after a loss (a server restart, a blip): the socket's first messages are the
+      // session as the server has it now (frame, status, history and the other panels)
+      this.notice.hide("reconnecting");
     } else if (s === "closed") {
       // a paced step in flight is lost with the socket; a restarted server comes back paused
-      app.player.stopPaced();
-      if (app.notice.kind !== "reconnecting") this._lostTimer = setTimeout(() => this.showReconnecting(), 800);
+      this.player.stopPaced();
+      if (this.notice.kind !== "reconnecting") this._lostTimer = setTimeout(() => this.showReconnecting(), 800);
     } else if (s === "gone") {
       this.checkGone(this.session?.id);
     }
   }
 
   showReconnecting() {
-    const app = this.app;
-    if (this.gone || app.stream.live) return;
-    app.notice.show({
+    if (this.gone || this.stream.live) return;
+    this.notice.show({
       kind: "reconnecting",
       title: "Lost the connection to the server — reconnecting…",
       text: "Your session is kept on the server: the page picks it up again, paused where it was saved, as soon as the server answers.",
-      actions: [{ id: "btn-retry-now", label: "retry now", onClick: () => app.stream.retryNow() }],
+      actions: [{ id: "btn-retry-now", label: "retry now", onClick: () => this.stream.retryNow() }],
     });
   }
 
   /** The session's trainer stopped; the server is bringing it back from its last checkpoint. */
   restoring(m) {
-    const app = this.app;
     this.restoringNow = true;
-    app.player.setRunning(false);
-    app.ui.clearRate();
-    app.ui.setPill("connecting", "restoring…");
-    app.notice.show({
+    this.player.setRunning(false);
+    this.ui.clearRate();
+    this.ui.setPill("connecting", "restoring…");
+    this.notice.show({
       kind: "restoring",
       title: "Trainer restarted — restoring from the last checkpoint…",
       text: m.message ? `The server says: ${m.message}.` : "",
     });
   }
 
-  /** A frame arrived: the session is alive (and back, after `restoring`). */
+  /** A frame arrived: the session is alive (and back, after `restoring`: its panels come
+   * on the stream); while nothing plays, its export is kept once things settle. */
   frameArrived() {
     this.goneChecks = 0;
+    if (!this.player.running) this.backupSoon();
     if (!this.restoringNow) return;
-    const app = this.app;
     this.restoringNow = false;
-    app.player.unblock();
-    app.notice.hide("restoring");
-    if (app.stream.live) app.ui.setPill("open", "live");
-    app.loadHistory();
+    this.player.unblock();
+    this.notice.hide("restoring");
+    if (this.stream.live) this.ui.setPill("open", "live");
   }
 
   /** The server closed the socket saying it has no such session (4404). That is also what a
@@ -194,40 +201,39 @@ export class SessionKeeper {
     try { await api.getSession(id); } catch (err) { status = err.status ?? 0; }
     if (id !== this.session?.id || this.gone) return;
     if (status === 404 || (status === 200 && this.goneChecks > 3)) this.sessionGone(id);
-    else setTimeout(() => { if (id === this.session?.id && !this.gone) this.app.stream.retryNow(); }, 400 * this.goneChecks);
+    else setTimeout(() => { if (id === this.session?.id && !this.gone) this.stream.retryNow(); }, 400 * this.goneChecks);
   }
 
   /** A REST call about session `id` failed: a 404 means the session is gone; anything else is
    * shown next to `field` (when given). */
   failed(err, id, field) {
     if (err?.status === 404 && id === this.session?.id) this.sessionGone(id);
-    else if (field) this.app.ui.showError(err.field || field, err.message);
+    else if (field) this.ui.showError(err.field || field, err.message);
   }
 
   /** The server no longer has the page's session (deleted, or removed after the retention
    * period). A shared one that ended is followed by a copy of its setup; the page's own work is
    * never dropped silently: it says so and offers its setup and its last export back. */
   sessionGone(id) {
-    const app = this.app;
     if (!this.session || id !== this.session.id || this.gone) return;
     if (!this.own) {
       // the owner of a shared session moved on or deleted it: carry on with a copy of its setup
-      app.ui.toast("The shared session has ended; this page now trains its own copy of that setup.");
-      this.create(app.state.sessionBody());
+      this.ui.toast("The shared session has ended; this page now trains its own copy of that setup.");
+      this.create(this.state.sessionBody());
       return;
     }
     this.gone = id;
     this.restoringNow = false;
     clearTimeout(this._lostTimer);
     clearTimeout(this._backupTimer);
-    app.player.stopPaced();
-    app.player.setRunning(false);
-    app.stream.close();
-    app.ui.clearRate();
-    app.ui.setPill("closed", "session gone");
+    this.player.stopPaced();
+    this.player.setRunning(false);
+    this.stream.close();
+    this.ui.clearRate();
+    this.ui.setPill("closed", "session gone");
     const kept = this.backup.get(id);
     const when = kept ? new Date(kept.at).toLocaleTimeString() : "";
-    app.notice.show({
+    this.notice.show({
       kind: "gone",
       title: "This session is gone from the server",
       text: "It was deleted, or removed after long disuse. "
@@ -244,22 +250,22 @@ export class SessionKeeper {
 
   /** Whether the session is gone (a click it blocks draws the eye to the banner). */
   blockedByGone() {
-    if (this.gone) this.app.notice.pulse();
+    if (this.gone) this.notice.pulse();
     return !!this.gone;
   }
 
   async startAgain() {
-    this.app.notice.busy(true);
-    const ok = await this.create(this.app.state.sessionBody());
-    if (!ok) this.app.notice.busy(false);
+    this.notice.busy(true);
+    const ok = await this.create(this.state.sessionBody());
+    if (!ok) this.notice.busy(false);
   }
 
   async restoreExport(id) {
     const kept = this.backup.get(id);
     if (!kept) return;
-    this.app.notice.busy(true);
+    this.notice.busy(true);
     const ok = await this.importNet(structuredClone(kept.doc));
-    if (!ok) this.app.notice.busy(false);
+    if (!ok) this.notice.busy(false);
   }
 
   // ---------- keeping the last export ----------
@@ -277,12 +283,5 @@ export class SessionKeeper {
     clearTimeout(this._backupTimer);
     if (!this.own || this.gone) return;
     this._backupTimer = setTimeout(() => this.backupNow(), 700);
-  }
-
-  /** A frame arrived: while training, export every ~10 s; otherwise soon after it. */
-  backupAfterFrame(running) {
-    if (!this.own || this.gone) return;
-    if (!running) this.backupSoon();
-    else if (performance.now() - (this._backupAt || 0) > 10000) this.backupNow();
   }
 }

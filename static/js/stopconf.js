@@ -1,11 +1,10 @@
 // Stop condition (PUT /api/sessions/{id}/stop: test loss below x, or epoch n — enforced by the
-// trainer) and the confusion matrix (GET …/confusion: the engine's counts, rows = true class,
-// columns = predicted class).
+// trainer) and the confusion matrix (the stream's `confusion`, as GET …/confusion answers it: the
+// engine's counts, rows = true class, columns = predicted class).
 import { call } from "./api.js";
 
 export const stopApi = {
   setStop: (id, stop) => call("PUT", `/api/sessions/${encodeURIComponent(id)}/stop`, stop),
-  confusion: (id) => call("GET", `/api/sessions/${encodeURIComponent(id)}/confusion`),
 };
 
 /** The two inputs of the stop condition; `onError(field, message)` shows a refusal. */
