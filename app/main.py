@@ -11,13 +11,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.errors import install_error_handlers
-from app.hub import LocalHub
 from app.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
 from app.paths import STATIC_DIR
-from app.pool import TrainerPool
 from app.registry import LocalRegistry
 from app.routers import api, classroom, classroom_pages, health, pages, protocol, stream
 from app.routers.docs import router as docs_router
+from app.seam import open_seam
 from app.settings import Settings, get_settings
 from app.store import open_store
 from app.version import server_version
@@ -57,12 +56,11 @@ async def _sweep(registry: LocalRegistry, interval: float) -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     loop = asyncio.get_running_loop()
-    app.state.pool.bind(loop)
-    if hasattr(app.state.hub, "bind"):
-        app.state.hub.bind(loop)
+    app.state.pool.start(loop)
+    app.state.hub.start(loop)
     await app.state.registry.start()
-    if app.state.trainers is not None:
-        app.state.trainers.start()
+    if app.state.spawned is not None:
+        app.state.spawned.start()
     sweeper = asyncio.create_task(_sweep(app.state.registry, settings.sweep_interval_seconds))
     try:
         yield
@@ -72,10 +70,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await sweeper
         await app.state.registry.close()
         await app.state.pool.close()
-        if app.state.trainers is not None:
-            await asyncio.to_thread(app.state.trainers.stop)
-        if hasattr(app.state.hub, "close"):
-            await app.state.hub.close()
+        if app.state.spawned is not None:
+            await asyncio.to_thread(app.state.spawned.stop)
+        await app.state.hub.close()
         await asyncio.to_thread(app.state.store.close)
 
 
@@ -92,17 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = open_store(settings)
-    app.state.trainers = None
-    if settings.bus_url:  # web processes and trainers on several hosts, joined by Redis
-        from app.bus import BusPool, RedisHub, TrainerProcesses
-
-        app.state.hub = RedisHub(LocalHub(), settings)
-        app.state.pool = BusPool(settings, app.state.hub)
-        if settings.role == "all":
-            app.state.trainers = TrainerProcesses(settings, settings.trainer_count())
-    else:
-        app.state.hub = LocalHub()
-        app.state.pool = TrainerPool(settings, app.state.hub, app.state.store)
+    seam = open_seam(settings, app.state.store)  # the trainers and the hub (app/seam)
+    app.state.hub, app.state.pool, app.state.spawned = seam.hub, seam.trainers, seam.spawned
     app.state.registry = LocalRegistry(settings, app.state.hub, app.state.pool, app.state.store)
     app.add_middleware(JsonBody)  # inside BodySizeLimit: it gets the body in one message
     app.add_middleware(

@@ -23,10 +23,9 @@ from pydantic import ValidationError
 
 from app import frames
 from app.errors import FieldError, Moved
-from app.hub import Hub
 from app.limits import check_memory, session_bytes_of
-from app.pool import TrainerPool
 from app.schemas import SessionCreate
+from app.seam.base import Address, Hub, Trainers
 from app.session import SessionHandle
 from app.settings import Settings
 from app.store import Store, StoredSession
@@ -67,7 +66,7 @@ class LocalRegistry:
         self,
         settings: Settings,
         hub: Hub,
-        pool: TrainerPool,
+        pool: Trainers,
         store: Store,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -80,10 +79,8 @@ class LocalRegistry:
         self._touch_saved: dict[str, float] = {}
         self._memory: dict[str, int] = {}  # id → estimated bytes (limits.session_bytes_of)
         self._tasks: set[asyncio.Task] = set()
-        pool.on_status = self._saw_status
+        hub.on_status = self._saw_status
         pool.on_lost = self._lost
-        if hasattr(hub, "on_status"):  # on a bus, statuses arrive through the hub
-            hub.on_status = self._saw_status
 
     # -- the store ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -92,17 +89,12 @@ class LocalRegistry:
         stored = await asyncio.to_thread(self.store.list_sessions)
         for session in stored:
             self._adopt_stored(session)
-        if self.bus:  # every web process of the cluster can find them
-            await self.pool.announce_many([(s.id, s.client) for s in stored])
-
-    @property
-    def bus(self) -> bool:
-        return hasattr(self.pool, "announce")
+        await self.pool.announce([(s.id, s.client) for s in stored])  # to every web process
 
     async def find(self, session_id: str) -> SessionHandle | None:
-        """``get``, or — on a bus — a session another web process created."""
+        """``get``, or a session another web process created (on a bus)."""
         session = self.get(session_id)
-        if session is None and self.bus:
+        if session is None:
             client = await self.pool.known(session_id)
             if client is not None and session_id not in self._sessions:
                 session = self._handle(session_id, client, None, "")
@@ -119,7 +111,9 @@ class LocalRegistry:
         handle.epoch = stored.epoch
         handle.status = "diverged" if stored.status == "diverged" else "paused"
 
-    def _handle(self, session_id: str, client: str, trainer: int | None, shape: str):
+    def _handle(
+        self, session_id: str, client: str, trainer: Address | None, shape: str
+    ) -> SessionHandle:
         handle = SessionHandle(
             session_id, client, trainer, shape, self.pool, self.bring_back, self.clock
         )
@@ -159,7 +153,8 @@ class LocalRegistry:
             handle.told_viewers = (viewers, summaries)
             done.set_result(None)
         except Moved as moved:  # another web process brought it back meanwhile
-            self.pool.forget(index, handle.id)
+            if index is not None:
+                self.pool.forget(index, handle.id)
             handle.trainer = moved.owner
             handle.told_viewers = (0, 0)
             self.sync_viewers(handle.id)
@@ -251,8 +246,7 @@ class LocalRegistry:
             self._memory.pop(session_id, None)
             self.pool.forget(index, session_id)
             raise
-        if self.bus:
-            await self.pool.announce(session_id, client)
+        await self.pool.announce([(session_id, client)])
         return handle, state or b""
 
     def get(self, session_id: str) -> SessionHandle | None:
@@ -285,8 +279,7 @@ class LocalRegistry:
             session.tell("delete")  # the trainer deletes it from the store too
         else:
             await asyncio.to_thread(self.store.delete, session_id)
-        if self.bus:
-            await self.pool.withdraw(session_id)
+        await self.pool.withdraw(session_id)
         return True
 
     def _saw_status(self, session_id: str, data: bytes) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from app.errors import Moved
-from app.pool import TrainerLost, TrainerPool
+from app.seam.base import Address, TrainerLost, Trainers
 
 WATCH_RENEW_SECONDS = 3.0  # a trainer forgets a count not renewed within 10 s
 
@@ -27,9 +27,9 @@ class SessionHandle:
         self,
         session_id: str,
         client: str,
-        trainer: int | str | None,
+        trainer: Address | None,
         shape: str,
-        pool: TrainerPool,
+        pool: Trainers,
         bring_back: Callable[[SessionHandle], Awaitable[None]],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -70,8 +70,9 @@ class SessionHandle:
             if self.trainer is None or not self.pool.alive(self.trainer):
                 self.trainer = None
                 await self.bring_back(self)
+            assert self.trainer is not None
             try:
-                return await self.pool.request(self.trainer, op, self.id, args)  # type: ignore[arg-type]
+                return await self.pool.request(self.trainer, op, self.id, args)
             except Moved as moved:
                 self.trainer = moved.owner
             except TrainerLost:
@@ -107,7 +108,7 @@ class SessionHandle:
                 "watch",
                 viewers=viewers,
                 summary_viewers=summary_viewers,
-                source=getattr(self.pool, "name", "web"),
+                source=self.pool.name,
             )
 
     def unwatched_seconds(self, now: float) -> float:

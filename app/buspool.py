@@ -1,0 +1,306 @@
+"""The web process's side of the Redis bus (``app.bus`` describes the keys): ``BusPool`` is the
+``Trainers`` and ``RedisHub`` the ``Hub`` of a deployment whose trainers are named, may live on
+other hosts, and are shared by every web process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+
+import redis.asyncio as aredis
+
+from app.bus import LOAD, OWNER, SESSIONS, TRAINERS, alive_key, channel, inbox, new_name, outbox
+from app.errors import FieldError, Moved
+from app.hub import LocalHub, Mailbox
+from app.seam.base import Address, LostHook, StatusHook, TrainerLost
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class BusPool:
+    """``Trainers`` over Redis: trainers are named, not numbered, and may live on other hosts.
+    Answers arrive on this web process's own list; published messages on the channels of the
+    sessions it has viewers for (``RedisHub``). A trainer that stops is taken over by another
+    (``app.bus``), so ``on_lost`` is never called here."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.name = new_name("web")
+        self.redis = aredis.from_url(settings.bus_url)
+        self.on_lost: LostHook | None = None
+        self.live: dict[str, int] = {}  # live trainers → sessions they hold
+        self._ids = itertools.count()
+        self._waiting: dict[str, tuple[asyncio.Future, str]] = {}
+        self._tasks: list[asyncio.Task] = []
+        self.closed = False
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._tasks = [loop.create_task(self._answers()), loop.create_task(self._watch())]
+
+    def count(self) -> int:
+        return len(self.live)
+
+    async def started(self, seconds: float = 30.0) -> None:
+        """Wait until at least one trainer is alive (for a fresh cluster)."""
+        deadline = time.monotonic() + seconds
+        while not self.live and time.monotonic() < deadline:
+            await self.refresh()
+            if not self.live:
+                await asyncio.sleep(0.1)
+
+    async def refresh(self) -> None:
+        names = [n.decode() for n in await self.redis.hkeys(TRAINERS)]
+        pipe = self.redis.pipeline(transaction=False)
+        for name in names:
+            pipe.exists(alive_key(name))
+            pipe.hget(LOAD, name)
+        values = await pipe.execute()
+        self.live = {
+            name: int(values[2 * i + 1] or 0) for i, name in enumerate(names) if values[2 * i]
+        }
+
+    async def _watch(self) -> None:
+        """Every heartbeat: which trainers live; requests waiting on a dead one fail."""
+        while not self.closed:
+            try:
+                await self.refresh()
+            except Exception as exc:  # keep watching whatever happened
+                log.warning("bus: could not read the trainers: %s", exc)
+            for future, trainer in list(self._waiting.values()):
+                if trainer not in self.live and not future.done():
+                    future.set_exception(TrainerLost())
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+
+    async def _answers(self) -> None:
+        key = outbox(self.name)
+        while not self.closed:
+            try:
+                item = await self.redis.blpop([key], timeout=1)
+            except aredis.RedisError as exc:
+                log.warning("bus: %s", exc)
+                await asyncio.sleep(0.5)
+                continue
+            if item is None:
+                continue
+            header, _, body = item[1].partition(b"\n")
+            meta = json.loads(header)
+            waiting = self._waiting.get(meta["id"])
+            if waiting is None or waiting[0].done():
+                continue
+            if meta["ok"]:
+                waiting[0].set_result(body)
+            else:
+                field, text, status_code, kind = json.loads(body)
+                if kind == "moved":
+                    waiting[0].set_exception(Moved(text.rsplit(" ", 1)[-1]))
+                else:
+                    waiting[0].set_exception(FieldError(field, text, status_code, kind))
+
+    def alive(self, address: Address) -> bool:
+        return address in self.live
+
+    # placement
+    async def place(self, session_id: str, shape: str) -> str:
+        """The live trainer holding the fewest sessions, as every web process counts them
+        (a new session is counted at once, before the trainer's heartbeat says so)."""
+        await self.refresh()  # trainers may have joined since the last heartbeat
+        if not self.live:
+            await self.started(seconds=10.0)
+        if not self.live:
+            raise FieldError("session", "no trainer is running; try again", 503, "no_trainer")
+        loads = {k.decode(): int(v) for k, v in (await self.redis.hgetall(LOAD)).items()}
+        name = min(self.live, key=lambda n: (loads.get(n, 0), n))
+        self.live[name] = await self.redis.hincrby(LOAD, name, 1)
+        return name
+
+    def forget(self, address: Address, session_id: str) -> None:
+        trainer = str(address)
+        if trainer in self.live:
+            self.live[trainer] = max(0, self.live[trainer] - 1)
+
+    async def locate(self, session_id: str) -> str | None:
+        """The live trainer holding the session, if any."""
+        found = await self.redis.hget(OWNER, session_id)
+        if found is None:
+            return None
+        owner: str = found.decode()
+        return owner if owner in self.live or await self.redis.exists(alive_key(owner)) else None
+
+    async def known(self, session_id: str) -> str | None:
+        """The client of a session the cluster knows (any web process created it)."""
+        client = await self.redis.hget(SESSIONS, session_id)
+        return None if client is None else client.decode()
+
+    async def announce(self, sessions: list[tuple[str, str]]) -> None:
+        if sessions:
+            await self.redis.hset(SESSIONS, mapping=dict(sessions))
+
+    async def withdraw(self, session_id: str) -> None:
+        await self.redis.hdel(SESSIONS, session_id)
+
+    # commands
+    async def request(
+        self, address: Address, op: str, session_id: str | None = None, args: dict | None = None
+    ) -> bytes | None:
+        trainer = str(address)
+        if trainer not in self.live and await self.redis.exists(alive_key(trainer)):
+            self.live[trainer] = int(await self.redis.hget(LOAD, trainer) or 0)
+        if self.closed or trainer not in self.live:
+            raise TrainerLost()
+        request_id = f"{self.name}:{next(self._ids)}"
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = (future, trainer)
+        try:
+            message = {"id": request_id, "op": op, "sid": session_id, "args": args}
+            await self.redis.rpush(inbox(trainer), json.dumps(message))
+            return await future
+        finally:
+            self._waiting.pop(request_id, None)
+
+    def tell(
+        self, address: Address, op: str, session_id: str | None = None, args: dict | None = None
+    ) -> None:
+        if self.closed:
+            return
+        message = json.dumps({"id": None, "op": op, "sid": session_id, "args": args})
+        task = asyncio.get_running_loop().create_task(
+            self.redis.rpush(inbox(str(address)), message)
+        )
+        task.add_done_callback(lambda t: t.exception())
+
+    async def any_trainer(self, op: str, args: dict) -> bytes | None:
+        if not self.live:
+            await self.started(seconds=10.0)
+        if not self.live:
+            raise FieldError("session", "no trainer is running; try again", 503, "no_trainer")
+        return await self.request(min(self.live, key=self.live.get), op, None, args)
+
+    async def close(self) -> None:
+        self.closed = True
+        for task in self._tasks:
+            task.cancel()
+        for future, _ in list(self._waiting.values()):
+            if not future.done():
+                future.cancel()
+        await self.redis.aclose()
+
+    def pids(self) -> list[int]:
+        return []  # trainers on the bus are processes of their own (``app.bus``)
+
+
+class RedisHub:
+    """A ``LocalHub``'s mailboxes, fed from Redis: the web process subscribes to a session's
+    channel while it has viewers (or dashboards) of it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.local = LocalHub()
+        self.settings = settings
+        self.redis = aredis.from_url(settings.bus_url)
+        self.pubsub = self.redis.pubsub()
+        self.channels: set[str] = set()
+        self._task: asyncio.Task | None = None
+        self._changed = asyncio.Event()
+
+    @property
+    def on_status(self) -> StatusHook | None:
+        return self.local.on_status
+
+    @on_status.setter
+    def on_status(self, hook: StatusHook | None) -> None:
+        self.local.on_status = hook
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._task = loop.create_task(self._listen())
+
+    # Hub: the local hub's methods, keeping the subscriptions in step
+    def receive(self, session_id: str, kind: str, data: bytes) -> None:
+        self.local.receive(session_id, kind, data)
+
+    def publish(self, session_id: str, kind: str, text: str) -> None:
+        self.local.publish(session_id, kind, text)
+
+    def viewers(self, session_id: str) -> int:
+        return self.local.viewers(session_id)
+
+    def live_viewers(self, session_id: str, now: float, stall: float) -> tuple[int, int]:
+        return self.local.live_viewers(session_id, now, stall)
+
+    def subscribe(self, session_id: str, mailbox: Mailbox | None = None) -> Mailbox:
+        box = self.local.subscribe(session_id, mailbox)
+        self._follow(session_id)
+        return box
+
+    def subscribe_summaries(self, session_id: str, mailbox: Mailbox) -> None:
+        self.local.subscribe_summaries(session_id, mailbox)
+        self._follow(session_id)
+
+    def unsubscribe(self, session_id: str, mailbox: Mailbox) -> None:
+        self.local.unsubscribe(session_id, mailbox)
+        if not any(self.local.live_viewers(session_id, 0.0, float("inf"))):
+            self._unfollow(session_id)
+
+    def close_session(self, session_id: str) -> None:
+        self.local.close_session(session_id)
+        self._unfollow(session_id)
+
+    def _follow(self, session_id: str) -> None:
+        if channel(session_id) not in self.channels:
+            self.channels.add(channel(session_id))
+            self._changed.set()
+
+    def _unfollow(self, session_id: str) -> None:
+        if channel(session_id) in self.channels:
+            self.channels.discard(channel(session_id))
+            self._changed.set()
+
+    async def _sync(self, subscribed: set[str]) -> None:
+        want = set(self.channels)
+        if want - subscribed:
+            await self.pubsub.subscribe(*(want - subscribed))
+        if subscribed - want:
+            await self.pubsub.unsubscribe(*(subscribed - want))
+        subscribed.clear()
+        subscribed.update(want)
+
+    async def _listen(self) -> None:
+        subscribed: set[str] = set()
+        while True:
+            try:
+                self._changed.clear()
+                await self._sync(subscribed)
+                if not subscribed:
+                    await self._changed.wait()
+                    continue
+                message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
+                if self._changed.is_set():
+                    await self._sync(subscribed)
+                if message is None or message.get("type") != "message":
+                    continue
+                session_id = message["channel"].decode().rsplit(":", 1)[-1]
+                kind, _, data = message["data"].partition(b"\n")
+                self.local.receive(session_id, kind.decode(), data)
+            except asyncio.CancelledError:
+                raise
+            except (aredis.RedisError, OSError) as exc:  # e.g. dropped for falling behind
+                log.warning("bus: subscription lost (%s); subscribing again", exc)
+                subscribed.clear()
+                try:
+                    await self.pubsub.aclose()
+                except (aredis.RedisError, OSError):
+                    pass
+                self.pubsub = self.redis.pubsub()
+                await asyncio.sleep(0.2)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        try:
+            await self.pubsub.aclose()
+            await self.redis.aclose()
+        except (aredis.RedisError, OSError):
+            pass
