@@ -4,9 +4,10 @@ With ``BPP_BUS_URL=redis://…`` the pipe between the web process and its traine
 Redis, behind the same messages (``app.worker``), so that any web process can reach any
 trainer and any viewer any session:
 
-- ``bpp:t:{trainer}:in`` — a list: commands for a trainer, JSON
-  ``{"id": "<web>:<n>", "op", "sid", "args"}``. The answer goes to the web process named in the
-  id, on the list ``bpp:w:{web}:out`` (a JSON header line, then the answer's bytes).
+- ``bpp:t:{trainer}:in`` — a list: commands for a trainer, a JSON header line
+  ``{"id": "<web>:<n>", "sid"}`` then the typed command's JSON (``app.commands``). The answer
+  goes to the web process named in the id, on the list ``bpp:w:{web}:out`` (a JSON header
+  line, then the answer's bytes).
 - ``bpp:s:{session}`` — a pub/sub channel: what a trainer publishes for a session's viewers
   (``kind`` line, then the encoded message). A web process subscribes while it has viewers of
   that session, and puts what arrives in their mailboxes (newest frame only, as ever).
@@ -39,9 +40,10 @@ from typing import Any
 
 import redis
 
+from app.channels import take
+from app.commands import Disown, Envelope, Restore
 from app.errors import Moved
 from app.settings import Settings
-from app.worker import take
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,8 @@ def new_name(prefix: str) -> str:
 
 class RedisChannel:
     """A trainer's channel to every web process (``Worker`` speaks through it as through a
-    pipe), plus its heartbeat and its watch over the other trainers."""
+    pipe; commands stay bytes until the worker opens them), plus its heartbeat and its watch
+    over the other trainers."""
 
     def __init__(self, settings: Settings, name: str | None = None) -> None:
         self.settings = settings
@@ -154,8 +157,9 @@ class RedisChannel:
             if item is None:
                 continue
             try:
-                m = json.loads(item[1])
-                self.inbox.put((m["id"], m["op"], m.get("sid"), m.get("args") or {}))
+                header, _, command = item[1].partition(b"\n")
+                m = json.loads(header)
+                self.inbox.put(Envelope(m["id"], m.get("sid"), command))
             except (ValueError, KeyError, TypeError):
                 log.error("bus: malformed command %r", item[1][:200])
 
@@ -176,7 +180,7 @@ class RedisChannel:
         for session_id, owner in zip(held, owners, strict=True):
             if owner is not None and owner.decode() != self.name:
                 self.held.discard(session_id)
-                self.inbox.put((None, "disown", session_id, {}))
+                self.inbox.put(Envelope(None, session_id, Disown()))
 
     def _beat(self) -> None:
         interval = self.settings.heartbeat_seconds
@@ -203,7 +207,7 @@ class RedisChannel:
         owned = {k.decode(): v.decode() for k, v in self.redis.hgetall(OWNER).items()}
         for session_id, owner in owned.items():
             if owner in dead:
-                self.inbox.put((None, "restore", session_id, {"takeover": True}))
+                self.inbox.put(Envelope(None, session_id, Restore(takeover=True)))
         for name in dead:
             log.warning("bus: trainer %s stopped; taking over its sessions", name)
             self.redis.hdel(TRAINERS, name)

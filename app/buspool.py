@@ -14,12 +14,19 @@ import time
 import redis.asyncio as aredis
 
 from app.bus import LOAD, OWNER, SESSIONS, TRAINERS, alive_key, channel, inbox, new_name, outbox
+from app.commands import TrainerCommand, encode
 from app.errors import FieldError, Moved
 from app.hub import LocalHub, Mailbox
 from app.seam.base import Address, LostHook, StatusHook, TrainerLost
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def wire(request_id: str | None, session_id: str | None, command: TrainerCommand) -> bytes:
+    """A command as it goes on a trainer's list: a JSON header line, then the command."""
+    header = json.dumps({"id": request_id, "sid": session_id}).encode()
+    return header + b"\n" + encode(command)
 
 
 class BusPool:
@@ -145,7 +152,7 @@ class BusPool:
 
     # commands
     async def request(
-        self, address: Address, op: str, session_id: str | None = None, args: dict | None = None
+        self, address: Address, command: TrainerCommand, session_id: str | None = None
     ) -> bytes | None:
         trainer = str(address)
         if trainer not in self.live and await self.redis.exists(alive_key(trainer)):
@@ -156,29 +163,28 @@ class BusPool:
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = (future, trainer)
         try:
-            message = {"id": request_id, "op": op, "sid": session_id, "args": args}
-            await self.redis.rpush(inbox(trainer), json.dumps(message))
+            await self.redis.rpush(inbox(trainer), wire(request_id, session_id, command))
             return await future
         finally:
             self._waiting.pop(request_id, None)
 
     def tell(
-        self, address: Address, op: str, session_id: str | None = None, args: dict | None = None
+        self, address: Address, command: TrainerCommand, session_id: str | None = None
     ) -> None:
         if self.closed:
             return
-        message = json.dumps({"id": None, "op": op, "sid": session_id, "args": args})
+        message = wire(None, session_id, command)
         task = asyncio.get_running_loop().create_task(
             self.redis.rpush(inbox(str(address)), message)
         )
         task.add_done_callback(lambda t: t.exception())
 
-    async def any_trainer(self, op: str, args: dict) -> bytes | None:
+    async def any_trainer(self, command: TrainerCommand) -> bytes | None:
         if not self.live:
             await self.started(seconds=10.0)
         if not self.live:
             raise FieldError("session", "no trainer is running; try again", 503, "no_trainer")
-        return await self.request(min(self.live, key=self.live.get), op, None, args)
+        return await self.request(min(self.live, key=lambda n: self.live[n]), command)
 
     async def close(self) -> None:
         self.closed = True

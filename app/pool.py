@@ -5,7 +5,7 @@
 reached through a duplex pipe, or with ``BPP_TRAINERS=0`` one trainer in a thread of this
 process. Either way the same messages (see ``app.worker``); this module imports no trainer code.
 
-- ``request(index, op, session_id, args)`` sends a command and awaits its encoded answer (or
+- ``request(index, command, session_id)`` sends a typed command and awaits its encoded answer (or
   raises the ``FieldError`` the trainer refused it with).
 - Messages a trainer publishes (frames, statuses, summaries, sample steps) arrive already
   encoded; they are handed to the ``Hub`` as they are, once, whatever the number of viewers.
@@ -20,6 +20,7 @@ import itertools
 import logging
 from typing import Any
 
+from app.commands import Envelope, TrainerCommand
 from app.errors import FieldError
 from app.seam.base import Address, Connection, Hub, Launch, LostHook, TrainerLost
 from app.settings import Settings
@@ -124,7 +125,7 @@ class TrainerPool:
 
     # -- commands -----------------------------------------------------------------------------
     async def request(
-        self, address: Address, op: str, session_id: str | None = None, args: dict | None = None
+        self, address: Address, command: TrainerCommand, session_id: str | None = None
     ) -> bytes | None:
         """Send a command to trainer ``address`` (an index) and wait for its answer."""
         index = int(address)
@@ -136,22 +137,22 @@ class TrainerPool:
         future: asyncio.Future = loop.create_future()
         self._waiting[request_id] = (future, index)
         try:
-            self.links[index].send((request_id, op, session_id, args))
+            self.links[index].send(Envelope(request_id, session_id, command))
             return await future
         finally:
             self._waiting.pop(request_id, None)
 
     def tell(
-        self, address: Address, op: str, session_id: str | None = None, args: dict | None = None
+        self, address: Address, command: TrainerCommand, session_id: str | None = None
     ) -> None:
         """Send a command that wants no answer."""
         if not self.closed:
-            self.links[int(address)].send((None, op, session_id, args))
+            self.links[int(address)].send(Envelope(None, session_id, command))
 
-    async def any_trainer(self, op: str, args: dict) -> bytes | None:
+    async def any_trainer(self, command: TrainerCommand) -> bytes | None:
         """A session-less command (``backprop``) on the least-loaded trainer."""
         link = min(self.links, key=lambda lk: (len(lk.sessions), lk.index))
-        return await self.request(link.index, op, None, args)
+        return await self.request(link.index, command)
 
     # -- messages from the trainers -------------------------------------------------------------
     def deliver(self, index: int, generation: int, message: Any) -> None:

@@ -22,9 +22,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from app import frames
+from app.commands import Create, Delete, Evict, Restore
 from app.errors import FieldError, Moved
 from app.limits import check_memory, session_bytes_of
-from app.schemas import SessionCreate
+from app.schemas import PauseCommand, SessionCreate
 from app.seam.base import Address, Hub, Trainers
 from app.session import SessionHandle
 from app.settings import Settings
@@ -143,12 +144,8 @@ class LocalRegistry:
             viewers, summaries = self.hub.live_viewers(
                 handle.id, self.clock(), self.settings.viewer_stall_seconds
             )
-            await self.pool.request(
-                index,
-                "restore",
-                handle.id,
-                {"viewers": viewers, "summary_viewers": summaries, "play": play},
-            )
+            restore = Restore(viewers=viewers, summary_viewers=summaries, play=play)
+            await self.pool.request(index, restore, handle.id)
             handle.trainer = index
             handle.told_viewers = (viewers, summaries)
             done.set_result(None)
@@ -176,7 +173,7 @@ class LocalRegistry:
             return False
         index = handle.trainer
         try:
-            await self.pool.request(index, "evict", handle.id)
+            await self.pool.request(index, Evict(), handle.id)
         except FieldError as exc:
             log.warning("could not evict session %s: %s", handle.id, exc.message)
             return False
@@ -238,9 +235,7 @@ class LocalRegistry:
         handle = self._handle(session_id, client, index, shape)  # counts against the limits
         self._memory[session_id] = needed
         try:
-            state = await self.pool.request(
-                index, "create", session_id, {"client": client, "body": body.model_dump()}
-            )
+            state = await self.pool.request(index, Create(client=client, body=body), session_id)
         except BaseException:
             self._sessions.pop(session_id, None)
             self._memory.pop(session_id, None)
@@ -276,7 +271,7 @@ class LocalRegistry:
         if session is None:
             return False
         if session.trainer is not None:
-            session.tell("delete")  # the trainer deletes it from the store too
+            session.tell(Delete())  # the trainer deletes it from the store too
         else:
             await asyncio.to_thread(self.store.delete, session_id)
         await self.pool.withdraw(session_id)
@@ -369,7 +364,7 @@ class LocalRegistry:
         for session_id in deleted:
             handle = self._drop(session_id)
             if handle is not None and handle.trainer is not None:
-                handle.tell("delete")
+                handle.tell(Delete())
         return deleted
 
     async def pause_unwatched(self, now: float | None = None) -> list[str]:
@@ -382,7 +377,7 @@ class LocalRegistry:
         ]
         for session in paused:
             session.status = "paused"
-            session.tell("pause")
+            session.tell(PauseCommand(type="pause"))
         return [s.id for s in paused]
 
     async def close(self) -> None:

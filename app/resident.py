@@ -329,9 +329,9 @@ class Resident:
         """Refuse (field ``epochs``) a train request whose work exceeds ``max_train_work``."""
         check_train_work("epochs", epochs, self.epoch_work(), self.settings)
 
-    def set_training(self, patch: dict[str, Any]) -> None:
+    def set_training(self, patch: TrainingPatch) -> None:
         """Change η, batch size, momentum or regularisation live; the weights stay."""
-        changes = TrainingPatch.model_validate(patch).model_dump(exclude_none=True)
+        changes = patch.model_dump(exclude_none=True)
         self.trainer.set_config(TrainingConfig(**{**self.trainer.config.to_dict(), **changes}))
 
     def set_probe(self, index: int) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from app.commands import TrainerCommand, Watch
 from app.errors import Moved
 from app.seam.base import Address, TrainerLost, Trainers
 
@@ -60,8 +61,8 @@ class SessionHandle:
     def resident(self) -> bool:
         return self.trainer is not None
 
-    async def call(self, op: str, **args: Any) -> bytes | None:
-        """Run ``op`` in the session's trainer; its encoded answer (``FieldError`` on refusal).
+    async def call(self, command: TrainerCommand) -> bytes | None:
+        """Run ``command`` in the session's trainer; its encoded answer (``FieldError`` on refusal).
         A session that is not in a live trainer is brought back from the store first; one whose
         trainer died (or that another trainer took over) during the call is found again and the
         call retried."""
@@ -72,7 +73,7 @@ class SessionHandle:
                 await self.bring_back(self)
             assert self.trainer is not None
             try:
-                return await self.pool.request(self.trainer, op, self.id, args)
+                return await self.pool.request(self.trainer, command, self.id)
             except Moved as moved:
                 self.trainer = moved.owner
             except TrainerLost:
@@ -81,9 +82,9 @@ class SessionHandle:
                 self.trainer = None
         raise TrainerLost()
 
-    def tell(self, op: str, **args: Any) -> None:
+    def tell(self, command: TrainerCommand) -> None:
         if self.trainer is not None:
-            self.pool.tell(self.trainer, op, self.id, args)
+            self.pool.tell(self.trainer, command, self.id)
 
     def saw_status(self, data: bytes) -> None:
         """A status message the trainer published for this session."""
@@ -104,12 +105,8 @@ class SessionHandle:
         renew = any(counts) and now - self.told_at >= WATCH_RENEW_SECONDS
         if counts != self.told_viewers or renew:
             self.told_viewers, self.told_at = counts, now
-            self.tell(
-                "watch",
-                viewers=viewers,
-                summary_viewers=summary_viewers,
-                source=self.pool.name,
-            )
+            watch = Watch(viewers=viewers, summary_viewers=summary_viewers, source=self.pool.name)
+            self.tell(watch)
 
     def unwatched_seconds(self, now: float) -> float:
         return 0.0 if self.unwatched_since is None else now - self.unwatched_since

@@ -10,6 +10,7 @@ import numpy as np
 import orjson
 import pytest
 
+from app.commands import Envelope
 from app.resident import Resident
 from app.settings import Settings
 from app.worker import Worker
@@ -59,8 +60,9 @@ ids = itertools.count(1)
 
 
 def command(w: Worker, op: str, sid: str | None = None, **args: Any) -> int:
+    """Send the typed command ``op`` as it crosses a pipe: its JSON bytes in an envelope."""
     request_id = next(ids)
-    w.handle((request_id, op, sid, args))
+    w.handle(Envelope(request_id, sid, orjson.dumps({"type": op, **args})))
     w.flush()
     return request_id
 

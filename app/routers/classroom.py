@@ -47,7 +47,7 @@ from app.classroom.teaching import Teaching
 from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, normalise_code
 from app.deps import client_address
 from app.errors import FieldError
-from app.schemas import SessionCreate, shown_setup
+from app.schemas import PauseCommand, SessionCreate, shown_setup
 from app.settings import Settings
 from engine import SpecError
 
@@ -397,7 +397,7 @@ async def remove_seat(seat_id: str, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     seat = await _seat_in(room, seat_id, c)
     handle = await c.teaching.handle(seat)
     if handle is not None:
-        await handle.call("pause")
+        await handle.call(PauseCommand(type="pause"))
     await asyncio.to_thread(c.rooms.update_seat, seat.id, status="removed")
     return (await _seat_in(room, seat_id, c)).json()
 

@@ -19,18 +19,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from app import frames
 from app.classroom.access import READ
+from app.commands import Frame, Status
 from app.errors import FieldError, join_loc
 from app.hub import Mailbox
 from app.limits import check_epochs, check_training
 from app.schemas import (
     Command,
-    PauseCommand,
-    PlayCommand,
-    ProbeCommand,
-    ResetCommand,
     SetCommand,
     StepCommand,
-    StepSampleCommand,
 )
 from app.session import SessionHandle
 from app.settings import Settings
@@ -65,7 +61,7 @@ def parse_command(text: str, settings: Settings) -> Command:
     if not isinstance(data, dict):
         raise FieldError("message", 'must be a JSON object with a "type"')
     try:
-        command = commands.validate_python(data)
+        command = commands.validate_python(data, strict=True)  # "1" and true are no integers
     except ValidationError as exc:
         first = exc.errors()[0]
         field = join_loc(first.get("loc", ())) or "type"
@@ -82,23 +78,10 @@ def parse_command(text: str, settings: Settings) -> Command:
 
 
 async def execute(command: Command, session: SessionHandle) -> None:
-    """Run one command in the session's trainer; its results reach every viewer through the
-    hub (the frames, statuses and sample steps it publishes)."""
-    match command:
-        case PlayCommand():
-            await session.call("play")
-        case PauseCommand():
-            await session.call("pause")
-        case StepCommand(epochs=epochs):
-            await session.call("train", epochs=epochs)
-        case StepSampleCommand(index=index):
-            await session.call("step_sample", index=index)
-        case ResetCommand():
-            await session.call("reset")
-        case SetCommand(training=patch):
-            await session.call("set", patch=patch.model_dump(exclude_none=True))
-        case ProbeCommand(index=index):
-            await session.call("probe", index=index)
+    """Run one command in the session's trainer — the very model validated here, which the
+    trainer dispatches on; its results reach every viewer through the hub (the frames,
+    statuses and sample steps it publishes)."""
+    await session.call(command)
 
 
 def receive_text(message: dict, mailbox: Mailbox) -> str | None:
@@ -202,8 +185,8 @@ async def stream(ws: WebSocket, session_id: str) -> None:
         registry.sync_viewers(session_id)
         refused: FieldError | None = None
         try:
-            mailbox.put("frame", (await session.call("frame") or b"").decode())
-            mailbox.put("status", (await session.call("status") or b"").decode())
+            mailbox.put("frame", (await session.call(Frame()) or b"").decode())
+            mailbox.put("status", (await session.call(Status()) or b"").decode())
         except FieldError as exc:  # deleted, or its trainer lost, meanwhile
             refused = exc
         if refused is None and registry.get(session_id) is not session:

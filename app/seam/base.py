@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from app.errors import FieldError
 
 if TYPE_CHECKING:
+    from app.commands import TrainerCommand
     from app.hub import Mailbox
 
 Address = int | str
@@ -38,7 +39,7 @@ class TrainerLost(FieldError):
 class Trainers(Protocol):
     """The trainers of a deployment, seen from one web process.
 
-    ``request`` sends a command and awaits its encoded answer, raising
+    ``request`` sends a typed command (``app.commands``) and awaits its encoded answer, raising
     the ``FieldError`` the trainer refused it with, ``Moved`` when another trainer holds the
     session, or ``TrainerLost``. Published messages do not come back through here: they reach
     the ``Hub``."""
@@ -72,16 +73,16 @@ class Trainers(Protocol):
         """The session left the trainer at ``address`` (or never arrived)."""
 
     async def request(
-        self, address: Address, op: str, session_id: str | None = None, args: dict | None = None
+        self, address: Address, command: TrainerCommand, session_id: str | None = None
     ) -> bytes | None:
-        """Run ``op`` on the trainer at ``address``; its encoded answer."""
+        """Run ``command`` on the trainer at ``address``; its encoded answer."""
 
     def tell(
-        self, address: Address, op: str, session_id: str | None = None, args: dict | None = None
+        self, address: Address, command: TrainerCommand, session_id: str | None = None
     ) -> None:
-        """Send ``op`` wanting no answer (never waits)."""
+        """Send ``command`` wanting no answer (never waits)."""
 
-    async def any_trainer(self, op: str, args: dict) -> bytes | None:
+    async def any_trainer(self, command: TrainerCommand) -> bytes | None:
         """Run a session-less command (``backprop``) on the least-loaded trainer."""
 
     async def known(self, session_id: str) -> str | None:

@@ -13,10 +13,12 @@ import queue
 import threading
 from typing import Any
 
+from app.channels import QueueChannel
+from app.commands import Close, Envelope, encode
 from app.seam.base import Connection, Deliver, Launch
 from app.settings import Settings
 from app.store import Store
-from app.worker import QueueChannel, Worker, process_main
+from app.worker import Worker, process_main
 
 STOP_SECONDS = 3.0  # how long a trainer process may take to stop before it is killed
 
@@ -65,8 +67,11 @@ class ProcessTrainer:
     def pid(self) -> int | None:
         return self.process.pid
 
-    def send(self, message: Any) -> None:
-        self.outbox.put(message)
+    def send(self, message: Envelope) -> None:
+        """Queue the envelope, its command as bytes (what crosses the pipe)."""
+        command = message.command
+        data = command if isinstance(command, bytes) else encode(command)
+        self.outbox.put(Envelope(message.request_id, message.session_id, data))
 
     def _write(self) -> None:
         while (message := self.outbox.get()) is not None:
@@ -86,7 +91,7 @@ class ProcessTrainer:
 
     def stop(self, wait: bool) -> None:
         """Ask the trainer to close; kill it if it does not within ``STOP_SECONDS``."""
-        self.outbox.put((None, "close", None, None))
+        self.outbox.put(Envelope(None, None, encode(Close())))
         self.outbox.put(None)
         if wait:
             self.process.join(STOP_SECONDS)
