@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-container lint check bench vendor clean
+.PHONY: run test test-container lint typecheck check bench vendor clean
 
 $(BIN)/backprop-playground: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -47,6 +47,10 @@ lint: $(BIN)/backprop-playground
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy with pyproject's [tool.mypy]: strict on the seam (app/seam, commands, pools, hub).
+typecheck: $(BIN)/backprop-playground
+	$(BIN)/mypy
+
 # The whole suite with trainer processes (the default), then everything that talks to a server
 # again with training in the web process (BPP_TRAINERS=0): both modes must behave alike.
 SERVER_TESTS := tests/test_api_sessions.py tests/test_api_errors.py tests/test_api_backprop.py \
@@ -55,7 +59,7 @@ SERVER_TESTS := tests/test_api_sessions.py tests/test_api_errors.py tests/test_a
 	tests/browser/test_classroom_page.py
 
 test: $(BIN)/backprop-playground /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
-		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint
+		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint typecheck
 	$(BIN)/pytest -q
 	BPP_TRAINERS=0 $(BIN)/pytest -q $(SERVER_TESTS)
 

@@ -81,6 +81,15 @@ return cur
 """
 
 
+def text(value: bytes | str) -> str:
+    """A Redis answer as text (the clients answer bytes)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def raw(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
 def new_name(prefix: str) -> str:
     return f"{prefix}-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
@@ -96,7 +105,7 @@ class RedisChannel:
     def __init__(self, settings: Settings, name: str | None = None) -> None:
         self.settings = settings
         self.name = name or new_name("trainer")
-        self.redis = redis.Redis.from_url(settings.bus_url)
+        self.redis: redis.Redis = redis.Redis.from_url(str(settings.bus_url))
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.claim_script = self.redis.register_script(CLAIM)
         self.closed = threading.Event()
@@ -157,7 +166,7 @@ class RedisChannel:
             if item is None:
                 continue
             try:
-                header, _, command = item[1].partition(b"\n")
+                header, _, command = raw(item[1]).partition(b"\n")
                 m = json.loads(header)
                 self.inbox.put(Envelope(m["id"], m.get("sid"), command))
             except (ValueError, KeyError, TypeError):
@@ -194,7 +203,7 @@ class RedisChannel:
     def take_over(self) -> None:
         """Claim the sessions of trainers whose heartbeat stopped: each comes back here from
         its last checkpoint (the worker's ``restore``, asked through the inbox)."""
-        names = [n.decode() for n in self.redis.hkeys(TRAINERS)]
+        names = [text(n) for n in self.redis.hkeys(TRAINERS)]
         others = [n for n in names if n != self.name]
         if not others:
             return
@@ -204,7 +213,7 @@ class RedisChannel:
         dead = {n for n, alive in zip(others, pipe.execute(), strict=True) if not alive}
         if not dead:
             return
-        owned = {k.decode(): v.decode() for k, v in self.redis.hgetall(OWNER).items()}
+        owned = {text(k): text(v) for k, v in self.redis.hgetall(OWNER).items()}
         for session_id, owner in owned.items():
             if owner in dead:
                 self.inbox.put(Envelope(None, session_id, Restore(takeover=True)))

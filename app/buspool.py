@@ -13,7 +13,19 @@ import time
 
 import redis.asyncio as aredis
 
-from app.bus import LOAD, OWNER, SESSIONS, TRAINERS, alive_key, channel, inbox, new_name, outbox
+from app.bus import (
+    LOAD,
+    OWNER,
+    SESSIONS,
+    TRAINERS,
+    alive_key,
+    channel,
+    inbox,
+    new_name,
+    outbox,
+    raw,
+    text,
+)
 from app.commands import TrainerCommand, encode
 from app.errors import FieldError, Moved
 from app.hub import LocalHub, Mailbox
@@ -29,6 +41,12 @@ def wire(request_id: str | None, session_id: str | None, command: TrainerCommand
     return header + b"\n" + encode(command)
 
 
+def connect(settings: Settings) -> aredis.Redis:
+    """A connection to the bus (answers as bytes)."""
+    assert settings.bus_url is not None
+    return aredis.Redis.from_url(settings.bus_url)
+
+
 class BusPool:
     """``Trainers`` over Redis: trainers are named, not numbered, and may live on other hosts.
     Answers arrive on this web process's own list; published messages on the channels of the
@@ -38,12 +56,12 @@ class BusPool:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.name = new_name("web")
-        self.redis = aredis.from_url(settings.bus_url)
+        self.redis = connect(settings)
         self.on_lost: LostHook | None = None
         self.live: dict[str, int] = {}  # live trainers → sessions they hold
         self._ids = itertools.count()
-        self._waiting: dict[str, tuple[asyncio.Future, str]] = {}
-        self._tasks: list[asyncio.Task] = []
+        self._waiting: dict[str, tuple[asyncio.Future[bytes | None], str]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
         self.closed = False
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -61,7 +79,7 @@ class BusPool:
                 await asyncio.sleep(0.1)
 
     async def refresh(self) -> None:
-        names = [n.decode() for n in await self.redis.hkeys(TRAINERS)]
+        names = [text(n) for n in await self.redis.hkeys(TRAINERS)]
         pipe = self.redis.pipeline(transaction=False)
         for name in names:
             pipe.exists(alive_key(name))
@@ -94,7 +112,7 @@ class BusPool:
                 continue
             if item is None:
                 continue
-            header, _, body = item[1].partition(b"\n")
+            header, _, body = raw(item[1]).partition(b"\n")
             meta = json.loads(header)
             waiting = self._waiting.get(meta["id"])
             if waiting is None or waiting[0].done():
@@ -120,7 +138,7 @@ class BusPool:
             await self.started(seconds=10.0)
         if not self.live:
             raise FieldError("session", "no trainer is running; try again", 503, "no_trainer")
-        loads = {k.decode(): int(v) for k, v in (await self.redis.hgetall(LOAD)).items()}
+        loads = {text(k): int(v) for k, v in (await self.redis.hgetall(LOAD)).items()}
         name = min(self.live, key=lambda n: (loads.get(n, 0), n))
         self.live[name] = await self.redis.hincrby(LOAD, name, 1)
         return name
@@ -135,13 +153,13 @@ class BusPool:
         found = await self.redis.hget(OWNER, session_id)
         if found is None:
             return None
-        owner: str = found.decode()
+        owner = text(found)
         return owner if owner in self.live or await self.redis.exists(alive_key(owner)) else None
 
     async def known(self, session_id: str) -> str | None:
         """The client of a session the cluster knows (any web process created it)."""
         client = await self.redis.hget(SESSIONS, session_id)
-        return None if client is None else client.decode()
+        return None if client is None else text(client)
 
     async def announce(self, sessions: list[tuple[str, str]]) -> None:
         if sessions:
@@ -160,7 +178,7 @@ class BusPool:
         if self.closed or trainer not in self.live:
             raise TrainerLost()
         request_id = f"{self.name}:{next(self._ids)}"
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = (future, trainer)
         try:
             await self.redis.rpush(inbox(trainer), wire(request_id, session_id, command))
@@ -174,10 +192,11 @@ class BusPool:
         if self.closed:
             return
         message = wire(None, session_id, command)
-        task = asyncio.get_running_loop().create_task(
-            self.redis.rpush(inbox(str(address)), message)
-        )
+        task = asyncio.get_running_loop().create_task(self._push(inbox(str(address)), message))
         task.add_done_callback(lambda t: t.exception())
+
+    async def _push(self, key: str, message: bytes) -> None:
+        await self.redis.rpush(key, message)
 
     async def any_trainer(self, command: TrainerCommand) -> bytes | None:
         if not self.live:
@@ -206,10 +225,10 @@ class RedisHub:
     def __init__(self, settings: Settings) -> None:
         self.local = LocalHub()
         self.settings = settings
-        self.redis = aredis.from_url(settings.bus_url)
+        self.redis = connect(settings)
         self.pubsub = self.redis.pubsub()
         self.channels: set[str] = set()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
 
     @property

@@ -58,7 +58,7 @@ class PipeChannel:
         pass
 
 
-def take(inbox: queue.SimpleQueue, timeout: float) -> Any:
+def take(inbox: queue.SimpleQueue[Any], timeout: float) -> Any:
     """The next message a channel's reader thread queued (None when none came in ``timeout``
     seconds); a queued None means the channel closed."""
     try:
@@ -75,7 +75,7 @@ class QueueChannel:
     through ``deliver`` (which hands them to the event loop)."""
 
     def __init__(self, deliver: Callable[[Any], None]) -> None:
-        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.deliver = deliver
         self.sessions = 0
 

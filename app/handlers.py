@@ -22,7 +22,7 @@ from app.trains import TrainQueue
 from engine import backprop_step
 
 DEFERRED = object()  # a command whose reply is sent later (a train request)
-Handler = Callable[[str | None, Any, Any], Any]  # (session id, request id, command) → answer
+Handler = Callable[[Any, Any, Any], Any]  # (session id, request id, command) → answer
 
 
 class Handlers:

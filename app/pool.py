@@ -78,7 +78,7 @@ class TrainerPool:
         self.on_lost: LostHook | None = None
         self.links = [Link(self, i) for i in range(max(1, count))]
         self._ids = itertools.count()
-        self._waiting: dict[int, tuple[asyncio.Future, int]] = {}
+        self._waiting: dict[int, tuple[asyncio.Future[bytes | None], int]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
 
@@ -134,7 +134,7 @@ class TrainerPool:
         loop = asyncio.get_running_loop()
         self._loop = loop
         request_id = next(self._ids)
-        future: asyncio.Future = loop.create_future()
+        future: asyncio.Future[bytes | None] = loop.create_future()
         self._waiting[request_id] = (future, index)
         try:
             self.links[index].send(Envelope(request_id, session_id, command))

@@ -36,7 +36,12 @@ from engine import (
 
 FrameStats = tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray] | None]
 
-ERRSTATE = {"over": "ignore", "invalid": "ignore", "divide": "ignore", "under": "ignore"}
+ERRSTATE: dict[str, Any] = {
+    "over": "ignore",
+    "invalid": "ignore",
+    "divide": "ignore",
+    "under": "ignore",
+}
 
 
 class History:

@@ -19,7 +19,7 @@ from engine.training import MAX_MOMENTUM, MAX_REGULARIZATION_RATE
 
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Seed of every random choice.")]
 Units = Annotated[int, Field(ge=1, description="Units in one layer.")]
-Regularization = Literal[REGULARIZATIONS]  # the engine's registry: "none", "l1", "l2"
+Regularization = Literal[REGULARIZATIONS]  # type: ignore[valid-type]  # the engine's registry: "none", "l1", "l2"
 Row = list[float]
 Matrix = list[Row]
 

@@ -40,7 +40,7 @@ BOARD_SECONDS = 3.0
 PACE_OPS = ("pause", "play", "step", "step_sample", "reset")
 
 # the class-wide commands of ``pace`` that are one command of each session
-PACE = {
+PACE: dict[str, PlayCommand | PauseCommand | ResetCommand] = {
     "play": PlayCommand(type="play"),
     "pause": PauseCommand(type="pause"),
     "reset": ResetCommand(type="reset"),

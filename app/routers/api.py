@@ -34,8 +34,9 @@ from engine.features import FEATURES
 
 router = APIRouter(prefix="/api", tags=["api"])
 
-NOT_FOUND = {404: {"description": "No such session (expired or deleted)."}}
-INVALID = {422: {"description": "A field breaks a rule; the answer names it."}}
+Responses = dict[int | str, dict[str, Any]]  # a route's ``responses=`` (OpenAPI)
+NOT_FOUND: Responses = {404: {"description": "No such session (expired or deleted)."}}
+INVALID: Responses = {422: {"description": "A field breaks a rule; the answer names it."}}
 
 FRAME_EXAMPLE = {
     "type": "frame",
@@ -59,7 +60,7 @@ FRAME_EXAMPLE = {
 }
 
 
-def _example(example: Any, model: type | None = None) -> dict:
+def _example(example: Any, model: type | None = None) -> Responses:
     """A 200 answer's example and, for the OpenAPI document, its model (app/responses.py)."""
     answer: dict[str, Any] = {"content": {"application/json": {"example": example}}}
     return {200: {**answer, "model": model} if model else answer}
@@ -203,7 +204,7 @@ JOB_EXAMPLE = {
     "eta_seconds": 13.7,
     "result": None,
 }
-JOB = {
+JOB: Responses = {
     200: {
         "description": "The job: progress while it runs; once finished (status done, "
         "cancelled or diverged) the last frame as ``result``.",
@@ -233,7 +234,7 @@ async def train(session: SessionDep, request: TrainRequest, settings: SettingsDe
     exceeds ``max_sync_train_work`` (or ``"job": true``) it runs as a job instead: ``202`` at
     once with the job's document and its URL in ``Location``."""
     limits.check_epochs("epochs", request.epochs, settings)
-    data = await session.call(c.Train(epochs=request.epochs, job=request.job))
+    data = await session.call(c.Train(epochs=request.epochs, job=request.job)) or b""
     if not is_job_document(data):
         return encoded(data)
     answer = encoded(data, status.HTTP_202_ACCEPTED)
@@ -305,7 +306,8 @@ async def export_code(session: SessionDep, framework: codegen.Framework = "numpy
     """The trained network as code: a runnable numpy script (``framework=numpy``, the
     default) or a PyTorch module (``framework=pytorch``) with the trained weights; its
     ``forward`` reproduces ``predict``'s outputs."""
-    text = codegen.generate(orjson.loads(await session.call(c.Export())), session.id, framework)
+    exported = orjson.loads(await session.call(c.Export()) or b"null")
+    text = codegen.generate(exported, session.id, framework)
     name = f"network_{framework}.py"
     return Response(
         content=text,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -84,7 +85,7 @@ async def execute(command: Command, session: SessionHandle) -> None:
     await session.call(command)
 
 
-def receive_text(message: dict, mailbox: Mailbox) -> str | None:
+def receive_text(message: Mapping[str, Any], mailbox: Mailbox) -> str | None:
     """The text of a WebSocket message (binary frames must be UTF-8); None after telling the
     viewer why it is refused."""
     text = message.get("text")

@@ -56,7 +56,7 @@ class ProcessTrainer:
         self.process.start()
         child.close()
         self.conn = parent
-        self.outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.outbox: queue.SimpleQueue[Envelope | None] = queue.SimpleQueue()
         for target, args, name in (
             (self._read, (deliver,), "bpp-read"),
             (self._write, (), "bpp-write"),
