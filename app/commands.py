@@ -44,6 +44,13 @@ class Ping(Op):
     type: Literal["ping"] = "ping"
 
 
+class CheckSetup(Op):
+    """Build a setup to check it (a lesson's): the engine names what it refuses."""
+
+    type: Literal["check_setup"] = "check_setup"
+    body: SessionCreate
+
+
 class Backprop(Op):
     """``engine.backprop_step`` on a payload the edge validated (``BackpropRequest``)."""
 
@@ -184,6 +191,7 @@ TrainerCommand = (
     | Close
     | Ping
     | Backprop
+    | CheckSetup
     | Create
     | Delete
     | Evict

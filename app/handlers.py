@@ -13,6 +13,7 @@ from typing import Any
 
 from app import commands as c
 from app import frames, schemas
+from app.build import build
 from app.errors import FieldError
 from app.lifecycle import Lifecycle
 from app.publisher import Publisher
@@ -47,6 +48,7 @@ class Handlers:
             c.Restore: life.restore,
             c.Watch: life.watch,
             c.Backprop: self.backprop,
+            c.CheckSetup: self.check_setup,
             c.Get: self.read(Resident.state_bytes),
             c.Frame: self.read(Resident.frame_bytes),
             c.Status: self.read(Resident.status_bytes),
@@ -85,6 +87,9 @@ class Handlers:
 
     def backprop(self, _sid: Any, _rid: Any, cmd: c.Backprop) -> bytes:
         return frames.dumpb(backprop_step(cmd.payload))
+
+    def check_setup(self, _sid: Any, _rid: Any, cmd: c.CheckSetup) -> None:
+        build(cmd.body, self.life.settings)
 
     def replay(self, sid: str | None, _rid: Any, cmd: c.Replay) -> bytes:
         r = self.resident(sid)

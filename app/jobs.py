@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from app import frames
+from app import encoding
 
 QUEUED, RUNNING, DONE, CANCELLED, DIVERGED = "queued", "running", "done", "cancelled", "diverged"
 FINISHED = frozenset({DONE, CANCELLED, DIVERGED})
@@ -87,7 +87,7 @@ class Job:
             eta = round(elapsed / done * (self.epochs - done), 3)
         elif self.finished:
             eta = 0.0
-        return frames.dumpb(
+        return encoding.dumpb(
             {
                 "type": "job",
                 "id": self.id,
@@ -101,6 +101,6 @@ class Job:
                 "loss": loss,
                 "elapsed_seconds": round(elapsed, 3),
                 "eta_seconds": eta,
-                "result": None if self.result is None else frames.Fragment(self.result),
+                "result": None if self.result is None else encoding.Fragment(self.result),
             }
         )

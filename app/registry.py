@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app import frames
+from app import encoding
 from app.commands import Create, Delete, Evict, Restore
 from app.errors import FieldError, Moved
 from app.limits import check_memory, session_bytes_of
@@ -297,7 +297,7 @@ class LocalRegistry:
             self.hub.publish(
                 session_id,
                 "status",
-                frames.dumps(
+                encoding.dumps(
                     {
                         "type": "status",
                         "status": "restoring",

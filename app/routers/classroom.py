@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from app import limits
-from app.build import build
 from app.classroom.access import TEACHER_COOKIE, Gate, bearer, seat_cookie
 from app.classroom.accounts import Accounts, Teacher
 from app.classroom.controls import CONTROLS
@@ -45,9 +44,11 @@ from app.classroom.schemas import (
 )
 from app.classroom.teaching import Teaching
 from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, normalise_code
+from app.commands import CheckSetup
 from app.deps import client_address
 from app.errors import FieldError
 from app.schemas import PauseCommand, SessionCreate, shown_setup
+from app.seam.base import TrainerLost, Trainers
 from app.settings import Settings
 from engine import SpecError
 
@@ -67,6 +68,7 @@ class Classrooms:
         self.rooms = Rooms(app.state.store, s)
         self.gate = Gate(self.accounts, self.rooms)
         self.teaching = Teaching(app.state.registry, self.rooms)
+        self.trainers: Trainers = app.state.pool  # lesson setups are built there to check them
         self.logins = FailureLimit(s.login_attempts_per_minute)
         self.joins = FailureLimit(s.join_attempts_per_minute)
 
@@ -134,12 +136,14 @@ async def my_seat(classroom_id: str, request: Request, c: ClassroomsDep) -> tupl
 SeatDep = Annotated[tuple[Classroom, Seat], Depends(my_seat)]
 
 
-async def check_setup(setup: SessionCreate, settings: Settings) -> dict[str, Any]:
-    """A lesson's setup must be one the playground allows: the limits, then the engine builds
+async def check_setup(setup: SessionCreate, c: Classrooms) -> dict[str, Any]:
+    """A lesson's setup must be one the playground allows: the limits, then a trainer builds
     it (which names any unknown activation, dataset, feature...)."""
     try:
-        limits.check_session(setup, settings)
-        await asyncio.to_thread(build, setup, settings)
+        limits.check_session(setup, c.settings)
+        await c.trainers.any_trainer(CheckSetup(body=setup))
+    except TrainerLost:
+        raise
     except (FieldError, SpecError) as exc:  # named as the lesson's field
         raise FieldError("setup." + exc.field, exc.message) from None
     return setup.model_dump(exclude={"state"}, exclude_none=True)
@@ -236,7 +240,7 @@ async def list_lessons(teacher: TeacherDep, c: ClassroomsDep) -> dict:
 @router.post("/lessons", status_code=201, response_model=LessonOut)
 async def create_lesson(body: LessonIn, teacher: TeacherDep, c: ClassroomsDep) -> dict:
     """A lesson: a session setup, the locked controls, an optional challenge."""
-    setup = await check_setup(body.setup, c.settings)
+    setup = await check_setup(body.setup, c)
     challenge = body.challenge.model_dump() if body.challenge else None
     lesson = await asyncio.to_thread(
         c.rooms.create_lesson, teacher.id, body.title, setup, body.locks, challenge
@@ -256,17 +260,17 @@ async def patch_lesson(
     """Change a lesson for classrooms opened from it later (open ones keep their copy; push
     a change to one with ``PUT /api/classrooms/{id}/lesson``)."""
     _lesson_or_404(await asyncio.to_thread(c.rooms.lesson, lesson_id), teacher)
-    change = await _lesson_change(body, c.settings)
+    change = await _lesson_change(body, c)
     lesson = await asyncio.to_thread(c.rooms.update_lesson, lesson_id, **change)
     return lesson.json()
 
 
-async def _lesson_change(body: LessonPatch, settings: Settings) -> dict[str, Any]:
+async def _lesson_change(body: LessonPatch, c: Classrooms) -> dict[str, Any]:
     change: dict[str, Any] = {}
     if body.title is not None:
         change["title"] = body.title
     if body.setup is not None:
-        change["setup"] = await check_setup(body.setup, settings)
+        change["setup"] = await check_setup(body.setup, c)
     if body.locks is not None:
         change["locks"] = body.locks
     if "challenge" in body.model_fields_set:
@@ -343,7 +347,7 @@ async def push_lesson(
     session of it), unlocked or locked controls, a challenge — and push it to everyone."""
     if not room.open:
         raise FieldError("classroom_id", "the classroom is closed", status_code=409)
-    change = await _lesson_change(body, c.settings)
+    change = await _lesson_change(body, c)
     change.pop("title", None)
     setup_changed = "setup" in change and change["setup"] != room.setup
     if "challenge" in change and change["challenge"] is None:

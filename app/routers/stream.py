@@ -18,7 +18,7 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 
-from app import frames
+from app import encoding
 from app.classroom.access import READ
 from app.commands import Frame, Status
 from app.errors import FieldError, join_loc
@@ -42,7 +42,7 @@ CLOSE_FORBIDDEN = 4403
 
 
 def error_text(field: str, message: str) -> str:
-    return frames.dumps({"type": "error", "field": field, "message": message})
+    return encoding.dumps({"type": "error", "field": field, "message": message})
 
 
 def parse_command(text: str, settings: Settings) -> Command:
