@@ -1,6 +1,6 @@
 """Commands for a trainer: one pydantic model per command, validated once at the edge (the
 REST handlers, the WebSocket's ``parse_command``, the registry) and carried as the same type to
-the trainer, which dispatches on the type (``app.handlers``).
+the trainer, which dispatches on the type (``app.trainer.handlers``).
 
 The WebSocket's own commands (``app.schemas``: ``play``, ``pause``, ``step``, ``step_sample``,
 ``reset``, ``set``, ``probe``) travel as they are; the others are the web process's. Within a

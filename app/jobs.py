@@ -3,7 +3,7 @@
 A train request whose work exceeds ``max_sync_train_work`` (or that asks ``"job": true``) is
 queued in the session's trainer like any train request, but answered right away with the job's
 document (``202``, ``Location: /api/sessions/{id}/jobs/{job_id}``). The job lives beside its
-session in the trainer (``app.worker``), so it works the same with trainer processes, with
+session in the trainer (``app.trainer.worker``), so it works the same with trainer processes, with
 ``BPP_TRAINERS=0`` and on a bus: ``GET`` the job URL for its progress (and, once finished, the
 last frame as ``result``), ``DELETE`` it to stop the training where it is.
 

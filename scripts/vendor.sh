@@ -6,7 +6,7 @@ set -euo pipefail
 
 KATEX_VERSION="${KATEX_VERSION:-0.19.1}"
 UPLOT_VERSION="${UPLOT_VERSION:-1.6.32}"
-SWAGGER_UI_VERSION="${SWAGGER_UI_VERSION:-5.35.0}"  # /docs (app/routers/docs.py)
+SWAGGER_UI_VERSION="${SWAGGER_UI_VERSION:-5.35.0}"  # /docs (app/web/routers/docs.py)
 REDOC_VERSION="${REDOC_VERSION:-2.5.4}"  # /redoc
 
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.main import create_app
 from app.settings import Settings
+from app.web.main import create_app
 
 FUZZ = settings(
     max_examples=60,

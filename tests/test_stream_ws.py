@@ -11,8 +11,8 @@ from starlette.websockets import WebSocketDisconnect
 
 import engine
 from app.errors import FieldError
-from app.routers.stream import parse_command
 from app.settings import Settings
+from app.web.routers.stream import parse_command
 
 XOR = {
     "network": {"hidden_layers": [4], "activations": ["tanh", "sigmoid"]},

@@ -1,4 +1,4 @@
-"""The trainer loop (``app.worker``) driven directly, one command and one turn at a time:
+"""The trainer loop (``app.trainer.worker``) driven directly, one command and one turn at a time:
 answers, scheduling by work, stacking, divergence, and what it publishes."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import orjson
 import pytest
 
 from app.commands import Envelope
-from app.resident import Resident
 from app.settings import Settings
-from app.worker import Worker
+from app.trainer.resident import Resident
+from app.trainer.worker import Worker
 
 BIG = {"network": {"hidden_layers": [16, 16, 16]}, "dataset": {"name": "circle", "n": 1000}}
 SMALL = {"network": {"hidden_layers": [2]}, "dataset": {"name": "xor", "n": 40}}

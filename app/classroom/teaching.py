@@ -24,7 +24,6 @@ from app.classroom.controls import changed_controls, differences, total_hidden_u
 from app.classroom.rooms import Classroom, Rooms, Seat
 from app.commands import Export, Summary, Train
 from app.errors import FieldError
-from app.registry import LocalRegistry
 from app.schemas import (
     PauseCommand,
     PlayCommand,
@@ -32,7 +31,8 @@ from app.schemas import (
     SessionCreate,
     StepSampleCommand,
 )
-from app.session import SessionHandle
+from app.web.registry import LocalRegistry
+from app.web.session import SessionHandle
 
 log = logging.getLogger(__name__)
 

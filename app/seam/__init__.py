@@ -12,7 +12,7 @@ settings                          ``Trainers``                       ``Hub``
                                   thread (``launch.in_thread``)
 ``BPP_TRAINERS=N`` (default)      ``TrainerPool``, N processes       ``LocalHub``
                                   behind pipes (``launch.in_processes``)
-``BPP_BUS_URL=redis://…``         ``BusPool`` (``app.buspool``)       ``RedisHub``
+``BPP_BUS_URL=redis://…``         ``BusPool`` (``app.seam.redis``)       ``RedisHub``
 ================================  =================================  ====================
 
 Across a process boundary only commands and encoded bytes travel, never live objects.
@@ -28,7 +28,7 @@ from app.settings import Settings
 from app.store import Store
 
 if TYPE_CHECKING:
-    from app.bus import TrainerProcesses
+    from app.seam.bus import TrainerProcesses
 
 
 @dataclass
@@ -41,16 +41,16 @@ class Seam:
 def open_seam(settings: Settings, store: Store) -> Seam:
     """The hub and trainers ``settings`` ask for (see the module docstring)."""
     if settings.bus_url:  # web processes and trainers on several hosts, joined by Redis
-        from app.bus import TrainerProcesses
-        from app.buspool import BusPool, RedisHub
+        from app.seam.bus import TrainerProcesses
+        from app.seam.redis import BusPool, RedisHub
 
         spawned = None
         if settings.role == "all":
             spawned = TrainerProcesses(settings, settings.trainer_count())
         return Seam(RedisHub(settings), BusPool(settings), spawned)
-    from app.hub import LocalHub
-    from app.pool import TrainerPool
     from app.seam import launch
+    from app.seam.pipes import TrainerPool
+    from app.web.hub import LocalHub
 
     count = settings.trainer_count()
     start = launch.in_thread(settings, store) if count == 0 else launch.in_processes(settings)

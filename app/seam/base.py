@@ -17,7 +17,7 @@ from app.errors import FieldError
 
 if TYPE_CHECKING:
     from app.commands import TrainerCommand
-    from app.hub import Mailbox
+    from app.web.hub import Mailbox
 
 Address = int | str
 StatusHook = Callable[[str, bytes], None]  # (session id, encoded status message)
@@ -97,7 +97,7 @@ class Trainers(Protocol):
 
 
 class Hub(Protocol):
-    """Fan-out of encoded messages from sessions to their viewers (``app.hub.Mailbox``: newest
+    """Fan-out of encoded messages from sessions to their viewers (``app.web.hub.Mailbox``: newest
     frame only, errors and sample steps queued)."""
 
     on_status: StatusHook | None  # every status a trainer published, as it arrives

@@ -1,7 +1,7 @@
 """Several hosts on one Redis: web processes and trainers that find each other through a bus.
 
 With ``BPP_BUS_URL=redis://…`` the pipe between the web process and its trainers is replaced by
-Redis, behind the same messages (``app.worker``), so that any web process can reach any
+Redis, behind the same messages (``app.trainer.worker``), so that any web process can reach any
 trainer and any viewer any session:
 
 - ``bpp:t:{trainer}:in`` — a list: commands for a trainer, a JSON header line
@@ -40,10 +40,10 @@ from typing import Any
 
 import redis
 
-from app.channels import take
 from app.commands import Disown, Envelope, Restore
 from app.errors import Moved
 from app.settings import Settings
+from app.trainer.channels import take
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class RedisChannel:
         self.settings = settings
         self.name = name or new_name("trainer")
         self.redis: redis.Redis = redis.Redis.from_url(str(settings.bus_url))
-        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.claim_script = self.redis.register_script(CLAIM)
         self.closed = threading.Event()
         self.sessions = 0  # set by the worker's loop (for placement)
@@ -237,7 +237,7 @@ class RedisChannel:
 def trainer_main(settings: dict[str, Any], name: str | None = None) -> None:
     """One trainer on the bus (a process of its own: ``backprop-playground trainer``)."""
     from app.store import open_store
-    from app.worker import Worker
+    from app.trainer.worker import Worker
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="trainer %(process)d: %(message)s")

@@ -1,6 +1,6 @@
 """How this web process starts a trainer of its own (``app.seam.base.Launch``): in a thread
 (``BPP_TRAINERS=0``) or as a spawned process behind a duplex pipe. Both run the same
-``app.worker.Worker``; this is where the web side's pool meets the trainer's code.
+``app.trainer.worker.Worker``; this is where the web side's pool meets the trainer's code.
 
 A process has a reader thread that hands its messages to the pool and a writer thread that
 sends commands, so a full pipe never blocks the event loop.
@@ -13,12 +13,12 @@ import queue
 import threading
 from typing import Any
 
-from app.channels import QueueChannel
 from app.commands import Close, Envelope, encode
 from app.seam.base import Connection, Deliver, Launch
 from app.settings import Settings
 from app.store import Store
-from app.worker import Worker, process_main
+from app.trainer.channels import QueueChannel
+from app.trainer.worker import Worker, process_main
 
 STOP_SECONDS = 3.0  # how long a trainer process may take to stop before it is killed
 
@@ -42,7 +42,7 @@ class ThreadTrainer:
 
 
 class ProcessTrainer:
-    """A trainer process (``app.worker.process_main``) behind a duplex pipe."""
+    """A trainer process (``app.trainer.worker.process_main``) behind a duplex pipe."""
 
     def __init__(self, settings: Settings, index: int, deliver: Deliver) -> None:
         ctx = multiprocessing.get_context("spawn")

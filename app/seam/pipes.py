@@ -3,7 +3,8 @@
 ``TrainerPool`` holds ``BPP_TRAINERS`` trainers, each started on first use by its ``launch``
 (``app.seam.launch``): trainer processes (multiprocessing, spawn; one per core by default)
 reached through a duplex pipe, or with ``BPP_TRAINERS=0`` one trainer in a thread of this
-process. Either way the same messages (see ``app.worker``); this module imports no trainer code.
+process. Either way the same messages (see ``app.trainer.worker``); this module imports no
+trainer code.
 
 - ``request(index, command, session_id)`` sends a typed command and awaits its encoded answer (or
   raises the ``FieldError`` the trainer refused it with).

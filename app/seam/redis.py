@@ -1,4 +1,4 @@
-"""The web process's side of the Redis bus (``app.bus`` describes the keys): ``BusPool`` is the
+"""The web process's side of the Redis bus (``app.seam.bus`` describes the keys): ``BusPool`` is the
 ``Trainers`` and ``RedisHub`` the ``Hub`` of a deployment whose trainers are named, may live on
 other hosts, and are shared by every web process.
 """
@@ -13,7 +13,10 @@ import time
 
 import redis.asyncio as aredis
 
-from app.bus import (
+from app.commands import TrainerCommand, encode
+from app.errors import FieldError, Moved
+from app.seam.base import Address, LostHook, StatusHook, TrainerLost
+from app.seam.bus import (
     LOAD,
     OWNER,
     SESSIONS,
@@ -26,11 +29,8 @@ from app.bus import (
     raw,
     text,
 )
-from app.commands import TrainerCommand, encode
-from app.errors import FieldError, Moved
-from app.hub import LocalHub, Mailbox
-from app.seam.base import Address, LostHook, StatusHook, TrainerLost
 from app.settings import Settings
+from app.web.hub import LocalHub, Mailbox
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class BusPool:
     """``Trainers`` over Redis: trainers are named, not numbered, and may live on other hosts.
     Answers arrive on this web process's own list; published messages on the channels of the
     sessions it has viewers for (``RedisHub``). A trainer that stops is taken over by another
-    (``app.bus``), so ``on_lost`` is never called here."""
+    (``app.seam.bus``), so ``on_lost`` is never called here."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -215,7 +215,7 @@ class BusPool:
         await self.redis.aclose()
 
     def pids(self) -> list[int]:
-        return []  # trainers on the bus are processes of their own (``app.bus``)
+        return []  # trainers on the bus are processes of their own (``app.seam.bus``)
 
 
 class RedisHub:

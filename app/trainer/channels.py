@@ -1,6 +1,6 @@
 """Where a trainer's messages come from and go to: the ``Channel`` a ``Worker`` speaks
 through, and its two local kinds — a pipe to the web process (trainer processes) and a queue
-(``BPP_TRAINERS=0``: a thread of the web process). The Redis kind is ``app.bus.RedisChannel``.
+(``BPP_TRAINERS=0``: a thread of the web process). The Redis kind is ``app.seam.bus.RedisChannel``.
 
 In (web → trainer): an ``app.commands.Envelope``. Out (trainer → web):
 

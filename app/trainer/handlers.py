@@ -2,8 +2,8 @@
 by the command's type (``Handlers.table``), never by a string.
 
 A handler answers encoded bytes or None — or ``DEFERRED`` when the answer comes later (a train
-request, answered by ``app.trains`` when its epochs are done). The sessions' lives (create,
-restore, evict, delete, disown) and who watches them are ``app.lifecycle``'s.
+request, answered by ``app.trainer.trains`` when its epochs are done). The sessions' lives (create,
+restore, evict, delete, disown) and who watches them are ``app.trainer.lifecycle``'s.
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 from app import commands as c
-from app import frames, schemas
-from app.build import build
+from app import schemas
 from app.errors import FieldError
-from app.lifecycle import Lifecycle
-from app.publisher import Publisher
-from app.resident import Resident
-from app.scheduler import Scheduler
-from app.trains import TrainQueue
+from app.trainer import frames
+from app.trainer.build import build
+from app.trainer.lifecycle import Lifecycle
+from app.trainer.publisher import Publisher
+from app.trainer.resident import Resident
+from app.trainer.scheduler import Scheduler
+from app.trainer.trains import TrainQueue
 from engine import backprop_step
 
 DEFERRED = object()  # a command whose reply is sent later (a train request)

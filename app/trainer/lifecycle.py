@@ -1,7 +1,7 @@
 """A session's life in a trainer: created or brought back from the store (``restore``, also
 when taking over from a trainer that stopped), saved and let go (``evict``), forgotten
 (``delete``, ``disown``), and who watches it (``watch``). Each is a command handler
-(``app.handlers``)."""
+(``app.trainer.handlers``)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 from app import commands as c
-from app import frames
-from app.channels import Channel
 from app.errors import FieldError
-from app.publisher import Publisher
-from app.resident import Resident
-from app.scheduler import Scheduler
 from app.settings import Settings
 from app.store import Store, StoreError
-from app.trains import TrainQueue
+from app.trainer import frames
+from app.trainer.channels import Channel
+from app.trainer.publisher import Publisher
+from app.trainer.resident import Resident
+from app.trainer.scheduler import Scheduler
+from app.trainer.trains import TrainQueue
 
 log = logging.getLogger(__name__)
 

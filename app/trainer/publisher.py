@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.channels import Channel
-from app.resident import FrameStats, Resident
 from app.settings import Settings
 from app.store import Store
+from app.trainer.channels import Channel
+from app.trainer.resident import FrameStats, Resident
 from engine.stacked import StackedTrainer
 
 

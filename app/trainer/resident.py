@@ -14,14 +14,14 @@ from typing import Any
 import numpy as np
 import orjson
 
-from app import frames
-from app.build import Built, build
 from app.errors import FieldError
-from app.gradflow import GradientFlow
 from app.limits import check_train_work, epoch_work
-from app.replay import Checkpoints
 from app.schemas import SessionCreate, TrainingPatch, drop_arrays
 from app.settings import Settings
+from app.trainer import frames
+from app.trainer.build import Built, build
+from app.trainer.gradflow import GradientFlow
+from app.trainer.replay import Checkpoints
 from engine import (
     Params,
     Snapshot,

@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from app.publisher import Publisher
-from app.resident import Resident
+from app.trainer.publisher import Publisher
+from app.trainer.resident import Resident
 from engine.stacked import StackedTrainer, stack_key
 
 if TYPE_CHECKING:
-    from app.trains import TrainQueue
+    from app.trainer.trains import TrainQueue
 
 MIN_CHUNK_SECONDS = 0.002
 STATUS_INTERVAL = 0.5  # seconds between status messages while training

@@ -3,7 +3,7 @@ with the frame of the last one when they are done — or at once with a job docu
 runs as a job (``app.jobs``), whose progress ``job`` reports and ``cancel_job`` stops.
 
 One session's requests run one after another (``trains``: request id, epochs, the job when it
-runs as one); the scheduler (``app.scheduler``) runs their epochs in its turns and calls
+runs as one); the scheduler (``app.trainer.scheduler``) runs their epochs in its turns and calls
 ``finish`` when a request's last epoch is done.
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 
 from app import jobs
 from app.errors import FieldError
-from app.publisher import Publisher
-from app.resident import Resident
-from app.scheduler import Scheduler
 from app.settings import Settings
+from app.trainer.publisher import Publisher
+from app.trainer.resident import Resident
+from app.trainer.scheduler import Scheduler
 
 Queued = tuple[Any, int, jobs.Job | None]  # request id, epochs, the job when it runs as one
 

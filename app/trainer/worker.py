@@ -1,19 +1,19 @@
 """A trainer: the loop that owns resident sessions and trains them, fairly and stacked.
 
 A trainer runs in a trainer process (``process_main``, started by ``app.seam.launch`` with
-multiprocessing's spawn; or ``app.bus.trainer_main`` on a Redis bus) or, with
+multiprocessing's spawn; or ``app.seam.bus.trainer_main`` on a Redis bus) or, with
 ``BPP_TRAINERS=0``, in one thread of the web process. Either way it is the same ``Worker``
-speaking the same messages over a ``Channel`` (``app.channels``); only typed commands and
+speaking the same messages over a ``Channel`` (``app.trainer.channels``); only typed commands and
 bytes cross it, never live objects.
 
 The loop handles the commands that came in (at most ``MESSAGES_PER_TURN``), trains one chunk,
 and sends what the chunk published. Its parts, one job each:
 
-- ``app.handlers`` — a handler per command type (``app.commands``), ``app.lifecycle`` for the
-  sessions' lives;
-- ``app.scheduler`` — fair shares of training time, stacked same-shaped sessions;
-- ``app.publisher`` — frames, summaries, statuses, answers and checkpoints;
-- ``app.trains`` — train requests and jobs.
+- ``app.trainer.handlers`` — a handler per command type (``app.commands``),
+  ``app.trainer.lifecycle`` for the sessions' lives;
+- ``app.trainer.scheduler`` — fair shares of training time, stacked same-shaped sessions;
+- ``app.trainer.publisher`` — frames, summaries, statuses, answers and checkpoints;
+- ``app.trainer.trains`` — train requests and jobs.
 """
 
 from __future__ import annotations
@@ -24,17 +24,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from app.channels import Channel, PipeChannel
 from app.commands import Envelope, opened
 from app.errors import FieldError
-from app.handlers import DEFERRED, Handlers
-from app.lifecycle import Lifecycle
-from app.publisher import Publisher
-from app.resident import Resident
-from app.scheduler import Scheduler
 from app.settings import Settings
 from app.store import Store, open_store
-from app.trains import TrainQueue
+from app.trainer.channels import Channel, PipeChannel
+from app.trainer.handlers import DEFERRED, Handlers
+from app.trainer.lifecycle import Lifecycle
+from app.trainer.publisher import Publisher
+from app.trainer.resident import Resident
+from app.trainer.scheduler import Scheduler
+from app.trainer.trains import TrainQueue
 from engine import SpecError
 
 log = logging.getLogger(__name__)

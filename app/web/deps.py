@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from app.registry import LocalRegistry
 from app.seam.base import Hub, Trainers
-from app.session import SessionHandle
 from app.settings import Settings
+from app.web.registry import LocalRegistry
+from app.web.session import SessionHandle
 
 
 def get_settings(request: Request) -> Settings:

@@ -10,7 +10,7 @@ stall another or the training.
 
 Messages are published already encoded (JSON text), so a frame is serialised once however many
 viewers watch it. ``LocalHub`` is the ``Hub`` (``app.seam.base``) of a web process whose
-trainers it starts itself; ``app.buspool.RedisHub`` feeds one from Redis.
+trainers it starts itself; ``app.seam.redis.RedisHub`` feeds one from Redis.
 """
 
 from __future__ import annotations

@@ -11,15 +11,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.errors import install_error_handlers
-from app.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
 from app.paths import STATIC_DIR
-from app.registry import LocalRegistry
-from app.routers import api, classroom, classroom_pages, health, pages, protocol, stream
-from app.routers.docs import router as docs_router
 from app.seam import open_seam
 from app.settings import Settings, get_settings
 from app.store import open_store
 from app.version import server_version
+from app.web.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
+from app.web.registry import LocalRegistry
+from app.web.routers import api, classroom, classroom_pages, health, pages, protocol, stream
+from app.web.routers.docs import router as docs_router
 
 DESCRIPTION = """A numpy backprop engine behind a REST API and a live WebSocket stream.
 
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=server_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url=None,  # /docs and /redoc from vendored files (app/routers/docs.py)
+        docs_url=None,  # /docs and /redoc from vendored files (app/web/routers/docs.py)
         redoc_url=None,
     )
     app.state.settings = settings

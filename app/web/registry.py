@@ -27,9 +27,9 @@ from app.errors import FieldError, Moved
 from app.limits import check_memory, session_bytes_of
 from app.schemas import PauseCommand, SessionCreate
 from app.seam.base import Address, Hub, Trainers
-from app.session import SessionHandle
 from app.settings import Settings
 from app.store import Store, StoredSession
+from app.web.session import SessionHandle
 
 log = logging.getLogger(__name__)
 TOUCH_SAVE_SECONDS = 60.0  # how often a session's last use is written to the store, at most

@@ -1,7 +1,7 @@
 """A session as the web process sees it: a handle on a session that lives in a trainer.
 
-The engine state, the history and the play loop live in the trainer (``app.resident``,
-``app.worker``); the web process keeps only what routing, limits and liveness need — the
+The engine state, the history and the play loop live in the trainer (``app.trainer.resident``,
+``app.trainer.worker``); the web process keeps only what routing, limits and liveness need — the
 session's trainer (None while the session rests in the store only: evicted, or not yet brought
 back after a restart), its owner, when it was last used, and its status as last published.
 ``call`` sends a command to the trainer (bringing the session back first if needed) and returns

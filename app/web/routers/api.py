@@ -1,5 +1,6 @@
 """The REST API under ``/api`` (docs/contract.md, "REST"). Handlers stay short: validation is
-in the schemas and ``app/limits.py``, the work in ``TrainingSession`` and the engine."""
+in the schemas and ``app/limits.py``, the work in the session's trainer (a typed command,
+``app/commands.py``, through ``SessionHandle.call``) and the engine."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Body, Path, Response, status
 
-from app import codegen, csvdata, limits
 from app import commands as c
-from app import responses as out
-from app.deps import ClientDep, PoolDep, RegistryDep, SessionDep, SettingsDep
+from app import limits
 from app.jobs import is_job_document, job_url
 from app.schemas import (
     BackpropRequest,
@@ -28,6 +27,9 @@ from app.schemas import (
 )
 from app.settings import Settings
 from app.version import API_VERSION, version_document
+from app.web import codegen, csvdata
+from app.web import responses as out
+from app.web.deps import ClientDep, PoolDep, RegistryDep, SessionDep, SettingsDep
 from engine import ACTIVATIONS, INIT_SCHEMES, LOSSES, REGULARIZATIONS
 from engine.datasets import DATASETS
 from engine.features import FEATURES
@@ -61,7 +63,7 @@ FRAME_EXAMPLE = {
 
 
 def _example(example: Any, model: type | None = None) -> Responses:
-    """A 200 answer's example and, for the OpenAPI document, its model (app/responses.py)."""
+    """A 200 answer's example and, for the OpenAPI document, its model (app/web/responses.py)."""
     answer: dict[str, Any] = {"content": {"application/json": {"example": example}}}
     return {200: {**answer, "model": model} if model else answer}
 

@@ -45,11 +45,11 @@ from app.classroom.schemas import (
 from app.classroom.teaching import Teaching
 from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, normalise_code
 from app.commands import CheckSetup
-from app.deps import client_address
 from app.errors import FieldError
 from app.schemas import PauseCommand, SessionCreate, shown_setup
 from app.seam.base import TrainerLost, Trainers
 from app.settings import Settings
+from app.web.deps import client_address
 from engine import SpecError
 
 router = APIRouter(prefix="/api", tags=["classroom"])

@@ -7,7 +7,7 @@ import os
 
 from fastapi import APIRouter, Request
 
-from app.responses import Health
+from app.web.responses import Health
 
 router = APIRouter(tags=["health"])
 MB = 1 << 20

@@ -22,15 +22,15 @@ from app import encoding
 from app.classroom.access import READ
 from app.commands import Frame, Status
 from app.errors import FieldError, join_loc
-from app.hub import Mailbox
 from app.limits import check_epochs, check_training
 from app.schemas import (
     Command,
     SetCommand,
     StepCommand,
 )
-from app.session import SessionHandle
 from app.settings import Settings
+from app.web.hub import Mailbox
+from app.web.session import SessionHandle
 from engine import SpecError
 
 log = logging.getLogger(__name__)
