@@ -154,7 +154,7 @@ def raise_open_files(connections: int, spare: int = 256) -> None:
 
 def run_trainers(settings) -> int:
     """``backprop-playground trainer``: trainer processes on the bus until SIGTERM/SIGINT."""
-    from app.seam.bus import TrainerProcesses
+    from app.seam.processes import TrainerProcesses
 
     trainers = TrainerProcesses(settings, settings.trainer_count())
     trainers.start()

@@ -5,15 +5,12 @@ where sessions train and commands go, and ``Hub``, which fans out what the train
 this web process's viewers. ``open_seam`` is the one place that chooses their implementations
 from the settings:
 
-================================  =================================  ====================
-settings                          ``Trainers``                       ``Hub``
-================================  =================================  ====================
-``BPP_TRAINERS=0``                ``TrainerPool``, one trainer in a  ``LocalHub``
-                                  thread (``launch.in_thread``)
-``BPP_TRAINERS=N`` (default)      ``TrainerPool``, N processes       ``LocalHub``
-                                  behind pipes (``launch.in_processes``)
-``BPP_BUS_URL=redis://…``         ``BusPool`` (``app.seam.redis``)       ``RedisHub``
-================================  =================================  ====================
+- ``BPP_TRAINERS=0``: a ``TrainerPool`` (``pipes``) with one trainer in a thread
+  (``launch.in_thread``) and a ``LocalHub``;
+- ``BPP_TRAINERS=N`` (default: one per core): a ``TrainerPool`` of N trainer processes behind
+  pipes (``launch.in_processes``) and a ``LocalHub``;
+- ``BPP_BUS_URL=redis://…``: ``BusPool`` (``redis``) and ``RedisHub`` (``redis_hub``); trainers
+  are processes of their own (``processes``).
 
 Across a process boundary only commands and encoded bytes travel, never live objects.
 """
@@ -28,7 +25,7 @@ from app.settings import Settings
 from app.store import Store
 
 if TYPE_CHECKING:
-    from app.seam.bus import TrainerProcesses
+    from app.seam.processes import TrainerProcesses
 
 
 @dataclass
@@ -41,8 +38,9 @@ class Seam:
 def open_seam(settings: Settings, store: Store) -> Seam:
     """The hub and trainers ``settings`` ask for (see the module docstring)."""
     if settings.bus_url:  # web processes and trainers on several hosts, joined by Redis
-        from app.seam.bus import TrainerProcesses
-        from app.seam.redis import BusPool, RedisHub
+        from app.seam.processes import TrainerProcesses
+        from app.seam.redis import BusPool
+        from app.seam.redis_hub import RedisHub
 
         spawned = None
         if settings.role == "all":

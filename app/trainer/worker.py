@@ -1,7 +1,7 @@
 """A trainer: the loop that owns resident sessions and trains them, fairly and stacked.
 
 A trainer runs in a trainer process (``process_main``, started by ``app.seam.launch`` with
-multiprocessing's spawn; or ``app.seam.bus.trainer_main`` on a Redis bus) or, with
+multiprocessing's spawn; or ``app.seam.processes.trainer_main`` on a Redis bus) or, with
 ``BPP_TRAINERS=0``, in one thread of the web process. Either way it is the same ``Worker``
 speaking the same messages over a ``Channel`` (``app.trainer.channels``); only typed commands and
 bytes cross it, never live objects.
