@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-quick test-container lint check bench vendor clean
+.PHONY: run test test-quick test-container lint typecheck check bench vendor clean
 
 # `make run` installs what the server needs and nothing else; `make test` adds the test extras.
 $(BIN)/backprop-playground: pyproject.toml
@@ -53,6 +53,10 @@ lint: $(TEST_EXTRAS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy with pyproject's [tool.mypy]: strict on the seam (app/seam, commands, pools, hub).
+typecheck: $(TEST_EXTRAS)
+	$(BIN)/mypy
+
 # The whole suite with trainer processes (the default), then everything that talks to a server
 # again with training in the web process (BPP_TRAINERS=0): both modes must behave alike. The
 # third mode, trainers on a Redis bus, has tests of its own in the suite (test_bus.py,
@@ -76,7 +80,7 @@ SET_THEIR_OWN_TRAINERS := not test_sessions_are_spread_over_the_trainer_processe
 BUS_TESTS := tests/test_api_sessions.py
 
 test: $(TEST_EXTRAS) /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
-		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint
+		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint typecheck
 	$(BIN)/pytest -q $(PARALLEL)
 	BPP_TRAINERS=0 $(BIN)/pytest -q $(PARALLEL) $(SERVER_TESTS) -k "$(SET_THEIR_OWN_TRAINERS)"
 	BPP_TEST_BUS=1 $(BIN)/pytest -q $(PARALLEL) $(BUS_TESTS)

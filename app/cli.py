@@ -25,8 +25,8 @@ import sys
 
 import uvicorn
 
-from app.serving import uvicorn_options
 from app.settings import get_settings
+from app.web.serving import uvicorn_options
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -109,13 +109,13 @@ def main(argv: list[str] | None = None) -> None:
             )
     raise_open_files(settings.max_connections)
     uvicorn.run(
-        "app.main:create_app",
+        "app.web.main:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         reload=args.reload,
         log_level="info",
-        **uvicorn_options(settings),  # head size, timeouts, connection limit (app/serving.py)
+        **uvicorn_options(settings),  # head size, timeouts, connection limit (app/web/serving.py)
     )
     sys.exit(0)
 
@@ -164,7 +164,7 @@ def raise_open_files(connections: int, spare: int = 256) -> None:
 
 def run_trainers(settings) -> int:
     """``backprop-playground trainer``: trainer processes on the bus until SIGTERM/SIGINT."""
-    from app.bus import TrainerProcesses
+    from app.seam.processes import TrainerProcesses
 
     trainers = TrainerProcesses(settings, settings.trainer_count())
     trainers.start()

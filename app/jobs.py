@@ -3,7 +3,7 @@
 A train request whose work exceeds ``max_sync_train_work`` (or that asks ``"job": true``) is
 queued in the session's trainer like any train request, but answered right away with the job's
 document (``202``, ``Location: /api/sessions/{id}/jobs/{job_id}``). The job lives beside its
-session in the trainer (``app.worker``), so it works the same with trainer processes, with
+session in the trainer (``app.trainer.worker``), so it works the same with trainer processes, with
 ``BPP_TRAINERS=0`` and on a bus: ``GET`` the job URL for its progress (and, once finished, the
 last frame as ``result``), ``DELETE`` it to stop the training where it is.
 
@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from app import frames
+from app import encoding
 
 QUEUED, RUNNING, DONE, CANCELLED, DIVERGED = "queued", "running", "done", "cancelled", "diverged"
 FINISHED = frozenset({DONE, CANCELLED, DIVERGED})
@@ -87,7 +87,7 @@ class Job:
             eta = round(elapsed / done * (self.epochs - done), 3)
         elif self.finished:
             eta = 0.0
-        return frames.dumpb(
+        return encoding.dumpb(
             {
                 "type": "job",
                 "id": self.id,
@@ -101,6 +101,6 @@ class Job:
                 "loss": loss,
                 "elapsed_seconds": round(elapsed, 3),
                 "eta_seconds": eta,
-                "result": None if self.result is None else frames.Fragment(self.result),
+                "result": None if self.result is None else encoding.Fragment(self.result),
             }
         )

@@ -4,7 +4,7 @@ They check types, shapes that do not depend on the server's settings, signs, and
 (NaN and ±Infinity are refused everywhere). Limits that depend on the settings live in
 ``app/limits.py``; names (activations, losses, datasets, features, init schemes) are checked by
 the engine itself, whose ``SpecError`` names the field. Arrays stay plain nested lists here and
-become numpy only in ``app/build.py`` (in the trainer).
+become numpy only in ``app/trainer/build.py`` (in the trainer).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import metadata
 
 API_VERSION = "1.1"  # 1.1: probe.updated; history, gradient_flow, confusion, replay_range
-HEADER = "X-Playground-API"  # on every HTTP answer (added by app.middleware.SecurityHeaders)
+HEADER = "X-Playground-API"  # on every HTTP answer (added by app.web.middleware.SecurityHeaders)
 
 
 def server_version() -> str:

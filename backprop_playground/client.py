@@ -377,8 +377,8 @@ class LocalServer:
     def __init__(self, **settings: Any) -> None:
         import uvicorn
 
-        from app.main import create_app
         from app.settings import Settings
+        from app.web.main import create_app
 
         self._tmp = None
         if "data_dir" not in settings:

@@ -14,7 +14,7 @@ each lands on the same weights. Each side is timed ``repeats`` times, interleave
 gives the medians and the median of the per-repeat ratios. The machine is noisy: read ratios.
 
 **Stacked sessions.** S sessions of the default network (2-[4,2]-1 tanh, circle data n = 500,
-train_fraction 0.5, batch 10, η = 0.03), built as ``app/build.py`` builds them, trained one
+train_fraction 0.5, batch 10, η = 0.03), built as ``app/trainer/build.py`` builds them, trained one
 epoch at a time either together with ``StackedTrainer.run_epoch`` or one after another with
 ``Trainer.run_epoch``; the table gives session-epochs per second of each and their ratio.
 
@@ -170,7 +170,7 @@ def bench_single(hidden, batch, n_train, seconds, repeats):
 
 
 def default_sessions(S: int) -> list[Trainer]:
-    """S sessions of the default network, built like ``app/build.py`` builds them (each its
+    """S sessions of the default network, built like ``app/trainer/build.py`` builds them (each its
     own data and weights: seeds 0 … S−1)."""
     out = []
     for s in range(S):

@@ -10,7 +10,7 @@ set -euo pipefail
 
 KATEX_VERSION="${KATEX_VERSION:-0.19.1}"
 UPLOT_VERSION="${UPLOT_VERSION:-1.6.32}"
-SWAGGER_UI_VERSION="${SWAGGER_UI_VERSION:-5.35.0}"  # /docs (app/routers/docs.py)
+SWAGGER_UI_VERSION="${SWAGGER_UI_VERSION:-5.35.0}"  # /docs (app/web/routers/docs.py)
 REDOC_VERSION="${REDOC_VERSION:-2.5.4}"  # /redoc
 MARKED_VERSION="${MARKED_VERSION:-18.3.0}"  # a lesson's instructions (Markdown)
 DOMPURIFY_VERSION="${DOMPURIFY_VERSION:-3.5.0}"  # ... sanitised before they reach the page

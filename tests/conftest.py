@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 from app.settings import Settings
+from app.web.main import create_app
 from tests.support.postgres import PostgresServer, find_postgres_bindir, start_postgres
 from tests.support.redis import RedisServer, find_redis_server, start_redis
 from tests.support.services import service_missing

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.routers.protocol import MESSAGES
+from app.web.routers.protocol import MESSAGES
 from backprop_playground.models import Frame, History, decode_message
 
 EXAMPLES = {m.name: m.example for m in MESSAGES}

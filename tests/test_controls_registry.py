@@ -25,8 +25,8 @@ from app.controls import (
     contract_table,
     hidden_activations_for,
 )
-from app.routers.api import catalog_document
 from app.schemas import SessionCreate, TrainingPatch
+from app.web.routers.api import catalog_document
 from engine import ACTIVATIONS, DATASETS, INIT_SCHEMES, LOSSES, REGULARIZATIONS
 from engine.training import MAX_MOMENTUM, MAX_REGULARIZATION_RATE, TrainingConfig
 

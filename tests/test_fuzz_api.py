@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.frames import PANEL_KINDS
-from app.main import create_app
 from app.settings import Settings
+from app.trainer.frames import PANEL_KINDS
+from app.web.main import create_app
 
 FUZZ = settings(
     max_examples=60,

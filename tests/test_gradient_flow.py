@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.gradflow import GradientFlow
+from app.trainer.gradflow import GradientFlow
 
 
 def deep(activation: str) -> dict:

@@ -184,9 +184,9 @@ def test_the_memory_estimate_bounds_what_a_session_holds(body):
     import tracemalloc
 
     from app.limits import session_bytes_of
-    from app.resident import Resident
     from app.schemas import SessionCreate
     from app.settings import Settings
+    from app.trainer.resident import Resident
 
     settings = Settings()
     gc.collect()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import httpx
 
-from app.routers.classroom import join_warning
+from app.web.routers.classroom import join_warning
 from tests import test_classroom_api as classroom
 from tests.test_classroom_api import SETUP, Site, field_of, join, lesson, open_room
 

@@ -23,10 +23,10 @@ from app.lti.claims import (
 )
 from app.lti.keys import ToolKeys
 from app.lti.service import CROSS_SITE_POSTS
-from app.middleware import PAGE_CSP, SameOrigin, SecurityHeaders, framed_csp
 from app.settings import Settings
 from app.store import open_store
 from app.store.models import lti_grades, lti_links, lti_platforms, lti_users
+from app.web.middleware import PAGE_CSP, SameOrigin, SecurityHeaders, framed_csp
 from tests.support.lti_platform import LTI, ROLE
 
 # ---- claims ------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Issue 22: the OpenAPI document declares every status code each operation can answer, with
-the one error model (``app/contract.py``), so that a new route cannot regress.
+the one error model (``app/web/contract.py``), so that a new route cannot regress.
 
 The rules are read from the routes themselves (their methods, parameters, body and
 dependencies), not from a list of paths: a route added later is held to them too. The live
@@ -15,11 +15,11 @@ import pytest
 from fastapi import routing
 from fastapi.routing import APIRoute
 
-from app.contract import JSON_PREFIX
-from app.deps import valid_session
-from app.main import create_app
-from app.routers.classroom import current_teacher, my_seat, own_classroom
 from app.settings import Settings
+from app.web.contract import JSON_PREFIX
+from app.web.deps import valid_session
+from app.web.main import create_app
+from app.web.routers.classroom import current_teacher, my_seat, own_classroom
 
 ERROR_REF = "#/components/schemas/ErrorOut"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -101,7 +101,7 @@ def test_every_operation_declares_each_status_code_it_can_answer(app, document):
         lacking = required_codes(method, route) - declared
         if lacking:
             missing[f"{method} {route.path_format}"] = sorted(lacking)
-    assert missing == {}, "declare them with app.contract.errors(...)"
+    assert missing == {}, "declare them with app.web.contract.errors(...)"
 
 
 def test_the_session_and_classroom_routes_are_held_to_their_dependencies_codes(app):

@@ -8,10 +8,10 @@ import typing
 
 import pytest
 
-from app.routers import protocol
-from app.routers.stream import parse_command
 from app.schemas import Command
 from app.settings import Settings
+from app.web.routers import protocol
+from app.web.routers.stream import parse_command
 
 SMALL = {"network": {"hidden_layers": [3]}, "dataset": {"name": "xor", "n": 40}}
 

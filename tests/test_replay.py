@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.replay import Checkpoints
+from app.trainer.replay import Checkpoints
 
 
 def test_a_replayed_frame_is_the_network_as_it_was(client, new_session):

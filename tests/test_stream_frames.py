@@ -6,7 +6,7 @@ import base64
 
 import numpy as np
 
-from app.frames import encode_layers, grid_points
+from app.trainer.frames import encode_layers, grid_points
 
 
 def decode(unit: dict) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from app.hub import QUEUE_LIMIT, LocalHub, Mailbox
+from app.web.hub import QUEUE_LIMIT, LocalHub, Mailbox
 
 
 def run(main):

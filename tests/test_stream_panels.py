@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import frames
 from app.settings import Settings
-from app.worker import Worker
+from app.trainer import frames
+from app.trainer.worker import Worker
 from tests.test_worker import Recorder, command, create
 
 XOR = {

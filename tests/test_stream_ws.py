@@ -10,6 +10,9 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 
 import engine
+from app.errors import FieldError
+from app.settings import Settings
+from app.web.routers.stream import parse_command
 
 XOR = {
     "network": {"hidden_layers": [4], "activations": ["tanh", "sigmoid"]},
@@ -208,6 +211,13 @@ def test_reset_over_the_stream(client, new_session):
         ('{"type": "set", "training": {"learning_rate": NaN}}', "training.learning_rate"),
         ('{"type": "set", "training": {"batch_size": -2}}', "training.batch_size"),
         ('{"type": "play", "extra": 1}', "extra"),
+        ('{"type": "probe", "index": "1"}', "index"),
+        ('{"type": "probe", "index": true}', "index"),
+        ('{"type": "step_sample", "index": "0"}', "index"),
+        ('{"type": "step", "epochs": true}', "epochs"),
+        ('{"type": "step", "epochs": 2.0}', "epochs"),
+        ('{"type": "set", "training": {"batch_size": "2"}}', "training.batch_size"),
+        ('{"type": "set", "training": {"learning_rate": "0.1"}}', "training.learning_rate"),
     ],
 )
 def test_bad_commands_answer_an_error_and_the_connection_stays_usable(
@@ -352,3 +362,23 @@ def test_deeply_nested_json_is_refused_as_a_clear_error_and_the_socket_goes_on(c
         assert error["field"] == "message" and "nested" in error["message"]
         ws.send_json({"type": "step", "epochs": 2})
         assert frames_until(ws, lambda f: f["epoch"] == 2)[-1]["epoch"] == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('{"type": "probe", "index": "1"}', "index"),
+        ('{"type": "probe", "index": true}', "index"),
+        ('{"type": "step", "epochs": "3"}', "epochs"),
+        ('{"type": "set", "training": {"momentum": false}}', "training.momentum"),
+    ],
+)
+def test_the_socket_refuses_loosely_typed_values_naming_the_field(text, field):
+    """Issue 22 (item 8): a string or a boolean is no integer on the socket (strict types),
+    where plain JSON numbers pass."""
+    with pytest.raises(FieldError) as refused:
+        parse_command(text, Settings())
+    assert refused.value.field == field
+    assert "valid" in refused.value.message
+    assert parse_command('{"type": "probe", "index": 1}', Settings()).index == 1
+    assert parse_command('{"type": "set", "training": {"learning_rate": 1}}', Settings())

@@ -1,4 +1,4 @@
-"""The trainer loop (``app.worker``) driven directly, one command and one turn at a time:
+"""The trainer loop (``app.trainer.worker``) driven directly, one command and one turn at a time:
 answers, scheduling by work, stacking, divergence, and what it publishes."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import numpy as np
 import orjson
 import pytest
 
-from app.resident import Resident
+from app.commands import Envelope
 from app.settings import Settings
-from app.worker import Worker
+from app.trainer.resident import Resident
+from app.trainer.worker import Worker
 
 BIG = {"network": {"hidden_layers": [16, 16, 16]}, "dataset": {"name": "circle", "n": 1000}}
 SMALL = {"network": {"hidden_layers": [2]}, "dataset": {"name": "xor", "n": 40}}
@@ -59,8 +60,9 @@ ids = itertools.count(1)
 
 
 def command(w: Worker, op: str, sid: str | None = None, **args: Any) -> int:
+    """Send the typed command ``op`` as it crosses a pipe: its JSON bytes in an envelope."""
     request_id = next(ids)
-    w.handle((request_id, op, sid, args))
+    w.handle(Envelope(request_id, sid, orjson.dumps({"type": op, **args})))
     w.flush()
     return request_id
 

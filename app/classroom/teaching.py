@@ -22,15 +22,29 @@ import orjson
 from app.classroom.access import SEAT_PREFIX
 from app.classroom.controls import changed_controls, differences, total_hidden_units
 from app.classroom.rooms import Classroom, Rooms, Seat
+from app.commands import Export, Summary, Train
 from app.errors import FieldError
-from app.registry import LocalRegistry
-from app.schemas import SessionCreate
-from app.session import SessionHandle
+from app.schemas import (
+    PauseCommand,
+    PlayCommand,
+    ResetCommand,
+    SessionCreate,
+    StepSampleCommand,
+)
+from app.web.registry import LocalRegistry
+from app.web.session import SessionHandle
 
 log = logging.getLogger(__name__)
 
 BOARD_SECONDS = 3.0
 PACE_OPS = ("pause", "play", "step", "step_sample", "reset")
+
+# the class-wide commands of ``pace`` that are one command of each session
+PACE: dict[str, PlayCommand | PauseCommand | ResetCommand] = {
+    "play": PlayCommand(type="play"),
+    "pause": PauseCommand(type="pause"),
+    "reset": ResetCommand(type="reset"),
+}
 
 
 def client_of(seat: Seat) -> str:
@@ -97,13 +111,13 @@ class Teaching:
 
         async def one(handle: SessionHandle) -> None:
             if op == "step":
-                await handle.call("pause")
-                await handle.call("train", epochs=epochs)
+                await handle.call(PauseCommand(type="pause"))
+                await handle.call(Train(epochs=epochs))
             elif op == "step_sample":
-                await handle.call("pause")
-                await handle.call("step_sample", index=None)
+                await handle.call(PauseCommand(type="pause"))
+                await handle.call(StepSampleCommand(type="step_sample"))
             else:
-                await handle.call(op)
+                await handle.call(PACE[op])
 
         results = await asyncio.gather(*(one(h) for _, h in pairs), return_exceptions=True)
         failed = {
@@ -144,7 +158,7 @@ class Teaching:
             if h is None:
                 return row
             try:
-                row["summary"] = orjson.loads(await h.call("summary") or b"null")
+                row["summary"] = orjson.loads(await h.call(Summary()) or b"null")
                 row["config"] = (row["summary"] or {}).get("setup")
             except FieldError as exc:
                 row["error"] = exc.message
@@ -291,7 +305,7 @@ class Teaching:
             h = await self.handle(seat)
             if h is not None:
                 try:
-                    entry["session"] = orjson.loads(await h.call("export") or b"null")
+                    entry["session"] = orjson.loads(await h.call(Export()) or b"null")
                 except FieldError as exc:
                     entry["error"] = exc.message
             out.append(entry)

@@ -31,8 +31,8 @@ from app.lti.launch import NoStateCookie
 from app.lti.oidc import state_cookie
 from app.lti.platforms import origin_of
 from app.lti.service import LtiService
-from app.routers.classroom import OwnRoomDep
-from app.routers.pages import templates
+from app.web.routers.classroom import OwnRoomDep
+from app.web.routers.pages import templates
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/lti", tags=["lti"])

@@ -62,7 +62,7 @@ def sites(tmp_path_factory):
         log = (base / "tool.log").open("wb")
         proc = subprocess.Popen(
             [
-                sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+                sys.executable, "-m", "uvicorn", "app.web.main:create_app", "--factory",
                 "--host", TOOL_HOST, "--port", str(port),
                 "--ssl-keyfile", str(key_file), "--ssl-certfile", str(cert_file),
             ],

@@ -22,16 +22,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app import frames
+from app import encoding
+from app.commands import Create, Delete, Evict, Restore
 from app.errors import FieldError, Moved
-from app.hub import Hub
 from app.limits import session_bytes_of
-from app.pool import TrainerPool
 from app.quotas import Holdings, LocalHoldings
-from app.schemas import SessionCreate
-from app.session import SessionHandle
+from app.schemas import PauseCommand, SessionCreate
+from app.seam.base import Address, Hub, Trainers
 from app.settings import Settings
 from app.store import Store, StoredSession
+from app.web.session import SessionHandle
 
 log = logging.getLogger(__name__)
 TOUCH_SAVE_SECONDS = 60.0  # how often a session's last use is written to the store, at most
@@ -69,7 +69,7 @@ class LocalRegistry:
         self,
         settings: Settings,
         hub: Hub,
-        pool: TrainerPool,
+        pool: Trainers,
         store: Store,
         clock: Callable[[], float] = time.monotonic,
         holdings: Holdings | None = None,
@@ -84,10 +84,8 @@ class LocalRegistry:
         self._touch_saved: dict[str, float] = {}
         self._memory: dict[str, int] = {}  # id → estimated bytes (limits.session_bytes_of)
         self._tasks: set[asyncio.Task] = set()
-        pool.on_status = self._saw_status
+        hub.on_status = self._saw_status
         pool.on_lost = self._lost
-        if hasattr(hub, "on_status"):  # on a bus, statuses arrive through the hub
-            hub.on_status = self._saw_status
 
     # -- the store ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -98,17 +96,12 @@ class LocalRegistry:
             self._adopt_stored(session)
         await self.holdings.lost()  # (counted now)
         await self.holdings.adopt([(s.id, s.client, self._bytes_of(s)) for s in stored])
-        if self.bus:  # every web process of the cluster can find them
-            await self.pool.announce_many([(s.id, s.client) for s in stored])
-
-    @property
-    def bus(self) -> bool:
-        return hasattr(self.pool, "announce")
+        await self.pool.announce([(s.id, s.client) for s in stored])  # to every web process
 
     async def find(self, session_id: str) -> SessionHandle | None:
-        """``get``, or — on a bus — a session another web process created."""
+        """``get``, or a session another web process created (on a bus)."""
         session = self.get(session_id)
-        if session is None and self.bus:
+        if session is None:
             client = await self.pool.known(session_id)
             if client is not None and session_id not in self._sessions:
                 session = self._handle(session_id, client, None, "")
@@ -148,7 +141,9 @@ class LocalRegistry:
         handle.epoch = stored.epoch
         handle.status = "diverged" if stored.status == "diverged" else "paused"
 
-    def _handle(self, session_id: str, client: str, trainer: int | None, shape: str):
+    def _handle(
+        self, session_id: str, client: str, trainer: Address | None, shape: str
+    ) -> SessionHandle:
         handle = SessionHandle(
             session_id, client, trainer, shape, self.pool, self.bring_back, self.clock
         )
@@ -178,17 +173,14 @@ class LocalRegistry:
             viewers, summaries = self.hub.live_viewers(
                 handle.id, self.clock(), self.settings.viewer_stall_seconds
             )
-            await self.pool.request(
-                index,
-                "restore",
-                handle.id,
-                {"viewers": viewers, "summary_viewers": summaries, "play": play},
-            )
+            restore = Restore(viewers=viewers, summary_viewers=summaries, play=play)
+            await self.pool.request(index, restore, handle.id)
             handle.trainer = index
             handle.told_viewers = (viewers, summaries)
             done.set_result(None)
         except Moved as moved:  # another web process brought it back meanwhile
-            self.pool.forget(index, handle.id)
+            if index is not None:
+                self.pool.forget(index, handle.id)
             handle.trainer = moved.owner
             handle.told_viewers = (0, 0)
             self.sync_viewers(handle.id)
@@ -210,7 +202,7 @@ class LocalRegistry:
             return False
         index = handle.trainer
         try:
-            await self.pool.request(index, "evict", handle.id)
+            await self.pool.request(index, Evict(), handle.id)
         except FieldError as exc:
             log.warning("could not evict session %s: %s", handle.id, exc.message)
             return False
@@ -254,9 +246,7 @@ class LocalRegistry:
             index = await self.pool.place(session_id, shape)
             handle = self._handle(session_id, client, index, shape)
             self._memory[session_id] = needed
-            state = await self.pool.request(
-                index, "create", session_id, {"client": client, "body": body.model_dump()}
-            )
+            state = await self.pool.request(index, Create(client=client, body=body), session_id)
         except BaseException:
             self._sessions.pop(session_id, None)
             self._memory.pop(session_id, None)
@@ -264,8 +254,7 @@ class LocalRegistry:
                 self.pool.forget(index, session_id)
             await asyncio.shield(self.holdings.discharge(session_id))
             raise
-        if self.bus:
-            await self.pool.announce(session_id, client)
+        await self.pool.announce([(session_id, client)])
         return handle, state or b""
 
     def get(self, session_id: str) -> SessionHandle | None:
@@ -299,11 +288,10 @@ class LocalRegistry:
         if session is None:
             return False
         if session.trainer is not None:
-            session.tell("delete")  # the trainer deletes it from the store too
+            session.tell(Delete())  # the trainer deletes it from the store too
         else:
             await asyncio.to_thread(self.store.delete, session_id)
-        if self.bus:
-            await self.pool.withdraw(session_id)
+        await self.pool.withdraw(session_id)
         await self.holdings.discharge(session_id)  # last: the delete goes first, as ever
         return True
 
@@ -327,7 +315,7 @@ class LocalRegistry:
             self.hub.publish(
                 session_id,
                 "status",
-                frames.dumps(
+                encoding.dumps(
                     {
                         "type": "status",
                         "status": "restoring",
@@ -394,7 +382,7 @@ class LocalRegistry:
         for session_id in deleted:
             handle = self._drop(session_id)
             if handle is not None and handle.trainer is not None:
-                handle.tell("delete")
+                handle.tell(Delete())
         return deleted
 
     async def pause_unwatched(self, now: float | None = None) -> list[str]:
@@ -407,7 +395,7 @@ class LocalRegistry:
         ]
         for session in paused:
             session.status = "paused"
-            session.tell("pause")
+            session.tell(PauseCommand(type="pause"))
         return [s.id for s in paused]
 
     async def close(self) -> None:

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app import frames
 from app.errors import FieldError
 from app.limits import at_most
 from app.schemas import SessionCreate
 from app.settings import Settings
+from app.trainer import frames
 from engine import (
     ACTIVATIONS,
     NetworkSpec,

@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.errors import FieldError
-from app.hub import Hub
-from app.pool import TrainerPool
-from app.registry import LocalRegistry
-from app.session import SessionHandle
+from app.seam.base import Hub, Trainers
 from app.settings import Settings
+from app.web.registry import LocalRegistry
+from app.web.session import SessionHandle
 
 
 def get_settings(request: Request) -> Settings:
@@ -26,7 +25,7 @@ def get_hub(request: Request) -> Hub:
     return request.app.state.hub
 
 
-def get_pool(request: Request) -> TrainerPool:
+def get_pool(request: Request) -> Trainers:
     return request.app.state.pool
 
 
@@ -56,6 +55,6 @@ def client_address(request: Request) -> str:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[LocalRegistry, Depends(get_registry)]
 HubDep = Annotated[Hub, Depends(get_hub)]
-PoolDep = Annotated[TrainerPool, Depends(get_pool)]
+PoolDep = Annotated[Trainers, Depends(get_pool)]
 SessionDep = Annotated[SessionHandle, Depends(valid_session)]
 ClientDep = Annotated[str, Depends(client_address)]

@@ -11,29 +11,26 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 
-from app import frames
+from app import encoding
 from app.classroom.access import READ
+from app.commands import Frame, Panels, Status
 from app.errors import FieldError, join_loc
-from app.hub import Mailbox
 from app.limits import check_epochs, check_training
 from app.schemas import (
     Command,
-    PauseCommand,
-    PlayCommand,
-    ProbeCommand,
-    ResetCommand,
     SetCommand,
     StepCommand,
-    StepSampleCommand,
 )
-from app.session import SessionHandle
 from app.settings import Settings
+from app.web.hub import Mailbox
+from app.web.session import SessionHandle
 from engine import SpecError
 
 log = logging.getLogger(__name__)
@@ -45,7 +42,7 @@ CLOSE_FORBIDDEN = 4403
 
 
 def error_text(field: str, message: str) -> str:
-    return frames.dumps({"type": "error", "field": field, "message": message})
+    return encoding.dumps({"type": "error", "field": field, "message": message})
 
 
 def parse_command(text: str, settings: Settings) -> Command:
@@ -65,7 +62,7 @@ def parse_command(text: str, settings: Settings) -> Command:
     if not isinstance(data, dict):
         raise FieldError("message", 'must be a JSON object with a "type"')
     try:
-        command = commands.validate_python(data)
+        command = commands.validate_python(data, strict=True)  # "1" and true are no integers
     except ValidationError as exc:
         first = exc.errors()[0]
         field = join_loc(first.get("loc", ())) or "type"
@@ -82,26 +79,13 @@ def parse_command(text: str, settings: Settings) -> Command:
 
 
 async def execute(command: Command, session: SessionHandle) -> None:
-    """Run one command in the session's trainer; its results reach every viewer through the
-    hub (the frames, statuses and sample steps it publishes)."""
-    match command:
-        case PlayCommand():
-            await session.call("play")
-        case PauseCommand():
-            await session.call("pause")
-        case StepCommand(epochs=epochs):
-            await session.call("train", epochs=epochs)
-        case StepSampleCommand(index=index):
-            await session.call("step_sample", index=index)
-        case ResetCommand():
-            await session.call("reset")
-        case SetCommand(training=patch):
-            await session.call("set", patch=patch.model_dump(exclude_none=True))
-        case ProbeCommand(index=index):
-            await session.call("probe", index=index)
+    """Run one command in the session's trainer — the very model validated here, which the
+    trainer dispatches on; its results reach every viewer through the hub (the frames,
+    statuses and sample steps it publishes)."""
+    await session.call(command)
 
 
-def receive_text(message: dict, mailbox: Mailbox) -> str | None:
+def receive_text(message: Mapping[str, Any], mailbox: Mailbox) -> str | None:
     """The text of a WebSocket message (binary frames must be UTF-8); None after telling the
     viewer why it is refused."""
     text = message.get("text")
@@ -203,9 +187,9 @@ async def stream(ws: WebSocket, session_id: str) -> None:
         registry.sync_viewers(session_id)
         refused: FieldError | None = None
         try:
-            mailbox.put("frame", (await session.call("frame") or b"").decode())
-            mailbox.put("status", (await session.call("status") or b"").decode())
-            await session.call("panels")  # history, confusion, replay range: to the hub
+            mailbox.put("frame", (await session.call(Frame()) or b"").decode())
+            mailbox.put("status", (await session.call(Status()) or b"").decode())
+            await session.call(Panels())  # history, confusion, replay range: to the hub
         except FieldError as exc:  # deleted, or its trainer lost, meanwhile
             refused = exc
         if refused is None and registry.get(session_id) is not session:

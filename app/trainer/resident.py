@@ -14,14 +14,14 @@ from typing import Any
 import numpy as np
 import orjson
 
-from app import frames
-from app.build import Built, build
 from app.errors import FieldError
-from app.gradflow import GradientFlow
 from app.limits import check_train_work, epoch_work
-from app.replay import Checkpoints
 from app.schemas import SessionCreate, TrainingPatch, drop_arrays
 from app.settings import Settings
+from app.trainer import frames
+from app.trainer.build import Built, build
+from app.trainer.gradflow import GradientFlow
+from app.trainer.replay import Checkpoints
 from engine import (
     Params,
     Snapshot,
@@ -36,7 +36,12 @@ from engine import (
 
 FrameStats = tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray] | None]
 
-ERRSTATE = {"over": "ignore", "invalid": "ignore", "divide": "ignore", "under": "ignore"}
+ERRSTATE: dict[str, Any] = {
+    "over": "ignore",
+    "invalid": "ignore",
+    "divide": "ignore",
+    "under": "ignore",
+}
 
 
 class History:
@@ -348,9 +353,9 @@ class Resident:
         """Refuse (field ``epochs``) a train request whose work exceeds ``max_train_work``."""
         check_train_work("epochs", epochs, self.epoch_work(), self.settings)
 
-    def set_training(self, patch: dict[str, Any]) -> None:
+    def set_training(self, patch: TrainingPatch) -> None:
         """Change η, batch size, momentum or regularisation live; the weights stay."""
-        changes = TrainingPatch.model_validate(patch).model_dump(exclude_none=True)
+        changes = patch.model_dump(exclude_none=True)
         self.trainer.set_config(TrainingConfig(**{**self.trainer.config.to_dict(), **changes}))
 
     def set_probe(self, index: int) -> None:

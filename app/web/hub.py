@@ -8,10 +8,9 @@ newest frame. Messages that must not be lost — ``error`` (each answers one com
 bounded number of messages, and publishing never waits on a socket, so one slow viewer cannot
 stall another or the training.
 
-Messages are published already encoded (JSON text), so a frame is serialised
-once however many viewers watch it. ``Hub`` is the small interface the rest of
-the app uses; ``LocalHub`` keeps everything in this process (a later issue can
-put a Redis-backed hub behind the same methods).
+Messages are published already encoded (JSON text), so a frame is serialised once however many
+viewers watch it. ``LocalHub`` is the ``Hub`` (``app.seam.base``) of a web process whose
+trainers it starts itself; ``app.seam.redis.RedisHub`` feeds one from Redis.
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ import asyncio
 import itertools
 import time
 from collections import OrderedDict, deque
-from typing import Protocol
+
+from app.seam.base import StatusHook
 
 QUEUED_KINDS = frozenset({"error", "sample_step"})
 QUEUE_LIMIT = 16  # messages kept per queued kind
@@ -84,24 +84,6 @@ class Mailbox:
         return text
 
 
-class Hub(Protocol):
-    """Fan-out of encoded messages from sessions to their viewers."""
-
-    def subscribe(self, session_id: str, mailbox: Mailbox | None = None) -> Mailbox: ...
-
-    def subscribe_summaries(self, session_id: str, mailbox: Mailbox) -> None: ...
-
-    def unsubscribe(self, session_id: str, mailbox: Mailbox) -> None: ...
-
-    def publish(self, session_id: str, kind: str, text: str) -> None: ...
-
-    def viewers(self, session_id: str) -> int: ...
-
-    def live_viewers(self, session_id: str, now: float, stall: float) -> tuple[int, int]: ...
-
-    def close_session(self, session_id: str) -> None: ...
-
-
 class LocalHub:
     """In-process hub. All methods must be called from the event loop's thread.
 
@@ -112,6 +94,21 @@ class LocalHub:
     def __init__(self) -> None:
         self._mailboxes: dict[str, set[Mailbox]] = {}
         self._summaries: dict[str, set[Mailbox]] = {}
+        self.on_status: StatusHook | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Nothing to start: messages arrive by ``receive``, on the loop's thread."""
+
+    async def close(self) -> None:
+        for table in (self._mailboxes, self._summaries):
+            for boxes in table.values():
+                for mailbox in boxes:
+                    mailbox.close()
+
+    def receive(self, session_id: str, kind: str, data: bytes) -> None:
+        self.publish(session_id, kind, data.decode())
+        if kind == "status" and self.on_status is not None:
+            self.on_status(session_id, data)
 
     def subscribe(self, session_id: str, mailbox: Mailbox | None = None) -> Mailbox:
         mailbox = mailbox or Mailbox()
@@ -144,10 +141,11 @@ class LocalHub:
 
     def live_viewers(self, session_id: str, now: float, stall: float) -> tuple[int, int]:
         """(full, summary) viewers of the session that read what they are sent."""
-        return tuple(  # type: ignore[return-value]
+        full, summary = (
             sum(1 for m in table.get(session_id, ()) if not m.stalled(now, stall))
             for table in (self._mailboxes, self._summaries)
         )
+        return full, summary
 
     def close_session(self, session_id: str) -> None:
         """Close every full viewer's mailbox (the session is gone); dashboards stay open and

@@ -259,7 +259,7 @@ class ErrorItem(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    """Every 4xx and 5xx answer of the API (``app/errors.py``, ``app/middleware.py``)."""
+    """Every 4xx and 5xx answer of the API (``app/errors.py``, ``app/web/middleware.py``)."""
 
     detail: list[ErrorItem]
 
@@ -314,7 +314,7 @@ class ConfusionOut(BaseModel):
 
 
 class CsvOut(BaseModel):
-    """A CSV file read (``app/csvdata.py``); ``inputs`` and ``targets`` when columns were
+    """A CSV file read (``app/web/csvdata.py``); ``inputs`` and ``targets`` when columns were
     chosen."""
 
     columns: list[str]

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.classroom.access import seat_cookie
 from app.classroom.controls import CONTROLS
 from app.classroom.tokens import CODE_ALPHABET, CODE_LENGTH, normalise_code
-from app.routers.pages import playground_boot, templates
+from app.web.routers.pages import playground_boot, templates
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,7 +1,7 @@
 """A session as the web process sees it: a handle on a session that lives in a trainer.
 
-The engine state, the history and the play loop live in the trainer (``app.resident``,
-``app.worker``); the web process keeps only what routing, limits and liveness need — the
+The engine state, the history and the play loop live in the trainer (``app.trainer.resident``,
+``app.trainer.worker``); the web process keeps only what routing, limits and liveness need — the
 session's trainer (None while the session rests in the store only: evicted, or not yet brought
 back after a restart), its owner, when it was last used, and its status as last published.
 ``call`` sends a command to the trainer (bringing the session back first if needed) and returns
@@ -16,8 +16,9 @@ from typing import Any
 
 import orjson
 
+from app.commands import TrainerCommand, Watch
 from app.errors import Moved
-from app.pool import TrainerLost, TrainerPool
+from app.seam.base import Address, TrainerLost, Trainers
 
 WATCH_RENEW_SECONDS = 3.0  # a trainer forgets a count not renewed within 10 s
 
@@ -27,9 +28,9 @@ class SessionHandle:
         self,
         session_id: str,
         client: str,
-        trainer: int | str | None,
+        trainer: Address | None,
         shape: str,
-        pool: TrainerPool,
+        pool: Trainers,
         bring_back: Callable[[SessionHandle], Awaitable[None]],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -60,8 +61,8 @@ class SessionHandle:
     def resident(self) -> bool:
         return self.trainer is not None
 
-    async def call(self, op: str, **args: Any) -> bytes | None:
-        """Run ``op`` in the session's trainer; its encoded answer (``FieldError`` on refusal).
+    async def call(self, command: TrainerCommand) -> bytes | None:
+        """Run ``command`` in the session's trainer; its encoded answer (``FieldError`` on refusal).
         A session that is not in a live trainer is brought back from the store first; one whose
         trainer died (or that another trainer took over) during the call is found again and the
         call retried."""
@@ -70,8 +71,9 @@ class SessionHandle:
             if self.trainer is None or not self.pool.alive(self.trainer):
                 self.trainer = None
                 await self.bring_back(self)
+            assert self.trainer is not None
             try:
-                return await self.pool.request(self.trainer, op, self.id, args)  # type: ignore[arg-type]
+                return await self.pool.request(self.trainer, command, self.id)
             except Moved as moved:
                 self.trainer = moved.owner
             except TrainerLost:
@@ -80,9 +82,9 @@ class SessionHandle:
                 self.trainer = None
         raise TrainerLost()
 
-    def tell(self, op: str, **args: Any) -> None:
+    def tell(self, command: TrainerCommand) -> None:
         if self.trainer is not None:
-            self.pool.tell(self.trainer, op, self.id, args)
+            self.pool.tell(self.trainer, command, self.id)
 
     def saw_status(self, data: bytes) -> None:
         """A status message the trainer published for this session."""
@@ -103,12 +105,8 @@ class SessionHandle:
         renew = any(counts) and now - self.told_at >= WATCH_RENEW_SECONDS
         if counts != self.told_viewers or renew:
             self.told_viewers, self.told_at = counts, now
-            self.tell(
-                "watch",
-                viewers=viewers,
-                summary_viewers=summary_viewers,
-                source=getattr(self.pool, "name", "web"),
-            )
+            watch = Watch(viewers=viewers, summary_viewers=summary_viewers, source=self.pool.name)
+            self.tell(watch)
 
     def unwatched_seconds(self, now: float) -> float:
         return 0.0 if self.unwatched_since is None else now - self.unwatched_since

@@ -1,5 +1,6 @@
 """The REST API under ``/api`` (docs/contract.md, "REST"). Handlers stay short: validation is
-in the schemas and ``app/limits.py``, the work in ``TrainingSession`` and the engine."""
+in the schemas and ``app/limits.py``, the work in the session's trainer (a typed command,
+``app/commands.py``, through ``SessionHandle.call``) and the engine."""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Body, Path, Response, status
 
-from app import codegen, csvdata, limits
-from app import responses as out
-from app.contract import SESSION, errors
+from app import commands as c
+from app import limits
 from app.controls import catalog as controls_catalog
-from app.deps import ClientDep, PoolDep, RegistryDep, SessionDep, SettingsDep
 from app.jobs import is_job_document, job_url
 from app.schemas import (
     BackpropRequest,
@@ -20,6 +19,7 @@ from app.schemas import (
     CsvRequest,
     GradientCheckRequest,
     PredictRequest,
+    ResetCommand,
     SessionCreate,
     StopCondition,
     TrainingPatch,
@@ -28,12 +28,17 @@ from app.schemas import (
 )
 from app.settings import Settings
 from app.version import API_VERSION, version_document
+from app.web import codegen, csvdata
+from app.web import responses as out
+from app.web.contract import SESSION, errors
+from app.web.deps import ClientDep, PoolDep, RegistryDep, SessionDep, SettingsDep
 from engine import ACTIVATIONS, INIT_SCHEMES, LOSSES, REGULARIZATIONS
 from engine.datasets import DATASETS
 from engine.features import FEATURES
 
 router = APIRouter(prefix="/api", tags=["api"])
 
+Responses = dict[int | str, dict[str, Any]]  # a route's ``responses=`` (OpenAPI)
 INVALID = errors(422)
 TOO_MANY = errors(429)
 BUSY = errors(503)  # no trainer can take the request
@@ -63,8 +68,8 @@ FRAME_EXAMPLE = {
 }
 
 
-def _example(example: Any, model: type | None = None) -> dict:
-    """A 200 answer's example and, for the OpenAPI document, its model (app/responses.py)."""
+def _example(example: Any, model: type | None = None) -> Responses:
+    """A 200 answer's example and, for the OpenAPI document, its model (app/web/responses.py)."""
     answer: dict[str, Any] = {"content": {"application/json": {"example": example}}}
     return {200: {**answer, "model": model} if model else answer}
 
@@ -147,7 +152,7 @@ async def backprop(body: BackpropRequest, settings: SettingsDep, pool: PoolDep) 
     engine's ``backprop_step`` (stateless)."""
     limits.check_backprop(body, settings)
     payload = body.model_dump(exclude_none=True)
-    return encoded(await pool.any_trainer("backprop", {"payload": payload}))
+    return encoded(await pool.any_trainer(c.Backprop(payload=payload)))
 
 
 @router.get("/version", responses=_example({"api": API_VERSION, "server": "0.1.0"}))
@@ -187,7 +192,7 @@ async def create_session(
 @router.get("/sessions/{session_id}", responses={**SESSION, **STATE})
 async def get_session(session: SessionDep) -> Response:
     """The session's configuration, status, data and current frame."""
-    return encoded(await session.call("get"))
+    return encoded(await session.call(c.Get()))
 
 
 @router.patch("/sessions/{session_id}", responses={**SESSION, **INVALID, **STATE})
@@ -196,7 +201,7 @@ async def patch_session(
 ) -> Response:
     """Change η, batch size, momentum or regularisation live; the weights are kept."""
     limits.check_training(patch, settings, prefix="training")
-    return encoded(await session.call("patch", patch=patch.model_dump(exclude_none=True)))
+    return encoded(await session.call(c.Patch(training=patch)))
 
 
 JOB_EXAMPLE = {
@@ -214,7 +219,7 @@ JOB_EXAMPLE = {
     "eta_seconds": 13.7,
     "result": None,
 }
-JOB = {
+JOB: Responses = {
     **SESSION,
     200: {
         "description": "The job: progress while it runs; once finished (status done, "
@@ -255,7 +260,7 @@ async def train(session: SessionDep, request: TrainRequest, settings: SettingsDe
     exceeds ``max_sync_train_work`` (or ``"job": true``) it runs as a job instead: ``202`` at
     once with the job's document and its URL in ``Location``."""
     limits.check_epochs("epochs", request.epochs, settings)
-    data = await session.call("train", epochs=request.epochs, job=request.job)
+    data = await session.call(c.Train(epochs=request.epochs, job=request.job)) or b""
     if not is_job_document(data):
         return encoded(data)
     answer = encoded(data, status.HTTP_202_ACCEPTED)
@@ -268,7 +273,7 @@ async def get_job(session: SessionDep, job_id: str) -> Response:
     """A training job's progress (``epochs_done``, ``progress``, ``eta_seconds``, the current
     loss); once finished, the last frame as ``result``. A session keeps its last
     ``max_jobs_per_session`` jobs while it is in memory."""
-    return encoded(await session.call("job", job_id=job_id))
+    return encoded(await session.call(c.JobStatus(job_id=job_id)))
 
 
 @router.delete("/sessions/{session_id}/jobs/{job_id}", responses=JOB)
@@ -276,13 +281,13 @@ async def cancel_job(session: SessionDep, job_id: str) -> Response:
     """Stop a training job where it is (a queued one before it starts); answers the job,
     ``cancelled`` with the frame where it stopped as ``result``. A finished job is left as
     it is."""
-    return encoded(await session.call("cancel_job", job_id=job_id))
+    return encoded(await session.call(c.CancelJob(job_id=job_id)))
 
 
 @router.post("/sessions/{session_id}/reset", responses={**SESSION, **FRAME})
 async def reset(session: SessionDep) -> Response:
     """Back to the initial weights at epoch 0; answers the frame."""
-    return encoded(await session.call("reset"))
+    return encoded(await session.call(ResetCommand(type="reset")))
 
 
 @router.get(
@@ -294,7 +299,7 @@ async def reset(session: SessionDep) -> Response:
 )
 async def history(session: SessionDep) -> Response:
     """The loss curve: train and test loss per recorded epoch."""
-    return encoded(await session.call("history"))
+    return encoded(await session.call(c.History()))
 
 
 @router.post(
@@ -310,13 +315,13 @@ async def predict(session: SessionDep, request: PredictRequest, settings: Settin
     limits.check_matrix("inputs", request.inputs, settings)
     if request.targets is not None:
         limits.check_matrix("targets", request.targets, settings)
-    return encoded(await session.call("predict", inputs=request.inputs, targets=request.targets))
+    return encoded(await session.call(c.Predict(inputs=request.inputs, targets=request.targets)))
 
 
 @router.get("/sessions/{session_id}/export", responses={**SESSION, 200: {"model": SessionCreate}})
 async def export(session: SessionDep) -> Response:
     """A body that ``POST /api/sessions`` accepts to recreate this session bit-for-bit."""
-    return encoded(await session.call("export"))
+    return encoded(await session.call(c.Export()))
 
 
 @router.get(
@@ -335,7 +340,8 @@ async def export_code(session: SessionDep, framework: codegen.Framework = "numpy
     """The trained network as code: a runnable numpy script (``framework=numpy``, the
     default) or a PyTorch module (``framework=pytorch``) with the trained weights; its
     ``forward`` reproduces ``predict``'s outputs."""
-    text = codegen.generate(orjson.loads(await session.call("export")), session.id, framework)
+    exported = orjson.loads(await session.call(c.Export()) or b"null")
+    text = codegen.generate(exported, session.id, framework)
     name = f"network_{framework}.py"
     return PythonText(
         content=text,
@@ -363,14 +369,14 @@ def read_csv(body: CsvRequest, settings: SettingsDep) -> dict:
 )
 async def replay_epochs(session: SessionDep) -> Response:
     """The epochs whose weights are kept for replay (thinned within ``max_replay_bytes``)."""
-    return encoded(await session.call("replay"))
+    return encoded(await session.call(c.Replay()))
 
 
 @router.get("/sessions/{session_id}/replay/{epoch}", responses={**SESSION, **INVALID, **FRAME})
 async def replay_frame(session: SessionDep, epoch: Annotated[int, Path(ge=0)]) -> Response:
     """The frame of the network as it was at the last kept epoch ≤ ``epoch`` (``"replay":
     true``; its gradients are the full-batch mean gradient at those weights)."""
-    return encoded(await session.call("replay", epoch=epoch))
+    return encoded(await session.call(c.Replay(epoch=epoch)))
 
 
 @router.put(
@@ -385,7 +391,7 @@ async def set_stop(session: SessionDep, stop: StopCondition) -> Response:
     """When training stops by itself: at the first epoch whose test loss is below
     ``test_loss_below``, or at epoch ``max_epochs`` (``{}`` clears both). Play, train and
     step stop there; while it holds they are refused (409 on ``stop``)."""
-    return encoded(await session.call("set_stop", stop=stop.model_dump()))
+    return encoded(await session.call(c.SetStop(stop=stop)))
 
 
 @router.get(
@@ -408,7 +414,7 @@ async def set_stop(session: SessionDep, stop: StopCondition) -> Response:
 async def confusion(session: SessionDep) -> Response:
     """Confusion matrices of the training and test sets at the current weights (rows: true
     class, columns: predicted class), as the engine classifies (its accuracy's rule)."""
-    return encoded(await session.call("confusion"))
+    return encoded(await session.call(c.Confusion()))
 
 
 @router.delete(
@@ -425,7 +431,7 @@ async def edit_weight(session: SessionDep, edit: WeightEdit) -> Response:
     """Set one weight w_ij of W[layer]; answers the new frame."""
     return encoded(
         await session.call(
-            "edit", kind="weight", layer=edit.layer, j=edit.j, value=edit.value, i=edit.i
+            c.Edit(kind="weight", layer=edit.layer, j=edit.j, value=edit.value, i=edit.i)
         )
     )
 
@@ -434,9 +440,7 @@ async def edit_weight(session: SessionDep, edit: WeightEdit) -> Response:
 async def edit_bias(session: SessionDep, edit: BiasEdit) -> Response:
     """Set one bias b_j of b[layer]; answers the new frame."""
     return encoded(
-        await session.call(
-            "edit", kind="bias", layer=edit.layer, j=edit.j, value=edit.value, i=None
-        )
+        await session.call(c.Edit(kind="bias", layer=edit.layer, j=edit.j, value=edit.value))
     )
 
 
@@ -450,4 +454,4 @@ async def gradient_check(
 ) -> Response:
     """Analytic gradients (Eq. 6, 8, 15, 18) against central finite differences on the first
     ``samples`` training samples."""
-    return encoded(await session.call("gradient_check", samples=request.samples, eps=request.eps))
+    return encoded(await session.call(c.GradientCheck(samples=request.samples, eps=request.eps)))

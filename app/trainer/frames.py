@@ -9,14 +9,11 @@ unit's activation over a grid of the input plane, each unit as base64 uint8 with
 from __future__ import annotations
 
 import base64
-import json
-import math
 from typing import Any
 
 import numpy as np
-import orjson
-from orjson import Fragment  # already-encoded JSON embedded as is by ``dumps``
 
+from app.encoding import Fragment, dumpb, dumps  # noqa: F401  (frames.dumpb: the trainer's)
 from engine import NetworkSpec, Params, Snapshot, descent_step, forward
 from engine.datasets import Dataset
 
@@ -232,30 +229,3 @@ def sample_step_json(result: dict) -> dict[str, Any]:
 
 def _opt_float(x: float | None) -> float | None:
     return None if x is None else float(x)
-
-
-def _finite(x: Any) -> Any:
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_finite(v) for v in x]
-    return x
-
-
-def dumpb(message: dict[str, Any]) -> bytes:
-    """``dumps`` as UTF-8 bytes (what crosses the process boundary)."""
-    try:
-        return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY)
-    except TypeError:
-        return dumps(message).encode()
-
-
-def dumps(message: dict[str, Any]) -> str:
-    """Compact JSON (orjson: the same shortest round-trip float text as Python's repr, about ten
-    times faster); a non-finite number (never expected) becomes null, never invalid JSON."""
-    try:
-        return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY).decode()
-    except TypeError:
-        return json.dumps(_finite(message), separators=(",", ":"), allow_nan=False, default=str)

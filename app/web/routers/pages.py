@@ -37,7 +37,7 @@ templates.env.globals["static"] = static_url
 
 def _catalog(request: Request) -> dict[str, Any]:
     """The same document as ``GET /api/catalog``."""
-    from app.routers.api import catalog_document
+    from app.web.routers.api import catalog_document
 
     return catalog_document(request.app.state.settings)
 

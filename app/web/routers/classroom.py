@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from app import limits
-from app.build import build
 from app.classroom.access import TEACHER_COOKIE, Gate, bearer, seat_cookie
 from app.classroom.accounts import Accounts, Teacher
 from app.classroom.controls import CONTROLS
@@ -45,11 +44,13 @@ from app.classroom.schemas import (
 )
 from app.classroom.teaching import Teaching
 from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, normalise_code
-from app.contract import OWN_CLASSROOM, SEAT, TEACHER, errors
-from app.deps import client_address
+from app.commands import CheckSetup
 from app.errors import FieldError
-from app.schemas import SessionCreate, shown_setup
+from app.schemas import PauseCommand, SessionCreate, shown_setup
+from app.seam.base import TrainerLost, Trainers
 from app.settings import Settings
+from app.web.contract import OWN_CLASSROOM, SEAT, TEACHER, errors
+from app.web.deps import client_address
 from engine import SpecError
 
 router = APIRouter(prefix="/api", tags=["classroom"])
@@ -91,6 +92,7 @@ class Classrooms:
         self.gate = Gate(self.accounts, self.rooms)
         self.teaching = Teaching(app.state.registry, self.rooms)
         self.quotas = app.state.quotas  # tries per window (app.quotas): Redis's on a bus
+        self.trainers: Trainers = app.state.pool  # lesson setups are built there to check them
 
     async def registry_missing(self, session_id: str) -> bool:
         """True when a seat's session is gone (deleted for retention, say): it gets a new one."""
@@ -164,12 +166,14 @@ async def my_seat(classroom_id: str, request: Request, c: ClassroomsDep) -> tupl
 SeatDep = Annotated[tuple[Classroom, Seat], Depends(my_seat)]
 
 
-async def check_setup(setup: SessionCreate, settings: Settings) -> dict[str, Any]:
-    """A lesson's setup must be one the playground allows: the limits, then the engine builds
+async def check_setup(setup: SessionCreate, c: Classrooms) -> dict[str, Any]:
+    """A lesson's setup must be one the playground allows: the limits, then a trainer builds
     it (which names any unknown activation, dataset, feature...)."""
     try:
-        limits.check_session(setup, settings)
-        await asyncio.to_thread(build, setup, settings)
+        limits.check_session(setup, c.settings)
+        await c.trainers.any_trainer(CheckSetup(body=setup))
+    except TrainerLost:
+        raise
     except (FieldError, SpecError) as exc:  # named as the lesson's field
         raise FieldError("setup." + exc.field, exc.message) from None
     return setup.model_dump(exclude={"state"}, exclude_none=True)
@@ -287,7 +291,7 @@ async def list_lessons(teacher: TeacherDep, c: ClassroomsDep) -> dict:
 @router.post("/lessons", status_code=201, response_model=LessonOut, responses=TEACHER)
 async def create_lesson(body: LessonIn, teacher: TeacherDep, c: ClassroomsDep) -> dict:
     """A lesson: a session setup, the locked controls, an optional challenge."""
-    setup = await check_setup(body.setup, c.settings)
+    setup = await check_setup(body.setup, c)
     challenge = body.challenge.model_dump() if body.challenge else None
     instructions = check_instructions(body.instructions, c.settings)
     lesson = await asyncio.to_thread(
@@ -308,7 +312,7 @@ async def patch_lesson(
     """Change a lesson for classrooms opened from it later (open ones keep their copy; push
     a change to one with ``PUT /api/classrooms/{id}/lesson``)."""
     _lesson_or_404(await asyncio.to_thread(c.rooms.lesson, lesson_id), teacher)
-    change = await _lesson_change(body, c.settings)
+    change = await _lesson_change(body, c)
     lesson = await asyncio.to_thread(c.rooms.update_lesson, lesson_id, **change)
     return lesson.json()
 
@@ -324,14 +328,14 @@ def check_instructions(text: str, settings: Settings) -> str:
     return text
 
 
-async def _lesson_change(body: LessonPatch, settings: Settings) -> dict[str, Any]:
+async def _lesson_change(body: LessonPatch, c: Classrooms) -> dict[str, Any]:
     change: dict[str, Any] = {}
     if body.title is not None:
         change["title"] = body.title
     if body.instructions is not None:
-        change["instructions"] = check_instructions(body.instructions, settings)
+        change["instructions"] = check_instructions(body.instructions, c.settings)
     if body.setup is not None:
-        change["setup"] = await check_setup(body.setup, settings)
+        change["setup"] = await check_setup(body.setup, c)
     if body.locks is not None:
         change["locks"] = body.locks
     if "challenge" in body.model_fields_set:
@@ -435,7 +439,7 @@ async def push_lesson(
     session of it), unlocked or locked controls, a challenge — and push it to everyone."""
     if not room.open:
         raise FieldError("classroom_id", "the classroom is closed", status_code=409)
-    change = await _lesson_change(body, c.settings)
+    change = await _lesson_change(body, c)
     change.pop("title", None)
     if not change:
         raise FieldError(  # named as the first of the fields that push something
@@ -508,7 +512,7 @@ async def remove_seat(seat_id: str, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     seat = await _seat_in(room, seat_id, c)
     handle = await c.teaching.handle(seat)
     if handle is not None:
-        await handle.call("pause")
+        await handle.call(PauseCommand(type="pause"))
     await asyncio.to_thread(c.rooms.update_seat, seat.id, status="removed")
     return (await _seat_in(room, seat_id, c)).json()
 

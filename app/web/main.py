@@ -12,20 +12,19 @@ from fastapi.staticfiles import StaticFiles
 
 from app import contract
 from app.errors import install_error_handlers
-from app.hub import LocalHub
 from app.lti import routes as lti_routes
 from app.lti.service import CROSS_SITE_POSTS, LtiService
-from app.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
 from app.paths import STATIC_DIR
-from app.pool import TrainerPool
 from app.quotas import open_quotas
-from app.registry import LocalRegistry
-from app.routers import api, classroom, classroom_pages, health, pages, protocol, stream
-from app.routers.docs import router as docs_router
+from app.seam import open_seam
 from app.settings import Settings, get_settings
 from app.sso import routes as sso_routes
 from app.store import open_store
 from app.version import server_version
+from app.web.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
+from app.web.registry import LocalRegistry
+from app.web.routers import api, classroom, classroom_pages, health, pages, protocol, stream
+from app.web.routers.docs import router as docs_router
 
 DESCRIPTION = """A numpy backprop engine behind a REST API and a live WebSocket stream.
 
@@ -63,13 +62,12 @@ async def _sweep(registry: LocalRegistry, interval: float) -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     loop = asyncio.get_running_loop()
-    app.state.pool.bind(loop)
-    if hasattr(app.state.hub, "bind"):
-        app.state.hub.bind(loop)
+    app.state.pool.start(loop)
+    app.state.hub.start(loop)
     await app.state.registry.start()
     await app.state.lti.start()
-    if app.state.trainers is not None:
-        app.state.trainers.start()
+    if app.state.spawned is not None:
+        app.state.spawned.start()
     sweeper = asyncio.create_task(_sweep(app.state.registry, settings.sweep_interval_seconds))
     try:
         yield
@@ -80,10 +78,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.lti.stop()
         await app.state.registry.close()
         await app.state.pool.close()
-        if app.state.trainers is not None:
-            await asyncio.to_thread(app.state.trainers.stop)
-        if hasattr(app.state.hub, "close"):
-            await app.state.hub.close()
+        if app.state.spawned is not None:
+            await asyncio.to_thread(app.state.spawned.stop)
+        await app.state.hub.close()
         await app.state.quotas.close()
         await asyncio.to_thread(app.state.store.close)
 
@@ -96,22 +93,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=server_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url=None,  # /docs and /redoc from vendored files (app/routers/docs.py)
+        docs_url=None,  # /docs and /redoc from vendored files (app/web/routers/docs.py)
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = open_store(settings)
-    app.state.trainers = None
-    if settings.bus_url:  # web processes and trainers on several hosts, joined by Redis
-        from app.bus import BusPool, RedisHub, TrainerProcesses
-
-        app.state.hub = RedisHub(LocalHub(), settings)
-        app.state.pool = BusPool(settings, app.state.hub)
-        if settings.role == "all":
-            app.state.trainers = TrainerProcesses(settings, settings.trainer_count())
-    else:
-        app.state.hub = LocalHub()
-        app.state.pool = TrainerPool(settings, app.state.hub, app.state.store)
+    seam = open_seam(settings, app.state.store)  # the trainers and the hub (app/seam)
+    app.state.hub, app.state.pool, app.state.spawned = seam.hub, seam.trainers, seam.spawned
     app.state.quotas = open_quotas(settings)  # the limits' counters: Redis's on a bus
     app.state.registry = LocalRegistry(
         settings,

@@ -1,7 +1,7 @@
 """``GET /protocol``: the WebSocket protocol for API users — every command and message of the
 session stream and the dashboard socket, each with an example (the OpenAPI description links
-here). The sources of truth are ``app/schemas.py`` (commands), ``app/frames.py`` and
-``app/worker.py`` (messages) and docs/contract.md; tests/test_protocol_page.py checks that
+here). The sources of truth are ``app/schemas.py`` (commands), ``app/trainer/frames.py`` and
+``app/trainer/worker.py`` (messages) and docs/contract.md; tests/test_protocol_page.py checks that
 every command of the schema is listed, that each example command is accepted, and that each
 example message has the keys the server really sends."""
 
@@ -14,9 +14,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.routers.api import FRAME_EXAMPLE, JOB_EXAMPLE
-from app.routers.pages import templates
 from app.version import API_VERSION, HEADER
+from app.web.routers.api import FRAME_EXAMPLE, JOB_EXAMPLE
+from app.web.routers.pages import templates
 
 router = APIRouter(include_in_schema=False)
 

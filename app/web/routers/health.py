@@ -7,7 +7,7 @@ import os
 
 from fastapi import APIRouter, Request
 
-from app.responses import Health
+from app.web.responses import Health
 
 router = APIRouter(tags=["health"])
 MB = 1 << 20
@@ -42,8 +42,7 @@ def rss_bytes() -> int | None:
 )
 async def healthz(request: Request) -> dict:
     state = request.app.state
-    registry, pool = state.registry, state.pool
-    trainers = len(pool.live) if hasattr(pool, "live") else len(pool.links)
+    registry, trainers = state.registry, state.pool.count()
     settings, rss = state.settings, rss_bytes()
     stats = state.store.stats()
     return {

@@ -4,10 +4,10 @@ Two halves, so that no route copies response dicts:
 
 - ``errors(*codes, notes=...)`` builds a route's ``responses=`` for the refusals its own code
   makes (401 not logged in, 403 not yours, 404 no such id in the path, 409, 429, 503), each
-  with the one error model (``app.responses.ErrorOut``). The usual sets are named below:
+  with the one error model (``app.web.responses.ErrorOut``). The usual sets are named below:
   ``SESSION``, ``TEACHER``, ``OWN_CLASSROOM``, ``SEAT``; combine them with ``|``.
 - ``install(app)`` adds, to every operation of the generated OpenAPI document, the answers the
-  middleware gives any request (``app/middleware.py``): 408 and 413 for the body; on POST, PUT,
+  middleware gives any request (``app/web/middleware.py``): 408 and 413 for the body; on POST, PUT,
   PATCH and DELETE also 403 (a cross-site ``Origin``) and, under ``/api/``, 415 (a body that
   is not JSON) and 422 (a body that is not UTF-8). FastAPI's own 422 (declared wherever there
   is a body or a parameter) gets the same error model in place of its ``HTTPValidationError``.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.responses import ErrorOut
+from app.web.responses import ErrorOut
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

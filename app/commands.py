@@ -1,0 +1,251 @@
+"""Commands for a trainer: one pydantic model per command, validated once at the edge (the
+REST handlers, the WebSocket's ``parse_command``, the registry) and carried as the same type to
+the trainer, which dispatches on the type (``app.trainer.handlers``).
+
+The WebSocket's own commands (``app.schemas``: ``play``, ``pause``, ``step``, ``step_sample``,
+``reset``, ``set``, ``probe``) travel as they are; the others are the web process's. Within a
+process a command is the object itself; across a process boundary (pipes, the Redis bus) it is
+its JSON bytes (``encode`` / ``decode``), with the request id and the session id beside it in
+an ``Envelope``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from app.schemas import (
+    PauseCommand,
+    PlayCommand,
+    ProbeCommand,
+    ResetCommand,
+    SessionCreate,
+    SetCommand,
+    StepCommand,
+    StepSampleCommand,
+    StopCondition,
+    TrainingPatch,
+)
+
+
+class Op(BaseModel):
+    """A command of the web process's own (the WebSocket's are ``app.schemas.*Command``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- the trainer itself --------------------------------------------------------------------------
+class Close(Op):
+    type: Literal["close"] = "close"
+
+
+class Ping(Op):
+    type: Literal["ping"] = "ping"
+
+
+class CheckSetup(Op):
+    """Build a setup to check it (a lesson's): the engine names what it refuses."""
+
+    type: Literal["check_setup"] = "check_setup"
+    body: SessionCreate
+
+
+class Backprop(Op):
+    """``engine.backprop_step`` on a payload the edge validated (``BackpropRequest``)."""
+
+    type: Literal["backprop"] = "backprop"
+    payload: dict[str, Any]
+
+
+# -- a session's life ------------------------------------------------------------------------
+class Create(Op):
+    type: Literal["create"] = "create"
+    client: str
+    body: SessionCreate
+
+
+class Delete(Op):
+    type: Literal["delete"] = "delete"
+
+
+class Evict(Op):
+    type: Literal["evict"] = "evict"
+
+
+class Disown(Op):
+    type: Literal["disown"] = "disown"
+
+
+class Restore(Op):
+    type: Literal["restore"] = "restore"
+    viewers: int = 0
+    summary_viewers: int = 0
+    play: bool = False
+    takeover: bool = False
+
+
+class Watch(Op):
+    type: Literal["watch"] = "watch"
+    viewers: int
+    summary_viewers: int
+    source: str = "web"
+
+
+# -- reads -------------------------------------------------------------------------------------
+class Get(Op):
+    type: Literal["get"] = "get"
+
+
+class Frame(Op):
+    type: Literal["frame"] = "frame"
+
+
+class Status(Op):
+    type: Literal["status"] = "status"
+
+
+class Summary(Op):
+    type: Literal["summary"] = "summary"
+
+
+class History(Op):
+    type: Literal["history"] = "history"
+
+
+class Panels(Op):
+    """Push the session's panels (history, gradient flow, confusion, replay range) to its
+    viewers: a viewer connected."""
+
+    type: Literal["panels"] = "panels"
+
+
+class Export(Op):
+    type: Literal["export"] = "export"
+
+
+class Confusion(Op):
+    type: Literal["confusion"] = "confusion"
+
+
+class Replay(Op):
+    """The kept replay epochs, or (``epoch`` given) the frame back then."""
+
+    type: Literal["replay"] = "replay"
+    epoch: int | None = None
+
+
+class Predict(Op):
+    type: Literal["predict"] = "predict"
+    inputs: list[list[float]]
+    targets: list[list[float]] | None = None
+
+
+class GradientCheck(Op):
+    type: Literal["gradient_check"] = "gradient_check"
+    samples: int | None = None
+    eps: float
+
+
+class JobStatus(Op):
+    type: Literal["job"] = "job"
+    job_id: str
+
+
+class CancelJob(Op):
+    type: Literal["cancel_job"] = "cancel_job"
+    job_id: str
+
+
+# -- changes -----------------------------------------------------------------------------------
+class Train(Op):
+    """REST train: as a job when ``job`` is true (or None and the work is large)."""
+
+    type: Literal["train"] = "train"
+    epochs: int
+    job: bool | None = False
+
+
+class Patch(Op):
+    """REST ``PATCH``: the socket's ``set``, answering the session's state."""
+
+    type: Literal["patch"] = "patch"
+    training: TrainingPatch
+
+
+class Edit(Op):
+    type: Literal["edit"] = "edit"
+    kind: Literal["weight", "bias"]
+    layer: int
+    j: int
+    value: float
+    i: int | None = None
+
+
+class SetStop(Op):
+    type: Literal["set_stop"] = "set_stop"
+    stop: StopCondition
+
+
+TrainerCommand = (
+    PlayCommand
+    | PauseCommand
+    | StepCommand
+    | StepSampleCommand
+    | ResetCommand
+    | SetCommand
+    | ProbeCommand
+    | Close
+    | Ping
+    | Backprop
+    | CheckSetup
+    | Create
+    | Delete
+    | Evict
+    | Disown
+    | Restore
+    | Watch
+    | Get
+    | Frame
+    | Status
+    | Summary
+    | History
+    | Panels
+    | Export
+    | Confusion
+    | Replay
+    | Predict
+    | GradientCheck
+    | JobStatus
+    | CancelJob
+    | Train
+    | Patch
+    | Edit
+    | SetStop
+)
+_adapter: TypeAdapter[TrainerCommand] = TypeAdapter(
+    Annotated[TrainerCommand, Field(discriminator="type")]
+)
+
+
+class Envelope(NamedTuple):
+    """A command on its way to a trainer: ``request_id`` None when no answer is wanted;
+    ``command`` the model, or its bytes across a process boundary."""
+
+    request_id: Any
+    session_id: str | None
+    command: TrainerCommand | bytes
+
+
+def encode(command: TrainerCommand) -> bytes:
+    return _adapter.dump_json(command)
+
+
+def decode(data: bytes | str) -> TrainerCommand:
+    return _adapter.validate_json(data)
+
+
+def opened(envelope: Envelope) -> TrainerCommand:
+    """The envelope's command as a model (decoded if it crossed a process boundary)."""
+    command = envelope.command
+    return decode(command) if isinstance(command, bytes | str) else command

@@ -1,0 +1,197 @@
+"""A trainer's command handling: one handler per command type (``app.commands``), looked up
+by the command's type (``Handlers.table``), never by a string.
+
+A handler answers encoded bytes or None — or ``DEFERRED`` when the answer comes later (a train
+request, answered by ``app.trainer.trains`` when its epochs are done). The sessions' lives (create,
+restore, evict, delete, disown) and who watches them are ``app.trainer.lifecycle``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app import commands as c
+from app import schemas
+from app.errors import FieldError
+from app.trainer import frames
+from app.trainer.build import build
+from app.trainer.lifecycle import Lifecycle
+from app.trainer.publisher import Publisher
+from app.trainer.resident import Resident
+from app.trainer.scheduler import Scheduler
+from app.trainer.trains import TrainQueue
+from engine import backprop_step
+
+DEFERRED = object()  # a command whose reply is sent later (a train request)
+Handler = Callable[[Any, Any, Any], Any]  # (session id, request id, command) → answer
+
+
+class Handlers:
+    def __init__(
+        self,
+        life: Lifecycle,
+        publisher: Publisher,
+        scheduler: Scheduler,
+        trains: TrainQueue,
+    ) -> None:
+        self.life = life
+        self.out = publisher
+        self.scheduler = scheduler
+        self.trains = trains
+        self.table: dict[type, Handler] = {
+            c.Close: life.close,
+            c.Ping: life.ping,
+            c.Create: life.create,
+            c.Delete: life.delete,
+            c.Evict: life.evict,
+            c.Disown: life.disown,
+            c.Restore: life.restore,
+            c.Watch: life.watch,
+            c.Backprop: self.backprop,
+            c.CheckSetup: self.check_setup,
+            c.Get: self.read(Resident.state_bytes),
+            c.Frame: self.read(Resident.frame_bytes),
+            c.Status: self.read(Resident.status_bytes),
+            c.Summary: self.read(Resident.summary_bytes),
+            c.History: self.read(Resident.history_bytes),
+            c.Panels: self.panels,
+            c.Export: self.read(Resident.export_bytes),
+            c.Confusion: self.read(Resident.confusion),
+            c.Replay: self.replay,
+            c.Predict: self.predict,
+            c.GradientCheck: self.gradient_check,
+            c.JobStatus: self.job,
+            c.CancelJob: self.cancel_job,
+            schemas.PlayCommand: self.play,
+            schemas.PauseCommand: self.pause,
+            schemas.StepCommand: self.step,
+            c.Train: self.train,
+            schemas.StepSampleCommand: self.step_sample,
+            schemas.ResetCommand: self.reset,
+            schemas.SetCommand: self.set,
+            c.Patch: self.patch,
+            schemas.ProbeCommand: self.probe,
+            c.Edit: self.edit,
+            c.SetStop: self.set_stop,
+        }
+
+    def __call__(self, session_id: str | None, request_id: Any, command: Any) -> Any:
+        return self.table[type(command)](session_id, request_id, command)
+
+    def resident(self, session_id: str | None) -> Resident:
+        return self.life.resident(session_id)
+
+    # -- reads --------------------------------------------------------------------------------
+    def read(self, encode: Callable[[Resident], bytes]) -> Handler:
+        """A handler answering ``encode(resident)``."""
+        return lambda sid, _rid, _cmd: encode(self.resident(sid))
+
+    def panels(self, sid: str | None, _rid: Any, _cmd: c.Panels) -> None:
+        """Push the session's full panels to its viewers (a viewer connected)."""
+        self.out.send_panels(self.resident(sid), True)
+
+    def backprop(self, _sid: Any, _rid: Any, cmd: c.Backprop) -> bytes:
+        return frames.dumpb(backprop_step(cmd.payload))
+
+    def check_setup(self, _sid: Any, _rid: Any, cmd: c.CheckSetup) -> None:
+        build(cmd.body, self.life.settings)
+
+    def replay(self, sid: str | None, _rid: Any, cmd: c.Replay) -> bytes:
+        r = self.resident(sid)
+        return r.replay_json() if cmd.epoch is None else r.replay_frame(cmd.epoch)
+
+    def predict(self, sid: str | None, _rid: Any, cmd: c.Predict) -> bytes:
+        return self.resident(sid).predict(cmd.inputs, cmd.targets)
+
+    def gradient_check(self, sid: str | None, _rid: Any, cmd: c.GradientCheck) -> bytes:
+        return self.resident(sid).gradient_check(cmd.samples, cmd.eps)
+
+    def job(self, sid: str | None, _rid: Any, cmd: c.JobStatus) -> bytes:
+        """A job's progress; its result (the last frame) once it is finished."""
+        r = self.resident(sid)
+        return self.trains.document(r, self.trains.find(r, cmd.job_id))
+
+    def cancel_job(self, sid: str | None, _rid: Any, cmd: c.CancelJob) -> bytes:
+        return self.trains.cancel(self.resident(sid), cmd.job_id)
+
+    # -- training -----------------------------------------------------------------------------
+    def play(self, sid: str | None, _rid: Any, _cmd: schemas.PlayCommand) -> None:
+        r = self.resident(sid)
+        self.scheduler.play(r)
+        self.out.send_status(r)
+
+    def pause(self, sid: str | None, _rid: Any, _cmd: schemas.PauseCommand) -> None:
+        self.scheduler.pause(self.resident(sid))
+
+    def step(self, sid: str | None, rid: Any, cmd: schemas.StepCommand) -> Any:
+        """The socket's ``step``: ``train`` never as a job."""
+        return self.train(sid, rid, c.Train(epochs=cmd.epochs, job=False))
+
+    def train(self, sid: str | None, rid: Any, cmd: c.Train) -> Any:
+        answer = self.trains.train(self.resident(sid), rid, cmd.epochs, cmd.job)
+        return DEFERRED if answer is None else answer
+
+    def step_sample(self, sid: str | None, _rid: Any, cmd: schemas.StepSampleCommand) -> bytes:
+        r = self.resident(sid)
+        self.scheduler.pause(r)
+        if self.trains.queued(r):
+            raise FieldError("index", "the session is training; try again when it is done", 409)
+        message = r.step_sample(cmd.index)
+        self.out.publish(r, "sample_step", message)
+        self.out.send_frame(r)
+        self.out.mark_stale(r)
+        self.out.save(r)
+        return message
+
+    def reset(self, sid: str | None, _rid: Any, _cmd: schemas.ResetCommand) -> bytes:
+        r = self.resident(sid)
+        self.scheduler.pause(r)
+        self.trains.answer_all(r)
+        r.reset()
+        if r.viewers:
+            self.out.send_panels(r, True)
+        self.out.send_status(r)
+        self.out.save(r)
+        return self.out.send_frame(r)
+
+    # -- settings and the network -------------------------------------------------------------
+    def set_training(self, sid: str | None, patch: schemas.TrainingPatch) -> bytes | None:
+        """Change the training settings live (the socket's ``set`` and REST ``PATCH`` alike); a
+        paused session's viewers see the new frame (returned, None while it plays)."""
+        r = self.resident(sid)
+        r.set_training(patch)
+        frame = None if r.running else self.out.send_frame(r)
+        if frame is not None:
+            self.out.mark_stale(r)
+        self.out.send_status(r)
+        self.out.save(r)
+        return frame
+
+    def set(self, sid: str | None, _rid: Any, cmd: schemas.SetCommand) -> None:
+        self.set_training(sid, cmd.training)
+
+    def patch(self, sid: str | None, _rid: Any, cmd: c.Patch) -> bytes:
+        """``set``, answering the session's state."""
+        frame = self.set_training(sid, cmd.training)
+        return self.resident(sid).state_bytes(frame)
+
+    def set_stop(self, sid: str | None, _rid: Any, cmd: c.SetStop) -> bytes:
+        """Replace the stop condition; answers ``{"stop", "reached"}``."""
+        r = self.resident(sid)
+        r.set_stop(cmd.stop.model_dump())
+        self.out.save(r)
+        return frames.dumpb(r.stop_json())
+
+    def probe(self, sid: str | None, _rid: Any, cmd: schemas.ProbeCommand) -> None:
+        r = self.resident(sid)
+        r.set_probe(cmd.index)
+        self.out.send_frame(r)
+        self.out.save(r)
+
+    def edit(self, sid: str | None, _rid: Any, cmd: c.Edit) -> bytes:
+        r = self.resident(sid)
+        r.edit(cmd.kind, cmd.layer, cmd.j, cmd.value, cmd.i)
+        self.out.mark_stale(r)
+        self.out.save(r)
+        return self.out.send_frame(r)

@@ -1,0 +1,148 @@
+"""What a trainer sends out: frames, summaries and statuses for a session's viewers, answers to
+commands, and checkpoints for the store — each encoded once here, whatever the number of
+viewers.
+
+Publications collect in ``out`` and leave in one ``("pub", [...])`` message per turn
+(``flush``); an answer flushes them first, so an operation's publications always arrive
+before its reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app.settings import Settings
+from app.store import Store
+from app.trainer.channels import Channel
+from app.trainer.resident import FrameStats, Resident
+from engine.stacked import StackedTrainer
+
+
+class Publisher:
+    def __init__(
+        self,
+        settings: Settings,
+        channel: Channel,
+        store: Store | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.settings = settings
+        self.channel = channel
+        self.store = store
+        self.clock = clock
+        self.frame_interval = 1.0 / settings.frame_rate
+        self.summary_interval = 1.0 / settings.summary_rate
+        self.panel_interval = 1.0 / settings.panel_rate
+        self.out: list[tuple[str, str, bytes]] = []
+        self.last_frame: dict[str, float] = {}
+        self.last_summary: dict[str, float] = {}
+        self.last_saved: dict[str, float] = {}
+        self.last_panels: dict[str, float] = {}
+        self.stale_panels: set[str] = set()  # sessions whose panels changed since last sent
+
+    def forget(self, session_id: str) -> None:
+        for table in (self.last_frame, self.last_summary, self.last_saved, self.last_panels):
+            table.pop(session_id, None)
+        self.stale_panels.discard(session_id)
+
+    # -- out ----------------------------------------------------------------------------------
+    def flush(self) -> None:
+        if self.out:
+            out, self.out = self.out, []
+            self.channel.send(("pub", out))
+
+    def publish(self, r: Resident, kind: str, data: bytes) -> None:
+        self.out.append((r.id, kind, data))
+
+    def reply(self, request_id: Any, ok: bool, payload: Any) -> None:
+        if request_id is None:
+            return
+        self.flush()
+        self.channel.send(("reply", request_id, ok, payload))
+
+    # -- what viewers see ---------------------------------------------------------------------
+    def frame_due(self, r: Resident, now: float) -> bool:
+        return now - self.last_frame.get(r.id, 0.0) >= 0.9 * self.frame_interval
+
+    def summary_due(self, r: Resident, now: float) -> bool:
+        return now - self.last_summary.get(r.id, 0.0) >= self.summary_interval
+
+    def send_frames(self, due: list[Resident], stack: StackedTrainer | None, now: float) -> None:
+        """Frames for ``due`` (same-shaped sessions): their node statistics and heatmap grids
+        are computed in one stacked engine call per grid they share."""
+        if stack is None or len(due) < 2:
+            for r in due:
+                self.send_frame(r, now)
+            return
+        by_grid: dict[tuple, list[Resident]] = {}
+        for r in due:
+            by_grid.setdefault(r.grid_key, []).append(r)
+        for members in by_grid.values():
+            if len(members) == 1:
+                self.send_frame(members[0], now)
+                continue
+            stats = stack.frame_stats([r.trainer for r in members], members[0].grid_inputs())
+            for i, r in enumerate(members):
+                self.send_frame(r, now, stats.member(i))
+
+    def send_frame(
+        self, r: Resident, now: float | None = None, stats: FrameStats | None = None
+    ) -> bytes:
+        data = r.frame_bytes(stats=stats)
+        self.publish(r, "frame", data)
+        self.last_frame[r.id] = self.clock() if now is None else now
+        return data
+
+    def send_summary(self, r: Resident, now: float | None = None) -> None:
+        self.publish(r, "summary", r.summary_bytes())
+        self.last_summary[r.id] = self.clock() if now is None else now
+
+    def panels_due(self, r: Resident, now: float) -> bool:
+        return now - self.last_panels.get(r.id, 0.0) >= self.panel_interval
+
+    def send_panels(self, r: Resident, full: bool, now: float | None = None) -> None:
+        """Push the page's panels (``Resident.panel_messages``) to the session's viewers; a
+        ``full`` push carries the whole history (a stop, a reset, a viewer that connected)."""
+        for kind, data in r.panel_messages(full):
+            self.publish(r, kind, data)
+        self.last_panels[r.id] = self.clock() if now is None else now
+        if full:
+            self.stale_panels.discard(r.id)
+
+    def panels_before_status(self, r: Resident) -> None:
+        """Training stopped: the full panels go out before the status, so they match its epoch."""
+        if r.viewers:
+            self.send_panels(r, True)
+
+    def mark_stale(self, r: Resident) -> None:
+        """A stopped session's panels changed (a step, an edit): sent by ``send_stale_panels``."""
+        self.stale_panels.add(r.id)
+
+    def send_stale_panels(self, residents: dict[str, Resident]) -> None:
+        """The full panels of stopped sessions that changed, at most ``panel_rate`` times a
+        second each; a running one gets its panels with its frames."""
+        if not self.stale_panels:
+            return
+        now = self.clock()
+        for sid in list(self.stale_panels):
+            r = residents.get(sid)
+            if r is None or not r.viewers:
+                self.stale_panels.discard(sid)
+            elif not r.runnable and self.panels_due(r, now):
+                self.send_panels(r, True, now)
+
+    def send_status(self, r: Resident) -> None:
+        self.publish(r, "status", r.status_bytes())
+        if r.summary_viewers:
+            self.send_summary(r)
+
+    # -- the store ----------------------------------------------------------------------------
+    def save_due(self, r: Resident, now: float) -> bool:
+        return now - self.last_saved.get(r.id, 0.0) >= self.settings.checkpoint_seconds
+
+    def save(self, r: Resident) -> None:
+        """Queue the session's checkpoint for the store (never waits for the database)."""
+        self.last_saved[r.id] = self.clock()
+        if self.store is not None:
+            self.store.checkpoint(r.id, r.status, int(r.trainer.epoch), r.checkpoint_bytes())

@@ -1,0 +1,179 @@
+"""A trainer's scheduling: which runnable sessions train next, for how long, and stacked.
+
+Sessions that play, or still owe epochs to a train request, are *runnable*. Each turn picks the
+client with the least training time so far, then that client's session with the least, and
+trains it for one chunk together with every other runnable session of the same shape
+(``engine.stacked``): one stacked numpy step per batch for all of them. The chunk's time is
+charged to the sessions in equal parts, and to their clients, so time is shared by work — per
+client first, then per session — not per turn: a huge network gets its share, not the whole
+trainer, and one client's many long requests do not starve another client. A chunk lasts one
+frame interval divided among the runnable groups (at least one epoch), after which every
+watched session gets a frame (at most ``frame_rate`` per second), dashboards a summary
+(``summary_rate``) and, twice a second, the status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from app.trainer.publisher import Publisher
+from app.trainer.resident import Resident
+from engine.stacked import StackedTrainer, stack_key
+
+if TYPE_CHECKING:
+    from app.trainer.trains import TrainQueue
+
+MIN_CHUNK_SECONDS = 0.002
+STATUS_INTERVAL = 0.5  # seconds between status messages while training
+
+
+class Scheduler:
+    """Fair shares (``vtime`` per session, ``client_vtime`` per client) and stacks."""
+
+    def __init__(
+        self, residents: dict[str, Resident], publisher: Publisher, clock: Callable[[], float]
+    ) -> None:
+        self.residents = residents
+        self.publisher = publisher
+        self.clock = clock
+        self.trains: TrainQueue  # set by the worker (they call each other)
+        self.vtime: dict[str, float] = {}  # training seconds charged per session
+        self.client_vtime: dict[str, float] = {}  # ... and per client
+        self.rate: dict[str, tuple[float, int]] = {}  # since, epochs: for epochs_per_second
+        self.stacks: dict[tuple, StackedTrainer] = {}
+
+    def adopt(self, r: Resident) -> None:
+        self.vtime[r.id] = 0.0
+        self.client_vtime.setdefault(r.client, 0.0)
+
+    def forget(self, r: Resident) -> None:
+        self.vtime.pop(r.id, None)
+        self.rate.pop(r.id, None)
+        if not any(o.client == r.client for o in self.residents.values()):
+            self.client_vtime.pop(r.client, None)
+
+    def key(self, r: Resident) -> tuple:
+        return stack_key(r.trainer)
+
+    def turn(self) -> None:
+        """Train one chunk of the session (and its same-shaped group) owed the most time."""
+        runnable = [r for r in self.residents.values() if r.runnable]
+        if not runnable:
+            return
+        pick = min(runnable, key=lambda r: (self.client_vtime[r.client], self.vtime[r.id]))
+        keys = {self.key(r) for r in runnable}
+        key = self.key(pick)
+        group = [r for r in runnable if self.key(r) == key]
+        budget = max(MIN_CHUNK_SECONDS, self.publisher.frame_interval / len(keys))
+        start = self.clock()
+        members = group
+        while members:
+            if len(members) == 1:
+                snaps = [members[0].trainer.run_epoch()]
+            else:
+                stack = self.stacks.get(key)
+                if stack is None:
+                    stack = self.stacks[key] = StackedTrainer()
+                snaps = stack.run_epoch([r.trainer for r in members])
+            for r, snap in zip(members, snaps, strict=True):
+                r.record(snap)
+                since, done = self.rate.get(r.id, (start, 0))
+                self.rate[r.id] = (since, done + 1)
+                if r.stop_reason(snap) is not None:
+                    self.halt(r)
+                elif r.pending_epochs > 0:
+                    r.pending_epochs -= 1
+                    if r.pending_epochs == 0:
+                        self.trains.finish(r)
+            members = [r for r in members if r.runnable]
+            if self.clock() - start >= budget:
+                break
+        elapsed = self.clock() - start
+        share = elapsed / len(group)
+        for r in group:
+            self.vtime[r.id] += share
+            self.client_vtime[r.client] += share
+        self.after_chunk(group, key)
+        self.forget_stacks(keys)
+
+    def forget_stacks(self, live: set[tuple]) -> None:
+        """Drop the stacked buffers of shapes nobody trains any more."""
+        for key in [k for k in self.stacks if k not in live]:
+            del self.stacks[key]
+
+    def after_chunk(self, group: list[Resident], key: tuple) -> None:
+        """Frames, summaries and statuses of a chunk's sessions, each at its own rate."""
+        out = self.publisher
+        now = self.clock()
+        due: list[Resident] = []
+        for r in group:
+            diverged = r.trainer.status == "diverged"
+            if diverged:
+                self.stop(r)
+            if r.viewers and (diverged or out.frame_due(r, now)):
+                due.append(r)
+            if r.viewers and (diverged or out.panels_due(r, now)):
+                out.send_panels(r, diverged, now)
+            if r.summary_viewers and (diverged or out.summary_due(r, now)):
+                out.send_summary(r, now)
+            since, done = self.rate.get(r.id, (now, 0))
+            if diverged or now - since >= STATUS_INTERVAL:
+                r.epochs_per_second = done / max(now - since, 1e-9) if r.running else 0.0
+                self.rate[r.id] = (now, 0)
+                out.publish(r, "status", r.status_bytes())
+            if diverged or out.save_due(r, now):
+                out.save(r)
+        out.send_frames(due, self.stacks.get(key), now)
+
+    def wake(self, r: Resident) -> None:
+        """``r`` becomes runnable: it starts level with the least-served runnable session and
+        client, so time spent idle is not a credit to spend all at once."""
+        others = [o for o in self.residents.values() if o.runnable and o is not r]
+        if others:
+            floor = min(self.vtime[o.id] for o in others)
+            self.vtime[r.id] = max(self.vtime[r.id], floor)
+            peers = [o for o in others if o.client != r.client]
+            if peers:
+                floor = min(self.client_vtime[o.client] for o in peers)
+                self.client_vtime[r.client] = max(self.client_vtime[r.client], floor)
+        self.rate[r.id] = (self.clock(), 0)
+
+    def play(self, r: Resident) -> None:
+        """Start playing (unless the stop condition holds or it diverged)."""
+        if not r.running:
+            r.check_stop()
+        if not r.running and r.trainer.status != "diverged":
+            was = r.runnable
+            r.running = True
+            if not was:
+                self.wake(r)
+            self.rate[r.id] = (self.clock(), 0)
+
+    def stop(self, r: Resident) -> None:
+        """Playing ends (paused or diverged); queued train requests are answered."""
+        r.running = False
+        r.epochs_per_second = 0.0
+        if r.trainer.status == "diverged":
+            self.trains.answer_all(r)
+
+    def halt(self, r: Resident) -> None:
+        """The session's stop condition holds: playing ends, queued train requests are
+        answered where it stopped, and its viewers hear why (``status`` with ``stopped``)."""
+        r.running = False
+        r.epochs_per_second = 0.0
+        answered = self.trains.queued(r)
+        self.trains.answer_all(r)
+        self.publisher.panels_before_status(r)
+        self.publisher.publish(r, "status", r.status_bytes())  # paused, with "stopped": reason
+        if not answered:
+            self.publisher.send_frame(r)
+            self.publisher.save(r)
+
+    def pause(self, r: Resident) -> None:
+        if r.running:
+            self.stop(r)
+            self.publisher.panels_before_status(r)
+            self.publisher.send_status(r)
+            self.publisher.send_frame(r)
+            self.publisher.save(r)

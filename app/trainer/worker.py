@@ -1,0 +1,156 @@
+"""A trainer: the loop that owns resident sessions and trains them, fairly and stacked.
+
+A trainer runs in a trainer process (``process_main``, started by ``app.seam.launch`` with
+multiprocessing's spawn; or ``app.seam.processes.trainer_main`` on a Redis bus) or, with
+``BPP_TRAINERS=0``, in one thread of the web process. Either way it is the same ``Worker``
+speaking the same messages over a ``Channel`` (``app.trainer.channels``); only typed commands and
+bytes cross it, never live objects.
+
+The loop handles the commands that came in (at most ``MESSAGES_PER_TURN``), trains one chunk,
+and sends what the chunk published. Its parts, one job each:
+
+- ``app.trainer.handlers`` — a handler per command type (``app.commands``),
+  ``app.trainer.lifecycle`` for the sessions' lives;
+- ``app.trainer.scheduler`` — fair shares of training time, stacked same-shaped sessions;
+- ``app.trainer.publisher`` — frames, summaries, statuses, answers and checkpoints;
+- ``app.trainer.trains`` — train requests and jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.commands import Envelope, opened
+from app.errors import FieldError
+from app.settings import Settings
+from app.store import Store, open_store
+from app.trainer.channels import Channel, PipeChannel
+from app.trainer.handlers import DEFERRED, Handlers
+from app.trainer.lifecycle import Lifecycle
+from app.trainer.publisher import Publisher
+from app.trainer.resident import Resident
+from app.trainer.scheduler import Scheduler
+from app.trainer.trains import TrainQueue
+from engine import SpecError
+
+log = logging.getLogger(__name__)
+
+IDLE_POLL_SECONDS = 1.0  # how long an idle trainer waits for a command
+MESSAGES_PER_TURN = 256  # commands handled between two chunks, at most
+
+
+class Worker:
+    """The trainer loop (see the module docstring). Not thread-safe: one thread runs it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        channel: Channel,
+        store: Store | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.settings = settings
+        self.channel = channel
+        self.store = store
+        self.residents: dict[str, Resident] = {}
+        self.publisher = Publisher(settings, channel, store, clock)
+        self.scheduler = Scheduler(self.residents, self.publisher, clock)
+        self.trains = TrainQueue(settings, self.publisher, self.scheduler, clock)
+        self.scheduler.trains = self.trains
+        self.life = Lifecycle(
+            settings,
+            self.residents,
+            channel,
+            store,
+            self.publisher,
+            self.scheduler,
+            self.trains,
+            clock,
+        )
+        self.handlers = Handlers(self.life, self.publisher, self.scheduler, self.trains)
+        self.turn = self.scheduler.turn
+        self.flush = self.publisher.flush
+
+    @property
+    def closed(self) -> bool:
+        return self.life.closed
+
+    @property
+    def vtime(self) -> dict[str, float]:
+        return self.scheduler.vtime
+
+    @property
+    def client_vtime(self) -> dict[str, float]:
+        return self.scheduler.client_vtime
+
+    def serve(self) -> None:
+        """Handle commands and train until told to close or the channel closes."""
+        try:
+            while not self.closed:
+                busy = any(r.runnable for r in self.residents.values())
+                message = self.channel.recv(0.0 if busy else IDLE_POLL_SECONDS)
+                handled = 0
+                while message is not None:
+                    self.handle(message)
+                    handled += 1
+                    if self.closed or handled >= MESSAGES_PER_TURN:
+                        break
+                    message = self.channel.recv(0.0)
+                if not self.closed:
+                    self.turn()
+                    self.publisher.send_stale_panels(self.residents)
+                self.flush()
+                self.channel.sessions = len(self.residents)
+        except (EOFError, OSError):
+            pass  # the web process is gone: nothing left to serve
+        finally:
+            self.save_all()
+
+    def save_all(self) -> None:
+        """On the way out: every session's latest state to the store."""
+        if self.store is None:
+            return
+        for r in list(self.residents.values()):
+            try:
+                self.publisher.save(r)
+            except Exception:  # never let one session keep the others from being saved
+                log.exception("trainer: could not save session %s", r.id)
+        self.store.flush(timeout=10.0)
+
+    def handle(self, message: Envelope) -> None:
+        """Run one command and answer it (unless its answer is deferred)."""
+        try:
+            request_id, session_id, _ = message
+            command = opened(Envelope(*message))
+        except (TypeError, ValueError):  # pydantic's ValidationError is a ValueError
+            log.error("trainer: malformed message %r", message)
+            return
+        reply = self.publisher.reply
+        try:
+            result = self.handlers(session_id, request_id, command)
+        except FieldError as exc:
+            reply(request_id, False, (exc.field, exc.message, exc.status_code, exc.kind))
+        except SpecError as exc:
+            reply(request_id, False, (exc.field, exc.message, 422, "spec_error"))
+        except Exception:  # a bug must not take the trainer or its other sessions down
+            log.exception("trainer: %s failed on session %s", command.type, session_id)
+            reply(request_id, False, ("message", "the trainer failed on this command", 500, "bug"))
+        else:
+            if result is not DEFERRED:
+                reply(request_id, True, result)
+
+
+def process_main(conn: Any, settings: dict[str, Any]) -> None:
+    """The body of a trainer process (multiprocessing, spawn)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the web process, which stops us
+    logging.basicConfig(level=logging.INFO, format="trainer %(process)d: %(message)s")
+    config = Settings(**settings)
+    store = open_store(config)  # the web process has migrated it
+    try:
+        Worker(config, PipeChannel(conn), store).serve()
+    finally:
+        store.close()
