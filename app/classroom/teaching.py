@@ -287,7 +287,7 @@ class Teaching:
             if h is None:
                 return seat.id, None
             try:
-                config = (orjson.loads(await h.call("summary") or b"null") or {}).get("setup")
+                config = (orjson.loads(await h.call(Summary()) or b"null") or {}).get("setup")
             except FieldError:
                 return seat.id, None
             return seat.id, differences(room.setup, config, shown=True) if config else None

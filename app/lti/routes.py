@@ -31,6 +31,7 @@ from app.lti.launch import NoStateCookie
 from app.lti.oidc import state_cookie
 from app.lti.platforms import origin_of
 from app.lti.service import LtiService
+from app.web.contract import OWN_CLASSROOM
 from app.web.routers.classroom import OwnRoomDep
 from app.web.routers.pages import templates
 
@@ -386,7 +387,7 @@ async def _grades(request: Request, room_id: str) -> dict[str, Any]:
     }
 
 
-@api.get("/classrooms/{classroom_id}/grades")
+@api.get("/classrooms/{classroom_id}/grades", responses=OWN_CLASSROOM)
 async def grades(request: Request, room: OwnRoomDep) -> dict[str, Any]:
     """Each LMS learner's score (1: challenge met, 0: not) and its posting: ``pending``,
     ``posted`` or ``failed`` with the reason. A classroom not linked to an LMS course has
@@ -397,7 +398,7 @@ async def grades(request: Request, room: OwnRoomDep) -> dict[str, Any]:
     return await _grades(request, room.id)
 
 
-@api.post("/classrooms/{classroom_id}/grades")
+@api.post("/classrooms/{classroom_id}/grades", responses=OWN_CLASSROOM)
 async def post_grades(request: Request, room: OwnRoomDep) -> dict[str, Any]:
     """Post grades: every learner's score recorded and posted now (a score already posted
     is not sent again)."""

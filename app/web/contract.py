@@ -115,7 +115,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             answers = operation.setdefault("responses", {})
-            codes = BODY_CODES
+            codes: tuple[int, ...] = BODY_CODES
             if method in UNSAFE:
                 codes += UNSAFE_CODES + (JSON_CODES if path.startswith(JSON_PREFIX) else ())
             for code in codes:

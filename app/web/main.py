@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import contract
 from app.errors import install_error_handlers
 from app.lti import routes as lti_routes
 from app.lti.service import CROSS_SITE_POSTS, LtiService
@@ -21,6 +20,7 @@ from app.settings import Settings, get_settings
 from app.sso import routes as sso_routes
 from app.store import open_store
 from app.version import server_version
+from app.web import contract
 from app.web.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
 from app.web.registry import LocalRegistry
 from app.web.routers import api, classroom, classroom_pages, health, pages, protocol, stream

@@ -52,7 +52,7 @@ def shape_of(body: SessionCreate) -> str:
             d.train_fraction,
             d.features,
             rows,
-            body.training.batch_size,
+            body.training.batch_size,  # type: ignore[attr-defined]  # built from app.controls
         )
     )
 
