@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.support.classroom import XOR_TABLE
 from tests.test_classroom_api import (
     Site,
     field_of,
@@ -59,16 +60,6 @@ EVERYTHING = [
     "init",
 ]
 PLAYGROUND = {"dataset": {"name": "circle", "n": 100}}  # the playground's defaults, fewer samples
-XOR_TABLE = {  # the teacher page's XOR preset: the 4-row truth table, inline
-    "network": {"hidden_layers": [2], "activations": ["sigmoid", "sigmoid"], "loss": "sse"},
-    "dataset": {
-        "name": "inline",
-        "n": 4,
-        "inputs": [[0, 0], [0, 1], [1, 0], [1, 1]],
-        "targets": [[0], [1], [1], [0]],
-    },
-    "training": {"learning_rate": 0.5, "batch_size": 1, "seed": 7},
-}
 PAGE_TRAINING = {  # what the page sent before: the whole training group
     "learning_rate": 0.03,
     "batch_size": 10,

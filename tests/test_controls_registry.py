@@ -29,19 +29,10 @@ from app.schemas import SessionCreate, TrainingPatch
 from app.web.routers.api import catalog_document
 from engine import ACTIVATIONS, DATASETS, INIT_SCHEMES, LOSSES, REGULARIZATIONS
 from engine.training import MAX_MOMENTUM, MAX_REGULARIZATION_RATE, TrainingConfig
+from tests.support.classroom import XOR_TABLE as XOR
 
 ROOT = Path(__file__).resolve().parent.parent
 
-XOR = {
-    "network": {"hidden_layers": [2], "activations": ["sigmoid", "sigmoid"], "loss": "sse"},
-    "dataset": {
-        "name": "inline",
-        "n": 4,
-        "inputs": [[0, 0], [0, 1], [1, 0], [1, 1]],
-        "targets": [[0], [1], [1], [0]],
-    },
-    "training": {"learning_rate": 0.5, "batch_size": 1, "seed": 7},
-}
 DEFAULTS: dict = {}
 
 

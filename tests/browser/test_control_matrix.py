@@ -22,6 +22,7 @@ import pytest
 
 from app.controls import REGISTRY
 from tests.browser.test_classroom_page import api, forged_ws, person, ready, until
+from tests.support.classroom import XOR_TABLE
 from tests.support.server import start_server
 
 pytestmark = pytest.mark.browser
@@ -30,16 +31,6 @@ CONTROL_NAMES = [c.name for c in REGISTRY]
 LESSON = {  # XOR quadrants, 2-[2]-1 sigmoid, SSE, η = 0.5, batch 1
     "network": {"hidden_layers": [2], "activations": ["sigmoid", "sigmoid"], "loss": "sse"},
     "dataset": {"name": "xor", "n": 40},
-    "training": {"learning_rate": 0.5, "batch_size": 1, "seed": 7},
-}
-XOR_TABLE = {  # the teacher page's XOR preset: the truth table, inline
-    "network": {"hidden_layers": [2], "activations": ["sigmoid", "sigmoid"], "loss": "sse"},
-    "dataset": {
-        "name": "inline",
-        "n": 4,
-        "inputs": [[0, 0], [0, 1], [1, 0], [1, 1]],
-        "targets": [[0], [1], [1], [0]],
-    },
     "training": {"learning_rate": 0.5, "batch_size": 1, "seed": 7},
 }
 

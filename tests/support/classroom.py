@@ -43,3 +43,15 @@ def create_teacher(data_dir: str | os.PathLike[str], name: str, password: str) -
     )
     if done.returncode != 0:
         raise AssertionError(f"create-teacher {name}: {done.stdout}{done.stderr}")
+
+
+XOR_TABLE = {  # the teacher page's XOR preset: the 4-row truth table, inline; 2-[2]-1 sigmoid
+    "network": {"hidden_layers": [2], "activations": ["sigmoid", "sigmoid"], "loss": "sse"},
+    "dataset": {
+        "name": "inline",
+        "n": 4,
+        "inputs": [[0, 0], [0, 1], [1, 0], [1, 1]],
+        "targets": [[0], [1], [1], [0]],
+    },
+    "training": {"learning_rate": 0.5, "batch_size": 1, "seed": 7},
+}
