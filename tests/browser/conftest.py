@@ -34,7 +34,7 @@ def server(tmp_path_factory) -> Iterator[str]:
         yield proc.url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped on leaving tests/browser: its loop runs in the main thread
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
