@@ -34,7 +34,9 @@ def server(tmp_path_factory) -> Iterator[str]:
         yield proc.url
 
 
-@pytest.fixture(scope="package")  # stopped on leaving tests/browser: its loop runs in the main thread
+# package scope: stopped on leaving tests/browser (its event loop runs in the main thread, where
+# a later file's asyncio.run would otherwise find it)
+@pytest.fixture(scope="package")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
