@@ -24,9 +24,9 @@ import schemathesis
 from hypothesis.internal import lambda_sources
 
 # CPython 3.11.7 (this machine's) can raise "SystemError: AST constructor recursion depth
-# mismatch" from ast.parse deep in a recursion (seen once in make test); Hypothesis parses a lambda's
-# source only to *describe* a strategy (its repr), and that error then aborts the generation of a
-# recursive JSON body as a "Runtime Error". A description is not worth a run: fall back to one.
+# mismatch" from ast.parse deep in a recursion (seen once in make test). Hypothesis parses a
+# lambda's source only to *describe* a strategy (its repr), and that error then aborts the
+# generation of a recursive JSON body as a "Runtime Error". A description is not worth a run.
 _describe = lambda_sources.lambda_description
 
 
