@@ -20,6 +20,7 @@ export class SessionKeeper {
     this.own = false; // created by this page (not joined through a shared link)
     this.gone = null; // the id of the page's session once the server no longer has it
     this.seq = 0;
+    this.editPending = false;
     this.restoringNow = false;
     this.goneChecks = 0;
     // The newest export of the page's own session, so that a session the server lost can be
@@ -37,8 +38,12 @@ export class SessionKeeper {
   /** Create a session from the State after quick edits have settled. */
   recreate() {
     clearTimeout(this._recreateTimer);
+    this.editPending = true; // an edit waits for its session: an older answer must not undo it
     return new Promise((resolve) => {
-      this._recreateTimer = setTimeout(async () => resolve(await this.create(this.state.sessionBody())), 60);
+      this._recreateTimer = setTimeout(async () => {
+        this.editPending = false;
+        resolve(await this.create(this.state.sessionBody()));
+      }, 60);
     });
   }
 
@@ -52,7 +57,9 @@ export class SessionKeeper {
     let s;
     try {
       s = await (this.createVia ? this.createVia(body) : api.createSession(body));
-      if (seq !== this.seq) {
+      // stale: a newer request was sent, or a newer edit waits to be (adopting this one would
+      // put its older setup back into the State, and that edit would be lost)
+      if (seq !== this.seq || this.editPending) {
         if (!this.serverKeeps) api.deleteSession(s.id).catch(() => {});
         return false;
       }
