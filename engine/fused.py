@@ -31,10 +31,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.network import NetworkSpec
 
-Array = np.ndarray
+Array = NDArray[np.float64]
 
 RING_ENTRIES = 8192  # the most gradient entries per network kept for one epoch's sum
 

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from operator import is_
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine import stats
 from engine.datasets import Dataset, decision_threshold
@@ -45,7 +46,7 @@ from engine.network import (
     trace,
 )
 
-Array = np.ndarray
+Array = NDArray[np.float64]
 
 REGULARIZATIONS = ("none", "l1", "l2")
 MAX_MOMENTUM = 0.999  # μ < 1, or the velocity never decays
