@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypedDict
 
 from engine import ACTIVATIONS, DATASETS, FEATURES, INIT_SCHEMES, LOSSES, REGULARIZATIONS
 from engine.datasets import MIN_SAMPLES
@@ -221,7 +221,15 @@ def init_value(body: dict[str, Any]) -> tuple[Any, ...]:
 
 # ---- the registry ---------------------------------------------------------------------------
 
-_SEED = dict(type="seed", default=0, ge=0, le=SEED_MAX)
+
+class _SeedSetting(TypedDict):
+    type: str
+    default: int
+    ge: float
+    le: float
+
+
+_SEED: _SeedSetting = {"type": "seed", "default": 0, "ge": 0, "le": SEED_MAX}
 
 REGISTRY: tuple[Control, ...] = (
     Control(

@@ -8,6 +8,7 @@ that a refusal reads e.g. ``network.hidden_layers[2]: 64 units exceed the limit 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from app.errors import FieldError
 from app.schemas import (
@@ -113,19 +114,22 @@ def check_dataset(data: DatasetIn, settings: Settings) -> None:
 def check_training(
     training: TrainingIn | TrainingPatch, settings: Settings, prefix: str = "training"
 ) -> None:
-    if training.learning_rate is not None:
+    # built by pydantic.create_model from the controls registry, so mypy sees none of the
+    # models' fields (pydantic's plugin types such a model without them): read them untyped
+    fields: Any = training
+    if fields.learning_rate is not None:
         at_most(
             f"{prefix}.learning_rate",
-            training.learning_rate,
+            fields.learning_rate,
             settings.max_learning_rate,
             "max_learning_rate",
         )
-    if training.batch_size is not None:
-        at_most(f"{prefix}.batch_size", training.batch_size, settings.max_samples, "max_samples")
-    if training.regularization_rate is not None:
+    if fields.batch_size is not None:
+        at_most(f"{prefix}.batch_size", fields.batch_size, settings.max_samples, "max_samples")
+    if fields.regularization_rate is not None:
         at_most(
             f"{prefix}.regularization_rate",
-            training.regularization_rate,
+            fields.regularization_rate,
             settings.max_regularization_rate,
             "max_regularization_rate",
         )

@@ -30,7 +30,8 @@ def control_field(path: str, *, patch: bool = False, **extra: Any) -> Any:
     if isinstance(default, tuple):
         value = list(default)
         return Field(default_factory=lambda: list(value), description=s.description, **extra)
-    return Field(default, description=s.description or None, **s.bounds(), **extra)
+    options: dict[str, Any] = {**s.bounds(), **extra}
+    return Field(default, description=s.description or None, **options)
 
 
 class Strict(BaseModel):
@@ -74,7 +75,7 @@ def _training_fields(patch: bool) -> dict[str, Any]:
     for path, s in SETTINGS.items():
         if not path.startswith("training.") or (patch and not s.live):
             continue
-        kind = Literal[s.choices] if s.choices else kinds[s.type]  # type: ignore[valid-type]
+        kind = Literal[s.choices] if s.choices else kinds[s.type]
         if s.type == "seed":
             out[s.field] = (kind | None, None) if patch else (kind, s.default)
         else:

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
-Array = np.ndarray
+Array = NDArray[np.float64]
 
 LEAKY_SLOPE = 0.01
 
@@ -52,7 +53,8 @@ class Activation:
         """a = g(z) written into ``out`` (a preallocated buffer of the fast path): in place when
         g is a numpy ufunc (tanh), else computed by ``g`` and copied, so the values are g's."""
         if isinstance(self.g, np.ufunc):
-            return self.g(z, out=out)
+            into: Array = self.g(z, out=out)
+            return into
         out[...] = self.g(z)
         return out
 
@@ -69,8 +71,9 @@ def _softplus(z: Array) -> Array:
 
 def _softmax(z: Array) -> Array:
     """softmax(z)_k = e^{z_k} / Σ_m e^{z_m} over the last axis, shifted by max z for stability."""
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    e: Array = np.exp(z - z.max(axis=-1, keepdims=True))
+    total: Array = e.sum(axis=-1, keepdims=True)
+    return e / total
 
 
 ACTIVATIONS: dict[str, Activation] = {

@@ -12,6 +12,7 @@ Any malformed field raises ``SpecError`` naming it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -29,14 +30,14 @@ from engine.network import (
 DEFAULT_LIMITS = {"max_layers": 10, "max_units": 64, "max_samples": 5000}
 
 
-def _require(mapping: Mapping, key: str, where: str):
+def _require(mapping: Mapping[str, Any], key: str, where: str) -> Any:
     if key not in mapping:
         raise SpecError(f"{where}.{key}" if where else key, "is required")
     return mapping[key]
 
 
 def parse_network(
-    payload: Mapping, where: str = "network", limits: Mapping | None = None
+    payload: Mapping[str, Any], where: str = "network", limits: Mapping[str, int] | None = None
 ) -> tuple[NetworkSpec, Params]:
     """A network object → (spec, params), from explicit weights/biases or an ``init`` block."""
     lim = {**DEFAULT_LIMITS, **(limits or {})}
@@ -78,11 +79,13 @@ def parse_network(
     return spec, params
 
 
-def _float_list(params: Params) -> dict:
+def _float_list(params: Params) -> dict[str, Any]:
     return {"weights": [w.tolist() for w in params.W], "biases": [b.tolist() for b in params.b]}
 
 
-def backprop_step(payload: dict, limits: Mapping | None = None) -> dict:
+def backprop_step(
+    payload: dict[str, Any], limits: Mapping[str, int] | None = None
+) -> dict[str, Any]:
     """One forward pass, backward pass and gradient-descent update (Eq. 7) with its full trace.
 
     Returns ``{"loss", "layers": [{"z", "a", "g_prime", "delta"}], "gradients", "updated"}``

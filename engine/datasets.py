@@ -46,6 +46,7 @@ import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 import numpy as np
 
@@ -272,7 +273,7 @@ class Dataset:
     @property
     def dims(self) -> int:
         """Raw input width (columns of P)."""
-        return self.P_train.shape[1]
+        return int(self.P_train.shape[1])
 
     def featurize(self, P: np.ndarray) -> np.ndarray:
         """Input activations X (M, n_0) for raw points P (M, dims), e.g. a heatmap grid."""
@@ -292,17 +293,17 @@ class Dataset:
 
     def output_width(self, output_activation: str) -> int:
         """K after encoding: the number of output units the network needs."""
-        return self.encode_targets(self.T_train[:1], output_activation).shape[1]
+        return int(self.encode_targets(self.T_train[:1], output_activation).shape[1])
 
 
 # --------------------------------------------------------------------------- validation
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _is_real(value: object) -> bool:
+def _is_real(value: object) -> TypeGuard[float]:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 

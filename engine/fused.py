@@ -28,13 +28,21 @@ how the work is laid out, so that a batch costs as few numpy calls as a hand-wri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
+from engine.activations import Activation
 from engine.network import NetworkSpec
 
-Array = np.ndarray
+if TYPE_CHECKING:
+    from engine.training import TrainingConfig
+
+Array = NDArray[np.float64]
+Mask = NDArray[np.bool_]
 
 RING_ENTRIES = 8192  # the most gradient entries per network kept for one epoch's sum
 
@@ -54,7 +62,7 @@ def layer_views(flat: Array, layout: list[tuple[int, int, int]]) -> list[Array]:
     return [flat[:, o : o + r * c].reshape(S, r, c) for o, r, c in layout]
 
 
-def weight_mask(spec: NetworkSpec) -> Array:
+def weight_mask(spec: NetworkSpec) -> Mask:
     """(P,) booleans: True at the weights of a flat θ row, False at the biases."""
     mask = np.ones(param_layout(spec)[-1][0] + (spec.layer_sizes[-2] + 1) * spec.layer_sizes[-1])
     for o, r, c in param_layout(spec):
@@ -62,7 +70,7 @@ def weight_mask(spec: NetworkSpec) -> Array:
     return mask.astype(bool)
 
 
-def _in_place(g) -> bool:
+def _in_place(g: Activation) -> bool:
     """Whether layer activation g may overwrite z with a: g is a numpy ufunc and g' needs only a."""
     return isinstance(g.g, np.ufunc) and g.prime_from_a
 
@@ -115,11 +123,18 @@ class Pass:
 
     @property
     def z(self) -> list[Array]:
-        return [natural(z) for z in self.z_el] + [self.Zo]
+        return [natural(_kept(z)) for z in self.z_el] + [self.Zo]
 
     @property
     def a(self) -> list[Array]:
         return [self.cols[0][:, :-1].swapaxes(-1, -2), *map(natural, self.a_el), self.Ao]
+
+
+def _kept(z: Array | None) -> Array:
+    """A hidden layer's z of a pass that kept it (``new_pass`` with ``keep_z``)."""
+    if z is None:
+        raise ValueError("this pass applied g in place and did not keep z (keep_z=False)")
+    return z
 
 
 def new_pass(spec: NetworkSpec, col0: Array, keep_z: bool = True) -> Pass:
@@ -127,7 +142,9 @@ def new_pass(spec: NetworkSpec, col0: Array, keep_z: bool = True) -> Pass:
     kept for every layer unless ``keep_z`` is False (then not where g is applied in place)."""
     S, _, M = col0.shape
     n, L = spec.layer_sizes, spec.depth
-    cols, z_el, a_el = [col0], [], []
+    cols: list[Array] = [col0]
+    z_el: list[Array | None] = []
+    a_el: list[Array] = []
     for l in range(L - 1):
         k = n[l + 1]
         a, buf = unit_buffer(k, S, M, ones=True)
@@ -144,7 +161,7 @@ def run_forward(spec: NetworkSpec, Waug: list[Array], WaugT: list[Array], p: Pas
     for l, (z, a) in enumerate(zip(p.z_el, p.a_el, strict=True)):
         if z is None:  # tanh: a overwrites z
             matmul(WaugT[l], cols[l], out=(a))
-            g[l].g(a, out=a)
+            g[l].g_into(a, a)
         else:
             matmul(WaugT[l], cols[l], out=(z))
             g[l].g_into(z, a)
@@ -159,7 +176,9 @@ def with_ones(X: Array) -> Array:
     return out
 
 
-def fused_forward(spec: NetworkSpec, Waug: list[Array], X: Array) -> tuple[list, list]:
+def fused_forward(
+    spec: NetworkSpec, Waug: list[Array], X: Array
+) -> tuple[list[Array], list[Array]]:
     """Steps 1–5 over inputs X of shape (S, M, n_0) as the fast path computes them, with
     ``Waug[l]`` (S, n_l + 1, n_{l+1}); returns ``z[l]`` (S, M, n_{l+1}) and ``a[l]`` (input
     first) in the layout of ``forward``."""
@@ -168,10 +187,10 @@ def fused_forward(spec: NetworkSpec, Waug: list[Array], X: Array) -> tuple[list,
     return p.z, p.a
 
 
-Where = Array | bool | None
+Where = Mask | bool | None
 
 
-def _mask(m: Array) -> Where:
+def _mask(m: Mask) -> Where:
     """``where=`` argument for a mask: True when it holds everywhere, None when nowhere."""
     if m.all():
         return True
@@ -201,8 +220,10 @@ class StepSettings:
     penalty: Where
 
     @classmethod
-    def make(cls, configs: list, N: int, B: int, weights: Array) -> StepSettings:
-        col = lambda values, dtype=np.float64: np.array(values, dtype=dtype).reshape(-1, 1)  # noqa: E731
+    def make(cls, configs: Sequence[TrainingConfig], N: int, B: int, weights: Mask) -> StepSettings:
+        def col(values: Sequence[object], dtype: DTypeLike = np.float64) -> NDArray[Any]:
+            return np.array(values, dtype=dtype).reshape(-1, 1)
+
         eta = col([c.learning_rate for c in configs])
         update = eta > 0
         base = np.where(update, eta, 1.0)
@@ -235,13 +256,13 @@ class Batch:
 
     m: int
     forward: bool  # False: z and a are already there (the full batch of a snapshot's pass)
-    p: Pass
+    p: Pass | None  # None for the full batch until ``train_epoch`` gives it the snapshot's pass
     t: Array  # (S, m, K) targets
     D_el: list[Array]  # hidden δ, (S, n_{l+1}, m)
     G_el: list[Array]  # hidden g'(z)
     Do: Array  # output δ (S, m, K)
     Go: Array
-    layout: list
+    layout: list[tuple[int, int, int]]
     flat: Array  # (S, P): where [a, 1]ᵀδ goes (a slot of the ring, or SUM, or GW)
 
     def __post_init__(self) -> None:
@@ -318,10 +339,11 @@ class FusedStack:
     def _slot(self, k: int) -> Array:
         """Where batch k's gradients go: its ring slot; else SUM for the first batch, GW after."""
         if self.ring is not None:
-            return self.ring[k]
+            slot: Array = self.ring[k]
+            return slot
         return self.SUM if k == 0 else self.GW
 
-    def _deltas(self, m: int) -> tuple:
+    def _deltas(self, m: int) -> tuple[list[Array], list[Array], Array, Array]:
         """δ and g'(z) buffers for a batch of m: hidden (n_{l+1}, S, m), output (S, m, K)."""
         n, S = self.spec.layer_sizes, self.S
         hidden = n[1:-1]
@@ -332,7 +354,9 @@ class FusedStack:
             np.empty((S, m, n[-1])),
         )
 
-    def set_data(self, s: int, X: Array, T: Array, X_test: Array | None, T_test: Array | None):
+    def set_data(
+        self, s: int, X: Array, T: Array, X_test: Array | None, T_test: Array | None
+    ) -> None:
         """Network s's training rows (and test rows after them)."""
         N, n0 = self.N, self.spec.layer_sizes[0]
         self.X_all[s, :N, :n0] = X
@@ -341,7 +365,7 @@ class FusedStack:
             self.X_all[s, N:, :n0] = X_test
             self.T_all[s, N:] = T_test
 
-    def shuffle(self, rngs: list) -> None:
+    def shuffle(self, rngs: Sequence[np.random.Generator]) -> None:
         """Gather every network's training rows in the order its generator draws (as
         ``rng.permutation(N)`` would). The indices are in range by construction, so the
         gathers use ``mode="clip"``: with the default ``"raise"`` numpy gathers into a temporary
@@ -373,6 +397,8 @@ class FusedStack:
         if not self.reuse:
             batches = self.batches
         else:
+            if full is None:
+                raise ValueError("a full batch starts from the snapshot's pass: pass `full`")
             batches = [self.full_batch]
             self.full_batch.p = full.head(self.N)
         B, L, spec = self.B, self.L, self.spec
@@ -389,6 +415,8 @@ class FusedStack:
         first = True
         for bt in batches:
             m, p, D_el, G_el, DT = bt.m, bt.p, bt.D_el, bt.G_el, bt.DT
+            if p is None:
+                raise ValueError("a batch without its pass")
             cols, z_el, a_el = p.cols, p.z_el, p.a_el
             if bt.forward:  # steps 1–5
                 run_forward(spec, Waug, WaugT, p)
@@ -398,7 +426,15 @@ class FusedStack:
             multiply(bt.Do, c, out=bt.Do)
             for l in hidden:
                 matmul(W[l + 1], DT[l + 1], out=DT[l])
-                multiply(D_el[l], g[l].g_prime_into(z_el[l], a_el[l], G_el[l]), out=D_el[l])
+                multiply(
+                    D_el[l],
+                    g[l].g_prime_into(
+                        cast(Array, z_el[l]),  # None only where g' reads a alone (in place)
+                        a_el[l],
+                        G_el[l],
+                    ),
+                    out=D_el[l],
+                )
             for col, d, out in zip(cols, bt.Dn, bt.grad, strict=True):
                 matmul(col, d, out=out)  # c Σ_n δ_j [a_i, 1] (Eq. 6/15, 8/18)
             gw = bt.flat
@@ -426,9 +462,12 @@ class FusedStack:
                 add(theta, V, out=theta, where=momentum)
             if plain is not None:  # Eq. 7: θ ← θ − η ∂E/∂θ
                 subtract(theta, gw, out=theta, where=plain)
+        mean: Array
         if ring is None:
-            return multiply(SUM, s.inv)
+            mean = multiply(SUM, s.inv)
+            return mean
         if m != B:  # the last, smaller batch
             multiply(ring[-1], s.last_ratio, out=ring[-1])
         total = ring[0] if len(ring) == 1 else add.reduce(ring, axis=0, out=SUM)
-        return multiply(total, s.inv)
+        mean = multiply(total, s.inv)
+        return mean

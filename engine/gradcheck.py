@@ -18,11 +18,14 @@ The check reports the largest relative error over all weights and biases.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.network import NetworkSpec, Params, backward, forward, mean_error
 
-Array = np.ndarray
+Array = NDArray[np.float64]
 
 
 def numeric_gradients(
@@ -48,12 +51,13 @@ def numeric_gradients(
 
 def relative_error(analytic: Array, numeric: Array, floor: float = 1e-4) -> Array:
     """Elementwise |a − n| / max(|a| + |n|, floor)."""
-    return np.abs(analytic - numeric) / np.maximum(np.abs(analytic) + np.abs(numeric), floor)
+    scale: Array = np.maximum(np.abs(analytic) + np.abs(numeric), floor)
+    return np.abs(analytic - numeric) / scale
 
 
 def gradient_check(
     spec: NetworkSpec, params: Params, X: Array, T: Array, eps: float = 1e-4, floor: float = 1e-4
-) -> dict:
+) -> dict[str, Any]:
     """Compare the analytic gradients (Eq. 6, 8, 15, 18) with central differences.
 
     Returns ``{"max_rel_error", "max_abs_error", "parameters", "analytic": Params,

@@ -16,11 +16,12 @@ import builtins
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.errors import SpecError
 from engine.network import NetworkSpec, Params
 
-Array = np.ndarray
+Array = NDArray[np.float64]
 
 
 def _xavier(n_in: int, n_out: int, rng: np.random.Generator, r: float) -> Array:

@@ -19,10 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
-Array = np.ndarray
+if TYPE_CHECKING:
+    from engine.activations import Activation
+
+Array = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,9 @@ class Loss:
     delta_into: Callable[..., Array] | None = None
     E_into: Callable[..., Array] | None = None
 
-    def delta_out_into(self, z: Array, a: Array, t: Array, g, out: Array, tmp: Array) -> Array:
+    def delta_out_into(
+        self, z: Array, a: Array, t: Array, g: Activation, out: Array, tmp: Array
+    ) -> Array:
         """``delta_out`` written into ``out`` for the fast path (``g`` the output ``Activation``,
         ``tmp`` a buffer like ``out``): by ``delta_into`` (the same operations in place) when
         the entry has one, else computed by ``delta_out`` and copied."""
@@ -48,7 +55,9 @@ class Loss:
         out[...] = self.delta_out(z, a, t, g.g_prime)
         return out
 
-    def error_into(self, z: Array, a: Array, t: Array, output: str, tmp: Array, out: Array):
+    def error_into(
+        self, z: Array, a: Array, t: Array, output: str, tmp: Array, out: Array
+    ) -> Array:
         """``E`` written into ``out`` (one value per sample) for the fast path (``tmp`` a buffer
         like ``a``): by ``E_into`` (the same values, without temporaries) when the entry has
         one, else computed by ``E`` and copied."""
@@ -61,7 +70,8 @@ class Loss:
 def _sse_E(z: Array, a: Array, t: Array, output: str) -> Array:
     """Eq. 1: E = ½ Σ_k (a_k − t_k)², one value per sample."""
     d = a - t
-    return 0.5 * np.einsum("...k,...k->...", d, d)
+    dd: Array = np.einsum("...k,...k->...", d, d)
+    return 0.5 * dd
 
 
 def _sse_E_into(z: Array, a: Array, t: Array, output: str, tmp: Array, out: Array) -> Array:
@@ -82,7 +92,7 @@ def _sse_delta(z: Array, a: Array, t: Array, g_prime: Callable[[Array, Array], A
     return d
 
 
-def _sse_delta_into(z: Array, a: Array, t: Array, g, out: Array, tmp: Array) -> Array:
+def _sse_delta_into(z: Array, a: Array, t: Array, g: Activation, out: Array, tmp: Array) -> Array:
     """``_sse_delta`` in place: out = a − t, then out *= g'(z) (written into tmp)."""
     np.subtract(a, t, out=out)
     return np.multiply(out, g.g_prime_into(z, a, tmp), out=out)
@@ -103,8 +113,11 @@ def _cross_entropy_E(z: Array, a: Array, t: Array, output: str) -> Array:
     if output == "softmax":
         shifted = z - z.max(axis=-1, keepdims=True)
         log_a = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        return -np.einsum("...k,...k->...", t, log_a)
-    return -(t * _log_sigmoid(z) + (1.0 - t) * _log_sigmoid(-z)).sum(axis=-1)
+        t_log_a: Array = np.einsum("...k,...k->...", t, log_a)
+        return -t_log_a
+    per_unit = t * _log_sigmoid(z) + (1.0 - t) * _log_sigmoid(-z)
+    per_sample: Array = per_unit.sum(axis=-1)
+    return -per_sample
 
 
 def _cross_entropy_delta(
@@ -115,7 +128,9 @@ def _cross_entropy_delta(
     return a - t
 
 
-def _cross_entropy_delta_into(z: Array, a: Array, t: Array, g, out: Array, tmp: Array) -> Array:
+def _cross_entropy_delta_into(
+    z: Array, a: Array, t: Array, g: Activation, out: Array, tmp: Array
+) -> Array:
     """``_cross_entropy_delta`` in place: out = a − t."""
     return np.subtract(a, t, out=out)
 

@@ -25,14 +25,16 @@ Eq. 1 exactly. The δ arrays are per sample (δ_n = ∂E_n/∂z), not divided by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.activations import ACTIVATIONS, Activation
 from engine.errors import SpecError
 from engine.losses import LOSSES, Loss
 
-Array = np.ndarray
+Array = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class NetworkSpec:
         """The name of the output activation."""
         return self.activations[-1]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "layer_sizes": list(self.layer_sizes),
             "activations": list(self.activations),
@@ -130,11 +132,13 @@ class Params:
             np.isfinite(b).all() for b in self.b
         )
 
-    def to_lists(self) -> dict:
+    def to_lists(self) -> dict[str, Any]:
         return {"weights": [w.tolist() for w in self.W], "biases": [b.tolist() for b in self.b]}
 
 
-def params_from_lists(spec: NetworkSpec, weights, biases, prefix: str = "network") -> Params:
+def params_from_lists(
+    spec: NetworkSpec, weights: object, biases: object, prefix: str = "network"
+) -> Params:
     """Build ``Params`` from nested lists, checking every shape against ``spec``."""
     L = spec.depth
     if not isinstance(weights, list | tuple) or len(weights) != L:
@@ -153,7 +157,7 @@ def params_from_lists(spec: NetworkSpec, weights, biases, prefix: str = "network
     return Params(W, b)
 
 
-def as_finite_array(value, field_name: str, shape: tuple[int, ...] | None = None) -> Array:
+def as_finite_array(value: object, field_name: str, shape: tuple[int, ...] | None = None) -> Array:
     """Convert nested lists to a float64 array, refusing ragged, non-numeric or non-finite data."""
     try:
         arr = np.array(value, dtype=np.float64)
@@ -258,6 +262,8 @@ def descent_step(params: Params, grads: Params, eta: float | Array) -> Params:
     """Eq. 7 for every parameter: θ ← θ − η ∂E/∂θ (a new Params; ``params`` is unchanged).
 
     For a stack ``eta`` may be one learning rate per network, shape (S,)."""
+    eta_W: float | Array
+    eta_b: float | Array
     if isinstance(eta, np.ndarray):
         eta_W, eta_b = eta[..., None, None], eta[..., None]
     else:
@@ -276,7 +282,7 @@ def mean_error(spec: NetworkSpec, params: Params, X: Array, T: Array) -> float |
     return float(errors) if errors.ndim == 0 else errors
 
 
-def trace(spec: NetworkSpec, params: Params, X: Array, T: Array | None) -> dict:
+def trace(spec: NetworkSpec, params: Params, X: Array, T: Array | None) -> dict[str, Any]:
     """Every intermediate quantity for a batch, as plain arrays: per layer after the input its
     z, a, g'(z) and (if targets are given) δ; plus the per-sample errors and the gradients."""
     cache = forward(spec, params, X)
@@ -292,7 +298,7 @@ def trace(spec: NetworkSpec, params: Params, X: Array, T: Array | None) -> dict:
             layer["delta"] = delta[l]
         layers.append(layer)
     out = {"cache": cache, "layers": layers}
-    if delta is not None:
+    if delta is not None and T is not None:
         out["errors"] = per_sample_error(spec, cache, T)
         out["gradients"] = gradients(cache, delta)
     return out

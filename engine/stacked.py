@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from operator import is_
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.errors import SpecError
 from engine.network import ForwardCache
 from engine.stats import grid_activations, node_stats
 from engine.training import Snapshot, Trainer, TrainerStack, stack_key
 
-Array = np.ndarray
+Array = NDArray[np.float64]
 
 __all__ = ["FrameStats", "StackedTrainer", "stack_key"]
 
@@ -103,7 +104,7 @@ class StackedTrainer:
                     continue
             active.append(i)
         if active:
-            if fresh and len(active) == len(trainers):
+            if fresh and stack is not None and len(active) == len(trainers):
                 snaps = stack.run_epoch(synced=True)
             else:
                 snaps = self._stack_of([trainers[i] for i in active]).run_epoch()

@@ -9,17 +9,18 @@ axis S, computed in one numpy call per layer for all the networks together.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.network import ForwardCache, NetworkSpec, Params, backward_deltas, forward
 
-Array = np.ndarray
+Array = NDArray[np.float64]
 
 
 def node_stats(
     spec: NetworkSpec,
     W: list[Array],
     b: list[Array],
-    X: Array,
+    X: Array | None,
     T: Array,
     cache: ForwardCache | None = None,
 ) -> list[tuple[Array, Array]]:
@@ -27,10 +28,13 @@ def node_stats(
     of a_j and of |δ_j| (δ by Eq. 5 and Eq. 14), each of shape (n_l,) or (S, n_l) for a stack.
 
     X (N, n_0) or (S, N, n_0), T (N, K) or (S, N, K); ``cache`` is the forward pass over X at
-    these parameters when the caller has it (a snapshot's ``train_cache``)."""
+    these parameters when the caller has it (a snapshot's ``train_cache``); with a cache, X may
+    be None."""
     params = Params(list(W), list(b))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         if cache is None:
+            if X is None:
+                raise ValueError("node_stats needs the inputs X or their forward pass (cache)")
             cache = forward(spec, params, X)
         delta = backward_deltas(spec, params, cache, T)
         inv_n = 1.0 / max(T.shape[-2], 1)

@@ -26,8 +26,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from operator import is_
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine import stats
 from engine.datasets import Dataset, decision_threshold
@@ -45,7 +47,7 @@ from engine.network import (
     trace,
 )
 
-Array = np.ndarray
+Array = NDArray[np.float64]
 
 REGULARIZATIONS = ("none", "l1", "l2")
 MAX_MOMENTUM = 0.999  # μ < 1, or the velocity never decays
@@ -96,7 +98,7 @@ class TrainingConfig:
                 f"known: {', '.join(REGULARIZATIONS)}",
             )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -113,7 +115,16 @@ class EpochRecord:
 
     __slots__ = ("spec", "N", "layout", "theta", "grads", "fwd", "spare")
 
-    def __init__(self, spec, N, layout, theta, grads, fwd: Pass, spare: list[Pass]) -> None:
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        N: int,
+        layout: list[tuple[int, int, int]],
+        theta: Array,
+        grads: Array | None,
+        fwd: Pass,
+        spare: list[Pass],
+    ) -> None:
         self.spec, self.N, self.layout, self.theta, self.grads = spec, N, layout, theta, grads
         self.fwd, self.spare = fwd, spare
 
@@ -143,6 +154,11 @@ class Snapshot:
         "epoch", "status", "loss_train", "loss_test", "metrics", "samples_seen",
         "_rec", "_s", "_X", "_T", "_probe_index", "_W", "_b", "_grads", "_cache", "_probe",
     )  # fmt: skip
+    _W: list[Array] | None
+    _b: list[Array] | None
+    _grads: tuple[list[Array], list[Array]] | None
+    _cache: ForwardCache | None
+    _probe: dict[str, Any] | None
 
     def __init__(
         self,
@@ -150,7 +166,7 @@ class Snapshot:
         status: str,
         loss_train: float,
         loss_test: float | None,
-        metrics: dict,
+        metrics: dict[str, Any],
         samples_seen: int,
         record: EpochRecord,
         s: int,
@@ -201,8 +217,8 @@ class Snapshot:
                 g = gradients(cache, backward_deltas(spec, self.params, cache, self._T))
                 self._grads = g.W, g.b
             else:
-                g = self._rec.layers(grads, self._s)
-                self._grads = [x[:-1] for x in g], [x[-1] for x in g]
+                blocks = self._rec.layers(grads, self._s)
+                self._grads = [x[:-1] for x in blocks], [x[-1] for x in blocks]
         return self._grads
 
     @property
@@ -223,7 +239,7 @@ class Snapshot:
         return self._cache
 
     @property
-    def probe(self) -> dict:
+    def probe(self) -> dict[str, Any]:
         if self._probe is None:
             self._probe = probe_trace(
                 self._rec.spec, self.train_cache, self.params, self._T, self._probe_index
@@ -337,7 +353,7 @@ class Trainer:
     @property
     def n_train(self) -> int:
         """N, the number of training samples (the range of a probe or step index)."""
-        return self.X.shape[0]
+        return int(self.X.shape[0])
 
     def set_probe(self, index: int, field: str = "probe.index") -> None:
         """Trace training sample ``index`` from now on; the last snapshot (whose trace is the
@@ -418,7 +434,7 @@ class Trainer:
         """``engine.stats.node_stats`` of ``snap`` over this trainer's training set."""
         return stats.node_stats(self.spec, snap.W, snap.b, self.X, self.T, snap.train_cache)
 
-    def step_sample(self, index: int | None = None) -> dict:
+    def step_sample(self, index: int | None = None) -> dict[str, Any]:
         """One forward pass, backward pass and plain gradient-descent update (Eq. 7) on one
         training sample — the unit of the step-by-step derivation mode. Momentum and
         regularisation are not applied, so the update is exactly w ← w − η δ a.
@@ -456,7 +472,7 @@ class Trainer:
         }
 
     # -- persistence ------------------------------------------------------------------------
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         """Everything beyond spec, params and config needed to continue bit-for-bit, as JSON:
         epoch, samples seen, the probe, the momentum velocity and the shuffling generator (PCG64,
         its 128-bit integers as decimal strings, exact in JavaScript too)."""
@@ -475,7 +491,7 @@ class Trainer:
             "velocity": self.velocity.to_lists(),
         }
 
-    def load_state(self, state: dict) -> None:
+    def load_state(self, state: dict[str, Any]) -> None:
         """Restore what ``state`` returned; a key left out keeps its value (epoch and samples
         seen: 0). A bad value raises ``SpecError`` naming ``state.<key>``."""
         try:
@@ -506,7 +522,7 @@ class Trainer:
 # --------------------------------------------------------------------------- stacks of trainers
 
 
-def stack_key(trainer: Trainer) -> tuple:
+def stack_key(trainer: Trainer) -> tuple[object, ...]:
     """Trainers with equal keys can be trained in one stack: the same layer sizes, activations
     and loss, the same training- and test-set sizes, the same effective batch size (batch sizes
     of N or more are all one full batch) and the same task."""
@@ -517,7 +533,9 @@ def stack_key(trainer: Trainer) -> tuple:
     return (spec.layer_sizes, spec.activations, spec.loss, N, n_test, batch, trainer.task)
 
 
-def probe_trace(spec: NetworkSpec, cache: ForwardCache, params: Params, T: Array, i: int) -> dict:
+def probe_trace(
+    spec: NetworkSpec, cache: ForwardCache, params: Params, T: Array, i: int
+) -> dict[str, Any]:
     """The trace of training sample i read off a forward pass over the whole training set: its
     row of every z and a, then g'(z), δ (Eq. 5, 14) and its own gradients
     ∂E_n/∂w_ij = δ_j a_i, ∂E_n/∂b_j = δ_j (Eq. 6/15, 8/18): ``backward_deltas`` and ``gradients``
@@ -545,12 +563,16 @@ def probe_trace(spec: NetworkSpec, cache: ForwardCache, params: Params, T: Array
     }
 
 
-def classes(A: Array, output: str) -> Array:
+def classes(A: Array, output: str) -> NDArray[Any]:
     """Per sample its class, as ``datasets.accuracy`` reads it: the argmax for K > 1, else
     whether the output reaches ``decision_threshold(output)``."""
     if A.shape[-1] > 1:
-        return A.argmax(axis=-1)
+        argmax: NDArray[np.intp] = A.argmax(axis=-1)
+        return argmax
     return A[..., 0] >= decision_threshold(output)
+
+
+Data = tuple[Array, Array, Array | None, Array | None]  # a trainer's X, T, X_test, T_test
 
 
 class TrainerStack:
@@ -579,25 +601,25 @@ class TrainerStack:
              [fs.VW[l][s] for l in range(L)], [fs.Vb[l][s] for l in range(L)])
             for s in range(len(trainers))
         ]  # fmt: skip
-        self.data: list[tuple | None] = [None] * len(trainers)
-        self.configs: list[TrainingConfig | None] = [None] * len(trainers)
+        self.data: list[Data | None] = [None] * len(trainers)
+        self.configs: Sequence[TrainingConfig | None] = [None] * len(trainers)
         self.settings: StepSettings | None = None
         self.produced: list[Snapshot | None] = [None] * len(trainers)
         self.cache: Pass | None = None  # forward_all at the last snapshots' parameters
-        self.target_classes: Array | None = None  # classes(T_all), made when the data change
+        self.target_classes: NDArray[Any] | None = None  # classes(T_all), made when the data change
         # where the training and the test rows of a per-sample array begin (and end), and their
         # counts
         self.parts = np.array([0, N] if N_all > N else [0], dtype=np.intp)
         self.bounds = [(0, N), (N, N_all)] if N_all > N else [(0, N)]
         self.counts = np.array([N, N_all - N] if N_all > N else [N], dtype=np.float64)
-        self.seen: list | None = None  # ``watched`` at the end of the last ``sync``
+        self.seen: list[object] | None = None  # ``watched`` at the end of the last ``sync``
 
     @staticmethod
-    def watched(trainers: Sequence[Trainer]) -> list:
+    def watched(trainers: Sequence[Trainer]) -> list[object]:
         """Every object of the trainers whose replacement ``sync`` must notice, flat: the
         parameter and velocity arrays, the data, the settings, and with spec and task the
         rest of what ``stack_key`` reads."""
-        out: list = []
+        out: list[object] = []
         extend = out.extend
         for tr in trainers:
             p, v = tr.params, tr.velocity
@@ -642,7 +664,8 @@ class TrainerStack:
                     fs.Vb[l][s] = v.b[l]
                 tr.velocity = Params(list(VW), list(Vb))
             data = (tr.X, tr.T, tr.X_test, tr.T_test)
-            if self.data[s] is None or not all(map(is_, data, self.data[s])):
+            held = self.data[s]
+            if held is None or not all(map(is_, data, held)):
                 fs.set_data(s, *data)
                 self.data[s] = data
                 self.produced[s] = None
@@ -673,6 +696,8 @@ class TrainerStack:
                 full = self.cache  # the last snapshots' forward pass, at these parameters
             else:
                 full = fs.forward_all()
+            if self.settings is None:
+                raise ValueError("the stack was never synced (run_epoch with synced=True)")
             grads = fs.train_epoch(self.settings, full)
             for tr in trainers:
                 tr.samples_seen += N
@@ -688,13 +713,13 @@ class TrainerStack:
             out.append(snap)
         return out
 
-    def within_bounds(self, theta: Array) -> Array:
+    def within_bounds(self, theta: Array) -> NDArray[np.bool_]:
         """Per network: every parameter finite, and parameters and velocity within the
         trainer's ``max_abs``, epochs and samples seen within ``MAX_COUNT`` (NaN fails every
         comparison)."""
         trainers = self.trainers
         bound = np.array([min(tr.max_abs, FLOAT_MAX) for tr in trainers])  # ∞ is never within
-        ok = (np.abs(theta).max(axis=-1) <= bound) & (
+        ok: NDArray[np.bool_] = (np.abs(theta).max(axis=-1) <= bound) & (
             np.abs(self.fs.velocity).max(axis=-1) <= bound
         )
         if any(tr.samples_seen > MAX_COUNT or tr.epoch > MAX_COUNT for tr in trainers):
@@ -705,6 +730,8 @@ class TrainerStack:
     def _diverge(self, s: int, tr: Trainer) -> Snapshot:
         """Restore trainer s to its last finite snapshot, velocity zero, status diverged."""
         last = tr.last
+        if last is None:
+            raise ValueError("a trainer diverged before its first snapshot")
         fs = self.fs
         for l in range(self.spec.depth):
             fs.W[l][s] = last.W[l]
@@ -750,7 +777,7 @@ class TrainerStack:
             if not ok:
                 out.append(None)
                 continue
-            metrics: dict = {}
+            metrics: dict[str, Any] = {}
             if classification:
                 metrics["train_accuracy"] = m[1][0]
                 if has_test:

@@ -17,7 +17,7 @@ field (the control, for a lock), so REST answers and socket ``error`` messages s
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import HTTPConnection
 
@@ -75,7 +75,7 @@ class Gate:
         """The teacher logged in on this request: a bearer token, else the login cookie."""
         known = getattr(conn.state, "bpp_teacher", _UNKNOWN)  # once per request or socket
         if known is not _UNKNOWN:
-            return known
+            return cast("Teacher | None", known)  # what this method stored below
         token = bearer(conn) or conn.cookies.get(TEACHER_COOKIE)
         teacher = await asyncio.to_thread(self.accounts.teacher_for, token) if token else None
         conn.state.bpp_teacher = teacher
@@ -83,7 +83,9 @@ class Gate:
 
     def holds_seat(self, conn: HTTPConnection, owner: SeatOwner) -> bool:
         token = conn.cookies.get(seat_cookie(owner.classroom_id))
-        return bool(token) and len(token) <= 256 and digest(token) == owner.token_hash
+        if not token:
+            return False
+        return len(token) <= 256 and digest(token) == owner.token_hash
 
     async def check(self, conn: HTTPConnection, client: str, action: Any) -> None:
         """Raise ``FieldError`` (403) unless this caller may do ``action`` to a session owned

@@ -94,11 +94,19 @@ def _same(name: str, lesson: dict[str, Any], body: dict[str, Any]) -> bool:
         return False
 
 
+def _value_of(name: str, body: dict[str, Any]) -> Any:
+    """Control ``name``'s value in a full ``body`` (the registry's ``value``)."""
+    value = BY_NAME[name].value
+    if value is None:
+        raise KeyError(f"{name} is a command: it has no value")
+    return value(body)
+
+
 def values(setup: dict[str, Any]) -> dict[str, Any]:
     """A setup → the value of each setup control (the registry's ``value``), every default
     filled in."""
     body = full(setup)
-    return {name: BY_NAME[name].value(body) for name in VALUE_CONTROLS}
+    return {name: _value_of(name, body) for name in VALUE_CONTROLS}
 
 
 def changed_controls(lesson: dict[str, Any], setup: dict[str, Any]) -> list[str]:
@@ -121,7 +129,7 @@ def differences(
     body = full(setup)
     out: dict[str, Any] = {}
     for name in changed_controls(lesson, setup):
-        v = BY_NAME[name].value(body)
+        v = _value_of(name, body)
         if name == "dataset":
             v = v[0]
         elif name == "init":

@@ -297,7 +297,7 @@ class Rooms:
                     select(func.count(), func.max(seats.c.number)).where(
                         seats.c.classroom_id == room.id
                     )
-                ).first()
+                ).one()  # an aggregate: always one row
                 if taken[0] >= self.settings.max_seats_per_classroom:
                     raise FieldError(
                         "code",

@@ -79,11 +79,11 @@ def lti_cli(settings: Settings, args: argparse.Namespace) -> int:
             )
             print(json.dumps(platform.json(), indent=2))
         elif action == "add-deployment":
-            platform = platforms.add_deployment(args.platform_id, args.deployment_id)
-            if platform is None:
+            deployed = platforms.add_deployment(args.platform_id, args.deployment_id)
+            if deployed is None:
                 print(f"lti: no platform {args.platform_id!r}", file=sys.stderr)
                 return 1
-            print(json.dumps(platform.json(), indent=2))
+            print(json.dumps(deployed.json(), indent=2))
         elif action == "link-teacher":
             if platforms.get(args.platform_id) is None:
                 print(f"lti: no platform {args.platform_id!r}", file=sys.stderr)

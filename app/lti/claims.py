@@ -75,6 +75,12 @@ def role_of(roles: Any) -> str | None:
     return None
 
 
+def _object(claims: dict[str, Any], name: str) -> dict[str, Any]:
+    """Claim ``name`` when it is a JSON object, else an empty one."""
+    value = claims.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def _text(claims: dict[str, Any], name: str, label: str) -> str:
     value = claims.get(name)
     if not isinstance(value, str) or not value:
@@ -141,7 +147,7 @@ def read_launch(
             p for p in (claims.get("given_name"), claims.get("family_name")) if isinstance(p, str)
         )
         name = name if isinstance(name, str) and name.strip() else None
-    context = claims.get(CONTEXT) if isinstance(claims.get(CONTEXT), dict) else {}
+    context = _object(claims, CONTEXT)
     custom = claims.get(CUSTOM) if isinstance(claims.get(CUSTOM), dict) else {}
     common = dict(
         platform_id=platform_id,
@@ -155,21 +161,22 @@ def read_launch(
         email=claims.get("email") if isinstance(claims.get("email"), str) else None,
     )
     if kind == DEEP_LINKING_REQUEST:
-        settings = claims.get(DL_SETTINGS)
-        url = settings.get("deep_link_return_url") if isinstance(settings, dict) else None
+        settings = _object(claims, DL_SETTINGS)
+        url = settings.get("deep_link_return_url")
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise LtiError("deep_linking_settings", "has no deep_link_return_url")
         if role != "instructor":
             raise LtiError("roles", "only an instructor adds the tool to a course", 403)
         data = settings.get("data")
         return Launch(**common, return_url=url, dl_data=data if isinstance(data, str) else None)
-    link = claims.get(RESOURCE_LINK)
-    link_id = link.get("id") if isinstance(link, dict) else None
+    link = _object(claims, RESOURCE_LINK)
+    link_id = link.get("id")
     if not isinstance(link_id, str) or not link_id:
         raise LtiError("resource_link", "has no id")
-    ags = claims.get(AGS_ENDPOINT) if isinstance(claims.get(AGS_ENDPOINT), dict) else {}
+    ags = _object(claims, AGS_ENDPOINT)
     lineitem = ags.get("lineitem")
-    scopes = ags.get("scope") if isinstance(ags.get("scope"), list) else []
+    scope = ags.get("scope")
+    scopes: list[Any] = scope if isinstance(scope, list) else []
     return Launch(
         **common,
         resource_link_id=link_id,

@@ -51,7 +51,7 @@ class PlatformKeys:
         """The platform's keys, holding ``kid`` if the platform publishes it."""
         with self._lock:
             cached = self._cache.get(url)
-        fresh = cached is not None and time.monotonic() - cached[0] < self.cache_seconds
-        if fresh and (kid is None or any(k.kid == kid for k in cached[1].keys)):
-            return cached[1]
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+            if kid is None or any(k.kid == kid for k in cached[1].keys):
+                return cached[1]
         return self._fetch(url)

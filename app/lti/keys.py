@@ -15,7 +15,7 @@ from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import KeyParameters, KeySet, RSAKey
 from sqlalchemy import insert, select, update
 
 from app.classroom.tokens import new_id
@@ -26,7 +26,7 @@ KEY_BITS = 2048
 ALG = "RS256"
 
 
-def _parameters(kid: str) -> dict[str, str]:
+def _parameters(kid: str) -> KeyParameters:
     return {"kid": kid, "use": "sig", "alg": ALG}
 
 
@@ -38,11 +38,13 @@ class ToolKeys:
 
     def _rows(self) -> list[Any]:
         with self.store.reading() as conn:
-            return conn.execute(
-                select(lti_tool_keys.c.kid, lti_tool_keys.c.private_pem)
-                .where(lti_tool_keys.c.retired_at.is_(None))
-                .order_by(lti_tool_keys.c.created_at.desc())
-            ).all()
+            return list(
+                conn.execute(
+                    select(lti_tool_keys.c.kid, lti_tool_keys.c.private_pem)
+                    .where(lti_tool_keys.c.retired_at.is_(None))
+                    .order_by(lti_tool_keys.c.created_at.desc())
+                ).all()
+            )
 
     def _load(self) -> list[RSAKey]:
         """The unretired keys, newest first (one is made when there is none)."""

@@ -99,10 +99,12 @@ async def sso_callback(request: Request) -> Response:
         response.delete_cookie(FLOW_COOKIE, path="/")
         return response
     token, _ = await asyncio.to_thread(c.accounts.issue, teacher.id, "cookie")
-    response = RedirectResponse(_safe_next(flow.get("next", "/teach")), status_code=303)
-    set_cookie(request, response, TEACHER_COOKIE, token, int(c.settings.teacher_login_hours * 3600))
-    response.delete_cookie(FLOW_COOKIE, path="/")
-    return response
+    signed_in = RedirectResponse(_safe_next(flow.get("next", "/teach")), status_code=303)
+    set_cookie(
+        request, signed_in, TEACHER_COOKIE, token, int(c.settings.teacher_login_hours * 3600)
+    )
+    signed_in.delete_cookie(FLOW_COOKIE, path="/")
+    return signed_in
 
 
 def install(app: Any) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -65,6 +66,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def core_table(model: type[Base]) -> Table:
+    """A model's Core ``Table``, for ``insert``/``update``/``delete``: SQLAlchemy types
+    ``__table__`` as the wider ``FromClause``, while a declarative model's is always a Table."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__}.__table__ is not a Table")
+    return table
+
+
 class SessionRow(Base):
     """One training session: owner, progress, and the body it was created from."""
 
@@ -94,8 +104,8 @@ class CheckpointRow(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-sessions = SessionRow.__table__
-checkpoints = CheckpointRow.__table__
+sessions = core_table(SessionRow)
+checkpoints = core_table(CheckpointRow)
 
 
 # ---- the classroom: teachers, their lessons and classrooms, and students' seats -----------------
@@ -199,11 +209,11 @@ class SeatRow(Base):
     challenge_met: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
-teachers = TeacherRow.__table__
-auth_tokens = TokenRow.__table__
-lessons = LessonRow.__table__
-classrooms = ClassroomRow.__table__
-seats = SeatRow.__table__
+teachers = core_table(TeacherRow)
+auth_tokens = core_table(TokenRow)
+lessons = core_table(LessonRow)
+classrooms = core_table(ClassroomRow)
+seats = core_table(SeatRow)
 
 
 # ---- LTI 1.3 (app/lti): platforms, the tool's keys, launches' state, links and grades -----------
@@ -359,12 +369,12 @@ class SsoUserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-lti_platforms = LtiPlatformRow.__table__
-lti_tool_keys = LtiToolKeyRow.__table__
-lti_states = LtiStateRow.__table__
-lti_nonces = LtiNonceRow.__table__
-lti_links = LtiLinkRow.__table__
-lti_users = LtiUserRow.__table__
-lti_seats = LtiSeatRow.__table__
-lti_grades = LtiGradeRow.__table__
-sso_users = SsoUserRow.__table__
+lti_platforms = core_table(LtiPlatformRow)
+lti_tool_keys = core_table(LtiToolKeyRow)
+lti_states = core_table(LtiStateRow)
+lti_nonces = core_table(LtiNonceRow)
+lti_links = core_table(LtiLinkRow)
+lti_users = core_table(LtiUserRow)
+lti_seats = core_table(LtiSeatRow)
+lti_grades = core_table(LtiGradeRow)
+sso_users = core_table(SsoUserRow)

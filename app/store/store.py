@@ -232,7 +232,7 @@ class Store:
 
             event.listen(self.engine, "connect", on_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
-            self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+            self._write_engine: Engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True)
             self._write_engine = self.engine

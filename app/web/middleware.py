@@ -88,8 +88,8 @@ class BodySizeLimit:
         if len(body) > self.max_bytes:
             await self._refuse(send)
             return
-        message = {"type": "http.request", "body": body, "more_body": False}
-        await self.app(scope, replaying(message, receive), send)
+        whole: Message = {"type": "http.request", "body": body, "more_body": False}
+        await self.app(scope, replaying(whole, receive), send)
 
     async def _read(self, receive: Receive) -> bytes | None:
         """The whole body (None: the client went away); stops just past ``max_bytes``."""

@@ -44,6 +44,11 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _waiting_since(c: GuardedH11Protocol) -> float:
+    """When an idle connection began to wait (``_shed`` passes only those whose time is set)."""
+    return c.waiting_since if c.waiting_since is not None else 0.0
+
+
 class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with a head timeout and a connection limit (module docstring).
     Its settings are the process's (``get_settings()``): uvicorn builds one per connection."""
@@ -95,7 +100,7 @@ class GuardedH11Protocol(H11Protocol):
             and c.waiting_since is not None
             and not c.transport.is_closing()
         ]
-        victim = min(idle, key=lambda c: c.waiting_since) if idle else self
+        victim = min(idle, key=_waiting_since) if idle else self
         if victim is self:
             log.warning("connection refused: %d open (max_connections)", self.max_connections)
         victim._stop_timer()

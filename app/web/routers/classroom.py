@@ -6,7 +6,7 @@ session is decided in ``app.classroom.access``.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -273,6 +273,16 @@ async def me(teacher: TeacherDep) -> dict:
     return {"teacher": {"id": teacher.id, "name": teacher.name}}
 
 
+_T = TypeVar("_T")
+
+
+def _found(value: _T | None, field: str, what: str) -> _T:
+    """``value`` read back after a write; None means the row went away meanwhile: 404."""
+    if value is None:
+        raise FieldError(field, f"{what} is gone", status_code=404)
+    return value
+
+
 # ---- lessons -------------------------------------------------------------------------------
 
 
@@ -314,7 +324,7 @@ async def patch_lesson(
     _lesson_or_404(await asyncio.to_thread(c.rooms.lesson, lesson_id), teacher)
     change = await _lesson_change(body, c)
     lesson = await asyncio.to_thread(c.rooms.update_lesson, lesson_id, **change)
-    return lesson.json()
+    return _found(lesson, "lesson_id", "this lesson").json()
 
 
 def check_instructions(text: str, settings: Settings) -> str:
@@ -425,7 +435,8 @@ async def patch_classroom(
     if change.get("challenge_active") and not room.challenge:
         raise FieldError("challenge_active", "this classroom's lesson has no challenge")
     if change:
-        room = await asyncio.to_thread(c.rooms.update_classroom, room.id, **change)
+        changed = await asyncio.to_thread(c.rooms.update_classroom, room.id, **change)
+        room = _found(changed, "classroom_id", "this classroom")
     return classroom_json(request, room)
 
 
@@ -451,7 +462,8 @@ async def push_lesson(
     setup_changed = "setup" in change and change["setup"] != room.setup
     if "challenge" in change and change["challenge"] is None:
         change["challenge_active"] = False
-    room = await asyncio.to_thread(c.rooms.update_classroom, room.id, **change)
+    changed = await asyncio.to_thread(c.rooms.update_classroom, room.id, **change)
+    room = _found(changed, "classroom_id", "this classroom")
     replaced = await c.teaching.push(room, setup_changed)
     return {**classroom_json(request, room), "replaced": replaced}
 
@@ -462,7 +474,8 @@ async def push_lesson(
 async def close_classroom(request: Request, room: OwnRoomDep, c: ClassroomsDep) -> dict:
     """The join code stops working; students' work stays, read-only, for the teacher."""
     await c.teaching.pace(room, "pause")
-    room = await asyncio.to_thread(c.rooms.close_classroom, room.id)
+    closed = await asyncio.to_thread(c.rooms.close_classroom, room.id)
+    room = _found(closed, "classroom_id", "this classroom")
     return classroom_json(request, room)
 
 
@@ -653,7 +666,7 @@ async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse
         )
         if seat.status == "active":
             await c.teaching.give_session(room, seat)
-    seat = await asyncio.to_thread(c.rooms.seat, seat.id)
+    seat = _found(await asyncio.to_thread(c.rooms.seat, seat.id), "code", "your seat")
     response = JSONResponse(
         {
             "classroom_id": room.id,
@@ -676,7 +689,7 @@ async def my_place(seat_and_room: SeatDep, c: ClassroomsDep) -> dict:
         and (seat.session_id is None or await c.registry_missing(seat.session_id))
     ):
         await c.teaching.give_session(room, seat)
-        seat = await asyncio.to_thread(c.rooms.seat, seat.id)
+        seat = _found(await asyncio.to_thread(c.rooms.seat, seat.id), "seat", "your seat")
     return {
         "seat": seat.json(),
         "classroom": {
