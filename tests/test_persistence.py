@@ -77,7 +77,7 @@ def test_sessions_unused_for_the_retention_period_are_deleted(make_client, store
 def test_kill_9_of_every_process_loses_at_most_checkpoint_seconds(tmp_path, store_settings):
     """The all-in-one server and its trainers are killed with SIGKILL mid-lesson. After a
     restart a paused session is bit-identical (same export, same next epochs); a playing one
-    is back at its last checkpoint, paused, with its loss history."""
+    is back at its last checkpoint, paused, with its loss history and replay checkpoints."""
     env = {**env_of(store_settings), "BPP_CHECKPOINT_SECONDS": "0.5", "BPP_TRAINERS": "2"}
     with start_server(env=env, log_dir=tmp_path) as server:
         api = httpx.Client(base_url=server.url, timeout=30)
@@ -103,3 +103,6 @@ def test_kill_9_of_every_process_loses_at_most_checkpoint_seconds(tmp_path, stor
         history = api.get(f"/api/sessions/{playing}/history").json()
         assert state["epoch"] - 8 < history["epoch"][-1] <= state["epoch"]  # thinned curve
         assert len(history["train"]) > 10
+        kept = api.get(f"/api/sessions/{playing}/replay").json()["epochs"]
+        assert kept[0] == 0 and len(kept) > 10 and kept[-1] <= state["epoch"]
+        assert api.get(f"/api/sessions/{paused}/replay").json()["epochs"] == list(range(31))

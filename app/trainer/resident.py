@@ -99,12 +99,13 @@ class Resident:
         cls, session_id: str, client: str, checkpoint: bytes, settings: Settings
     ) -> Resident:
         """The session a ``checkpoint`` saved, paused: same parameters, momentum, shuffling
-        generator, epoch, probe and loss history, so its next epochs are the ones it would have
-        trained."""
+        generator, epoch, probe, loss history and replay checkpoints, so its next epochs are the
+        ones it would have trained."""
         saved = orjson.loads(checkpoint)
         r = cls(session_id, client, saved["session"], settings)
         r.history.load_state(saved["history"])
         r.flow.load_state(saved.get("gradient_flow"))
+        r.replay.load_state(saved.get("replay"))
         return r
 
     def __init__(
@@ -285,14 +286,16 @@ class Resident:
         return body
 
     def checkpoint_bytes(self) -> bytes:
-        """What the store keeps of this session (``restore`` reads it back): its export and its
-        loss history."""
+        """What the store keeps of this session (``restore`` reads it back): its export, its
+        loss history, its gradient flow and its replay checkpoints (thinned within
+        ``max_replay_checkpoint_bytes``)."""
         return frames.dumpb(
             {
                 "version": 1,
                 "session": self.export(),
                 "history": self.history.state(),
                 "gradient_flow": self.flow.state(),
+                "replay": self.replay.state(self.settings.max_replay_checkpoint_bytes),
             }
         )
 
