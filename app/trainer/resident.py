@@ -106,6 +106,7 @@ class Resident:
         r.history.load_state(saved["history"])
         r.flow.load_state(saved.get("gradient_flow"))
         r.replay.load_state(saved.get("replay"))
+        r.saved_jobs = list(saved.get("jobs") or [])
         return r
 
     def __init__(
@@ -130,6 +131,7 @@ class Resident:
         self.replay.add(snap.epoch, snap.W, snap.b)
         self.running = False
         self.pending_epochs = 0
+        self.saved_jobs: list[dict[str, Any]] = []  # jobs a restored checkpoint held
         self.viewers = 0  # live full viewers, summed over the web processes' counts
         self.summary_viewers = 0
         self.watchers: dict[str, tuple[int, int, float]] = {}  # web → (viewers, summary, when)
@@ -285,10 +287,10 @@ class Resident:
         body["state"] = self.trainer.state()
         return body
 
-    def checkpoint_bytes(self) -> bytes:
+    def checkpoint_bytes(self, jobs: list[dict[str, Any]] | None = None) -> bytes:
         """What the store keeps of this session (``restore`` reads it back): its export, its
         loss history, its gradient flow and its replay checkpoints (thinned within
-        ``max_replay_checkpoint_bytes``)."""
+        ``max_replay_checkpoint_bytes``) and its training ``jobs`` (``TrainQueue.saved``)."""
         return frames.dumpb(
             {
                 "version": 1,
@@ -296,6 +298,7 @@ class Resident:
                 "history": self.history.state(),
                 "gradient_flow": self.flow.state(),
                 "replay": self.replay.state(self.settings.max_replay_checkpoint_bytes),
+                "jobs": jobs or [],
             }
         )
 
