@@ -53,6 +53,40 @@ class Job:
     finished_at: float | None = None
     result: bytes | None = None
 
+    def state(self, now: float) -> dict[str, Any]:
+        """The job as saved with its session's checkpoint (``from_state``), without its
+        result; times as seconds before ``now`` (a trainer's clock does not survive it)."""
+        return {
+            "id": self.id,
+            "epochs": self.epochs,
+            "status": self.status,
+            "start_epoch": self.start_epoch,
+            "epochs_done": self.epochs_done,
+            "age": now - self.created_at,
+            "started": None if self.started_at is None else now - self.started_at,
+            "finished": None if self.finished_at is None else now - self.finished_at,
+        }
+
+    @classmethod
+    def from_state(cls, session_id: str, state: dict[str, Any], now: float) -> Job:
+        """A job as ``state`` saved it, its times moved onto this trainer's clock ``now``."""
+
+        def at(ago: Any) -> float | None:
+            return None if ago is None else now - float(ago)
+
+        status = str(state["status"])
+        return cls(
+            id=str(state["id"]),
+            session_id=session_id,
+            epochs=int(state["epochs"]),
+            created_at=now - float(state["age"]),
+            status=status if status in FINISHED or status in (QUEUED, RUNNING) else CANCELLED,
+            start_epoch=int(state["start_epoch"]),
+            epochs_done=int(state["epochs_done"]),
+            started_at=at(state["started"]),
+            finished_at=at(state["finished"]),
+        )
+
     @property
     def finished(self) -> bool:
         return self.status in FINISHED

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         description="Memory per session for replay checkpoints (copies of W and b, thinned to "
         "evenly spaced epochs when full).",
     )
+    max_replay_checkpoint_bytes: int = Field(
+        128 << 10,
+        ge=0,
+        description="Weights of replay checkpoints saved with a session (so that replay survives "
+        "eviction, a restart and a kill -9), thinned to evenly spaced epochs to fit; stored as "
+        "base64, about 4/3 of this in the store.",
+    )
     max_gradient_flow_points: int = Field(
         200,
         ge=16,

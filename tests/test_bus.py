@@ -151,6 +151,33 @@ def test_a_killed_trainers_sessions_come_back_on_the_other_within_seconds(cluste
     assert cluster.owner(sid) != owner and cluster.owner(sid) in cluster.live_trainers()
     assert 0 < after[0]["epoch"] <= last + 2000
     assert after[-1]["epoch"] > after[0]["epoch"]  # training again
+    kept = a.get(f"/api/sessions/{sid}/replay").json()["epochs"]
+    assert kept[0] == 0 and len(kept) > 10  # its replay checkpoints came along
+
+
+def test_a_running_job_of_a_killed_trainer_trains_on_at_the_other(cluster):
+    a, b = (httpx.Client(base_url=w.url, timeout=30) for w in cluster.webs)
+    slow = {  # about 50 ms an epoch
+        "network": {"hidden_layers": [16, 16]},
+        "dataset": {"name": "circle", "n": 2000},
+        "training": {"batch_size": 1},
+    }
+    sid = a.post("/api/sessions", json=slow).json()["id"]
+    job = a.post(f"/api/sessions/{sid}/train", json={"epochs": 200, "job": True}).json()
+    wait_for(lambda: a.get(job["url"]).json()["epochs_done"] >= 3)
+    time.sleep(1.2)  # a checkpoint or two with the job running
+    owner = cluster.owner(sid)
+    os.killpg(cluster.trainer_process(owner).pid, signal.SIGKILL)
+    done = wait_for(
+        lambda: (
+            (r := b.get(job["url"])).status_code == 200
+            and r.json()["status"] == "done"
+            and r.json()
+        ),
+        seconds=60,
+    )
+    assert cluster.owner(sid) != owner
+    assert done["epochs_done"] == 200 and done["epoch"] == 200 and done["result"]["epoch"] == 200
 
 
 def test_a_killed_web_process_leaves_the_session_reachable_through_the_other(cluster):

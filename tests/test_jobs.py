@@ -3,6 +3,10 @@ job URL (progress, result, cancel), the same with trainer processes and BPP_TRAI
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import pytest
 
 from app.limits import epoch_work
@@ -145,3 +149,35 @@ def test_every_train_is_a_job_at_max_sync_train_work_zero_and_jobs_are_refused_l
     assert too_many.status_code == 422 and too_many.json()["detail"][0]["field"] == "epochs"
     bad = client.post(f"/api/sessions/{sid}/train", json={"epochs": 1, "job": "soon"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "job"
+
+
+def test_a_finished_job_answers_after_its_session_was_evicted(make_client):
+    client = make_client(trainers=0, evict_after_seconds=60)
+    sid = create(client, SMALL)
+    job = start_job(client, sid, epochs=3)
+    done = wait_for(lambda: (j := client.get(job["url"]).json())["status"] == "done" and j)
+    registry = client.app.state.registry
+    assert client.portal.call(registry.evict_idle, registry.clock() + 61) == [sid]
+    back = client.get(job["url"])
+    assert back.status_code == 200, back.text
+    body = back.json()
+    assert body["status"] == "done" and body["epochs_done"] == 3 == done["epochs_done"]
+    assert body["epoch"] == 3 and body["progress"] == 1.0
+
+
+def test_a_running_job_trains_on_after_its_trainer_is_killed(make_client):
+    client = make_client(trainers=1, max_train_work=10**13, checkpoint_seconds=0.2)
+    sid = create(client, SLOW)
+    job = start_job(client, sid, epochs=40)
+    wait_for(lambda: client.get(job["url"]).json()["epochs_done"] >= 3)
+    time.sleep(0.5)  # a checkpoint with the job running
+    (pid,) = client.app.state.pool.pids()
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: client.app.state.pool.pids() and client.app.state.pool.pids()[0] != pid)
+    resumed = client.get(job["url"])
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["status"] in ("running", "done") and resumed.json()["epochs"] == 40
+    done = wait_for(lambda: (j := client.get(job["url"]).json())["status"] == "done" and j)
+    assert done["epochs_done"] == 40 and done["epoch"] == 40  # the session started at epoch 0
+    assert done["result"]["epoch"] == 40
+    assert client.get(f"/api/sessions/{sid}").json()["epoch"] == 40

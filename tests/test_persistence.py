@@ -15,6 +15,11 @@ from tests.support.waiting import wait_for
 
 SMALL = {"network": {"hidden_layers": [3]}, "dataset": {"name": "xor", "n": 40}}
 MOMENTUM = {**SMALL, "training": {"momentum": 0.9, "batch_size": 4, "learning_rate": 0.1}}
+SLOW = {  # about 50 ms an epoch: a long job is still running at the kill
+    "network": {"hidden_layers": [16, 16]},
+    "dataset": {"name": "circle", "n": 2000},
+    "training": {"batch_size": 1},
+}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -77,14 +82,22 @@ def test_sessions_unused_for_the_retention_period_are_deleted(make_client, store
 def test_kill_9_of_every_process_loses_at_most_checkpoint_seconds(tmp_path, store_settings):
     """The all-in-one server and its trainers are killed with SIGKILL mid-lesson. After a
     restart a paused session is bit-identical (same export, same next epochs); a playing one
-    is back at its last checkpoint, paused, with its loss history."""
-    env = {**env_of(store_settings), "BPP_CHECKPOINT_SECONDS": "0.5", "BPP_TRAINERS": "2"}
+    is back at its last checkpoint, paused, with its loss history and replay checkpoints; a
+    running training job trains on."""
+    env = {
+        **env_of(store_settings),
+        "BPP_CHECKPOINT_SECONDS": "0.5",
+        "BPP_TRAINERS": "2",
+        "BPP_MAX_TRAIN_WORK": str(10**13),  # a job long enough to outlive the kill
+    }
     with start_server(env=env, log_dir=tmp_path) as server:
         api = httpx.Client(base_url=server.url, timeout=30)
         paused = api.post("/api/sessions", json=MOMENTUM).json()["id"]
         playing = api.post("/api/sessions", json=SMALL).json()["id"]
         api.post(f"/api/sessions/{paused}/train", json={"epochs": 25})
         export = api.get(f"/api/sessions/{paused}/export").json()
+        slow = api.post("/api/sessions", json=SLOW).json()["id"]
+        job = api.post(f"/api/sessions/{slow}/train", json={"epochs": 10_000, "job": True}).json()
         with connect(f"{server.ws_url}/api/sessions/{playing}/stream") as ws:
             ws.send('{"type": "play"}')
             wait_for(lambda: api.get(f"/api/sessions/{playing}").json()["epoch"] > 200)
@@ -103,3 +116,11 @@ def test_kill_9_of_every_process_loses_at_most_checkpoint_seconds(tmp_path, stor
         history = api.get(f"/api/sessions/{playing}/history").json()
         assert state["epoch"] - 8 < history["epoch"][-1] <= state["epoch"]  # thinned curve
         assert len(history["train"]) > 10
+        resumed = api.get(job["url"])  # the job is back, training on
+        assert resumed.status_code == 200, resumed.text
+        assert resumed.json()["status"] == "running" and resumed.json()["epochs"] == 10_000
+        wait_for(lambda: api.get(job["url"]).json()["epochs_done"] > resumed.json()["epochs_done"])
+        assert api.delete(job["url"]).json()["status"] == "cancelled"
+        kept = api.get(f"/api/sessions/{playing}/replay").json()["epochs"]
+        assert kept[0] == 0 and len(kept) > 10 and kept[-1] <= state["epoch"]
+        assert api.get(f"/api/sessions/{paused}/replay").json()["epochs"] == list(range(31))

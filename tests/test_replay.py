@@ -80,3 +80,38 @@ def test_checkpoints_copy_the_arrays():
     W[0][0, 0] = 5.0
     assert c.at(0)[1][0][0, 0] == 1.0
     assert c.at(3)[0] == 0 and Checkpoints(10).at(0) is None
+
+
+def test_checkpoints_come_back_after_eviction_bit_for_bit(make_client):
+    client = make_client(evict_after_seconds=60)
+    sid = client.post("/api/sessions", json={}).json()["id"]
+    at7 = client.post(f"/api/sessions/{sid}/train", json={"epochs": 7}).json()
+    client.post(f"/api/sessions/{sid}/train", json={"epochs": 13})
+    kept = client.get(f"/api/sessions/{sid}/replay").json()
+    registry = client.app.state.registry
+    assert client.portal.call(registry.evict_idle, registry.clock() + 61) == [sid]
+    assert not registry.get(sid).resident
+    assert client.get(f"/api/sessions/{sid}/replay").json() == kept  # brought back
+    assert kept["epochs"] == list(range(21))
+    frame = client.get(f"/api/sessions/{sid}/replay/7").json()
+    assert frame["weights"] == at7["weights"] and frame["biases"] == at7["biases"]
+    client.post(f"/api/sessions/{sid}/train", json={"epochs": 2})  # and it goes on keeping
+    assert client.get(f"/api/sessions/{sid}/replay").json()["epochs"] == list(range(23))
+
+
+def test_the_saved_checkpoints_are_thinned_to_their_own_bound():
+    c = Checkpoints(max_bytes=1 << 20)
+    W, b = [np.zeros((2, 3))], [np.zeros(3)]  # 72 bytes a checkpoint
+    for epoch in range(100):
+        c.add(epoch, [W[0] + epoch], [b[0] - epoch])
+    saved = c.state(max_saved_bytes=72 * 30)
+    assert saved["epochs"] == list(range(0, 100, 4)) and saved["stride"] == 4
+    back = Checkpoints(max_bytes=1 << 20)
+    back.load_state(saved)
+    assert back.epochs == saved["epochs"] and back.nbytes <= 72 * 30
+    epoch, W9, b9 = back.at(9)
+    assert epoch == 8 and (W9[0] == 8).all() and (b9[0] == -8).all()
+    back.add(100, W, b)  # the thinning goes on where it was
+    assert back.epochs[-1] == 100 and back.stride == 4
+    assert c.state(max_saved_bytes=71) is None  # not even one fits
+    assert Checkpoints(1 << 20).state(1 << 20) is None  # none kept

@@ -61,6 +61,9 @@ def test_a_killed_trainer_is_restarted_and_its_sessions_come_back_from_their_che
     state = client.get(f"/api/sessions/{sid}").json()
     assert state["epoch"] == 20 and state["status"] == "paused"
     assert pool.pids() and pool.pids()[0] != pid
+    # its replay checkpoints and loss history came back with it
+    assert client.get(f"/api/sessions/{sid}/replay").json()["epochs"] == list(range(21))
+    assert client.get(f"/api/sessions/{sid}/history").json()["epoch"] == list(range(21))
 
 
 def test_a_dashboard_socket_receives_a_summary_of_each_session_it_watches(client):

@@ -141,6 +141,8 @@ class Lifecycle:
         r = Resident.restore(sid, stored.client, stored.checkpoint, self.settings)
         r.viewers, r.summary_viewers = cmd.viewers, cmd.summary_viewers
         self.adopt(r)
+        self.trains.resume(r, r.saved_jobs)  # a job it was training trains on
+        r.saved_jobs = []
         playing = cmd.play or (cmd.takeover and stored.status == "running")
         if playing and r.trainer.status != "diverged":
             r.running = True

@@ -40,6 +40,8 @@ class Publisher:
         self.last_saved: dict[str, float] = {}
         self.last_panels: dict[str, float] = {}
         self.stale_panels: set[str] = set()  # sessions whose panels changed since last sent
+        # the session's jobs as its checkpoint keeps them (``TrainQueue.saved``, set by the worker)
+        self.jobs_of: Callable[[Resident], list[dict[str, Any]]] = lambda _r: []
 
     def forget(self, session_id: str) -> None:
         for table in (self.last_frame, self.last_summary, self.last_saved, self.last_panels):
@@ -145,4 +147,5 @@ class Publisher:
         """Queue the session's checkpoint for the store (never waits for the database)."""
         self.last_saved[r.id] = self.clock()
         if self.store is not None:
-            self.store.checkpoint(r.id, r.status, int(r.trainer.epoch), r.checkpoint_bytes())
+            data = r.checkpoint_bytes(self.jobs_of(r))
+            self.store.checkpoint(r.id, r.status, int(r.trainer.epoch), data)

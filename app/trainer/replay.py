@@ -6,11 +6,18 @@ first; when the copies would exceed the bound, every other one is dropped and fr
 every ``stride``-th epoch is kept (like the loss history). So a long run keeps evenly spaced
 checkpoints over its whole length, never more than the bound. The frame of a checkpoint is
 computed when asked for (``Resident.replay_frame``), by the same code as a live frame.
+
+The checkpoints are part of the session's saved state (``state``/``load_state``), so they come
+back after eviction, a restart or a kill -9. The saved copy is thinned the same way to at most
+``max_saved_bytes`` of weights (``max_replay_checkpoint_bytes``), stored as exact float64 bytes
+(base64: 4/3 of the raw size) so that a replayed frame after a restore is bit-identical.
 """
 
 from __future__ import annotations
 
+import base64
 import bisect
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +55,56 @@ class Checkpoints:
             self.first = epoch
         self.epochs.append(epoch)
         self.params.append(([w.copy() for w in W], [v.copy() for v in b]))
+        self.thin()
+
+    def state(self, max_saved_bytes: int) -> dict[str, Any] | None:
+        """The checkpoints to save: every ``2**k``-th kept one, for the least ``k`` whose
+        weights fit in ``max_saved_bytes`` (None when there are none or not even one fits)."""
+        if not self.epochs or self.each > max_saved_bytes:
+            return None
+        epochs, params, stride = self.epochs, self.params, self.stride
+        while self.each * len(epochs) > max_saved_bytes:
+            epochs, params, stride = epochs[::2], params[::2], stride * 2
+        W0, b0 = params[0]
+        raw = b"".join(
+            np.ascontiguousarray(a, dtype="<f8").tobytes() for W, b in params for a in (*W, *b)
+        )
+        return {
+            "epochs": list(epochs),
+            "stride": stride,
+            "first": self.first,
+            "shapes": [list(a.shape) for a in (*W0, *b0)],
+            "layers": len(W0),
+            "data": base64.b64encode(raw).decode("ascii"),
+        }
+
+    def load_state(self, state: dict[str, Any] | None) -> None:
+        """Take back what ``state`` saved (nothing when ``state`` is None)."""
+        self.clear()
+        if not state:
+            return
+        shapes = [tuple(int(n) for n in shape) for shape in state["shapes"]]
+        layers = int(state["layers"])
+        flat = np.frombuffer(base64.b64decode(state["data"]), dtype="<f8")
+        epochs = [int(e) for e in state["epochs"]]
+        sizes = [int(np.prod(shape)) for shape in shapes]
+        if flat.size != sum(sizes) * len(epochs):
+            return  # a damaged copy: replay starts afresh rather than showing wrong weights
+        at = 0
+        for _ in epochs:
+            arrays = []
+            for shape, size in zip(shapes, sizes, strict=True):
+                arrays.append(flat[at : at + size].astype(np.float64).reshape(shape))
+                at += size
+            self.params.append((arrays[:layers], arrays[layers:]))
+        self.epochs = epochs
+        self.stride = int(state["stride"])
+        self.first = None if state["first"] is None else int(state["first"])
+        self.each = sum(sizes) * 8
+        self.thin()
+
+    def thin(self) -> None:
+        """Drop every other checkpoint until they fit ``max_bytes`` and ``MAX_CHECKPOINTS``."""
         while self.nbytes > self.max_bytes or len(self.epochs) > MAX_CHECKPOINTS:
             self.epochs, self.params = self.epochs[::2], self.params[::2]
             self.stride *= 2

@@ -99,12 +99,14 @@ class Resident:
         cls, session_id: str, client: str, checkpoint: bytes, settings: Settings
     ) -> Resident:
         """The session a ``checkpoint`` saved, paused: same parameters, momentum, shuffling
-        generator, epoch, probe and loss history, so its next epochs are the ones it would have
-        trained."""
+        generator, epoch, probe, loss history and replay checkpoints, so its next epochs are the
+        ones it would have trained."""
         saved = orjson.loads(checkpoint)
         r = cls(session_id, client, saved["session"], settings)
         r.history.load_state(saved["history"])
         r.flow.load_state(saved.get("gradient_flow"))
+        r.replay.load_state(saved.get("replay"))
+        r.saved_jobs = list(saved.get("jobs") or [])
         return r
 
     def __init__(
@@ -129,6 +131,7 @@ class Resident:
         self.replay.add(snap.epoch, snap.W, snap.b)
         self.running = False
         self.pending_epochs = 0
+        self.saved_jobs: list[dict[str, Any]] = []  # jobs a restored checkpoint held
         self.viewers = 0  # live full viewers, summed over the web processes' counts
         self.summary_viewers = 0
         self.watchers: dict[str, tuple[int, int, float]] = {}  # web → (viewers, summary, when)
@@ -284,15 +287,18 @@ class Resident:
         body["state"] = self.trainer.state()
         return body
 
-    def checkpoint_bytes(self) -> bytes:
-        """What the store keeps of this session (``restore`` reads it back): its export and its
-        loss history."""
+    def checkpoint_bytes(self, jobs: list[dict[str, Any]] | None = None) -> bytes:
+        """What the store keeps of this session (``restore`` reads it back): its export, its
+        loss history, its gradient flow and its replay checkpoints (thinned within
+        ``max_replay_checkpoint_bytes``) and its training ``jobs`` (``TrainQueue.saved``)."""
         return frames.dumpb(
             {
                 "version": 1,
                 "session": self.export(),
                 "history": self.history.state(),
                 "gradient_flow": self.flow.state(),
+                "replay": self.replay.state(self.settings.max_replay_checkpoint_bytes),
+                "jobs": jobs or [],
             }
         )
 

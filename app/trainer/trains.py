@@ -63,8 +63,40 @@ class TrainQueue:
 
     def begin(self, r: Resident, epochs: int, job: jobs.Job | None) -> None:
         r.pending_epochs = epochs
-        if job is not None:
+        if job is not None and job.status == jobs.QUEUED:  # a resumed job keeps its start
             job.start(int(r.trainer.epoch), self.clock())
+
+    # -- saved with the session ---------------------------------------------------------------
+    def saved(self, r: Resident) -> list[dict[str, Any]]:
+        """The session's jobs as its checkpoint keeps them (``resume``), oldest first; at most
+        ``max_jobs_per_session`` unfinished ones and as many finished ones, about 200 bytes
+        each."""
+        now = self.clock()
+        return [job.state(now) for job in self.jobs.get(r.id, {}).values()]
+
+    def resume(self, r: Resident, saved: list[dict[str, Any]]) -> None:
+        """Bring back the jobs a checkpoint saved: finished ones answer as they were (without
+        their result), the running one trains on from the restored epoch for the epochs it
+        still owes, queued ones after it. A job the checkpoint's epoch had already completed
+        finishes at once; one that started after it starts again from its beginning."""
+        epoch = int(r.trainer.epoch)
+        table = self.jobs.setdefault(r.id, {})
+        for state in saved:
+            job = jobs.Job.from_state(r.id, state, self.clock())
+            table[job.id] = job
+            if job.finished:
+                continue
+            if job.status == jobs.RUNNING and job.start_epoch > epoch:
+                job.status, job.started_at = jobs.QUEUED, None
+            owed = job.epochs
+            if job.status == jobs.RUNNING:
+                owed = job.epochs - (epoch - job.start_epoch)
+            if owed <= 0:
+                job.finish(epoch, False, r.frame_bytes(), self.clock())
+                continue
+            self.start(r, None, owed, job)
+        if not table:
+            del self.jobs[r.id]
 
     def finish(self, r: Resident) -> None:
         """The oldest train request is done (or cut short): publish and answer its frame, and
@@ -75,7 +107,6 @@ class TrainQueue:
             return
         request_id, _, job = queued.popleft()
         data = self.publisher.send_frame(r)
-        self.publisher.save(r)
         self.publisher.mark_stale(r)
         if job is not None:
             diverged = r.trainer.status == "diverged"
@@ -85,6 +116,7 @@ class TrainQueue:
             self.begin(r, queued[0][1], queued[0][2])
         elif not queued:
             del self.trains[r.id]
+        self.publisher.save(r)  # with its jobs as they are now (finished, the next one begun)
 
     def answer_all(self, r: Resident) -> None:
         """Answer every queued request where the session is now."""
@@ -115,6 +147,7 @@ class TrainQueue:
         for old in finished[: max(0, len(table) - self.settings.max_jobs_per_session)]:
             del table[old.id]  # the oldest finished jobs are forgotten
         self.start(r, None, epochs, new)
+        self.publisher.save(r)  # the job is in the store before its URL is answered
         return self.document(r, new)
 
     def check_room(self, r: Resident) -> None:

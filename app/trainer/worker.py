@@ -61,6 +61,7 @@ class Worker:
         self.scheduler = Scheduler(self.residents, self.publisher, clock)
         self.trains = TrainQueue(settings, self.publisher, self.scheduler, clock)
         self.scheduler.trains = self.trains
+        self.publisher.jobs_of = self.trains.saved
         self.life = Lifecycle(
             settings,
             self.residents,

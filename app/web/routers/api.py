@@ -272,7 +272,8 @@ async def train(session: SessionDep, request: TrainRequest, settings: SettingsDe
 async def get_job(session: SessionDep, job_id: str) -> Response:
     """A training job's progress (``epochs_done``, ``progress``, ``eta_seconds``, the current
     loss); once finished, the last frame as ``result``. A session keeps its last
-    ``max_jobs_per_session`` jobs while it is in memory."""
+    ``max_jobs_per_session`` jobs, saved with its checkpoint (after eviction or a restart a
+    finished job answers without its ``result``; a running one trains on)."""
     return encoded(await session.call(c.JobStatus(job_id=job_id)))
 
 
