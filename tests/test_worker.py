@@ -234,3 +234,74 @@ def test_a_bad_command_is_refused_naming_the_field_and_the_trainer_goes_on(worke
     assert not ok and field == "index" and status == 422
     good = command(w, "probe", "s", index=1)
     assert channel.replies()[good][0] is True
+
+
+class WorkClock:
+    """A fake clock that advances only while networks train: each epoch of a trainer costs
+    ``SECONDS_PER_UNIT`` × N × P (its training samples × parameters), as numpy roughly does."""
+
+    SECONDS_PER_UNIT = 20e-9
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def charge(self, trainers: Any) -> None:
+        for tr in trainers:
+            params = sum(w.size + b.size for w, b in zip(tr.params.W, tr.params.b, strict=True))
+            self.now += self.SECONDS_PER_UNIT * tr.n_train * params
+
+
+@pytest.fixture
+def timed(monkeypatch) -> tuple[Worker, Recorder, WorkClock]:
+    from engine.stacked import StackedTrainer
+    from engine.training import Trainer
+
+    clock = WorkClock()
+    alone, stacked = Trainer.run_epoch, StackedTrainer.run_epoch
+
+    def run_alone(self):
+        clock.charge([self])
+        return alone(self)
+
+    def run_stacked(self, trainers):
+        clock.charge(trainers)
+        return stacked(self, trainers)
+
+    monkeypatch.setattr(Trainer, "run_epoch", run_alone)
+    monkeypatch.setattr(StackedTrainer, "run_epoch", run_stacked)
+    channel = Recorder()
+    return Worker(Settings(), channel, clock=clock), channel, clock
+
+
+LARGE = {"network": {"hidden_layers": [32] * 4}, "dataset": {"name": "circle", "n": 2000}}
+
+
+def test_four_large_jobs_of_one_client_leave_the_other_client_its_share(timed):
+    """Issue 22: one client's four large same-shaped jobs stack into one group whose epoch
+    costs four large epochs; the other client's playing session must still get about half
+    the trainer's time and wait at most about one large epoch (not four) between chunks."""
+    w, channel, clock = timed
+    create(w, "calm", {}, client="calm")
+    command(w, "play", "calm")
+    for n in range(4):
+        create(w, f"job{n}", LARGE, client="busy")
+        rid = command(w, "train", f"job{n}", epochs=30, job=True)
+        assert channel.replies()[rid][0] is True
+    start = clock.now
+    clock.charge([w.residents["job0"].trainer])
+    one_epoch, clock.now = clock.now - start, start  # one large epoch's (fake) seconds
+    assert one_epoch > w.publisher.frame_interval  # larger than a frame interval
+    last_calm, longest_wait = 0.0, 0.0
+    while clock.now < 20 * one_epoch:
+        before = epoch(w, "calm")
+        w.turn()
+        w.flush()
+        if epoch(w, "calm") > before:
+            longest_wait = max(longest_wait, clock.now - last_calm)
+            last_calm = clock.now
+    total = w.client_vtime["calm"] + w.client_vtime["busy"]
+    assert w.client_vtime["calm"] / total >= 0.45
+    assert longest_wait <= 1.5 * one_epoch

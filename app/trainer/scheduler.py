@@ -2,7 +2,7 @@
 
 Sessions that play, or still owe epochs to a train request, are *runnable*. Each turn picks the
 client with the least training time so far, then that client's session with the least, and
-trains it for one chunk together with every other runnable session of the same shape
+trains it for one chunk together with the other runnable sessions of the same shape
 (``engine.stacked``): one stacked numpy step per batch for all of them. The chunk's time is
 charged to the sessions in equal parts, and to their clients, so time is shared by work — per
 client first, then per session — not per turn: a huge network gets its share, not the whole
@@ -10,6 +10,15 @@ trainer, and one client's many long requests do not starve another client. A chu
 frame interval divided among the runnable groups (at least one epoch), after which every
 watched session gets a frame (at most ``frame_rate`` per second), dashboards a summary
 (``summary_rate``) and, twice a second, the status.
+
+A chunk cannot be shorter than one epoch of its group, and a stacked epoch costs about the sum
+of its members' epochs: four large same-shaped jobs of one client stacked together would hold
+the trainer for four large epochs at a time, and every other client's session would wait that
+long for its next frame (issue 22). So when others wait (other shapes, or other clients in the
+group), a group is cut to the least-served members whose stacked epoch fits the chunk's
+budget (at least one): ``epoch_cost`` keeps, per shape, the measured seconds per member-epoch
+(first guessed from ``limits.epoch_work`` at ``SECONDS_PER_WORK``). A lone client's stack, with
+nobody waiting, trains whole.
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ if TYPE_CHECKING:
     from app.trainer.trains import TrainQueue
 
 MIN_CHUNK_SECONDS = 0.002
+SECONDS_PER_WORK = 20e-9  # a first guess of one epoch-work unit's time (``limits.epoch_work``)
+COST_SMOOTHING = 0.5  # weight of the latest chunk in ``epoch_cost`` (exponential average)
 STATUS_INTERVAL = 0.5  # seconds between status messages while training
 
 
@@ -42,6 +53,7 @@ class Scheduler:
         self.client_vtime: dict[str, float] = {}  # ... and per client
         self.rate: dict[str, tuple[float, int]] = {}  # since, epochs: for epochs_per_second
         self.stacks: dict[tuple, StackedTrainer] = {}
+        self.epoch_cost: dict[tuple, float] = {}  # seconds per member-epoch, per stack key
 
     def adopt(self, r: Resident) -> None:
         self.vtime[r.id] = 0.0
@@ -66,9 +78,12 @@ class Scheduler:
         key = self.key(pick)
         group = [r for r in runnable if self.key(r) == key]
         budget = max(MIN_CHUNK_SECONDS, self.publisher.frame_interval / len(keys))
+        group = self.cut(group, key, budget, others=len(runnable) > len(group))
         start = self.clock()
         members = group
+        member_epochs = 0
         while members:
+            member_epochs += len(members)
             if len(members) == 1:
                 snaps = [members[0].trainer.run_epoch()]
             else:
@@ -90,6 +105,7 @@ class Scheduler:
             if self.clock() - start >= budget:
                 break
         elapsed = self.clock() - start
+        self.learn_cost(key, elapsed, member_epochs)
         share = elapsed / len(group)
         for r in group:
             self.vtime[r.id] += share
@@ -97,10 +113,35 @@ class Scheduler:
         self.after_chunk(group, key)
         self.forget_stacks(keys)
 
+    def cut(self, group: list[Resident], key: tuple, budget: float, others: bool) -> list[Resident]:
+        """The members of ``group`` to train in this chunk: all of them when nobody else waits
+        (``others`` false and one client), else the least-served ones (by client, then session)
+        whose stacked epoch, at ``epoch_cost`` per member, fits ``budget`` — at least one."""
+        if not others and len({r.client for r in group}) == 1:
+            return group
+        cost = self.epoch_cost.get(key)
+        if cost is None:
+            cost = group[0].epoch_work() * SECONDS_PER_WORK
+        fits = max(1, int(budget / cost)) if cost > 0 else len(group)
+        if fits >= len(group):
+            return group
+        ranked = sorted(group, key=lambda r: (self.client_vtime[r.client], self.vtime[r.id]))
+        return ranked[:fits]
+
+    def learn_cost(self, key: tuple, elapsed: float, member_epochs: int) -> None:
+        """Fold a chunk's measured seconds per member-epoch into ``epoch_cost[key]``."""
+        if member_epochs <= 0:
+            return
+        measured = elapsed / member_epochs
+        old = self.epoch_cost.get(key)
+        self.epoch_cost[key] = measured if old is None else old + COST_SMOOTHING * (measured - old)
+
     def forget_stacks(self, live: set[tuple]) -> None:
-        """Drop the stacked buffers of shapes nobody trains any more."""
+        """Drop the stacked buffers (and measured costs) of shapes nobody trains any more."""
         for key in [k for k in self.stacks if k not in live]:
             del self.stacks[key]
+        for key in [k for k in self.epoch_cost if k not in live]:
+            del self.epoch_cost[key]
 
     def after_chunk(self, group: list[Resident], key: tuple) -> None:
         """Frames, summaries and statuses of a chunk's sessions, each at its own rate."""
