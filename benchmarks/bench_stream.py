@@ -56,6 +56,17 @@ One more starts a server of its own, only when asked (``--cases f``):
       show what the classroom costs. The "new" design (trainer processes); session caps raised
       for the baseline.
 
+And one more, only when asked (``--cases j``):
+
+  j   fair shares against jobs (issue 22): the "new" design, two clients told apart by
+      X-Forwarded-For (``BPP_FORWARDED_ALLOW_IPS=127.0.0.1``). The calm client's one default
+      session, one viewer, playing: frames/s and epochs/s alone; then while the busy client runs
+      4 large jobs (the largest allowed network on the largest circle data, ``POST .../train``
+      with ``"job": true``, ``max_train_work`` raised so that they outlast the window) on 4
+      sessions of its own; then alone again. The calm session's frames/s and epochs/s beside
+      the jobs over alone (before and after pooled), as ratios of one run. Target: frames/s
+      ratio ≥ 0.8.
+
 In b, b2, e, d and f the window opens ``--warmup`` s after every viewer has seen a frame of a later
 epoch than its first (training reaches it; at most 30 s); the notes give that delay from play
 (median, max).
@@ -71,6 +82,7 @@ Usage:
   .venv/bin/python benchmarks/bench_stream.py --cases b,e --designs new --seconds 5
   .venv/bin/python benchmarks/bench_stream.py --cases d,ck --quick
   .venv/bin/python benchmarks/bench_stream.py --cases f               # the classroom (~1 min)
+  .venv/bin/python benchmarks/bench_stream.py --cases j --quick       # fair shares vs jobs
 """
 
 from __future__ import annotations
@@ -105,7 +117,7 @@ from tests.support.server import ServerProcess, start_server  # noqa: E402
 
 DESIGNS = {"today": {"BPP_TRAINERS": "0"}, "new": {}}
 SERVER_CASES = ("b", "b2", "e", "a")  # run against one server per design
-CASES = (*SERVER_CASES, "ck", "d", "f")
+CASES = (*SERVER_CASES, "ck", "d", "f", "j")
 CK_INTERVALS = (86400.0, 5.0, 1.0)  # BPP_CHECKPOINT_SECONDS: off while playing, default, short
 CK_DEFAULT = 5.0
 W2 = {
@@ -1091,6 +1103,81 @@ async def case_f(opts: argparse.Namespace) -> list[Row]:
     return [base, cls, dash]
 
 
+# ---- issue 22: fair shares against one client's large jobs --------------------------------------
+
+JOBS = 4  # the busy client's large jobs in case j
+
+
+async def case_j(opts: argparse.Namespace) -> list[Row]:
+    """The calm client's session alone, beside the busy client's ``JOBS`` large jobs, alone
+    again (see the module docstring)."""
+    env = {
+        "BPP_FORWARDED_ALLOW_IPS": "127.0.0.1",
+        "BPP_MAX_TRAIN_WORK": str(10**15),
+    }
+    calm_head, busy_head = {"X-Forwarded-For": "10.22.0.1"}, {"X-Forwarded-For": "10.22.0.2"}
+    with tempfile.TemporaryDirectory(prefix="bpp-bench-") as logs:
+        server = start_server(env=env, log_dir=logs)
+        try:
+            async with (
+                httpx.AsyncClient(
+                    base_url=server.url, timeout=60, trust_env=False, headers=calm_head
+                ) as calm,
+                httpx.AsyncClient(
+                    base_url=server.url, timeout=60, trust_env=False, headers=busy_head
+                ) as busy,
+            ):
+                limits = (await calm.get("/api/catalog")).json()["limits"]
+                (sid,) = await create_sessions(calm, [{}])
+                url = f"{server.ws_url}/api/sessions/{sid}/stream"
+                meters = {"server": server.cpu_seconds}
+
+                async def calm_window(label: str) -> tuple[list[Viewer], Load]:
+                    print(f"[new] server pid {server.pid}, case j: {label} ...", flush=True)
+                    return await watch_all(
+                        [url], meters, opts.seconds, opts.warmup, headers=[calm_head]
+                    )
+
+                before = await calm_window("the calm session alone")
+                big = {
+                    "network": {
+                        "hidden_layers": [limits["max_units_per_layer"]]
+                        * limits["max_hidden_layers"]
+                    },
+                    "dataset": {"name": "circle", "n": limits["max_samples"]},
+                }
+                jobs = await create_sessions(busy, [big] * JOBS)
+                for job_sid in jobs:
+                    r = await busy.post(
+                        f"/api/sessions/{job_sid}/train",
+                        json={"epochs": limits["max_epochs_per_request"], "job": True},
+                    )
+                    if r.status_code != 202:
+                        raise BenchError(f"POST .../train: {r.status_code} {r.text[:300]}")
+                beside = await calm_window(f"beside {JOBS} large jobs of another client")
+                await delete_sessions(busy, jobs, wait=False)
+                await asyncio.sleep(1.0)
+                after = await calm_window("the calm session alone again")
+                await delete_sessions(calm, [sid], wait=False)
+        except BaseException:
+            print(f"the server's log ends:\n{server.log_tail(20)}", file=sys.stderr)
+            raise
+        finally:
+            server.stop()
+    alone = row("j alone", "new", before[0] + after[0], before[1], opts.seconds)
+    alone.note = "the calm session before and after the jobs, pooled"
+    with_jobs = row("j beside jobs", "new", beside[0], beside[1], opts.seconds)
+    fps_ratio = median(with_jobs.fps) / median(alone.fps) if median(alone.fps) else 0.0
+    eps_ratio = median(with_jobs.eps) / median(alone.eps) if median(alone.eps) else 0.0
+    with_jobs.target = f"fps ratio {fps_ratio:.3f} ≥ 0.8 (eps ratio {eps_ratio:.3f})"
+    with_jobs.met = fps_ratio >= 0.8
+    with_jobs.note = (
+        f"{JOBS} jobs of {limits['max_hidden_layers']}×{limits['max_units_per_layer']}, "
+        f"n={limits['max_samples']} from another client"
+    )
+    return [alone, with_jobs]
+
+
 def fmt_load() -> str:
     """The machine's load averages: other work competing with the servers for the cores."""
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -1155,6 +1242,8 @@ async def main(opts: argparse.Namespace) -> None:
         rows += await case_d_with_reference(opts)
     if "f" in opts.cases:
         rows += await case_f(opts)
+    if "j" in opts.cases:
+        rows += await case_j(opts)
     print()
     print_table(rows)
     print(f"load average at the end (1, 5, 15 min): {fmt_load()}")
@@ -1175,7 +1264,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--cases",
         default="b,b2,e,a",
-        help="comma-separated: b,b2,e,a,ck,d,f (default b,b2,e,a)",
+        help="comma-separated: b,b2,e,a,ck,d,f,j (default b,b2,e,a)",
     )
     parser.add_argument("--designs", default="today,new", help="comma-separated: today,new")
     parser.add_argument(
