@@ -211,7 +211,9 @@ def test_a_teacher_runs_a_lesson_with_three_students(classroom_server, browser):
     # -- step all advances each by the same number of epochs
     teacher.fill("#pace-epochs", "5")
     teacher.click("#pace-step")
-    teacher.wait_for_selector("#dash-info:not([hidden])")
+    # the step's own answer ("step: 3 sessions"), not the pause's line still showing
+    until(teacher, "document.getElementById('dash-info').textContent.startsWith('step:')")
+    assert "failed" not in teacher.text_content("#dash-info"), teacher.text_content("#dash-info")
     after = [api(teacher, "GET", f"/api/sessions/{sid}")["json"]["epoch"] for sid in sids]
     assert [a - b for a, b in zip(after, epochs, strict=True)] == [5, 5, 5]
 
