@@ -19,6 +19,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,19 +167,28 @@ def start_site(tmp: Path, teachers: tuple[str, ...], env: dict[str, str] | None 
     return Site(server, data)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Iterator[Site]:
-    """One server for most tests: teachers ada and grace; room for many sessions in total
-    (per-client limits stay at their defaults)."""
-    s = start_site(
-        tmp_path_factory.mktemp("classroom"), ("ada", "grace"), {"BPP_MAX_SESSIONS": "400"}
-    )
+@contextmanager
+def running_site(
+    tmp: Path, teachers: tuple[str, ...], env: dict[str, str] | None = None
+) -> Iterator[Site]:
+    """``start_site`` for a fixture: closed and stopped after, and its log free of tracebacks."""
+    s = start_site(tmp, teachers, env)
     try:
         yield s
     finally:
         s.close()
         s.server.stop()
         assert "Traceback" not in s.server.log_text(), s.server.log_tail(60)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Iterator[Site]:
+    """One server for most tests: teachers ada and grace; room for many sessions in total
+    (per-client limits stay at their defaults)."""
+    with running_site(
+        tmp_path_factory.mktemp("classroom"), ("ada", "grace"), {"BPP_MAX_SESSIONS": "400"}
+    ) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -23,20 +23,15 @@ from tests.test_classroom_api import (
     open_room,
     open_socket,
     recv_until,
+    running_site,
     session_of,
-    start_site,
 )
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[Site]:
-    s = start_site(tmp_path_factory.mktemp("locks"), ("ada",))
-    try:
+    with running_site(tmp_path_factory.mktemp("locks"), ("ada",)) as s:
         yield s
-    finally:
-        s.close()
-        s.server.stop()
-        assert "Traceback" not in s.server.log_text(), s.server.log_tail(60)
 
 
 @pytest.fixture(scope="module")

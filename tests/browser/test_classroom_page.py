@@ -15,12 +15,14 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
-from tests.support.server import start_server
+from tests.support.server import ServerProcess, start_server
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -30,14 +32,15 @@ STUDENTS = ["Ada", "Grace", HOSTILE]
 DELIBERATE = re.compile(r"status of (401|403|409)")
 
 
-@pytest.fixture(scope="module")
-def classroom_server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("classroom")
+@contextmanager
+def teacher_server(base: Path, teacher: str) -> Iterator[ServerProcess]:
+    """A real server with its data under ``base`` and one teacher account (``PASSWORD``), in
+    the training mode `make test` runs the page in (``BPP_TRAINERS``)."""
     env = {"BPP_DATA_DIR": str(base / "data"), "BPP_TEACHER_PASSWORD": PASSWORD}
     if "BPP_TRAINERS" in os.environ:
         env["BPP_TRAINERS"] = os.environ["BPP_TRAINERS"]
     made = subprocess.run(
-        [sys.executable, "-m", "app", "create-teacher", "ms-lovelace"],
+        [sys.executable, "-m", "app", "create-teacher", teacher],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -45,6 +48,12 @@ def classroom_server(tmp_path_factory):
     )
     assert made.returncode == 0, made.stderr
     with start_server(env=env, log_dir=base, startup_timeout=30) as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def classroom_server(tmp_path_factory):
+    with teacher_server(tmp_path_factory.mktemp("classroom"), "ms-lovelace") as proc:
         yield proc
 
 

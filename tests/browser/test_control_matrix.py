@@ -12,21 +12,24 @@ settings that do nothing."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
 from app.controls import REGISTRY
-from tests.browser.test_classroom_page import api, forged_ws, person, ready, until
+from tests.browser.test_classroom_page import (
+    PASSWORD,
+    api,
+    forged_ws,
+    person,
+    ready,
+    teacher_server,
+    until,
+)
 from tests.support.classroom import XOR_TABLE
-from tests.support.server import start_server
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery"
 CONTROL_NAMES = [c.name for c in REGISTRY]
 LESSON = {  # XOR quadrants, 2-[2]-1 sigmoid, SSE, η = 0.5, batch 1
     "network": {"hidden_layers": [2], "activations": ["sigmoid", "sigmoid"], "loss": "sse"},
@@ -37,19 +40,7 @@ LESSON = {  # XOR quadrants, 2-[2]-1 sigmoid, SSE, η = 0.5, batch 1
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    base = tmp_path_factory.mktemp("matrix")
-    env = {"BPP_DATA_DIR": str(base / "data"), "BPP_TEACHER_PASSWORD": PASSWORD}
-    if "BPP_TRAINERS" in os.environ:  # `make test` runs the page in both training modes
-        env["BPP_TRAINERS"] = os.environ["BPP_TRAINERS"]
-    made = subprocess.run(
-        [sys.executable, "-m", "app", "create-teacher", "ms-hopper"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert made.returncode == 0, made.stderr
-    with start_server(env=env, log_dir=base, startup_timeout=30) as proc:
+    with teacher_server(tmp_path_factory.mktemp("matrix"), "ms-hopper") as proc:
         yield proc
 
 
