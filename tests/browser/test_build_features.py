@@ -389,8 +389,12 @@ def test_compare_trains_a_duplicate_with_one_change_in_lockstep(page, size):
     assert da["x"] + da["width"] <= db["x"]  # side by side, no overlap
     page.click("#compare-close")
     page.wait_for_function("!window.__bpp.app.extras.compare.active")
+    # B is deleted (the page sends the DELETE as it closes, without waiting for the answer)
+    deadline = time.monotonic() + 10
     with pytest.raises(urllib.error.HTTPError):
-        rest(page, "GET", f"/api/sessions/{b}")
+        while time.monotonic() < deadline:
+            rest(page, "GET", f"/api/sessions/{b}")
+            time.sleep(0.1)
     assert rest(page, "GET", f"/api/sessions/{a}")["epoch"] == ea  # A stays
 
 
