@@ -35,9 +35,14 @@ def shot(page, name: str) -> None:
 
 
 def overflow(page) -> list[str]:
-    """Visible elements whose right edge is past the window's (at most 5 described)."""
+    """Visible elements whose right edge is past the window's (at most 5 described).
+
+    Text kept for screen readers only (inside `.sr-only`, clipped to one pixel) is not
+    drawn, so where its rows would end does not count; a page that scrolls sideways
+    because of it still does (the second check)."""
     return page.evaluate(
         """() => [...document.querySelectorAll('body *')].filter((e) => {
+            if (e.closest('.sr-only')) return false;
             const r = e.getBoundingClientRect();
             return r.width > 0 && r.height > 0 && r.right > innerWidth + 0.5
               && getComputedStyle(e).visibility !== 'hidden';
