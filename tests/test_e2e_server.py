@@ -85,11 +85,10 @@ def test_viewers_leaving_while_their_session_is_deleted_leave_no_traceback(serve
     base, _ = server
     ws_base = base.replace("http", "ws", 1)
     for _ in range(15):
-        sid = httpx.post(f"{base}/api/sessions", json={"dataset": {"name": "xor", "n": 20}}).json()[
-            "id"
-        ]
-        with connect(f"{ws_base}/api/sessions/{sid}/stream") as ws:
-            ws.recv(timeout=10)
-            httpx.delete(f"{base}/api/sessions/{sid}")  # the page's own tab-close path ...
+        body = {"dataset": {"name": "xor", "n": 20}}
+        sid = httpx.post(f"{base}/api/sessions", json=body, timeout=30).json()["id"]
+        with connect(f"{ws_base}/api/sessions/{sid}/stream", open_timeout=30) as ws:
+            ws.recv(timeout=30)
+            httpx.delete(f"{base}/api/sessions/{sid}", timeout=30)  # the page's tab-close path ...
         # ... closes its socket at the same moment
-    assert httpx.get(f"{base}/healthz").json()["sessions"] == 0
+    assert httpx.get(f"{base}/healthz", timeout=30).json()["sessions"] == 0
