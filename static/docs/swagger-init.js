@@ -10,5 +10,10 @@ window.addEventListener("load", () => {
     showExtensions: true,
     showCommonExtensions: true,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+    // Swagger UI puts the operations in a <main> and the API's title and description above it
+    // in no landmark: name that part the page's banner, so all of the page is in a landmark.
+    onComplete: () => {
+      document.querySelector("#swagger-ui .information-container")?.setAttribute("role", "banner");
+    },
   });
 });
