@@ -105,7 +105,7 @@ export class StepEditor {
     const card = {};
     const title = node("input", { id: id("title"), maxlength: "200", autocomplete: "off", "data-field": "title" });
     const instr = node("textarea", { id: id("instructions"), rows: "4", "data-field": "instructions" });
-    const preview = node("div", { class: "md instructions-body step-preview", "aria-label": "preview" });
+    const preview = node("div", { class: "md instructions-body step-preview" }); // after its "Preview:" line
     instr.addEventListener("input", () => renderInstructions(preview, instr.value));
     // the network: the step before's, or this step's own (the playground's setup when taken)
     let ownSetup = null;
@@ -121,7 +121,7 @@ export class StepEditor {
     ownRadio.addEventListener("change", () => { if (ownRadio.checked && !ownSetup) take.click(); });
     // locks
     const lockBoxes = this.controls.map((c) => {
-      const box = node("input", { type: "checkbox", id: id(`lock-${c.name}`), value: c.name, "data-lock": c.name });
+      const box = node("input", { type: "checkbox", id: id(`lock-${c.name}`), value: c.name, "data-step-lock": c.name });
       return { box, li: node("li", {}, box, node("label", { for: id(`lock-${c.name}`) }, c.label)) };
     });
     // the question

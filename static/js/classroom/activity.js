@@ -84,13 +84,16 @@ export class SeatActivity {
       anchor.after(this.box);
     }
     this.box.hidden = false;
-    const open = steps.find((s) => s.index === a.step_open) || steps.at(-1);
+    // the step this student is on (self-paced: any up to the open one), else the open one
+    const here = a.current ?? a.step_open;
+    const open = steps.find((s) => s.index === here) || steps.at(-1);
     const earlier = steps.filter((s) => s !== open).sort((x, y) => y.index - x.index);
     const focusWasInside = this.box.contains(document.activeElement) && document.activeElement?.id;
     this.box.replaceChildren(
       el("h2", { id: "activity-heading", class: "activity-heading" },
         `Step ${open.index + 1}`, el("span", { class: "muted" }, ` of ${a.steps.length}${a.mode === "self" ? " · at your own pace" : ""}`)),
       this.stepBody(open, true),
+      ...(a.mode === "self" ? [this.pager(open.index, a.step_open)] : []),
       ...(earlier.length ? [el("div", { class: "activity-earlier" }, el("h3", {}, "Earlier steps"), ...earlier.map((s) => this.earlier(s)))] : []));
     if (focusWasInside) document.getElementById(focusWasInside)?.focus();
     if (moved) this.box.scrollIntoView({ block: "nearest" });
@@ -99,6 +102,17 @@ export class SeatActivity {
     this.concealedNote(frozen);
     this.onFreeze(frozen ? "your network is frozen while you answer this step's question" : null);
     this.whatHappened();
+  }
+
+  /** Self-paced: go back or on, up to the step the teacher opened (POST …/me/step). */
+  pager(here, last) {
+    const go = (n) => async () => {
+      try { await call("POST", `${this.base}/me/step`, { step: n }); } catch { /* the read below shows where it is */ }
+      this.load();
+    };
+    return el("div", { class: "activity-pager" },
+      el("button", { type: "button", disabled: here <= 0, onclick: go(here - 1), "data-step-prev": "" }, "← previous step"),
+      el("button", { type: "button", disabled: last == null || here >= last, onclick: go(here + 1), "data-step-next": "" }, "next step →"));
   }
 
   /** Over the diagram: the quantities the frames lack are hidden, not zero. */

@@ -380,6 +380,7 @@ function projector(on) {
   const url = new URL(location.href);
   if (on) url.searchParams.set("projector", "1"); else url.searchParams.delete("projector");
   history.replaceState(null, "", url);
+  if (room) steps.update(room); // the results' names hidden (or shown again) at once
 }
 $("btn-projector").addEventListener("click", () => projector(true));
 $("projector-exit").addEventListener("click", () => projector(false));

@@ -91,7 +91,7 @@ export class StepsPanel {
     const who = (row, i) => (hide ? `Student ${String.fromCharCode(65 + (i % 26))}` : row.name);
     const count = (label, v, cls) => el("div", { class: `count ${cls}`, "data-count": cls }, el("b", {}, String(v ?? 0)), el("small", {}, label));
     const parts = [
-      el("h3", { id: "step-results-heading" }, `Step ${n + 1} results`, el("span", { class: "muted" }, ` · ${r.seats ?? "–"} students${q.kind === "network" ? ` · ${quantityText(q.quantity, q.sample)}` : ""}`)),
+      el("h3", { id: "step-results-heading" }, `Step ${n + 1} results`, el("span", { class: "muted" }, ` · ${r.seats ?? "–"} students${q.kind === "network" ? ` · ${quantityText(q.quantity, q.sample, outputLayer(this.room, n))}` : ""}`)),
       el("div", { class: "counts" },
         count("answered", r.answered, "answered"),
         ...(q.kind === "text" || q.kind === "prediction" ? [] : [count("correct", r.correct, "correct"), count("incorrect", r.incorrect, "incorrect")]),
@@ -117,6 +117,17 @@ export class StepsPanel {
   }
 }
 
+/** L, the output layer's number, of step n's network (its own setup or the last one before). */
+function outputLayer(room, n) {
+  const steps = stepsOf(room);
+  for (let i = n; i >= 0; i--) {
+    const hidden = steps[i]?.setup?.network?.hidden_layers;
+    if (Array.isArray(hidden)) return hidden.length + 1;
+  }
+  const hidden = room?.setup?.network?.hidden_layers;
+  return Array.isArray(hidden) ? hidden.length + 1 : null;
+}
+
 /** The steps the room carries (the lesson's, copied into the classroom). */
 export function stepsOf(room) {
   return room?.steps || room?.activity?.steps || [];
@@ -136,8 +147,8 @@ function histogram(bins) {
   const f = (x) => (Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : Number(x.toPrecision(3)).toString());
   return el("div", { class: "histogram", role: "img", "aria-label": `Answers: ${bins.map((b) => `${b.count} between ${f(b.lo)} and ${f(b.hi)}`).join(", ")}` },
     ...bins.map((b) => {
-      const bar = el("span", { class: "bar" }, String(b.count));
-      bar.style.height = `${Math.max(18, 80 * (b.count / max))}px`;
+      const bar = el("span", { class: b.count ? "bar" : "bar empty" }, b.count ? String(b.count) : "");
+      bar.style.height = b.count ? `${Math.max(18, 80 * (b.count / max))}px` : "2px";
       return el("div", { class: "bin" }, bar, el("small", {}, `${f(b.lo)} … ${f(b.hi)}`));
     }));
 }
