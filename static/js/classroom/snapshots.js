@@ -97,6 +97,8 @@ function frameOf(params) {
 function drawDiagram(root, snap) {
   const frame = frameOf(snap.params);
   if (!frame?.weights?.length) return;
+  // room on the right for the targets and E, which the svg draws past its width (as compare.js)
+  root.style.width = `${Math.max(200, root.parentElement.clientWidth - 70)}px`;
   const d = new Diagram(root, { onHover() {}, onSelect() {} });
   const sizes = [frame.weights[0].length, ...frame.weights.map((W) => W[0].length)];
   d.setNetwork({
