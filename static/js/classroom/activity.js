@@ -69,7 +69,8 @@ export class SeatActivity {
   render() {
     const a = this.activity;
     const steps = (a?.steps || []).filter((s) => s.state !== "locked");
-    if (!steps.length || steps.every((s) => !s.question && !s.title && !s.instructions) && steps.length < 2) {
+    // a lesson of one step without a question is a lesson as before: its instructions box says it all
+    if (!steps.length || ((a.steps || []).length < 2 && !steps.some((s) => s.question))) {
       this.hide();
       return;
     }

@@ -29,8 +29,9 @@ export class StepsPanel {
   update(room) {
     this.room = room;
     const steps = stepsOf(room);
-    this.box.hidden = !steps.length;
-    if (!steps.length) return;
+    const activity = steps.length > 1 || steps.some((s) => s.question);
+    this.box.hidden = !activity;
+    if (!activity) return;
     const open = room.step_open ?? null;
     const key = JSON.stringify([steps, open, room.step_mode, room.revealed, room.status]);
     if (key !== this.key) { this.key = key; this.renderList(steps, open); }
