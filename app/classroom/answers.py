@@ -140,13 +140,14 @@ class Activities:
         step = steps[n]
         change: dict[str, Any] = {"step_open": n, "step_mode": mode, "locks": step["locks"]}
         new_setup = step.get("setup")
-        if mode == "class" and new_setup is not None:
+        fresh_networks = mode == "class" and new_setup is not None and new_setup != room.setup
+        if fresh_networks:  # the setup in use already: the students' networks continue
             change["setup"] = new_setup
         updated = await asyncio.to_thread(self.rooms.update_classroom, room.id, **change)
         if updated is None:
             raise FieldError("classroom_id", "this classroom is gone", status_code=404)
         room = updated
-        replaced = await self.teaching.push(room, mode == "class" and new_setup is not None)
+        replaced = await self.teaching.push(room, fresh_networks)
         seats = [s for s in await asyncio.to_thread(self.rooms.seats_of, room.id)]
         active = [s for s in seats if s.status == "active"]
         kind = (step.get("question") or {}).get("kind", "none")
