@@ -204,7 +204,8 @@ class Activities:
         await asyncio.to_thread(self.answers.set_seat_step, [seat.id], n)
         if step.get("setup") is not None and seat.status == "active":
             await self.teaching.give_session(room, seat, step["setup"])
-            seat = await asyncio.to_thread(self.rooms.seat, seat.id) or seat
+            moved = await asyncio.to_thread(self.rooms.seat, seat.id)
+            seat = moved or seat
         kind = (step.get("question") or {}).get("kind", "none")
         await asyncio.to_thread(self.answers.open, room.id, [seat.id], n, kind, None)
         await self.sync_seat(room, seat)
@@ -248,7 +249,9 @@ class Activities:
         )
         if q["kind"] == "network" and self.done(q, row):
             await self.sync_seat(room, seat)
-        return self.answer_out(room, n, q, row)
+        out = self.answer_out(room, n, q, row)
+        assert out is not None  # a recorded attempt is shown
+        return out
 
     async def _check(
         self, q: dict[str, Any], seat: Seat, body: AnswerIn
