@@ -140,13 +140,14 @@ class Activities:
         step = steps[n]
         change: dict[str, Any] = {"step_open": n, "step_mode": mode, "locks": step["locks"]}
         new_setup = step.get("setup")
-        if mode == "class" and new_setup is not None:
+        fresh_networks = mode == "class" and new_setup is not None and new_setup != room.setup
+        if fresh_networks:  # the setup in use already: the students' networks continue
             change["setup"] = new_setup
         updated = await asyncio.to_thread(self.rooms.update_classroom, room.id, **change)
         if updated is None:
             raise FieldError("classroom_id", "this classroom is gone", status_code=404)
         room = updated
-        replaced = await self.teaching.push(room, mode == "class" and new_setup is not None)
+        replaced = await self.teaching.push(room, fresh_networks)
         seats = [s for s in await asyncio.to_thread(self.rooms.seats_of, room.id)]
         active = [s for s in seats if s.status == "active"]
         kind = (step.get("question") or {}).get("kind", "none")
@@ -203,7 +204,8 @@ class Activities:
         await asyncio.to_thread(self.answers.set_seat_step, [seat.id], n)
         if step.get("setup") is not None and seat.status == "active":
             await self.teaching.give_session(room, seat, step["setup"])
-            seat = await asyncio.to_thread(self.rooms.seat, seat.id) or seat
+            moved = await asyncio.to_thread(self.rooms.seat, seat.id)
+            seat = moved or seat
         kind = (step.get("question") or {}).get("kind", "none")
         await asyncio.to_thread(self.answers.open, room.id, [seat.id], n, kind, None)
         await self.sync_seat(room, seat)
@@ -247,7 +249,9 @@ class Activities:
         )
         if q["kind"] == "network" and self.done(q, row):
             await self.sync_seat(room, seat)
-        return self.answer_out(room, n, q, row)
+        out = self.answer_out(room, n, q, row)
+        assert out is not None  # a recorded attempt is shown
+        return out
 
     async def _check(
         self, q: dict[str, Any], seat: Seat, body: AnswerIn
