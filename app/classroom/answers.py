@@ -104,6 +104,16 @@ class Activities:
             return exc.message
         return None
 
+    async def on_new_session(self, room: Classroom, seat_id: str) -> None:
+        """A seat got a new session (joined, pushed, a new setup): it hides what its step's
+        open question asks at once, before the page reads anything."""
+        if not room.steps or room.step_open is None:
+            return
+        fresh = await asyncio.to_thread(self.rooms.classroom, room.id)
+        seat = await asyncio.to_thread(self.rooms.seat, seat_id)
+        if fresh is not None and seat is not None:
+            await self.sync_seat(fresh, seat)
+
     async def sync_all(self, room: Classroom) -> dict[str, str]:
         seats = [s for s in await asyncio.to_thread(self.rooms.seats_of, room.id)]
         results = await asyncio.gather(*(self.sync_seat(room, s) for s in seats))

@@ -151,6 +151,7 @@ def install(app: Any) -> None:
     c.activities = Activities(
         c.rooms, c.teaching, Answers(app.state.store), app.state.hub, c.settings
     )
+    c.teaching.on_new_session = c.activities.on_new_session
     app.include_router(router)
 
 
