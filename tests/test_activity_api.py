@@ -367,3 +367,26 @@ def test_what_a_session_hides_survives_its_checkpoint():
         again.concealment.check_thawed("epochs")
     q = again.quantity(Quantity("E"), 1, None)
     assert q["sample"] == 1 and q["value"] >= 0
+
+
+def test_snapshots_project_students_networks_anonymously(site: Site, ada: httpx.Client):
+    room = activity_room(ada)
+    cid = room["id"]
+    people = [join(site, room, name) for name in ("Jo Secretname", "Kim Hiddenname")]
+    seats = [answer["seat"]["id"] for _, answer in people]
+    url = f"/api/classrooms/{cid}/snapshots"
+    r = ada.post(url, json={"seats": seats})
+    assert r.status_code == 200, r.text
+    assert "Secretname" not in r.text and "Hiddenname" not in r.text
+    shots = r.json()["snapshots"]
+    assert [s["label"] for s in shots] == ["A", "B"]
+    a_weights = people[0][0].get(f"/api/sessions/{session_of(people[0][0], room)}/export")
+    assert shots[0]["params"]["weights"] == a_weights.json()["network"]["weights"]
+    assert shots[0]["boundary"] is not None and shots[0]["history_tail"]["train"]
+    assert ada.get(url).json() == r.json()
+    assert people[0][0].get(url).status_code == 401
+    r = ada.post(url, json={"seats": [seats[0], "nobody"]})
+    assert r.status_code == 404 and field_of(r) == "seats.1", r.text
+    r = ada.post(url, json={"seats": [seats[0]]})
+    assert r.status_code == 422 and field_of(r) == "seats", r.text
+    assert ada.delete(url).json() == {"snapshots": []} and ada.get(url).json()["snapshots"] == []
