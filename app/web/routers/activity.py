@@ -166,7 +166,8 @@ async def answer(step: int, body: AnswerIn, seat_and_room: SeatDep, c: Classroom
 @router.post(
     "/classrooms/{classroom_id}/me/step",
     response_model=ActivityOut,
-    responses=SEAT | errors(503),
+    responses=SEAT
+    | errors(429, 503, notes={429: "The server holds its limit of sessions (field ``session``)."}),
 )
 async def move(body: MoveIn, seat_and_room: SeatDep, c: ClassroomsDep) -> dict:
     """Self-paced: go to step ``step`` (at most the open one)."""
