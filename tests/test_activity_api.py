@@ -21,6 +21,7 @@ import pytest
 
 from app.store import Store
 from app.store.answers import Answers
+from engine.questions import Quantity
 from tests.test_classroom_api import (
     SETUP,
     Site,
@@ -333,3 +334,59 @@ def test_answers_are_committed_rows_that_survive_reopening_the_store(tmp_path):
         assert row is not None and row.answer == {"value": 0.5} and row.correct is True
         assert row.attempts == 1 and row.seconds is not None
         assert rooms.__class__(again, Settings(data_dir=str(tmp_path))).classroom(room.id).steps
+
+
+def test_a_late_joiner_lands_on_the_open_step_with_the_quantity_hidden_at_once(
+    site: Site, ada: httpx.Client
+):
+    room = activity_room(ada)
+    open_step(ada, room, 1)
+    late, _ = join(site, room, "Ivy")
+    sid = session_of(late, room)
+    frame = frame_of(late, sid)  # before the page ever reads /activity
+    assert all("delta" not in layer for layer in frame["probe"]["layers"])
+    assert late.post(f"/api/sessions/{sid}/train", json={"epochs": 1}).status_code == 409
+    view = late.get(f"/api/classrooms/{room['id']}/activity").json()
+    assert view["current"] == 1 and view["steps"][1]["state"] == "open"
+    assert view["steps"][0]["state"] == "done"
+
+
+def test_what_a_session_hides_survives_its_checkpoint():
+    from app.settings import Settings
+    from app.trainer.concealment import Concealment
+    from app.trainer.resident import Resident
+
+    settings = Settings()
+    r = Resident("s1", "seat:x", SETUP, settings)
+    r.concealment = Concealment(frozenset({"delta", "gradients", "updated"}), "step 1: δ", True)
+    again = Resident.restore("s1", "seat:x", r.checkpoint_bytes(), settings)
+    assert again.concealment == r.concealment
+    frame = again.frame()
+    assert "gradients" not in frame and frame["concealed"] == ["delta", "gradients", "updated"]
+    with pytest.raises(Exception, match="frozen"):
+        again.concealment.check_thawed("epochs")
+    q = again.quantity(Quantity("E"), 1, None)
+    assert q["sample"] == 1 and q["value"] >= 0
+
+
+def test_snapshots_project_students_networks_anonymously(site: Site, ada: httpx.Client):
+    room = activity_room(ada)
+    cid = room["id"]
+    people = [join(site, room, name) for name in ("Jo Secretname", "Kim Hiddenname")]
+    seats = [answer["seat"]["id"] for _, answer in people]
+    url = f"/api/classrooms/{cid}/snapshots"
+    r = ada.post(url, json={"seats": seats})
+    assert r.status_code == 200, r.text
+    assert "Secretname" not in r.text and "Hiddenname" not in r.text
+    shots = r.json()["snapshots"]
+    assert [s["label"] for s in shots] == ["A", "B"]
+    a_weights = people[0][0].get(f"/api/sessions/{session_of(people[0][0], room)}/export")
+    assert shots[0]["params"]["weights"] == a_weights.json()["network"]["weights"]
+    assert shots[0]["boundary"] is not None and shots[0]["history_tail"]["train"]
+    assert ada.get(url).json() == r.json()
+    assert people[0][0].get(url).status_code == 401
+    r = ada.post(url, json={"seats": [seats[0], "nobody"]})
+    assert r.status_code == 404 and field_of(r) == "seats.1", r.text
+    r = ada.post(url, json={"seats": [seats[0]]})
+    assert r.status_code == 422 and field_of(r) == "seats", r.text
+    assert ada.delete(url).json() == {"snapshots": []} and ada.get(url).json()["snapshots"] == []

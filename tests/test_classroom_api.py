@@ -694,6 +694,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "GET /api/classrooms/{room}/steps/0/results": (401, 401, 401, 200, 403),
     "GET /api/classrooms/{room}/answers.csv": (401, 401, 401, 200, 403),
     "GET /api/classrooms/{room}/answers.json": (401, 401, 401, 200, 403),
+    "GET /api/classrooms/{room}/snapshots": (401, 401, 401, 200, 403),
+    "DELETE /api/classrooms/{room}/snapshots": (401, 401, 401, 200, 403),
     # ---- the students' side (each student asks about their own seat)
     "GET /api/classrooms/{room}/me": (403, 200, 200, 403, 403),
     "POST /api/classrooms/{room}/me/session": (403, 200, 200, 403, 403),

@@ -104,6 +104,17 @@ class Activities:
             return exc.message
         return None
 
+    async def on_new_session(self, room: Classroom, seat_id: str) -> None:
+        """A seat got a new session (joined, pushed, a new setup): it hides what its step's
+        open question asks at once, before the page reads anything."""
+        if not room.steps or room.step_open is None:
+            return
+        fresh = await asyncio.to_thread(self.rooms.classroom, room.id)
+        seat = await asyncio.to_thread(self.rooms.seat, seat_id)
+        if fresh is not None and seat is not None:
+            await self.open_rows(fresh, [seat.id], await self.current(fresh, seat))
+            await self.sync_seat(fresh, seat)
+
     async def sync_all(self, room: Classroom) -> dict[str, str]:
         seats = [s for s in await asyncio.to_thread(self.rooms.seats_of, room.id)]
         results = await asyncio.gather(*(self.sync_seat(room, s) for s in seats))
@@ -150,12 +161,9 @@ class Activities:
         replaced = await self.teaching.push(room, fresh_networks)
         seats = [s for s in await asyncio.to_thread(self.rooms.seats_of, room.id)]
         active = [s for s in seats if s.status == "active"]
-        kind = (step.get("question") or {}).get("kind", "none")
         if mode == "class":
             await asyncio.to_thread(self.answers.set_seat_step, [s.id for s in seats], None)
-            await asyncio.to_thread(
-                self.answers.open, room.id, [s.id for s in active], n, kind, None
-            )
+            await self.open_rows(room, [s.id for s in active], n)
         else:
             fresh = [
                 s.id for s in seats if await asyncio.to_thread(self.answers.seat_step, s.id) is None
@@ -164,6 +172,12 @@ class Activities:
         failed = await self.sync_all(room)
         self.announce(room, active, "open", n)
         return {**self.pacing(room), "replaced": replaced, "failed": failed}
+
+    async def open_rows(self, room: Classroom, seat_ids: list[str], n: int | None) -> None:
+        """The seats' answer rows of step ``n`` (a question's only), timed from now."""
+        q = None if n is None else step_at(room, n).get("question")
+        if q and n is not None:
+            await asyncio.to_thread(self.answers.open, room.id, seat_ids, n, q["kind"], None)
 
     def pacing(self, room: Classroom) -> dict[str, Any]:
         return {
@@ -206,8 +220,7 @@ class Activities:
             await self.teaching.give_session(room, seat, step["setup"])
             moved = await asyncio.to_thread(self.rooms.seat, seat.id)
             seat = moved or seat
-        kind = (step.get("question") or {}).get("kind", "none")
-        await asyncio.to_thread(self.answers.open, room.id, [seat.id], n, kind, None)
+        await self.open_rows(room, [seat.id], n)
         await self.sync_seat(room, seat)
         return await self.view(room, seat)
 
@@ -364,10 +377,10 @@ class Activities:
         current = await self.current(room, seat)
         steps = effective_steps(room)
         rows = {r.step: r for r in await asyncio.to_thread(self.answers.of_seat, seat.id)}
-        if current is not None and current not in rows and seat.status == "active":
-            kind = (steps[current].get("question") or {}).get("kind", "none")
-            await asyncio.to_thread(self.answers.open, room.id, [seat.id], current, kind, None)
-            await self.sync_seat(room, seat)  # a late joiner lands on the open step
+        question = steps[current].get("question") if current is not None else None
+        if question and current not in rows and seat.status == "active":
+            await self.open_rows(room, [seat.id], current)  # a late joiner: timed from now
+            await self.sync_seat(room, seat)
         out = []
         for i, step in enumerate(steps[: (top + 1) if top is not None else 0]):
             q = step.get("question")
