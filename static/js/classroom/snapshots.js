@@ -21,6 +21,8 @@ export class Snapshots {
     this.go.addEventListener("click", () => this.project());
     document.getElementById("snap-clear").addEventListener("click", () => this.clear());
     this.updateButton();
+    // the ones kept from before a reload of the dashboard (GET reads them again)
+    call("GET", `${ctx.base}/snapshots`).then((r) => { if (r?.snapshots?.length) this.show(r.snapshots); }).catch(() => {});
   }
 
   /** The picker's students (names as the dashboard shows them: the picker is not projected). */
@@ -73,12 +75,13 @@ export class Snapshots {
       const boundary = el("canvas", { class: "snap-boundary", width: 16, height: 16, "aria-label": `decision boundary of ${s.label}`, role: "img" });
       const loss = el("canvas", { class: "snap-loss", width: 220, height: 70, "aria-label": `loss curve of ${s.label}`, role: "img" });
       const tail = lossTail(s.history_tail);
-      const last = tail.at(-1);
+      const last = s.loss?.train ?? tail.at(-1);
+      const epoch = s.epoch != null ? `epoch ${s.epoch} · ` : "";
       const card = el("article", { class: "snapshot", "data-label": s.label },
         el("h2", {}, s.label),
         dia,
         el("div", { class: "snap-bottom" }, boundary,
-          el("div", { class: "snap-lossbox" }, loss, el("small", {}, last == null ? "loss –" : `loss ${Number(last).toPrecision(3)}`))));
+          el("div", { class: "snap-lossbox" }, loss, el("small", {}, `${epoch}${last == null ? "loss –" : `loss ${Number(last).toPrecision(3)}`}`))));
       this.grid.append(card);
       drawBoundary(boundary, s.boundary, s.setup);
       drawLoss(loss, tail);
