@@ -69,8 +69,10 @@ export class SeatActivity {
   render() {
     const a = this.activity;
     const steps = (a?.steps || []).filter((s) => s.state !== "locked");
-    // a lesson of one step without a question is a lesson as before: its instructions box says it all
-    if (!steps.length || ((a.steps || []).length < 2 && !steps.some((s) => s.question))) {
+    // a lesson without steps reads as one untitled step without a question: the lesson as
+    // before, its instructions box says it all (later steps of an activity are not listed yet,
+    // so the count alone cannot tell)
+    if (!steps.length || (steps.length === 1 && !steps[0].title && !steps[0].question)) {
       this.hide();
       return;
     }
