@@ -234,8 +234,8 @@ def test_a_class_answers_delta_k_and_the_teacher_reveals_and_projects(classroom_
     rows = [r for r in csv.DictReader(io.StringIO(csv_text)) if str(r.get("step")) in ("1", "2")]
     by_name = {r["name"]: r for r in rows if r.get("kind") == "network"}
     assert set(by_name) >= {"Ada", "Brook"}, rows
-    assert by_name["Ada"]["correct"].lower() in ("true", "1")
-    assert by_name["Brook"]["correct"].lower() in ("false", "0")
+    assert by_name["Ada"]["correct"].lower() in ("yes", "true", "1")
+    assert by_name["Brook"]["correct"].lower() in ("no", "false", "0")
     for p in (teacher, *pages):
         assert not p.errors, p.errors
     for ctx, _ in students:
