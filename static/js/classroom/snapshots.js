@@ -17,6 +17,9 @@ export class Snapshots {
     this.grid = document.getElementById("snapshots-grid");
     this.go = document.getElementById("snap-project");
     this.picked = new Set();
+    this.drawn = []; // [{root, snap, diagram}]
+    this.width = 0;
+    new ResizeObserver(() => { if (this.grid.clientWidth !== this.width) requestAnimationFrame(() => this.layout()); }).observe(this.grid);
     this.seatKey = "";
     this.go.addEventListener("click", () => this.project());
     document.getElementById("snap-clear").addEventListener("click", () => this.clear());
@@ -70,6 +73,7 @@ export class Snapshots {
     document.body.classList.add("show-snapshots");
     this.grid.dataset.count = String(snaps.length);
     this.grid.replaceChildren();
+    this.drawn = [];
     for (const s of snaps) {
       const dia = el("div", { class: "diagram snap-diagram" });
       const boundary = el("canvas", { class: "snap-boundary", width: 16, height: 16, "aria-label": `decision boundary of ${s.label}`, role: "img" });
@@ -85,8 +89,18 @@ export class Snapshots {
       this.grid.append(card);
       drawBoundary(boundary, s.boundary, s.setup);
       drawLoss(loss, tail);
-      requestAnimationFrame(() => drawDiagram(dia, s));
+      this.drawn.push({ root: dia, snap: s, diagram: null });
     }
+    requestAnimationFrame(() => this.layout());
+  }
+
+  /** Lay each diagram out to its card's width, now and whenever the grid's width changes
+   * (the projector view, a resized window). */
+  layout() {
+    const w = this.grid.clientWidth;
+    if (!w) return;
+    this.width = w;
+    for (const d of this.drawn) d.diagram = drawDiagram(d.root, d.snap, d.diagram);
   }
 }
 
@@ -97,18 +111,19 @@ function frameOf(params) {
   return weights ? { weights, biases } : null;
 }
 
-function drawDiagram(root, snap) {
+function drawDiagram(root, snap, diagram) {
   const frame = frameOf(snap.params);
-  if (!frame?.weights?.length) return;
+  if (!frame?.weights?.length) return diagram;
   // room on the right for the targets and E, which the svg draws past its width (as compare.js)
   root.style.width = `${Math.max(200, root.parentElement.clientWidth - 70)}px`;
-  const d = new Diagram(root, { onHover() {}, onSelect() {} });
+  const d = diagram || new Diagram(root, { onHover() {}, onSelect() {} });
   const sizes = [frame.weights[0].length, ...frame.weights.map((W) => W[0].length)];
   d.setNetwork({
     layerSizes: sizes, activations: snap.setup?.network?.activations || sizes.slice(1).map(() => "tanh"),
     featureNames: snap.setup?.dataset?.features || [], showBias: false, heatmaps: false,
   });
   d.render(frame);
+  return d;
 }
 
 /** The train losses of a history tail: [x…], {train: [x…]}, or [{train}…]. */
