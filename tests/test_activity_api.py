@@ -22,8 +22,10 @@ import pytest
 from app.store import Store
 from app.store.answers import Answers
 from engine.questions import Quantity
+from tests.support.server import start_server
 from tests.test_classroom_api import (
     SETUP,
+    TIMEOUT,
     Site,
     field_of,
     join,
@@ -31,6 +33,7 @@ from tests.test_classroom_api import (
     recv_until,
     running_site,
     session_of,
+    start_site,
 )
 
 DELTA_K = {
@@ -390,3 +393,26 @@ def test_snapshots_project_students_networks_anonymously(site: Site, ada: httpx.
     r = ada.post(url, json={"seats": [seats[0]]})
     assert r.status_code == 422 and field_of(r) == "seats", r.text
     assert ada.delete(url).json() == {"snapshots": []} and ada.get(url).json()["snapshots"] == []
+
+
+def test_an_accepted_answer_survives_kill_9_of_the_server(tmp_path):
+    site = start_site(tmp_path, ("ada",))
+    try:
+        teacher = site.teacher("ada")
+        room = activity_room(teacher)
+        cid = room["id"]
+        student, _ = join(site, room, "Lee")
+        open_step(teacher, room, 2)
+        r = student.post(f"/api/classrooms/{cid}/steps/2/answer", json={"value": "0,5"})
+        assert r.status_code == 200 and r.json()["correct"] is False, r.text
+        assert site.server.kill9() == -9  # at once: the reply came after the commit
+        site.server = start_server(env=site.server.env, log_dir=tmp_path, startup_timeout=TIMEOUT)
+        again = site.person(cookies=teacher.cookies)
+        res = again.get(f"/api/classrooms/{cid}/steps/2/results").json()
+        assert (res["answered"], res["incorrect"]) == (1, 1), res
+        assert res["rows"][0]["answer"] == {"value": 0.5} and res["rows"][0]["attempts"] == 1
+        view = site.person(cookies=student.cookies).get(f"/api/classrooms/{cid}/activity")
+        assert view.json()["steps"][2]["answer"]["attempts_left"] == 2
+    finally:
+        site.close()
+        site.server.stop()
