@@ -416,3 +416,28 @@ def test_an_accepted_answer_survives_kill_9_of_the_server(tmp_path):
     finally:
         site.close()
         site.server.stop()
+
+
+@pytest.mark.parametrize(
+    "name,gone,kept",
+    [
+        ("delta", {"delta"}, {"z", "a", "g_prime"}),
+        ("z", {"z", "a", "g_prime"}, {"delta"}),
+        ("E", set(), {"z", "a", "g_prime", "delta"}),
+    ],
+)
+def test_a_concealed_frame_leaves_out_the_quantity_and_what_gives_it_away(name, gone, kept):
+    from app.settings import Settings
+    from app.trainer.concealment import Concealment
+    from app.trainer.resident import Resident
+    from engine.questions import hidden_fields
+
+    r = Resident("s1", "anon", SETUP, Settings())
+    r.concealment = Concealment(hidden_fields([name]), "q", False)
+    frame = r.frame()
+    for layer in frame["probe"]["layers"]:
+        assert not gone & set(layer) and kept <= set(layer), (name, layer)
+    assert ("error" in frame["probe"]) == (name != "E")
+    assert ("output" in frame["probe"]) == (name not in ("z", "a"))
+    assert ("gradients" in frame) == (name not in ("delta",))
+    assert frame["weights"]  # the weights stay: the student computes from them
