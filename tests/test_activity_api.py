@@ -22,8 +22,10 @@ import pytest
 from app.store import Store
 from app.store.answers import Answers
 from engine.questions import Quantity
+from tests.support.server import start_server
 from tests.test_classroom_api import (
     SETUP,
+    TIMEOUT,
     Site,
     field_of,
     join,
@@ -31,6 +33,7 @@ from tests.test_classroom_api import (
     recv_until,
     running_site,
     session_of,
+    start_site,
 )
 
 DELTA_K = {
@@ -390,3 +393,51 @@ def test_snapshots_project_students_networks_anonymously(site: Site, ada: httpx.
     r = ada.post(url, json={"seats": [seats[0]]})
     assert r.status_code == 422 and field_of(r) == "seats", r.text
     assert ada.delete(url).json() == {"snapshots": []} and ada.get(url).json()["snapshots"] == []
+
+
+def test_an_accepted_answer_survives_kill_9_of_the_server(tmp_path):
+    site = start_site(tmp_path, ("ada",))
+    try:
+        teacher = site.teacher("ada")
+        room = activity_room(teacher)
+        cid = room["id"]
+        student, _ = join(site, room, "Lee")
+        open_step(teacher, room, 2)
+        r = student.post(f"/api/classrooms/{cid}/steps/2/answer", json={"value": "0,5"})
+        assert r.status_code == 200 and r.json()["correct"] is False, r.text
+        assert site.server.kill9() == -9  # at once: the reply came after the commit
+        site.server = start_server(env=site.server.env, log_dir=tmp_path, startup_timeout=TIMEOUT)
+        again = site.person(cookies=teacher.cookies)
+        res = again.get(f"/api/classrooms/{cid}/steps/2/results").json()
+        assert (res["answered"], res["incorrect"]) == (1, 1), res
+        assert res["rows"][0]["answer"] == {"value": 0.5} and res["rows"][0]["attempts"] == 1
+        view = site.person(cookies=student.cookies).get(f"/api/classrooms/{cid}/activity")
+        assert view.json()["steps"][2]["answer"]["attempts_left"] == 2
+    finally:
+        site.close()
+        site.server.stop()
+
+
+@pytest.mark.parametrize(
+    "name,gone,kept",
+    [
+        ("delta", {"delta"}, {"z", "a", "g_prime"}),
+        ("z", {"z", "a", "g_prime"}, {"delta"}),
+        ("E", set(), {"z", "a", "g_prime", "delta"}),
+    ],
+)
+def test_a_concealed_frame_leaves_out_the_quantity_and_what_gives_it_away(name, gone, kept):
+    from app.settings import Settings
+    from app.trainer.concealment import Concealment
+    from app.trainer.resident import Resident
+    from engine.questions import hidden_fields
+
+    r = Resident("s1", "anon", SETUP, Settings())
+    r.concealment = Concealment(hidden_fields([name]), "q", False)
+    frame = r.frame()
+    for layer in frame["probe"]["layers"]:
+        assert not gone & set(layer) and kept <= set(layer), (name, layer)
+    assert ("error" in frame["probe"]) == (name != "E")
+    assert ("output" in frame["probe"]) == (name not in ("z", "a"))
+    assert ("gradients" in frame) == (name not in ("delta",))
+    assert frame["weights"]  # the weights stay: the student computes from them
