@@ -148,7 +148,7 @@ function histogram(bins) {
   const f = (x) => (Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : Number(x.toPrecision(3)).toString());
   return el("div", { class: "histogram", role: "img", "aria-label": `Answers: ${bins.map((b) => `${b.count} between ${f(b.lo)} and ${f(b.hi)}`).join(", ")}` },
     ...bins.map((b) => {
-      const bar = el("span", { class: b.count ? "bar" : "bar empty" }, b.count ? String(b.count) : "");
+      const bar = el("span", { class: b.count ? "hbar" : "hbar empty" }, b.count ? String(b.count) : "");
       bar.style.height = b.count ? `${Math.max(18, 80 * (b.count / max))}px` : "2px";
       return el("div", { class: "bin" }, bar, el("small", {}, `${f(b.lo)} … ${f(b.hi)}`));
     }));
@@ -157,7 +157,7 @@ function histogram(bins) {
 function choiceBars(counts, options) {
   const max = Math.max(1, ...counts);
   return el("ul", { class: "choice-counts" }, ...counts.map((c, i) => {
-    const bar = el("span", { class: "bar" }, String(c));
+    const bar = el("span", { class: "hbar" }, String(c));
     bar.style.width = `${Math.max(6, 70 * (c / max))}%`;
     return el("li", {}, el("span", { class: "label" }, options[i] ?? `option ${i + 1}`), bar);
   }));
