@@ -230,7 +230,10 @@ def test_a_class_answers_delta_k_and_the_teacher_reveals_and_projects(classroom_
     assert violations(teacher, "#snapshots") == []
 
     # -- the answers CSV: a row per student for step 2
-    csv_text = teacher.evaluate(f"fetch('{base}/answers.csv').then((r) => r.text())")
+    teacher.click("#projector-exit")
+    with teacher.expect_download() as download:
+        teacher.click("#btn-answers-csv")
+    csv_text = Path(download.value.path()).read_text()
     rows = [r for r in csv.DictReader(io.StringIO(csv_text)) if str(r.get("step")) in ("1", "2")]
     by_name = {r["name"]: r for r in rows if r.get("kind") == "network"}
     assert set(by_name) >= {"Ada", "Brook"}, rows

@@ -23,6 +23,8 @@ export class StepsPanel {
     this.key = "";
     this.asked = 0;
     this.snapshots = new Snapshots(ctx);
+    document.getElementById("btn-answers-csv").href = `${ctx.base}/answers.csv`;
+    document.getElementById("btn-answers-json").href = `${ctx.base}/answers.json`;
   }
 
   /** Called by the dashboard after each roster read (its one timer). */
