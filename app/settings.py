@@ -286,6 +286,17 @@ class Settings(BaseSettings):
     max_lesson_instructions_chars: int = Field(
         20_000, ge=1, description="Characters of a lesson's instructions (Markdown)."
     )
+    # activities (issue 18): a lesson in steps, with questions
+    max_activity_steps: int = Field(40, ge=1, description="Steps of one lesson (activity).")
+    max_answer_chars: int = Field(
+        2000, ge=1, description="Characters of a student's free-text answer or prediction."
+    )
+    snapshot_history_points: int = Field(
+        200, ge=1, description="Loss-curve points of each projected snapshot (its tail)."
+    )
+    results_histogram_bins: int = Field(
+        10, ge=1, le=100, description="Bins of a numeric question's histogram on the dashboard."
+    )
     public_url: str | None = Field(
         None,
         description="The address students type (e.g. http://192.168.1.20:8000), shown on the "

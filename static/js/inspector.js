@@ -64,7 +64,9 @@ export class Inspector {
   _kv(pairs) {
     const box = el("div", { class: "kv" });
     for (const [k, v, cls] of pairs) {
-      box.append(el("span", { text: k }), el("span", { class: `v ${cls || ""}`, "data-q": k, text: v }));
+      // "–" for a field the frame lacks: while a question conceals it, say so (issue 18)
+      const hidden = v === "–" && document.body.classList.contains("activity-frozen");
+      box.append(el("span", { text: k }), el("span", { class: `v ${cls || ""}${hidden ? " concealed" : ""}`, "data-q": k, text: hidden ? "hidden until you answer" : v }));
     }
     return box;
   }
@@ -89,7 +91,7 @@ export class Inspector {
       return;
     }
     const P = layers[l - 1];
-    const z = P.z[j], a = P.a[j], gp = P.g_prime[j], d = P.delta[j];
+    const z = P.z?.[j], a = P.a?.[j], gp = P.g_prime?.[j], d = P.delta?.[j]; // a field an open question conceals is absent
     const out = l === L;
     const [u, v] = out ? ["k", "j"] : ["j", "i"]; // this unit's index letter, the layer below's
     const act = config.network.activations[l - 1];
@@ -101,7 +103,7 @@ export class Inspector {
     root.append(this._kv([["z", fmt(z)], ["a = g(z)", fmt(a)], ["g'(z)", fmt(gp), "c-gp"], ["δ", fmt(d), "c-delta"]]));
 
     // forward: z = b + Σ a·w over every unit below, then a = g(z)
-    const below = l === 1 ? probe.input : layers[l - 2].a;
+    const below = (l === 1 ? probe.input : layers[l - 2].a) || [];
     const Wl = frame.weights[l - 1], b = frame.biases[l - 1][j];
     const n = j + 1;
     root.append(this._section("forward", eqLink(out ? "step-4" : "step-2", out ? "Steps 4–5" : "Steps 2–3")));
@@ -126,7 +128,7 @@ export class Inspector {
       return;
     }
     // hidden: Eq. 14 — δ_j = g'_j(z_j) Σ_k δ_k w_jk, every k of the layer above
-    const above = layers[l].delta;
+    const above = layers[l].delta || []; // absent while a question conceals it
     const Wn = frame.weights[l][j];
     const terms = above.map((dk, k) => `${col(C.delta, tex(dk, true))}\\cdot ${tex(Wn[k], true)}`);
     root.append(this._section("backward", eqLink(14)));
@@ -142,8 +144,8 @@ export class Inspector {
     const isBias = sel.kind === "bias";
     const i = sel.i;
     const L = probe.layers.length;
-    const below = l === 0 ? probe.input : probe.layers[l - 1].a;
-    const d = probe.layers[l].delta[j];
+    const below = (l === 0 ? probe.input : probe.layers[l - 1].a) || [];
+    const d = probe.layers[l].delta?.[j]; // absent while a question conceals it
     const w = isBias ? frame.biases[l][j] : frame.weights[l][i][j];
     const eta = probe.learning_rate ?? config.training.learning_rate; // the η of probe.updated
     const out = l + 1 === L;

@@ -6,6 +6,7 @@
 import { call } from "./api.js";
 import { renderInstructions } from "./markdown.js";
 import { setupOf, TEACH_DRAFT_KEY } from "./classroom/seat.js";
+import { StepEditor } from "./step-editor.js";
 
 // controls free by default: the class drives its own training, the teacher the rest
 const FREE_BY_DEFAULT = new Set(["play", "step"]);
@@ -184,6 +185,8 @@ class LessonEditor {
         node("div", { class: "row" }, save, node("a", { href: "/teach", class: "button" }, "Your lessons and classrooms"))));
     panel.append(head, form);
     document.querySelector("main.layout").before(panel);
+    // the activity's steps (step-editor.js), below the lesson's own fields
+    this.steps = new StepEditor(this.app, this.controls, form);
 
     instructions.addEventListener("input", () => renderInstructions(preview, instructions.value));
     renderInstructions(preview, "");
@@ -243,6 +246,8 @@ class LessonEditor {
       setup: setupOf(this.app),
       locks: this.controls.map((c) => c.name).filter((n) => this.locked.has(n)),
       challenge: this.challenge(),
+      // a new lesson without steps is sent as before; an edited one always (to clear them)
+      ...(() => { const steps = this.steps.steps(); return steps.length || this.lessonId ? { steps } : {}; })(),
     };
   }
 
@@ -270,6 +275,7 @@ class LessonEditor {
     f.chLoss.value = ch?.test_loss_below ?? "";
     f.chUnits.value = ch?.max_hidden_units ?? "";
     f.chTitle.value = ch?.title ?? "";
+    if (Array.isArray(doc.steps)) this.steps.fill(doc.steps);
     if (doc.setup && typeof doc.setup === "object") {
       this.app.state.fromConfig(doc.setup);
       await this.app.createSession(doc.setup);

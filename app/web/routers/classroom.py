@@ -42,6 +42,7 @@ from app.classroom.schemas import (
     SetupIn,
     TokenOut,
 )
+from app.classroom.steps import check_edit, checked_steps, with_first_setup
 from app.classroom.teaching import Teaching
 from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, normalise_code
 from app.commands import CheckSetup
@@ -93,6 +94,8 @@ class Classrooms:
         self.teaching = Teaching(app.state.registry, self.rooms)
         self.quotas = app.state.quotas  # tries per window (app.quotas): Redis's on a bus
         self.trainers: Trainers = app.state.pool  # lesson setups are built there to check them
+        self.activities: Any = None  # app.classroom.answers.Activities (activity.install)
+        self.snapshots: Any = None  # app.classroom.snapshots.Snapshots (activity.install)
 
     async def registry_missing(self, session_id: str) -> bool:
         """True when a seat's session is gone (deleted for retention, say): it gets a new one."""
@@ -304,9 +307,11 @@ async def create_lesson(body: LessonIn, teacher: TeacherDep, c: ClassroomsDep) -
     setup = await check_setup(body.setup, c)
     challenge = body.challenge.model_dump() if body.challenge else None
     instructions = check_instructions(body.instructions, c.settings)
+    steps = await checked_steps(body.steps, lambda s: check_setup(s, c), c.settings)
     lesson = await asyncio.to_thread(
-        c.rooms.create_lesson, teacher.id, body.title, setup, body.locks, challenge, instructions
-    )
+        c.rooms.create_lesson,
+        teacher.id, body.title, setup, body.locks, challenge, instructions, steps,
+    )  # fmt: skip
     return lesson.json()
 
 
@@ -350,6 +355,8 @@ async def _lesson_change(body: LessonPatch, c: Classrooms) -> dict[str, Any]:
         change["locks"] = body.locks
     if "challenge" in body.model_fields_set:
         change["challenge"] = body.challenge.model_dump() if body.challenge else None
+    if body.steps is not None:
+        change["steps"] = await checked_steps(body.steps, lambda s: check_setup(s, c), c.settings)
     return change
 
 
@@ -455,10 +462,14 @@ async def push_lesson(
     if not change:
         raise FieldError(  # named as the first of the fields that push something
             "setup",
-            "nothing to push: send at least one of setup, locks, challenge (a title is the "
+            "nothing to push: send at least one of setup, locks, challenge, steps (a title is the "
             "lesson's: PATCH /api/lessons/{lesson_id}; a classroom's name: PATCH "
             "/api/classrooms/{classroom_id})",
         )
+    if "steps" in change:  # a running activity changes only the steps not yet opened
+        first = room.steps[0].get("setup") if room.steps else None
+        change["steps"] = with_first_setup(change["steps"], first or room.setup)
+        check_edit(room, change["steps"])
     setup_changed = "setup" in change and change["setup"] != room.setup
     if "challenge" in change and change["challenge"] is None:
         change["challenge_active"] = False
@@ -586,9 +597,11 @@ async def export_csv(room: OwnRoomDep, c: ClassroomsDep) -> CsvText:
     responses={**OWN_CLASSROOM, 200: {"model": ClassExport}},
 )
 async def export_json(room: OwnRoomDep, c: ClassroomsDep) -> JSONResponse:
-    """The classroom and every student's session as an export."""
+    """The classroom, every student's session as an export, and their answers."""
+    body = await c.teaching.sessions_json(room)
+    body["answers"] = await c.activities.export_rows(room)  # issue 18 (app/web/routers/activity)
     return JSONResponse(
-        await c.teaching.sessions_json(room),
+        body,
         headers={"Content-Disposition": f'attachment; filename="classroom-{room.id}.json"'},
     )
 
@@ -734,6 +747,7 @@ async def change_my_setup(body: SetupIn, seat_and_room: SeatDep, c: ClassroomsDe
     except FieldError as exc:  # named as this body's field
         raise FieldError("setup." + exc.field, exc.message) from None
     setup = body.setup.model_dump(exclude_none=True)
+    await c.activities.check_thawed(room, seat)  # not while a network question is open
     session_id = await c.teaching.change_setup(room, seat, setup)
     return {"session_id": session_id}
 

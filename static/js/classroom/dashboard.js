@@ -3,7 +3,8 @@
 // pacing, lesson and export actions of the classroom API. Every number on a tile is the number
 // the server's summary carries.
 import { boot, call, el, showError } from "./http.js";
-import { decodeUnit, colourTable, paintGrid } from "../grid.js";
+import { drawBoundary } from "./boundary.js";
+import { StepsPanel } from "./steps-panel.js";
 
 const B = boot();
 const ID = B.classroom_id;
@@ -30,6 +31,8 @@ function say(text) {
   if (text) infoTimer = setTimeout(() => say(""), INFO_SECONDS * 1000);
 }
 function fail(err) { showError(errorBox, err); }
+// an activity's steps, results and snapshots (steps-panel.js): fed by the roster read below
+const steps = new StepsPanel({ base, fail, say, shownName: (s) => shownName(s), projector: (on) => projector(on), reload: () => loadRoster() });
 
 // ---------- the roster ----------
 
@@ -75,6 +78,7 @@ async function loadRoster() {
   for (const t of tiles.values()) if (t.seat.session_id && t.seat.status === "active") bySession.set(t.seat.session_id, t.seat.id);
   watch();
   sortTiles();
+  steps.update(room);
   if (!(room.challenge && (room.challenge_active || room.leaderboard))) $("board").hidden = true;
   else if (Date.now() - boardAt > BOARD_SECONDS * 1000) { boardAt = Date.now(); loadBoard(); }
 }
@@ -204,20 +208,7 @@ function renderStatus(t) {
 
 const fmt = (x) => (x == null || !Number.isFinite(x) ? String(x) : Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : x.toPrecision(3));
 
-/** The decision boundary: the output unit over the plane, orange for one class and blue for
- * the other (a sigmoid's a = 0.5, or 0 for tanh, is the boundary; a softmax shows its class). */
-function drawThumb(canvas, th, setup) {
-  if (!th || th.dims !== 2) { canvas.hidden = true; return; }
-  canvas.hidden = false;
-  const unit = decodeUnit(th);
-  const acts = setup?.network?.activations;
-  const g = acts ? acts[acts.length - 1] : "tanh";
-  const scale = Math.max(1, Math.abs(unit.lo), Math.abs(unit.hi));
-  const t = g === "sigmoid" ? (v) => 2 * v - 1
-    : g === "softmax" ? (v) => (v > 0.5 ? 1 : -1)
-    : (v) => v / scale;
-  paintGrid(canvas, unit, th.resolution, colourTable(unit, t));
-}
+const drawThumb = drawBoundary; // boundary.js: the snapshots draw it the same way
 
 function drawSpark(canvas, ys) {
   const ctx = canvas.getContext("2d");
@@ -389,6 +380,7 @@ function projector(on) {
   const url = new URL(location.href);
   if (on) url.searchParams.set("projector", "1"); else url.searchParams.delete("projector");
   history.replaceState(null, "", url);
+  if (room) steps.update(room); // the results' names hidden (or shown again) at once
 }
 $("btn-projector").addEventListener("click", () => projector(true));
 $("projector-exit").addEventListener("click", () => projector(false));

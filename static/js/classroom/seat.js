@@ -10,6 +10,7 @@ import { api } from "../api.js";
 import { pairAllowed } from "../pairing.js";
 import { renderInstructions } from "../markdown.js";
 import { call } from "./http.js";
+import { SeatActivity } from "./activity.js";
 
 const SEAT_POLL_SECONDS = 3;
 
@@ -163,6 +164,15 @@ async function startStudent(app, cfg) {
   } catch { /* storage denied: a third-party frame in a browser blocking it (an LMS) */ }
 
   let poll = null;
+  // an open network question freezes the network (the server refuses play/step; issue 18)
+  let frozen = null;
+  const FROZEN = [controlSelector("play"), controlSelector("step"), controlSelector("reset"), controlSelector("weights")];
+  const activity = new SeatActivity(app, base, (why) => {
+    if (why === frozen) return;
+    frozen = why;
+    document.body.classList.toggle("activity-frozen", !!why);
+    refresh().catch(() => {});
+  });
   const refresh = async () => {
     if (ended) return;
     try {
@@ -192,7 +202,7 @@ async function startStudent(app, cfg) {
     app.controls.forcedBy = (!open || waiting) ? () => null : forcedByLocks(app.catalog, c.locks, c.setup);
     app.controls.markForced();
     // sharing and side-by-side runs make sessions outside the seat: not in a classroom
-  locks.set([...selectors, "#btn-share", "#btn-compare"], !open ? "the classroom is closed: your work is read-only" : waiting ? "waiting for your teacher" : "your teacher has locked this in the lesson");
+    locks.set([...selectors, ...(frozen ? FROZEN : []), "#btn-share", "#btn-compare"], !open ? "the classroom is closed: your work is read-only" : waiting ? "waiting for your teacher" : frozen || "your teacher has locked this in the lesson");
     const challenge = c.challenge && c.challenge_active
       ? ` · challenge: ${c.challenge.title || `test loss < ${c.challenge.test_loss_below}`}` : "";
     const rank = c.leaderboard && c.challenge ? await standing(base, me.seat.id) : "";
@@ -208,6 +218,7 @@ async function startStudent(app, cfg) {
     if (me && keeper.session?.id === id && me.seat.status === "active") await checkGone(id);
   };
   await refresh();
+  await activity.load();
   if (!ended) poll = setInterval(() => refresh().catch(() => {}), SEAT_POLL_SECONDS * 1000);
   return true;
 }

@@ -1,0 +1,19 @@
+// A student's decision boundary, small: the first output unit over the plane (a summary's or a
+// snapshot's thumbnail), orange for one class and blue for the other (a sigmoid's a = 0.5, or 0
+// for tanh, is the boundary; a softmax shows its class). The dashboard's tiles and the
+// projected snapshots draw it the same way.
+import { decodeUnit, colourTable, paintGrid } from "../grid.js";
+
+/** Paint `th` ({dims, resolution, lo, hi, data}) on `canvas`; hidden when it is not a plane. */
+export function drawBoundary(canvas, th, setup) {
+  if (!th || th.dims !== 2) { canvas.hidden = true; return; }
+  canvas.hidden = false;
+  const unit = decodeUnit(th);
+  const acts = setup?.network?.activations;
+  const g = acts ? acts[acts.length - 1] : "tanh";
+  const scale = Math.max(1, Math.abs(unit.lo), Math.abs(unit.hi));
+  const t = g === "sigmoid" ? (v) => 2 * v - 1
+    : g === "softmax" ? (v) => (v > 0.5 ? 1 : -1)
+    : (v) => v / scale;
+  paintGrid(canvas, unit, th.resolution, colourTable(unit, t));
+}

@@ -1,0 +1,153 @@
+// Snapshots (issue 18): the teacher picks 2–6 students; POST …/snapshots answers their current
+// networks, anonymous ("A", "B", …), and the dashboard's projector view shows them side by
+// side — each one's diagram (the playground's own Diagram), decision boundary and loss curve.
+// No name reaches the projected part: only the labels the server gives.
+import { call, el } from "./http.js";
+import { Diagram } from "../diagram.js";
+import { drawBoundary } from "./boundary.js";
+
+export const SNAPSHOTS_MIN = 2;
+export const SNAPSHOTS_MAX = 6; // SnapshotsIn.seats in app/classroom/activity.py
+
+export class Snapshots {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.picker = document.getElementById("snap-seats");
+    this.view = document.getElementById("snapshots");
+    this.grid = document.getElementById("snapshots-grid");
+    this.go = document.getElementById("snap-project");
+    this.picked = new Set();
+    this.drawn = []; // [{root, snap, diagram}]
+    this.width = 0;
+    new ResizeObserver(() => { if (this.grid.clientWidth !== this.width) requestAnimationFrame(() => this.layout()); }).observe(this.grid);
+    this.seatKey = "";
+    this.go.addEventListener("click", () => this.project());
+    document.getElementById("snap-clear").addEventListener("click", () => this.clear());
+    this.updateButton();
+    // the ones kept from before a reload of the dashboard (GET reads them again)
+    call("GET", `${ctx.base}/snapshots`).then((r) => { if (r?.snapshots?.length) this.show(r.snapshots); }).catch(() => {});
+  }
+
+  /** The picker's students (names as the dashboard shows them: the picker is not projected). */
+  seats(room, shownName) {
+    const active = (room.seats || []).filter((s) => s.status === "active" && s.session_id);
+    const key = JSON.stringify(active.map((s) => [s.id, shownName(s)]));
+    if (key === this.seatKey) return;
+    this.seatKey = key;
+    for (const id of [...this.picked]) if (!active.some((s) => s.id === id)) this.picked.delete(id);
+    this.picker.replaceChildren(...active.map((s) => {
+      const box = el("input", { type: "checkbox", value: s.id, id: `snap-${s.id}`, "data-snap-seat": s.id });
+      box.checked = this.picked.has(s.id);
+      box.addEventListener("change", () => {
+        if (box.checked) this.picked.add(s.id); else this.picked.delete(s.id);
+        this.updateButton();
+      });
+      return el("label", { class: "snap-seat", for: `snap-${s.id}` }, box, ` ${shownName(s)}`);
+    }));
+    this.updateButton();
+  }
+
+  updateButton() {
+    const n = this.picked.size;
+    this.go.disabled = n < SNAPSHOTS_MIN || n > SNAPSHOTS_MAX;
+    this.go.title = n < SNAPSHOTS_MIN ? `Pick ${SNAPSHOTS_MIN} to ${SNAPSHOTS_MAX} students` : n > SNAPSHOTS_MAX ? `At most ${SNAPSHOTS_MAX} students` : `Project ${n} students side by side, anonymous`;
+    this.go.textContent = `Project ${n >= SNAPSHOTS_MIN ? n : ""} snapshots`.replace("  ", " ");
+  }
+
+  async project() {
+    let r;
+    try { r = await call("POST", `${this.ctx.base}/snapshots`, { seats: [...this.picked] }); } catch (err) { this.ctx.fail(err); return; }
+    this.show(r.snapshots || []);
+    this.ctx.projector(true);
+  }
+
+  async clear() {
+    try { await call("DELETE", `${this.ctx.base}/snapshots`); } catch { /* only the view is cleared then */ }
+    this.view.hidden = true;
+    document.body.classList.remove("show-snapshots");
+    this.grid.replaceChildren();
+  }
+
+  show(snaps) {
+    this.view.hidden = false;
+    document.body.classList.add("show-snapshots");
+    this.grid.dataset.count = String(snaps.length);
+    this.grid.replaceChildren();
+    this.drawn = [];
+    for (const s of snaps) {
+      const dia = el("div", { class: "diagram snap-diagram" });
+      const boundary = el("canvas", { class: "snap-boundary", width: 16, height: 16, "aria-label": `decision boundary of ${s.label}`, role: "img" });
+      const loss = el("canvas", { class: "snap-loss", width: 220, height: 70, "aria-label": `loss curve of ${s.label}`, role: "img" });
+      const tail = lossTail(s.history_tail);
+      const last = s.loss?.train ?? tail.at(-1);
+      const epoch = s.epoch != null ? `epoch ${s.epoch} · ` : "";
+      const card = el("article", { class: "snapshot", "data-label": s.label },
+        el("h2", {}, s.label),
+        dia,
+        el("div", { class: "snap-bottom" }, boundary,
+          el("div", { class: "snap-lossbox" }, loss, el("small", {}, `${epoch}${last == null ? "loss –" : `loss ${Number(last).toPrecision(3)}`}`))));
+      this.grid.append(card);
+      drawBoundary(boundary, s.boundary, s.setup);
+      drawLoss(loss, tail);
+      this.drawn.push({ root: dia, snap: s, diagram: null });
+    }
+    requestAnimationFrame(() => this.layout());
+  }
+
+  /** Lay each diagram out to its card's width, now and whenever the grid's width changes
+   * (the projector view, a resized window). */
+  layout() {
+    const w = this.grid.clientWidth;
+    if (!w) return;
+    this.width = w;
+    for (const d of this.drawn) d.diagram = drawDiagram(d.root, d.snap, d.diagram);
+  }
+}
+
+/** The params as a frame the Diagram draws: {weights, biases} (or {W, b}). */
+function frameOf(params) {
+  if (!params) return null;
+  const weights = params.weights ?? params.W, biases = params.biases ?? params.b;
+  return weights ? { weights, biases } : null;
+}
+
+function drawDiagram(root, snap, diagram) {
+  const frame = frameOf(snap.params);
+  if (!frame?.weights?.length) return diagram;
+  // room on the right for the targets and E, which the svg draws past its width (as compare.js)
+  root.style.width = `${Math.max(200, root.parentElement.clientWidth - 70)}px`;
+  const d = diagram || new Diagram(root, { onHover() {}, onSelect() {} });
+  const sizes = [frame.weights[0].length, ...frame.weights.map((W) => W[0].length)];
+  d.setNetwork({
+    layerSizes: sizes, activations: snap.setup?.network?.activations || sizes.slice(1).map(() => "tanh"),
+    featureNames: snap.setup?.dataset?.features || [], showBias: false, heatmaps: false,
+  });
+  d.render(frame);
+  return d;
+}
+
+/** The train losses of a history tail: [x…], {train: [x…]}, or [{train}…]. */
+export function lossTail(h) {
+  if (!h) return [];
+  if (Array.isArray(h)) return h.map((x) => (typeof x === "number" ? x : x?.train ?? x?.loss ?? null)).filter((x) => x != null);
+  if (Array.isArray(h.train)) return h.train;
+  return [];
+}
+
+function drawLoss(canvas, ys) {
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width, h = canvas.height;
+  ctx.clearRect(0, 0, w, h);
+  const finite = ys.filter((y) => Number.isFinite(y) && y > 0);
+  if (finite.length < 2) return;
+  const logs = finite.map(Math.log10);
+  const lo = Math.min(...logs), hi = Math.max(...logs), span = hi - lo || 1;
+  ctx.strokeStyle = "#c2410c";
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  logs.forEach((v, i) => {
+    const x = (i / (logs.length - 1)) * (w - 4) + 2, y = h - 3 - ((v - lo) / span) * (h - 6);
+    if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+  });
+  ctx.stroke();
+}
