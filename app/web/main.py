@@ -23,7 +23,16 @@ from app.version import server_version
 from app.web import contract
 from app.web.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
 from app.web.registry import LocalRegistry
-from app.web.routers import api, classroom, classroom_pages, health, pages, protocol, stream
+from app.web.routers import (
+    api,
+    classroom,
+    classroom_pages,
+    health,
+    library,
+    pages,
+    protocol,
+    stream,
+)
 from app.web.routers.docs import router as docs_router
 
 DESCRIPTION = """A numpy backprop engine behind a REST API and a live WebSocket stream.
@@ -125,6 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stream.router)
     app.include_router(pages.router)
     classroom.install(app)
+    app.include_router(library.router)  # the lesson library (issue 18)
+    app.include_router(library.pages)
     lti_routes.install(app)
     sso_routes.install(app)  # teachers' single sign-on (OpenID Connect)
     app.include_router(classroom_pages.router)
