@@ -50,6 +50,7 @@ class Lesson:
     created_at: datetime
     updated_at: datetime
     instructions: str = ""  # Markdown the students read on their seat
+    steps: list[dict[str, Any]] = field(default_factory=list)  # an activity's (issue 18)
 
     def __post_init__(self) -> None:  # stored lock names, read through the registry's aliases
         object.__setattr__(self, "locks", stored_locks(self.locks))
@@ -78,6 +79,10 @@ class Classroom:
     created_at: datetime
     closed_at: datetime | None
     instructions: str = ""  # the lesson's, copied with it
+    steps: list[dict[str, Any]] = field(default_factory=list)  # the lesson's, copied with it
+    step_open: int | None = None  # the activity's open step (None: not started)
+    step_mode: str = "class"  # "class": everyone on step_open; "self": up to it
+    revealed: list[int] = field(default_factory=list)  # steps whose answers are revealed
 
     def __post_init__(self) -> None:  # stored lock names, read through the registry's aliases
         object.__setattr__(self, "locks", stored_locks(self.locks))
@@ -159,11 +164,13 @@ class Rooms:
         locks: list[str],
         challenge: dict[str, Any] | None,
         instructions: str = "",
+        steps: list[dict[str, Any]] | None = None,
     ) -> Lesson:
         now = datetime.now(UTC)
         lesson = Lesson(
-            new_id(), teacher_id, title, setup, locks, challenge, now, now, instructions
-        )
+            new_id(), teacher_id, title, setup, locks, challenge, now, now, instructions,
+            steps or [],
+        )  # fmt: skip
         with self.store.transaction() as conn:
             count = conn.execute(
                 select(func.count()).select_from(lessons).where(lessons.c.teacher_id == teacher_id)
@@ -239,6 +246,7 @@ class Rooms:
                 created_at=datetime.now(UTC),
                 closed_at=None,
                 instructions=lesson.instructions,
+                steps=lesson.steps,
             )
             try:
                 with self.store.transaction() as conn:

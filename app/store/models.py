@@ -151,6 +151,7 @@ class LessonRow(Base):
     locks: Mapped[list[str]] = mapped_column(JSON)
     challenge: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     instructions: Mapped[str] = mapped_column(Text, default="", server_default="")  # Markdown
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -184,6 +185,11 @@ class ClassroomRow(Base):
     instructions: Mapped[str] = mapped_column(Text, default="", server_default="")  # Markdown
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # an activity (issue 18): the lesson's steps, copied with it, and how far the class is
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    step_open: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: not started
+    step_mode: Mapped[str] = mapped_column(String(16), default="class", server_default="class")
+    revealed: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class SeatRow(Base):
@@ -207,6 +213,30 @@ class SeatRow(Base):
     status: Mapped[str] = mapped_column(String(16))  # "waiting", "active" or "removed"
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
     challenge_met: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    step: Mapped[int | None] = mapped_column(Integer, nullable=True)  # self-paced: where they are
+
+
+class AnswerRow(Base):
+    """A student's answer to one step's question (issue 18): one row per seat and step, made
+    when the step opens for the seat (``opened_at``) and filled in by each attempt. ``correct``
+    is None until checked (free text and predictions are never right or wrong)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("seat_id", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    classroom_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("classrooms.id", ondelete="CASCADE"), index=True
+    )
+    seat_id: Mapped[str] = mapped_column(String(32), ForeignKey("seats.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 teachers = core_table(TeacherRow)
@@ -214,6 +244,7 @@ auth_tokens = core_table(TokenRow)
 lessons = core_table(LessonRow)
 classrooms = core_table(ClassroomRow)
 seats = core_table(SeatRow)
+answers = core_table(AnswerRow)
 
 
 # ---- LTI 1.3 (app/lti): platforms, the tool's keys, launches' state, links and grades -----------

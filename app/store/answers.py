@@ -1,0 +1,155 @@
+"""Students' answers to an activity's steps (issue 18): one row per seat and step.
+
+A row is made when the step opens for the seat (``open``: its ``opened_at`` times the answer)
+and each attempt updates it in one committed transaction before the reply leaves (``record``),
+so an answer the student saw accepted survives ``kill -9``. Every method is synchronous (the
+routers call them in a thread).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.store.models import answers
+from app.store.store import Store
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: int
+    classroom_id: str
+    seat_id: str
+    step: int
+    kind: str
+    answer: dict[str, Any] | None
+    correct: bool | None
+    attempts: int
+    seconds: float | None
+    opened_at: datetime
+    answered_at: datetime | None
+
+    def json(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("opened_at", "answered_at"):
+            d[k] = d[k].isoformat() if d[k] is not None else None
+        return d
+
+
+def _make(row: Any) -> Answer:
+    m = row._mapping
+    return Answer(**{f.name: m[f.name] for f in fields(Answer)})
+
+
+class Answers:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def open(
+        self, classroom_id: str, seat_ids: list[str], step: int, kind: str, when: datetime | None
+    ) -> None:
+        """Make the rows of ``seat_ids`` for ``step`` where there are none yet (opening a step
+        again keeps each seat's first ``opened_at`` and its answer)."""
+        if not seat_ids:
+            return
+        when = when or datetime.now(UTC)
+        with self.store.transaction() as conn:
+            have = set(
+                conn.execute(
+                    select(answers.c.seat_id).where(
+                        answers.c.step == step, answers.c.seat_id.in_(seat_ids)
+                    )
+                ).scalars()
+            )
+            rows = [
+                {
+                    "classroom_id": classroom_id,
+                    "seat_id": s,
+                    "step": step,
+                    "kind": kind,
+                    "answer": None,
+                    "correct": None,
+                    "attempts": 0,
+                    "seconds": None,
+                    "opened_at": when,
+                    "answered_at": None,
+                }
+                for s in seat_ids
+                if s not in have
+            ]
+            if rows:
+                try:
+                    conn.execute(insert(answers), rows)
+                except IntegrityError:  # pragma: no cover - a concurrent open made them
+                    pass
+
+    def get(self, seat_id: str, step: int) -> Answer | None:
+        with self.store.reading() as conn:
+            row = conn.execute(
+                select(answers).where(answers.c.seat_id == seat_id, answers.c.step == step)
+            ).first()
+        return _make(row) if row else None
+
+    def record(
+        self,
+        classroom_id: str,
+        seat_id: str,
+        step: int,
+        kind: str,
+        answer: dict[str, Any],
+        correct: bool | None,
+    ) -> Answer:
+        """One more attempt: the answer and its verdict replace the last, ``attempts`` grows,
+        ``seconds`` counts from the step's opening for this seat. Committed when it returns."""
+        now = datetime.now(UTC)
+        self.open(classroom_id, [seat_id], step, kind, now)
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                select(answers.c.opened_at, answers.c.attempts).where(
+                    answers.c.seat_id == seat_id, answers.c.step == step
+                )
+            ).one()
+            conn.execute(
+                update(answers)
+                .where(answers.c.seat_id == seat_id, answers.c.step == step)
+                .values(
+                    kind=kind,
+                    answer=answer,
+                    correct=correct,
+                    attempts=row.attempts + 1,
+                    seconds=max(0.0, (now - row.opened_at).total_seconds()),
+                    answered_at=now,
+                )
+            )
+        got = self.get(seat_id, step)
+        assert got is not None
+        return got
+
+    def of_step(self, classroom_id: str, step: int) -> list[Answer]:
+        with self.store.reading() as conn:
+            rows = conn.execute(
+                select(answers)
+                .where(answers.c.classroom_id == classroom_id, answers.c.step == step)
+                .order_by(answers.c.id)
+            )
+            return [_make(r) for r in rows]
+
+    def of_seat(self, seat_id: str) -> list[Answer]:
+        with self.store.reading() as conn:
+            rows = conn.execute(
+                select(answers).where(answers.c.seat_id == seat_id).order_by(answers.c.step)
+            )
+            return [_make(r) for r in rows]
+
+    def of_classroom(self, classroom_id: str) -> list[Answer]:
+        with self.store.reading() as conn:
+            rows = conn.execute(
+                select(answers)
+                .where(answers.c.classroom_id == classroom_id)
+                .order_by(answers.c.step, answers.c.id)
+            )
+            return [_make(r) for r in rows]
