@@ -187,6 +187,32 @@ class SetStop(Op):
     stop: StopCondition
 
 
+# -- activities (issue 18): a network question on the student's own network -------------------
+class Quantity(Op):
+    """The expected value of a network question: ``engine.questions.expected_value`` on the
+    session's parameters now, for training sample ``sample`` (None: the probe sample) and η
+    ``eta`` (None: the session's learning rate). Answers ``{"value", "sample", "eta"}``."""
+
+    type: Literal["quantity"] = "quantity"
+    name: str
+    layer: int | None = None
+    unit: int | None = None
+    source: int | None = None
+    sample: int | None = None
+    eta: float | None = None
+
+
+class Conceal(Op):
+    """Leave ``fields`` (``engine.questions.hidden_fields``) out of the session's frames and
+    reads; with ``frozen`` (the open question's label) refuse every change of the network;
+    with ``hold_probe`` also a change of the probe sample. Empty: lift it."""
+
+    type: Literal["conceal"] = "conceal"
+    fields: list[str] = []
+    frozen: str | None = None
+    hold_probe: bool = False
+
+
 TrainerCommand = (
     PlayCommand
     | PauseCommand
@@ -222,6 +248,8 @@ TrainerCommand = (
     | Patch
     | Edit
     | SetStop
+    | Quantity
+    | Conceal
 )
 _adapter: TypeAdapter[TrainerCommand] = TypeAdapter(
     Annotated[TrainerCommand, Field(discriminator="type")]

@@ -286,6 +286,14 @@ class Settings(BaseSettings):
     max_lesson_instructions_chars: int = Field(
         20_000, ge=1, description="Characters of a lesson's instructions (Markdown)."
     )
+    # activities (issue 18): a lesson in steps, with questions
+    max_activity_steps: int = Field(40, ge=1, description="Steps of one lesson (activity).")
+    max_answer_chars: int = Field(
+        2000, ge=1, description="Characters of a student's free-text answer or prediction."
+    )
+    results_histogram_bins: int = Field(
+        10, ge=1, le=100, description="Bins of a numeric question's histogram on the dashboard."
+    )
     lesson_share_days: int = Field(
         30, ge=1, le=3650, description="Days a lesson's share link works (issue 18's library)."
     )

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.classroom.steps import with_first_setup
 from app.classroom.tokens import (
     KEY_LENGTH,
     clean_name,
@@ -246,7 +247,7 @@ class Rooms:
                 created_at=datetime.now(UTC),
                 closed_at=None,
                 instructions=lesson.instructions,
-                steps=lesson.steps,
+                steps=with_first_setup(lesson.steps, lesson.setup),
             )
             try:
                 with self.store.transaction() as conn:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.classroom.activity import StepIn
 from app.classroom.controls import CONTROLS, check_locks
 from app.classroom.teaching import PACE_OPS
 from app.schemas import SessionCreate
@@ -38,6 +39,11 @@ class LessonIn(Strict):
         description="What the students read on their seat: Markdown (math as $…$), rendered "
         "safely. At most max_lesson_instructions_chars characters.",
     )
+    steps: list[StepIn] = Field(
+        default_factory=list,
+        description="An activity (docs/activities.md): screens the teacher opens one by one; "
+        "empty: the lesson is one step (as before). At most max_activity_steps.",
+    )
 
     @field_validator("locks")
     @classmethod
@@ -51,6 +57,11 @@ class LessonPatch(Strict):
     locks: list[str] | None = None
     challenge: Challenge | None = None
     instructions: str | None = Field(None, description="Markdown the students read.")
+    steps: list[StepIn] | None = Field(
+        None,
+        description="The activity's steps (a running classroom's: only those not yet opened "
+        "may change, 409 naming steps.N).",
+    )
 
     @field_validator("locks")
     @classmethod
@@ -117,6 +128,9 @@ class LessonOut(Open):
     locks: list[str]
     challenge: dict[str, Any] | None
     instructions: str = Field("", description="Markdown the students read (empty: none).")
+    steps: list[dict[str, Any]] = Field(
+        default_factory=list, description="The activity's steps, correct answers included."
+    )
     created_at: str
     updated_at: str
 
@@ -150,6 +164,12 @@ class ClassroomOut(Open):
         "and how to fix it; null when they can.",
     )
     instructions: str = ""
+    steps: list[dict[str, Any]] = Field(
+        default_factory=list, description="The activity's steps (the classroom's copy)."
+    )
+    step_open: int | None = Field(None, description="The open step; null: not started.")
+    step_mode: str = Field("class", description="class: everyone on step_open; self: up to it.")
+    revealed: list[int] = Field(default_factory=list, description="Steps revealed to all.")
     controls: dict[str, str]
 
 

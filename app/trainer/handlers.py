@@ -16,12 +16,14 @@ from app import schemas
 from app.errors import FieldError
 from app.trainer import frames
 from app.trainer.build import build
+from app.trainer.concealment import Concealment
 from app.trainer.lifecycle import Lifecycle
 from app.trainer.publisher import Publisher
 from app.trainer.resident import Resident
 from app.trainer.scheduler import Scheduler
 from app.trainer.trains import TrainQueue
 from engine import backprop_step
+from engine.questions import Quantity
 
 DEFERRED = object()  # a command whose reply is sent later (a train request)
 Handler = Callable[[Any, Any, Any], Any]  # (session id, request id, command) → answer
@@ -74,6 +76,8 @@ class Handlers:
             schemas.ProbeCommand: self.probe,
             c.Edit: self.edit,
             c.SetStop: self.set_stop,
+            c.Quantity: self.quantity,
+            c.Conceal: self.conceal,
         }
 
     def __call__(self, session_id: str | None, request_id: Any, command: Any) -> Any:
@@ -118,6 +122,7 @@ class Handlers:
     # -- training -----------------------------------------------------------------------------
     def play(self, sid: str | None, _rid: Any, _cmd: schemas.PlayCommand) -> None:
         r = self.resident(sid)
+        r.concealment.check_thawed("type")
         self.scheduler.play(r)
         self.out.send_status(r)
 
@@ -129,11 +134,14 @@ class Handlers:
         return self.train(sid, rid, c.Train(epochs=cmd.epochs, job=False))
 
     def train(self, sid: str | None, rid: Any, cmd: c.Train) -> Any:
-        answer = self.trains.train(self.resident(sid), rid, cmd.epochs, cmd.job)
+        r = self.resident(sid)
+        r.concealment.check_thawed("epochs")
+        answer = self.trains.train(r, rid, cmd.epochs, cmd.job)
         return DEFERRED if answer is None else answer
 
     def step_sample(self, sid: str | None, _rid: Any, cmd: schemas.StepSampleCommand) -> bytes:
         r = self.resident(sid)
+        r.concealment.check_thawed("index")
         self.scheduler.pause(r)
         if self.trains.queued(r):
             raise FieldError("index", "the session is training; try again when it is done", 409)
@@ -146,6 +154,7 @@ class Handlers:
 
     def reset(self, sid: str | None, _rid: Any, _cmd: schemas.ResetCommand) -> bytes:
         r = self.resident(sid)
+        r.concealment.check_thawed("type")
         self.scheduler.pause(r)
         self.trains.answer_all(r)
         r.reset()
@@ -160,6 +169,7 @@ class Handlers:
         """Change the training settings live (the socket's ``set`` and REST ``PATCH`` alike); a
         paused session's viewers see the new frame (returned, None while it plays)."""
         r = self.resident(sid)
+        r.concealment.check_thawed("training")
         r.set_training(patch)
         frame = None if r.running else self.out.send_frame(r)
         if frame is not None:
@@ -185,13 +195,34 @@ class Handlers:
 
     def probe(self, sid: str | None, _rid: Any, cmd: schemas.ProbeCommand) -> None:
         r = self.resident(sid)
+        r.concealment.check_probe()
         r.set_probe(cmd.index)
         self.out.send_frame(r)
         self.out.save(r)
 
     def edit(self, sid: str | None, _rid: Any, cmd: c.Edit) -> bytes:
         r = self.resident(sid)
+        r.concealment.check_thawed("value")
         r.edit(cmd.kind, cmd.layer, cmd.j, cmd.value, cmd.i)
         self.out.mark_stale(r)
         self.out.save(r)
         return self.out.send_frame(r)
+
+    # -- activities (issue 18) ----------------------------------------------------------------
+    def quantity(self, sid: str | None, _rid: Any, cmd: c.Quantity) -> bytes:
+        """A network question's expected value on the session's network now."""
+        q = Quantity(cmd.name, cmd.layer, cmd.unit, cmd.source)
+        return frames.dumpb(self.resident(sid).quantity(q, cmd.sample, cmd.eta))
+
+    def conceal(self, sid: str | None, _rid: Any, cmd: c.Conceal) -> bytes:
+        """Hide ``fields`` from the session's frames and reads, freeze it while ``frozen``
+        (empty: lift both); its viewers get a frame as it is now shown, and it is saved."""
+        r = self.resident(sid)
+        r.concealment = Concealment(frozenset(cmd.fields), cmd.frozen, cmd.hold_probe)
+        if r.concealment.frozen is not None:
+            self.scheduler.pause(r)
+            self.trains.answer_all(r)
+        self.out.send_status(r)
+        self.out.save(r)
+        self.out.send_frame(r)
+        return frames.dumpb(r.concealment.state())

@@ -20,6 +20,7 @@ from app.schemas import SessionCreate, TrainingPatch, drop_arrays
 from app.settings import Settings
 from app.trainer import frames
 from app.trainer.build import Built, build
+from app.trainer.concealment import Concealment
 from app.trainer.gradflow import GradientFlow
 from app.trainer.replay import Checkpoints
 from engine import (
@@ -33,6 +34,7 @@ from engine import (
     grid_activations,
     trace,
 )
+from engine.questions import Quantity, expected_value
 
 FrameStats = tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray] | None]
 
@@ -107,6 +109,7 @@ class Resident:
         r.flow.load_state(saved.get("gradient_flow"))
         r.replay.load_state(saved.get("replay"))
         r.saved_jobs = list(saved.get("jobs") or [])
+        r.concealment = Concealment.of(saved.get("conceal"))
         return r
 
     def __init__(
@@ -136,6 +139,7 @@ class Resident:
         self.summary_viewers = 0
         self.watchers: dict[str, tuple[int, int, float]] = {}  # web → (viewers, summary, when)
         self.epochs_per_second = 0.0
+        self.concealment = Concealment()  # an open network question (issue 18)
         d = self.built.dataset
         # sessions with equal keys share their heatmap grid's inputs
         self.grid_key = (
@@ -201,7 +205,8 @@ class Resident:
         else:
             node, grid = stats
         eta = self.trainer.config.learning_rate
-        return frames.frame(snap, self.status, self.built.dataset, node, grid, eta)
+        frame = frames.frame(snap, self.status, self.built.dataset, node, grid, eta)
+        return self.concealment.frame(frame)
 
     def frame_bytes(self, snap: Snapshot | None = None, stats: FrameStats | None = None) -> bytes:
         return frames.dumpb(self.frame(snap, stats))
@@ -299,6 +304,7 @@ class Resident:
                 "gradient_flow": self.flow.state(),
                 "replay": self.replay.state(self.settings.max_replay_checkpoint_bytes),
                 "jobs": jobs or [],
+                "conceal": self.concealment.state() if self.concealment.active else None,
             }
         )
 
@@ -392,6 +398,23 @@ class Resident:
         result = self.trainer.step_sample(index)
         return frames.dumpb(frames.sample_step_json(result))
 
+    # -- activities (issue 18) ----------------------------------------------------------------
+    def quantity(
+        self, quantity: Quantity, sample: int | None, eta: float | None, field: str = "sample"
+    ) -> dict[str, Any]:
+        """A network question's expected value on this network now (``expected_value``: one
+        trace of the sample, Eq. 5/14 for δ, Eq. 6/15 for ∂E/∂w, Eq. 7 for an update)."""
+        d, spec = self.built.dataset, self.built.spec
+        index = self.trainer.probe_index if sample is None else sample
+        n = len(d.X_train)
+        if not 0 <= index < n:
+            raise FieldError(field, f"the training set has samples 0 to {n - 1} (got {index})")
+        eta = self.trainer.config.learning_rate if eta is None else eta
+        x = d.X_train[index]
+        t = d.encode_targets(d.T_train[index : index + 1], spec.output)[0]
+        value = expected_value(spec, self.trainer.params, x, t, quantity, eta)
+        return {"value": value, "sample": int(index), "eta": float(eta)}
+
     # -- reads --------------------------------------------------------------------------------
     def predict(self, inputs: list[list[float]], targets: list[list[float]] | None) -> bytes:
         """Outputs and the full trace (z, a, g'(z), and δ when targets are given), no update."""
@@ -414,7 +437,7 @@ class Resident:
         if T is not None:
             out["loss"] = float(tr["errors"].mean())
             out["gradients"] = frames.params_json(tr["gradients"].W, tr["gradients"].b)
-        return frames.dumpb(out)
+        return frames.dumpb(self.concealment.predict(out))
 
     def replay_json(self) -> bytes:
         """The epochs whose parameters are kept for replay (``Checkpoints``)."""
@@ -444,7 +467,7 @@ class Resident:
             frame = frames.frame(snap, self.status, self.built.dataset, node, grid, eta)
         frame["epoch"] = kept
         frame["replay"] = True
-        return frames.dumpb(frame)
+        return frames.dumpb(self.concealment.frame(frame))
 
     def confusion(self) -> bytes:
         """The confusion matrices of the training and test sets at the current parameters
@@ -469,6 +492,12 @@ class Resident:
 
     def gradient_check(self, samples: int | None, eps: float) -> bytes:
         """The engine's gradient check on the first ``samples`` training samples."""
+        if "gradients" in self.concealment.fields:
+            raise FieldError(
+                "samples",
+                "the gradients are hidden while your question is open: answer it first",
+                409,
+            )
         k = min(self.trainer.n_train, samples or self.settings.gradient_check_samples)
         params = self.trainer.params
         n_params = sum(w.size + v.size for w, v in zip(params.W, params.b, strict=True))

@@ -42,6 +42,7 @@ from app.classroom.schemas import (
     SetupIn,
     TokenOut,
 )
+from app.classroom.steps import check_edit, checked_steps, with_first_setup
 from app.classroom.teaching import Teaching
 from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, normalise_code
 from app.commands import CheckSetup
@@ -304,9 +305,11 @@ async def create_lesson(body: LessonIn, teacher: TeacherDep, c: ClassroomsDep) -
     setup = await check_setup(body.setup, c)
     challenge = body.challenge.model_dump() if body.challenge else None
     instructions = check_instructions(body.instructions, c.settings)
+    steps = await checked_steps(body.steps, lambda s: check_setup(s, c), c.settings)
     lesson = await asyncio.to_thread(
-        c.rooms.create_lesson, teacher.id, body.title, setup, body.locks, challenge, instructions
-    )
+        c.rooms.create_lesson,
+        teacher.id, body.title, setup, body.locks, challenge, instructions, steps,
+    )  # fmt: skip
     return lesson.json()
 
 
@@ -350,6 +353,8 @@ async def _lesson_change(body: LessonPatch, c: Classrooms) -> dict[str, Any]:
         change["locks"] = body.locks
     if "challenge" in body.model_fields_set:
         change["challenge"] = body.challenge.model_dump() if body.challenge else None
+    if body.steps is not None:
+        change["steps"] = await checked_steps(body.steps, lambda s: check_setup(s, c), c.settings)
     return change
 
 
@@ -455,10 +460,14 @@ async def push_lesson(
     if not change:
         raise FieldError(  # named as the first of the fields that push something
             "setup",
-            "nothing to push: send at least one of setup, locks, challenge (a title is the "
+            "nothing to push: send at least one of setup, locks, challenge, steps (a title is the "
             "lesson's: PATCH /api/lessons/{lesson_id}; a classroom's name: PATCH "
             "/api/classrooms/{classroom_id})",
         )
+    if "steps" in change:  # a running activity changes only the steps not yet opened
+        first = room.steps[0].get("setup") if room.steps else None
+        change["steps"] = with_first_setup(change["steps"], first or room.setup)
+        check_edit(room, change["steps"])
     setup_changed = "setup" in change and change["setup"] != room.setup
     if "challenge" in change and change["challenge"] is None:
         change["challenge_active"] = False
