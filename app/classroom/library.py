@@ -33,7 +33,7 @@ from app.classroom.controls import check_locks
 from app.classroom.rooms import Lesson, Rooms
 from app.classroom.schemas import Challenge
 from app.classroom.tokens import digest, new_id, new_token
-from app.errors import FieldError
+from app.errors import FieldError, join_loc
 from app.schemas import SessionCreate
 from app.settings import Settings
 from app.store import Store
@@ -101,7 +101,8 @@ def file_of(content: dict[str, Any], summary: str = "") -> dict[str, Any]:
 
 
 def content_of_file(parsed: LessonFile) -> dict[str, Any]:
-    """The columns a new lesson gets from a validated file."""
+    """The columns a new lesson gets from a validated file (before the router checks its
+    setups: ``app.classroom.steps.checked_steps``)."""
     body = parsed.lesson
     return {
         "title": body.title,
@@ -109,15 +110,8 @@ def content_of_file(parsed: LessonFile) -> dict[str, Any]:
         "setup": body.setup.model_dump(exclude={"state"}, exclude_none=True),
         "locks": body.locks,
         "challenge": body.challenge.model_dump() if body.challenge else None,
-        "steps": [s.model_dump(exclude_none=True) for s in body.steps],
+        "steps": [s.model_dump(mode="json") for s in body.steps],
     }
-
-
-def step_setups(parsed: LessonFileBody) -> list[tuple[str, SessionCreate]]:
-    """(field, setup) of the lesson and of each step that brings its own."""
-    out = [("lesson.setup", parsed.setup)]
-    out += [(f"lesson.steps[{n}].setup", s.setup) for n, s in enumerate(parsed.steps) if s.setup]
-    return out
 
 
 def check_questions(parsed: LessonFileBody, settings: Settings) -> None:
@@ -191,7 +185,7 @@ def parse_file(data: Any) -> LessonFile:
         return LessonFile.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = ".".join(str(p) for p in error["loc"]) or "body"
+        field = join_loc(error["loc"]) or "body"
         raise FieldError(field, error["msg"]) from None
 
 
@@ -210,13 +204,8 @@ class Library:
         return content_of_row(row) if row else None
 
     def add(self, teacher_id: str, content: dict[str, Any]) -> Lesson:
-        """A new lesson of ``teacher_id`` with ``content`` (within ``max_lessons_per_teacher``).
-        Columns the store does not have are refused naming them (a file's steps on a store
-        without the activities' migration)."""
-        extra = {k: v for k, v in content.items() if k not in FILE_FIELDS[:5]}
-        missing = [k for k, v in extra.items() if k not in lessons.c and v]
-        if missing:
-            raise FieldError(f"lesson.{missing[0]}", "this server does not keep lesson steps yet")
+        """A new lesson of ``teacher_id`` with ``content`` (within ``max_lessons_per_teacher``);
+        any further column a copied row carries (one a later migration adds) is copied too."""
         made = self.rooms.create_lesson(
             teacher_id,
             content["title"],
@@ -224,8 +213,13 @@ class Library:
             list(content.get("locks") or []),
             content.get("challenge"),
             content.get("instructions") or "",
+            steps=list(content.get("steps") or []),
         )
-        extra = {k: v for k, v in extra.items() if k in lessons.c and k not in OWN_COLUMNS}
+        extra = {
+            k: v
+            for k, v in content.items()
+            if k in lessons.c and k not in OWN_COLUMNS and k not in FILE_FIELDS
+        }
         if not extra:
             return made
         with self.store.transaction() as conn:

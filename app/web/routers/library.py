@@ -16,16 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.classroom.library import (
     LessonFile,
-    LessonFileBody,
     Library,
     check_questions,
     content_of_file,
     file_of,
     starter_listing,
     starters,
-    step_setups,
 )
 from app.classroom.schemas import LessonOut
+from app.classroom.steps import checked_steps
 from app.errors import FieldError
 from app.web.contract import TEACHER, errors
 from app.web.routers.classroom import (
@@ -152,20 +151,27 @@ async def export_lesson(
     )
 
 
-async def _checked(parsed: LessonFileBody, c: Classrooms) -> None:
-    """What a lesson file must also meet beyond its schema: the instructions' limit, every
-    setup one the playground builds (by a trainer), every network question's quantity in its
-    step's network. Errors name the file's field (``lesson.steps[1].setup.network...``)."""
+def _in_file(field: str) -> str:
+    """A field the lesson routes name (``steps.2.setup.network``) as the file's
+    (``lesson.steps[2].setup.network``)."""
+    return "lesson." + re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", field)
+
+
+async def _checked(parsed: LessonFile, c: Classrooms) -> dict[str, Any]:
+    """The new lesson's columns from a lesson file, checked as ``POST /api/lessons`` checks a
+    lesson (the instructions' limit, every setup built by a trainer, ``max_activity_steps``),
+    and every network question's quantity in its step's network. Errors name the file's
+    field (``lesson.steps[1].setup.network...``)."""
+    body = parsed.lesson
+    content = content_of_file(parsed)
     try:
-        check_instructions(parsed.instructions, c.settings)
+        check_instructions(body.instructions, c.settings)
+        content["setup"] = await check_setup(body.setup, c)
+        content["steps"] = await checked_steps(body.steps, lambda s: check_setup(s, c), c.settings)
     except FieldError as exc:
-        raise FieldError("lesson.instructions", exc.message) from None
-    for field, setup in step_setups(parsed):
-        try:
-            await check_setup(setup, c)
-        except FieldError as exc:
-            raise FieldError(field + exc.field.removeprefix("setup"), exc.message) from None
-    await asyncio.to_thread(check_questions, parsed, c.settings)
+        raise FieldError(_in_file(exc.field), exc.message, exc.status_code, exc.kind) from None
+    await asyncio.to_thread(check_questions, body, c.settings)
+    return content
 
 
 @router.post(
@@ -179,8 +185,8 @@ async def import_lesson(
 ) -> dict:
     """A new lesson of yours from an exported file (the file's JSON as the body). The file is
     read strictly: a 422 names the first field it breaks."""
-    await _checked(body.lesson, c)
-    return (await asyncio.to_thread(lib.add, teacher.id, content_of_file(body))).json()
+    content = await _checked(body, c)
+    return (await asyncio.to_thread(lib.add, teacher.id, content)).json()
 
 
 # ---- share links ---------------------------------------------------------------------------
@@ -283,12 +289,13 @@ async def list_starters(teacher: TeacherDep) -> dict:
     response_model=LessonOut,
     responses=STARTER | LIMIT,
 )
-async def use_starter(slug: str, teacher: TeacherDep, lib: LibraryDep) -> dict:
+async def use_starter(slug: str, teacher: TeacherDep, c: ClassroomsDep, lib: LibraryDep) -> dict:
     """Your own copy of a starter activity, to run or change."""
     found = starters().get(slug)
     if found is None:
         raise FieldError("slug", f"no starter activity {slug!r}", status_code=404)
-    return (await asyncio.to_thread(lib.add, teacher.id, content_of_file(found))).json()
+    content = await _checked(found, c)
+    return (await asyncio.to_thread(lib.add, teacher.id, content)).json()
 
 
 # ---- the share link's page -----------------------------------------------------------------
