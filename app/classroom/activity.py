@@ -173,3 +173,69 @@ class AnswerOut(Open):
         "immediate mode).",
     )
     explanation: str | None = None
+
+
+class MoveIn(Strict):
+    """A self-paced student moves to step ``step`` (at most the open one)."""
+
+    step: int = Field(ge=0)
+
+
+class StepView(Open):
+    index: int
+    title: str
+    instructions: str
+    locks: list[str]
+    question: dict[str, Any] | None = Field(
+        description="The question without its correct answer (until the reveal)."
+    )
+    state: Literal["open", "done", "locked"]
+    answer: AnswerOut | None
+    revealed: bool
+    expected: float | list[int] | None = None
+    explanation: str | None = None
+
+
+class ActivityOut(Open):
+    step_open: int | None = Field(description="The open step; null: not started.")
+    mode: Literal[PACE_MODES]  # type: ignore[valid-type]
+    current: int | None = Field(description="The step this student is on.")
+    steps: list[StepView]
+
+
+class PacingOut(Open):
+    """The classroom's activity state, as the teacher sees it."""
+
+    step_open: int | None
+    mode: Literal[PACE_MODES]  # type: ignore[valid-type]
+    revealed: list[int]
+    steps: int = Field(description="How many steps the activity has.")
+    replaced: int = Field(0, description="Students who got a session of the step's setup.")
+    failed: dict[str, str] = Field(default_factory=dict, description="Seat id → what failed.")
+
+
+class ResultRow(Open):
+    seat_id: str
+    name: str
+    answer: dict[str, Any] | None
+    correct: bool | None
+    attempts: int
+    seconds: float | None
+
+
+class ResultsOut(Open):
+    step: int
+    kind: str | None
+    seats: int
+    answered: int
+    correct: int
+    incorrect: int
+    unanswered: int
+    distribution: dict[str, Any]
+    texts: list[dict[str, Any]]
+    seconds: list[float]
+    rows: list[ResultRow]
+
+
+class AnswersOut(Open):
+    answers: list[dict[str, Any]] = Field(description="One row per student per step.")

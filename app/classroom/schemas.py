@@ -226,6 +226,9 @@ class LeaderboardOut(Open):
 class ClassExport(Open):
     classroom: dict[str, Any]
     seats: list[dict[str, Any]] = Field(description="Each seat with its session's export.")
+    answers: list[dict[str, Any]] = Field(
+        default_factory=list, description="One row per student per step (activities)."
+    )
 
 
 class JoinOut(Open):

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.store.models import answers
+from app.store.models import answers, seats
 from app.store.store import Store
 
 
@@ -153,3 +153,15 @@ class Answers:
                 .order_by(answers.c.step, answers.c.id)
             )
             return [_make(r) for r in rows]
+
+    # ---- where a self-paced student is ----------------------------------------------------------
+
+    def seat_step(self, seat_id: str) -> int | None:
+        with self.store.reading() as conn:
+            return conn.execute(select(seats.c.step).where(seats.c.id == seat_id)).scalar()
+
+    def set_seat_step(self, seat_ids: list[str], step: int | None) -> None:
+        if not seat_ids:
+            return
+        with self.store.transaction() as conn:
+            conn.execute(update(seats).where(seats.c.id.in_(seat_ids)).values(step=step))

@@ -24,6 +24,7 @@ from app.web import contract
 from app.web.middleware import BodySizeLimit, JsonBody, SameOrigin, SecurityHeaders
 from app.web.registry import LocalRegistry
 from app.web.routers import (
+    activity,
     api,
     classroom,
     classroom_pages,
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stream.router)
     app.include_router(pages.router)
     classroom.install(app)
+    activity.install(app)  # activities (issue 18): on the classroom's objects
     app.include_router(library.router)  # the lesson library (issue 18)
     app.include_router(library.pages)
     lti_routes.install(app)

@@ -94,6 +94,7 @@ class Classrooms:
         self.teaching = Teaching(app.state.registry, self.rooms)
         self.quotas = app.state.quotas  # tries per window (app.quotas): Redis's on a bus
         self.trainers: Trainers = app.state.pool  # lesson setups are built there to check them
+        self.activities: Any = None  # app.classroom.answers.Activities (activity.install)
 
     async def registry_missing(self, session_id: str) -> bool:
         """True when a seat's session is gone (deleted for retention, say): it gets a new one."""
@@ -595,9 +596,11 @@ async def export_csv(room: OwnRoomDep, c: ClassroomsDep) -> CsvText:
     responses={**OWN_CLASSROOM, 200: {"model": ClassExport}},
 )
 async def export_json(room: OwnRoomDep, c: ClassroomsDep) -> JSONResponse:
-    """The classroom and every student's session as an export."""
+    """The classroom, every student's session as an export, and their answers."""
+    body = await c.teaching.sessions_json(room)
+    body["answers"] = await c.activities.export_rows(room)  # issue 18 (app/web/routers/activity)
     return JSONResponse(
-        await c.teaching.sessions_json(room),
+        body,
         headers={"Content-Disposition": f'attachment; filename="classroom-{room.id}.json"'},
     )
 
@@ -743,6 +746,7 @@ async def change_my_setup(body: SetupIn, seat_and_room: SeatDep, c: ClassroomsDe
     except FieldError as exc:  # named as this body's field
         raise FieldError("setup." + exc.field, exc.message) from None
     setup = body.setup.model_dump(exclude_none=True)
+    await c.activities.check_thawed(room, seat)  # not while a network question is open
     session_id = await c.teaching.change_setup(room, seat, setup)
     return {"session_id": session_id}
 
