@@ -9,6 +9,7 @@ import copy
 import json
 
 import httpx
+import numpy as np
 import pytest
 
 from tests import test_classroom_api as classroom
@@ -229,3 +230,38 @@ def test_the_starter_activities_are_listed_and_used_as_copies(ada: httpx.Client)
     assert len(made["steps"]) == listed["2-backward-pass"]["steps"]
     r = ada.post("/api/starters/no-such-one")
     assert r.status_code == 404 and field_of(r) == "slug", r.text
+
+
+def test_starter_2_runs_from_the_library_delta_k_checked_on_the_students_network(
+    site: Site, ada: httpx.Client
+):
+    """The README's walk-through in short: use the starter, open a classroom from it, a
+    student joins, the teacher opens step 1, the student's δ_k (Eq. 5, computed here with
+    numpy from that student's own exported weights) is right, then the reveal."""
+    made = ada.post("/api/starters/2-backward-pass").json()
+    room = ada.post("/api/classrooms", json={"lesson_id": made["id"]}).json()
+    student, _ = classroom.join(site, room, "Lin")
+    sid = classroom.session_of(student, room)
+    r = ada.post(f"/api/classrooms/{room['id']}/steps/open", json={"step": 1, "mode": "class"})
+    assert r.status_code == 200, r.text
+    sid = classroom.session_of(student, room)  # the step's network (step 0's setup, kept)
+    export = student.get(f"/api/sessions/{sid}/export").json()
+    W = [np.array(w) for w in export["network"]["weights"]]
+    b = [np.array(x) for x in export["network"]["biases"]]
+    probe = export["state"]["probe_index"]  # the student's own probe sample
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]][probe], float)
+    t = [0.0, 1.0, 1.0, 0.0][probe]
+    a1 = 1 / (1 + np.exp(-(b[0] + x @ W[0])))
+    a2 = float((1 / (1 + np.exp(-(b[1] + a1 @ W[1]))))[0])
+    delta_k = (a2 - t) * a2 * (1 - a2)  # Eq. 5 with the sigmoid's g' = a(1 − a)
+    r = student.post(
+        f"/api/classrooms/{room['id']}/steps/1/answer",
+        json={"value": f"{delta_k:.6f}".replace(".", ",")},  # a decimal comma
+    )
+    assert r.status_code == 200 and r.json()["correct"] is True, r.text
+    results = ada.get(f"/api/classrooms/{room['id']}/steps/1/results").json()
+    assert results["correct"] == 1, results
+    r = ada.post(f"/api/classrooms/{room['id']}/steps/1/reveal")
+    assert r.status_code == 200, r.text
+    csv = ada.get(f"/api/classrooms/{room['id']}/answers.csv")
+    assert csv.status_code == 200 and "Lin" in csv.text
