@@ -27,7 +27,7 @@ def test_the_library_buttons_on_the_teach_page(classroom_server, browser, tmp_pa
     login(page, url)
     use = page.locator('[data-use-starter="2-backward-pass"]')
     use.wait_for()
-    assert use.get_attribute("aria-label").startswith("Use this: Starter 2")
+    assert use.get_attribute("aria-label").startswith("use this: Starter 2")
     use.focus()
     page.keyboard.press("Enter")  # keyboard-usable: a real button
     until(page, "document.getElementById('lessons').textContent.includes('Starter 2')")

@@ -11,13 +11,14 @@ function fail(err) { status().textContent = ""; showError(error(), err); }
 /** The library's buttons for one lesson; ``refresh`` re-reads the lists after a change. */
 export function lessonActions(lesson, refresh) {
   const id = encodeURIComponent(lesson.id);
-  const named = (what) => `${what}: ${lesson.title}`;
-  const button = (label, what, data, run) => {
-    const b = el("button", { type: "button", class: "small", "aria-label": named(what), [data]: lesson.id }, label);
+  // the accessible name starts with the visible text (then names the lesson)
+  const named = (label) => `${label}: ${lesson.title}`;
+  const button = (label, data, run) => {
+    const b = el("button", { type: "button", class: "small", "aria-label": named(label), [data]: lesson.id }, label);
     b.addEventListener("click", () => run().catch(fail));
     return b;
   };
-  const duplicate = button("duplicate", "Duplicate", "data-duplicate-lesson", async () => {
+  const duplicate = button("duplicate", "data-duplicate-lesson", async () => {
     const copy = await call("POST", `/api/lessons/${id}/duplicate`);
     await refresh();
     say(`Made “${copy.title}”.`);
@@ -25,12 +26,12 @@ export function lessonActions(lesson, refresh) {
   // a plain link: the server's Content-Disposition names the file
   const exportLink = el("a", {
     class: "button small", href: `/api/lessons/${id}/export`, download: "",
-    "aria-label": named("Export as a file"), "data-export-lesson": lesson.id,
+    "aria-label": named("export file"), "data-export-lesson": lesson.id,
   }, "export file");
-  const share = button("share link", "Make a share link", "data-share-lesson", async () => {
+  const share = button("share link", "data-share-lesson", async () => {
     const s = await call("POST", `/api/lessons/${id}/share`);
-    const box = el("input", { type: "text", readonly: true, value: s.url, size: 40, "aria-label": named("Share link"), "data-share-url": lesson.id });
-    const revoke = button("revoke links", "Revoke every share link", "data-revoke-lesson", async () => {
+    const box = el("input", { type: "text", readonly: true, value: s.url, size: 40, "aria-label": named("share link to copy"), "data-share-url": lesson.id });
+    const revoke = button("revoke links", "data-revoke-lesson", async () => {
       const r = await call("DELETE", `/api/lessons/${id}/share`);
       box.remove(); revoke.remove();
       say(`${r.revoked} share link(s) of “${lesson.title}” stopped working.`);
@@ -40,7 +41,7 @@ export function lessonActions(lesson, refresh) {
     await navigator.clipboard?.writeText(s.url).catch(() => {});
     say(`Share link made (works until ${s.expires_at.slice(0, 10)}): another teacher opens it, logged in, to get a copy.`);
   });
-  const remove = button("delete", "Delete", "data-delete-lesson", async () => {
+  const remove = button("delete", "data-delete-lesson", async () => {
     if (!confirm(`Delete the lesson “${lesson.title}”? Classrooms taught from it keep their copy.`)) return;
     await call("DELETE", `/api/lessons/${id}`);
     await refresh();
@@ -67,7 +68,7 @@ export function installLibrary(refresh) {
   const list = document.getElementById("starters");
   call("GET", "/api/starters").then(({ starters }) => {
     list.replaceChildren(...starters.map((s) => {
-      const use = el("button", { type: "button", class: "small primary", "aria-label": `Use this: ${s.title}`, "data-use-starter": s.slug }, "use this");
+      const use = el("button", { type: "button", class: "small primary", "aria-label": `use this: ${s.title}`, "data-use-starter": s.slug }, "use this");
       use.addEventListener("click", async () => {
         try {
           const made = await call("POST", `/api/starters/${encodeURIComponent(s.slug)}`);
