@@ -25,7 +25,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import delete, func, insert, select, update
 
 from app.classroom.activity import NetworkQuestion, StepIn, Strict
@@ -33,7 +33,7 @@ from app.classroom.controls import check_locks
 from app.classroom.rooms import Lesson, Rooms
 from app.classroom.schemas import Challenge
 from app.classroom.tokens import digest, new_id, new_token
-from app.errors import FieldError, join_loc
+from app.errors import FieldError
 from app.schemas import SessionCreate
 from app.settings import Settings
 from app.store import Store
@@ -177,16 +177,6 @@ def starter_listing() -> list[dict[str, Any]]:
         }
         for slug, f in starters().items()
     ]
-
-
-def parse_file(data: Any) -> LessonFile:
-    """A lesson file from JSON data, or a 422 naming the first bad field."""
-    try:
-        return LessonFile.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = join_loc(error["loc"]) or "body"
-        raise FieldError(field, error["msg"]) from None
 
 
 # ---- the store -----------------------------------------------------------------------------

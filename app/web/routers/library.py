@@ -287,7 +287,7 @@ async def list_starters(teacher: TeacherDep) -> dict:
     "/starters/{slug}",
     status_code=201,
     response_model=LessonOut,
-    responses=STARTER | LIMIT,
+    responses=STARTER | LIMIT | errors(503),
 )
 async def use_starter(slug: str, teacher: TeacherDep, c: ClassroomsDep, lib: LibraryDep) -> dict:
     """Your own copy of a starter activity, to run or change."""
