@@ -291,6 +291,9 @@ class Settings(BaseSettings):
     max_answer_chars: int = Field(
         2000, ge=1, description="Characters of a student's free-text answer or prediction."
     )
+    snapshot_history_points: int = Field(
+        200, ge=1, description="Loss-curve points of each projected snapshot (its tail)."
+    )
     results_histogram_bins: int = Field(
         10, ge=1, le=100, description="Bins of a numeric question's histogram on the dashboard."
     )

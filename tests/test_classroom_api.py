@@ -688,9 +688,20 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "GET /api/classrooms/{room}/leaderboard": (403, 403, 403, 200, 403),
     "GET /api/classrooms/{room}/export.csv": (401, 401, 401, 200, 403),
     "GET /api/classrooms/{room}/export.json": (401, 401, 401, 200, 403),
+    # activities (issue 18): the world's lesson has no steps (one step, no question)
+    "POST /api/classrooms/{room}/steps/open": (401, 401, 401, 409, 403),
+    "POST /api/classrooms/{room}/steps/0/reveal": (401, 401, 401, 409, 403),
+    "GET /api/classrooms/{room}/steps/0/results": (401, 401, 401, 200, 403),
+    "GET /api/classrooms/{room}/answers.csv": (401, 401, 401, 200, 403),
+    "GET /api/classrooms/{room}/answers.json": (401, 401, 401, 200, 403),
+    "GET /api/classrooms/{room}/snapshots": (401, 401, 401, 200, 403),
+    "DELETE /api/classrooms/{room}/snapshots": (401, 401, 401, 200, 403),
     # ---- the students' side (each student asks about their own seat)
     "GET /api/classrooms/{room}/me": (403, 200, 200, 403, 403),
     "POST /api/classrooms/{room}/me/session": (403, 200, 200, 403, 403),
+    "GET /api/classrooms/{room}/activity": (403, 200, 200, 403, 403),
+    "POST /api/classrooms/{room}/steps/0/answer": (403, 409, 409, 403, 403),
+    "POST /api/classrooms/{room}/me/step": (403, 403, 403, 403, 403),
     # ---- student A's session: A drives it, the teacher reads it, nobody else reaches it
     "GET /api/sessions/{a}": (403, 200, 403, 200, 403),
     "PATCH /api/sessions/{a}": (403, 200, 403, 403, 403),
@@ -837,6 +848,10 @@ def call(world: World, endpoint: str, role: str) -> int:
             url = f"{room}/seats/{answer['seat']['id']}"
         case "/api/classrooms/{room}/me/session":
             url, body = f"{room}/me/session", {"setup": SETUP}
+        case "/api/classrooms/{room}/steps/open" | "/api/classrooms/{room}/me/step":
+            url, body = room + path.removeprefix("/api/classrooms/{room}"), {"step": 0}
+        case "/api/classrooms/{room}/steps/0/answer":
+            url, body = f"{room}/steps/0/answer", {"text": "a thought"}
         case _ if path.startswith("/api/classrooms/{room}"):
             url = room + path.removeprefix("/api/classrooms/{room}")
         case _:

@@ -34,6 +34,7 @@ CODES_OF_DEPENDENCY: dict[Callable[..., Any], set[int]] = {
 MEDIA_TYPES = {
     ("GET", "/api/sessions/{session_id}/export.py"): "text/x-python",
     ("GET", "/api/classrooms/{classroom_id}/export.csv"): "text/csv",
+    ("GET", "/api/classrooms/{classroom_id}/answers.csv"): "text/csv",
 }
 
 

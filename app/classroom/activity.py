@@ -239,3 +239,17 @@ class ResultsOut(Open):
 
 class AnswersOut(Open):
     answers: list[dict[str, Any]] = Field(description="One row per student per step.")
+
+
+class Snapshot(Open):
+    label: str = Field(description='"A", "B", …: no names.')
+    setup: dict[str, Any]
+    params: dict[str, Any] = Field(description="weights and biases now.")
+    epoch: int | None
+    loss: dict[str, Any] | None
+    history_tail: dict[str, list[Any]]
+    boundary: dict[str, Any] | None = Field(description="The decision-boundary thumbnail.")
+
+
+class SnapshotsOut(Open):
+    snapshots: list[Snapshot]

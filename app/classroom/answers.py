@@ -104,8 +104,19 @@ class Activities:
             return exc.message
         return None
 
+    async def on_new_session(self, room: Classroom, seat_id: str) -> None:
+        """A seat got a new session (joined, pushed, a new setup): it hides what its step's
+        open question asks at once, before the page reads anything."""
+        if not room.steps or room.step_open is None:
+            return
+        fresh = await asyncio.to_thread(self.rooms.classroom, room.id)
+        seat = await asyncio.to_thread(self.rooms.seat, seat_id)
+        if fresh is not None and seat is not None:
+            await self.open_rows(fresh, [seat.id], await self.current(fresh, seat))
+            await self.sync_seat(fresh, seat)
+
     async def sync_all(self, room: Classroom) -> dict[str, str]:
-        seats = [s for s in await asyncio.to_thread(self.rooms.seats_of, room.id)]
+        seats = await asyncio.to_thread(self.rooms.seats_of, room.id)
         results = await asyncio.gather(*(self.sync_seat(room, s) for s in seats))
         return {s.id: r for s, r in zip(seats, results, strict=True) if r}
 
@@ -140,21 +151,19 @@ class Activities:
         step = steps[n]
         change: dict[str, Any] = {"step_open": n, "step_mode": mode, "locks": step["locks"]}
         new_setup = step.get("setup")
-        if mode == "class" and new_setup is not None:
+        fresh_networks = mode == "class" and new_setup is not None and new_setup != room.setup
+        if fresh_networks:  # the setup in use already: the students' networks continue
             change["setup"] = new_setup
         updated = await asyncio.to_thread(self.rooms.update_classroom, room.id, **change)
         if updated is None:
             raise FieldError("classroom_id", "this classroom is gone", status_code=404)
         room = updated
-        replaced = await self.teaching.push(room, mode == "class" and new_setup is not None)
-        seats = [s for s in await asyncio.to_thread(self.rooms.seats_of, room.id)]
+        replaced = await self.teaching.push(room, fresh_networks)
+        seats = await asyncio.to_thread(self.rooms.seats_of, room.id)
         active = [s for s in seats if s.status == "active"]
-        kind = (step.get("question") or {}).get("kind", "none")
         if mode == "class":
             await asyncio.to_thread(self.answers.set_seat_step, [s.id for s in seats], None)
-            await asyncio.to_thread(
-                self.answers.open, room.id, [s.id for s in active], n, kind, None
-            )
+            await self.open_rows(room, [s.id for s in active], n)
         else:
             fresh = [
                 s.id for s in seats if await asyncio.to_thread(self.answers.seat_step, s.id) is None
@@ -163,6 +172,12 @@ class Activities:
         failed = await self.sync_all(room)
         self.announce(room, active, "open", n)
         return {**self.pacing(room), "replaced": replaced, "failed": failed}
+
+    async def open_rows(self, room: Classroom, seat_ids: list[str], n: int | None) -> None:
+        """The seats' answer rows of step ``n`` (a question's only), timed from now."""
+        q = None if n is None else step_at(room, n).get("question")
+        if q and n is not None:
+            await asyncio.to_thread(self.answers.open, room.id, seat_ids, n, q["kind"], None)
 
     def pacing(self, room: Classroom) -> dict[str, Any]:
         return {
@@ -187,7 +202,7 @@ class Activities:
             )
             room = updated or room
         failed = await self.sync_all(room)
-        seats = [s for s in await asyncio.to_thread(self.rooms.seats_of, room.id)]
+        seats = await asyncio.to_thread(self.rooms.seats_of, room.id)
         self.announce(room, [s for s in seats if s.status == "active"], "reveal", n)
         return {**self.pacing(room), "failed": failed}
 
@@ -203,9 +218,9 @@ class Activities:
         await asyncio.to_thread(self.answers.set_seat_step, [seat.id], n)
         if step.get("setup") is not None and seat.status == "active":
             await self.teaching.give_session(room, seat, step["setup"])
-            seat = await asyncio.to_thread(self.rooms.seat, seat.id) or seat
-        kind = (step.get("question") or {}).get("kind", "none")
-        await asyncio.to_thread(self.answers.open, room.id, [seat.id], n, kind, None)
+            moved = await asyncio.to_thread(self.rooms.seat, seat.id)
+            seat = moved or seat
+        await self.open_rows(room, [seat.id], n)
         await self.sync_seat(room, seat)
         return await self.view(room, seat)
 
@@ -247,7 +262,9 @@ class Activities:
         )
         if q["kind"] == "network" and self.done(q, row):
             await self.sync_seat(room, seat)
-        return self.answer_out(room, n, q, row)
+        out = self.answer_out(room, n, q, row)
+        assert out is not None  # a recorded attempt is shown
+        return out
 
     async def _check(
         self, q: dict[str, Any], seat: Seat, body: AnswerIn
@@ -360,10 +377,10 @@ class Activities:
         current = await self.current(room, seat)
         steps = effective_steps(room)
         rows = {r.step: r for r in await asyncio.to_thread(self.answers.of_seat, seat.id)}
-        if current is not None and current not in rows and seat.status == "active":
-            kind = (steps[current].get("question") or {}).get("kind", "none")
-            await asyncio.to_thread(self.answers.open, room.id, [seat.id], current, kind, None)
-            await self.sync_seat(room, seat)  # a late joiner lands on the open step
+        question = steps[current].get("question") if current is not None else None
+        if question and current not in rows and seat.status == "active":
+            await self.open_rows(room, [seat.id], current)  # a late joiner: timed from now
+            await self.sync_seat(room, seat)
         out = []
         for i, step in enumerate(steps[: (top + 1) if top is not None else 0]):
             q = step.get("question")

@@ -14,6 +14,7 @@ import csv
 import io
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,6 +57,8 @@ class Teaching:
         self.registry = registry
         self.rooms = rooms
         self._boards: dict[tuple[str, bool], tuple[float, list[dict[str, Any]]]] = {}
+        # called with (room, seat id) once a seat has a new session (activities: what it hides)
+        self.on_new_session: Callable[[Classroom, str], Awaitable[None]] | None = None
 
     # ---- one seat ----------------------------------------------------------------------------
 
@@ -67,6 +70,8 @@ class Teaching:
         await asyncio.to_thread(self.rooms.update_seat, seat.id, session_id=handle.id)
         if seat.session_id and seat.session_id != handle.id:
             await self.registry.remove(seat.session_id)
+        if self.on_new_session is not None:
+            await self.on_new_session(room, seat.id)
         return handle.id
 
     async def change_setup(self, room: Classroom, seat: Seat, setup: dict[str, Any]) -> str:

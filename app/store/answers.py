@@ -104,30 +104,49 @@ class Answers:
         correct: bool | None,
     ) -> Answer:
         """One more attempt: the answer and its verdict replace the last, ``attempts`` grows,
-        ``seconds`` counts from the step's opening for this seat. Committed when it returns."""
+        ``seconds`` counts from the step's opening for this seat. One transaction, committed
+        when it returns."""
         now = datetime.now(UTC)
-        self.open(classroom_id, [seat_id], step, kind, now)
+        where = (answers.c.seat_id == seat_id, answers.c.step == step)
+        values: dict[str, Any]
         with self.store.transaction() as conn:
             row = conn.execute(
-                select(answers.c.opened_at, answers.c.attempts).where(
-                    answers.c.seat_id == seat_id, answers.c.step == step
-                )
-            ).one()
-            conn.execute(
-                update(answers)
-                .where(answers.c.seat_id == seat_id, answers.c.step == step)
-                .values(
-                    kind=kind,
-                    answer=answer,
-                    correct=correct,
-                    attempts=row.attempts + 1,
-                    seconds=max(0.0, (now - row.opened_at).total_seconds()),
-                    answered_at=now,
-                )
-            )
-        got = self.get(seat_id, step)
-        assert got is not None
-        return got
+                select(answers.c.id, answers.c.opened_at, answers.c.attempts).where(*where)
+            ).first()
+            if row is None:  # never opened for this seat: timed from now
+                opened_at, attempts = now, 0
+                values = {"classroom_id": classroom_id, "seat_id": seat_id, "step": step}
+            else:
+                opened_at, attempts, values = row.opened_at, row.attempts, {}
+            seconds = max(0.0, (now - opened_at).total_seconds())
+            values |= {
+                "kind": kind,
+                "answer": answer,
+                "correct": correct,
+                "attempts": attempts + 1,
+                "seconds": seconds,
+                "opened_at": opened_at,
+                "answered_at": now,
+            }
+            if row is None:
+                made = conn.execute(insert(answers).values(**values)).inserted_primary_key
+                answer_id = int(made[0]) if made else 0
+            else:
+                answer_id = row.id
+                conn.execute(update(answers).where(*where).values(**values))
+        return Answer(
+            id=answer_id,
+            classroom_id=classroom_id,
+            seat_id=seat_id,
+            step=step,
+            kind=kind,
+            answer=answer,
+            correct=correct,
+            attempts=attempts + 1,
+            seconds=seconds,
+            opened_at=opened_at,
+            answered_at=now,
+        )
 
     def of_step(self, classroom_id: str, step: int) -> list[Answer]:
         with self.store.reading() as conn:

@@ -218,7 +218,10 @@ class Handlers:
         """Hide ``fields`` from the session's frames and reads, freeze it while ``frozen``
         (empty: lift both); its viewers get a frame as it is now shown, and it is saved."""
         r = self.resident(sid)
-        r.concealment = Concealment(frozenset(cmd.fields), cmd.frozen, cmd.hold_probe)
+        new = Concealment(frozenset(cmd.fields), cmd.frozen, cmd.hold_probe)
+        if new == r.concealment:  # told again (a page read its activity): nothing changes
+            return frames.dumpb(new.state())
+        r.concealment = new
         if r.concealment.frozen is not None:
             self.scheduler.pause(r)
             self.trains.answer_all(r)

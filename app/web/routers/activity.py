@@ -21,8 +21,11 @@ from app.classroom.activity import (
     OpenStepIn,
     PacingOut,
     ResultsOut,
+    SnapshotsIn,
+    SnapshotsOut,
 )
 from app.classroom.answers import Activities
+from app.classroom.snapshots import Snapshots
 from app.store.answers import Answers
 from app.web.contract import OWN_CLASSROOM, SEAT, errors
 from app.web.routers.classroom import ClassroomsDep, CsvText, OwnRoomDep, SeatDep
@@ -111,6 +114,32 @@ async def answers_json(room: OwnRoomDep, c: ClassroomsDep) -> JSONResponse:
     )
 
 
+@router.post(
+    "/classrooms/{classroom_id}/snapshots",
+    response_model=SnapshotsOut,
+    responses=OWN_CLASSROOM | errors(409, 503),
+)
+async def take_snapshots(body: SnapshotsIn, room: OwnRoomDep, c: ClassroomsDep) -> dict:
+    """2–6 students' networks now, labelled A, B, … without names, to project side by side
+    (kept until cleared; ``GET`` reads them again)."""
+    return {"snapshots": await c.snapshots.take(room, body.seats)}
+
+
+@router.get(
+    "/classrooms/{classroom_id}/snapshots", response_model=SnapshotsOut, responses=OWN_CLASSROOM
+)
+async def snapshots(room: OwnRoomDep, c: ClassroomsDep) -> dict:
+    return {"snapshots": c.snapshots.shown(room)}
+
+
+@router.delete(
+    "/classrooms/{classroom_id}/snapshots", response_model=SnapshotsOut, responses=OWN_CLASSROOM
+)
+async def clear_snapshots(room: OwnRoomDep, c: ClassroomsDep) -> dict:
+    c.snapshots.clear(room)
+    return {"snapshots": []}
+
+
 # ---- students ------------------------------------------------------------------------------
 
 
@@ -137,7 +166,8 @@ async def answer(step: int, body: AnswerIn, seat_and_room: SeatDep, c: Classroom
 @router.post(
     "/classrooms/{classroom_id}/me/step",
     response_model=ActivityOut,
-    responses=SEAT | errors(503),
+    responses=SEAT
+    | errors(429, 503, notes={429: "The server holds its limit of sessions (field ``session``)."}),
 )
 async def move(body: MoveIn, seat_and_room: SeatDep, c: ClassroomsDep) -> dict:
     """Self-paced: go to step ``step`` (at most the open one)."""
@@ -151,6 +181,8 @@ def install(app: Any) -> None:
     c.activities = Activities(
         c.rooms, c.teaching, Answers(app.state.store), app.state.hub, c.settings
     )
+    c.teaching.on_new_session = c.activities.on_new_session
+    c.snapshots = Snapshots(c.rooms, c.teaching, c.settings)
     app.include_router(router)
 
 

@@ -95,6 +95,7 @@ class Classrooms:
         self.quotas = app.state.quotas  # tries per window (app.quotas): Redis's on a bus
         self.trainers: Trainers = app.state.pool  # lesson setups are built there to check them
         self.activities: Any = None  # app.classroom.answers.Activities (activity.install)
+        self.snapshots: Any = None  # app.classroom.snapshots.Snapshots (activity.install)
 
     async def registry_missing(self, session_id: str) -> bool:
         """True when a seat's session is gone (deleted for retention, say): it gets a new one."""
