@@ -98,6 +98,7 @@ bench: $(BIN)/backprop-playground
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_stream.py
 	$(BIN)/python benchmarks/bench_stream.py --cases f
+	$(BIN)/python benchmarks/bench_stream.py --cases fa
 
 vendor:
 	bash scripts/vendor.sh

@@ -297,6 +297,12 @@ class Settings(BaseSettings):
     results_histogram_bins: int = Field(
         10, ge=1, le=100, description="Bins of a numeric question's histogram on the dashboard."
     )
+    lesson_share_days: int = Field(
+        30, ge=1, le=3650, description="Days a lesson's share link works (issue 18's library)."
+    )
+    max_lesson_share_links: int = Field(
+        20, ge=1, description="Share links of one lesson that work at once (revoke to reset)."
+    )
     public_url: str | None = Field(
         None,
         description="The address students type (e.g. http://192.168.1.20:8000), shown on the "

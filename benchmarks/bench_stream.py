@@ -56,6 +56,14 @@ One more starts a server of its own, only when asked (``--cases f``):
       show what the classroom costs. The "new" design (trainer processes); session caps raised
       for the baseline.
 
+  fa  case f with answers (issue 18): the same lesson as a two-step activity whose step 1 asks
+      δ_k of each student's probe sample (a network question, checked on the student's own
+      network by its trainer); ``--students`` seats, the teacher opens step 1 for the class
+      (networks frozen). As many anonymous sessions play beside them with a viewer each, in
+      two windows of the same run: no answers, then every student answering at once, five
+      times. Prints the answers' p95 latency (target ≤ 1 s) and the playing sessions'
+      epochs/s and frames/s with answers as a ratio of without (target: unaffected).
+
 And one more, only when asked (``--cases j``):
 
   j   fair shares against jobs (issue 22): the "new" design, two clients told apart by
@@ -82,6 +90,7 @@ Usage:
   .venv/bin/python benchmarks/bench_stream.py --cases b,e --designs new --seconds 5
   .venv/bin/python benchmarks/bench_stream.py --cases d,ck --quick
   .venv/bin/python benchmarks/bench_stream.py --cases f               # the classroom (~1 min)
+  .venv/bin/python benchmarks/bench_stream.py --cases fa              # a class answering at once
   .venv/bin/python benchmarks/bench_stream.py --cases j --quick       # fair shares vs jobs
 """
 
@@ -117,7 +126,7 @@ from tests.support.server import ServerProcess, start_server  # noqa: E402
 
 DESIGNS = {"today": {"BPP_TRAINERS": "0"}, "new": {}}
 SERVER_CASES = ("b", "b2", "e", "a")  # run against one server per design
-CASES = (*SERVER_CASES, "ck", "d", "f", "j")
+CASES = (*SERVER_CASES, "ck", "d", "f", "fa", "j")
 CK_INTERVALS = (86400.0, 5.0, 1.0)  # BPP_CHECKPOINT_SECONDS: off while playing, default, short
 CK_DEFAULT = 5.0
 W2 = {
@@ -1103,6 +1112,170 @@ async def case_f(opts: argparse.Namespace) -> list[Row]:
     return [base, cls, dash]
 
 
+# ---- issue 18: every student answers a network question at once --------------------------------
+
+ANSWER_BURSTS = 5  # bursts of fa's answers inside its window (each: every student at once)
+WRONG = "12345"  # an answer that is never right: every burst is checked, none ends the question
+
+
+def activity_lesson(bursts: int) -> dict:
+    """The default lesson as a two-step activity: step 0 plays; step 1 asks δ_k of the output
+    unit for each student's probe sample (Eq. 5), checked on the student's own network."""
+    return {
+        "title": "δ_k at once",
+        "setup": DEFAULT_LESSON,
+        "steps": [
+            {"title": "play"},
+            {
+                "title": "δ_k",
+                "question": {
+                    "kind": "network",
+                    "prompt": "Compute δ_k of the output unit for your probe sample.",
+                    "quantity": {"name": "delta", "layer": 2, "unit": 0},
+                    "feedback": "immediate",
+                    "max_attempts": min(20, bursts + 1),
+                },
+            },
+        ],
+    }
+
+
+def p95(xs: list[float]) -> float:
+    if len(xs) < 2:
+        return xs[0] if xs else float("nan")
+    return statistics.quantiles(xs, n=20, method="inclusive")[-1]
+
+
+async def answer_bursts(
+    url: str, room_id: str, students: list[tuple[str, str]], window: Window, bursts: int
+) -> tuple[list[float], dict[int, int]]:
+    """Inside ``window`` (set by ``watch_all`` meanwhile), ``bursts`` times at even intervals:
+    every student posts an answer to step 1 at once (``POST …/steps/1/answer``, the seat's
+    cookie). Returns every answer's latency (s) and the count of each status code."""
+    loop = asyncio.get_running_loop()
+    latencies: list[float] = []
+    codes: dict[int, int] = {}
+    path = f"/api/classrooms/{room_id}/steps/1/answer"
+    limits_ = httpx.Limits(max_connections=len(students) + 4)
+    async with httpx.AsyncClient(base_url=url, timeout=60, trust_env=False, limits=limits_) as http:
+
+        async def one(cookie: str) -> None:
+            start = loop.time()
+            r = await http.post(path, json={"value": WRONG}, headers={"Cookie": cookie})
+            latencies.append(loop.time() - start)
+            codes[r.status_code] = codes.get(r.status_code, 0) + 1
+
+        while window.start == math.inf:  # the viewers are still warming up
+            await asyncio.sleep(0.05)
+        for k in range(bursts):
+            at = window.start + (k + 0.25) * (window.end - window.start) / bursts
+            await asyncio.sleep(max(0.0, at - loop.time()))
+            await asyncio.gather(*(one(cookie) for _, cookie in students))
+    return latencies, codes
+
+
+async def case_fa(opts: argparse.Namespace) -> list[Row]:
+    """Case f with answers (issue 18): ``--students`` seats of a two-step activity (the
+    default lesson, then "δ_k of your probe sample", a network question checked on each
+    student's own network by its trainer); the teacher opens step 1 for the class (every
+    network frozen, δ concealed). Beside them, as many anonymous sessions of the lesson play
+    with a viewer each, measured twice on the same server: a window with no answers, then a
+    window in which every student answers at once, ``ANSWER_BURSTS`` times. Prints the
+    answers' p95 latency (target ≤ 1 s) and the playing sessions' epochs/s and frames/s in the
+    second window as a ratio of the first's (target: unaffected, ×1.0 within the noise)."""
+    n = opts.students
+    design = "new"
+    bursts = ANSWER_BURSTS
+    with tempfile.TemporaryDirectory(prefix="bpp-bench-fa-") as logs:
+        data = Path(logs) / "data"
+        create_teacher(data, "teacher", TEACHER_PASSWORD)
+        env = {"BPP_DATA_DIR": str(data), "BPP_MAX_SESSIONS": str(2 * n + 40)}
+        env["BPP_MAX_SESSIONS_PER_CLIENT"] = str(max(n, opts.sessions) + 20)
+        server = start_server(env={**DESIGNS[design], **env}, log_dir=logs)
+        try:
+            async with httpx.AsyncClient(base_url=server.url, timeout=60, trust_env=False) as t:
+                r = await t.post(
+                    "/api/auth/login", json={"name": "teacher", "password": TEACHER_PASSWORD}
+                )
+                if r.status_code != 200:
+                    raise BenchError(f"POST /api/auth/login: {r.status_code} {r.text[:300]}")
+                r = await t.post("/api/lessons", json=activity_lesson(bursts))
+                if r.status_code != 201:
+                    raise BenchError(f"POST /api/lessons: {r.status_code} {r.text[:300]}")
+                room = (await t.post("/api/classrooms", json={"lesson_id": r.json()["id"]})).json()
+                students = await seat_students(server.url, room["code"], n)
+                loop = asyncio.get_running_loop()
+                start = loop.time()
+                r = await t.post(
+                    f"/api/classrooms/{room['id']}/steps/open", json={"step": 1, "mode": "class"}
+                )
+                opened = loop.time() - start
+                if r.status_code != 200:
+                    raise BenchError(
+                        f"POST …/steps/open: {r.status_code} {r.text[:300]} (does this server "
+                        "have the activities' endpoints? docs/activities.md)"
+                    )
+                print(
+                    f"[{design}] case fa: {n} students on a network question "
+                    f"(opened for the class in {opened:.2f} s); {n} anonymous sessions play, "
+                    "no answers ...",
+                    flush=True,
+                )
+                quiet = await play_and_watch(
+                    server, t, [DEFAULT_LESSON] * n, opts.seconds, opts.warmup
+                )
+                print(
+                    f"[{design}] case fa: the same, every student answering at once "
+                    f"{bursts} times ...",
+                    flush=True,
+                )
+                ids = await create_sessions(t, [DEFAULT_LESSON] * n)
+                window = Window()
+                try:
+                    burster = asyncio.create_task(
+                        answer_bursts(server.url, room["id"], students, window, bursts)
+                    )
+                    busy = await watch_all(
+                        [f"{server.ws_url}/api/sessions/{sid}/stream" for sid in ids],
+                        {"server": server.cpu_seconds},
+                        opts.seconds,
+                        opts.warmup,
+                        window=window,
+                    )
+                    latencies, codes = await burster
+                finally:
+                    await delete_sessions(t, ids)
+                await t.post(f"/api/classrooms/{room['id']}/close")
+        except BaseException:
+            print(f"the server's log ends:\n{server.log_tail(20)}", file=sys.stderr)
+            raise
+        finally:
+            server.stop()
+
+    base = row("fa quiet", design, *quiet, opts.seconds)
+    base.note = f"{n} anonymous sessions playing beside {n} frozen seats, no answers; " + base.note
+    busy_row = row("fa answers", design, *busy, opts.seconds)
+    ok = codes.get(200, 0)
+    late = p95(latencies)
+    eps_ratio = median(busy_row.eps) / median(base.eps)
+    fps_ratio = median(busy_row.fps) / median(base.fps)
+    busy_row.target = (
+        f"answers p95 {late:.3f} s ≤ 1 s; vs no answers: eps ×{eps_ratio:.2f}, fps ×{fps_ratio:.2f}"
+    )
+    busy_row.met = late <= 1.0 and ok == len(latencies)
+    busy_row.note = (
+        f"{bursts} bursts of {n} answers at once ({len(latencies)} in all, status {codes}; "
+        f"median {median(latencies):.3f} s, max {max(latencies):.3f} s); " + busy_row.note
+    )
+    print(
+        f"[fa] answers: p95 {late:.3f} s, median {median(latencies):.3f} s, max "
+        f"{max(latencies):.3f} s over {len(latencies)} ({codes}); playing sessions with "
+        f"answers vs without, same run: epochs/s ×{eps_ratio:.2f}, frames/s ×{fps_ratio:.2f}",
+        flush=True,
+    )
+    return [base, busy_row]
+
+
 # ---- issue 22: fair shares against one client's large jobs --------------------------------------
 
 JOBS = 4  # the busy client's large jobs in case j
@@ -1242,6 +1415,8 @@ async def main(opts: argparse.Namespace) -> None:
         rows += await case_d_with_reference(opts)
     if "f" in opts.cases:
         rows += await case_f(opts)
+    if "fa" in opts.cases:
+        rows += await case_fa(opts)
     if "j" in opts.cases:
         rows += await case_j(opts)
     print()
@@ -1264,7 +1439,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--cases",
         default="b,b2,e,a",
-        help="comma-separated: b,b2,e,a,ck,d,f,j (default b,b2,e,a)",
+        help="comma-separated: b,b2,e,a,ck,d,f,fa,j (default b,b2,e,a)",
     )
     parser.add_argument("--designs", default="today,new", help="comma-separated: today,new")
     parser.add_argument(
@@ -1279,7 +1454,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="d's session store (default auto: PostgreSQL if installed, else shared SQLite)",
     )
     parser.add_argument(
-        "--students", type=int, help="students in f's classroom (default 60; quick 10)"
+        "--students", type=int, help="students in f's and fa's classroom (default 60; quick 10)"
     )
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     opts = parser.parse_args(argv)

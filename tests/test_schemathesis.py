@@ -42,6 +42,8 @@ ENV = {
     "BPP_MAX_SESSIONS_PER_CLIENT": "5000",
     "BPP_MAX_MEMORY_MB": "100000",
     "BPP_MAX_MEMORY_MB_PER_CLIENT": "100000",
+    # nor a lesson (imports, duplicates and starters make many: issue 18's library)
+    "BPP_MAX_LESSONS_PER_TEACHER": "100000",
     # and each request stays short, so that the run fits in its budget
     "BPP_MAX_SAMPLES": "500",
     "BPP_MAX_TRAIN_WORK": "5000000",
@@ -95,6 +97,8 @@ def classroom_world(api: httpx.Client) -> dict[str, str]:
             201,
         )
         ids["lesson_id"].append(lesson["id"])
+        shared = api.post(f"/api/lessons/{lesson['id']}/share", headers=teacher(name))
+        ids["token"].append(_ok(shared, 201)["token"])  # the library's share links (issue 18)
         for k in range(count):
             room = _ok(
                 api.post(
@@ -128,6 +132,7 @@ def classroom_world(api: httpx.Client) -> dict[str, str]:
                 ids["session_id"].append(joined["seat"]["session_id"])
             if keep:
                 cookies += [f"{k}={v}" for k, v in browser.cookies.items()]
+    ids["slug"] += ["1-forward-pass", "2-backward-pass"]  # starter activities
     jobs = {}
     for k in range(5):
         created = _ok(api.post("/api/sessions", json={"dataset": {"name": "xor"}}), 201)

@@ -116,7 +116,7 @@ class Activities:
             await self.sync_seat(fresh, seat)
 
     async def sync_all(self, room: Classroom) -> dict[str, str]:
-        seats = [s for s in await asyncio.to_thread(self.rooms.seats_of, room.id)]
+        seats = await asyncio.to_thread(self.rooms.seats_of, room.id)
         results = await asyncio.gather(*(self.sync_seat(room, s) for s in seats))
         return {s.id: r for s, r in zip(seats, results, strict=True) if r}
 
@@ -159,7 +159,7 @@ class Activities:
             raise FieldError("classroom_id", "this classroom is gone", status_code=404)
         room = updated
         replaced = await self.teaching.push(room, fresh_networks)
-        seats = [s for s in await asyncio.to_thread(self.rooms.seats_of, room.id)]
+        seats = await asyncio.to_thread(self.rooms.seats_of, room.id)
         active = [s for s in seats if s.status == "active"]
         if mode == "class":
             await asyncio.to_thread(self.answers.set_seat_step, [s.id for s in seats], None)
@@ -202,7 +202,7 @@ class Activities:
             )
             room = updated or room
         failed = await self.sync_all(room)
-        seats = [s for s in await asyncio.to_thread(self.rooms.seats_of, room.id)]
+        seats = await asyncio.to_thread(self.rooms.seats_of, room.id)
         self.announce(room, [s for s in seats if s.status == "active"], "reveal", n)
         return {**self.pacing(room), "failed": failed}
 

@@ -409,3 +409,21 @@ lti_users = core_table(LtiUserRow)
 lti_seats = core_table(LtiSeatRow)
 lti_grades = core_table(LtiGradeRow)
 sso_users = core_table(SsoUserRow)
+
+
+class LessonShareRow(Base):
+    """A link that gives another teacher a copy of a lesson (issue 18's library): the secret
+    token is kept as its SHA-256 only; revoking a lesson's sharing deletes its rows."""
+
+    __tablename__ = "lesson_shares"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lesson_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("lessons.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+lesson_shares = core_table(LessonShareRow)

@@ -29,6 +29,7 @@ from app.web.routers import (
     classroom,
     classroom_pages,
     health,
+    library,
     pages,
     protocol,
     stream,
@@ -135,6 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     classroom.install(app)
     activity.install(app)  # activities (issue 18): on the classroom's objects
+    app.include_router(library.router)  # the lesson library (issue 18)
+    app.include_router(library.pages)
     lti_routes.install(app)
     sso_routes.install(app)  # teachers' single sign-on (OpenID Connect)
     app.include_router(classroom_pages.router)

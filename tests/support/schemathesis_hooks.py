@@ -46,6 +46,8 @@ AUTHORIZATION = os.environ.get("BPP_FUZZ_AUTHORIZATION", "")
 COOKIE = os.environ.get("BPP_FUZZ_COOKIE", "")
 LOGOUT = os.environ.get("BPP_FUZZ_LOGOUT", "")
 LOG = os.environ.get("BPP_FUZZ_LOG", "")
+# never deleted through a known id (the lesson library's DELETE too: issue 18)
+KEEP_ALIVE = ("/api/sessions/{session_id}", "/api/lessons/{lesson_id}")
 KNOWN_SHARE = 0.9  # of generated ids replaced by known ones (not on DELETE of a session)
 _lock = threading.Lock()
 
@@ -63,7 +65,7 @@ def map_path_parameters(context, path_parameters):
     ids = {**IDS.get("*", {}), **IDS.get(f"{method} {path}", {})}
     for name, value in list(path_parameters.items()):
         known = ids.get(name)
-        if not known or (method == "DELETE" and path == "/api/sessions/{session_id}"):
+        if not known or (method == "DELETE" and path in KEEP_ALIVE):
             continue  # deleting the known sessions would leave the rest of the run with 404s
         roll = zlib.crc32(f"{name}={value!r}".encode())
         if roll % 1000 < KNOWN_SHARE * 1000:

@@ -301,7 +301,13 @@ async def list_lessons(teacher: TeacherDep, c: ClassroomsDep) -> dict:
     return {"lessons": [x.json() for x in lessons], "controls": CONTROLS}
 
 
-@router.post("/lessons", status_code=201, response_model=LessonOut, responses=TEACHER)
+@router.post(
+    "/lessons",
+    status_code=201,
+    response_model=LessonOut,
+    responses=TEACHER
+    | errors(429, notes={429: "You keep ``max_lessons_per_teacher`` lessons (``lesson``)."}),
+)
 async def create_lesson(body: LessonIn, teacher: TeacherDep, c: ClassroomsDep) -> dict:
     """A lesson: a session setup, the locked controls, an optional challenge."""
     setup = await check_setup(body.setup, c)

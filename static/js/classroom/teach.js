@@ -1,5 +1,6 @@
 // The teacher's home: lessons (a setup, locked controls, a challenge) and classrooms.
 import { boot, call, el, showError } from "./http.js";
+import { installLibrary, lessonActions } from "./library.js";
 
 const B = boot();
 const XOR = {
@@ -67,7 +68,7 @@ function lessonItem(lesson) {
   });
   const locked = lesson.locks.length ? `locks ${lesson.locks.join(", ")}` : "nothing locked";
   const edit = el("a", { class: "button small", href: `/teach/new?lesson=${encodeURIComponent(lesson.id)}`, "data-edit-lesson": lesson.id }, "edit on the playground");
-  return el("li", {}, el("b", {}, lesson.title), el("small", {}, ` · ${locked}${lesson.challenge ? " · challenge" : ""} `), open, edit);
+  return el("li", {}, el("b", {}, lesson.title), el("small", {}, ` · ${locked}${lesson.challenge ? " · challenge" : ""} `), open, edit, ...lessonActions(lesson, refresh));
 }
 
 function roomItem(room) {
@@ -105,4 +106,5 @@ document.getElementById("logout").addEventListener("click", async () => {
   location.assign("/login");
 });
 
+installLibrary(refresh);
 refresh().catch((err) => alert(err.message));

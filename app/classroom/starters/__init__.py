@@ -1,0 +1,1 @@
+"""The starter activities that ship with the playground: lesson files (app.classroom.library)."""
