@@ -64,7 +64,12 @@ class Settings(BaseSettings):
     )
     max_predict_inputs: int = Field(1000, ge=1, description="Rows per predict/backprop call.")
     # Sessions
-    max_sessions: int = Field(200, ge=1, description="Sessions held by the server in total.")
+    max_sessions: int = Field(
+        400,
+        ge=1,
+        description="Sessions held by the server in total: a full classroom (250 seats) with "
+        "headroom for the teacher's, comparisons and visitors.",
+    )
     max_sessions_per_client: int = Field(20, ge=1, description="Sessions per client address.")
     max_memory_mb: int = Field(
         2048,
@@ -156,7 +161,32 @@ class Settings(BaseSettings):
         500, ge=1, description="Sessions one dashboard socket may watch at once."
     )
     # Streaming
-    frame_rate: float = Field(30.0, gt=0, le=240, description="Frames per second per session.")
+    frame_rate: float = Field(
+        60.0,
+        gt=0,
+        le=240,
+        description="Frames per second per session, at most: what one student alone gets (the "
+        "page draws at the display's rate).",
+    )
+    adaptive_frame_rate: bool = Field(
+        True,
+        description="Lower every watched session's frame rate evenly when a trainer's frames "
+        "would take more than frame_time_share of it (never below min_frame_rate); off: "
+        "frame_rate always (app/trainer/rate.py).",
+    )
+    min_frame_rate: float = Field(
+        15.0,
+        gt=0,
+        le=240,
+        description="The adaptive frame rate never goes below this (frames per second).",
+    )
+    frame_time_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Share of a trainer's time its frames may take before the adaptive frame "
+        "rate lowers every watched session's rate.",
+    )
     grid_resolution: int = Field(24, ge=4, le=128, description="Heatmap cells per side.")
     trainers: int | None = Field(
         None,
@@ -277,7 +307,7 @@ class Settings(BaseSettings):
         "that codes cannot be guessed; right ones never count.",
     )
     max_seats_per_classroom: int = Field(
-        120, ge=1, description="Students (seats) in one classroom."
+        250, ge=1, description="Students (seats) in one classroom: a first-year lecture."
     )
     max_classrooms_per_teacher: int = Field(
         200, ge=1, description="Classrooms (open or closed) one teacher may keep."
