@@ -301,10 +301,18 @@ class Settings(BaseSettings):
         "password is checked: a slowdown, never a lockout.",
     )
     join_attempts_per_minute: int = Field(
-        20,
+        60,
         ge=1,
         description="Wrong join codes (or seat keys) allowed per minute per client address, so "
-        "that codes cannot be guessed; right ones never count.",
+        "that codes cannot be guessed (6 characters of 20: 64 million codes); right ones never "
+        "count, so a lecture hall behind one NAT address is stopped only by its typos.",
+    )
+    join_tries_in_flight: int = Field(
+        250,
+        ge=1,
+        description="Joins under way at once from one client address (a full classroom typing "
+        "the right code together passes); bounds a burst of guesses before the first wrong "
+        "one is counted.",
     )
     max_seats_per_classroom: int = Field(
         250, ge=1, description="Students (seats) in one classroom: a first-year lecture."
