@@ -92,12 +92,14 @@ def record(browser, url: str, warmup: float, seconds: float) -> dict:
     """The page's own traffic while it plays the default network (see the module docstring)."""
     page = new_page(browser)
     sent: list[tuple[float, str]] = []
+    received: list[tuple[float, str | bytes]] = []
     rest: list[tuple[float, str, str]] = []
     t0 = [0.0]
 
     def on_ws(ws) -> None:
         if "/stream" in ws.url:
             ws.on("framesent", lambda payload: sent.append((time.monotonic(), payload)))
+            ws.on("framereceived", lambda payload: received.append((time.monotonic(), payload)))
 
     def on_request(req) -> None:
         if "/api/" in req.url and req.resource_type in ("fetch", "xhr"):
@@ -110,10 +112,10 @@ def record(browser, url: str, warmup: float, seconds: float) -> dict:
         page.goto(url + "/")
         page.wait_for_function("window.__bpp && window.__bpp.ready", timeout=30000)
         page.wait_for_function("document.getElementById('conn').textContent === 'live'")
-        time.sleep(warmup)
+        page.wait_for_timeout(warmup * 1000)  # (not time.sleep: events are taken while waiting)
         t0[0] = time.monotonic()
         page.keyboard.press("Space")
-        time.sleep(seconds)
+        page.wait_for_timeout(seconds * 1000)
         end = time.monotonic()
         page.keyboard.press("Space")
     finally:
@@ -132,6 +134,12 @@ def record(browser, url: str, warmup: float, seconds: float) -> dict:
                 before[json.loads(payload).get("type", "?")] += 1
             except (ValueError, AttributeError):
                 before["binary"] += 1
+    got: Counter[str] = Counter()
+    for t, payload in received:
+        if t0[0] <= t <= end:
+            head = payload[:40] if isinstance(payload, str) else "binary"
+            match = re.match(r'\{"type":"(\w+)"', head)
+            got[match.group(1) if match else "binary"] += 1
     requests: Counter[tuple[str, str]] = Counter(
         (m, p.split("?", 1)[0]) for t, m, p in rest if t0[0] <= t <= end
     )
@@ -143,6 +151,7 @@ def record(browser, url: str, warmup: float, seconds: float) -> dict:
         "ws_sent_before_play": dict(sorted(before.items())),
         "rest_before_play": sorted(f"{m} {p.split('?', 1)[0]}" for t, m, p in rest if t < t0[0]),
         "ws_sent_per_s": {k: round(n / (end - t0[0]), 3) for k, n in sorted(kinds.items())},
+        "ws_received_per_s": {k: round(n / (end - t0[0]), 3) for k, n in sorted(got.items())},
         "rest_per_s": [
             {"method": m, "path": p, "per_s": round(n / (end - t0[0]), 3)}
             for (m, p), n in sorted(requests.items())
