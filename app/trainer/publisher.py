@@ -59,7 +59,12 @@ class Publisher:
     def flush(self) -> None:
         if self.out:
             out, self.out = self.out, []
+            start = self.clock()
             self.channel.send(("pub", out))
+            frames = sum(len(data) for _sid, kind, data in out if kind == "frame")
+            if frames:  # the frames' part of sending them counts as their cost too
+                total = sum(len(data) for _sid, _kind, data in out)
+                self.rate.add_cost((self.clock() - start) * frames / total)
 
     def publish(self, r: Resident, kind: str, data: bytes) -> None:
         self.out.append((r.id, kind, data))

@@ -10,7 +10,9 @@ take at most the share ``s`` (``frame_time_share``) of the trainer, the rest tra
 
     r = clamp(s / (n · c), min_frame_rate, frame_rate)                                  (1)
 
-``c`` is an exponential average of the measured seconds per frame (``COST_SMOOTHING``), ``n``
+``c`` is an exponential average of the measured seconds per frame (``COST_SMOOTHING``): making
+the frames (``Publisher.send_frames``) and the frames' part, by bytes, of sending the turn's
+publications to the web process (``Publisher.flush``); ``n``
 the sessions that got a frame in the last ``WATCH_WINDOW`` seconds. The rate moves only when
 (1) differs from it by more than ``HYSTERESIS`` (or hits a bound), and at most every
 ``UPDATE_SECONDS``: a class does not see its rate wobble with every chunk.
@@ -57,6 +59,7 @@ class FrameRate:
         self.seconds_per_frame: float | None = None
         self.framed: dict[str, float] = {}  # session → when it last got a frame
         self.decided = 0.0  # when the rate was last decided
+        self.extra = 0.0  # seconds of frame cost measured since the last ``note`` (sending)
 
     @property
     def interval(self) -> float:
@@ -65,10 +68,15 @@ class FrameRate:
     def forget(self, session_id: str) -> None:
         self.framed.pop(session_id, None)
 
+    def add_cost(self, seconds: float) -> None:
+        """More cost of the frames already noted (sending them): counted with the next ones."""
+        self.extra += seconds
+
     def note(self, session_ids: list[str], seconds: float, now: float) -> None:
         """``session_ids`` got a frame each, which took the trainer ``seconds`` together."""
         if not session_ids:
             return
+        seconds, self.extra = seconds + self.extra, 0.0
         for sid in session_ids:
             self.framed[sid] = now
         if seconds > 0:
