@@ -181,11 +181,12 @@ class Settings(BaseSettings):
         description="The adaptive frame rate never goes below this (frames per second).",
     )
     frame_time_share: float = Field(
-        0.5,
+        0.35,
         gt=0,
         le=1,
-        description="Share of a trainer's time its frames may take before the adaptive frame "
-        "rate lowers every watched session's rate.",
+        description="Share of a trainer's time its frames (making and sending them) may take "
+        "before the adaptive frame rate lowers every watched session's rate; below one half "
+        "because the web process spends about as much again per frame on its fan-out.",
     )
     grid_resolution: int = Field(24, ge=4, le=128, description="Heatmap cells per side.")
     trainers: int | None = Field(
