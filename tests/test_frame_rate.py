@@ -100,3 +100,14 @@ def test_the_cost_of_sending_frames_counts_with_the_next_ones():
     rate.add_cost(100 * 1e-4)  # sending them cost as much again: 0.5 / (100 · 2e-4) = 25
     rate.note(ids, 100 * 1e-4, now=1.0 + 2 * UPDATE_SECONDS)
     assert rate.rate == pytest.approx(25.0)
+
+
+def test_a_chunk_leaves_room_for_its_frames_within_the_interval():
+    rate = FrameRate(Settings(frame_rate=50, min_frame_rate=15, frame_time_share=0.5))
+    assert rate.training_interval == pytest.approx(0.02)
+    for k in range(40):  # one student, 4 ms a frame: 0.5 / 4e-3 ≫ 50, the cap stays
+        rate.note(["alone"], 4e-3, now=1.0 + k * 0.02)
+    assert rate.rate == 50.0
+    assert rate.training_interval == pytest.approx(0.016, abs=1e-4)
+    rate.note(["alone"], 1.0, now=3.0)  # a huge turn: never less than half the interval
+    assert rate.training_interval == pytest.approx(0.5 * rate.interval)

@@ -52,8 +52,9 @@ class Publisher:
 
     @property
     def frame_interval(self) -> float:
-        """Seconds between two frames of a watched session: the adaptive rate's (``rate.py``)."""
-        return self.rate.interval
+        """Seconds of training between two frames of a watched session (a chunk's budget): the
+        adaptive rate's interval less what a turn's frames take (``FrameRate``)."""
+        return self.rate.training_interval
 
     # -- out ----------------------------------------------------------------------------------
     def flush(self) -> None:
@@ -77,7 +78,7 @@ class Publisher:
 
     # -- what viewers see ---------------------------------------------------------------------
     def frame_due(self, r: Resident, now: float) -> bool:
-        return now - self.last_frame.get(r.id, 0.0) >= 0.9 * self.frame_interval
+        return now - self.last_frame.get(r.id, 0.0) >= 0.9 * self.rate.interval
 
     def summary_due(self, r: Resident, now: float) -> bool:
         return now - self.last_summary.get(r.id, 0.0) >= self.summary_interval

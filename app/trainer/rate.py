@@ -60,10 +60,18 @@ class FrameRate:
         self.framed: dict[str, float] = {}  # session → when it last got a frame
         self.decided = 0.0  # when the rate was last decided
         self.extra = 0.0  # seconds of frame cost measured since the last ``note`` (sending)
+        self.turn_seconds = 0.0  # average cost of one turn's frames (all due sessions')
 
     @property
     def interval(self) -> float:
         return 1.0 / self.rate
+
+    @property
+    def training_interval(self) -> float:
+        """Training time between two frames: the interval less what a turn's frames take (at
+        least half the interval), so that a chunk and its frames together last one interval
+        and one student alone sees ``frame_rate``, not ``frame_rate`` less the frames' time."""
+        return max(0.5 * self.interval, self.interval - self.turn_seconds)
 
     def forget(self, session_id: str) -> None:
         self.framed.pop(session_id, None)
@@ -77,6 +85,7 @@ class FrameRate:
         if not session_ids:
             return
         seconds, self.extra = seconds + self.extra, 0.0
+        self.turn_seconds += COST_SMOOTHING * (seconds - self.turn_seconds)
         for sid in session_ids:
             self.framed[sid] = now
         if seconds > 0:
