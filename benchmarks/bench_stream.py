@@ -1359,7 +1359,7 @@ def print_table(rows: list[Row]) -> None:
                 fmt(median(r.fps), 1),
                 fmt(p5(r.fps), 1),
                 fmt(r.load.server, 2),
-                fmt(sum(r.eps) / r.load.server if r.load.server > 0 else float("nan")),
+                fmt(sum(r.eps) / r.load.server if r.eps and r.load.server > 0 else float("nan")),
                 fmt(r.load.client, 2),
                 r.target,
                 "" if r.met is None else ("yes" if r.met else "NO"),
