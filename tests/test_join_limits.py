@@ -66,3 +66,10 @@ def test_a_hall_behind_one_address_joins_at_once_and_guessing_is_still_stopped(
     # once over the limit the address waits, even with the right code (guessing must not pay)
     late = [{"code": room["code"], "name": "Late"}]
     assert client.portal.call(joins, app, late) == [429]
+
+
+def test_wrong_codes_sent_at_once_are_answered_wrong_at_most_the_limit_times(make_client):
+    client = make_client(trainers=0, join_attempts_per_minute=10)
+    wrong = "".join(CODE_ALPHABET[0] for _ in range(CODE_LENGTH))
+    codes = client.portal.call(joins, client.app, [{"code": wrong, "name": "Mallory"}] * 50)
+    assert codes.count(422) == 10 and codes.count(429) == 40, codes

@@ -619,12 +619,13 @@ async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse
     on another device). Sets the seat's cookie; answers with the seat and, the first time,
     its rejoin key.
 
-    Only wrong tries count against the address (``join_attempts_per_minute``): an address over
-    it waits, whatever code it types; a hall of students behind one NAT address typing the right
-    code never adds to it, however many join at once. Tries under way at once from one address
-    are bounded too (``join_tries_in_flight``, reserved before anything is awaited and given
-    back at the end), so a burst of guesses made before the first wrong one is counted is at
-    most that many."""
+    Only wrong tries count against the address (``join_attempts_per_minute``), each reserved
+    atomically once known to be wrong: at most that many are ever answered "wrong" in a minute
+    (the rest 429), and an address over it waits, whatever code it types; a hall of students
+    behind one NAT address typing the right code never adds to it, however many join at once.
+    Tries under way at once from one address are bounded too (``join_tries_in_flight``,
+    reserved before anything is awaited and given back at the end): a burst sent at once
+    before the address is over its limit can test at most that many codes."""
     address = client_address(request)
     wrong_key, flight_key = "addr:" + address, "flight:" + address
     limit = c.settings.join_attempts_per_minute
@@ -637,14 +638,15 @@ async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse
             status_code=429,
             kind="limit",
         )
+    too_many = FieldError(
+        "code",
+        "too many wrong codes; try again in a minute (join_attempts_per_minute)",
+        status_code=429,
+        kind="limit",
+    )
     if await c.quotas.joins.count(wrong_key) >= limit:
         await c.quotas.joins.refund([flight_key])
-        raise FieldError(
-            "code",
-            "too many wrong codes; try again in a minute (join_attempts_per_minute)",
-            status_code=429,
-            kind="limit",
-        )
+        raise too_many
     wrong = True
     try:
         room = await asyncio.to_thread(c.rooms.classroom_by_code, normalise_code(body.code))
@@ -663,10 +665,12 @@ async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse
             if taken is None:
                 raise FieldError("key", "this seat key does not match that name in this classroom")
         wrong = False
+    except FieldError:
+        if wrong and await c.quotas.joins.reserve([(wrong_key, limit)]):
+            raise too_many from None  # over the limit: not even told this code is wrong
+        raise
     finally:
         await c.quotas.joins.refund([flight_key])
-        if wrong:
-            await c.quotas.joins.reserve([(wrong_key, limit)])
     key = None
     if taken is not None:
         seat, token = taken
