@@ -52,6 +52,7 @@ class FrameRate:
 
     def __init__(self, settings: Settings) -> None:
         self.max_rate = settings.frame_rate
+        # an operator's frame_rate below min_frame_rate is the cap all the same
         self.min_rate = min(settings.min_frame_rate, settings.frame_rate)
         self.share = settings.frame_time_share
         self.adaptive = settings.adaptive_frame_rate
