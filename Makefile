@@ -94,11 +94,14 @@ test-quick: $(TEST_EXTRAS)
 test-container: $(TEST_EXTRAS) /usr/bin/podman /usr/bin/mmdebstrap
 	$(BIN)/pytest -q -m container
 
-bench: $(BIN)/backprop-playground
+# bench_stream: cases b (50), b2 (200) and f (a 200-student classroom) against today's design and
+# the new one in the same run (issue 21); bench_page: one student alone in headless Chromium.
+bench: $(TEST_EXTRAS) /usr/bin/chromium
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_stream.py
 	$(BIN)/python benchmarks/bench_stream.py --cases f
 	$(BIN)/python benchmarks/bench_stream.py --cases fa
+	$(BIN)/python benchmarks/bench_page.py
 
 vendor:
 	bash scripts/vendor.sh

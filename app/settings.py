@@ -64,7 +64,12 @@ class Settings(BaseSettings):
     )
     max_predict_inputs: int = Field(1000, ge=1, description="Rows per predict/backprop call.")
     # Sessions
-    max_sessions: int = Field(200, ge=1, description="Sessions held by the server in total.")
+    max_sessions: int = Field(
+        400,
+        ge=1,
+        description="Sessions held by the server in total: a full classroom (250 seats) with "
+        "headroom for the teacher's, comparisons and visitors.",
+    )
     max_sessions_per_client: int = Field(20, ge=1, description="Sessions per client address.")
     max_memory_mb: int = Field(
         2048,
@@ -156,7 +161,33 @@ class Settings(BaseSettings):
         500, ge=1, description="Sessions one dashboard socket may watch at once."
     )
     # Streaming
-    frame_rate: float = Field(30.0, gt=0, le=240, description="Frames per second per session.")
+    frame_rate: float = Field(
+        60.0,
+        gt=0,
+        le=240,
+        description="Frames per second per session, at most: what one student alone gets (the "
+        "page draws at the display's rate).",
+    )
+    adaptive_frame_rate: bool = Field(
+        True,
+        description="Lower every watched session's frame rate evenly when a trainer's frames "
+        "would take more than frame_time_share of it (never below min_frame_rate); off: "
+        "frame_rate always (app/trainer/rate.py).",
+    )
+    min_frame_rate: float = Field(
+        15.0,
+        gt=0,
+        le=240,
+        description="The adaptive frame rate never goes below this (frames per second).",
+    )
+    frame_time_share: float = Field(
+        0.35,
+        gt=0,
+        le=1,
+        description="Share of a trainer's time its frames (making and sending them) may take "
+        "before the adaptive frame rate lowers every watched session's rate; below one half "
+        "because the web process spends about as much again per frame on its fan-out.",
+    )
     grid_resolution: int = Field(24, ge=4, le=128, description="Heatmap cells per side.")
     trainers: int | None = Field(
         None,
@@ -271,13 +302,21 @@ class Settings(BaseSettings):
         "password is checked: a slowdown, never a lockout.",
     )
     join_attempts_per_minute: int = Field(
-        20,
+        60,
         ge=1,
         description="Wrong join codes (or seat keys) allowed per minute per client address, so "
-        "that codes cannot be guessed; right ones never count.",
+        "that codes cannot be guessed (6 characters of 20: 64 million codes); right ones never "
+        "count, so a lecture hall behind one NAT address is stopped only by its typos.",
+    )
+    join_tries_in_flight: int = Field(
+        250,
+        ge=1,
+        description="Joins under way at once from one client address (a full classroom typing "
+        "the right code together passes); bounds a burst of guesses before the first wrong "
+        "one is counted.",
     )
     max_seats_per_classroom: int = Field(
-        120, ge=1, description="Students (seats) in one classroom."
+        250, ge=1, description="Students (seats) in one classroom: a first-year lecture."
     )
     max_classrooms_per_teacher: int = Field(
         200, ge=1, description="Classrooms (open or closed) one teacher may keep."

@@ -15,6 +15,7 @@ from typing import Any
 from app.settings import Settings
 from app.store import Store
 from app.trainer.channels import Channel
+from app.trainer.rate import FrameRate
 from app.trainer.resident import FrameStats, Resident
 from engine.stacked import StackedTrainer
 
@@ -31,7 +32,7 @@ class Publisher:
         self.channel = channel
         self.store = store
         self.clock = clock
-        self.frame_interval = 1.0 / settings.frame_rate
+        self.rate = FrameRate(settings)  # the adaptive frame rate (issue 21)
         self.summary_interval = 1.0 / settings.summary_rate
         self.panel_interval = 1.0 / settings.panel_rate
         self.out: list[tuple[str, str, bytes]] = []
@@ -47,12 +48,24 @@ class Publisher:
         for table in (self.last_frame, self.last_summary, self.last_saved, self.last_panels):
             table.pop(session_id, None)
         self.stale_panels.discard(session_id)
+        self.rate.forget(session_id)
+
+    @property
+    def frame_interval(self) -> float:
+        """Seconds of training between two frames of a watched session (a chunk's budget): the
+        adaptive rate's interval less what a turn's frames take (``FrameRate``)."""
+        return self.rate.training_interval
 
     # -- out ----------------------------------------------------------------------------------
     def flush(self) -> None:
         if self.out:
             out, self.out = self.out, []
+            start = self.clock()
             self.channel.send(("pub", out))
+            frames = sum(len(data) for _sid, kind, data in out if kind == "frame")
+            if frames:  # the frames' part of sending them counts as their cost too
+                total = sum(len(data) for _sid, _kind, data in out)
+                self.rate.add_cost((self.clock() - start) * frames / total)
 
     def publish(self, r: Resident, kind: str, data: bytes) -> None:
         self.out.append((r.id, kind, data))
@@ -65,14 +78,22 @@ class Publisher:
 
     # -- what viewers see ---------------------------------------------------------------------
     def frame_due(self, r: Resident, now: float) -> bool:
-        return now - self.last_frame.get(r.id, 0.0) >= 0.9 * self.frame_interval
+        return now - self.last_frame.get(r.id, 0.0) >= 0.9 * self.rate.interval
 
     def summary_due(self, r: Resident, now: float) -> bool:
         return now - self.last_summary.get(r.id, 0.0) >= self.summary_interval
 
     def send_frames(self, due: list[Resident], stack: StackedTrainer | None, now: float) -> None:
         """Frames for ``due`` (same-shaped sessions): their node statistics and heatmap grids
-        are computed in one stacked engine call per grid they share."""
+        are computed in one stacked engine call per grid they share. Their cost, measured
+        here, sets the frame rate (``FrameRate.note``)."""
+        if not due:
+            return
+        start = self.clock()
+        self._send_frames(due, stack, now)
+        self.rate.note([r.id for r in due], self.clock() - start, now)
+
+    def _send_frames(self, due: list[Resident], stack: StackedTrainer | None, now: float) -> None:
         if stack is None or len(due) < 2:
             for r in due:
                 self.send_frame(r, now)

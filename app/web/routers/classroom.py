@@ -625,7 +625,8 @@ async def export_json(room: OwnRoomDep, c: ClassroomsDep) -> JSONResponse:
             notes={
                 403: "The teacher has locked the lobby (field ``code``).",
                 409: "Someone in this classroom has this name (field ``name``).",
-                429: "Too many wrong codes (``join_attempts_per_minute``; field ``code``).",
+                429: "Too many wrong codes (``join_attempts_per_minute``) or joins at once "
+                "(``join_tries_in_flight``) from this address (field ``code``).",
             },
         ),
         **errors(503),
@@ -637,17 +638,34 @@ async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse
     on another device). Sets the seat's cookie; answers with the seat and, the first time,
     its rejoin key.
 
-    The try is reserved (``join_attempts_per_minute`` per address) before anything is awaited
-    and refunded as soon as the code (and the seat key, if any) proved right."""
-    tried = [("addr:" + client_address(request), c.settings.join_attempts_per_minute)]
-    wait = await c.quotas.joins.reserve(tried)
+    Only wrong tries count against the address (``join_attempts_per_minute``), each reserved
+    atomically once known to be wrong: at most that many are ever answered "wrong" in a minute
+    (the rest 429), and an address over it waits, whatever code it types; a hall of students
+    behind one NAT address typing the right code never adds to it, however many join at once.
+    Tries under way at once from one address are bounded too (``join_tries_in_flight``,
+    reserved before anything is awaited and given back at the end): a burst sent at once
+    before the address is over its limit can test at most that many codes."""
+    address = client_address(request)
+    wrong_key, flight_key = "addr:" + address, "flight:" + address
+    limit = c.settings.join_attempts_per_minute
+    wait = await c.quotas.joins.reserve([(flight_key, c.settings.join_tries_in_flight)])
     if wait:
         raise FieldError(
             "code",
-            f"too many wrong codes; try again in {int(wait) + 1} s (join_attempts_per_minute)",
+            "too many joins at once from this address; try again in a moment "
+            "(join_tries_in_flight)",
             status_code=429,
             kind="limit",
         )
+    too_many = FieldError(
+        "code",
+        "too many wrong codes; try again in a minute (join_attempts_per_minute)",
+        status_code=429,
+        kind="limit",
+    )
+    if await c.quotas.joins.count(wrong_key) >= limit:
+        await c.quotas.joins.refund([flight_key])
+        raise too_many
     wrong = True
     try:
         room = await asyncio.to_thread(c.rooms.classroom_by_code, normalise_code(body.code))
@@ -666,9 +684,12 @@ async def join(body: JoinIn, request: Request, c: ClassroomsDep) -> JSONResponse
             if taken is None:
                 raise FieldError("key", "this seat key does not match that name in this classroom")
         wrong = False
+    except FieldError:
+        if wrong and await c.quotas.joins.reserve([(wrong_key, limit)]):
+            raise too_many from None  # over the limit: not even told this code is wrong
+        raise
     finally:
-        if not wrong:
-            await c.quotas.joins.refund([k for k, _ in tried])
+        await c.quotas.joins.refund([flight_key])
     key = None
     if taken is not None:
         seat, token = taken
