@@ -1,0 +1,209 @@
+"""The binary frame (docs/contract.md, "Binary frames"): the JSON frame's numbers in a third of
+the bytes, encoded for a stack of same-shaped sessions at once.
+
+Version 1, little-endian, one WebSocket binary message per frame::
+
+    header   "BPF" version:u8 kind:u8 status:u8 flags:u16 probe:u16
+             n_sizes:u8 n_metrics:u8 names_len:u8 pad:u8                    (16 bytes)
+    sizes    n_sizes × u16                     layer sizes n_0 … n_L
+    names    names_len bytes                   metric names, ASCII, joined by ","
+    scalars  (6 + n_metrics) × f64             epoch, loss_train, loss_test, probe index,
+                                               probe error, η, metric values (NaN: null)
+    arrays   f32 × …                           W, b, ∂E/∂W, ∂E/∂b (Eq. 6/8/15/18), then the
+                                               probe's input, target, output, per layer
+                                               z, a, g'(z), δ (Eq. 5, 14), its gradients
+                                               and Eq. 7's updated W, b; then node
+                                               statistics (mean a_j, mean |δ_j|) per layer
+    grid     resolution:u16 dims:u8 pad:u8 domain:(2·dims × f64)
+             lo:(U × f32) hi:(U × f32) zlen:u32 zdata:(zlen bytes)
+
+``probe`` has a bit per probe field present (``PROBE_FIELDS``: a session may conceal some);
+``flags`` says which optional parts follow. The grid's U = Σ n_l units each hold G cells
+quantised as the JSON form's ``round(255 (a − lo) / (hi − lo))``; zdata is zlib (RFC 1950)
+of the U × G bytes after a difference filter (each byte minus the one before it in the
+unit, mod 256), which the smooth heatmaps shrink to about a third.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine import Snapshot
+from engine.datasets import Dataset
+
+MAGIC = b"BPF"
+VERSION = 1
+KIND_FRAME = 1
+STATUSES = ("paused", "running", "diverged")
+
+F_TEST_LOSS = 1 << 0
+F_GRID = 1 << 1
+F_NODE_STATS = 1 << 2
+F_REPLAY = 1 << 3
+F_LEARNING_RATE = 1 << 4
+
+# the probe's fields, one bit each (in this order): a session may conceal any of them
+PROBE_FIELDS = (
+    "input", "target", "output", "error", "z", "a", "g_prime", "delta", "gradients", "updated",
+)  # fmt: skip
+LAYER_KEYS = ("z", "a", "g_prime", "delta")
+HEADER = struct.Struct("<3sBBBHHBBBx")
+GRID_HEAD = struct.Struct("<HBx")
+ZLIB_LEVEL = 6
+
+__all__ = ["MAGIC", "PROBE_FIELDS", "VERSION", "Member", "encode_stack", "probe_mask"]
+
+
+@dataclass
+class Member:
+    """One session of a stack: its snapshot and status, η (None: no ``updated``), the probe
+    fields it conceals, and whether it is a replayed frame."""
+
+    snap: Snapshot
+    status: str
+    learning_rate: float | None = None
+    conceal: frozenset[str] = frozenset()
+    replay: bool = False
+
+
+def probe_mask(conceal: frozenset[str] | set[str], has_gradients: bool, has_eta: bool) -> int:
+    """The ``probe`` header bits: every field not concealed (``gradients``/``updated`` only
+    when the engine gave the probe's gradients, ``updated`` only with η)."""
+    mask = 0
+    for bit, name in enumerate(PROBE_FIELDS):
+        if name in conceal:
+            continue
+        if name == "gradients" and not has_gradients:
+            continue
+        if name == "updated" and not (has_gradients and has_eta):
+            continue
+        mask |= 1 << bit
+    return mask
+
+
+def _flat(arrays: Sequence[np.ndarray], S: int) -> np.ndarray:
+    """Stacked arrays (S, …) as one (S, k) block."""
+    return np.concatenate([a.reshape(S, -1) for a in arrays], axis=1)
+
+
+def _stack(rows: Sequence[np.ndarray]) -> np.ndarray:
+    return np.stack([np.asarray(r, dtype=np.float64) for r in rows])
+
+
+def encode_stack(
+    members: Sequence[Member],
+    dataset: Dataset,
+    node_stats: list[tuple[np.ndarray, np.ndarray]] | None,
+    grid: list[np.ndarray] | None,
+) -> list[bytes]:
+    """Binary frames of S same-shaped sessions that share a dataset's grid domain, one per
+    member, in order. ``node_stats[l]`` is (mean a, mean |δ|) of layer l+1, each (S, n_{l+1});
+    ``grid[l]`` is layer l's activation over the grid, (S, G, n_l) (``engine.stacked
+    .FrameStats``). Every number is computed for the stack in one numpy call per array kind;
+    only the header and zlib run per session. The members must agree on concealed fields
+    and on having η (the trainer groups them so)."""
+    S = len(members)
+    snaps = [m.snap for m in members]
+    first = snaps[0]
+    L = len(first.W)
+    sizes = [first.W[0].shape[0], *(w.shape[1] for w in first.W)]
+    W = [_stack([s.W[l] for s in snaps]) for l in range(L)]
+    b = [_stack([s.b[l] for s in snaps]) for l in range(L)]
+    gW = [_stack([s.grad_W[l] for s in snaps]) for l in range(L)]
+    gb = [_stack([s.grad_b[l] for s in snaps]) for l in range(L)]
+    probes = [s.probe for s in snaps]
+    has_grads = probes[0].get("gradients") is not None
+    has_eta = members[0].learning_rate is not None
+    mask = probe_mask(members[0].conceal, has_grads, has_eta)
+    parts: list[np.ndarray] = [*W, *b, *gW, *gb]
+    for bit, key in enumerate(("input", "target", "output")):
+        if mask & (1 << bit):
+            parts.append(_stack([p[key] for p in probes]))
+    for l in range(L):
+        for key in LAYER_KEYS:
+            if mask & (1 << PROBE_FIELDS.index(key)):
+                parts.append(_stack([p["layers"][l][key] for p in probes]))
+    if has_grads and mask & (1 << PROBE_FIELDS.index("gradients") | 1 << PROBE_FIELDS.index("updated")):
+        pW = [_stack([p["gradients"].W[l] for p in probes]) for l in range(L)]
+        pb = [_stack([p["gradients"].b[l] for p in probes]) for l in range(L)]
+        if mask & (1 << PROBE_FIELDS.index("gradients")):
+            parts += [*pW, *pb]
+        if mask & (1 << PROBE_FIELDS.index("updated")):
+            eta = np.array([float(m.learning_rate) for m in members])  # type: ignore[arg-type]
+            with np.errstate(over="ignore", invalid="ignore"):  # Eq. 7: θ − η ∂E_n/∂θ
+                parts += [w - eta[:, None, None] * g for w, g in zip(W, pW, strict=True)]
+                parts += [v - eta[:, None] * g for v, g in zip(b, pb, strict=True)]
+    if node_stats is not None:
+        for m, d in node_stats:
+            parts += [m, d]
+    with np.errstate(over="ignore", invalid="ignore"):
+        block = _flat(parts, S).astype("<f4")
+
+    metric_names = list(first.metrics)
+    names = ",".join(metric_names).encode("ascii")
+    scalars = np.array(
+        [
+            [
+                s.epoch,
+                s.loss_train,
+                np.nan if s.loss_test is None else s.loss_test,
+                p["index"],
+                p["error"] if mask & (1 << PROBE_FIELDS.index("error")) else np.nan,
+                np.nan if m.learning_rate is None else m.learning_rate,
+                *(s.metrics.get(k, np.nan) for k in metric_names),
+            ]
+            for s, p, m in zip(snaps, probes, members, strict=True)
+        ],
+        dtype="<f8",
+    )
+    sizes_bytes = np.asarray(sizes, dtype="<u2").tobytes()
+
+    grid_parts = _grid_parts(dataset, grid, S) if grid is not None else None
+    out = []
+    for i, (s, m) in enumerate(zip(snaps, members, strict=True)):
+        flags = (F_TEST_LOSS if s.loss_test is not None else 0) | (F_REPLAY if m.replay else 0)
+        flags |= F_LEARNING_RATE if m.learning_rate is not None else 0
+        flags |= F_NODE_STATS if node_stats is not None else 0
+        flags |= F_GRID if grid_parts is not None else 0
+        status = STATUSES.index(m.status)
+        head = HEADER.pack(
+            MAGIC, VERSION, KIND_FRAME, status, flags, mask, len(sizes), len(metric_names),
+            len(names),
+        )  # fmt: skip
+        chunks = [head, sizes_bytes, names, scalars[i].tobytes(), block[i].tobytes()]
+        if grid_parts is not None:
+            chunks += grid_parts[i]
+        out.append(b"".join(chunks))
+    return out
+
+
+def _grid_parts(dataset: Dataset, grid: list[np.ndarray], S: int) -> list[list[bytes]]:
+    """Each member's grid section: the quantisation of ``frames.encode_layers`` (lo, hi per
+    unit; 255 (a − lo)/(hi − lo) rounded), stacked over the members, then filtered and
+    deflated per member."""
+    A = np.concatenate(grid, axis=2) if len(grid) > 1 else grid[0]  # (S, G, U)
+    if not np.isfinite(A).all():
+        A = np.nan_to_num(A)
+    lo, hi = A.min(axis=1), A.max(axis=1)  # (S, U)
+    span = hi - lo
+    scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
+    q = np.clip(np.rint((A - lo[:, None, :]) * scale[:, None, :]), 0, 255).astype(np.uint8)
+    q = np.ascontiguousarray(q.transpose(0, 2, 1))  # (S, U, G)
+    d = q.copy()
+    d[:, :, 1:] -= q[:, :, :-1]  # the difference filter, mod 256
+    G = A.shape[1]
+    dims = len(dataset.domain)
+    cells = int(round(G**0.5)) if dims == 2 else G
+    domain = np.asarray([[float(a), float(z)] for a, z in dataset.domain], dtype="<f8")
+    head = GRID_HEAD.pack(cells, dims) + domain.tobytes()
+    lo32, hi32 = lo.astype("<f4"), hi.astype("<f4")
+    out = []
+    for i in range(S):
+        z = zlib.compress(d[i].tobytes(), ZLIB_LEVEL)
+        out.append([head, lo32[i].tobytes(), hi32[i].tobytes(), struct.pack("<I", len(z)), z])
+    return out
