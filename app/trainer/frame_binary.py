@@ -128,12 +128,13 @@ def encode_stack(
         for key in LAYER_KEYS:
             if mask & (1 << PROBE_FIELDS.index(key)):
                 parts.append(_stack([p["layers"][l][key] for p in probes]))
-    if has_grads and mask & (1 << PROBE_FIELDS.index("gradients") | 1 << PROBE_FIELDS.index("updated")):
+    grad_bit, updated_bit = 1 << PROBE_FIELDS.index("gradients"), 1 << PROBE_FIELDS.index("updated")
+    if has_grads and mask & (grad_bit | updated_bit):
         pW = [_stack([p["gradients"].W[l] for p in probes]) for l in range(L)]
         pb = [_stack([p["gradients"].b[l] for p in probes]) for l in range(L)]
-        if mask & (1 << PROBE_FIELDS.index("gradients")):
+        if mask & grad_bit:
             parts += [*pW, *pb]
-        if mask & (1 << PROBE_FIELDS.index("updated")):
+        if mask & updated_bit:
             eta = np.array([float(m.learning_rate) for m in members])  # type: ignore[arg-type]
             with np.errstate(over="ignore", invalid="ignore"):  # Eq. 7: θ − η ∂E_n/∂θ
                 parts += [w - eta[:, None, None] * g for w, g in zip(W, pW, strict=True)]

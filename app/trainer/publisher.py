@@ -12,11 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from app.settings import Settings
 from app.store import Store
+from app.trainer import frame_binary
 from app.trainer.channels import Channel
 from app.trainer.resident import FrameStats, Resident
 from engine.stacked import StackedTrainer
+
+BINARY_FRAME = "frame_bin"  # the binary form of a frame (app.web.hub: binary viewers only)
+
+
+def wants_json(r: Resident) -> bool:
+    """Whether a viewer of ``r`` reads JSON frames (or nobody said it reads binary)."""
+    return r.binary_viewers == 0 or r.viewers > r.binary_viewers
 
 
 class Publisher:
@@ -72,27 +82,61 @@ class Publisher:
 
     def send_frames(self, due: list[Resident], stack: StackedTrainer | None, now: float) -> None:
         """Frames for ``due`` (same-shaped sessions): their node statistics and heatmap grids
-        are computed in one stacked engine call per grid they share."""
+        are computed in one stacked engine call per grid they share, and the binary frames of
+        those with binary viewers encoded in one ``encode_stack`` call."""
         if stack is None or len(due) < 2:
             for r in due:
-                self.send_frame(r, now)
+                self.publish_frame(r, now)
             return
-        by_grid: dict[tuple, list[Resident]] = {}
-        for r in due:
-            by_grid.setdefault(r.grid_key, []).append(r)
-        for members in by_grid.values():
+        groups: dict[tuple, list[Resident]] = {}
+        for r in due:  # one grid, one set of concealed probe fields
+            groups.setdefault((r.grid_key, r.conceal), []).append(r)
+        for members in groups.values():
             if len(members) == 1:
-                self.send_frame(members[0], now)
+                self.publish_frame(members[0], now)
                 continue
             stats = stack.frame_stats([r.trainer for r in members], members[0].grid_inputs())
             for i, r in enumerate(members):
-                self.send_frame(r, now, stats.member(i))
+                if wants_json(r):
+                    self.publish(r, "frame", r.frame_bytes(stats=stats.member(i)))
+            binary = [i for i, r in enumerate(members) if r.binary_viewers]
+            if binary:
+                node, grid = stats.node_stats, stats.grid
+                if len(binary) < len(members):
+                    pick = np.asarray(binary)
+                    node = [(m[pick], d[pick]) for m, d in node]
+                    grid = None if grid is None else [a[pick] for a in grid]
+                encoded = frame_binary.encode_stack(
+                    [members[i].frame_member() for i in binary],
+                    members[0].built.dataset,
+                    node,
+                    grid,
+                )
+                for i, data in zip(binary, encoded, strict=True):
+                    self.publish(members[i], BINARY_FRAME, data)
+            for r in members:
+                self.last_frame[r.id] = now
+
+    def publish_frame(
+        self, r: Resident, now: float | None = None, stats: FrameStats | None = None
+    ) -> None:
+        """The session's frame in the forms its viewers read: JSON (``frame``) unless every
+        viewer reads binary, then binary (``frame_bin``) when one does — last, so that it is
+        what a binary viewer's mailbox keeps."""
+        if wants_json(r):
+            self.publish(r, "frame", r.frame_bytes(stats=stats))
+        if r.binary_viewers:
+            self.publish(r, BINARY_FRAME, r.binary_frame(stats))
+        self.last_frame[r.id] = self.clock() if now is None else now
 
     def send_frame(
         self, r: Resident, now: float | None = None, stats: FrameStats | None = None
     ) -> bytes:
+        """``publish_frame``, answering the JSON frame (an operation's reply)."""
         data = r.frame_bytes(stats=stats)
         self.publish(r, "frame", data)
+        if r.binary_viewers:
+            self.publish(r, BINARY_FRAME, r.binary_frame(stats))
         self.last_frame[r.id] = self.clock() if now is None else now
         return data
 

@@ -92,7 +92,9 @@ class SessionHandle:
         self.status = message.get("status", self.status)
         self.epoch = message.get("epoch", self.epoch)
 
-    def watched_by(self, viewers: int, summary_viewers: int, now: float) -> None:
+    def watched_by(
+        self, viewers: int, summary_viewers: int, now: float, binary_viewers: int = 0
+    ) -> None:
         """The live viewers changed: remember since when nobody watches, tell the trainer (it
         encodes frames and summaries only for sessions someone watches)."""
         if viewers or summary_viewers:
@@ -101,11 +103,16 @@ class SessionHandle:
             self.unwatched_since = now
         if self.trainer is None:  # told when it is brought back (or found)
             return
-        counts = (viewers, summary_viewers)
+        counts = (viewers, summary_viewers, binary_viewers)
         renew = any(counts) and now - self.told_at >= WATCH_RENEW_SECONDS
         if counts != self.told_viewers or renew:
             self.told_viewers, self.told_at = counts, now
-            watch = Watch(viewers=viewers, summary_viewers=summary_viewers, source=self.pool.name)
+            watch = Watch(
+                viewers=viewers,
+                summary_viewers=summary_viewers,
+                binary_viewers=binary_viewers,
+                source=self.pool.name,
+            )
             self.tell(watch)
 
     def unwatched_seconds(self, now: float) -> float:
