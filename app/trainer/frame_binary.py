@@ -4,7 +4,7 @@ the bytes, encoded for a stack of same-shaped sessions at once.
 Version 1, little-endian, one WebSocket binary message per frame::
 
     header   "BPF" version:u8 kind:u8 status:u8 flags:u16 probe:u16
-             n_sizes:u8 n_metrics:u8 names_len:u8 pad:u8                    (16 bytes)
+             n_sizes:u8 n_metrics:u8 names_len:u8 pad:u8                    (14 bytes)
     sizes    n_sizes × u16                     layer sizes n_0 … n_L
     names    names_len bytes                   metric names, ASCII, joined by ","
     scalars  (6 + n_metrics) × f64             epoch, loss_train, loss_test, probe index,
