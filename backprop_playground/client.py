@@ -340,11 +340,11 @@ def _ws_url(url: str) -> str:
     return "ws" + url[len("http") :] if url.startswith("http") else url
 
 
-def _stream_message(text: str | bytes) -> Message | None:
-    """A stream message decoded (JSON text, or a binary frame: ``frame_binary``); raises for
-    an ``error`` message."""
+def _stream_message(text: str | bytes, previous: Frame | None = None) -> Message | None:
+    """A stream message decoded (JSON text, or a binary frame: ``frame_binary``, whose kept
+    grid comes from ``previous``); raises for an ``error`` message."""
     if isinstance(text, bytes) and is_binary_frame(text):
-        return decode_message(decode_frame(text))
+        return decode_message(decode_frame(text, None if previous is None else previous.raw))
     data = json.loads(text)
     if data.get("type") == "error":
         field, message = data.get("field"), data.get("message", "")
@@ -697,6 +697,7 @@ class Stream:
         self.play_on_open = play
         self.open_timeout = open_timeout
         self.ws: Any = None
+        self.last_frame: Frame | None = None  # the newest (a binary frame may keep its grid)
 
     def open(self) -> Stream:
         from websockets.sync.client import connect
@@ -763,7 +764,10 @@ class Stream:
             if error is not None:
                 raise error from None
             raise EOFError("the stream is closed") from None
-        return _stream_message(text)
+        message = _stream_message(text, self.last_frame)
+        if isinstance(message, Frame):
+            self.last_frame = message
+        return message
 
     def next_frame(self, timeout: float | None = None) -> Frame:
         """The next frame (other messages are skipped)."""
@@ -1002,6 +1006,7 @@ class AsyncStream:
         self.play_on_open = play
         self.open_timeout = open_timeout
         self.ws: Any = None
+        self.last_frame: Frame | None = None  # the newest (a binary frame may keep its grid)
 
     async def open(self) -> AsyncStream:
         from websockets.asyncio.client import connect
@@ -1064,7 +1069,10 @@ class AsyncStream:
             if error is not None:
                 raise error from None
             raise EOFError("the stream is closed") from None
-        return _stream_message(text)
+        message = _stream_message(text, self.last_frame)
+        if isinstance(message, Frame):
+            self.last_frame = message
+        return message
 
     async def next_frame(self, timeout: float | None = None) -> Frame:
         async with asyncio.timeout(timeout):

@@ -19,7 +19,7 @@ MAGIC = b"BPF"
 VERSIONS = (1,)
 KIND_FRAME = 1
 STATUSES = ("paused", "running", "diverged")
-F_TEST_LOSS, F_GRID, F_NODE_STATS, F_REPLAY, F_LEARNING_RATE = 1, 2, 4, 8, 16
+F_TEST_LOSS, F_GRID, F_NODE_STATS, F_REPLAY, F_LEARNING_RATE, F_KEEP = 1, 2, 4, 8, 16, 32
 PROBE_FIELDS = (
     "input", "target", "output", "error", "z", "a", "g_prime", "delta", "gradients", "updated",
 )  # fmt: skip
@@ -61,9 +61,11 @@ def _num(x: float) -> float | None:
     return None if math.isnan(x) else float(x)
 
 
-def decode_frame(data: bytes) -> dict[str, Any]:
+def decode_frame(data: bytes, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """A binary frame → the JSON form's frame dict (floats rounded to float32 where the
-    binary form carries float32; grid units as base64 bytes with their lo, hi)."""
+    binary form carries float32; grid units as base64 bytes with their lo, hi). A frame that
+    says "keep" takes its grid and node statistics from ``previous``, the frame before it on
+    the same stream."""
     if len(data) < HEADER.size or data[:3] != MAGIC:
         raise FrameFormatError("not a binary frame (its first bytes are not 'BPF')")
     version = data[3]
@@ -130,6 +132,9 @@ def decode_frame(data: bytes) -> dict[str, Any]:
         else []
     )
     frame["grid"] = _grid(r, sizes) if flags & F_GRID else None
+    if flags & F_KEEP:
+        frame["node_stats"] = [] if previous is None else previous.get("node_stats", [])
+        frame["grid"] = None if previous is None else previous.get("grid")
     if flags & F_REPLAY:
         frame["replay"] = True
     if r.at != len(data):

@@ -214,3 +214,60 @@ def test_an_unknown_frame_format_is_refused_naming_the_field(client, new_session
         error = ws.receive_json()
         assert error["type"] == "error" and error["field"] == "format"
         assert ws.receive()["code"] == 4400
+
+
+# -- grids at a lower rate in a large class -----------------------------------------------------
+def test_a_frame_that_keeps_the_grid_leaves_it_out_and_takes_the_last_one():
+    r = session(epochs=2)
+    full_member, keep_member = r.frame_member(), r.frame_member()
+    keep_member.keep = True
+    stats = r.trainer.node_stats(r.snap())
+    node = [(m[None], d[None]) for m, d in stats]
+    from engine import grid_activations
+
+    snap = r.snap()
+    grid = [a[None] for a in grid_activations(r.built.spec, snap.W, snap.b, r.grid_inputs())]
+    full, kept = (
+        frame_binary.encode_stack([m], r.built.dataset, node, grid)[0]
+        for m in (full_member, keep_member)
+    )
+    assert len(kept) < len(full) / 2
+    previous = decode_frame(full)
+    got = decode_frame(kept, previous)
+    assert got["grid"] is previous["grid"] and got["node_stats"] is previous["node_stats"]
+    assert_same_frame(got, r.frame())
+    assert decode_frame(kept)["grid"] is None  # nothing to keep: no grid yet
+
+
+class Sent(list):
+    def send(self, message) -> None:
+        self.append(message)
+
+
+def test_in_a_large_class_every_other_binary_frame_keeps_the_grid():
+    from app.trainer.publisher import Publisher
+
+    settings = Settings(frame_grid_every=2, frame_grid_class_size=3)
+    out = Sent()
+    pub = Publisher(settings, out, None, lambda: 0.0)
+    rs = [session({"network": {"init": {"seed": k}}}, sid=f"s{k}") for k in range(3)]
+    for r in rs:
+        r.running, r.viewers, r.binary_viewers = True, 1, 1
+    stack = StackedTrainer()
+    kept = []
+    for _ in range(4):
+        stack.run_epoch([r.trainer for r in rs])
+        pub.send_frames(rs, stack, 0.0)
+        pub.flush()
+        (_, messages) = out.pop()
+        frames = [data for _sid, kind, data in messages if kind == "frame_bin"]
+        assert len(frames) == 3 and not [k for _s, k, _d in messages if k == "frame"]
+        kept.append([bool(struct.unpack_from("<H", f, 6)[0] & frame_binary.F_KEEP) for f in frames])
+    assert kept == [[False] * 3, [True] * 3, [False] * 3, [True] * 3]
+    pub2 = Publisher(settings, Sent(), None, lambda: 0.0)  # a smaller class: every frame whole
+    pub2.send_frames(rs[:2], stack, 0.0)
+    pub2.flush()
+    (_, messages) = pub2.channel.pop()
+    assert all(
+        not struct.unpack_from("<H", d, 6)[0] & frame_binary.F_KEEP for _s, _k, d in messages
+    )

@@ -49,11 +49,13 @@ class Publisher:
         self.last_summary: dict[str, float] = {}
         self.last_saved: dict[str, float] = {}
         self.last_panels: dict[str, float] = {}
+        self.grid_turn: dict[str, int] = {}  # frames since the last binary frame with a grid
         self.stale_panels: set[str] = set()  # sessions whose panels changed since last sent
         # the session's jobs as its checkpoint keeps them (``TrainQueue.saved``, set by the worker)
         self.jobs_of: Callable[[Resident], list[dict[str, Any]]] = lambda _r: []
 
     def forget(self, session_id: str) -> None:
+        self.grid_turn.pop(session_id, None)
         for table in (self.last_frame, self.last_summary, self.last_saved, self.last_panels):
             table.pop(session_id, None)
         self.stale_panels.discard(session_id)
@@ -83,7 +85,11 @@ class Publisher:
     def send_frames(self, due: list[Resident], stack: StackedTrainer | None, now: float) -> None:
         """Frames for ``due`` (same-shaped sessions): their node statistics and heatmap grids
         are computed in one stacked engine call per grid they share, and the binary frames of
-        those with binary viewers encoded in one ``encode_stack`` call."""
+        those with binary viewers encoded in one ``encode_stack`` call. In a large class
+        (``frame_grid_class_size`` due at once) a running session's binary frames carry the
+        grid and node statistics only every ``frame_grid_every``-th frame."""
+        every = self.settings.frame_grid_every
+        thin = every > 1 and len(due) >= self.settings.frame_grid_class_size
         if stack is None or len(due) < 2:
             for r in due:
                 self.publish_frame(r, now)
@@ -106,8 +112,12 @@ class Publisher:
                     pick = np.asarray(binary)
                     node = [(m[pick], d[pick]) for m, d in node]
                     grid = None if grid is None else [a[pick] for a in grid]
+                chosen = [members[i].frame_member() for i in binary]
+                if thin:
+                    for member, i in zip(chosen, binary, strict=True):
+                        member.keep = self.keep_grid(members[i], every)
                 encoded = frame_binary.encode_stack(
-                    [members[i].frame_member() for i in binary],
+                    chosen,
                     members[0].built.dataset,
                     node,
                     grid,
@@ -116,6 +126,14 @@ class Publisher:
                     self.publish(members[i], BINARY_FRAME, data)
             for r in members:
                 self.last_frame[r.id] = now
+
+    def keep_grid(self, r: Resident, every: int) -> bool:
+        """Whether this frame of a running ``r`` leaves its grid out (all but every n-th)."""
+        if not r.running:
+            return False
+        n = self.grid_turn.get(r.id, 0)
+        self.grid_turn[r.id] = (n + 1) % every
+        return n != 0
 
     def publish_frame(
         self, r: Resident, now: float | None = None, stats: FrameStats | None = None

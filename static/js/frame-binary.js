@@ -7,7 +7,7 @@ export const MAGIC = "BPF";
 export const VERSIONS = [1];
 const KIND_FRAME = 1;
 const STATUSES = ["paused", "running", "diverged"];
-const F_TEST_LOSS = 1, F_GRID = 2, F_NODE_STATS = 4, F_REPLAY = 8;
+const F_TEST_LOSS = 1, F_GRID = 2, F_NODE_STATS = 4, F_REPLAY = 8, F_KEEP = 32;
 const PROBE_FIELDS = ["input", "target", "output", "error", "z", "a", "g_prime", "delta", "gradients", "updated"];
 const LAYER_KEYS = ["z", "a", "g_prime", "delta"];
 const HEADER_BYTES = 14;
@@ -37,8 +37,10 @@ class Reader {
 const num = (x) => (Number.isNaN(x) ? null : x);
 
 /** A binary frame (ArrayBuffer) → the JSON form's frame object. Async: the grid is inflated
- * with the browser's DecompressionStream. Throws FrameFormatError for anything else. */
-export async function decodeFrame(buf) {
+ * with the browser's DecompressionStream. A frame that says "keep" takes its grid and node
+ * statistics from `previous` (the frame before it on the same stream). Throws
+ * FrameFormatError for anything else. */
+export async function decodeFrame(buf, previous = null) {
   if (buf.byteLength < HEADER_BYTES || !isBinaryFrame(buf)) throw new FrameFormatError("not a binary frame (its first bytes are not 'BPF')");
   const r = new Reader(buf), v = r.view;
   const version = v.getUint8(3);
@@ -86,6 +88,10 @@ export async function decodeFrame(buf) {
     ? sizes.slice(1).map((n) => ({ mean_a: r.f32(n), mean_abs_delta: r.f32(n) }))
     : [];
   frame.grid = flags & F_GRID ? await readGrid(r, sizes) : null;
+  if (flags & F_KEEP) {
+    frame.node_stats = previous?.node_stats ?? [];
+    frame.grid = previous?.grid ?? null;
+  }
   if (flags & F_REPLAY) frame.replay = true;
   if (r.at !== buf.byteLength) throw new FrameFormatError(`${buf.byteLength - r.at} bytes left over after the frame`);
   return frame;

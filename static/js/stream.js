@@ -39,14 +39,23 @@ export class Stream {
     this.opened = false; // the socket of this session id has been open once
     this.format = frameFormat();
     this.decoding = null; // the last binary frame still being decoded (later messages wait)
+    this.lastFrame = null; // the newest live frame handed on
   }
 
-  /** Hand `msg` (an object, or a promise of one) to onMessage after the messages before it. */
+  /** Hand `msg` (an object, or a function answering a promise of one) to onMessage after the
+   * messages before it; the newest live frame is kept (a binary frame may say "keep the last
+   * grid and node statistics"). */
   _deliver(ws, msg) {
-    if (!this.decoding && !(msg instanceof Promise)) { this.onMessage(msg); return; }
-    const turn = (this.decoding || Promise.resolve()).then(() => msg).then((m) => {
-      if (m && ws === this.ws) this.onMessage(m);
-    }).catch((e) => setTimeout(() => { throw e; })); // reported as today, the next ones go on
+    const hand = (m) => {
+      if (!m || ws !== this.ws) return;
+      if (m.type === "frame" && !m.replay) this.lastFrame = m;
+      this.onMessage(m);
+    };
+    if (!this.decoding && typeof msg !== "function") { hand(msg); return; }
+    const turn = (this.decoding || Promise.resolve())
+      .then(() => (typeof msg === "function" ? msg() : msg))
+      .then(hand)
+      .catch((e) => setTimeout(() => { throw e; })); // reported as today, the next ones go on
     this.decoding = turn;
     turn.then(() => { if (this.decoding === turn) this.decoding = null; });
   }
@@ -65,6 +74,7 @@ export class Stream {
     clearTimeout(this.timer);
     this.timer = null;
     const proto = location.protocol === "https:" ? "wss" : "ws";
+    this.lastFrame = null; // a new socket starts with a whole frame
     const ws = new WebSocket(`${proto}://${location.host}/api/sessions/${encodeURIComponent(id)}/stream?format=${this.format}`);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
@@ -80,8 +90,11 @@ export class Stream {
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return;
       if (typeof ev.data !== "string") {
-        const frame = decodeFrame(ev.data).catch((e) => { console.warn("binary frame refused:", e.message); return null; });
-        this._deliver(ws, frame);
+        const buf = ev.data;
+        this._deliver(ws, () => decodeFrame(buf, this.lastFrame).catch((e) => {
+          console.warn("binary frame refused:", e.message);
+          return null;
+        }));
         return;
       }
       let msg;
