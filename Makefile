@@ -96,6 +96,7 @@ test-container: $(TEST_EXTRAS) /usr/bin/podman /usr/bin/mmdebstrap
 
 bench: $(BIN)/backprop-playground
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_frames.py
 	$(BIN)/python benchmarks/bench_stream.py
 	$(BIN)/python benchmarks/bench_stream.py --cases f
 
