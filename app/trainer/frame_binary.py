@@ -40,8 +40,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import Snapshot
+from engine import NetworkSpec, Params, Snapshot
 from engine.datasets import Dataset
+from engine.stacked import probe_traces
 
 MAGIC = b"BPF"
 VERSION = 1
@@ -78,6 +79,51 @@ class Member:
     conceal: frozenset[str] = frozenset()
     replay: bool = False
     keep: bool = False  # leave the grid and node statistics out (F_KEEP)
+    # the probe sample (its index, input row and encoded target) and the network's spec: with
+    # them the probe traces are computed stacked (``engine.stacked.probe_traces``); without,
+    # each snapshot's own ``probe`` is read
+    spec: NetworkSpec | None = None
+    probe_index: int = 0
+    probe_x: np.ndarray | None = None
+    probe_t: np.ndarray | None = None
+
+
+def _probes(members: Sequence[Member], W: list[np.ndarray], b: list[np.ndarray]) -> dict:
+    """The members' probe traces as stacked arrays, keyed like ``Snapshot.probe``: computed
+    for the whole stack by ``probe_traces`` when every member names its probe sample, else
+    stacked from each snapshot's own trace."""
+    spec = members[0].spec
+    if spec is not None and all(m.probe_x is not None for m in members):
+        X = np.stack([m.probe_x for m in members])  # type: ignore[misc]
+        T = np.stack([m.probe_t for m in members])  # type: ignore[misc]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            p = probe_traces(spec, W, b, X, T)
+        return {
+            "index": np.array([m.probe_index for m in members], dtype=np.float64),
+            "input": p.input,
+            "target": p.target,
+            "output": p.output,
+            "error": p.error,
+            "layers": p.layers,
+            "gradients": p.gradients,
+        }
+    probes = [m.snap.probe for m in members]
+    L = len(W)
+    grads = probes[0].get("gradients")
+    return {
+        "index": np.array([p["index"] for p in probes], dtype=np.float64),
+        **{k: _stack([p[k] for p in probes]) for k in ("input", "target", "output")},
+        "error": np.array([p["error"] for p in probes], dtype=np.float64),
+        "layers": [
+            {k: _stack([p["layers"][l][k] for p in probes]) for k in LAYER_KEYS} for l in range(L)
+        ],
+        "gradients": None
+        if grads is None
+        else Params(
+            [_stack([p["gradients"].W[l] for p in probes]) for l in range(L)],
+            [_stack([p["gradients"].b[l] for p in probes]) for l in range(L)],
+        ),
+    }
 
 
 def probe_mask(conceal: frozenset[str] | set[str], has_gradients: bool, has_eta: bool) -> int:
@@ -125,22 +171,21 @@ def encode_stack(
     b = [_stack([s.b[l] for s in snaps]) for l in range(L)]
     gW = [_stack([s.grad_W[l] for s in snaps]) for l in range(L)]
     gb = [_stack([s.grad_b[l] for s in snaps]) for l in range(L)]
-    probes = [s.probe for s in snaps]
-    has_grads = probes[0].get("gradients") is not None
+    probe = _probes(members, W, b)
+    has_grads = probe["gradients"] is not None
     has_eta = members[0].learning_rate is not None
     mask = probe_mask(members[0].conceal, has_grads, has_eta)
     parts: list[np.ndarray] = [*W, *b, *gW, *gb]
     for bit, key in enumerate(("input", "target", "output")):
         if mask & (1 << bit):
-            parts.append(_stack([p[key] for p in probes]))
+            parts.append(probe[key])
     for l in range(L):
         for key in LAYER_KEYS:
             if mask & (1 << PROBE_FIELDS.index(key)):
-                parts.append(_stack([p["layers"][l][key] for p in probes]))
+                parts.append(probe["layers"][l][key])
     grad_bit, updated_bit = 1 << PROBE_FIELDS.index("gradients"), 1 << PROBE_FIELDS.index("updated")
     if has_grads and mask & (grad_bit | updated_bit):
-        pW = [_stack([p["gradients"].W[l] for p in probes]) for l in range(L)]
-        pb = [_stack([p["gradients"].b[l] for p in probes]) for l in range(L)]
+        pW, pb = probe["gradients"].W, probe["gradients"].b
         if mask & grad_bit:
             parts += [*pW, *pb]
         if mask & updated_bit:
@@ -165,12 +210,12 @@ def encode_stack(
                 s.epoch,
                 s.loss_train,
                 np.nan if s.loss_test is None else s.loss_test,
-                p["index"],
-                p["error"] if mask & (1 << PROBE_FIELDS.index("error")) else np.nan,
+                probe["index"][i],
+                probe["error"][i] if mask & (1 << PROBE_FIELDS.index("error")) else np.nan,
                 np.nan if m.learning_rate is None else m.learning_rate,
                 *(s.metrics.get(k, np.nan) for k in metric_names),
             ]
-            for s, p, m in zip(snaps, probes, members, strict=True)
+            for i, (s, m) in enumerate(zip(snaps, members, strict=True))
         ],
         dtype="<f8",
     )

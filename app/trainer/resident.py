@@ -211,8 +211,18 @@ class Resident:
 
     def frame_member(self, snap: Snapshot | None = None) -> frame_binary.Member:
         """This session as one member of a stack of binary frames."""
-        eta = self.trainer.config.learning_rate
-        return frame_binary.Member(snap or self.snap(), self.status, eta, self.conceal)
+        eta, t = self.trainer.config.learning_rate, self.trainer
+        i = t.probe_index
+        return frame_binary.Member(
+            snap or self.snap(),
+            self.status,
+            eta,
+            self.conceal,
+            spec=self.built.spec,
+            probe_index=i,
+            probe_x=t.X[i],
+            probe_t=t.T[i],
+        )
 
     def binary_frame(self, stats: FrameStats | None = None) -> bytes:
         """The binary frame (docs/contract.md, "Binary frames") of the last snapshot: the same
