@@ -251,17 +251,21 @@ def _grid_parts(dataset: Dataset, grid: list[np.ndarray], S: int) -> list[list[b
     """Each member's grid section: the quantisation of ``frames.encode_layers`` (lo, hi per
     unit; 255 (a − lo)/(hi − lo) rounded), stacked over the members, then filtered and
     deflated per member."""
-    A = np.concatenate(grid, axis=2) if len(grid) > 1 else grid[0]  # (S, G, U)
-    if not np.isfinite(A).all():
-        A = np.nan_to_num(A)
-    lo, hi = A.min(axis=1), A.max(axis=1)  # (S, U)
+    # (S, U, G): each unit's cells contiguous, as they are sent
+    A = np.concatenate([a.transpose(0, 2, 1) for a in grid], axis=1)
+    lo, hi = A.min(axis=2), A.max(axis=2)  # (S, U); NaN or ±inf here if any cell is
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        A = np.nan_to_num(A)  # only after an explicit edit to huge weights
+        lo, hi = A.min(axis=2), A.max(axis=2)
     span = hi - lo
     scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
-    q = np.clip(np.rint((A - lo[:, None, :]) * scale[:, None, :]), 0, 255).astype(np.uint8)
-    q = np.ascontiguousarray(q.transpose(0, 2, 1))  # (S, U, G)
+    A -= lo[:, :, None]  # A is our own copy: quantise in place, 0 ≤ A·scale ≤ 255 (+ rounding)
+    A *= scale[:, :, None]
+    np.rint(A, out=A)
+    q = np.minimum(A, 255.0).astype(np.uint8)
     d = q.copy()
     d[:, :, 1:] -= q[:, :, :-1]  # the difference filter, mod 256
-    G = A.shape[1]
+    G = A.shape[2]
     dims = len(dataset.domain)
     cells = int(round(G**0.5)) if dims == 2 else G
     domain = np.asarray([[float(a), float(z)] for a, z in dataset.domain], dtype="<f8")
