@@ -195,9 +195,9 @@ def encode_stack(
                 parts += [v - eta[:, None] * g for v, g in zip(b, pb, strict=True)]
     n_stats = 0
     if node_stats is not None:
-        for m, d in node_stats:
-            parts += [m, d]
-            n_stats += m.shape[1] + d.shape[1]
+        for mean_a, mean_d in node_stats:
+            parts += [mean_a, mean_d]
+            n_stats += mean_a.shape[1] + mean_d.shape[1]
     with np.errstate(over="ignore", invalid="ignore"):
         block = _flat(parts, S).astype("<f4")
     full = [i for i, m in enumerate(members) if not m.keep]

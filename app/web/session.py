@@ -47,7 +47,8 @@ class SessionHandle:
         self.closed = False
         self.last_active = clock()
         self.unwatched_since: float | None = clock()  # None while a live viewer is connected
-        self.told_viewers = (0, 0)  # (viewers, summary viewers) the trainer was last told
+        # (viewers, summary viewers, binary viewers) the trainer was last told
+        self.told_viewers: tuple[int, ...] = (0, 0)
         self.told_at = -1e18
 
     @property
