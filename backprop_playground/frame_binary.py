@@ -93,8 +93,8 @@ def decode_frame(data: bytes, previous: dict[str, Any] | None = None) -> dict[st
     def mats(dtype: str = "<f4") -> list[list]:
         return [r.array(dtype, a * c).reshape(a, c).tolist() for a, c in shapes]
 
-    def vecs() -> list[list]:
-        return [r.array("<f4", sizes[l + 1]).tolist() for l in range(L)]
+    def vecs(dtype: str = "<f4") -> list[list]:
+        return [r.array(dtype, sizes[l + 1]).tolist() for l in range(L)]
 
     def has(name: str) -> bool:
         return bool(mask & (1 << PROBE_FIELDS.index(name)))
@@ -106,12 +106,15 @@ def decode_frame(data: bytes, previous: dict[str, Any] | None = None) -> dict[st
         "loss": {"train": _num(sc[1]), "test": _num(sc[2]) if flags & F_TEST_LOSS else None},
         "metrics": {k: float(v) for k, v in zip(names, sc[6:], strict=True)},
     }
-    frame["weights"], frame["biases"] = mats(), vecs()
-    frame["gradients"] = {"weights": mats(), "biases": vecs()}
+    frame["weights"], frame["biases"] = mats("<f8"), vecs("<f8")  # the exact (f64) block
     probe: dict[str, Any] = {"index": int(sc[3])}
     for key, n in (("input", sizes[0]), ("target", sizes[-1]), ("output", sizes[-1])):
         if has(key):
-            probe[key] = r.array("<f4", n).tolist()
+            probe[key] = r.array("<f8", n).tolist()
+    if has("updated"):
+        probe["learning_rate"] = float(sc[5])
+        updated = {"weights": mats("<f8"), "biases": vecs("<f8")}
+    frame["gradients"] = {"weights": mats(), "biases": vecs()}  # the float32 block
     if has("error"):
         probe["error"] = _num(sc[4])
     probe["layers"] = [
@@ -120,8 +123,7 @@ def decode_frame(data: bytes, previous: dict[str, Any] | None = None) -> dict[st
     if has("gradients"):
         probe["gradients"] = {"weights": mats(), "biases": vecs()}
     if has("updated"):
-        probe["learning_rate"] = float(sc[5])
-        probe["updated"] = {"weights": mats(), "biases": vecs()}
+        probe["updated"] = updated
     frame["probe"] = probe
     frame["node_stats"] = (
         [

@@ -69,7 +69,18 @@ def test_a_default_network_frame_is_at_most_3_5_kb_and_a_third_of_its_json():
 
 def test_a_binary_frame_decodes_to_the_json_frame_of_the_same_session():
     r = session({"dataset": {"name": "spiral"}, "network": {"hidden_layers": [6, 8]}}, epochs=3)
-    assert_same_frame(decode_frame(r.binary_frame()), r.frame())
+    got, want = decode_frame(r.binary_frame()), r.frame()
+    assert_same_frame(got, want)
+    # what a viewer edits and recomputes Eq. 7 from is exact (float64)
+    assert (got["weights"], got["biases"]) == (want["weights"], want["biases"])
+    for key in ("input", "target"):
+        assert got["probe"][key] == want["probe"][key]
+    got_w, want_w = got["probe"]["updated"]["weights"], want["probe"]["updated"]["weights"]
+    for g, w in [
+        (got["probe"]["output"], want["probe"]["output"]),
+        *zip(got_w, want_w, strict=True),
+    ]:
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15)  # float64, another BLAS path
 
 
 def test_one_dimensional_data_keep_their_grid_of_resolution_squared_cells():

@@ -9,10 +9,12 @@ Version 1, little-endian, one WebSocket binary message per frame::
     names    names_len bytes                   metric names, ASCII, joined by ","
     scalars  (6 + n_metrics) × f64             epoch, loss_train, loss_test, probe index,
                                                probe error, η, metric values (NaN: null)
-    arrays   f32 × …                           W, b, ∂E/∂W, ∂E/∂b (Eq. 6/8/15/18), then the
-                                               probe's input, target, output, per layer
-                                               z, a, g'(z), δ (Eq. 5, 14), its gradients
-                                               and Eq. 7's updated W, b; then node
+    exact    f64 × …                           W, b, the probe's input, target, output,
+                                               Eq. 7's updated W, b (each matrix
+                                               row-major, n_l × n_{l+1})
+    arrays   f32 × …                           ∂E/∂W, ∂E/∂b (Eq. 6/8/15/18), the probe's
+                                               z, a, g'(z), δ per layer (Eq. 5, 14), its
+                                               gradients δ_j a_i, δ_j; then node
                                                statistics (mean a_j, mean |δ_j|) per layer
     grid     resolution:u16 dims:u8 pad:u8 domain:(2·dims × f64)
              lo:(U × f32) hi:(U × f32) zlen:u32 zdata:(zlen bytes)
@@ -22,7 +24,7 @@ Version 1, little-endian, one WebSocket binary message per frame::
              8 a replayed frame, 16 η present, 32 keep: no grid or node statistics
              here, the last ones still hold
     probe    bit k set: field k present, k over (input, target, output, error, z, a,
-             g_prime, delta, gradients, updated); only present fields are in "arrays"
+             g_prime, delta, gradients, updated); only present fields are sent
 
 ``probe`` has a bit per probe field present (``PROBE_FIELDS``: a session may conceal some);
 ``flags`` says which optional parts follow. The grid's U = Σ n_l units each hold G cells
@@ -175,10 +177,11 @@ def encode_stack(
     has_grads = probe["gradients"] is not None
     has_eta = members[0].learning_rate is not None
     mask = probe_mask(members[0].conceal, has_grads, has_eta)
-    parts: list[np.ndarray] = [*W, *b, *gW, *gb]
+    exact: list[np.ndarray] = [*W, *b]  # float64: what a viewer edits and recomputes from
     for bit, key in enumerate(("input", "target", "output")):
         if mask & (1 << bit):
-            parts.append(probe[key])
+            exact.append(probe[key])
+    parts: list[np.ndarray] = [*gW, *gb]  # float32
     for l in range(L):
         for key in LAYER_KEYS:
             if mask & (1 << PROBE_FIELDS.index(key)):
@@ -191,8 +194,8 @@ def encode_stack(
         if mask & updated_bit:
             eta = np.array([float(m.learning_rate) for m in members])  # type: ignore[arg-type]
             with np.errstate(over="ignore", invalid="ignore"):  # Eq. 7: θ − η ∂E_n/∂θ
-                parts += [w - eta[:, None, None] * g for w, g in zip(W, pW, strict=True)]
-                parts += [v - eta[:, None] * g for v, g in zip(b, pb, strict=True)]
+                exact += [w - eta[:, None, None] * g for w, g in zip(W, pW, strict=True)]
+                exact += [v - eta[:, None] * g for v, g in zip(b, pb, strict=True)]
     n_stats = 0
     if node_stats is not None:
         for mean_a, mean_d in node_stats:
@@ -200,6 +203,7 @@ def encode_stack(
             n_stats += mean_a.shape[1] + mean_d.shape[1]
     with np.errstate(over="ignore", invalid="ignore"):
         block = _flat(parts, S).astype("<f4")
+    block64 = _flat(exact, S).astype("<f8")
     full = [i for i, m in enumerate(members) if not m.keep]
 
     metric_names = list(first.metrics)
@@ -240,7 +244,8 @@ def encode_stack(
             len(names),
         )  # fmt: skip
         row = block[i, : block.shape[1] - n_stats] if m.keep else block[i]
-        chunks = [head, sizes_bytes, names, scalars[i].tobytes(), row.tobytes()]
+        chunks = [head, sizes_bytes, names, scalars[i].tobytes(), block64[i].tobytes()]
+        chunks.append(row.tobytes())
         if i in grid_parts:
             chunks += grid_parts[i]
         out.append(b"".join(chunks))

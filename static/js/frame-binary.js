@@ -56,9 +56,10 @@ export async function decodeFrame(buf, previous = null) {
   const sc = r.f64(6 + nMetrics);
   const L = sizes.length - 1;
   const has = (name) => (mask & (1 << PROBE_FIELDS.indexOf(name))) !== 0;
-  const mat = (rows, cols) => { const flat = r.f32(rows * cols); const out = []; for (let i = 0; i < rows; i++) out.push(flat.slice(i * cols, (i + 1) * cols)); return out; };
-  const mats = () => Array.from({ length: L }, (_, l) => mat(sizes[l], sizes[l + 1]));
-  const vecs = () => Array.from({ length: L }, (_, l) => r.f32(sizes[l + 1]));
+  const f32 = (n) => r.f32(n), f64 = (n) => r.f64(n);
+  const mat = (rows, cols, read) => { const flat = read(rows * cols); const out = []; for (let i = 0; i < rows; i++) out.push(flat.slice(i * cols, (i + 1) * cols)); return out; };
+  const mats = (read = f32) => Array.from({ length: L }, (_, l) => mat(sizes[l], sizes[l + 1], read));
+  const vecs = (read = f32) => Array.from({ length: L }, (_, l) => read(sizes[l + 1]));
   const metrics = {};
   names.forEach((k, i) => { metrics[k] = sc[6 + i]; });
   const frame = {
@@ -68,13 +69,15 @@ export async function decodeFrame(buf, previous = null) {
     loss: { train: num(sc[1]), test: flags & F_TEST_LOSS ? num(sc[2]) : null },
     metrics,
   };
-  frame.weights = mats();
-  frame.biases = vecs();
-  frame.gradients = { weights: mats(), biases: vecs() };
+  frame.weights = mats(f64);  // the exact (float64) block: W, b, the probe's sample, Eq. 7
+  frame.biases = vecs(f64);
   const probe = { index: sc[3] };
-  if (has("input")) probe.input = r.f32(sizes[0]);
-  if (has("target")) probe.target = r.f32(sizes[L]);
-  if (has("output")) probe.output = r.f32(sizes[L]);
+  if (has("input")) probe.input = r.f64(sizes[0]);
+  if (has("target")) probe.target = r.f64(sizes[L]);
+  if (has("output")) probe.output = r.f64(sizes[L]);
+  let updated = null;
+  if (has("updated")) { probe.learning_rate = sc[5]; updated = { weights: mats(f64), biases: vecs(f64) }; }
+  frame.gradients = { weights: mats(), biases: vecs() }; // the float32 block
   if (has("error")) probe.error = num(sc[4]);
   probe.layers = Array.from({ length: L }, (_, l) => {
     const layer = {};
@@ -82,7 +85,7 @@ export async function decodeFrame(buf, previous = null) {
     return layer;
   });
   if (has("gradients")) probe.gradients = { weights: mats(), biases: vecs() };
-  if (has("updated")) { probe.learning_rate = sc[5]; probe.updated = { weights: mats(), biases: vecs() }; }
+  if (updated) probe.updated = updated;
   frame.probe = probe;
   frame.node_stats = flags & F_NODE_STATS
     ? sizes.slice(1).map((n) => ({ mean_a: r.f32(n), mean_abs_delta: r.f32(n) }))
