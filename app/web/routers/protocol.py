@@ -96,7 +96,7 @@ MESSAGES = [
         "and mean |δ| over the training set, and for 1-D and 2-D data every unit's a over a grid "
         "of the input plane (base64 uint8 per unit: value = lo + (hi − lo) · byte / 255). On "
         "connect, then at most frame_rate a second while it trains; a slow viewer gets only the "
-        "newest.",
+        "newest. With ?format=binary it comes as one binary message (Binary frames, below).",
         {**FRAME_EXAMPLE, "grid": GRID_EXAMPLE},
     ),
     Entry(
