@@ -98,6 +98,7 @@ test-container: $(TEST_EXTRAS) /usr/bin/podman /usr/bin/mmdebstrap
 # the new one in the same run (issue 21); bench_page: one student alone in headless Chromium.
 bench: $(TEST_EXTRAS) /usr/bin/chromium
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_frames.py
 	$(BIN)/python benchmarks/bench_stream.py
 	$(BIN)/python benchmarks/bench_stream.py --cases f
 	$(BIN)/python benchmarks/bench_stream.py --cases fa

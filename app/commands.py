@@ -81,6 +81,7 @@ class Restore(Op):
     type: Literal["restore"] = "restore"
     viewers: int = 0
     summary_viewers: int = 0
+    binary_viewers: int = 0  # of ``viewers``: those that read binary frames
     play: bool = False
     takeover: bool = False
 
@@ -89,6 +90,7 @@ class Watch(Op):
     type: Literal["watch"] = "watch"
     viewers: int
     summary_viewers: int
+    binary_viewers: int = 0  # of ``viewers``: those that read binary frames
     source: str = "web"
 
 

@@ -207,6 +207,20 @@ class Settings(BaseSettings):
         "stream (gradient flow, confusion matrix, replay range); the full loss history is "
         "pushed when training stops.",
     )
+    frame_grid_every: int = Field(
+        2,
+        ge=1,
+        le=60,
+        description="In a large class (frame_grid_class_size), a running session's binary "
+        "frames carry its heatmap grid and node statistics only every n-th frame; the ones "
+        "between say 'keep the last' (docs/contract.md, binary frames). 1: every frame.",
+    )
+    frame_grid_class_size: int = Field(
+        100,
+        ge=1,
+        description="Same-shaped sessions a trainer sends frames for at once from which "
+        "frame_grid_every applies.",
+    )
     summary_resolution: int = Field(
         16, ge=4, le=64, description="Cells per side of a summary's decision-boundary thumbnail."
     )

@@ -44,6 +44,7 @@ from backprop_playground.errors import (
     TooManyRequests,
     from_response,
 )
+from backprop_playground.frame_binary import decode_frame, is_binary_frame
 from backprop_playground.models import (
     Frame,
     History,
@@ -339,14 +340,26 @@ def _ws_url(url: str) -> str:
     return "ws" + url[len("http") :] if url.startswith("http") else url
 
 
-def _stream_message(text: str | bytes) -> Message | None:
-    """A stream message decoded; raises for an ``error`` message."""
+def _stream_message(text: str | bytes, previous: Frame | None = None) -> Message | None:
+    """A stream message decoded (JSON text, or a binary frame: ``frame_binary``, whose kept
+    grid comes from ``previous``); raises for an ``error`` message."""
+    if isinstance(text, bytes) and is_binary_frame(text):
+        return decode_message(decode_frame(text, None if previous is None else previous.raw))
     data = json.loads(text)
     if data.get("type") == "error":
         field, message = data.get("field"), data.get("message", "")
         cls = NotFound if field == "session_id" else CommandRefused
         raise cls(message, field, kind="stream_error")
     return decode_message(data)
+
+
+FRAME_FORMS = ("json", "binary")
+
+
+def _stream_url(session: Any, frames: str) -> str:
+    if frames not in FRAME_FORMS:
+        raise ValueError(f"frames must be one of {FRAME_FORMS}, not {frames!r}")
+    return f"{session.playground.ws_url}/api/sessions/{session.id}/stream?format={frames}"
 
 
 def _closed_error(code: int | None, reason: str) -> PlaygroundError | None:
@@ -655,10 +668,14 @@ class Session(_SessionBase):
     def delete(self) -> None:
         self._do(self.calls.delete())
 
-    def stream(self, *, play: bool = False, open_timeout: float = 10.0) -> Stream:
+    def stream(
+        self, *, play: bool = False, open_timeout: float = 10.0, frames: str = "json"
+    ) -> Stream:
         """The session's WebSocket: ``for frame in s.stream(play=True): ...`` or
-        ``with s.stream() as st: st.play(); st.next_frame()``."""
-        return Stream(self, play=play, open_timeout=open_timeout)
+        ``with s.stream() as st: st.play(); st.next_frame()``. ``frames="binary"`` asks for
+        binary frames (a third of the bytes, numbers rounded to float32); the frames read the
+        same either way."""
+        return Stream(self, play=play, open_timeout=open_timeout, frames=frames)
 
 
 class Stream:
@@ -667,12 +684,20 @@ class Stream:
     message (``Frame``, ``Status``, ``SampleStep``). A refused command raises
     ``CommandRefused`` (field, message) from the next read; the socket stays usable."""
 
-    def __init__(self, session: Session, *, play: bool = False, open_timeout: float = 10.0):
+    def __init__(
+        self,
+        session: Session,
+        *,
+        play: bool = False,
+        open_timeout: float = 10.0,
+        frames: str = "json",
+    ):
         self.session = session
-        self.url = f"{session.playground.ws_url}/api/sessions/{session.id}/stream"
+        self.url = _stream_url(session, frames)
         self.play_on_open = play
         self.open_timeout = open_timeout
         self.ws: Any = None
+        self.last_frame: Frame | None = None  # the newest (a binary frame may keep its grid)
 
     def open(self) -> Stream:
         from websockets.sync.client import connect
@@ -739,7 +764,10 @@ class Stream:
             if error is not None:
                 raise error from None
             raise EOFError("the stream is closed") from None
-        return _stream_message(text)
+        message = _stream_message(text, self.last_frame)
+        if isinstance(message, Frame):
+            self.last_frame = message
+        return message
 
     def next_frame(self, timeout: float | None = None) -> Frame:
         """The next frame (other messages are skipped)."""
@@ -954,23 +982,31 @@ class AsyncSession(_SessionBase):
     async def delete(self) -> None:
         await self._do(self.calls.delete())
 
-    def stream(self, *, play: bool = False, open_timeout: float = 10.0) -> AsyncStream:
+    def stream(
+        self, *, play: bool = False, open_timeout: float = 10.0, frames: str = "json"
+    ) -> AsyncStream:
         """``async for frame in s.stream(play=True): ...`` or ``async with s.stream() as
-        st: ...``."""
-        return AsyncStream(self, play=play, open_timeout=open_timeout)
+        st: ...`` (``frames``: as ``Session.stream``)."""
+        return AsyncStream(self, play=play, open_timeout=open_timeout, frames=frames)
 
 
 class AsyncStream:
     """``Stream`` with ``await``."""
 
     def __init__(
-        self, session: AsyncSession, *, play: bool = False, open_timeout: float = 10.0
+        self,
+        session: AsyncSession,
+        *,
+        play: bool = False,
+        open_timeout: float = 10.0,
+        frames: str = "json",
     ) -> None:
         self.session = session
-        self.url = f"{session.playground.ws_url}/api/sessions/{session.id}/stream"
+        self.url = _stream_url(session, frames)
         self.play_on_open = play
         self.open_timeout = open_timeout
         self.ws: Any = None
+        self.last_frame: Frame | None = None  # the newest (a binary frame may keep its grid)
 
     async def open(self) -> AsyncStream:
         from websockets.asyncio.client import connect
@@ -1033,7 +1069,10 @@ class AsyncStream:
             if error is not None:
                 raise error from None
             raise EOFError("the stream is closed") from None
-        return _stream_message(text)
+        message = _stream_message(text, self.last_frame)
+        if isinstance(message, Frame):
+            self.last_frame = message
+        return message
 
     async def next_frame(self, timeout: float | None = None) -> Frame:
         async with asyncio.timeout(timeout):

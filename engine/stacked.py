@@ -28,13 +28,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.errors import SpecError
-from engine.network import ForwardCache
+from engine.network import (
+    ForwardCache,
+    NetworkSpec,
+    Params,
+    backward_deltas,
+    forward,
+    gradients,
+    per_sample_error,
+)
 from engine.stats import grid_activations, node_stats
 from engine.training import Snapshot, Trainer, TrainerStack, stack_key
 
 Array = NDArray[np.float64]
 
-__all__ = ["FrameStats", "StackedTrainer", "stack_key"]
+__all__ = ["FrameStats", "StackedProbe", "StackedTrainer", "probe_traces", "stack_key"]
 
 
 @dataclass
@@ -51,6 +59,52 @@ class FrameStats:
     def member(self, i: int) -> tuple[list[tuple[Array, Array]], list[Array] | None]:
         stats = [(m[i], d[i]) for m, d in self.node_stats]
         return stats, None if self.grid is None else [a[i] for a in self.grid]
+
+
+@dataclass
+class StackedProbe:
+    """The probe traces of S networks (``probe_traces``), each array stacked along axis 0:
+    ``input`` (S, n_0), ``target`` and ``output`` (S, K), ``error`` (S,); ``layers[l]`` the z,
+    a, g'(z) and δ of layer l+1, each (S, n_{l+1}); ``gradients`` the samples' own δ_j a_i
+    (S, n_l, n_{l+1}) and δ_j (S, n_{l+1})."""
+
+    input: Array
+    target: Array
+    output: Array
+    error: Array
+    layers: list[dict[str, Array]]
+    gradients: Params
+
+
+def probe_traces(
+    spec: NetworkSpec, W: list[Array], b: list[Array], X: Array, T: Array
+) -> StackedProbe:
+    """``training.probe_trace`` for S networks at once, each on its own probe sample: W[l]
+    (S, n_l, n_{l+1}), b[l] (S, n_{l+1}), X (S, n_0) and T (S, K) the samples. One forward
+    pass over a batch of one per network (steps 1–5), then Eq. 5 and 14 for δ and Eq. 6/15,
+    8/18 for the sample's own gradients — one numpy call per layer for the whole stack."""
+    params = Params(W, b)
+    one = forward(spec, params, X[:, None, :])
+    t = T[:, None, :]
+    delta = backward_deltas(spec, params, one, t)
+    z, a = one.z, one.a
+    layers = [
+        {
+            "z": z[l][:, 0],
+            "a": a[l + 1][:, 0],
+            "g_prime": spec.g[l].g_prime(z[l], a[l + 1])[:, 0],
+            "delta": delta[l][:, 0],
+        }
+        for l in range(spec.depth)
+    ]
+    return StackedProbe(
+        input=X,
+        target=T,
+        output=a[-1][:, 0],
+        error=per_sample_error(spec, one, t)[:, 0],
+        layers=layers,
+        gradients=gradients(one, delta),
+    )
 
 
 class StackedTrainer:

@@ -403,6 +403,21 @@ def test_iterating_a_stream_yields_frames_and_closes_the_socket(pg):
     s.delete()
 
 
+def test_a_binary_stream_reads_the_same_frames_as_the_json_one(pg):
+    s = pg.session(**SMALL)
+    with s.stream(frames="binary") as binary, s.stream() as text:
+        binary.step(2)
+        got = wait_for(lambda: (f := binary.next_frame(10)).epoch >= 2 and f)
+        want = wait_for(lambda: (f := text.next_frame(10)).epoch >= 2 and f)
+        assert got.epoch == want.epoch == 2
+        for a, b in zip(got.W + got.b + got.mean_a, want.W + want.b + want.mean_a, strict=True):
+            np.testing.assert_allclose(a, b, rtol=2e-7)
+        assert got.loss_train == pytest.approx(want.loss_train, rel=1e-12)
+    with pytest.raises(ValueError, match="frames must be one of"):
+        s.stream(frames="xml")
+    s.delete()
+
+
 def test_a_stream_of_an_unknown_or_deleted_session_raises_not_found(pg):
     s = pg.session(**SMALL)
     s.delete()

@@ -104,3 +104,11 @@ def test_the_openapi_description_links_the_protocol_page(client):
     description = client.get("/openapi.json").json()["info"]["description"]
     assert "(/protocol)" in description
     assert "/api/sessions/{session_id}/jobs/{job_id}" in client.get("/openapi.json").json()["paths"]
+
+
+def test_the_protocol_page_documents_the_binary_frame_with_its_version(client):
+    from app.trainer import frame_binary
+
+    page = client.get("/protocol").text
+    assert f"Binary frames (version {frame_binary.VERSION})" in page
+    assert "?format=binary" in page and "zlen:u32" in page and "4400" in page

@@ -124,6 +124,10 @@ class Hub(Protocol):
 
     def live_viewers(self, session_id: str, now: float, stall: float) -> tuple[int, int]: ...
 
+    def binary_viewers(self, session_id: str, now: float, stall: float) -> int:
+        """How many of the live full viewers read binary frames (``frame_bin``)."""
+        ...
+
     def close_session(self, session_id: str) -> None: ...
 
 

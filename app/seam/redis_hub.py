@@ -54,6 +54,9 @@ class RedisHub:
     def live_viewers(self, session_id: str, now: float, stall: float) -> tuple[int, int]:
         return self.local.live_viewers(session_id, now, stall)
 
+    def binary_viewers(self, session_id: str, now: float, stall: float) -> int:
+        return self.local.binary_viewers(session_id, now, stall)
+
     def subscribe(self, session_id: str, mailbox: Mailbox | None = None) -> Mailbox:
         box = self.local.subscribe(session_id, mailbox)
         self._follow(session_id)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import FieldError
+from app.trainer.frame_binary import PROBE_FIELDS
 
 # probe-trace fields kept per layer (frames.probe_json): the ones a question may hide
 LAYER_FIELDS = ("z", "a", "g_prime", "delta")
@@ -41,6 +42,15 @@ class Concealment:
         return cls(
             frozenset(state.get("fields") or ()), state.get("frozen"), bool(state.get("hold_probe"))
         )
+
+    def probe_fields(self) -> frozenset[str]:
+        """The hidden fields as ``frame_binary.PROBE_FIELDS`` names (what ``probe`` drops)."""
+        out = set(self.fields)
+        if "gradients" in out:
+            out.add("updated")
+        if "a" in out:
+            out.add("output")
+        return frozenset(out & set(PROBE_FIELDS))
 
     def check_thawed(self, field: str) -> None:
         """Refuse (409 naming ``field``) a change of the network while a question is open."""

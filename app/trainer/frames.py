@@ -102,13 +102,18 @@ def node_stats_json(stats: list[tuple[np.ndarray, np.ndarray]]) -> list[dict]:
 
 
 def probe_json(
-    probe: dict, params: Params | None = None, learning_rate: float | None = None
+    probe: dict,
+    params: Params | None = None,
+    learning_rate: float | None = None,
+    conceal: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The probe sample's trace: z, a, g'(z), δ per layer and, when the engine gave them, the
     sample's own gradients δ_j a_i and δ_j (Eq. 6/15, 8/18) shaped like W and b. Given the
     frame's ``params`` and η, also ``updated``: Eq. 7 for this one sample, θ − η ∂E_n/∂θ
     (``engine.descent_step``, the update ``backprop_step`` answers), so that a viewer shows the
-    new value of any weight without asking for it."""
+    new value of any weight without asking for it. Fields named in ``conceal`` (of
+    ``frame_binary.PROBE_FIELDS``: input, target, output, error, z, a, g_prime, delta,
+    gradients, updated) are left out."""
     out = {
         "index": int(probe["index"]),
         "input": floats(probe["input"]),
@@ -128,6 +133,14 @@ def probe_json(
                 updated = descent_step(params, grads, float(learning_rate))
             out["learning_rate"] = float(learning_rate)
             out["updated"] = params_json(updated.W, updated.b)
+    if conceal:
+        for key in conceal:
+            out.pop(key, None)
+        for layer in out["layers"]:
+            for key in conceal:
+                layer.pop(key, None)
+        if "updated" in conceal:
+            out.pop("learning_rate", None)
     return out
 
 
@@ -138,6 +151,7 @@ def frame(
     stats: list[tuple[np.ndarray, np.ndarray]],
     grid: list[np.ndarray] | None,
     learning_rate: float | None = None,
+    conceal: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The frame of one snapshot (docs/contract.md). ``stats`` and ``grid`` are the engine's
     ``node_stats`` and ``grid_activations`` at the snapshot's parameters (computed stacked for
@@ -151,7 +165,7 @@ def frame(
         "metrics": {k: float(v) for k, v in snap.metrics.items()},
         **params_json(snap.W, snap.b),
         "gradients": params_json(snap.grad_W, snap.grad_b),
-        "probe": probe_json(snap.probe, Params(snap.W, snap.b), learning_rate),
+        "probe": probe_json(snap.probe, Params(snap.W, snap.b), learning_rate, conceal),
         "node_stats": node_stats_json(stats),
         "grid": grid_json(dataset, grid),
     }

@@ -140,6 +140,7 @@ class Lifecycle:
         self.channel.claim(sid)
         r = Resident.restore(sid, stored.client, stored.checkpoint, self.settings)
         r.viewers, r.summary_viewers = cmd.viewers, cmd.summary_viewers
+        r.binary_viewers = cmd.binary_viewers
         self.adopt(r)
         self.trains.resume(r, r.saved_jobs)  # a job it was training trains on
         r.saved_jobs = []
@@ -165,10 +166,11 @@ class Lifecycle:
         if r is None:
             return
         now = self.clock()
-        r.watchers[cmd.source] = (cmd.viewers, cmd.summary_viewers, now)
+        r.watchers[cmd.source] = (cmd.viewers, cmd.summary_viewers, now, cmd.binary_viewers)
         live = [w for w in r.watchers.values() if now - w[2] < WATCH_TTL_SECONDS]
         was_watched, had_summary = r.viewers, r.summary_viewers
         r.viewers, r.summary_viewers = sum(w[0] for w in live), sum(w[1] for w in live)
+        r.binary_viewers = sum(w[3] for w in live)
         if r.summary_viewers > had_summary:
             self.out.send_summary(r)
         if r.viewers and not was_watched and not r.runnable:

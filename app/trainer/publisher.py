@@ -12,12 +12,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from app.settings import Settings
 from app.store import Store
+from app.trainer import frame_binary
 from app.trainer.channels import Channel
 from app.trainer.rate import FrameRate
 from app.trainer.resident import FrameStats, Resident
 from engine.stacked import StackedTrainer
+
+BINARY_FRAME = "frame_bin"  # the binary form of a frame (app.web.hub: binary viewers only)
+
+
+def wants_json(r: Resident) -> bool:
+    """Whether a viewer of ``r`` reads JSON frames (or nobody said it reads binary), or an
+    open network question hides part of its frames (``sends_binary``)."""
+    return r.binary_viewers == 0 or r.viewers > r.binary_viewers or bool(r.concealment.fields)
+
+
+def sends_binary(r: Resident) -> bool:
+    """Whether ``r``'s frames go out in binary too: a viewer reads binary and no question
+    hides part of them (then every viewer gets the JSON form, which leaves out the hidden
+    fields and the batch's mean gradients and says so in ``concealed``; the page reads both)."""
+    return r.binary_viewers > 0 and not r.concealment.fields
 
 
 class Publisher:
@@ -40,11 +58,13 @@ class Publisher:
         self.last_summary: dict[str, float] = {}
         self.last_saved: dict[str, float] = {}
         self.last_panels: dict[str, float] = {}
+        self.grid_turn: dict[str, int] = {}  # frames since the last binary frame with a grid
         self.stale_panels: set[str] = set()  # sessions whose panels changed since last sent
         # the session's jobs as its checkpoint keeps them (``TrainQueue.saved``, set by the worker)
         self.jobs_of: Callable[[Resident], list[dict[str, Any]]] = lambda _r: []
 
     def forget(self, session_id: str) -> None:
+        self.grid_turn.pop(session_id, None)
         for table in (self.last_frame, self.last_summary, self.last_saved, self.last_panels):
             table.pop(session_id, None)
         self.stale_panels.discard(session_id)
@@ -85,7 +105,10 @@ class Publisher:
 
     def send_frames(self, due: list[Resident], stack: StackedTrainer | None, now: float) -> None:
         """Frames for ``due`` (same-shaped sessions): their node statistics and heatmap grids
-        are computed in one stacked engine call per grid they share. Their cost, measured
+        are computed in one stacked engine call per grid they share, and the binary frames of
+        those with binary viewers encoded in one ``encode_stack`` call. In a large class
+        (``frame_grid_class_size`` due at once) a running session's binary frames carry the
+        grid and node statistics only every ``frame_grid_every``-th frame. Their cost, measured
         here, sets the frame rate (``FrameRate.note``)."""
         if not due:
             return
@@ -94,26 +117,73 @@ class Publisher:
         self.rate.note([r.id for r in due], self.clock() - start, now)
 
     def _send_frames(self, due: list[Resident], stack: StackedTrainer | None, now: float) -> None:
+        every = self.settings.frame_grid_every
+        thin = every > 1 and len(due) >= self.settings.frame_grid_class_size
         if stack is None or len(due) < 2:
             for r in due:
-                self.send_frame(r, now)
+                self.publish_frame(r, now)
             return
-        by_grid: dict[tuple, list[Resident]] = {}
-        for r in due:
-            by_grid.setdefault(r.grid_key, []).append(r)
-        for members in by_grid.values():
+        groups: dict[tuple, list[Resident]] = {}
+        for r in due:  # one grid, one set of concealed probe fields
+            groups.setdefault((r.grid_key, r.conceal), []).append(r)
+        for members in groups.values():
             if len(members) == 1:
-                self.send_frame(members[0], now)
+                self.publish_frame(members[0], now)
                 continue
             stats = stack.frame_stats([r.trainer for r in members], members[0].grid_inputs())
             for i, r in enumerate(members):
-                self.send_frame(r, now, stats.member(i))
+                if wants_json(r):
+                    self.publish(r, "frame", r.frame_bytes(stats=stats.member(i)))
+            binary = [i for i, r in enumerate(members) if sends_binary(r)]
+            if binary:
+                node, grid = stats.node_stats, stats.grid
+                if len(binary) < len(members):
+                    pick = np.asarray(binary)
+                    node = [(m[pick], d[pick]) for m, d in node]
+                    grid = None if grid is None else [a[pick] for a in grid]
+                chosen = [members[i].frame_member() for i in binary]
+                if thin:
+                    for member, i in zip(chosen, binary, strict=True):
+                        member.keep = self.keep_grid(members[i], every)
+                encoded = frame_binary.encode_stack(
+                    chosen,
+                    members[0].built.dataset,
+                    node,
+                    grid,
+                )
+                for i, data in zip(binary, encoded, strict=True):
+                    self.publish(members[i], BINARY_FRAME, data)
+            for r in members:
+                self.last_frame[r.id] = now
+
+    def keep_grid(self, r: Resident, every: int) -> bool:
+        """Whether this frame of a running ``r`` leaves its grid out (all but every n-th)."""
+        if not r.running:
+            return False
+        n = self.grid_turn.get(r.id, 0)
+        self.grid_turn[r.id] = (n + 1) % every
+        return n != 0
+
+    def publish_frame(
+        self, r: Resident, now: float | None = None, stats: FrameStats | None = None
+    ) -> None:
+        """The session's frame in the forms its viewers read: JSON (``frame``) unless every
+        viewer reads binary, then binary (``frame_bin``) when one does — last, so that it is
+        what a binary viewer's mailbox keeps."""
+        if wants_json(r):
+            self.publish(r, "frame", r.frame_bytes(stats=stats))
+        if sends_binary(r):
+            self.publish(r, BINARY_FRAME, r.binary_frame(stats))
+        self.last_frame[r.id] = self.clock() if now is None else now
 
     def send_frame(
         self, r: Resident, now: float | None = None, stats: FrameStats | None = None
     ) -> bytes:
+        """``publish_frame``, answering the JSON frame (an operation's reply)."""
         data = r.frame_bytes(stats=stats)
         self.publish(r, "frame", data)
+        if sends_binary(r):
+            self.publish(r, BINARY_FRAME, r.binary_frame(stats))
         self.last_frame[r.id] = self.clock() if now is None else now
         return data
 

@@ -18,7 +18,7 @@ from app.errors import FieldError
 from app.limits import check_train_work, epoch_work
 from app.schemas import SessionCreate, TrainingPatch, drop_arrays
 from app.settings import Settings
-from app.trainer import frames
+from app.trainer import frame_binary, frames
 from app.trainer.build import Built, build
 from app.trainer.concealment import Concealment
 from app.trainer.gradflow import GradientFlow
@@ -137,7 +137,9 @@ class Resident:
         self.saved_jobs: list[dict[str, Any]] = []  # jobs a restored checkpoint held
         self.viewers = 0  # live full viewers, summed over the web processes' counts
         self.summary_viewers = 0
-        self.watchers: dict[str, tuple[int, int, float]] = {}  # web → (viewers, summary, when)
+        self.binary_viewers = 0  # of ``viewers``: those that read binary frames
+        # web → (viewers, summary, when, binary)
+        self.watchers: dict[str, tuple[int, int, float, int]] = {}
         self.epochs_per_second = 0.0
         self.concealment = Concealment()  # an open network question (issue 18)
         d = self.built.dataset
@@ -208,8 +210,43 @@ class Resident:
         frame = frames.frame(snap, self.status, self.built.dataset, node, grid, eta)
         return self.concealment.frame(frame)
 
+    @property
+    def conceal(self) -> frozenset[str]:
+        """The probe fields its binary frames leave out (an open network question's)."""
+        return self.concealment.probe_fields()
+
     def frame_bytes(self, snap: Snapshot | None = None, stats: FrameStats | None = None) -> bytes:
         return frames.dumpb(self.frame(snap, stats))
+
+    def frame_member(self, snap: Snapshot | None = None) -> frame_binary.Member:
+        """This session as one member of a stack of binary frames."""
+        eta, t = self.trainer.config.learning_rate, self.trainer
+        i = t.probe_index
+        return frame_binary.Member(
+            snap or self.snap(),
+            self.status,
+            eta,
+            self.conceal,
+            spec=self.built.spec,
+            probe_index=i,
+            probe_x=t.X[i],
+            probe_t=t.T[i],
+        )
+
+    def binary_frame(self, stats: FrameStats | None = None) -> bytes:
+        """The binary frame (docs/contract.md, "Binary frames") of the last snapshot: the same
+        numbers as ``frame``, encoded as a stack of one."""
+        snap = self.snap()
+        if stats is None:
+            b, X_grid = self.built, self.grid_inputs()
+            node = self.trainer.node_stats(snap)
+            grid = None if X_grid is None else grid_activations(b.spec, snap.W, snap.b, X_grid)
+        else:
+            node, grid = stats
+        node1 = [(m[None], d[None]) for m, d in node]
+        grid1 = None if grid is None else [a[None] for a in grid]
+        member = self.frame_member(snap)
+        return frame_binary.encode_stack([member], self.built.dataset, node1, grid1)[0]
 
     def summary_bytes(self) -> bytes:
         """The small ``summary`` message a dashboard shows for this session."""

@@ -9,7 +9,11 @@ bounded number of messages, and publishing never waits on a socket, so one slow 
 stall another or the training.
 
 Messages are published already encoded (JSON text), so a frame is serialised once however many
-viewers watch it. ``LocalHub`` is the ``Hub`` (``app.seam.base``) of a web process whose
+viewers watch it. A frame may come in two forms: ``frame`` (JSON text, to every full viewer)
+and ``frame_bin`` (the binary frame of docs/contract.md, as bytes, only to viewers that asked
+for it). Both fill the viewer's one ``frame`` slot, so a binary viewer of a session that also
+has JSON viewers gets whichever of the two came last (the trainer publishes the binary one
+last; the page reads both). ``LocalHub`` is the ``Hub`` (``app.seam.base``) of a web process whose
 trainers it starts itself; ``app.seam.redis.RedisHub`` feeds one from Redis.
 """
 
@@ -24,15 +28,18 @@ from app.seam.base import StatusHook
 
 QUEUED_KINDS = frozenset({"error", "sample_step"})
 QUEUE_LIMIT = 16  # messages kept per queued kind
+BINARY_FRAME = "frame_bin"  # the binary form of a ``frame`` (bytes), for binary viewers only
 
 
 class Mailbox:
     """One viewer's pending messages in arrival order: the newest message of each latest-only
-    kind, and up to ``QUEUE_LIMIT`` messages of each queued kind."""
+    kind, and up to ``QUEUE_LIMIT`` messages of each queued kind. A ``binary`` mailbox also
+    takes binary frames (bytes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, binary: bool = False) -> None:
+        self.binary = binary
         # key: the kind (latest-only), or (kind, n) for the n-th message of a queued kind
-        self._pending: OrderedDict[str | tuple[str, int], str] = OrderedDict()
+        self._pending: OrderedDict[str | tuple[str, int], str | bytes] = OrderedDict()
         self._queued: dict[str, deque[tuple[str, int]]] = {}
         self._count = itertools.count()
         self._ready = asyncio.Event()
@@ -44,7 +51,7 @@ class Mailbox:
         that does not read (it then no longer counts as watching)."""
         return self.waiting_since is not None and now - self.waiting_since > limit
 
-    def put(self, kind: str, text: str) -> None:
+    def put(self, kind: str, text: str | bytes) -> None:
         """Queue an error or sample step; replace the pending message of any other kind
         (moving it behind the other kinds)."""
         if kind in QUEUED_KINDS:
@@ -70,7 +77,7 @@ class Mailbox:
         self.closed = True
         self._ready.set()
 
-    async def get(self) -> str | None:
+    async def get(self) -> str | bytes | None:
         """Wait for the next message; ``None`` once the mailbox is closed and empty."""
         while not self._pending:
             if self.closed:
@@ -106,6 +113,11 @@ class LocalHub:
                     mailbox.close()
 
     def receive(self, session_id: str, kind: str, data: bytes) -> None:
+        if kind == BINARY_FRAME:
+            for mailbox in self._mailboxes.get(session_id, ()):
+                if mailbox.binary:
+                    mailbox.put("frame", data)
+            return
         self.publish(session_id, kind, data.decode())
         if kind == "status" and self.on_status is not None:
             self.on_status(session_id, data)
@@ -146,6 +158,11 @@ class LocalHub:
             for table in (self._mailboxes, self._summaries)
         )
         return full, summary
+
+    def binary_viewers(self, session_id: str, now: float, stall: float) -> int:
+        """How many of the session's live full viewers read binary frames."""
+        boxes = self._mailboxes.get(session_id, ())
+        return sum(1 for m in boxes if m.binary and not m.stalled(now, stall))
 
     def close_session(self, session_id: str) -> None:
         """Close every full viewer's mailbox (the session is gone); dashboards stay open and

@@ -173,10 +173,15 @@ class LocalRegistry:
             viewers, summaries = self.hub.live_viewers(
                 handle.id, self.clock(), self.settings.viewer_stall_seconds
             )
-            restore = Restore(viewers=viewers, summary_viewers=summaries, play=play)
+            binary = self.hub.binary_viewers(
+                handle.id, self.clock(), self.settings.viewer_stall_seconds
+            )
+            restore = Restore(
+                viewers=viewers, summary_viewers=summaries, binary_viewers=binary, play=play
+            )
             await self.pool.request(index, restore, handle.id)
             handle.trainer = index
-            handle.told_viewers = (viewers, summaries)
+            handle.told_viewers = (viewers, summaries, binary)
             done.set_result(None)
         except Moved as moved:  # another web process brought it back meanwhile
             if index is not None:
@@ -356,7 +361,8 @@ class LocalRegistry:
         viewers, summaries = self.hub.live_viewers(
             session_id, now, self.settings.viewer_stall_seconds
         )
-        session.watched_by(viewers, summaries, now)
+        binary = self.hub.binary_viewers(session_id, now, self.settings.viewer_stall_seconds)
+        session.watched_by(viewers, summaries, now, binary)
 
     def sync_all_viewers(self, now: float | None = None) -> None:
         now = self.clock() if now is None else now

@@ -47,7 +47,8 @@ class SessionHandle:
         self.closed = False
         self.last_active = clock()
         self.unwatched_since: float | None = clock()  # None while a live viewer is connected
-        self.told_viewers = (0, 0)  # (viewers, summary viewers) the trainer was last told
+        # (viewers, summary viewers, binary viewers) the trainer was last told
+        self.told_viewers: tuple[int, ...] = (0, 0)
         self.told_at = -1e18
 
     @property
@@ -92,7 +93,9 @@ class SessionHandle:
         self.status = message.get("status", self.status)
         self.epoch = message.get("epoch", self.epoch)
 
-    def watched_by(self, viewers: int, summary_viewers: int, now: float) -> None:
+    def watched_by(
+        self, viewers: int, summary_viewers: int, now: float, binary_viewers: int = 0
+    ) -> None:
         """The live viewers changed: remember since when nobody watches, tell the trainer (it
         encodes frames and summaries only for sessions someone watches)."""
         if viewers or summary_viewers:
@@ -101,11 +104,16 @@ class SessionHandle:
             self.unwatched_since = now
         if self.trainer is None:  # told when it is brought back (or found)
             return
-        counts = (viewers, summary_viewers)
+        counts = (viewers, summary_viewers, binary_viewers)
         renew = any(counts) and now - self.told_at >= WATCH_RENEW_SECONDS
         if counts != self.told_viewers or renew:
             self.told_viewers, self.told_at = counts, now
-            watch = Watch(viewers=viewers, summary_viewers=summary_viewers, source=self.pool.name)
+            watch = Watch(
+                viewers=viewers,
+                summary_viewers=summary_viewers,
+                binary_viewers=binary_viewers,
+                source=self.pool.name,
+            )
             self.tell(watch)
 
     def unwatched_seconds(self, now: float) -> float:

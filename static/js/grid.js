@@ -3,9 +3,10 @@
 // for every picture drawn from it (unit heatmaps, unit curves, the output plot, the 1-D curve).
 import { b64bytes, LUT } from "./util.js";
 
-/** One grid unit {data, lo, hi} decoded: its bytes and the value of a byte. */
+/** One grid unit {data, lo, hi} (JSON form, base64) or {bytes, lo, hi} (binary form,
+ * frame-binary.js) decoded: its bytes and the value of a byte. */
 export function decodeUnit(u) {
-  const bytes = b64bytes(u.data);
+  const bytes = u.bytes ?? b64bytes(u.data);
   const step = (u.hi - u.lo) / 255;
   return { bytes, lo: u.lo, hi: u.hi, value: (b) => u.lo + step * b };
 }

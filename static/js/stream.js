@@ -5,9 +5,20 @@
 // is back, however long that takes: a server restart (1012, 1001, or 1006 with the server down
 // and connections refused meanwhile) or a network blip. Commands sent meanwhile wait in a short
 // queue and go out once the socket is open.
+//
+// Frames come binary (docs/contract.md, "Binary frames"; `?format=binary` on the socket) unless
+// the page's address says `?frames=json`; either way every message reaches `onMessage` as the
+// JSON form's object, in the order it arrived (a binary frame is decoded asynchronously, and the
+// messages behind it wait for it).
+import { decodeFrame } from "./frame-binary.js";
 
 const GONE_CODES = new Set([4404, 1008]);
 const MAX_QUEUED = 64;
+
+/** The frame form the page asks for: "binary", or "json" when its address says `frames=json`. */
+export function frameFormat() {
+  return new URLSearchParams(location.search).get("frames") === "json" ? "json" : "binary";
+}
 
 export class Stream {
   /**
@@ -26,6 +37,27 @@ export class Stream {
     this.timer = null;
     this.queue = [];
     this.opened = false; // the socket of this session id has been open once
+    this.format = frameFormat();
+    this.decoding = null; // the last binary frame still being decoded (later messages wait)
+    this.lastFrame = null; // the newest live frame handed on
+  }
+
+  /** Hand `msg` (an object, or a function answering a promise of one) to onMessage after the
+   * messages before it; the newest live frame is kept (a binary frame may say "keep the last
+   * grid and node statistics"). */
+  _deliver(ws, msg) {
+    const hand = (m) => {
+      if (!m || ws !== this.ws) return;
+      if (m.type === "frame" && !m.replay) this.lastFrame = m;
+      this.onMessage(m);
+    };
+    if (!this.decoding && typeof msg !== "function") { hand(msg); return; }
+    const turn = (this.decoding || Promise.resolve())
+      .then(() => (typeof msg === "function" ? msg() : msg))
+      .then(hand)
+      .catch((e) => setTimeout(() => { throw e; })); // reported as today, the next ones go on
+    this.decoding = turn;
+    turn.then(() => { if (this.decoding === turn) this.decoding = null; });
   }
 
   connect(sessionId) {
@@ -42,7 +74,9 @@ export class Stream {
     clearTimeout(this.timer);
     this.timer = null;
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${proto}://${location.host}/api/sessions/${encodeURIComponent(id)}/stream`);
+    this.lastFrame = null; // a new socket starts with a whole frame
+    const ws = new WebSocket(`${proto}://${location.host}/api/sessions/${encodeURIComponent(id)}/stream?format=${this.format}`);
+    ws.binaryType = "arraybuffer";
     this.ws = ws;
     this.onState("connecting", this.retry ? "reconnecting…" : "connecting…", { retry: this.retry });
     ws.onopen = () => {
@@ -55,9 +89,17 @@ export class Stream {
     };
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return;
+      if (typeof ev.data !== "string") {
+        const buf = ev.data;
+        this._deliver(ws, () => decodeFrame(buf, this.lastFrame).catch((e) => {
+          console.warn("binary frame refused:", e.message);
+          return null;
+        }));
+        return;
+      }
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }
-      this.onMessage(msg);
+      this._deliver(ws, msg);
     };
     ws.onclose = (ev) => {
       if (ws !== this.ws) return;

@@ -72,8 +72,12 @@ def page(browser, server):
     assert not errors, f"console errors: {errors}"
 
 
-def open_playground(pg, hash_: str = "") -> None:
-    pg.goto(pg.base + "/" + hash_)
+FRAME_FORMS = ("binary", "json")  # the stream's frame forms the page reads (?frames=json)
+
+
+def open_playground(pg, hash_: str = "", frames: str = "binary") -> None:
+    """Open the page; ``frames="json"`` makes its stream ask for JSON frames, not binary."""
+    pg.goto(pg.base + "/" + ("?frames=json" if frames == "json" else "") + hash_)
     pg.wait_for_function("window.__bpp && window.__bpp.ready", timeout=20000)
     pg.wait_for_function("document.getElementById('conn').textContent === 'live'", timeout=10000)
 

@@ -9,7 +9,7 @@ import urllib.error
 
 import pytest
 
-from .conftest import ARTIFACTS, open_playground, rest, shot
+from .conftest import ARTIFACTS, FRAME_FORMS, open_playground, rest, shot
 
 pytestmark = pytest.mark.browser
 
@@ -50,8 +50,9 @@ def test_default_network_draws_its_units_and_edges_and_redraws_on_change(page):
     assert counts(page)["edges"] == 2 * 5 + 5 * 1
 
 
-def test_play_raises_the_epoch_and_lowers_the_loss_and_pause_stops_it(page):
-    open_playground(page, "#dataset=gaussian&lr=0.1")
+@pytest.mark.parametrize("frames", FRAME_FORMS)
+def test_play_raises_the_epoch_and_lowers_the_loss_and_pause_stops_it(page, frames):
+    open_playground(page, "#dataset=gaussian&lr=0.1", frames)
     first = float(page.inner_text("#loss-train"))
     page.keyboard.press("Space")
     page.wait_for_function(
@@ -71,8 +72,9 @@ def test_play_raises_the_epoch_and_lowers_the_loss_and_pause_stops_it(page):
     page.wait_for_function(f"Number(document.getElementById('epoch').textContent) === {epoch + 1}")
 
 
-def test_unit_inspector_shows_the_servers_delta_for_the_probe(page):
-    open_playground(page)
+@pytest.mark.parametrize("frames", FRAME_FORMS)
+def test_unit_inspector_shows_the_servers_delta_for_the_probe(page, frames):
+    open_playground(page, frames=frames)
     page.click("#btn-step")
     page.wait_for_function("Number(document.getElementById('epoch').textContent) === 1")
     x, y = page.evaluate("window.__bpp.unitCenter(1, 2)")
@@ -276,8 +278,9 @@ def test_at_1024x768_nothing_overflows_and_a_click_on_the_smaller_plot_picks_its
         context.close()
 
 
-def test_one_dimensional_data_draw_each_units_curve_and_the_networks_output(page):
-    open_playground(page, "#dataset=sine")
+@pytest.mark.parametrize("frames", FRAME_FORMS)
+def test_one_dimensional_data_draw_each_units_curve_and_the_networks_output(page, frames):
+    open_playground(page, "#dataset=sine", frames)
     assert page.is_hidden("#output-section")
     assert page.is_visible("#curve-section")
     # every hidden unit's box holds a drawn curve (dark pixels of the line), not a blank canvas

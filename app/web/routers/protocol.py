@@ -8,12 +8,14 @@ example message has the keys the server really sends."""
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from app.trainer import frame_binary
 from app.version import API_VERSION, HEADER
 from app.web.routers.api import FRAME_EXAMPLE, JOB_EXAMPLE
 from app.web.routers.pages import templates
@@ -94,7 +96,7 @@ MESSAGES = [
         "and mean |δ| over the training set, and for 1-D and 2-D data every unit's a over a grid "
         "of the input plane (base64 uint8 per unit: value = lo + (hi − lo) · byte / 255). On "
         "connect, then at most frame_rate a second while it trains; a slow viewer gets only the "
-        "newest.",
+        "newest. With ?format=binary it comes as one binary message (Binary frames, below).",
         {**FRAME_EXAMPLE, "grid": GRID_EXAMPLE},
     ),
     Entry(
@@ -228,10 +230,18 @@ SUMMARY_MESSAGES = [
 ]
 
 CLOSE_CODES = [
+    (4400, "A format other than json or binary was asked for; an error message came first."),
     (4404, "The session does not exist (or is being deleted); an error message came first."),
     (1001, "The session was deleted or expired while you watched."),
     (1013, "The session already has max_viewers_per_session viewers."),
 ]
+
+
+def binary_layout() -> str:
+    """The binary frame's layout, as ``app/trainer/frame_binary.py`` documents it."""
+    doc = frame_binary.__doc__ or ""
+    start = doc.index("    header")
+    return textwrap.dedent(doc[start : doc.index("\n\n", start)])
 
 
 @router.get("/protocol", response_class=HTMLResponse)
@@ -251,5 +261,6 @@ async def protocol(request: Request) -> HTMLResponse:
             "job_example": json.dumps(JOB_EXAMPLE, indent=2, ensure_ascii=False),
             "api_version": API_VERSION,
             "version_header": HEADER,
+            "binary_frame": {"version": frame_binary.VERSION, "layout": binary_layout()},
         },
     )

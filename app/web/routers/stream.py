@@ -39,6 +39,8 @@ commands = TypeAdapter(Command)
 
 CLOSE_UNKNOWN_SESSION = 4404
 CLOSE_FORBIDDEN = 4403
+CLOSE_BAD_REQUEST = 4400
+FRAME_FORMATS = ("json", "binary")
 
 
 def error_text(field: str, message: str) -> str:
@@ -131,8 +133,11 @@ async def receive_commands(
 
 async def send_messages(ws: WebSocket, mailbox: Mailbox) -> None:
     """Send what the mailbox holds, newest of each kind, until it is closed and empty."""
-    while (text := await mailbox.get()) is not None:
-        await ws.send_text(text)
+    while (message := await mailbox.get()) is not None:
+        if isinstance(message, bytes):
+            await ws.send_bytes(message)
+        else:
+            await ws.send_text(message)
 
 
 async def pump(ws: WebSocket, mailbox: Mailbox, receiver) -> None:
@@ -161,12 +166,18 @@ async def pump(ws: WebSocket, mailbox: Mailbox, receiver) -> None:
 @router.websocket("/api/sessions/{session_id}/stream")
 async def stream(ws: WebSocket, session_id: str) -> None:
     """Commands in, frames out. On connect: the current state as a frame, then the status and
-    the panels (history, confusion matrix, replay range)."""
+    the panels (history, confusion matrix, replay range). ``?format=binary`` asks for binary
+    frames (docs/contract.md, "Binary frames"); the default, ``json``, sends JSON only."""
     registry = ws.app.state.registry
     hub = ws.app.state.hub
     settings: Settings = ws.app.state.settings
-    session = await registry.find(session_id)
+    frame_format = ws.query_params.get("format", "json")
     await ws.accept()
+    if frame_format not in FRAME_FORMATS:
+        await ws.send_text(error_text("format", f"must be one of {list(FRAME_FORMATS)}"))
+        await ws.close(code=CLOSE_BAD_REQUEST)
+        return
+    session = await registry.find(session_id)
     if session is None:
         await ws.send_text(error_text("session_id", f"no session {session_id!r}"))
         await ws.close(code=CLOSE_UNKNOWN_SESSION)
@@ -182,7 +193,7 @@ async def stream(ws: WebSocket, session_id: str) -> None:
         await ws.send_text(error_text("viewers", f"the session has its limit of {limit} viewers"))
         await ws.close(code=1013)
         return
-    mailbox = hub.subscribe(session_id)
+    mailbox = hub.subscribe(session_id, Mailbox(binary=frame_format == "binary"))
     try:
         registry.sync_viewers(session_id)
         refused: FieldError | None = None
