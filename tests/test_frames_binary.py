@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from app.settings import Settings
 from app.trainer import frame_binary
+from app.trainer.concealment import Concealment
+from app.trainer.publisher import sends_binary, wants_json
 from app.trainer.resident import Resident
 from backprop_playground.frame_binary import FrameFormatError, decode_frame
 from engine.stacked import StackedTrainer
@@ -103,12 +105,37 @@ def test_a_frame_without_a_grid_or_node_statistics_says_so():
 )
 def test_concealed_probe_fields_are_left_out_of_both_forms(conceal):
     r = session(epochs=2)
-    r.conceal = conceal
+    hide(r, conceal)
     got, want = decode_frame(r.binary_frame()), r.frame()
     for key in conceal:
         assert key not in want["probe"] and key not in got["probe"]
         assert all(key not in layer for layer in got["probe"]["layers"])
-    assert_same_frame(got, want)
+    assert_same_frame(*outside_concealment(got, want))
+
+
+def hide(r, fields) -> None:
+    """An open network question on ``r`` that hides ``fields`` (issue 18's ``Conceal``)."""
+    r.concealment = Concealment(frozenset(fields))
+
+
+def outside_concealment(got: dict, want: dict) -> tuple[dict, dict]:
+    """The two frames without what only the JSON form says about a concealment: its
+    ``concealed`` list and, when gradients are hidden, the batch's mean gradients (a session
+    with an open question sends JSON only: ``test_a_session_with_an_open_question_...``)."""
+    drop = {"concealed", "gradients"} if "concealed" in want else set()
+    return (
+        {k: v for k, v in got.items() if k not in drop},
+        {k: v for k, v in want.items() if k not in drop},
+    )
+
+
+def test_a_session_with_an_open_question_sends_its_frames_as_json_only():
+    r = session(epochs=1)
+    r.viewers = r.binary_viewers = 1
+    assert sends_binary(r) and not wants_json(r)
+    hide(r, {"delta", "gradients"})
+    assert wants_json(r) and not sends_binary(r)
+    assert r.frame()["concealed"] == ["delta", "gradients"] and "gradients" not in r.frame()
 
 
 SHAPES = st.lists(st.integers(1, 5), min_size=0, max_size=3)
@@ -135,7 +162,7 @@ def test_stacked_frames_decode_to_each_sessions_own_json_frame(
     for k, seed in enumerate(seeds):
         b = {**body, "network": {**body["network"], "init": {"seed": seed}}}
         r = session(b, sid=f"s{k}")
-        r.conceal = conceal
+        hide(r, conceal)
         residents.append(r)
     trainers = [r.trainer for r in residents]
     stack = StackedTrainer()
@@ -147,7 +174,8 @@ def test_stacked_frames_decode_to_each_sessions_own_json_frame(
         members, residents[0].built.dataset, stats.node_stats, stats.grid
     )
     for r, data in zip(residents, encoded, strict=True):
-        assert_same_frame(decode_frame(data), r.frame())  # the per-session, readable path
+        # the per-session, readable path
+        assert_same_frame(*outside_concealment(decode_frame(data), r.frame()))
 
 
 def frame_bytes() -> bytes:

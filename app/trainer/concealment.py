@@ -84,7 +84,7 @@ class Concealment:
             out["layers"] = [
                 {k: v for k, v in layer.items() if k not in hidden} for layer in probe["layers"]
             ]
-        if "gradients" in hidden:
+        if "gradients" in hidden or "updated" in hidden:  # Eq. 7's value gives the gradient
             out.pop("updated", None)
             out.pop("learning_rate", None)
         if "a" in hidden:  # the output units' a_k

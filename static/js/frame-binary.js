@@ -1,6 +1,6 @@
 // Reading a binary frame (docs/contract.md, "Binary frames", version 1) into the frame object
 // the page reads from the JSON form, so that nothing past the stream knows which form came.
-// The layout is app/trainer/frame_binary.py's; grid units carry their bytes (`bytes`) instead
+// The layout is app/frame_format.py's; grid units carry their bytes (`bytes`) instead
 // of base64 text (grid.js reads either).
 
 export const MAGIC = "BPF";

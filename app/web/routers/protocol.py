@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.trainer import frame_binary
+from app import frame_format
 from app.version import API_VERSION, HEADER
 from app.web.routers.api import FRAME_EXAMPLE, JOB_EXAMPLE
 from app.web.routers.pages import templates
@@ -238,8 +238,8 @@ CLOSE_CODES = [
 
 
 def binary_layout() -> str:
-    """The binary frame's layout, as ``app/trainer/frame_binary.py`` documents it."""
-    doc = frame_binary.__doc__ or ""
+    """The binary frame's layout, as ``app/frame_format.py`` documents it."""
+    doc = frame_format.__doc__ or ""
     start = doc.index("    header")
     return textwrap.dedent(doc[start : doc.index("\n\n", start)])
 
@@ -261,6 +261,6 @@ async def protocol(request: Request) -> HTMLResponse:
             "job_example": json.dumps(JOB_EXAMPLE, indent=2, ensure_ascii=False),
             "api_version": API_VERSION,
             "version_header": HEADER,
-            "binary_frame": {"version": frame_binary.VERSION, "layout": binary_layout()},
+            "binary_frame": {"version": frame_format.VERSION, "layout": binary_layout()},
         },
     )
