@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ISSUE_TARGET = 10
+ISSUE_TARGET = 10  # what the issue asks for (not reached: docs/architecture.md says why)
 ETA_CEILING = 16  # 18 before (issue 20's seam work), 16 after h20hops
 DELTA_CEILING = 13  # 15 before, 13 after
 
@@ -91,8 +91,7 @@ def test_a_path_counts_each_file_once(key):
 @pytest.mark.parametrize("key", list(PATHS))
 def test_the_hop_counts_do_not_grow(key):
     path, ceiling = PATHS[key]
-    assert len(set(files(path))) <= ceiling
-    assert ceiling >= ISSUE_TARGET  # lower the ceiling as hops are cut, down to the target
+    assert len(set(files(path))) <= ceiling, f"the {key} path grew past {ceiling} files"
 
 
 def test_the_architecture_document_lists_both_paths_as_here():
@@ -102,3 +101,4 @@ def test_the_architecture_document_lists_both_paths_as_here():
         line = next((ln for ln in doc.splitlines() if ln.startswith(f"- **{key} after**")), "")
         assert line, f"docs/architecture.md has no '- **{key} after**' line"
         assert re.findall(r"`([^`]+)`", line) == files(path)
+        assert f"({len(path)})" in line, f"docs/architecture.md's {key} count is not {len(path)}"
