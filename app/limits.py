@@ -8,7 +8,6 @@ that a refusal reads e.g. ``network.hidden_layers[2]: 64 units exceed the limit 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from app.errors import FieldError
 from app.schemas import (
@@ -16,8 +15,6 @@ from app.schemas import (
     DatasetIn,
     NetworkIn,
     SessionCreate,
-    TrainingIn,
-    TrainingPatch,
 )
 from app.settings import Settings
 
@@ -111,35 +108,11 @@ def check_dataset(data: DatasetIn, settings: Settings) -> None:
         at_most("dataset.targets[0]", width, settings.max_outputs, "max_outputs", "columns")
 
 
-def check_training(
-    training: TrainingIn | TrainingPatch, settings: Settings, prefix: str = "training"
-) -> None:
-    # built by pydantic.create_model from the controls registry, so mypy sees none of the
-    # models' fields (pydantic's plugin types such a model without them): read them untyped
-    fields: Any = training
-    if fields.learning_rate is not None:
-        at_most(
-            f"{prefix}.learning_rate",
-            fields.learning_rate,
-            settings.max_learning_rate,
-            "max_learning_rate",
-        )
-    if fields.batch_size is not None:
-        at_most(f"{prefix}.batch_size", fields.batch_size, settings.max_samples, "max_samples")
-    if fields.regularization_rate is not None:
-        at_most(
-            f"{prefix}.regularization_rate",
-            fields.regularization_rate,
-            settings.max_regularization_rate,
-            "max_regularization_rate",
-        )
-
-
 def check_session(body: SessionCreate, settings: Settings) -> None:
     """All limits on a session's configuration."""
     check_network(body.network, settings)
     check_dataset(body.dataset, settings)
-    check_training(body.training, settings)
+    body.training.check_limits(settings)
     if body.state is not None and body.state.velocity is not None:
         check_values("state.velocity.weights", body.state.velocity.weights, settings)
         check_values("state.velocity.biases", body.state.velocity.biases, settings)

@@ -9,11 +9,15 @@ become numpy only in ``app/trainer/build.py`` (in the trainer).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from app.controls import SEED_MAX, SETTINGS, setting
+from app.errors import FieldError
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 Seed = Annotated[int, Field(ge=0, le=SEED_MAX, description="Seed of every random choice.")]
 Units = Annotated[int, Field(ge=1, description="Units in one layer.")]
@@ -83,16 +87,33 @@ def _training_fields(patch: bool) -> dict[str, Any]:
     return out
 
 
+class _Training(Strict):
+    def check_limits(self, settings: Settings, prefix: str = "training") -> None:
+        """The server's limits on these settings — each field's ``limit`` in the controls
+        registry, a setting of ``app/settings.py`` — checked where the fields are: a refusal
+        (``FieldError``) names the field, the limit and the setting, e.g.
+        ``training.learning_rate: 50.0 exceeds the limit of 10.0 (max_learning_rate)``."""
+        for name, value in self:
+            s = SETTINGS.get(f"training.{name}")
+            if value is None or s is None or s.limit is None:
+                continue
+            limit = getattr(settings, s.limit)
+            if value > limit:
+                raise FieldError(
+                    f"{prefix}.{name}", f"{value} exceeds the limit of {limit} ({s.limit})"
+                )
+
+
 TrainingIn = create_model(
     "TrainingIn",
-    __base__=Strict,
+    __base__=_Training,
     __doc__="Training settings (the controls registry's ``training.*`` fields).",
     __module__=__name__,
     **_training_fields(patch=False),
 )
 
 
-class _LivePatch(Strict):
+class _LivePatch(_Training):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"learning_rate": 0.1, "batch_size": 1}]}
     )

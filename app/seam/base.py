@@ -10,6 +10,7 @@ thread, or processes behind pipes), a name on a Redis bus.
 from __future__ import annotations
 
 import asyncio
+import queue
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -146,3 +147,15 @@ class Connection(Protocol):
 
 Deliver = Callable[[Any], None]  # called (from any thread) with each message a trainer sends
 Launch = Callable[[int, Deliver], Connection]  # start trainer ``index``
+
+
+def take(inbox: queue.SimpleQueue[Any], timeout: float) -> Any:
+    """The next message a trainer's channel (``QueueChannel``, ``RedisChannel``) has in its
+    ``inbox`` (None when none came in ``timeout`` seconds); a queued None means it closed."""
+    try:
+        message = inbox.get(timeout=timeout) if timeout > 0 else inbox.get_nowait()
+    except queue.Empty:
+        return None
+    if message is None:
+        raise EOFError
+    return message

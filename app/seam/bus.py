@@ -41,8 +41,8 @@ import redis
 
 from app.commands import Disown, Envelope, Restore
 from app.errors import Moved
+from app.seam.base import take
 from app.settings import Settings
-from app.trainer.channels import take
 
 log = logging.getLogger(__name__)
 

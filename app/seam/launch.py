@@ -1,6 +1,8 @@
 """How this web process starts a trainer of its own (``app.seam.base.Launch``): in a thread
 (``BPP_TRAINERS=0``) or as a spawned process behind a duplex pipe. Both run the same
-``app.trainer.worker.Worker``; this is where the web side's pool meets the trainer's code.
+``app.trainer.worker.Worker``; this is where the web side's pool meets the trainer's code, and
+both ends of each link are here: the web process's (``ThreadTrainer``, ``ProcessTrainer``) and
+the trainer's ``Channel`` (``QueueChannel``, ``PipeChannel``; ``app.trainer.channels``).
 
 A process has a reader thread that hands its messages to the pool and a writer thread that
 sends commands, so a full pipe never blocks the event loop.
@@ -8,19 +10,81 @@ sends commands, so a full pipe never blocks the event loop.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import queue
+import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from app.commands import Close, Envelope, encode
-from app.seam.base import Connection, Deliver, Launch
+from app.seam.base import Connection, Deliver, Launch, take
 from app.settings import Settings
-from app.store import Store
-from app.trainer.channels import QueueChannel
-from app.trainer.worker import Worker, process_main
+from app.store import Store, open_store
+from app.trainer.worker import Worker
 
 STOP_SECONDS = 3.0  # how long a trainer process may take to stop before it is killed
+
+
+# -- the trainer's ends (``app.trainer.channels.Channel``) ---------------------------------------
+class QueueChannel:
+    """The in-process channel (``BPP_TRAINERS=0``): commands arrive on a queue, messages leave
+    through ``deliver`` (which hands them to the event loop)."""
+
+    def __init__(self, deliver: Callable[[Any], None]) -> None:
+        self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.deliver = deliver
+        self.sessions = 0
+
+    def recv(self, timeout: float) -> Any:
+        return take(self.inbox, timeout)
+
+    def send(self, message: Any) -> None:
+        self.deliver(message)
+
+    def claim(self, session_id: str) -> None:
+        pass  # one web process, which placed the session here
+
+    def release(self, session_id: str) -> None:
+        pass
+
+
+class PipeChannel:
+    """A trainer process's end of its duplex pipe to the web process."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.sessions = 0
+
+    def recv(self, timeout: float) -> Any:
+        if not self.conn.poll(timeout):
+            return None
+        return self.conn.recv()
+
+    def send(self, message: Any) -> None:
+        self.conn.send(message)
+
+    def claim(self, session_id: str) -> None:
+        pass  # one web process, which placed the session here
+
+    def release(self, session_id: str) -> None:
+        pass
+
+
+def process_main(conn: Any, settings: dict[str, Any]) -> None:
+    """The body of a trainer process (multiprocessing, spawn)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the web process, which stops us
+    logging.basicConfig(level=logging.INFO, format="trainer %(process)d: %(message)s")
+    config = Settings(**settings)
+    store = open_store(config)  # the web process has migrated it
+    try:
+        Worker(config, PipeChannel(conn), store).serve()
+    finally:
+        store.close()
+
+
+# -- the web process's ends (``app.seam.base.Connection``) ---------------------------------------
 
 
 class ThreadTrainer:
@@ -42,7 +106,7 @@ class ThreadTrainer:
 
 
 class ProcessTrainer:
-    """A trainer process (``app.trainer.worker.process_main``) behind a duplex pipe."""
+    """A trainer process (``process_main``) behind a duplex pipe."""
 
     def __init__(self, settings: Settings, index: int, deliver: Deliver) -> None:
         ctx = multiprocessing.get_context("spawn")

@@ -1,6 +1,8 @@
-"""Where a trainer's messages come from and go to: the ``Channel`` a ``Worker`` speaks
-through, and its two local kinds — a pipe to the web process (trainer processes) and a queue
-(``BPP_TRAINERS=0``: a thread of the web process). The Redis kind is ``app.seam.bus.RedisChannel``.
+"""Where a trainer's messages come from and go to: the ``Channel`` a ``Worker`` speaks through.
+
+Its implementations are the seam's (``app.seam``), each beside the other end of its link: a
+pipe to the web process and a queue (``BPP_TRAINERS=0``: a thread of the web process) in
+``app.seam.launch``, Redis in ``app.seam.bus``.
 
 In (web → trainer): an ``app.commands.Envelope``. Out (trainer → web):
 
@@ -14,8 +16,6 @@ Publications of an operation always leave before its reply.
 
 from __future__ import annotations
 
-import queue
-from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -34,59 +34,3 @@ class Channel(Protocol):
         ...
 
     def release(self, session_id: str) -> None: ...
-
-
-class PipeChannel:
-    """A trainer process's end of its duplex pipe to the web process."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-        self.sessions = 0
-
-    def recv(self, timeout: float) -> Any:
-        if not self.conn.poll(timeout):
-            return None
-        return self.conn.recv()
-
-    def send(self, message: Any) -> None:
-        self.conn.send(message)
-
-    def claim(self, session_id: str) -> None:
-        pass  # one web process, which placed the session here
-
-    def release(self, session_id: str) -> None:
-        pass
-
-
-def take(inbox: queue.SimpleQueue[Any], timeout: float) -> Any:
-    """The next message a channel's reader thread queued (None when none came in ``timeout``
-    seconds); a queued None means the channel closed."""
-    try:
-        message = inbox.get(timeout=timeout) if timeout > 0 else inbox.get_nowait()
-    except queue.Empty:
-        return None
-    if message is None:
-        raise EOFError
-    return message
-
-
-class QueueChannel:
-    """The in-process channel (``BPP_TRAINERS=0``): commands arrive on a queue, messages leave
-    through ``deliver`` (which hands them to the event loop)."""
-
-    def __init__(self, deliver: Callable[[Any], None]) -> None:
-        self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.deliver = deliver
-        self.sessions = 0
-
-    def recv(self, timeout: float) -> Any:
-        return take(self.inbox, timeout)
-
-    def send(self, message: Any) -> None:
-        self.deliver(message)
-
-    def claim(self, session_id: str) -> None:
-        pass  # one web process, which placed the session here
-
-    def release(self, session_id: str) -> None:
-        pass

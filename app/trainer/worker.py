@@ -1,6 +1,6 @@
 """A trainer: the loop that owns resident sessions and trains them, fairly and stacked.
 
-A trainer runs in a trainer process (``process_main``, started by ``app.seam.launch`` with
+A trainer runs in a trainer process (``app.seam.launch.process_main``, started with
 multiprocessing's spawn; or ``app.seam.processes.trainer_main`` on a Redis bus) or, with
 ``BPP_TRAINERS=0``, in one thread of the web process. Either way it is the same ``Worker``
 speaking the same messages over a ``Channel`` (``app.trainer.channels``); only typed commands and
@@ -19,16 +19,14 @@ and sends what the chunk published. Its parts, one job each:
 from __future__ import annotations
 
 import logging
-import signal
 import time
 from collections.abc import Callable
-from typing import Any
 
 from app.commands import Envelope, opened
 from app.errors import FieldError
 from app.settings import Settings
-from app.store import Store, open_store
-from app.trainer.channels import Channel, PipeChannel
+from app.store import Store
+from app.trainer.channels import Channel
 from app.trainer.handlers import DEFERRED, Handlers
 from app.trainer.lifecycle import Lifecycle
 from app.trainer.publisher import Publisher
@@ -143,15 +141,3 @@ class Worker:
         else:
             if result is not DEFERRED:
                 reply(request_id, True, result)
-
-
-def process_main(conn: Any, settings: dict[str, Any]) -> None:
-    """The body of a trainer process (multiprocessing, spawn)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the web process, which stops us
-    logging.basicConfig(level=logging.INFO, format="trainer %(process)d: %(message)s")
-    config = Settings(**settings)
-    store = open_store(config)  # the web process has migrated it
-    try:
-        Worker(config, PipeChannel(conn), store).serve()
-    finally:
-        store.close()

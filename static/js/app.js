@@ -10,7 +10,7 @@ import { Emitter } from "./events.js";
 import * as exporter from "./export.js";
 import { Extras } from "./extras.js";
 import { gridCurve } from "./grid.js";
-import { accuracy, inputDims, layerSizes, probeGradient, probeUpdate, targetRange } from "./frame.js";
+import { accuracy, inputDims, layerSizes, targetRange } from "./frame.js";
 import { OutputPlot } from "./heatmap.js";
 import { adaptToDataset, pairOutputAndLoss } from "./pairing.js";
 import { Inspector } from "./inspector.js";
@@ -41,7 +41,7 @@ export class App {
     this.plot = new OutputPlot($("output-plot"), (i) => this.stream.send({ type: "probe", index: i }));
     this.loss = new LossChart($("loss-chart"));
     this.curve = new CurveChart($("curve-chart"));
-    this.inspector = new Inspector($("inspector"), { onEdit: (...a) => this.editParam(...a) });
+    this.inspector = new Inspector($("inspector"), { onEdit: (...a) => this.editParam(...a), bus: this.bus });
     this.derivation = new Derivation($("derivation"), {
       onStart: () => this.stepSample(),
       onHighlight: (hl) => this.diagram.highlight(hl),
@@ -171,7 +171,7 @@ export class App {
     this.frame = s.frame;
     this.history = null;
     this.selection = null;
-    this.inspector.showEmpty();
+    this.inspector.clear();
     this.derivation.idle();
     this.layout();
     this.loss.reset();
@@ -258,10 +258,12 @@ export class App {
     this.ui.showError(field, m.message);
   }
 
-  /** Show `f` (a replayed epoch's frame, or the live one again) until the next frame. */
+  /** Show `f` (a replayed epoch's frame, the live one again, an edit's answer) until the next
+   * frame, the inspector too (live frames reach it on the bus). */
   showFrame(f) {
     this.frame = f;
     this.draw();
+    if (this.selection) this.inspector.refresh(this.ctx());
   }
 
   /** The server refused a live training change: the controls go back to what it has. */
@@ -290,7 +292,6 @@ export class App {
     $("acc").textContent = acc == null ? "–" : `${(acc * 100).toFixed(1)}%`;
     $("probe-label").textContent = `probe #${f.probe?.index ?? 0}`;
     if (f.status === "diverged") this.player.setRunning(false);
-    if (this.selection) this.inspector.refresh(this.ctx());
   }
 
   /** 1-D data: the network's output curve, looked up at the data's x (nearest grid cell). */
@@ -303,8 +304,7 @@ export class App {
   }
 
   ctx() {
-    return { frame: this.frame, config: this.session.config, catalog: this.catalog,
-      sampleGrad: probeGradient(this.frame, this.selection), sampleUpdate: probeUpdate(this.frame, this.selection) };
+    return { frame: this.frame, config: this.session.config, catalog: this.catalog };
   }
 
   setView(view) {
@@ -393,7 +393,7 @@ export class App {
       const r = kind === "bias" ? await api.setBias(this.session.id, where.layer, where.j, value)
         : await api.setWeight(this.session.id, where.layer, where.i, where.j, value);
       const f = r?.type === "frame" ? r : r?.frame;
-      if (f?.weights) { this.frame = f; this.draw(); }
+      if (f?.weights) this.showFrame(f);
     } catch (err) {
       errEl.textContent = err.message;
       this.sessions.failed(err, this.session.id);

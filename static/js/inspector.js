@@ -2,7 +2,10 @@
 // numbers, filled in with the server's live values for the probe sample: a unit's forward pass
 // (z = b + Σ a·w, a = g(z)) and its δ (Eq. 5 / 14); a weight's gradient (Eq. 6/15, 8/18) and
 // its update (Eq. 7, ending in the new value the engine computes). Every "Eq. N" links to the
-// derivation page. Long sums are written out in full and wrap inside the panel.
+// derivation page. Long sums are written out in full and wrap inside the panel. Live frames
+// come straight from the page's bus (`frame`): the inspector reads δ, ∂E/∂w and Eq. 7's new
+// value off the newest one itself, at most once per animation frame.
+import { probeGradient, probeUpdate } from "./frame.js";
 import { el, fmt, katexInto, tex } from "./util.js";
 
 export const C = { err: "#d62728", gp: "#1f5fbf", act: "#1f7a34", delta: "#8e44ad" }; // text: ≥ 4.5:1 on white
@@ -20,12 +23,20 @@ export function sub(n) {
 }
 
 export class Inspector {
-  /** @param {HTMLElement} root  @param {{onEdit: Function}} handlers */
+  /**
+   * @param {HTMLElement} root
+   * @param {{onEdit: Function, bus?: import("./events.js").Emitter}} handlers  the page's bus:
+   *   its live `frame`s refresh what is shown
+   */
   constructor(root, handlers) {
     this.root = root;
     this.handlers = handlers;
     this.sel = null;
+    this.ctx = null;
     this.editor = null; // {key, wrap, input, err}: kept while the same parameter is shown
+    this.pending = null; // the newest live frame, drawn at the next animation frame
+    this._raf = 0;
+    handlers.bus?.on("frame", (f) => this.frameArrived(f));
     this.showEmpty();
   }
 
@@ -34,13 +45,36 @@ export class Inspector {
     this.root.replaceChildren(el("p", { class: "empty", text: "Click a unit or a weight in the diagram to see its equations with live numbers (the probe sample's)." }));
   }
 
-  /** @param {object|null} sel  @param {object} ctx {frame, config, catalog, sampleGrad, sampleUpdate} */
+  /** Nothing selected (another session was adopted): empty, and live frames change nothing. */
+  clear() {
+    this.sel = null;
+    this.ctx = null;
+    this.pending = null;
+    this.showEmpty();
+  }
+
+  /** A live frame from the stream: shown with the selection at the next animation frame. */
+  frameArrived(frame) {
+    if (!this.sel || !this.ctx) return;
+    this.pending = frame;
+    if (this._raf) return;
+    this._raf = requestAnimationFrame(() => {
+      this._raf = 0;
+      const f = this.pending;
+      this.pending = null;
+      if (f && this.sel && this.ctx) this.refresh({ ...this.ctx, frame: f });
+    });
+  }
+
+  /** @param {object|null} sel  @param {object} ctx {frame, config, catalog} */
   show(sel, ctx) {
     this.sel = sel;
     this.ctx = ctx;
     if (!sel || !ctx.frame) return this.showEmpty();
-    if (sel.kind === "unit") return this._unit(sel, ctx);
-    return this._weight(sel, ctx);
+    // the probe sample's own ∂E/∂w and Eq. 7's new value, as the engine computed them
+    const sample = { ...ctx, sampleGrad: probeGradient(ctx.frame, sel), sampleUpdate: probeUpdate(ctx.frame, sel) };
+    if (sel.kind === "unit") return this._unit(sel, sample);
+    return this._weight(sel, sample);
   }
 
   /** Show the newest frame's numbers — not while the edit box is in use (that would take the

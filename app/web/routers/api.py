@@ -200,7 +200,7 @@ async def patch_session(
     session: SessionDep, patch: TrainingPatch, settings: SettingsDep
 ) -> Response:
     """Change η, batch size, momentum or regularisation live; the weights are kept."""
-    limits.check_training(patch, settings, prefix="training")
+    patch.check_limits(settings)
     return encoded(await session.call(c.Patch(training=patch)))
 
 

@@ -22,7 +22,7 @@ from app import encoding
 from app.classroom.access import READ
 from app.commands import Frame, Panels, Status
 from app.errors import FieldError, join_loc
-from app.limits import check_epochs, check_training
+from app.limits import check_epochs
 from app.schemas import (
     Command,
     SetCommand,
@@ -76,7 +76,7 @@ def parse_command(text: str, settings: Settings) -> Command:
     if isinstance(command, StepCommand):
         check_epochs("epochs", command.epochs, settings)
     if isinstance(command, SetCommand):
-        check_training(command.training, settings)
+        command.training.check_limits(settings)
     return command
 
 
