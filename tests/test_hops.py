@@ -6,7 +6,9 @@ hop added shows up here (and in docs/architecture.md, "Two values, file by file"
   classroom's lock check is on the path, and passes it on), trainer processes behind pipes
   (the in-process mode crosses the same files; on a Redis bus ``app/seam/redis.py`` and
   ``app/seam/bus.py`` take the place of ``pipes.py`` and ``launch.py``).
-- δ, a unit's error signal (Eq. 5/14) for the probe sample, from the engine to the inspector.
+- δ, a unit's error signal (Eq. 5/14) for the probe sample, from the engine to the inspector,
+  in the page's binary frames (a JSON viewer's δ goes through ``app/trainer/frames.py`` and
+  ``app/encoding.py`` instead of ``engine/stacked.py`` and the two binary-frame files).
 
 Each step names the file and a pattern of its code that handles the value (or the message that
 carries it): a step whose code no longer does fails, and the counts may not grow. The issue's
@@ -50,16 +52,16 @@ ETA_PATH: tuple[tuple[str, str], ...] = (
 # (file, a pattern of the code in it that handles δ or the frame that carries it)
 DELTA_PATH: tuple[tuple[str, str], ...] = (
     ("engine/network.py", r"def backward_deltas\("),  # Eq. 5, 14
-    ("engine/training.py", r'"delta": delta\[l\]\[0\]'),  # the probe's trace (probe_trace)
-    ("app/trainer/messages.py", r"frames\.frame\(snap"),  # the resident's frame
-    ("app/trainer/frames.py", r'"g_prime", "delta"'),  # probe_json: each layer's δ
-    ("app/encoding.py", r"def dumpb\("),  # JSON bytes, once
-    ("app/trainer/publisher.py", r'self\.publish\(r, "frame", data\)'),
+    ("engine/stacked.py", r'"delta": delta\[l\]\[:, 0\]'),  # probe traces of a stack (probe_traces)
+    ("app/trainer/messages.py", r"frame_binary\.Member\("),  # the resident's binary frame
+    ("app/trainer/frame_binary.py", r"for key in LAYER_KEYS"),  # each layer's δ as f32
+    ("app/trainer/publisher.py", r"self\.publish\(members\[i\], BINARY_FRAME, data\)"),
     ("app/seam/launch.py", r"self\.conn\.send\(message\)"),  # the pipe, both ends
     ("app/seam/pipes.py", r"receive\(session_id, what, data\)"),  # a pub batch → the hub
-    ("app/web/hub.py", r"def receive\("),  # the viewers' mailboxes
-    ("app/web/routers/stream.py", r"ws\.send_text\(text\)"),
-    ("static/js/stream.js", r"JSON\.parse\(ev\.data\)"),
+    ("app/web/hub.py", r"def receive\("),  # binary viewers' mailboxes
+    ("app/web/routers/stream.py", r"ws\.send_bytes\(message\)"),
+    ("static/js/stream.js", r"decodeFrame\(buf"),
+    ("static/js/frame-binary.js", r"layer\[k\] = r\.f32"),  # back to the frame's object
     ("static/js/events.js", r"emit\(type, payload\)"),  # the page's bus
     ("static/js/inspector.js", r'bus\?\.on\("frame"'),  # reads probe.layers[l].delta itself
 )
