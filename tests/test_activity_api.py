@@ -216,6 +216,8 @@ def test_a_students_page_never_receives_the_correct_answer_before_the_reveal(
         assert view["current"] == n and len(view["steps"]) == n + 1
         assert all("correct" not in (st["question"] or {}) for st in view["steps"])
         assert all("answer" not in (st["question"] or {}) for st in view["steps"])
+        if n == 3:  # one correct option: radios (the page reads ``multiple``, not ``correct``)
+            assert view["steps"][3]["question"]["multiple"] is False
     r = s.post(f"/api/classrooms/{cid}/steps/3/answer", json={"choices": [0]})
     assert r.status_code == 200 and r.json()["correct"] is False
     assert "2" not in json.dumps(r.json()["expected"] or "")  # not shown: one attempt left

@@ -38,8 +38,12 @@ CHECKED = ("network", "number", "choice")  # kinds with a right answer
 
 
 def _no_answer(question: dict[str, Any]) -> dict[str, Any]:
-    """A question as a student may read it before the reveal: no correct answer."""
-    return {k: v for k, v in question.items() if k not in ("correct", "answer", "explanation")}
+    """A question as a student may read it before the reveal: no correct answer (a choice
+    question says only whether several options are correct: checkboxes, not radios)."""
+    out = {k: v for k, v in question.items() if k not in ("correct", "answer", "explanation")}
+    if question.get("kind") == "choice":
+        out["multiple"] = len(question.get("correct") or ()) > 1
+    return out
 
 
 class Activities:
