@@ -227,6 +227,17 @@ def test_a_class_answers_delta_k_and_the_teacher_reveals_and_projects(classroom_
         teacher.set_viewport_size({"width": w, "height": h})
         teacher.wait_for_timeout(200)
         shoot(teacher, f"snapshots-projector-{w}x{h}.png")
+        # read from the back of the room: every diagram label shown is at least 16 px tall
+        small = teacher.evaluate(
+            """() => [...document.querySelectorAll('#snapshots .snapshot svg')].flatMap((svg) => {
+              const k = svg.getBoundingClientRect().width / svg.width.baseVal.value;
+              return [...svg.querySelectorAll('text')]
+                .filter((t) => t.getClientRects().length && getComputedStyle(t).display !== 'none'
+                  && t.textContent.trim() && parseFloat(t.getAttribute('font-size')) * k < 16)
+                .map((t) => t.textContent);
+            })"""
+        )
+        assert not small, (w, small)
     assert violations(teacher, "#snapshots") == []
 
     # -- the answers CSV: a row per student for step 2

@@ -111,11 +111,17 @@ function frameOf(params) {
   return weights ? { weights, biases } : null;
 }
 
+// on the projector a diagram is laid out at 1/PROJECTOR_SCALE of its card and scaled up by CSS
+// (steps.css, as the projected student's in seat.css); a label still under MIN_LABEL_PX hides
+const PROJECTOR_SCALE = 1.6;
+const MIN_LABEL_PX = 16;
+
 function drawDiagram(root, snap, diagram) {
   const frame = frameOf(snap.params);
   if (!frame?.weights?.length) return diagram;
+  const k = document.body.classList.contains("projector") ? PROJECTOR_SCALE : 1;
   // room on the right for the targets and E, which the svg draws past its width (as compare.js)
-  root.style.width = `${Math.max(200, root.parentElement.clientWidth - 70)}px`;
+  root.style.width = `${Math.max(200, root.parentElement.clientWidth - 70) / k}px`;
   const d = diagram || new Diagram(root, { onHover() {}, onSelect() {} });
   const sizes = [frame.weights[0].length, ...frame.weights.map((W) => W[0].length)];
   d.setNetwork({
@@ -123,6 +129,9 @@ function drawDiagram(root, snap, diagram) {
     featureNames: snap.setup?.dataset?.features || [], showBias: false, heatmaps: false,
   });
   d.render(frame);
+  for (const t of root.querySelectorAll("svg text")) {
+    t.classList.toggle("too-small", k > 1 && parseFloat(t.getAttribute("font-size") || "0") * k < MIN_LABEL_PX);
+  }
   return d;
 }
 
