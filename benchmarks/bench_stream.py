@@ -66,7 +66,9 @@ And one more, only when asked (``--cases j``):
       sessions of its own; then alone again. The calm session's frames/s and epochs/s beside
       the jobs over alone (before and after pooled), as ratios of one run. Target: frames/s
       ratio ≥ 0.8. It runs once per design of ``--designs`` ("today": the trainer in the web
-      process; "new": trainer processes).
+      process; "new": trainer processes; "new1": one trainer process, which holds the calm
+      session and every job, so that the ratio shows the trainer's shares alone, not how the
+      operating system splits the cores between two busy trainer processes).
 
 ``--job-weights 1,0.1`` runs every server case and j once per ``BPP_JOB_WEIGHT`` (1 is the old
 rule: a job weighs as much as a playing session) and prints each case's medians at the later
@@ -121,7 +123,7 @@ from tests.support.postgres import find_postgres_bindir, start_postgres  # noqa:
 from tests.support.redis import find_redis_server, start_redis  # noqa: E402
 from tests.support.server import ServerProcess, start_server  # noqa: E402
 
-DESIGNS = {"today": {"BPP_TRAINERS": "0"}, "new": {}}
+DESIGNS = {"today": {"BPP_TRAINERS": "0"}, "new": {}, "new1": {"BPP_TRAINERS": "1"}}
 SERVER_CASES = ("b", "b2", "e", "a")  # run against one server per design
 CASES = (*SERVER_CASES, "ck", "d", "f", "j")
 CK_INTERVALS = (86400.0, 5.0, 1.0)  # BPP_CHECKPOINT_SECONDS: off while playing, default, short
@@ -1304,7 +1306,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="b,b2,e,a",
         help="comma-separated: b,b2,e,a,ck,d,f,j (default b,b2,e,a)",
     )
-    parser.add_argument("--designs", default="today,new", help="comma-separated: today,new")
+    parser.add_argument("--designs", default="today,new", help="comma-separated: today,new,new1")
     parser.add_argument(
         "--ck-together",
         action="store_true",
