@@ -3,11 +3,11 @@
 numpy's BLAS (OpenBLAS here) starts a pool of one thread per core in every process that uses
 it, and its threads spin while they wait for work. Trainers are one process per core already
 (``BPP_TRAINERS``), so a trainer busy with large jobs put its BLAS threads on every core and took
-them from the other trainers: beside another client's four large jobs, a playing session in
-the other trainer process fell to 0.12–0.57 of its epochs/s even when its own trainer gave it
-91 % of its time. The networks are small (at most 32 units a layer), so a second thread never
-speeds one matrix product up. A trainer process therefore starts with one BLAS thread; a
-variable the operator set keeps its value.
+them from the other trainers: in ``bench_stream.py --cases j`` (two trainer processes, one
+run), another client's playing session kept 0.35 of its epochs/s with the job weight alone and
+0.57 with one BLAS thread as well (frames/s 0.78 and 0.82). The networks are small (at most 32
+units a layer), so a second thread never speeds one matrix product up. A trainer process
+therefore starts with one BLAS thread; a variable the operator set keeps its value.
 """
 
 from __future__ import annotations
