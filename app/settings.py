@@ -51,6 +51,14 @@ class Settings(BaseSettings):
         description="Training jobs one session holds: unfinished ones beyond this are refused "
         "(429), finished ones beyond it forgotten, oldest first.",
     )
+    job_weight: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="A running job's weight in a trainer's fair shares against a playing "
+        "session (1): another client's playing session keeps 1 / (1 + job_weight) of the "
+        "trainer beside any number of jobs (0.91 at 0.1); jobs alone still use all of it.",
+    )
     max_learning_rate: float = Field(100.0, gt=0, description="Largest learning rate η.")
     max_regularization_rate: float = Field(
         MAX_REGULARIZATION_RATE,

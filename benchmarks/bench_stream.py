@@ -84,7 +84,14 @@ And one more, only when asked (``--cases j``):
       with ``"job": true``, ``max_train_work`` raised so that they outlast the window) on 4
       sessions of its own; then alone again. The calm session's frames/s and epochs/s beside
       the jobs over alone (before and after pooled), as ratios of one run. Target: frames/s
-      ratio ≥ 0.8.
+      ratio ≥ 0.8. It runs once per design of ``--designs`` ("inproc": the trainer in the web
+      process; "today"/"new": trainer processes; "new1": one trainer process, which holds the calm
+      session and every job, so that the ratio shows the trainer's shares alone, not how the
+      operating system splits the cores between two busy trainer processes).
+
+``--job-weights 1,0.1`` runs every server case and j once per ``BPP_JOB_WEIGHT`` (1 is the old
+rule: a job weighs as much as a playing session) and prints each case's medians at the later
+weights over the first one, in the same run (issue 22: the new rule must not slow the others).
 
 In b, b2, e, d and f the window opens ``--warmup`` s after every viewer has seen a frame of a later
 epoch than its first (training reaches it; at most 30 s); the notes give that delay from play
@@ -103,6 +110,7 @@ Usage:
   .venv/bin/python benchmarks/bench_stream.py --cases f               # the classroom (~1 min)
   .venv/bin/python benchmarks/bench_stream.py --cases fa              # a class answering at once
   .venv/bin/python benchmarks/bench_stream.py --cases j --quick       # fair shares vs jobs
+  .venv/bin/python benchmarks/bench_stream.py --cases b,j --job-weights 1,0.1   # old vs new rule
 """
 
 from __future__ import annotations
@@ -137,11 +145,13 @@ from tests.support.redis import find_redis_server, start_redis  # noqa: E402
 from tests.support.server import ServerProcess, start_server  # noqa: E402
 
 # "today": the design before issue 21 (a fixed 30 frames/s); "new": the defaults (the adaptive
-# frame rate, up to 60 alone); "inproc": issue 7's "today" (training in the web process).
+# frame rate, up to 60 alone); "inproc": issue 7's "today" (training in the web process);
+# "new1": one trainer process (case j: a trainer's shares apart from how the OS splits cores).
 DESIGNS = {
     "today": {"BPP_FRAME_RATE": "30", "BPP_ADAPTIVE_FRAME_RATE": "0"},
     "new": {},
     "inproc": {"BPP_TRAINERS": "0"},
+    "new1": {"BPP_TRAINERS": "1"},
 }
 # The real page's traffic beside its stream, recorded in headless Chromium (bench_page.py
 # --record): every viewer replays it at the recorded rates (``--no-page-traffic``: frames only).
@@ -1427,10 +1437,13 @@ async def case_fa(opts: argparse.Namespace) -> list[Row]:
 JOBS = 4  # the busy client's large jobs in case j
 
 
-async def case_j(opts: argparse.Namespace) -> list[Row]:
+async def case_j(
+    opts: argparse.Namespace, design: str = "new", design_env: dict[str, str] | None = None
+) -> list[Row]:
     """The calm client's session alone, beside the busy client's ``JOBS`` large jobs, alone
     again (see the module docstring)."""
     env = {
+        **(design_env or {}),
         "BPP_FORWARDED_ALLOW_IPS": "127.0.0.1",
         "BPP_MAX_TRAIN_WORK": str(10**15),
     }
@@ -1452,7 +1465,7 @@ async def case_j(opts: argparse.Namespace) -> list[Row]:
                 meters = {"server": server.cpu_seconds}
 
                 async def calm_window(label: str) -> tuple[list[Viewer], Load]:
-                    print(f"[new] server pid {server.pid}, case j: {label} ...", flush=True)
+                    print(f"[{design}] server pid {server.pid}, case j: {label} ...", flush=True)
                     return await watch_all(
                         [url], meters, opts.seconds, opts.warmup, headers=[calm_head]
                     )
@@ -1483,9 +1496,9 @@ async def case_j(opts: argparse.Namespace) -> list[Row]:
             raise
         finally:
             server.stop()
-    alone = row("j alone", "new", before[0] + after[0], before[1], opts.seconds)
+    alone = row("j alone", design, before[0] + after[0], before[1], opts.seconds)
     alone.note = "the calm session before and after the jobs, pooled"
-    with_jobs = row("j beside jobs", "new", beside[0], beside[1], opts.seconds)
+    with_jobs = row("j beside jobs", design, beside[0], beside[1], opts.seconds)
     fps_ratio = median(with_jobs.fps) / median(alone.fps) if median(alone.fps) else 0.0
     eps_ratio = median(with_jobs.eps) / median(alone.eps) if median(alone.eps) else 0.0
     with_jobs.target = f"fps ratio {fps_ratio:.3f} ≥ 0.8 (eps ratio {eps_ratio:.3f})"
@@ -1495,6 +1508,31 @@ async def case_j(opts: argparse.Namespace) -> list[Row]:
         f"n={limits['max_samples']} from another client"
     )
     return [alone, with_jobs]
+
+
+def weighted(design: str, opts: argparse.Namespace) -> list[tuple[str, dict[str, str]]]:
+    """(label, env) of ``design`` once per ``--job-weights`` (just the design without it)."""
+    if not opts.job_weights:
+        return [(design, DESIGNS[design])]
+    return [(f"{design} w={w}", {**DESIGNS[design], "BPP_JOB_WEIGHT": w}) for w in opts.job_weights]
+
+
+def print_weight_ratios(rows: list[Row], opts: argparse.Namespace) -> None:
+    """Each case's medians at the later ``--job-weights`` over those at the first one."""
+    if len(opts.job_weights) < 2:
+        return
+    print(f"\nmedians at each job weight over those at w={opts.job_weights[0]} (same run):")
+    by = {(r.case, r.design): r for r in rows}
+    for (case, label), r in by.items():
+        design, _, w = label.partition(" w=")
+        if not w or w == opts.job_weights[0]:
+            continue
+        ref = by.get((case, f"{design} w={opts.job_weights[0]}"))
+        if ref is None:
+            continue
+        eps = median(r.eps) / median(ref.eps) if median(ref.eps) else float("nan")
+        fps = median(r.fps) / median(ref.fps) if median(ref.fps) else float("nan")
+        print(f"  {case:<14} {design:<6} w={w}: epochs/s ×{eps:.3f}, frames/s ×{fps:.3f}")
 
 
 def fmt_load() -> str:
@@ -1556,7 +1594,8 @@ async def main(opts: argparse.Namespace) -> None:
     rows: list[Row] = []
     server_cases = [c for c in opts.cases if c in SERVER_CASES]
     for design in opts.designs if server_cases else ():
-        rows += await run_design(design, DESIGNS[design], opts, server_cases)
+        for label, env in weighted(design, opts):
+            rows += await run_design(label, env, opts, server_cases)
     if "ck" in opts.cases:
         rows += await case_ck(opts)
     if "d" in opts.cases:
@@ -1568,9 +1607,12 @@ async def main(opts: argparse.Namespace) -> None:
     if "fa" in opts.cases:
         rows += await case_fa(opts)
     if "j" in opts.cases:
-        rows += await case_j(opts)
+        for design in opts.designs:
+            for label, env in weighted(design, opts):
+                rows += await case_j(opts, label, env)
     print()
     print_table(rows)
+    print_weight_ratios(rows, opts)
     print(f"load average at the end (1, 5, 15 min): {fmt_load()}")
 
 
@@ -1594,7 +1636,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--designs",
         default="today,new",
-        help="comma-separated: today (30 frames/s fixed), new (adaptive), inproc (BPP_TRAINERS=0)",
+        help="comma-separated: today (30 frames/s fixed), new (adaptive), inproc (BPP_TRAINERS=0), "
+        "new1 (one trainer process)",
     )
     parser.add_argument(
         "--no-page-traffic",
@@ -1616,6 +1659,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--students",
         type=int,
         help="students in f's classroom (default 200) and fa's (default 60); quick 10",
+    )
+    parser.add_argument(
+        "--job-weights",
+        default="",
+        help="comma-separated BPP_JOB_WEIGHT values: the server cases and j once per value, "
+        "with ratios to the first (e.g. 1,0.1: the old rule, the new)",
     )
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     opts = parser.parse_args(argv)
@@ -1647,6 +1696,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             setattr(opts, key, value)
     opts.cases = [c.strip() for c in opts.cases.split(",") if c.strip()]
     opts.designs = [d.strip() for d in opts.designs.split(",") if d.strip()]
+    opts.job_weights = [w.strip() for w in opts.job_weights.split(",") if w.strip()]
+    for w in opts.job_weights:
+        try:
+            ok = 0 < float(w) <= 1
+        except ValueError:
+            ok = False
+        if not ok:
+            parser.error(f"--job-weights: {w!r} is not a number in (0, 1]")
     for c in opts.cases:
         if c not in CASES:
             parser.error(f"unknown case {c!r} (choose from {', '.join(CASES)})")

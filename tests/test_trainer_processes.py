@@ -148,3 +148,16 @@ def test_a_dashboard_socket_refuses_bad_messages_naming_the_field_and_goes_on(
         assert ws.receive_json()["field"] == "message"
         ws.send_json({"type": "watch", "ids": [sid]})  # still usable
         assert ws.receive_json()["type"] == "summary"
+
+
+def test_trainer_processes_start_with_one_blas_thread(make_client, monkeypatch):
+    """Issue 22 (``app.seam.threads``): a trainer busy with large jobs must not put BLAS
+    threads on the other trainers' cores."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    client = make_client(trainers=1)
+    assert client.post("/api/sessions", json=SMALL).status_code == 201  # starts the trainer
+    (pid,) = client.app.state.pool.pids()
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        environ = f.read().split(b"\0")
+    assert b"OPENBLAS_NUM_THREADS=1" in environ and b"OMP_NUM_THREADS=1" in environ

@@ -244,6 +244,7 @@ class WorkClock:
 
     def __init__(self) -> None:
         self.now = 0.0
+        self.costs: dict[int, float] = {}  # id(trainer) → fake seconds per epoch, if set
 
     def __call__(self) -> float:
         return self.now
@@ -251,7 +252,7 @@ class WorkClock:
     def charge(self, trainers: Any) -> None:
         for tr in trainers:
             params = sum(w.size + b.size for w, b in zip(tr.params.W, tr.params.b, strict=True))
-            self.now += self.SECONDS_PER_UNIT * tr.n_train * params
+            self.now += self.costs.get(id(tr), self.SECONDS_PER_UNIT * tr.n_train * params)
 
 
 @pytest.fixture
@@ -282,8 +283,10 @@ LARGE = {"network": {"hidden_layers": [32] * 4}, "dataset": {"name": "circle", "
 def test_four_large_jobs_of_one_client_leave_the_other_client_its_share(timed):
     """Issue 22: one client's four large same-shaped jobs stack into one group whose epoch
     costs four large epochs; the other client's playing session must still get about half
-    the trainer's time and wait at most about one large epoch (not four) between chunks."""
+    the trainer's time and wait at most about one large epoch (not four) between chunks. (At
+    job weight 1, the old rule: the weights are pinned by the tests below.)"""
     w, channel, clock = timed
+    w.scheduler.job_weight = 1.0
     create(w, "calm", {}, client="calm")
     command(w, "play", "calm")
     for n in range(4):
@@ -305,3 +308,59 @@ def test_four_large_jobs_of_one_client_leave_the_other_client_its_share(timed):
     total = w.client_vtime["calm"] + w.client_vtime["busy"]
     assert w.client_vtime["calm"] / total >= 0.45
     assert longest_wait <= 1.5 * one_epoch
+
+
+JOB_SECONDS, PLAY_SECONDS = 0.1, 0.01  # fake seconds per epoch of a job, of the playing one
+
+
+def jobs_beside(w: Worker, clock: WorkClock, jobs: int, client: str) -> None:
+    """``jobs`` same-shaped sessions of ``client`` running long jobs, each epoch costing
+    ``JOB_SECONDS`` (tiny networks really: the test stays fast); "calm" costs ``PLAY_SECONDS``."""
+    channel = w.channel
+    for n in range(jobs):
+        create(w, f"job{n}", SMALL, client=client)
+        clock.costs[id(w.residents[f"job{n}"].trainer)] = JOB_SECONDS
+        rid = command(w, "train", f"job{n}", epochs=10_000, job=True)
+        assert channel.replies()[rid][0] is True  # type: ignore[attr-defined]
+    clock.costs[id(w.residents["calm"].trainer)] = PLAY_SECONDS
+
+
+def share_of_time(w: Worker, clock: WorkClock, watch: str, epochs: float) -> float:
+    """Turn for ``epochs`` job epochs of fake time; the fraction of it ``watch`` trained in
+    (its turns train it alone: no other session has its shape)."""
+    start, watched = clock.now, 0.0
+    while clock.now - start < epochs * JOB_SECONDS:
+        before, at = epoch(w, watch), clock.now
+        w.turn()
+        w.flush()
+        if epoch(w, watch) > before:
+            watched += clock.now - at
+    return watched / (clock.now - start)
+
+
+@pytest.mark.parametrize("job_weight", [1.0, 0.1])
+def test_another_clients_jobs_weigh_job_weight_against_a_playing_session(timed, job_weight):
+    """Issue 22 (``app.trainer.shares``, eq. 3): beside another client's four jobs, a playing
+    session gets 1 / (1 + job_weight) of the trainer's time — half at weight 1 (the old rule),
+    0.91 at the default 0.1 — however many jobs there are; the jobs still train."""
+    w, _, clock = timed
+    w.scheduler.job_weight = job_weight
+    create(w, "calm", {}, client="calm")
+    command(w, "play", "calm")
+    jobs_beside(w, clock, 4, client="busy")
+    share = share_of_time(w, clock, "calm", epochs=60)
+    assert share == pytest.approx(1 / (1 + job_weight), abs=0.05)
+    assert all(epoch(w, f"job{n}") > 0 for n in range(4))
+
+
+def test_a_clients_own_playing_session_goes_before_its_jobs(timed):
+    """Within one client the same weights hold: its playing session gets 1 / (1 + w) of the
+    trainer beside its own job; once it pauses, the job takes all of it."""
+    w, _, clock = timed
+    create(w, "calm", {}, client="a")
+    command(w, "play", "calm")
+    jobs_beside(w, clock, 1, client="a")
+    share = share_of_time(w, clock, "calm", epochs=30)
+    assert share == pytest.approx(1 / (1 + w.settings.job_weight), abs=0.05)
+    command(w, "pause", "calm")
+    assert share_of_time(w, clock, "calm", epochs=5) == 0.0

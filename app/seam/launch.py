@@ -20,6 +20,7 @@ from typing import Any
 
 from app.commands import Close, Envelope, encode
 from app.seam.base import Connection, Deliver, Launch, take
+from app.seam.threads import one_blas_thread_for_children
 from app.settings import Settings
 from app.store import Store, open_store
 from app.trainer.worker import Worker
@@ -110,6 +111,7 @@ class ProcessTrainer:
 
     def __init__(self, settings: Settings, index: int, deliver: Deliver) -> None:
         ctx = multiprocessing.get_context("spawn")
+        one_blas_thread_for_children()  # app.seam.threads
         parent, child = ctx.Pipe(duplex=True)
         self.process = ctx.Process(
             target=process_main,

@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from app.seam.bus import RedisChannel
+from app.seam.threads import one_blas_thread_for_children
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class TrainerProcesses:
         self._monitor.start()
 
     def _spawn(self) -> Any:
+        one_blas_thread_for_children()  # app.seam.threads
         process = self._ctx.Process(
             target=trainer_main, args=(self.settings.model_dump(),), name="bpp-trainer"
         )

@@ -19,6 +19,11 @@ group), a group is cut to the least-served members whose stacked epoch fits the 
 budget (at least one): ``epoch_cost`` keeps, per shape, the measured seconds per member-epoch
 (first guessed from ``limits.epoch_work`` at ``SECONDS_PER_WORK``). A lone client's stack, with
 nobody waiting, trains whole.
+
+A chunk's share is charged divided by the session's weight (``app.trainer.shares``): a session
+that only runs a job weighs ``settings.job_weight`` against a playing one, so another client's
+playing session keeps ``1 / (1 + job_weight)`` of the trainer beside any number of jobs
+(issue 22), while jobs alone still take all of it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from app.trainer.publisher import Publisher
 from app.trainer.resident import Resident
+from app.trainer.shares import weight
 from engine.stacked import StackedTrainer, stack_key
 
 if TYPE_CHECKING:
@@ -43,9 +49,14 @@ class Scheduler:
     """Fair shares (``vtime`` per session, ``client_vtime`` per client) and stacks."""
 
     def __init__(
-        self, residents: dict[str, Resident], publisher: Publisher, clock: Callable[[], float]
+        self,
+        residents: dict[str, Resident],
+        publisher: Publisher,
+        clock: Callable[[], float],
+        job_weight: float = 1.0,
     ) -> None:
         self.residents = residents
+        self.job_weight = job_weight  # a job's weight in the shares (``app.trainer.shares``)
         self.publisher = publisher
         self.clock = clock
         self.trains: TrainQueue  # set by the worker (they call each other)
@@ -108,10 +119,15 @@ class Scheduler:
         self.learn_cost(key, elapsed, member_epochs)
         share = elapsed / len(group)
         for r in group:
-            self.vtime[r.id] += share
-            self.client_vtime[r.client] += share
+            charge = share / self.weight(r)  # (1) of ``app.trainer.shares``
+            self.vtime[r.id] += charge
+            self.client_vtime[r.client] += charge
         self.after_chunk(group, key)
         self.forget_stacks(keys)
+
+    def weight(self, r: Resident) -> float:
+        """``r``'s weight in the shares: ``job_weight`` while it only runs a job, else 1."""
+        return weight(r, self.trains.in_job(r), self.job_weight)
 
     def cut(self, group: list[Resident], key: tuple, budget: float, others: bool) -> list[Resident]:
         """The members of ``group`` to train in this chunk: all of them when nobody else waits

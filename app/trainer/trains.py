@@ -41,6 +41,11 @@ class TrainQueue:
     def queued(self, r: Resident) -> bool:
         return bool(self.trains.get(r.id))
 
+    def in_job(self, r: Resident) -> bool:
+        """Whether the request ``r`` trains for now (its oldest) runs as a job."""
+        queued = self.trains.get(r.id)
+        return bool(queued) and queued[0][2] is not None
+
     def forget(self, session_id: str) -> None:
         self.jobs.pop(session_id, None)
 

@@ -56,7 +56,9 @@ class Worker:
         self.store = store
         self.residents: dict[str, Resident] = {}
         self.publisher = Publisher(settings, channel, store, clock)
-        self.scheduler = Scheduler(self.residents, self.publisher, clock)
+        self.scheduler = Scheduler(
+            self.residents, self.publisher, clock, job_weight=settings.job_weight
+        )
         self.trains = TrainQueue(settings, self.publisher, self.scheduler, clock)
         self.scheduler.trains = self.trains
         self.publisher.jobs_of = self.trains.saved
