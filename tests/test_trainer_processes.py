@@ -46,6 +46,12 @@ def test_a_killed_trainer_is_restarted_and_its_sessions_come_back_from_their_che
     trained = client.post(f"/api/sessions/{sid}/train", json={"epochs": 20}).json()
     pool = client.app.state.pool
     (pid,) = pool.pids()
+    # the trainer's store writer commits the epoch-20 checkpoint in the background (a train's
+    # answer does not wait for the database): kill -9 after it is written, not before
+    store, deadline = client.app.state.store, time.monotonic() + 30
+    while (stored := store.load(sid)) is None or stored.epoch < 20:
+        assert time.monotonic() < deadline, "the epoch-20 checkpoint was never written"
+        time.sleep(0.02)
     with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
         assert ws.receive_json()["type"] == "frame"
         assert ws.receive_json()["type"] == "status"
