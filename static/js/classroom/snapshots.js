@@ -4,6 +4,7 @@
 // No name reaches the projected part: only the labels the server gives.
 import { call, el } from "./http.js";
 import { Diagram } from "../diagram.js";
+import { H } from "../diagram-layout.js";
 import { drawBoundary } from "./boundary.js";
 
 export const SNAPSHOTS_MIN = 2;
@@ -111,17 +112,23 @@ function frameOf(params) {
   return weights ? { weights, biases } : null;
 }
 
-// on the projector a diagram is laid out at 1/PROJECTOR_SCALE of its card and scaled up by CSS
-// (steps.css, as the projected student's in seat.css); a label still under MIN_LABEL_PX hides
+// On the projector a diagram is laid out smaller and scaled up (as the projected student's is,
+// seat.css), by as much as its card allows (the layout is at least MIN_LAYOUT_W × H wide and
+// tall) up to PROJECTOR_SCALE; a label still under MIN_LABEL_PX is hidden.
 const PROJECTOR_SCALE = 1.6;
+const MIN_LAYOUT_W = 420; // diagram-layout.js: layoutNetwork's narrowest
 const MIN_LABEL_PX = 16;
 
 function drawDiagram(root, snap, diagram) {
   const frame = frameOf(snap.params);
   if (!frame?.weights?.length) return diagram;
-  const k = document.body.classList.contains("projector") ? PROJECTOR_SCALE : 1;
   // room on the right for the targets and E, which the svg draws past its width (as compare.js)
-  root.style.width = `${Math.max(200, root.parentElement.clientWidth - 70) / k}px`;
+  const room = Math.max(200, root.parentElement.clientWidth - 70);
+  const projected = document.body.classList.contains("projector");
+  const k = projected ? Math.min(PROJECTOR_SCALE, Math.max(1, room / MIN_LAYOUT_W)) : 1;
+  root.style.width = `${room / k}px`;
+  root.style.transform = k > 1 ? `scale(${k})` : "";
+  root.style.marginBottom = k > 1 ? `${H * (k - 1)}px` : "";
   const d = diagram || new Diagram(root, { onHover() {}, onSelect() {} });
   const sizes = [frame.weights[0].length, ...frame.weights.map((W) => W[0].length)];
   d.setNetwork({
@@ -130,7 +137,7 @@ function drawDiagram(root, snap, diagram) {
   });
   d.render(frame);
   for (const t of root.querySelectorAll("svg text")) {
-    t.classList.toggle("too-small", k > 1 && parseFloat(t.getAttribute("font-size") || "0") * k < MIN_LABEL_PX);
+    t.classList.toggle("too-small", projected && parseFloat(t.getAttribute("font-size") || "0") * k < MIN_LABEL_PX);
   }
   return d;
 }
