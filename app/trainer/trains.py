@@ -44,7 +44,7 @@ class TrainQueue:
     def in_job(self, r: Resident) -> bool:
         """Whether the request ``r`` trains for now (its oldest) runs as a job."""
         queued = self.trains.get(r.id)
-        return bool(queued) and queued[0][2] is not None
+        return queued is not None and len(queued) > 0 and queued[0][2] is not None
 
     def forget(self, session_id: str) -> None:
         self.jobs.pop(session_id, None)
