@@ -443,3 +443,23 @@ def test_a_concealed_frame_leaves_out_the_quantity_and_what_gives_it_away(name, 
     assert ("output" in frame["probe"]) == (name not in ("z", "a"))
     assert ("gradients" in frame) == (name not in ("delta",))
     assert frame["weights"]  # the weights stay: the student computes from them
+
+
+def test_a_prediction_is_recorded_once_before_the_run_it_predicts(site: Site, ada: httpx.Client):
+    predict = {
+        "kind": "prediction",
+        "prompt": "With η = 5, what does the loss do?",
+        "options": ["falls smoothly", "jumps about or grows", "stays put"],
+        "max_attempts": 3,
+    }
+    room = activity_room(ada, [{"title": "Predict", "question": predict}])
+    s, _ = join(site, room, "Fay")
+    open_step(ada, room, 0)
+    url = f"/api/classrooms/{room['id']}/steps/0/answer"
+    r = s.post(url, json={"choices": [1]})
+    assert r.status_code == 200 and r.json()["correct"] is None, r.text
+    assert r.json()["attempts_left"] == 0
+    r = s.post(url, json={"choices": [0]})  # after seeing the run: not a prediction any more
+    assert r.status_code == 409 and field_of(r) == "answer", r.text
+    rows = ada.get(f"/api/classrooms/{room['id']}/answers.json").json()["answers"]
+    assert [row["answer"] for row in rows if row["name"] == "Fay"] == [{"choices": [1]}]

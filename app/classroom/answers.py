@@ -74,9 +74,12 @@ class Activities:
         return n if own is None else min(own, n)
 
     def done(self, question: dict[str, Any] | None, row: Answer | None) -> bool:
-        """No more attempts: right, attempts used up, or (feedback at the reveal) answered."""
+        """No more attempts: right, attempts used up, or (feedback at the reveal) answered; a
+        prediction is recorded once, before the run it predicts (never changed after it)."""
         if question is None or row is None or row.attempts == 0:
             return False
+        if question.get("kind") == "prediction":
+            return True
         if row.correct is True or row.attempts >= question.get("max_attempts", 1):
             return True
         return question.get("feedback") == "reveal"
