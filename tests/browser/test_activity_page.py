@@ -260,3 +260,65 @@ def test_a_class_answers_delta_k_and_the_teacher_reveals_and_projects(classroom_
 def room_seat(teacher, base: str, name: str) -> str:
     seats = api(teacher, "GET", base)["json"]["seats"]
     return next(s["id"] for s in seats if s["name"] == name)
+
+
+def select_values(card, field: str) -> list[str]:
+    return card.locator(f"[data-field={field}] option").evaluate_all(
+        "(os) => os.map((o) => o.value)"
+    )
+
+
+def test_the_step_editor_offers_layers_and_units_of_the_steps_own_network(
+    classroom_server, browser
+):
+    """The playground holds a 2–2–1 network; step 2 has its own 2–4–3–1 setup and asks δ of
+    hidden unit 3 in layer 1, step 3 continues with it: their lists are that network's."""
+    url = classroom_server.url.rstrip("/")
+    ctx, teacher = person(browser, (1024, 768))
+    login(teacher, url)
+    deep = {**XOR_TABLE, "network": {**XOR_TABLE["network"], "hidden_layers": [4, 3]}}
+    deep["network"]["activations"] = ["sigmoid"] * 3
+    net_q = {"kind": "network", "prompt": "δ?", "tolerance": 0.01, "sample": None}
+    body = {
+        "title": "Two networks",
+        "setup": XOR_TABLE,
+        "steps": [
+            {
+                "title": "small",
+                "question": {**net_q, "quantity": {"name": "delta", "layer": 2, "unit": 0}},
+            },
+            {
+                "title": "deep",
+                "setup": deep,
+                "question": {**net_q, "quantity": {"name": "delta", "layer": 1, "unit": 3}},
+            },
+            {
+                "title": "on",
+                "question": {
+                    **net_q,
+                    "quantity": {"name": "dE_dw", "layer": 3, "unit": 0, "source": 2},
+                },
+            },
+        ],
+    }
+    made = api(teacher, "POST", "/api/lessons", body)
+    assert made["status"] == 201, made
+    teacher.goto(f"{url}/teach/new?lesson={made['json']['id']}")
+    ready(teacher)
+    until(teacher, "document.querySelectorAll('.step-card').length === 3")
+    small, own, cont = (teacher.locator(".step-card").nth(i) for i in range(3))
+    assert select_values(small, "layer") == ["1", "2"]  # the playground's 2–2–1
+    assert select_values(small, "unit") == ["0"]
+    assert select_values(own, "layer") == ["1", "2", "3"]  # the step's own 2–4–3–1
+    assert select_values(own, "unit") == ["0", "1", "2", "3"]  # layer 1 of 2–4–3–1
+    assert own.locator("[data-field=layer]").input_value() == "1"
+    assert own.locator("[data-field=unit]").input_value() == "3"
+    assert select_values(cont, "layer") == ["1", "2", "3"]  # continues with step 2's network
+    assert cont.locator("[data-field=layer]").input_value() == "3"
+    assert select_values(cont, "source") == ["0", "1", "2"]
+    assert cont.locator("[data-field=source]").input_value() == "2"
+    # back to "continue" on step 2: both follow the playground's network again
+    own.locator("[data-field=continue]").check()
+    assert select_values(own, "layer") == ["1", "2"] and select_values(cont, "layer") == ["1", "2"]
+    assert not teacher.errors, teacher.errors
+    ctx.close()
