@@ -8,14 +8,11 @@ from __future__ import annotations
 import json
 
 import httpx
-import pytest
 
 from tests.support.classroom import create_teacher
 from tests.support.waiting import wait_for
 from tests.test_bus import Cluster, cluster  # noqa: F401  (the fixture)
 from tests.test_classroom_api import PASSWORD, SETUP, TIMEOUT, open_socket, recv_until
-
-pytestmark = pytest.mark.slow
 
 STEPS = [
     {"title": "Look", "instructions": "The forward pass."},
