@@ -127,8 +127,10 @@ class Activities:
         results = await asyncio.gather(*(self.sync_seat(room, s) for s in seats))
         return {s.id: r for s, r in zip(seats, results, strict=True) if r}
 
-    def announce(self, room: Classroom, seats: list[Seat], event: str, step: int) -> None:
-        """``{"type": "activity"}`` on each seat's stream: the page reads ``/activity`` again."""
+    async def announce(self, room: Classroom, seats: list[Seat], event: str, step: int) -> None:
+        """``{"type": "activity"}`` on each seat's stream, on every web process (the hub's
+        ``broadcast``: on a bus, through the session's channel): the page reads ``/activity``
+        again."""
         text = encoding.dumps(
             {
                 "type": "activity",
@@ -139,9 +141,9 @@ class Activities:
                 "revealed": list(room.revealed),
             }
         )
-        for seat in seats:
-            if seat.session_id:
-                self.hub.publish(seat.session_id, "activity", text)
+        await asyncio.gather(
+            *(self.hub.broadcast(s.session_id, "activity", text) for s in seats if s.session_id)
+        )
 
     # ---- the teacher paces -------------------------------------------------------------------
 
@@ -177,7 +179,7 @@ class Activities:
             ]
             await asyncio.to_thread(self.answers.set_seat_step, fresh, n)
         failed = await self.sync_all(room)
-        self.announce(room, active, "open", n)
+        await self.announce(room, active, "open", n)
         return {**self.pacing(room), "replaced": replaced, "failed": failed}
 
     async def open_rows(self, room: Classroom, seat_ids: list[str], n: int | None) -> None:
@@ -210,7 +212,7 @@ class Activities:
             room = updated or room
         failed = await self.sync_all(room)
         seats = await asyncio.to_thread(self.rooms.seats_of, room.id)
-        self.announce(room, [s for s in seats if s.status == "active"], "reveal", n)
+        await self.announce(room, [s for s in seats if s.status == "active"], "reveal", n)
         return {**self.pacing(room), "failed": failed}
 
     async def move(self, room: Classroom, seat: Seat, n: int) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Snapshots (issue 18): a few students' networks as they are now — setup, weights, the loss
 curve's tail and the decision boundary — labelled A, B, … without names, for the teacher to
-project side by side. Kept in the web process's memory per classroom until cleared (a restart,
-or another web process on a bus, starts without them)."""
+project side by side. Kept in the store per classroom (``app.store.snapshots``, one row) until
+cleared, so the dashboard and projector served by any web process — or after a restart — show
+the same set."""
 
 from __future__ import annotations
 
@@ -17,14 +18,17 @@ from app.commands import Export, History, Summary
 from app.errors import FieldError
 from app.schemas import drop_arrays
 from app.settings import Settings
+from app.store.snapshots import KeptSnapshots
 
 
 class Snapshots:
-    def __init__(self, rooms: Rooms, teaching: Teaching, settings: Settings) -> None:
+    def __init__(
+        self, rooms: Rooms, teaching: Teaching, kept: KeptSnapshots, settings: Settings
+    ) -> None:
         self.rooms = rooms
         self.teaching = teaching
+        self.kept = kept
         self.settings = settings
-        self.kept: dict[str, list[dict[str, Any]]] = {}
 
     async def take(self, room: Classroom, seat_ids: list[str]) -> list[dict[str, Any]]:
         if len(set(seat_ids)) != len(seat_ids):
@@ -58,11 +62,11 @@ class Snapshots:
                     "boundary": summary.get("thumbnail"),
                 }
             )
-        self.kept[room.id] = out
+        await asyncio.to_thread(self.kept.put, room.id, out)
         return out
 
-    def shown(self, room: Classroom) -> list[dict[str, Any]]:
-        return self.kept.get(room.id, [])
+    async def shown(self, room: Classroom) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self.kept.get, room.id)
 
-    def clear(self, room: Classroom) -> None:
-        self.kept.pop(room.id, None)
+    async def clear(self, room: Classroom) -> None:
+        await asyncio.to_thread(self.kept.clear, room.id)

@@ -121,6 +121,10 @@ class Hub(Protocol):
     def publish(self, session_id: str, kind: str, text: str) -> None:
         """Put an encoded message in this web process's viewers' mailboxes."""
 
+    async def broadcast(self, session_id: str, kind: str, text: str) -> None:
+        """A message the web side sends (an activity event): to the session's viewers on every
+        web process of the deployment, the way a trainer's messages reach them."""
+
     def viewers(self, session_id: str) -> int: ...
 
     def live_viewers(self, session_id: str, now: float, stall: float) -> tuple[int, int]: ...

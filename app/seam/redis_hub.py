@@ -48,6 +48,18 @@ class RedisHub:
     def publish(self, session_id: str, kind: str, text: str) -> None:
         self.local.publish(session_id, kind, text)
 
+    async def broadcast(self, session_id: str, kind: str, text: str) -> None:
+        """On the session's channel, as a trainer publishes (``kind`` line, then the message):
+        every web process following the session — this one too — hands it to its viewers
+        from ``_listen``. If Redis cannot take it, this process's own viewers still get it."""
+        try:
+            await self.redis.publish(channel(session_id), kind.encode() + b"\n" + text.encode())
+        except (aredis.RedisError, OSError) as exc:
+            log.warning(
+                "bus: %s for %s not broadcast (%s); local viewers only", kind, session_id, exc
+            )
+            self.local.publish(session_id, kind, text)
+
     def viewers(self, session_id: str) -> int:
         return self.local.viewers(session_id)
 

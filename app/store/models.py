@@ -427,3 +427,19 @@ class LessonShareRow(Base):
 
 
 lesson_shares = core_table(LessonShareRow)
+
+
+class SnapshotsRow(Base):
+    """The snapshots a teacher projects (issue 18): a classroom's kept set, one row per room,
+    replaced by each new set, so that every web process (and a restart) shows the same ones."""
+
+    __tablename__ = "classroom_snapshots"
+
+    classroom_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("classrooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    snapshots: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+classroom_snapshots = core_table(SnapshotsRow)

@@ -148,6 +148,10 @@ class LocalHub:
         for mailbox in self._mailboxes.get(session_id, ()):
             mailbox.put(kind, text)
 
+    async def broadcast(self, session_id: str, kind: str, text: str) -> None:
+        """One web process: its own viewers are every viewer."""
+        self.publish(session_id, kind, text)
+
     def viewers(self, session_id: str) -> int:
         return len(self._mailboxes.get(session_id, ()))
 

@@ -39,6 +39,23 @@ const options = (select, pairs, value) => {
 /** A decimal comma is the same number: "0,5" → 0.5 (NaN when it is no number). */
 const num = (s) => (String(s).trim() === "" ? NaN : Number(String(s).trim().replace(",", ".")));
 
+/** A setup's layer sizes (inputs first), worked out from the setup alone as the engine does
+ * (engine/datasets.py): inputs are the chosen features (x1, x2 by default; sine: one; inline:
+ * its rows' width); one output unit per target column, two for a softmax on one 0/1 column.
+ * null when the setup does not say enough. */
+export function sizesOfSetup(setup) {
+  const n = setup?.network, d = setup?.dataset || {};
+  const hidden = n?.hidden_layers ?? n?.hidden;
+  if (!Array.isArray(hidden)) return null;
+  const inline = d.name === "inline";
+  const inputs = Array.isArray(d.features) && d.features.length ? d.features.length
+    : inline ? d.inputs?.[0]?.length : d.name === "sine" ? 1 : 2;
+  let outputs = inline ? d.targets?.[0]?.length : 1;
+  if (outputs === 1 && (n.activations || []).at(-1) === "softmax") outputs = 2;
+  if (!(inputs > 0) || !(outputs > 0)) return null;
+  return [inputs, ...hidden.map(Number), outputs];
+}
+
 /** "2–3–1 tanh/sigmoid · xor" — a setup in a few words. */
 function setupSummary(setup, sizes) {
   if (!setup) return "";
@@ -62,12 +79,22 @@ export class StepEditor {
       node("p", { class: "hint" }, "Students see one step at a time; you open each from the dashboard. A step may ask one question."),
       this.list, add);
     host.append(this.root);
-    app.bus?.on("session", () => this.cards.forEach((c) => c.shape()));
+    app.bus?.on("session", () => this.reshape());
   }
 
   /** The network's shape now (inputs first), for the layer/unit/source lists. */
   sizes() {
     try { return this.app.frame?.weights ? layerSizes(this.app.frame) : null; } catch { return null; }
+  }
+
+  /** The shape of step ``card``'s network: its own setup's when it has one, else the nearest
+   * step before it with one, else the playground's network now. */
+  sizesFor(card) {
+    for (let i = this.cards.indexOf(card); i >= 0; i--) {
+      const own = this.cards[i].ownSizes?.();
+      if (own) return own;
+    }
+    return this.sizes();
   }
 
   fill(steps) {
@@ -78,6 +105,11 @@ export class StepEditor {
 
   steps() {
     return this.cards.map((c, i) => c.read(i));
+  }
+
+  /** Every step's layer/unit/source lists again (a step's network changed, or the order). */
+  reshape() {
+    this.cards.forEach((c) => c.shape());
   }
 
   renumber() {
@@ -96,6 +128,7 @@ export class StepEditor {
     this.cards.splice(j, 0, card);
     this.list.replaceChildren(...this.cards.map((c) => c.root));
     this.renumber();
+    this.reshape();
     card.root.querySelector(`[data-move=${by < 0 ? "up" : "down"}]`)?.focus();
   }
 
@@ -116,9 +149,10 @@ export class StepEditor {
     const showSetup = () => { setupNote.textContent = ownSetup ? `this step's network: ${setupSummary(ownSetup, ownSetup === card.takenSetup ? card.takenSizes : null)}` : ""; };
     take.addEventListener("click", () => {
       ownSetup = setupOf(this.app); card.takenSetup = ownSetup; card.takenSizes = this.sizes();
-      ownRadio.checked = true; showSetup();
+      ownRadio.checked = true; showSetup(); this.reshape();
     });
-    ownRadio.addEventListener("change", () => { if (ownRadio.checked && !ownSetup) take.click(); });
+    ownRadio.addEventListener("change", () => { if (ownRadio.checked && !ownSetup) take.click(); else this.reshape(); });
+    contRadio.addEventListener("change", () => this.reshape());
     // locks
     const lockBoxes = this.controls.map((c) => {
       const box = node("input", { type: "checkbox", id: id(`lock-${c.name}`), value: c.name, "data-step-lock": c.name });
@@ -143,6 +177,7 @@ export class StepEditor {
       this.cards.splice(i, 1);
       card.root.remove();
       this.renumber();
+      this.reshape();
       (this.cards[Math.min(i, this.cards.length - 1)]?.root.querySelector("input") || document.getElementById("step-add")).focus();
     });
     card.root = node("li", { class: "step-card" },
@@ -178,9 +213,13 @@ export class StepEditor {
       q.fill(st?.question || null);
       showKind();
     };
+    card.ownSizes = () => {
+      if (!ownRadio.checked || !ownSetup) return null;
+      return ownSetup === card.takenSetup && card.takenSizes ? card.takenSizes : sizesOfSetup(ownSetup);
+    };
     card.shape = () => q.shape();
+    this.cards.push(card); // before filling: its lists follow the steps before it
     card.fill(step);
-    this.cards.push(card);
     this.list.append(card.root);
     this.renumber();
   }
@@ -240,7 +279,7 @@ export class StepEditor {
     const root = node("div", {}, common, net, num_, choice);
 
     const shape = () => {
-      const sizes = this.sizes();
+      const sizes = this.sizesFor(card);
       const L = sizes ? sizes.length - 1 : 2;
       const l0 = Number(layer.value) || L;
       options(layer, Array.from({ length: L }, (_, i) => [i + 1, i + 1 === L ? `${i + 1} (output)` : `${i + 1} (hidden)`]), card.want?.layer ?? l0);

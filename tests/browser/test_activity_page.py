@@ -260,3 +260,171 @@ def test_a_class_answers_delta_k_and_the_teacher_reveals_and_projects(classroom_
 def room_seat(teacher, base: str, name: str) -> str:
     seats = api(teacher, "GET", base)["json"]["seats"]
     return next(s["id"] for s in seats if s["name"] == name)
+
+
+def select_values(card, field: str) -> list[str]:
+    return card.locator(f"[data-field={field}] option").evaluate_all(
+        "(os) => os.map((o) => o.value)"
+    )
+
+
+def test_the_step_editor_offers_layers_and_units_of_the_steps_own_network(
+    classroom_server, browser
+):
+    """The playground holds a 2–2–1 network; step 2 has its own 2–4–3–1 setup and asks δ of
+    hidden unit 3 in layer 1, step 3 continues with it: their lists are that network's."""
+    url = classroom_server.url.rstrip("/")
+    ctx, teacher = person(browser, (1024, 768))
+    login(teacher, url)
+    deep = {**XOR_TABLE, "network": {**XOR_TABLE["network"], "hidden_layers": [4, 3]}}
+    deep["network"]["activations"] = ["sigmoid"] * 3
+    net_q = {"kind": "network", "prompt": "δ?", "tolerance": 0.01, "sample": None}
+    body = {
+        "title": "Two networks",
+        "setup": XOR_TABLE,
+        "steps": [
+            {
+                "title": "small",
+                "question": {**net_q, "quantity": {"name": "delta", "layer": 2, "unit": 0}},
+            },
+            {
+                "title": "deep",
+                "setup": deep,
+                "question": {**net_q, "quantity": {"name": "delta", "layer": 1, "unit": 3}},
+            },
+            {
+                "title": "on",
+                "question": {
+                    **net_q,
+                    "quantity": {"name": "dE_dw", "layer": 3, "unit": 0, "source": 2},
+                },
+            },
+        ],
+    }
+    made = api(teacher, "POST", "/api/lessons", body)
+    assert made["status"] == 201, made
+    teacher.goto(f"{url}/teach/new?lesson={made['json']['id']}")
+    ready(teacher)
+    until(teacher, "document.querySelectorAll('.step-card').length === 3")
+    small, own, cont = (teacher.locator(".step-card").nth(i) for i in range(3))
+    assert select_values(small, "layer") == ["1", "2"]  # the playground's 2–2–1
+    assert select_values(small, "unit") == ["0"]
+    assert select_values(own, "layer") == ["1", "2", "3"]  # the step's own 2–4–3–1
+    assert select_values(own, "unit") == ["0", "1", "2", "3"]  # layer 1 of 2–4–3–1
+    assert own.locator("[data-field=layer]").input_value() == "1"
+    assert own.locator("[data-field=unit]").input_value() == "3"
+    assert select_values(cont, "layer") == ["1", "2", "3"]  # continues with step 2's network
+    assert cont.locator("[data-field=layer]").input_value() == "3"
+    assert select_values(cont, "source") == ["0", "1", "2"]
+    assert cont.locator("[data-field=source]").input_value() == "2"
+    # back to "continue" on step 2: both follow the playground's network again
+    own.locator("[data-field=continue]").check()
+    assert select_values(own, "layer") == ["1", "2"] and select_values(cont, "layer") == ["1", "2"]
+    assert not teacher.errors, teacher.errors
+    ctx.close()
+
+
+SELF_PACED = {
+    "title": "At your own pace",
+    "setup": XOR_TABLE,
+    "locks": [],
+    "steps": [
+        {
+            "title": "A number",
+            "question": {"kind": "number", "prompt": "How many hidden units?", "answer": 2.5},
+        },
+        {
+            "title": "Predict",
+            "question": {
+                "kind": "prediction",
+                "prompt": "What happens to the loss when you press step?",
+                "options": ["it falls", "it rises"],
+            },
+        },
+        {
+            "title": "Why",
+            "question": {"kind": "text", "prompt": "Why does it?", "feedback": "reveal"},
+        },
+    ],
+}
+
+
+def heading(page) -> str:
+    return page.text_content("#activity-heading") or ""
+
+
+def test_a_self_paced_student_moves_through_number_prediction_and_text_steps(
+    classroom_server, browser
+):
+    """Self-paced up to step 3: a student lands there, goes back with "previous" (the other
+    steps read-only, "next" stops at the open step), answers a number with a decimal comma,
+    records a prediction before pressing step and sees it beside what happened, and writes a
+    text answer; the dashboard lists the texts with names, the projector without."""
+    url = classroom_server.url.rstrip("/")
+    tctx, teacher = person(browser, (1440, 900))
+    login(teacher, url)
+    made = api(teacher, "POST", "/api/lessons", SELF_PACED)
+    assert made["status"] == 201, made
+    room = api(teacher, "POST", "/api/classrooms", {"lesson_id": made["json"]["id"]})["json"]
+    (actx, ann), (bctx, bo) = (
+        join(browser, url, room["code"], n, (1024, 768)) for n in ("Ann", "Bo")
+    )
+    teacher.goto(f"{url}/classrooms/{room['id']}")
+    until(teacher, "!document.getElementById('steps-panel').hidden")
+    teacher.click("[data-self-step='2']")
+    for p in (ann, bo):
+        until(p, "document.getElementById('activity-heading')?.textContent.startsWith('Step 3')")
+    assert "at your own pace" in heading(ann)
+    assert ann.is_disabled("[data-step-next]") and not ann.is_disabled("[data-step-prev]")
+    # the other steps are there, collapsed and read-only
+    assert ann.locator("details.activity-step").count() == 2
+    assert ann.locator("details.activity-step input").evaluate_all(
+        "(xs) => xs.every((x) => x.disabled)"
+    )
+
+    ann.click("[data-step-prev]")
+    until(ann, "document.getElementById('activity-heading').textContent.startsWith('Step 2')")
+    ann.click("[data-step-prev]")
+    until(ann, "document.getElementById('activity-heading').textContent.startsWith('Step 1')")
+    assert ann.is_disabled("[data-step-prev]") and not ann.is_disabled("[data-step-next]")
+    ann.fill("#answer-0", "2,5")
+    ann.click("#activity [data-kind=number] button[type=submit]")
+    until(ann, "document.querySelector('#activity .feedback.right')", 40000)
+
+    # a prediction, recorded before the run, then beside what happened
+    ann.click("[data-step-next]")
+    until(ann, "document.querySelector('#activity .activity-body [data-kind=prediction]')")
+    assert ann.is_disabled("details.activity-step[data-step='0'] #answer-0")  # read-only now
+    ann.check("#answer-1-0")
+    ann.click("#activity [data-kind=prediction] button[type=submit]")
+    until(ann, "document.querySelector('#activity [data-what-happened]')")
+    assert "Prediction recorded" in ann.text_content("#activity .activity-body .feedback")
+    assert ann.is_checked("#answer-1-0")
+    assert "epoch 0" in ann.text_content("[data-what-happened]")
+    ann.click("#btn-step")
+    until(ann, "/epoch [1-9]/.test(document.querySelector('[data-what-happened]').textContent)")
+
+    # free text, from both students
+    ann.click("[data-step-next]")
+    until(ann, "document.querySelector('#activity .activity-body [data-kind=text]')")
+    for p, text in ((ann, "The step goes down the gradient."), (bo, "It overshoots.")):
+        p.fill("#answer-2", text)
+        p.click("#activity [data-kind=text] button[type=submit]")
+        until(
+            p, "/Answer recorded/.test(document.querySelector('#activity .feedback').textContent)"
+        )
+    shoot(ann, "seat-self-paced-1024x768.png")
+
+    # the dashboard lists the texts with names; the projector hides them
+    until(teacher, "document.querySelectorAll('#step-results .texts li').length === 2", 30000)
+    texts = teacher.text_content("#step-results .texts")
+    assert "Ann: The step goes down the gradient." in texts and "Bo: It overshoots." in texts
+    teacher.click("#btn-projector")
+    until(teacher, "/Student A/.test(document.querySelector('#step-results .texts')?.textContent)")
+    shown = teacher.text_content("#step-results")
+    assert "Ann" not in shown and "Bo:" not in shown and "It overshoots." in shown
+    shoot(teacher, "dashboard-texts-projector-1440x900.png")
+    for p in (teacher, ann, bo):
+        assert not p.errors, p.errors
+    for ctx in (actx, bctx, tctx):
+        ctx.close()

@@ -28,10 +28,13 @@ DEFAULT_LESSON = {
 }
 
 
-def create_teacher(data_dir: str | os.PathLike[str], name: str, password: str) -> None:
-    """Make a teacher's account with the real CLI; AssertionError with its output if it fails."""
+def create_teacher(
+    data_dir: str | os.PathLike[str], name: str, password: str, extra: dict[str, str] | None = None
+) -> None:
+    """Make a teacher's account with the real CLI; AssertionError with its output if it fails.
+    ``extra``: more settings (e.g. ``BPP_DATABASE_URL`` for a store on PostgreSQL)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BPP_")}
-    env.update(BPP_DATA_DIR=str(Path(data_dir)), BPP_TEACHER_PASSWORD=password)
+    env.update(BPP_DATA_DIR=str(Path(data_dir)), BPP_TEACHER_PASSWORD=password, **(extra or {}))
     done = subprocess.run(
         [sys.executable, "-m", "app", "create-teacher", name],
         cwd=ROOT,

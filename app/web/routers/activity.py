@@ -27,6 +27,7 @@ from app.classroom.activity import (
 from app.classroom.answers import Activities
 from app.classroom.snapshots import Snapshots
 from app.store.answers import Answers
+from app.store.snapshots import KeptSnapshots
 from app.web.contract import OWN_CLASSROOM, SEAT, errors
 from app.web.routers.classroom import ClassroomsDep, CsvText, OwnRoomDep, SeatDep
 
@@ -129,14 +130,14 @@ async def take_snapshots(body: SnapshotsIn, room: OwnRoomDep, c: ClassroomsDep) 
     "/classrooms/{classroom_id}/snapshots", response_model=SnapshotsOut, responses=OWN_CLASSROOM
 )
 async def snapshots(room: OwnRoomDep, c: ClassroomsDep) -> dict:
-    return {"snapshots": c.snapshots.shown(room)}
+    return {"snapshots": await c.snapshots.shown(room)}
 
 
 @router.delete(
     "/classrooms/{classroom_id}/snapshots", response_model=SnapshotsOut, responses=OWN_CLASSROOM
 )
 async def clear_snapshots(room: OwnRoomDep, c: ClassroomsDep) -> dict:
-    c.snapshots.clear(room)
+    await c.snapshots.clear(room)
     return {"snapshots": []}
 
 
@@ -182,7 +183,7 @@ def install(app: Any) -> None:
         c.rooms, c.teaching, Answers(app.state.store), app.state.hub, c.settings
     )
     c.teaching.on_new_session = c.activities.on_new_session
-    c.snapshots = Snapshots(c.rooms, c.teaching, c.settings)
+    c.snapshots = Snapshots(c.rooms, c.teaching, KeptSnapshots(app.state.store), c.settings)
     app.include_router(router)
 
 
