@@ -17,3 +17,23 @@ export function drawBoundary(canvas, th, setup) {
     : (v) => v / scale;
   paintGrid(canvas, unit, th.resolution, colourTable(unit, t));
 }
+
+/** A loss curve on a log scale, small (a tile's sparkline, a snapshot's loss): `ys` the train
+ * losses, drawn edge to edge within `pad` pixels; nothing until two finite positive values. */
+export function drawLossLine(canvas, ys, { color = "#e8710a", width = 1.5, pad = 1 } = {}) {
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width, h = canvas.height;
+  ctx.clearRect(0, 0, w, h);
+  const finite = ys.filter((y) => Number.isFinite(y) && y > 0);
+  if (finite.length < 2) return;
+  const logs = finite.map(Math.log10);
+  const lo = Math.min(...logs), hi = Math.max(...logs), span = hi - lo || 1;
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.beginPath();
+  logs.forEach((v, i) => {
+    const x = (i / (logs.length - 1)) * (w - 2 * pad) + pad, y = h - 2 * pad - ((v - lo) / span) * (h - 4 * pad);
+    if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+  });
+  ctx.stroke();
+}

@@ -3,7 +3,7 @@
 // pacing, lesson and export actions of the classroom API. Every number on a tile is the number
 // the server's summary carries.
 import { boot, call, el, showError } from "./http.js";
-import { drawBoundary } from "./boundary.js";
+import { drawBoundary, drawLossLine } from "./boundary.js";
 import { StepsPanel } from "./steps-panel.js";
 
 const B = boot();
@@ -180,7 +180,7 @@ function onSummary(m) {
   p.test.textContent = m.loss.test == null ? "–" : fmt(m.loss.test);
   renderStatus(t);
   drawThumb(p.thumb, m.thumbnail, m.setup);
-  drawSpark(p.spark, t.losses);
+  drawLossLine(p.spark, t.losses);
   renderDiffs(t);
   scheduleSort();
   boardFollows(seatId, m);
@@ -193,7 +193,7 @@ async function seedSpark(t, sessionId) {
     if (t.seat.session_id !== sessionId) return;
     const before = h.train.slice(-SPARK_POINTS);
     t.losses = [...before, ...t.losses.filter((_, i) => i > 0)].slice(-SPARK_POINTS);
-    drawSpark(t.parts.spark, t.losses);
+    drawLossLine(t.parts.spark, t.losses);
   } catch { /* the sparkline fills from summaries anyway */ }
 }
 
@@ -209,24 +209,6 @@ function renderStatus(t) {
 const fmt = (x) => (x == null || !Number.isFinite(x) ? String(x) : Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : x.toPrecision(3));
 
 const drawThumb = drawBoundary; // boundary.js: the snapshots draw it the same way
-
-function drawSpark(canvas, ys) {
-  const ctx = canvas.getContext("2d");
-  const w = canvas.width, h = canvas.height;
-  ctx.clearRect(0, 0, w, h);
-  const finite = ys.filter((y) => Number.isFinite(y) && y > 0);
-  if (finite.length < 2) return;
-  const logs = finite.map(Math.log10);
-  const lo = Math.min(...logs), hi = Math.max(...logs), span = hi - lo || 1;
-  ctx.strokeStyle = "#e8710a";
-  ctx.lineWidth = 1.5;
-  ctx.beginPath();
-  logs.forEach((v, i) => {
-    const x = (i / (logs.length - 1)) * (w - 2) + 1, y = h - 2 - ((v - lo) / span) * (h - 4);
-    if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y);
-  });
-  ctx.stroke();
-}
 
 /** The student's settings where they differ from the lesson's: the roster's `differs`, which
  * the server computes with the locks' own compare (app/classroom/controls.py). */

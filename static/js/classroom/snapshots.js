@@ -5,7 +5,7 @@
 import { call, el } from "./http.js";
 import { Diagram } from "../diagram.js";
 import { H } from "../diagram-layout.js";
-import { drawBoundary } from "./boundary.js";
+import { drawBoundary, drawLossLine } from "./boundary.js";
 
 export const SNAPSHOTS_MIN = 2;
 export const SNAPSHOTS_MAX = 6; // SnapshotsIn.seats in app/classroom/activity.py
@@ -89,7 +89,7 @@ export class Snapshots {
           el("div", { class: "snap-lossbox" }, loss, el("small", {}, `${epoch}${last == null ? "loss –" : `loss ${Number(last).toPrecision(3)}`}`))));
       this.grid.append(card);
       drawBoundary(boundary, s.boundary, s.setup);
-      drawLoss(loss, tail);
+      drawLossLine(loss, tail, { color: "#c2410c", width: 2, pad: 2 });
       this.drawn.push({ root: dia, snap: s, diagram: null });
     }
     requestAnimationFrame(() => this.layout());
@@ -148,22 +148,4 @@ export function lossTail(h) {
   if (Array.isArray(h)) return h.map((x) => (typeof x === "number" ? x : x?.train ?? x?.loss ?? null)).filter((x) => x != null);
   if (Array.isArray(h.train)) return h.train;
   return [];
-}
-
-function drawLoss(canvas, ys) {
-  const ctx = canvas.getContext("2d");
-  const w = canvas.width, h = canvas.height;
-  ctx.clearRect(0, 0, w, h);
-  const finite = ys.filter((y) => Number.isFinite(y) && y > 0);
-  if (finite.length < 2) return;
-  const logs = finite.map(Math.log10);
-  const lo = Math.min(...logs), hi = Math.max(...logs), span = hi - lo || 1;
-  ctx.strokeStyle = "#c2410c";
-  ctx.lineWidth = 2;
-  ctx.beginPath();
-  logs.forEach((v, i) => {
-    const x = (i / (logs.length - 1)) * (w - 4) + 2, y = h - 3 - ((v - lo) / span) * (h - 6);
-    if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y);
-  });
-  ctx.stroke();
 }
