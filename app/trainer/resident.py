@@ -156,20 +156,26 @@ class Resident(Messages):
             len(params.W),
         )
 
-    def record(self, snap: Snapshot) -> None:
-        """Add an epoch's losses to the history (a diverged epoch is not recorded)."""
+    def record(
+        self, snap: Snapshot, node: list[tuple[np.ndarray, np.ndarray]] | None = None
+    ) -> None:
+        """Add an epoch's losses to the history (a diverged epoch is not recorded); ``node``:
+        the snapshot's node statistics when already computed (stacked: ``flow_stack``)."""
         if snap.status != "diverged":
             self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
-            self.record_flow(snap)
+            self.record_flow(snap, node)
             if self.replay.wants(snap.epoch):
                 self.replay.add(snap.epoch, snap.W, snap.b)
 
-    def record_flow(self, snap: Snapshot) -> None:
+    def record_flow(
+        self, snap: Snapshot, node: list[tuple[np.ndarray, np.ndarray]] | None = None
+    ) -> None:
         """Each layer's mean |δ| and mean |∂E/∂w| at ``snap`` (on the epochs the thinned
-        gradient-flow series keeps)."""
+        gradient-flow series keeps), from ``node`` when given, else measured here."""
         if self.flow.wants(snap.epoch):
-            with np.errstate(**ERRSTATE):
-                node = self.trainer.node_stats(snap)
+            if node is None:
+                with np.errstate(**ERRSTATE):
+                    node = self.trainer.node_stats(snap)
             self.flow.add(snap.epoch, *gradient_flow(node, snap.grad_W))
 
     # -- the stop condition -----------------------------------------------------------------
