@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.settings import Settings
-from app.trainer.flow_stack import flow_nodes
+from app.trainer.flow_stack import flow_of_stack
 from app.trainer.resident import Resident
 from engine.stacked import StackedTrainer
 
@@ -43,9 +43,9 @@ def test_the_stacked_gradient_flow_is_each_sessions_own(hidden, dataset, rates, 
     stack = StackedTrainer()
     for _ in range(epochs):
         snaps = stack.run_epoch([r.trainer for r in stacked])
-        nodes = flow_nodes(stack, stacked, snaps)
-        for r, snap, node in zip(stacked, snaps, nodes, strict=True):
-            r.record(snap, node)
+        flows = flow_of_stack(stack, stacked, snaps)
+        for r, snap, flow in zip(stacked, snaps, flows, strict=True):
+            r.record(snap, flow)
         for r in alone:
             r.record(r.trainer.run_epoch())
     for got, want in zip(stacked, alone, strict=True):
@@ -60,6 +60,7 @@ def test_only_the_members_whose_series_keeps_the_epoch_are_measured():
     stack = StackedTrainer()
     rs[0].flow.stride = 4  # keeps every 4th epoch from its first one (0)
     snaps = stack.run_epoch([r.trainer for r in rs])
-    nodes = flow_nodes(stack, rs, snaps)
-    assert nodes[0] is None and nodes[1] is not None and nodes[2] is not None
-    assert [len(n) for n in nodes[1:]] == [3, 3]  # (mean a, mean |δ|) per layer after the input
+    flows = flow_of_stack(stack, rs, snaps)
+    assert flows[0] is None and flows[1] is not None and flows[2] is not None
+    # per layer after the input: mean |δ| and mean |∂E/∂w|
+    assert [(len(d), len(g)) for d, g in flows[1:]] == [(3, 3), (3, 3)]
