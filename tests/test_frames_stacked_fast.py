@@ -70,3 +70,11 @@ def test_the_stacked_quantisation_leaves_the_engines_grids_alone():
 @given(st.binary(max_size=6000))
 def test_the_frames_deflate_reads_back_with_plain_zlib(data):
     assert zlib.decompress(deflate(data)) == data
+
+
+def test_without_isal_the_frames_deflate_is_zlibs(monkeypatch):
+    from app.trainer import deflate as module
+
+    monkeypatch.setattr(module, "isal_zlib", None)
+    data = bytes(range(256)) * 8
+    assert module.deflate(data) == zlib.compress(data, module.ZLIB_LEVEL)

@@ -7,9 +7,11 @@ the Python client's ``zlib.decompress``) reads either."""
 from __future__ import annotations
 
 import zlib
+from types import ModuleType
 
 from app.frame_format import DEFLATE_LEVEL, ZLIB_LEVEL
 
+isal_zlib: ModuleType | None
 try:  # pragma: no cover - which one depends on the install
     from isal import isal_zlib
 except ImportError:  # pragma: no cover
