@@ -99,6 +99,7 @@ test-container: $(TEST_EXTRAS) /usr/bin/podman /usr/bin/mmdebstrap
 bench: $(TEST_EXTRAS) /usr/bin/chromium
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_frames.py
+	$(BIN)/python benchmarks/bench_trainer.py
 	$(BIN)/python benchmarks/bench_stream.py
 	$(BIN)/python benchmarks/bench_stream.py --cases f
 	$(BIN)/python benchmarks/bench_stream.py --cases fa

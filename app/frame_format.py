@@ -58,3 +58,4 @@ LAYER_KEYS = ("z", "a", "g_prime", "delta")
 HEADER = struct.Struct("<3sBBBHHBBBx")
 GRID_HEAD = struct.Struct("<HBx")
 ZLIB_LEVEL = 1  # deflate's fastest: 3 to 10 times faster than 6, frames 1–3 % larger
+DEFLATE_LEVEL = 1  # ISA-L's level 1 (app/trainer/deflate.py): zlib 1's size, 3–5× faster

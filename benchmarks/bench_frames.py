@@ -9,7 +9,9 @@ does. Then each side encodes every session's frame from those statistics:
 
 - ``json``: ``Resident.frame_bytes`` per session (the JSON form, today's frame);
 - ``binary, per session``: ``Resident.binary_frame`` per session (a stack of one);
-- ``binary, stacked``: one ``frame_binary.encode_stack`` call for all S.
+- ``binary, stacked``: one ``frame_binary.encode_stack`` call for all S (its grids deflated by
+  ``app/trainer/deflate.py``: ISA-L where installed);
+- ``stacked, zlib``: the same with zlib's deflate (level 1), what it was before ISA-L.
 
 The table gives the median frame bytes and the median (over ``repeats``) encode time per frame.
 """
@@ -20,12 +22,15 @@ import argparse
 import statistics
 import sys
 import time
+import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.frame_format import ZLIB_LEVEL  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from app.trainer import frame_binary  # noqa: E402
+from app.trainer.deflate import BACKEND  # noqa: E402
 from app.trainer.resident import Resident  # noqa: E402
 from engine.stacked import StackedTrainer  # noqa: E402
 
@@ -75,6 +80,14 @@ def bench(name: str, body: dict, S: int, repeats: int) -> dict:
             [r.frame_member() for r in rs], rs[0].built.dataset, stats.node_stats, stats.grid
         )
 
+    def binary_stacked_zlib() -> list[bytes]:
+        fast = frame_binary.deflate
+        frame_binary.deflate = lambda data: zlib.compress(data, ZLIB_LEVEL)
+        try:
+            return binary_stacked()
+        finally:
+            frame_binary.deflate = fast
+
     json_bytes = statistics.median(len(b) for b in json_all())
     bin_bytes = statistics.median(len(b) for b in binary_stacked())
     return {
@@ -85,6 +98,7 @@ def bench(name: str, body: dict, S: int, repeats: int) -> dict:
         "json µs": 1e6 * timed(json_all, repeats, S),
         "bin each µs": 1e6 * timed(binary_each, repeats, S),
         "bin stacked µs": 1e6 * timed(binary_stacked, repeats, S),
+        "stacked zlib µs": 1e6 * timed(binary_stacked_zlib, repeats, S),
     }
 
 
@@ -97,7 +111,7 @@ def main() -> None:
     S, repeats = (8, 3) if args.quick else (args.sessions, args.repeats)
     rows = [bench(name, body, S, repeats) for name, body in NETWORKS.items()]
     cols = list(rows[0])
-    print(f"frames of {S} same-shaped sessions, medians of {repeats} repeats")
+    print(f"frames of {S} same-shaped sessions, medians of {repeats} repeats; deflate: {BACKEND}")
     print(" | ".join(f"{c:>18}" for c in cols))
     for row in rows:
         cells = [

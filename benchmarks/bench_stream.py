@@ -9,7 +9,9 @@ process, issue 7's "today") when asked. Against each, one asyncio client (``webs
 its stream it replays the page's own traffic recorded in headless Chromium
 (``benchmarks/page_traffic.json``, made by ``bench_page.py --record``: the stream messages and
 REST requests the page sent while playing, each kind at its recorded rate, a random phase per
-viewer); ``--no-page-traffic`` reads the stream only. The table gives, per case, epochs/s and
+viewer); ``--no-page-traffic`` reads the stream only. Viewers ask for the frame form the page
+asks for: binary (``?format=binary``), and JSON in "today" (the page before issue 21;
+``--json-frames``: JSON in every design). The table gives, per case, epochs/s and
 frames/s per session (median, p5), the server's cores and its epochs per CPU-second (all
 sessions' epochs/s over the server's cores).
 
@@ -124,6 +126,7 @@ import random
 import re
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -153,6 +156,10 @@ DESIGNS = {
     "inproc": {"BPP_TRAINERS": "0"},
     "new1": {"BPP_TRAINERS": "1"},
 }
+# The frame form each design's viewers ask for: the page before issue 21 read JSON frames; the
+# page now asks for binary ones (``static/js/stream.js``: ``?format=binary``), and so do the
+# viewers of the other designs (``--json-frames``: every viewer reads JSON).
+FRAMES = {"today": "json"}
 # The real page's traffic beside its stream, recorded in headless Chromium (bench_page.py
 # --record): every viewer replays it at the recorded rates (``--no-page-traffic``: frames only).
 PAGE_TRAFFIC = ROOT / "benchmarks" / "page_traffic.json"
@@ -167,6 +174,35 @@ W2 = {
 }
 # A frame starts like {"type":"frame","epoch":12, — read both without parsing ~10 KB of JSON.
 FRAME_HEAD = re.compile(rb'\{"type":"frame","epoch":(\d+)')
+# A binary frame (app/frame_format.py): "BPF", its header, then sizes, names and the scalars,
+# epoch first.
+BINARY_HEAD = struct.Struct("<3sBBBHHBBBx")
+
+
+def frames_of(design: str, opts: argparse.Namespace | None = None) -> str:
+    """The frame form ``design``'s viewers ask for (``FRAMES``; binary unless said)."""
+    if opts is not None and getattr(opts, "json_frames", False):
+        return "json"
+    return FRAMES.get(design, "binary")
+
+
+def stream_url(ws_url: str, sid: str, frames: str = "json") -> str:
+    url = f"{ws_url}/api/sessions/{sid}/stream"
+    return url + "?format=binary" if frames == "binary" else url
+
+
+def frame_epoch(data: bytes) -> int | None:
+    """The epoch of a frame, JSON or binary (read from its head, not parsed); None: no frame."""
+    if data[:3] == b"BPF":
+        _m, _v, _k, _st, _fl, _p, n_sizes, _nm, names_len = BINARY_HEAD.unpack_from(data)
+        at = BINARY_HEAD.size + 2 * n_sizes + names_len
+        return int(struct.unpack_from("<d", data, at)[0])
+    if not data.startswith(b'{"type":"frame"'):
+        return None
+    match = FRAME_HEAD.match(data, 0, 60)
+    return int(match.group(1)) if match else int(orjson.loads(data)["epoch"])
+
+
 PLAY = orjson.dumps({"type": "play"}).decode()
 CONNECT = {"max_size": None, "compression": None, "ping_interval": None, "open_timeout": 30}
 
@@ -198,14 +234,9 @@ class Viewer:
     wait: float | None = None  # seconds from sending play to the first frame of a later epoch
 
     def add(self, now: float, data: bytes) -> None:
-        if not data.startswith(b'{"type":"frame"'):
+        epoch = frame_epoch(data)
+        if epoch is None:
             return
-        match = FRAME_HEAD.match(data, 0, 60)
-        if match:
-            epoch = int(match.group(1))
-        else:
-            self.misses += 1
-            epoch = int(orjson.loads(data)["epoch"])
         self.frames += 1
         if len(self.sizes) < 64:
             self.sizes.append(len(data))
@@ -433,8 +464,7 @@ async def watch(
                 except TimeoutError:
                     continue
                 now = loop.time()
-                if record.wait is None and (head := FRAME_HEAD.match(data, 0, 60)):
-                    epoch = int(head.group(1))
+                if record.wait is None and (epoch := frame_epoch(data)) is not None:
                     if epoch0 is None:
                         epoch0 = epoch
                     elif epoch > epoch0:
@@ -457,11 +487,13 @@ async def play_and_watch(
     seconds: float,
     warmup: float,
     traffic: Traffic | None = None,
+    frames: str = "json",
 ) -> tuple[list[Viewer], Load]:
-    """Create one session per body, one viewer each, play them all; measure over the window."""
+    """Create one session per body, one viewer each (asking for ``frames``: json or binary),
+    play them all; measure over the window."""
     ids = await create_sessions(http, bodies)
     try:
-        urls = [f"{server.ws_url}/api/sessions/{sid}/stream" for sid in ids]
+        urls = [stream_url(server.ws_url, sid, frames) for sid in ids]
         return await watch_all(
             urls, {"server": server.cpu_seconds}, seconds, warmup, traffic=traffic
         )
@@ -554,10 +586,22 @@ def row(case: str, design: str, viewers: list[Viewer], load: Load, seconds: floa
 
 
 async def case_b(
-    server, http, design, n, seconds, warmup, *, many=False, traffic: Traffic | None = None
+    server,
+    http,
+    design,
+    n,
+    seconds,
+    warmup,
+    *,
+    many=False,
+    traffic: Traffic | None = None,
+    frames: str = "json",
 ) -> Row:
-    viewers, load = await play_and_watch(server, http, [{}] * n, seconds, warmup, traffic)
+    viewers, load = await play_and_watch(
+        server, http, [{}] * n, seconds, warmup, traffic, frames=frames
+    )
     r = row("b2" if many else "b", design, viewers, load, seconds)
+    r.note += f"; {frames} frames"
     if traffic is not None:
         r.note += f"; {traffic.describe()}, {traffic.sent} REST calls ({traffic.failed} failed)"
         traffic.sent = traffic.failed = 0
@@ -722,6 +766,7 @@ async def run_server(
                         opts.seconds,
                         opts.warmup,
                         traffic=traffic,
+                        frames=frames_of(design, opts),
                     )
                     b_fps = median(r.fps)
                     rows.append(r)
@@ -736,6 +781,7 @@ async def run_server(
                             opts.warmup,
                             many=True,
                             traffic=traffic,
+                            frames=frames_of(design, opts),
                         )
                     )
                 elif case == "e":
@@ -1190,7 +1236,7 @@ async def case_f(opts: argparse.Namespace, design: str = "new") -> list[Row]:
                         raise BenchError("the dashboard closed before every summary came")
                     window = Window()
                     viewers, load = await watch_all(
-                        [f"{server.ws_url}/api/sessions/{sid}/stream" for sid in ids],
+                        [stream_url(server.ws_url, sid, frames_of(design, opts)) for sid in ids],
                         {"server": server.cpu_seconds},
                         opts.seconds,
                         opts.warmup,
@@ -1638,6 +1684,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="today,new",
         help="comma-separated: today (30 frames/s fixed), new (adaptive), inproc (BPP_TRAINERS=0), "
         "new1 (one trainer process)",
+    )
+    parser.add_argument(
+        "--json-frames",
+        action="store_true",
+        help="every viewer reads JSON frames (default: as the page, binary; today's design: JSON)",
     )
     parser.add_argument(
         "--no-page-traffic",

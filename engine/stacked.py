@@ -119,6 +119,9 @@ class StackedTrainer:
 
     def __init__(self) -> None:
         self._stack: TrainerStack | None = None
+        # node statistics of the last stack's whole membership at its produced snapshots
+        # (``frame_stats``): the snapshots they are of, and the stats
+        self._node_memo: tuple[list[Snapshot], list[tuple[Array, Array]]] | None = None
 
     def run_epoch(self, trainers: Sequence[Trainer]) -> list[Snapshot]:
         """Advance every trainer by one epoch, exactly as its own ``run_epoch`` would, and
@@ -188,20 +191,60 @@ class StackedTrainer:
         spec, L = trainers[0].spec, trainers[0].spec.depth
         W = [np.stack([s.W[l] for s in snaps]) for l in range(L)]
         b = [np.stack([s.b[l] for s in snaps]) for l in range(L)]
-        stack = self._stack
-        if (
-            stack is not None
-            and len(stack.trainers) == len(trainers)
-            and all(map(is_, stack.trainers, trainers))
-            and all(map(is_, snaps, stack.produced))
-            and stack.cache is not None
-        ):
-            N, p = stack.N, stack.cache
-            cache = ForwardCache([z[:, :N] for z in p.z], [a[:, :N] for a in p.a])
-            stats = node_stats(spec, W, b, None, stack.fs.T_all[:, :N], cache)
+        rows = self._cached_rows(trainers, snaps)
+        if rows is not None:
+            whole = self._whole_node_stats()
+            if whole is not None:  # one computation for every caller at these snapshots
+                same = len(rows) == len(whole[0][0]) and rows == list(range(len(rows)))
+                stats = whole if same else [(m[rows], d[rows]) for m, d in whole]
+            else:
+                stack = self._stack
+                assert stack is not None and stack.cache is not None
+                N, p, sel = stack.N, stack.cache, np.asarray(rows)
+                cache = ForwardCache([z[sel, :N] for z in p.z], [a[sel, :N] for a in p.a])
+                stats = node_stats(spec, W, b, None, stack.fs.T_all[sel, :N], cache)
         else:
             X = np.stack([t.X for t in trainers])
             T = np.stack([t.T for t in trainers])
             stats = node_stats(spec, W, b, X, T)
         grid = None if X_grid is None else grid_activations(spec, W, b, X_grid)
         return FrameStats(stats, grid)
+
+    def _cached_rows(self, trainers: list[Trainer], snaps: list[Snapshot]) -> list[int] | None:
+        """The rows of the last stack holding ``trainers``, when each one's snapshot is the one
+        that stack produced (so its forward pass over the training set is the stack's cache);
+        else None."""
+        stack = self._stack
+        if stack is None or stack.cache is None:
+            return None
+        at = {id(t): i for i, t in enumerate(stack.trainers)}
+        rows = []
+        for t, snap in zip(trainers, snaps, strict=True):
+            i = at.get(id(t))
+            if i is None or stack.produced[i] is not snap:
+                return None
+            rows.append(i)
+        return rows
+
+    def _whole_node_stats(self) -> list[tuple[Array, Array]] | None:
+        """``node_stats`` of the last stack's every member at its produced snapshots (from its
+        cached forward pass), computed once per epoch and kept for the next caller: the
+        gradient-flow series (``app.trainer.flow_stack``) and the frames ask for the same
+        numbers after the same epoch. None when a member produced no snapshot (diverged)."""
+        stack = self._stack
+        assert stack is not None and stack.cache is not None
+        produced = stack.produced
+        memo = self._node_memo
+        if memo is not None and len(memo[0]) == len(produced) and all(map(is_, memo[0], produced)):
+            return memo[1]
+        if any(s is None for s in produced):
+            return None
+        snaps: list[Snapshot] = list(produced)  # type: ignore[arg-type]
+        L = stack.spec.depth
+        W = [np.stack([s.W[l] for s in snaps]) for l in range(L)]
+        b = [np.stack([s.b[l] for s in snaps]) for l in range(L)]
+        N, p = stack.N, stack.cache
+        cache = ForwardCache([z[:, :N] for z in p.z], [a[:, :N] for a in p.a])
+        stats = node_stats(stack.spec, W, b, None, stack.fs.T_all[:, :N], cache)
+        self._node_memo = (snaps, stats)
+        return stats

@@ -396,6 +396,29 @@ def test_frame_stats_equal_the_per_session_functions():
                 np.testing.assert_allclose(a, w, rtol=1e-12, atol=1e-15)
 
 
+def test_frame_stats_of_a_subset_after_the_whole_stack_equal_the_per_session_functions():
+    """The stack's node statistics are computed once per epoch and kept: a later call for some
+    of its trainers (a frame after the gradient-flow series) takes their rows; after the next
+    epoch, or an edit that makes a new snapshot, they are computed again."""
+    pairs = [circle_pair(0.05, s) for s in range(5)]
+    trainers = [p[1] for p in pairs]
+    group = StackedTrainer()
+    for epoch in range(3):
+        group.run_epoch(trainers)
+        if epoch == 2:
+            trainers[3].set_parameter("weight", 0, 0, 0.25, i=0)  # a new snapshot for one trainer
+        group.frame_stats(trainers)
+        for some in ([4, 1], [0, 2, 3], [3]):
+            stats = group.frame_stats([trainers[i] for i in some])
+            for k, i in enumerate(some):
+                tr = trainers[i]
+                snap = tr.last or tr.snapshot()
+                want = node_stats(tr.spec, snap.W, snap.b, tr.X, tr.T)
+                for (ma, md), (wa, wd) in zip(stats.member(k)[0], want, strict=True):
+                    np.testing.assert_allclose(ma, wa, rtol=1e-12, atol=1e-15)
+                    np.testing.assert_allclose(md, wd, rtol=1e-12, atol=1e-15)
+
+
 def test_node_stats_are_mean_activation_and_mean_abs_delta():
     tr = circle_pair(0.05, 0)[0]
     snap = tr.run_epoch()

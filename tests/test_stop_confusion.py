@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from engine import accuracy, confusion_matrix
 
@@ -120,3 +123,28 @@ def test_engine_confusion_matrix_counts_true_rows_and_predicted_columns():
     assert soft.tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 1]]
     tanh = confusion_matrix(np.array([[-0.2], [0.3]]), np.array([[-1.0], [-1.0]]), "tanh")
     assert tanh.tolist() == [[1, 1], [0, 0]]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(1, 4).flatmap(
+        lambda K: st.tuples(
+            arrays(np.float64, st.tuples(st.integers(1, 40), st.just(K)), elements=st.floats(0, 1)),
+            st.data(),
+        )
+    )
+)
+def test_the_confusion_matrix_counts_each_sample_once_in_its_true_row_and_predicted_column(case):
+    A, data = case
+    N, K = A.shape
+    T = data.draw(arrays(np.float64, (N, K), elements=st.sampled_from([0.0, 1.0])))
+    counts = confusion_matrix(A, T, "sigmoid")
+    C = max(K, 2)
+    want = np.zeros((C, C), dtype=np.int64)
+    for a, t in zip(A, T, strict=True):  # the readable count, one sample at a time
+        if K > 1:
+            want[int(np.argmax(t)), int(np.argmax(a))] += 1
+        else:
+            want[int(t[0] >= 0.5), int(a[0] >= 0.5)] += 1
+    assert counts.dtype == np.int64 and counts.shape == (C, C)
+    np.testing.assert_array_equal(counts, want)

@@ -276,6 +276,17 @@ class Messages:
         frame["replay"] = True
         return frames.dumpb(self.concealment.frame(frame))
 
+    def _encoded(self, T: np.ndarray, output: str) -> np.ndarray:
+        """``Dataset.encode_targets(T, output)``, kept while T and the output activation stay
+        (the panels ask for the confusion matrix every second)."""
+        memo: dict[int, tuple] = self.__dict__.setdefault("_encoded_memo", {})
+        hit = memo.get(id(T))
+        if hit is None or hit[0] is not T or hit[1] != output:
+            if len(memo) >= 4:  # the training and test sets of the data now in use
+                memo.clear()
+            hit = memo[id(T)] = (T, output, self.built.dataset.encode_targets(T, output))
+        return hit[2]
+
     def confusion(self) -> bytes:
         """The confusion matrices of the training and test sets at the current parameters
         (``engine.confusion_matrix``): rows are the true class, columns the predicted one."""
@@ -291,7 +302,7 @@ class Messages:
                     out[part] = None
                     continue
                 A = forward(spec, self.trainer.params, X).a[-1]
-                out[part] = confusion_matrix(A, d.encode_targets(T, spec.output), spec.output)
+                out[part] = confusion_matrix(A, self._encoded(T, spec.output), spec.output)
         out["classes"] = [str(c) for c in range(len(out["train"]))]
         out["train"] = out["train"].tolist()
         out["test"] = None if out["test"] is None else out["test"].tolist()

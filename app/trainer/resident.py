@@ -156,21 +156,25 @@ class Resident(Messages):
             len(params.W),
         )
 
-    def record(self, snap: Snapshot) -> None:
-        """Add an epoch's losses to the history (a diverged epoch is not recorded)."""
+    def record(self, snap: Snapshot, flow: tuple[list[float], list[float]] | None = None) -> None:
+        """Add an epoch's losses to the history (a diverged epoch is not recorded); ``flow``:
+        the snapshot's gradient flow when already measured (stacked: ``flow_stack``)."""
         if snap.status != "diverged":
             self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
-            self.record_flow(snap)
+            self.record_flow(snap, flow)
             if self.replay.wants(snap.epoch):
                 self.replay.add(snap.epoch, snap.W, snap.b)
 
-    def record_flow(self, snap: Snapshot) -> None:
+    def record_flow(
+        self, snap: Snapshot, flow: tuple[list[float], list[float]] | None = None
+    ) -> None:
         """Each layer's mean |δ| and mean |∂E/∂w| at ``snap`` (on the epochs the thinned
-        gradient-flow series keeps)."""
+        gradient-flow series keeps): ``flow`` when given, else measured here."""
         if self.flow.wants(snap.epoch):
-            with np.errstate(**ERRSTATE):
-                node = self.trainer.node_stats(snap)
-            self.flow.add(snap.epoch, *gradient_flow(node, snap.grad_W))
+            if flow is None:
+                with np.errstate(**ERRSTATE):
+                    flow = gradient_flow(self.trainer.node_stats(snap), snap.grad_W)
+            self.flow.add(snap.epoch, *flow)
 
     # -- the stop condition -----------------------------------------------------------------
     def set_stop(self, stop: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from app.trainer.flow_stack import flow_of_stack
 from app.trainer.publisher import Publisher
 from app.trainer.resident import Resident
 from app.trainer.shares import weight
@@ -102,8 +103,9 @@ class Scheduler:
                 if stack is None:
                     stack = self.stacks[key] = StackedTrainer()
                 snaps = stack.run_epoch([r.trainer for r in members])
-            for r, snap in zip(members, snaps, strict=True):
-                r.record(snap)
+            flows = flow_of_stack(stack, members, snaps) if len(members) > 1 else [None]
+            for r, snap, flow in zip(members, snaps, flows, strict=True):
+                r.record(snap, flow)
                 since, done = self.rate.get(r.id, (start, 0))
                 self.rate[r.id] = (since, done + 1)
                 if r.stop_reason(snap) is not None:
