@@ -29,7 +29,7 @@ playing session keeps ``1 / (1 + job_weight)`` of the trainer beside any number 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.trainer.flow_stack import flow_of_stack
 from app.trainer.publisher import Publisher
@@ -96,14 +96,15 @@ class Scheduler:
         member_epochs = 0
         while members:
             member_epochs += len(members)
+            flows: list[Any]
             if len(members) == 1:
-                snaps = [members[0].trainer.run_epoch()]
+                snaps, flows = [members[0].trainer.run_epoch()], [None]
             else:
-                stack = self.stacks.get(key)
-                if stack is None:
-                    stack = self.stacks[key] = StackedTrainer()
-                snaps = stack.run_epoch([r.trainer for r in members])
-            flows = flow_of_stack(stack, members, snaps) if len(members) > 1 else [None]
+                stacked = self.stacks.get(key)
+                if stacked is None:
+                    stacked = self.stacks[key] = StackedTrainer()
+                snaps = stacked.run_epoch([r.trainer for r in members])
+                flows = flow_of_stack(stacked, members, snaps)
             for r, snap, flow in zip(members, snaps, flows, strict=True):
                 r.record(snap, flow)
                 since, done = self.rate.get(r.id, (start, 0))
