@@ -249,10 +249,11 @@ def quantise_stack(grid: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.n
     if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         A = np.nan_to_num(A)  # only after an explicit edit to huge weights
         lo, hi = A.min(axis=2), A.max(axis=2)
-    span = hi - lo
-    scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
-    A -= lo[:, :, None]  # 0 ≤ A·scale ≤ 255 (+ rounding)
-    A *= scale[:, :, None]
-    np.rint(A, out=A)
-    np.minimum(A, 255.0, out=A)
-    return A.astype(np.uint8), lo, hi
+    with np.errstate(over="ignore", invalid="ignore"):  # spans near the float range's (edits)
+        span = hi - lo
+        scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
+        A -= lo[:, :, None]  # 0 ≤ A·scale ≤ 255 (+ rounding)
+        A *= scale[:, :, None]
+        np.rint(A, out=A)
+        np.minimum(A, 255.0, out=A)
+        return A.astype(np.uint8), lo, hi

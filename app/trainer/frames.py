@@ -47,9 +47,10 @@ def encode_layers(layers: list[np.ndarray]) -> list[list[dict[str, Any]]]:
     if not np.isfinite(A).all():  # only after an explicit edit to huge weights
         A = np.nan_to_num(A)
     lo, hi = A.min(axis=0), A.max(axis=0)
-    span = hi - lo
-    scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
-    data = np.clip(np.rint((A - lo) * scale), 0, 255).astype(np.uint8).T.copy()
+    with np.errstate(over="ignore", invalid="ignore"):  # spans near the float range's (edits)
+        span = hi - lo
+        scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
+        data = np.clip(np.rint((A - lo) * scale), 0, 255).astype(np.uint8).T.copy()
     b64 = base64.b64encode
     los, his = lo.tolist(), hi.tolist()
     units = [
