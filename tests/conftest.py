@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.settings import Settings
 from app.web.main import create_app
+from tests.support.durations import longest_first
 from tests.support.postgres import PostgresServer, find_postgres_bindir, start_postgres
 from tests.support.redis import RedisServer, find_redis_server, start_redis
 from tests.support.services import service_missing
@@ -45,6 +46,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.nodeid.startswith(SLOW):
             item.add_marker(pytest.mark.slow)
+
+
+# after pytest's own grouping by fixture scope (and after the deselection by -m, which reads the
+# markers added above: that hook runs first)
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_longest_files_first(items: list[pytest.Item]) -> None:
+    """The longest test files first (tests/support/durations.py): with ``make test``'s
+    ``--no-loadscope-reorder`` the two workers take them in this order and finish together."""
+    items[:] = longest_first(items)
 
 
 BUS_MODE = os.environ.get("BPP_TEST_BUS", "") not in ("", "0")
