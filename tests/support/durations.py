@@ -105,7 +105,8 @@ def measure(paths: list[str]) -> dict[str, int]:
     seconds: collections.Counter[str] = collections.Counter()
     for path in paths:
         for case in ET.parse(path).iter("testcase"):
-            seconds[case.get("classname", "").replace(".", "/") + ".py"] += float(case.get("time", 0))
+            name = case.get("classname", "").replace(".", "/") + ".py"
+            seconds[name] += float(case.get("time", 0))
     return {name: round(s) for name, s in seconds.most_common() if s >= 4.5}
 
 
