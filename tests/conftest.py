@@ -73,7 +73,7 @@ def make_client(tmp_path, request) -> Iterator[Callable[..., TestClient]]:
         overrides.setdefault("data_dir", str(tmp_path / f"data{len(clients)}"))
         if BUS_MODE and "bus_url" not in overrides:
             redis: RedisServer = request.getfixturevalue("redis_server")
-            db = len(clients) % REDIS_DATABASES
+            db = len(clients) % (REDIS_DATABASES - 1)  # the last one is module_client's
             overrides["bus_url"] = redis.url.rsplit("/", 1)[0] + f"/{db}"
             redis.flushdb(db)
             overrides.setdefault("trainers", 1)
@@ -92,6 +92,27 @@ def make_client(tmp_path, request) -> Iterator[Callable[..., TestClient]]:
 @pytest.fixture
 def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
+
+
+@pytest.fixture(scope="module")
+def module_client(tmp_path_factory, request) -> Iterator[TestClient]:
+    """One app on the default settings for a whole test file, like ``client`` otherwise (its
+    own store; in the bus mode the last Redis database, which ``make_client`` leaves alone), for
+    tests whose answers cannot depend on what the file's other tests did: refusals that create
+    nothing, 404s (not beside tests that empty Redis: ``redis_url``). An app's start (its store
+    migrated) and its first session's trainer process (spawned: over a second on a loaded 2-core
+    machine) are then paid once per file, not per test."""
+    overrides: dict[str, Any] = {"data_dir": str(tmp_path_factory.mktemp("module-data"))}
+    if BUS_MODE:
+        redis: RedisServer = request.getfixturevalue("redis_server")
+        db = REDIS_DATABASES - 1
+        overrides["bus_url"] = redis.url.rsplit("/", 1)[0] + f"/{db}"
+        redis.flushdb(db)
+        overrides["trainers"] = 1
+    with TestClient(create_app(Settings(**overrides))) as client:
+        if BUS_MODE and hasattr(client.app.state.pool, "started"):
+            client.portal.call(client.app.state.pool.started, TRAINER_START_SECONDS)
+        yield client
 
 
 @pytest.fixture

@@ -57,27 +57,27 @@ def assert_refused(response, status: int, field: str) -> None:
         ({"training": {"learning_rate": "fast"}}, "training.learning_rate"),
     ],
 )
-def test_bad_session_bodies_are_422_naming_the_field(client, body, field):
-    assert_refused(client.post("/api/sessions", json=body), 422, field)
+def test_bad_session_bodies_are_422_naming_the_field(module_client, body, field):
+    assert_refused(module_client.post("/api/sessions", json=body), 422, field)
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
-def test_nan_and_infinity_are_refused(client, literal):
+def test_nan_and_infinity_are_refused(module_client, literal):
     text = '{"training": {"learning_rate": LIT}}'.replace("LIT", literal)
-    response = client.post(
+    response = module_client.post(
         "/api/sessions", content=text, headers={"content-type": "application/json"}
     )
     assert_refused(response, 422, "training.learning_rate")
     inline = '{"dataset": {"name": "inline", "inputs": [[0, LIT]], "targets": [[1]]}}'
     inline = inline.replace("LIT", literal)
-    response = client.post(
+    response = module_client.post(
         "/api/sessions", content=inline, headers={"content-type": "application/json"}
     )
     assert_refused(response, 422, "dataset.inputs[0][1]")
 
 
-def test_malformed_json_is_422(client):
-    response = client.post(
+def test_malformed_json_is_422(module_client):
+    response = module_client.post(
         "/api/sessions", content="{not json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
@@ -94,7 +94,7 @@ def test_oversized_body_is_413(make_client):
     assert "max_body_bytes" in response.text
 
 
-def test_unknown_session_is_404_everywhere(client):
+def test_unknown_session_is_404_everywhere(module_client):
     sid = "no-such-session"
     for method, path, body in [
         ("get", "", None),
@@ -109,7 +109,7 @@ def test_unknown_session_is_404_everywhere(client):
         ("post", "/biases", {"layer": 0, "j": 0, "value": 1}),
         ("post", "/gradient_check", {}),
     ]:
-        response = client.request(method, f"/api/sessions/{sid}{path}", json=body)
+        response = module_client.request(method, f"/api/sessions/{sid}{path}", json=body)
         assert response.status_code == 404, (method, path, response.text)
 
 
@@ -179,9 +179,9 @@ def test_a_step_beyond_max_train_work_is_an_error_on_the_socket(make_client):
         ),
     ],
 )
-def test_absurd_exported_state_is_422_naming_the_field(client, state, field):
+def test_absurd_exported_state_is_422_naming_the_field(module_client, state, field):
     body = {**SMALL, "state": state}
-    assert_refused(client.post("/api/sessions", json=body), 422, field)
+    assert_refused(module_client.post("/api/sessions", json=body), 422, field)
 
 
 def test_bad_patch_is_422_and_keeps_the_session(client, new_session):
