@@ -99,9 +99,10 @@ def module_client(tmp_path_factory, request) -> Iterator[TestClient]:
     """One app on the default settings for a whole test file, like ``client`` otherwise (its
     own store; in the bus mode the last Redis database, which ``make_client`` leaves alone), for
     tests whose answers cannot depend on what the file's other tests did: refusals that create
-    nothing, 404s (not beside tests that empty Redis: ``redis_url``). An app's start (its store
-    migrated) and its first session's trainer process (spawned: over a second on a loaded 2-core
-    machine) are then paid once per file, not per test."""
+    nothing, 404s, edits refused on a session of their own (``module_session``); not beside tests
+    that empty Redis (``redis_url``). An app's start (its store migrated) and its first
+    session's trainer process (spawned: over a second on a loaded 2-core machine) are then paid
+    once per file, not per test."""
     overrides: dict[str, Any] = {"data_dir": str(tmp_path_factory.mktemp("module-data"))}
     if BUS_MODE:
         redis: RedisServer = request.getfixturevalue("redis_server")
@@ -113,6 +114,23 @@ def module_client(tmp_path_factory, request) -> Iterator[TestClient]:
         if BUS_MODE and hasattr(client.app.state.pool, "started"):
             client.portal.call(client.app.state.pool.started, TRAINER_START_SECONDS)
         yield client
+
+
+@pytest.fixture
+def module_session(module_client: TestClient) -> Iterator[Callable[..., dict]]:
+    """``module_session(body)`` → a new session's state on ``module_client`` (asserting 201),
+    deleted after the test: a test's own session on the file's shared app."""
+    made: list[str] = []
+
+    def make(body: dict | None = None) -> dict:
+        response = module_client.post("/api/sessions", json=body or {})
+        assert response.status_code == 201, response.text
+        made.append(response.json()["id"])
+        return response.json()
+
+    yield make
+    for sid in made:
+        assert module_client.delete(f"/api/sessions/{sid}").status_code == 204
 
 
 @pytest.fixture

@@ -113,12 +113,14 @@ def test_unknown_session_is_404_everywhere(module_client):
         assert response.status_code == 404, (method, path, response.text)
 
 
-def test_too_many_epochs_per_request_is_422(client, new_session):
-    sid = new_session(SMALL)["id"]
-    response = client.post(f"/api/sessions/{sid}/train", json={"epochs": 10_001})
+def test_too_many_epochs_per_request_is_422(module_client, module_session):
+    sid = module_session(SMALL)["id"]
+    response = module_client.post(f"/api/sessions/{sid}/train", json={"epochs": 10_001})
     assert_refused(response, 422, "epochs")
     assert "max_epochs_per_request" in response.text
-    assert_refused(client.post(f"/api/sessions/{sid}/train", json={"epochs": 0}), 422, "epochs")
+    assert_refused(
+        module_client.post(f"/api/sessions/{sid}/train", json={"epochs": 0}), 422, "epochs"
+    )
 
 
 LARGEST = {
@@ -129,17 +131,17 @@ LARGEST = {
 
 
 def test_train_work_beyond_max_train_work_is_422_naming_the_largest_allowed_epochs(
-    client, new_session
+    module_client, module_session
 ):
     # the largest network on the largest data, online: about a second per epoch
-    sid = new_session(LARGEST)["id"]
-    response = client.post(f"/api/sessions/{sid}/train", json={"epochs": 100})
+    sid = module_session(LARGEST)["id"]
+    response = module_client.post(f"/api/sessions/{sid}/train", json={"epochs": 100})
     assert_refused(response, 422, "epochs")
     message = response.json()["detail"][0]["msg"]
     assert "max_train_work" in message
     allowed = int(message.split("at most ")[1].split()[0])
     assert 1 <= allowed < 100
-    assert client.get(f"/api/sessions/{sid}").json()["epoch"] == 0
+    assert module_client.get(f"/api/sessions/{sid}").json()["epoch"] == 0
 
 
 def test_the_largest_allowed_epochs_are_accepted_and_one_more_is_refused(make_client):
@@ -184,11 +186,13 @@ def test_absurd_exported_state_is_422_naming_the_field(module_client, state, fie
     assert_refused(module_client.post("/api/sessions", json=body), 422, field)
 
 
-def test_bad_patch_is_422_and_keeps_the_session(client, new_session):
-    sid = new_session(SMALL)["id"]
-    assert_refused(client.patch(f"/api/sessions/{sid}", json={"batch_size": -1}), 422, "batch_size")
-    assert_refused(client.patch(f"/api/sessions/{sid}", json={"seed": 3}), 422, "seed")
-    assert client.post(f"/api/sessions/{sid}/train", json={"epochs": 2}).status_code == 200
+def test_bad_patch_is_422_and_keeps_the_session(module_client, module_session):
+    sid = module_session(SMALL)["id"]
+    assert_refused(
+        module_client.patch(f"/api/sessions/{sid}", json={"batch_size": -1}), 422, "batch_size"
+    )
+    assert_refused(module_client.patch(f"/api/sessions/{sid}", json={"seed": 3}), 422, "seed")
+    assert module_client.post(f"/api/sessions/{sid}/train", json={"epochs": 2}).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -202,14 +206,16 @@ def test_bad_patch_is_422_and_keeps_the_session(client, new_session):
         ({"layer": 0, "i": 0, "j": 0}, "value"),
     ],
 )
-def test_bad_weight_edits_are_422(client, new_session, body, field):
-    sid = new_session(SMALL)["id"]
-    assert_refused(client.post(f"/api/sessions/{sid}/weights", json=body), 422, field)
+def test_bad_weight_edits_are_422(module_client, module_session, body, field):
+    sid = module_session(SMALL)["id"]
+    assert_refused(module_client.post(f"/api/sessions/{sid}/weights", json=body), 422, field)
 
 
-def test_bad_bias_edit_is_422(client, new_session):
-    sid = new_session(SMALL)["id"]
-    response = client.post(f"/api/sessions/{sid}/biases", json={"layer": 0, "j": 9, "value": 0})
+def test_bad_bias_edit_is_422(module_client, module_session):
+    sid = module_session(SMALL)["id"]
+    response = module_client.post(
+        f"/api/sessions/{sid}/biases", json={"layer": 0, "j": 9, "value": 0}
+    )
     assert_refused(response, 422, "j")
 
 
@@ -222,9 +228,9 @@ def test_bad_bias_edit_is_422(client, new_session):
         ({"inputs": [[0, 1]] * 1001}, "inputs"),
     ],
 )
-def test_bad_predict_is_422(client, new_session, body, field):
-    sid = new_session(SMALL)["id"]
-    assert_refused(client.post(f"/api/sessions/{sid}/predict", json=body), 422, field)
+def test_bad_predict_is_422(module_client, module_session, body, field):
+    sid = module_session(SMALL)["id"]
+    assert_refused(module_client.post(f"/api/sessions/{sid}/predict", json=body), 422, field)
 
 
 def test_session_limits_are_429_naming_the_setting(make_client):
