@@ -63,7 +63,10 @@ typecheck: $(TEST_EXTRAS)
 # test_limits_at_once.py) and runs the API's tests again (BUS_TESTS).
 # Two workers, a test file each at a time (its module's server is started once, as alone):
 # every server a test starts takes a free port and a temporary folder of its own.
-PARALLEL ?= -n 2 --dist loadfile
+# --no-loadscope-reorder: the files in collection order, which tests/conftest.py makes longest
+# first (tests/support/durations.py), not xdist's order by number of tests (that put the longest
+# file last, one worker alone for its last minutes).
+PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 # (Only what BPP_TRAINERS reaches: apps of tests/conftest.py's make_client that do not set
 # `trainers` themselves, and the browser tests' servers; test_stream_frames.py trains nothing and
 # test_e2e_server.py's servers never inherit BPP_* variables.)
@@ -82,8 +85,14 @@ BUS_TESTS := tests/test_api_sessions.py
 test: $(TEST_EXTRAS) /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
 		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint typecheck
 	$(BIN)/pytest -q $(PARALLEL)
-	BPP_TRAINERS=0 $(BIN)/pytest -q $(PARALLEL) $(SERVER_TESTS) -k "$(SET_THEIR_OWN_TRAINERS)"
-	BPP_TEST_BUS=1 $(BIN)/pytest -q $(PARALLEL) $(BUS_TESTS)
+	@# the second and third passes side by side (the third is one file, so one process: with
+	@# -n 2 its second worker idled while the second pass's two had their longest files to go)
+	bus_log=$$(mktemp); \
+	BPP_TEST_BUS=1 $(BIN)/pytest -q -p no:cacheprovider $(BUS_TESTS) >$$bus_log 2>&1 & bus=$$!; \
+	BPP_TRAINERS=0 $(BIN)/pytest -q $(PARALLEL) $(SERVER_TESTS) -k "$(SET_THEIR_OWN_TRAINERS)"; \
+	second=$$?; wait $$bus; third=$$?; \
+	echo "BPP_TEST_BUS=1 pytest $(BUS_TESTS):"; cat $$bus_log; rm -f $$bus_log; \
+	test $$second -eq 0 && test $$third -eq 0
 
 # The inner loop: no browsers, no image, no wheel, notebook or schemathesis run, nothing slow.
 QUICK := not browser and not container and not wheel and not notebook and not schemathesis \

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.settings import Settings
 from app.web.main import create_app
+from tests.support.durations import longest_first
 from tests.support.postgres import PostgresServer, find_postgres_bindir, start_postgres
 from tests.support.redis import RedisServer, find_redis_server, start_redis
 from tests.support.services import service_missing
@@ -47,6 +48,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
 
 
+# after pytest's own grouping by fixture scope (and after the deselection by -m, which reads the
+# markers added above: that hook runs first)
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_longest_files_first(items: list[pytest.Item]) -> None:
+    """The longest test files first (tests/support/durations.py): with ``make test``'s
+    ``--no-loadscope-reorder`` the two workers take them in this order and finish together."""
+    items[:] = longest_first(items)
+
+
 BUS_MODE = os.environ.get("BPP_TEST_BUS", "") not in ("", "0")
 REDIS_DATABASES = 16  # redis-server's default
 TRAINER_START_SECONDS = 60.0  # a spawned trainer on a loaded 2-core machine
@@ -63,7 +73,7 @@ def make_client(tmp_path, request) -> Iterator[Callable[..., TestClient]]:
         overrides.setdefault("data_dir", str(tmp_path / f"data{len(clients)}"))
         if BUS_MODE and "bus_url" not in overrides:
             redis: RedisServer = request.getfixturevalue("redis_server")
-            db = len(clients) % REDIS_DATABASES
+            db = len(clients) % (REDIS_DATABASES - 1)  # the last one is module_client's
             overrides["bus_url"] = redis.url.rsplit("/", 1)[0] + f"/{db}"
             redis.flushdb(db)
             overrides.setdefault("trainers", 1)
@@ -82,6 +92,45 @@ def make_client(tmp_path, request) -> Iterator[Callable[..., TestClient]]:
 @pytest.fixture
 def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
+
+
+@pytest.fixture(scope="module")
+def module_client(tmp_path_factory, request) -> Iterator[TestClient]:
+    """One app on the default settings for a whole test file, like ``client`` otherwise (its
+    own store; in the bus mode the last Redis database, which ``make_client`` leaves alone), for
+    tests whose answers cannot depend on what the file's other tests did: refusals that create
+    nothing, 404s, edits refused on a session of their own (``module_session``); not beside tests
+    that empty Redis (``redis_url``). An app's start (its store migrated) and its first
+    session's trainer process (spawned: over a second on a loaded 2-core machine) are then paid
+    once per file, not per test."""
+    overrides: dict[str, Any] = {"data_dir": str(tmp_path_factory.mktemp("module-data"))}
+    if BUS_MODE:
+        redis: RedisServer = request.getfixturevalue("redis_server")
+        db = REDIS_DATABASES - 1
+        overrides["bus_url"] = redis.url.rsplit("/", 1)[0] + f"/{db}"
+        redis.flushdb(db)
+        overrides["trainers"] = 1
+    with TestClient(create_app(Settings(**overrides))) as client:
+        if BUS_MODE and hasattr(client.app.state.pool, "started"):
+            client.portal.call(client.app.state.pool.started, TRAINER_START_SECONDS)
+        yield client
+
+
+@pytest.fixture
+def module_session(module_client: TestClient) -> Iterator[Callable[..., dict]]:
+    """``module_session(body)`` → a new session's state on ``module_client`` (asserting 201),
+    deleted after the test: a test's own session on the file's shared app."""
+    made: list[str] = []
+
+    def make(body: dict | None = None) -> dict:
+        response = module_client.post("/api/sessions", json=body or {})
+        assert response.status_code == 201, response.text
+        made.append(response.json()["id"])
+        return response.json()
+
+    yield make
+    for sid in made:
+        assert module_client.delete(f"/api/sessions/{sid}").status_code == 204
 
 
 @pytest.fixture

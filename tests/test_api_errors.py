@@ -57,27 +57,27 @@ def assert_refused(response, status: int, field: str) -> None:
         ({"training": {"learning_rate": "fast"}}, "training.learning_rate"),
     ],
 )
-def test_bad_session_bodies_are_422_naming_the_field(client, body, field):
-    assert_refused(client.post("/api/sessions", json=body), 422, field)
+def test_bad_session_bodies_are_422_naming_the_field(module_client, body, field):
+    assert_refused(module_client.post("/api/sessions", json=body), 422, field)
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
-def test_nan_and_infinity_are_refused(client, literal):
+def test_nan_and_infinity_are_refused(module_client, literal):
     text = '{"training": {"learning_rate": LIT}}'.replace("LIT", literal)
-    response = client.post(
+    response = module_client.post(
         "/api/sessions", content=text, headers={"content-type": "application/json"}
     )
     assert_refused(response, 422, "training.learning_rate")
     inline = '{"dataset": {"name": "inline", "inputs": [[0, LIT]], "targets": [[1]]}}'
     inline = inline.replace("LIT", literal)
-    response = client.post(
+    response = module_client.post(
         "/api/sessions", content=inline, headers={"content-type": "application/json"}
     )
     assert_refused(response, 422, "dataset.inputs[0][1]")
 
 
-def test_malformed_json_is_422(client):
-    response = client.post(
+def test_malformed_json_is_422(module_client):
+    response = module_client.post(
         "/api/sessions", content="{not json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
@@ -94,7 +94,7 @@ def test_oversized_body_is_413(make_client):
     assert "max_body_bytes" in response.text
 
 
-def test_unknown_session_is_404_everywhere(client):
+def test_unknown_session_is_404_everywhere(module_client):
     sid = "no-such-session"
     for method, path, body in [
         ("get", "", None),
@@ -109,16 +109,18 @@ def test_unknown_session_is_404_everywhere(client):
         ("post", "/biases", {"layer": 0, "j": 0, "value": 1}),
         ("post", "/gradient_check", {}),
     ]:
-        response = client.request(method, f"/api/sessions/{sid}{path}", json=body)
+        response = module_client.request(method, f"/api/sessions/{sid}{path}", json=body)
         assert response.status_code == 404, (method, path, response.text)
 
 
-def test_too_many_epochs_per_request_is_422(client, new_session):
-    sid = new_session(SMALL)["id"]
-    response = client.post(f"/api/sessions/{sid}/train", json={"epochs": 10_001})
+def test_too_many_epochs_per_request_is_422(module_client, module_session):
+    sid = module_session(SMALL)["id"]
+    response = module_client.post(f"/api/sessions/{sid}/train", json={"epochs": 10_001})
     assert_refused(response, 422, "epochs")
     assert "max_epochs_per_request" in response.text
-    assert_refused(client.post(f"/api/sessions/{sid}/train", json={"epochs": 0}), 422, "epochs")
+    assert_refused(
+        module_client.post(f"/api/sessions/{sid}/train", json={"epochs": 0}), 422, "epochs"
+    )
 
 
 LARGEST = {
@@ -129,17 +131,17 @@ LARGEST = {
 
 
 def test_train_work_beyond_max_train_work_is_422_naming_the_largest_allowed_epochs(
-    client, new_session
+    module_client, module_session
 ):
     # the largest network on the largest data, online: about a second per epoch
-    sid = new_session(LARGEST)["id"]
-    response = client.post(f"/api/sessions/{sid}/train", json={"epochs": 100})
+    sid = module_session(LARGEST)["id"]
+    response = module_client.post(f"/api/sessions/{sid}/train", json={"epochs": 100})
     assert_refused(response, 422, "epochs")
     message = response.json()["detail"][0]["msg"]
     assert "max_train_work" in message
     allowed = int(message.split("at most ")[1].split()[0])
     assert 1 <= allowed < 100
-    assert client.get(f"/api/sessions/{sid}").json()["epoch"] == 0
+    assert module_client.get(f"/api/sessions/{sid}").json()["epoch"] == 0
 
 
 def test_the_largest_allowed_epochs_are_accepted_and_one_more_is_refused(make_client):
@@ -179,16 +181,18 @@ def test_a_step_beyond_max_train_work_is_an_error_on_the_socket(make_client):
         ),
     ],
 )
-def test_absurd_exported_state_is_422_naming_the_field(client, state, field):
+def test_absurd_exported_state_is_422_naming_the_field(module_client, state, field):
     body = {**SMALL, "state": state}
-    assert_refused(client.post("/api/sessions", json=body), 422, field)
+    assert_refused(module_client.post("/api/sessions", json=body), 422, field)
 
 
-def test_bad_patch_is_422_and_keeps_the_session(client, new_session):
-    sid = new_session(SMALL)["id"]
-    assert_refused(client.patch(f"/api/sessions/{sid}", json={"batch_size": -1}), 422, "batch_size")
-    assert_refused(client.patch(f"/api/sessions/{sid}", json={"seed": 3}), 422, "seed")
-    assert client.post(f"/api/sessions/{sid}/train", json={"epochs": 2}).status_code == 200
+def test_bad_patch_is_422_and_keeps_the_session(module_client, module_session):
+    sid = module_session(SMALL)["id"]
+    assert_refused(
+        module_client.patch(f"/api/sessions/{sid}", json={"batch_size": -1}), 422, "batch_size"
+    )
+    assert_refused(module_client.patch(f"/api/sessions/{sid}", json={"seed": 3}), 422, "seed")
+    assert module_client.post(f"/api/sessions/{sid}/train", json={"epochs": 2}).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -202,14 +206,16 @@ def test_bad_patch_is_422_and_keeps_the_session(client, new_session):
         ({"layer": 0, "i": 0, "j": 0}, "value"),
     ],
 )
-def test_bad_weight_edits_are_422(client, new_session, body, field):
-    sid = new_session(SMALL)["id"]
-    assert_refused(client.post(f"/api/sessions/{sid}/weights", json=body), 422, field)
+def test_bad_weight_edits_are_422(module_client, module_session, body, field):
+    sid = module_session(SMALL)["id"]
+    assert_refused(module_client.post(f"/api/sessions/{sid}/weights", json=body), 422, field)
 
 
-def test_bad_bias_edit_is_422(client, new_session):
-    sid = new_session(SMALL)["id"]
-    response = client.post(f"/api/sessions/{sid}/biases", json={"layer": 0, "j": 9, "value": 0})
+def test_bad_bias_edit_is_422(module_client, module_session):
+    sid = module_session(SMALL)["id"]
+    response = module_client.post(
+        f"/api/sessions/{sid}/biases", json={"layer": 0, "j": 9, "value": 0}
+    )
     assert_refused(response, 422, "j")
 
 
@@ -222,9 +228,9 @@ def test_bad_bias_edit_is_422(client, new_session):
         ({"inputs": [[0, 1]] * 1001}, "inputs"),
     ],
 )
-def test_bad_predict_is_422(client, new_session, body, field):
-    sid = new_session(SMALL)["id"]
-    assert_refused(client.post(f"/api/sessions/{sid}/predict", json=body), 422, field)
+def test_bad_predict_is_422(module_client, module_session, body, field):
+    sid = module_session(SMALL)["id"]
+    assert_refused(module_client.post(f"/api/sessions/{sid}/predict", json=body), 422, field)
 
 
 def test_session_limits_are_429_naming_the_setting(make_client):
