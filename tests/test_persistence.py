@@ -101,9 +101,14 @@ def test_kill_9_of_every_process_loses_at_most_checkpoint_seconds(tmp_path, stor
         with connect(f"{server.ws_url}/api/sessions/{playing}/stream") as ws:
             ws.send('{"type": "play"}')
             wait_for(lambda: api.get(f"/api/sessions/{playing}").json()["epoch"] > 200)
+            epoch_of = lambda: api.get(f"/api/sessions/{playing}").json()["epoch"]  # noqa: E731
+            t_before, e_before = time.monotonic(), epoch_of()
             time.sleep(1.5)  # at least two checkpoints while playing
-            epoch_at_kill = api.get(f"/api/sessions/{playing}").json()["epoch"]
+            t_read, e_read = time.monotonic(), epoch_of()
             server.kill9()
+            # it trains on between the read and the kill: at most at twice its measured rate
+            rate = (e_read - e_before) / (t_read - t_before)
+            epoch_at_kill = e_read + 2 * rate * (time.monotonic() - t_read) + 1
     with start_server(env=env, log_dir=tmp_path) as server:
         api = httpx.Client(base_url=server.url, timeout=30)
         assert api.get(f"/api/sessions/{paused}/export").json() == export
