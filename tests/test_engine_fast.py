@@ -61,8 +61,11 @@ def readable_epoch(trainer: Trainer, p: Params, v: Params, rng: np.random.Genera
 
 
 def close(xs, ys) -> None:
+    """Equal but for rounding: two epochs of batch 1 are hundreds of updates in a row, each
+    summing in its own order (BLAS or not), and a large η grows a last-bit difference to a few
+    parts in 10¹² (seen at η = 0.5, 2 × 192 updates); a wrong equation is off by far more."""
     for x, y in zip(xs, ys, strict=True):
-        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-11)
 
 
 @settings(max_examples=80, deadline=None)

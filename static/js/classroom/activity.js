@@ -60,6 +60,13 @@ export class SeatActivity {
     this.render();
   }
 
+  /** The open step's fields as the student left them: [id, value, checked]. */
+  typed() {
+    const body = this.box?.querySelector(".activity-body");
+    if (!body) return [];
+    return [...body.querySelectorAll("input[id], textarea[id]")].map((x) => [x.id, x.value, x.checked]);
+  }
+
   hide() {
     if (this.box) this.box.hidden = true;
     this.onFreeze(null);
@@ -92,12 +99,22 @@ export class SeatActivity {
     const open = steps.find((s) => s.index === here) || steps.at(-1);
     const earlier = steps.filter((s) => s !== open).sort((x, y) => y.index - x.index);
     const focusWasInside = this.box.contains(document.activeElement) && document.activeElement?.id;
+    // what the student typed but has not sent stays when the same step is drawn again (a new
+    // session, an event): the re-read must not wipe an answer being written
+    const typed = this.shownStep === open.index ? this.typed() : [];
+    this.shownStep = open.index;
     this.box.replaceChildren(
       el("h2", { id: "activity-heading", class: "activity-heading" },
         `Step ${open.index + 1}`, el("span", { class: "muted" }, ` of ${a.steps.length}${a.mode === "self" ? " · at your own pace" : ""}`)),
       this.stepBody(open, true),
       ...(a.mode === "self" ? [this.pager(open.index, a.step_open)] : []),
       ...(earlier.length ? [el("div", { class: "activity-earlier" }, el("h3", {}, "Earlier steps"), ...earlier.map((s) => this.earlier(s)))] : []));
+    for (const [id, value, checked] of typed) {
+      const input = document.getElementById(id);
+      if (!input || input.disabled || !this.box.contains(input)) continue;
+      if (input.type === "radio" || input.type === "checkbox") input.checked = checked;
+      else input.value = value;
+    }
     if (focusWasInside) document.getElementById(focusWasInside)?.focus();
     if (moved) this.box.scrollIntoView({ block: "nearest" });
     const frozen = isFrozen(open);
