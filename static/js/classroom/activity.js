@@ -240,7 +240,9 @@ export class SeatActivity {
     send.disabled = true;
     try {
       const answer = await call("POST", `${this.base}/steps/${step.index}/answer`, body);
-      step.answer = answer;
+      this.asked++; // a read sent before this answer was recorded must not draw over it
+      const shown = this.activity?.steps?.find((s) => s.index === step.index) || step;
+      shown.answer = answer;
       this.shownKey = "";
       this.render();
     } catch (err) {
