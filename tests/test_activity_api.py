@@ -21,6 +21,7 @@ import pytest
 
 from app.store import Store
 from app.store.answers import Answers
+from app.web.routers import protocol
 from engine.questions import Quantity
 from tests.support.server import start_server
 from tests.test_classroom_api import (
@@ -210,6 +211,8 @@ def test_a_students_page_never_receives_the_correct_answer_before_the_reveal(
             open_step(ada, room, n)
             event, _ = recv_until(ws, lambda m: m["type"] == "activity")
         assert event == {**event, "event": "open", "step": n, "step_open": n}
+        documented = next(m.example for m in protocol.MESSAGES if m.name == "activity")
+        assert set(event) == set(documented)  # the protocol page's example has its keys
         text = s.get(f"/api/classrooms/{cid}/activity").text
         assert str(SECRET_NUMBER) not in text and "Eq. 14 sums" not in text
         view = json.loads(text)

@@ -192,6 +192,21 @@ MESSAGES = [
             "message": "Input should be greater than or equal to 1",
         },
     ),
+    Entry(
+        "activity",
+        "Only on a classroom seat's session with an activity (docs/activities.md): the teacher "
+        "opened a step (event open) or revealed one (event reveal); the page reads GET "
+        "/api/classrooms/{classroom_id}/activity again. step_open and mode say where the class "
+        "is, revealed which steps are revealed.",
+        {
+            "type": "activity",
+            "event": "open",
+            "step": 1,
+            "step_open": 1,
+            "mode": "class",
+            "revealed": [],
+        },
+    ),
 ]
 
 WATCH = Entry(
