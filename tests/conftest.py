@@ -134,6 +134,20 @@ def module_session(module_client: TestClient) -> Iterator[Callable[..., dict]]:
 
 
 @pytest.fixture
+def shared_client(module_client: TestClient) -> Iterator[TestClient]:
+    """``module_client`` for one test, which makes sessions of its own on it: every session the
+    app holds after the test that it did not hold before is deleted (a 404 is a session the test
+    deleted itself). A file whose tests each work on fresh sessions of their own overrides
+    ``client`` with it (``new_session`` then makes them on the shared app), and pays for the
+    app's start and its trainer process once, not per test."""
+    registry = module_client.app.state.registry
+    before = {handle.id for handle in registry}
+    yield module_client
+    for sid in {handle.id for handle in registry} - before:
+        assert module_client.delete(f"/api/sessions/{sid}").status_code in (204, 404)
+
+
+@pytest.fixture
 def new_session(client: TestClient) -> Callable[..., dict]:
     """``new_session(body)`` → the created session's state (asserting 201)."""
 

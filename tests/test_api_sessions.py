@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import engine
 from engine.datasets import make_dataset
@@ -12,6 +13,13 @@ XOR = {
     "dataset": {"name": "xor_table"},
     "training": {"learning_rate": 0.5, "batch_size": 4},
 }
+
+
+@pytest.fixture
+def client(shared_client):
+    """The file's one app (tests/conftest.py's ``shared_client``): each test on fresh sessions
+    of its own, deleted after it; the app's start and its trainer process paid once."""
+    return shared_client
 
 
 def test_healthz_answers_ok(client):

@@ -21,6 +21,13 @@ XOR = {
 }
 
 
+@pytest.fixture
+def client(shared_client):
+    """The file's one app (tests/conftest.py's ``shared_client``): each test on fresh sessions
+    of its own, deleted after it; the app's start and its trainer process paid once."""
+    return shared_client
+
+
 def next_of(ws, kind: str, limit: int = 1000) -> dict:
     """The next message of ``kind`` (other kinds are skipped)."""
     for _ in range(limit):
