@@ -90,7 +90,13 @@ def make_client(tmp_path, request) -> Iterator[Callable[..., TestClient]]:
 
 
 @pytest.fixture
-def client(make_client: Callable[..., TestClient]) -> TestClient:
+def client(make_client: Callable[..., TestClient], request) -> TestClient:
+    """An app of the test's own on the default settings; in a file marked
+    ``pytestmark = pytest.mark.shared_app`` the file's one app (``shared_client``), for files
+    whose tests each work on fresh sessions of their own and read nothing app-wide that another
+    test changes (counts of sessions, accounts, quotas)."""
+    if request.node.get_closest_marker("shared_app"):
+        return request.getfixturevalue("shared_client")
     return make_client()
 
 
@@ -137,9 +143,9 @@ def module_session(module_client: TestClient) -> Iterator[Callable[..., dict]]:
 def shared_client(module_client: TestClient) -> Iterator[TestClient]:
     """``module_client`` for one test, which makes sessions of its own on it: every session the
     app holds after the test that it did not hold before is deleted (a 404 is a session the test
-    deleted itself). A file whose tests each work on fresh sessions of their own overrides
-    ``client`` with it (``new_session`` then makes them on the shared app), and pays for the
-    app's start and its trainer process once, not per test."""
+    deleted itself). ``client`` in a file marked ``shared_app`` (``new_session`` then makes its
+    sessions there): the file pays for the app's start and its trainer process once, not per
+    test."""
     registry = module_client.app.state.registry
     before = {handle.id for handle in registry}
     yield module_client

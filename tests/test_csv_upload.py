@@ -8,6 +8,10 @@ import pytest
 CLEAN = "x1,x2,label\n0.5,1.0,1\n-1.5,2,0\n\n0.25,-4,1\n2,2,0\n"
 
 
+# one app for the file, fresh sessions per test (tests/conftest.py, ``client``)
+pytestmark = pytest.mark.shared_app
+
+
 def test_columns_rows_and_preview_of_a_file(client):
     r = client.post("/api/csv", json={"text": CLEAN})
     assert r.status_code == 200

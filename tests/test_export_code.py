@@ -26,6 +26,10 @@ def run_script(text: str, tmp_path, rows=None) -> np.ndarray:
     return np.array(json.loads(done.stdout))
 
 
+# one app for the file, fresh sessions per test (tests/conftest.py, ``client``)
+pytestmark = pytest.mark.shared_app
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -4,6 +4,7 @@ session's history (``GET .../history`` → ``gradient_flow``), bounded and thinn
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from app.trainer.gradflow import GradientFlow
 
@@ -14,6 +15,10 @@ def deep(activation: str) -> dict:
         "dataset": {"name": "circle", "n": 200},
         "training": {"learning_rate": 0.03},
     }
+
+
+# one app for the file, fresh sessions per test (tests/conftest.py, ``client``)
+pytestmark = pytest.mark.shared_app
 
 
 def test_history_holds_each_layers_mean_delta_and_gradient_per_epoch(client, new_session):

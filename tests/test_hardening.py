@@ -12,6 +12,10 @@ from engine.training import MAX_MOMENTUM, MAX_REGULARIZATION_RATE
 SMALL = {"dataset": {"name": "xor", "n": 20}}
 
 
+# one app for the file, fresh sessions per test (tests/conftest.py, ``client``)
+pytestmark = pytest.mark.shared_app
+
+
 # ---- item 3: JSON bodies ----------------------------------------------------------------------
 
 

@@ -8,6 +8,9 @@ import pytest
 
 from app.trainer.replay import Checkpoints
 
+# one app for the file, fresh sessions per test (tests/conftest.py, ``client``)
+pytestmark = pytest.mark.shared_app
+
 
 def test_a_replayed_frame_is_the_network_as_it_was(client, new_session):
     sid = new_session()["id"]

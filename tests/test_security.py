@@ -9,6 +9,10 @@ from starlette.websockets import WebSocketDisconnect
 SMALL = {"dataset": {"name": "xor", "n": 20}}
 
 
+# one app for the file, fresh sessions per test (tests/conftest.py, ``client``)
+pytestmark = pytest.mark.shared_app
+
+
 def test_a_page_on_another_origin_cannot_create_or_change_sessions(client):
     evil = {"Origin": "http://evil.example"}
     refused = client.post("/api/sessions", json=SMALL, headers=evil)

@@ -18,6 +18,10 @@ XOR = {
 }
 
 
+# one app for the file, fresh sessions per test (tests/conftest.py, ``client``)
+pytestmark = pytest.mark.shared_app
+
+
 def test_training_stops_at_max_epochs_and_is_refused_there(client, new_session):
     sid = new_session(XOR)["id"]
     put = client.put(f"/api/sessions/{sid}/stop", json={"max_epochs": 7})

@@ -57,6 +57,10 @@ def assert_same_params(a: dict, b: dict) -> None:
             np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-12, atol=1e-15)
 
 
+# one app for the file, fresh sessions per test (tests/conftest.py, ``client``)
+pytestmark = pytest.mark.shared_app
+
+
 @pytest.mark.parametrize("body", [XOR, SINE], ids=["xor", "sine"])
 def test_the_frames_eq7_update_is_what_post_backprop_answers_for_the_same_state(
     client, new_session, body

@@ -21,11 +21,8 @@ XOR = {
 }
 
 
-@pytest.fixture
-def client(shared_client):
-    """The file's one app (tests/conftest.py's ``shared_client``): each test on fresh sessions
-    of its own, deleted after it; the app's start and its trainer process paid once."""
-    return shared_client
+# one app for the file, fresh sessions per test (tests/conftest.py, ``client``)
+pytestmark = pytest.mark.shared_app
 
 
 def next_of(ws, kind: str, limit: int = 1000) -> dict:

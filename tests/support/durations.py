@@ -94,10 +94,24 @@ def module_of(item: pytest.Item) -> str:
     return item.nodeid.split("::", 1)[0]
 
 
+BROWSER_PACKAGE = "tests/browser/"
+
+
 def longest_first(items: list[pytest.Item]) -> list[pytest.Item]:
     """``items`` with whole files ordered by ``MODULE_SECONDS``, longest first (a stable sort:
-    a file's tests keep their order, and unmeasured files their order after the measured)."""
-    return sorted(items, key=lambda item: -MODULE_SECONDS.get(module_of(item), 0))
+    a file's tests keep their order, and unmeasured files their order after the measured) —
+    the browser tests' files first, as one block: their Chromium (tests/browser/conftest.py's
+    ``browser``, package-scoped) is launched again each time a worker comes back to the package
+    from another file (4-7 s on the loaded machine), so each worker launches it once, not at
+    every other file. Both blocks end with their short files, which still even out the two
+    workers at the end of the run."""
+    return sorted(
+        items,
+        key=lambda item: (
+            not module_of(item).startswith(BROWSER_PACKAGE),
+            -MODULE_SECONDS.get(module_of(item), 0),
+        ),
+    )
 
 
 def measure(paths: list[str]) -> dict[str, int]:
