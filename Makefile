@@ -82,9 +82,16 @@ SET_THEIR_OWN_TRAINERS := not test_sessions_are_spread_over_the_trainer_processe
 # pub/sub in test_oversized_message_is_an_error_naming_the_limit: issue 20.)
 BUS_TESTS := tests/test_api_sessions.py
 
+# mypy (`make typecheck`) runs beside the first pass, not before it: one process, about 25 s of
+# CPU on a fresh clone (no cache), much of it while the workers wait on pages and servers.
 test: $(TEST_EXTRAS) /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
-		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint typecheck
-	$(BIN)/pytest -q $(PARALLEL)
+		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint
+	typecheck_log=$$(mktemp); \
+	$(BIN)/mypy >$$typecheck_log 2>&1 & typecheck=$$!; \
+	$(BIN)/pytest -q $(PARALLEL); first=$$?; \
+	wait $$typecheck; typed=$$?; \
+	echo "mypy:"; cat $$typecheck_log; rm -f $$typecheck_log; \
+	test $$first -eq 0 && test $$typed -eq 0
 	@# the second and third passes side by side (the third is one file, so one process: with
 	@# -n 2 its second worker idled while the second pass's two had their longest files to go)
 	bus_log=$$(mktemp); \
