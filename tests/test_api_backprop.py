@@ -20,6 +20,10 @@ INIT = {
 }
 
 
+# one app for the file, fresh sessions per test (tests/conftest.py, ``client``)
+pytestmark = pytest.mark.shared_app
+
+
 @pytest.mark.parametrize("payload", [MATT_MAZUR, INIT], ids=["explicit", "init"])
 def test_backprop_equals_the_engine(client, payload):
     response = client.post("/api/backprop", json=payload)

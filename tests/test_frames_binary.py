@@ -23,6 +23,10 @@ SETTINGS = Settings()
 F32 = {"rtol": 2e-7, "atol": 1e-30}  # float32 rounding of a float64
 
 
+# one app for the file, fresh sessions per test (tests/conftest.py, ``client``)
+pytestmark = pytest.mark.shared_app
+
+
 def session(body: dict | None = None, epochs: int = 0, sid: str = "s") -> Resident:
     r = Resident(sid, "client", body or {}, SETTINGS)
     for _ in range(epochs):

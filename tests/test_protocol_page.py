@@ -16,6 +16,10 @@ from app.web.routers.stream import parse_command
 SMALL = {"network": {"hidden_layers": [3]}, "dataset": {"name": "xor", "n": 40}}
 
 
+# one app for the file, fresh sessions per test (tests/conftest.py, ``client``)
+pytestmark = pytest.mark.shared_app
+
+
 def command_types() -> set[str]:
     """Every ``type`` of the socket's command union (app/schemas.py)."""
     union = typing.get_args(Command)[0]
