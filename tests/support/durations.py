@@ -9,9 +9,11 @@ the two workers: the last file to start is short, so they finish within seconds 
 
 ``MODULE_SECONDS``: each file's seconds (setup, call and teardown of its tests) in
 ``pytest -n 2 --dist loadfile --junitxml`` on the shared 2-core machine (2026-12-07, under the
-load of another full run); files under 5 s keep pytest's order after these. Only the order
-depends on it: a stale or missing figure makes the run slower, never wrong. Measure again with
-``python -m tests.support.durations JUNIT.xml...`` after adding a long file.
+load of another full run); files under 5 s keep pytest's order after these. The files that now
+share one app (``shared_app``) are scaled by their own before/after ratio, measured one file at a
+time on the same machine. Only the order depends on it: a stale or missing figure makes the run
+slower, never wrong. Measure again with ``python -m tests.support.durations JUNIT.xml...`` after
+adding a long file.
 """
 
 from __future__ import annotations
@@ -32,12 +34,10 @@ MODULE_SECONDS = {
     "tests/test_limits_at_once.py": 67,
     "tests/browser/test_build_features.py": 61,
     "tests/browser/test_control_matrix.py": 59,
-    "tests/test_stream_ws.py": 58,
     "tests/browser/test_layout.py": 53,
     "tests/browser/test_persistence_page.py": 50,
     "tests/browser/test_classroom_page.py": 43,
     "tests/test_e2e_server.py": 41,
-    "tests/test_api_sessions.py": 34,
     "tests/test_container.py": 34,
     "tests/test_trainer_processes.py": 32,
     "tests/test_api_errors.py": 32,
@@ -45,8 +45,6 @@ MODULE_SECONDS = {
     "tests/browser/test_small_fixes_page.py": 29,
     "tests/test_classroom_api.py": 28,
     "tests/test_lti.py": 25,
-    "tests/test_hardening.py": 20,
-    "tests/test_stop_confusion.py": 20,
     "tests/test_activity_api.py": 18,
     "tests/browser/test_settings_page.py": 17,
     "tests/browser/test_lti_page.py": 16,
@@ -55,16 +53,15 @@ MODULE_SECONDS = {
     "tests/browser/test_sso_node_provider.py": 15,
     "tests/test_fair_jobs.py": 14,
     "tests/test_client.py": 14,
-    "tests/test_export_code.py": 14,
     "tests/browser/test_lti_cross_site.py": 14,
     "tests/browser/test_library_page.py": 13,
     "tests/browser/test_diagram_keyboard.py": 13,
     "tests/test_sso.py": 13,
-    "tests/test_stream_panels.py": 13,
+    "tests/test_stream_ws.py": 12,
     "tests/browser/test_crafted_links.py": 12,
     "tests/test_replay.py": 12,
     "tests/test_stacked.py": 12,
-    "tests/test_api_backprop.py": 11,
+    "tests/test_export_code.py": 11,
     "tests/browser/test_firefox.py": 11,
     "tests/browser/test_sso_page.py": 10,
     "tests/browser/test_docs_offline.py": 10,
@@ -74,17 +71,17 @@ MODULE_SECONDS = {
     "tests/test_support_server.py": 9,
     "tests/test_lti_platform_library.py": 9,
     "tests/test_worker.py": 9,
+    "tests/test_stream_panels.py": 8,
     "tests/test_slow_clients.py": 8,
     "tests/test_store.py": 8,
+    "tests/test_hardening.py": 7,
     "tests/browser/test_derivation_page.py": 7,
     "tests/browser/test_frame_forms.py": 7,
     "tests/test_library.py": 7,
     "tests/test_classroom_lock_values.py": 7,
     "tests/test_notebook.py": 7,
     "tests/test_join_limits.py": 6,
-    "tests/test_protocol_page.py": 5,
     "tests/browser/test_security_page.py": 5,
-    "tests/test_security.py": 5,
     "tests/test_ws_fuzz.py": 5,
     "tests/test_gradient_flow.py": 5,
 }
