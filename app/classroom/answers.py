@@ -204,16 +204,43 @@ class Activities:
             raise FieldError("step", f"step {n} has no question to reveal", 409)
         if room.step_open is None or n > room.step_open:
             raise FieldError("step", f"step {n} is not opened yet", 409)
+        seats = await asyncio.to_thread(self.rooms.seats_of, room.id)
         if n not in room.revealed:
+            if step["question"].get("kind") == "network":  # before the networks thaw
+                await self.keep_unanswered_expected(room, seats, n, step["question"])
             revealed = sorted({*room.revealed, n})
             updated = await asyncio.to_thread(
                 self.rooms.update_classroom, room.id, revealed=revealed
             )
             room = updated or room
         failed = await self.sync_all(room)
-        seats = await asyncio.to_thread(self.rooms.seats_of, room.id)
         await self.announce(room, [s for s in seats if s.status == "active"], "reveal", n)
         return {**self.pacing(room), "failed": failed}
+
+    async def keep_unanswered_expected(
+        self, room: Classroom, seats: list[Seat], n: int, q: dict[str, Any]
+    ) -> None:
+        """Each active student on step ``n`` who never answered its network question gets the
+        expected value on their own network — still frozen as they saw it — kept in their row,
+        so the reveal shows them their own number (an answered row has it already)."""
+
+        async def keep(seat: Seat) -> None:
+            if seat.status != "active" or await self.current(room, seat) != n:
+                return
+            row = await asyncio.to_thread(self.answers.get, seat.id, n)
+            if row is not None and row.attempts > 0:
+                return
+            try:
+                got = await self._expected(q, seat)
+            except FieldError as exc:  # no network, or the question does not fit it
+                log.info("reveal: no expected value for seat %s: %s", seat.id, exc.message)
+                return
+            kept = {"expected": got["value"], "sample": got["sample"]}  # as an answer keeps it
+            await asyncio.to_thread(
+                self.answers.set_unanswered_expected, room.id, seat.id, n, q["kind"], kept
+            )
+
+        await asyncio.gather(*(keep(s) for s in seats))
 
     async def move(self, room: Classroom, seat: Seat, n: int) -> dict[str, Any]:
         """A self-paced student goes to step ``n`` (at most the open one): its setup, if it
