@@ -281,8 +281,13 @@ def test_the_dashboard_projector_view_pace_line_board_and_join_warning(classroom
     )
     assert sizes and min(sizes) >= 24, sizes
     assert not overflow(teacher), overflow(teacher)
+    # anonymous on the projector although "hide names" is off: tiles and leaderboard
+    shown = teacher.inner_text("#tiles") + teacher.inner_text("#board")
+    assert not any(n in shown for n in ("Ada", "Grace", "Hedy")), shown
+    assert "Student 1" in teacher.inner_text("#tiles")
     teacher.keyboard.press("Escape")
     assert teacher.is_visible("#pace-pause")
+    assert "Grace" in teacher.inner_text("#tiles")  # the teacher's own view names them again
     assert not teacher.errors, teacher.errors
     for ctx, _ in students:
         ctx.close()
