@@ -46,6 +46,18 @@ def _no_answer(question: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def answered_for_good(question: dict[str, Any] | None, row: Answer | None) -> bool:
+    """No more attempts: right, attempts used up, or (feedback at the reveal) answered; a
+    prediction is recorded once, before the run it predicts (never changed after it)."""
+    if question is None or row is None or row.attempts == 0:
+        return False
+    if question.get("kind") == "prediction":
+        return True
+    if row.correct is True or row.attempts >= question.get("max_attempts", 1):
+        return True
+    return question.get("feedback") == "reveal"
+
+
 class Activities:
     def __init__(
         self, rooms: Rooms, teaching: Teaching, answers: Answers, hub: Any, settings: Settings
@@ -74,15 +86,7 @@ class Activities:
         return n if own is None else min(own, n)
 
     def done(self, question: dict[str, Any] | None, row: Answer | None) -> bool:
-        """No more attempts: right, attempts used up, or (feedback at the reveal) answered; a
-        prediction is recorded once, before the run it predicts (never changed after it)."""
-        if question is None or row is None or row.attempts == 0:
-            return False
-        if question.get("kind") == "prediction":
-            return True
-        if row.correct is True or row.attempts >= question.get("max_attempts", 1):
-            return True
-        return question.get("feedback") == "reveal"
+        return answered_for_good(question, row)
 
     def concealment(self, room: Classroom, n: int | None, row: Answer | None) -> Conceal:
         """What seat's session must hide while on step ``n`` (empty: nothing)."""
