@@ -49,6 +49,13 @@ endif
 	@echo "Installing Debian's podman, runc, slirp4netns and mmdebstrap for the container test (needs root)"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc slirp4netns mmdebstrap
 
+# node-oidc-provider, pinned, for the sign-on test (tests/browser/test_sso_node_provider.py):
+# installed here so that `make test` runs it rather than skipping it (Node.js 20+ with npm).
+OIDC_NODE := tests/support/oidc_node
+$(OIDC_NODE)/node_modules/.package-lock.json: $(OIDC_NODE)/package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs Node.js 20+ with npm (node-oidc-provider)"; exit 1; }
+	cd $(OIDC_NODE) && npm ci --no-audit --no-fund
+
 lint: $(TEST_EXTRAS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -83,7 +90,8 @@ SET_THEIR_OWN_TRAINERS := not test_sessions_are_spread_over_the_trainer_processe
 BUS_TESTS := tests/test_api_sessions.py
 
 test: $(TEST_EXTRAS) /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
-		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint typecheck
+		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap $(OIDC_NODE)/node_modules/.package-lock.json \
+		lint typecheck
 	$(BIN)/pytest -q $(PARALLEL)
 	@# the second and third passes side by side (the third is one file, so one process: with
 	@# -n 2 its second worker idled while the second pass's two had their longest files to go)
