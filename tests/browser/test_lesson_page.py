@@ -398,3 +398,34 @@ def test_a_control_new_to_the_catalog_gets_its_row_and_its_padlock_without_page_
     assert "Look-ahead" in teacher.text_content("label[for=lock-nesterov]")
     assert teacher.is_visible("[data-padlock=nesterov]")
     tctx.close()
+
+
+def test_the_dashboard_changes_the_lesson_to_a_saved_one_without_writing_json(
+    classroom_server, browser
+):
+    url = classroom_server.url.rstrip("/")
+    tctx, teacher = person(browser, (1280, 900))
+    login(teacher, url)
+    room = open_room(teacher, {"title": "first", "locks": []})
+    spiral = {"dataset": {"name": "spiral", "n": 100}, "network": {"hidden_layers": [5]}}
+    made = api(
+        teacher,
+        "POST",
+        "/api/lessons",
+        {"title": "Spirals", "setup": spiral, "locks": ["loss"], "instructions": "Go *deep*."},
+    )
+    assert made["status"] == 201, made
+    teacher.goto(f"{url}/classrooms/{room['id']}")
+    teacher.click("#btn-push")
+    until(teacher, "[...document.querySelectorAll('#push-from option')].length > 1")
+    assert not teacher.is_visible("#push-setup")  # the JSON is the advanced option, folded
+    teacher.select_option("#push-from", label="Spirals")
+    assert "spiral" in teacher.text_content("#push-summary")
+    assert teacher.is_checked("#push-locks input[value=loss]")
+    assert teacher.input_value("#push-instructions") == "Go *deep*."
+    teacher.click("#push-go")
+    until(teacher, "!document.getElementById('push-dialog').open")
+    now = api(teacher, "GET", f"/api/classrooms/{room['id']}")["json"]
+    assert now["setup"]["dataset"]["name"] == "spiral" and now["locks"] == ["loss"]
+    assert not teacher.errors, teacher.errors
+    tctx.close()

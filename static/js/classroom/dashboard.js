@@ -331,18 +331,47 @@ $("btn-close").addEventListener("click", async () => {
 });
 
 const dialog = $("push-dialog");
-$("btn-push").addEventListener("click", () => {
-  $("push-setup").value = JSON.stringify(room.setup, null, 1);
-  $("push-instructions").value = room.instructions || "";
+let pushLessons = []; // the teacher's lessons, for "start from one of your lessons"
+
+/** The dialog's fields from a lesson (or the room's own): no JSON to write — the setup is
+ * summed up in words; its JSON stays under "advanced". */
+function fillPush(from) {
+  $("push-setup").value = JSON.stringify(from.setup, null, 1);
+  $("push-summary").textContent = `Setup: ${setupSummary(from.setup)}`;
+  $("push-instructions").value = from.instructions || "";
   const locks = $("push-locks");
   locks.replaceChildren(...Object.entries(B.controls).map(([name, what]) =>
-    el("label", { class: "lock", title: `lock name: ${name}` }, el("input", { type: "checkbox", value: name, checked: room.locks.includes(name), "data-control": name }), ` ${what}`)));
-  const c = room.challenge || {};
+    el("label", { class: "lock", title: `lock name: ${name}` }, el("input", { type: "checkbox", value: name, checked: (from.locks || []).includes(name), "data-control": name }), ` ${what}`)));
+  const c = from.challenge || {};
   $("push-ch-title").value = c.title || "";
   $("push-ch-loss").value = c.test_loss_below ?? "";
   $("push-ch-units").value = c.max_hidden_units ?? "";
+}
+
+function setupSummary(setup) {
+  const n = setup?.network || {}, d = setup?.dataset || {}, t = setup?.training || {};
+  const layers = (n.hidden_layers || []).join("–") || "no hidden layer";
+  return `${d.name || "default data"}, hidden ${layers}${n.activations ? ` (${n.activations.join("/")})` : ""}, η = ${t.learning_rate ?? "default"}`;
+}
+
+$("push-from").addEventListener("change", () => {
+  const lesson = pushLessons.find((x) => x.id === $("push-from").value);
+  fillPush(lesson || room);
+});
+$("push-setup").addEventListener("change", () => {
+  try { $("push-summary").textContent = `Setup: ${setupSummary(JSON.parse($("push-setup").value))}`; } catch { /* shown at push */ }
+});
+
+$("btn-push").addEventListener("click", async () => {
+  fillPush(room);
+  $("push-from").value = "";
   showError($("push-error"), null);
   dialog.showModal();
+  try {
+    pushLessons = (await call("GET", "/api/lessons")).lessons.filter((x) => !(x.steps || []).length);
+    $("push-from").replaceChildren(el("option", { value: "" }, "— the lesson running now —"),
+      ...pushLessons.map((x) => el("option", { value: x.id }, x.title)));
+  } catch (err) { showError($("push-error"), err); }
 });
 $("push-go").addEventListener("click", async (ev) => {
   ev.preventDefault();
