@@ -205,6 +205,13 @@ def test_a_delta_question_is_checked_on_each_students_own_network(site: Site, ad
     assert any(r["name"] == "Ann" and r["correct"] for r in exported["answers"])
     assert ada.get(f"/api/classrooms/{cid}/answers.json").json()["answers"]
 
+    # a student who joins after the reveal is shown δ_k of their own network too
+    d, _ = join(site, room, "Di")
+    sd = session_of(d, room)
+    late = d.get(f"/api/classrooms/{cid}/activity").json()["steps"][1]
+    assert late["expected"] == pytest.approx(numpy_delta_k(d, sd, 1), rel=1e-9)
+    assert late["answer"] is None
+
 
 def test_a_students_page_never_receives_the_correct_answer_before_the_reveal(
     site: Site, ada: httpx.Client

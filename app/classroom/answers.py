@@ -229,22 +229,29 @@ class Activities:
         so the reveal shows them their own number (an answered row has it already)."""
 
         async def keep(seat: Seat) -> None:
-            if seat.status != "active" or await self.current(room, seat) != n:
-                return
-            row = await asyncio.to_thread(self.answers.get, seat.id, n)
-            if row is not None and row.attempts > 0:
-                return
-            try:
-                got = await self._expected(q, seat)
-            except FieldError as exc:  # no network, or the question does not fit it
-                log.info("reveal: no expected value for seat %s: %s", seat.id, exc.message)
-                return
-            kept = {"expected": got["value"], "sample": got["sample"]}  # as an answer keeps it
-            await asyncio.to_thread(
-                self.answers.set_unanswered_expected, room.id, seat.id, n, q["kind"], kept
-            )
+            if seat.status == "active" and await self.current(room, seat) == n:
+                await self.keep_expected(room, seat, n, q)
 
         await asyncio.gather(*(keep(s) for s in seats))
+
+    async def keep_expected(
+        self, room: Classroom, seat: Seat, n: int, q: dict[str, Any]
+    ) -> Answer | None:
+        """The seat's row of step ``n`` holding the expected value on the seat's network now,
+        unless an attempt keeps one already; the row as it is then (None: no network)."""
+        row = await asyncio.to_thread(self.answers.get, seat.id, n)
+        if row is not None and row.attempts > 0:
+            return row
+        try:
+            got = await self._expected(q, seat)
+        except FieldError as exc:  # no network, or the question does not fit it
+            log.info("reveal: no expected value for seat %s: %s", seat.id, exc.message)
+            return row
+        kept = {"expected": got["value"], "sample": got["sample"]}  # as an answer keeps it
+        await asyncio.to_thread(
+            self.answers.set_unanswered_expected, room.id, seat.id, n, q["kind"], kept
+        )
+        return await asyncio.to_thread(self.answers.get, seat.id, n)
 
     async def move(self, room: Classroom, seat: Seat, n: int) -> dict[str, Any]:
         """A self-paced student goes to step ``n`` (at most the open one): its setup, if it
@@ -440,6 +447,13 @@ class Activities:
                 "revealed": revealed,
             }
             if q and revealed:
+                if (
+                    q.get("kind") == "network"
+                    and self._expected_of(q, row) is None
+                    and i == current
+                    and seat.status == "active"
+                ):  # on the step after its reveal (a late joiner): their own network's value
+                    row = await self.keep_expected(room, seat, i, q)
                 entry["expected"] = self._expected_of(q, row)
                 entry["explanation"] = q.get("explanation") or None
             out.append(entry)
