@@ -49,6 +49,13 @@ endif
 	@echo "Installing Debian's podman, runc, slirp4netns and mmdebstrap for the container test (needs root)"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc slirp4netns mmdebstrap
 
+# node-oidc-provider, pinned, for the sign-on test (tests/browser/test_sso_node_provider.py):
+# installed here so that `make test` runs it rather than skipping it (Node.js 20+ with npm).
+OIDC_NODE := tests/support/oidc_node
+$(OIDC_NODE)/node_modules/.package-lock.json: $(OIDC_NODE)/package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs Node.js 20+ with npm (node-oidc-provider)"; exit 1; }
+	cd $(OIDC_NODE) && npm ci --no-audit --no-fund
+
 lint: $(TEST_EXTRAS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -85,7 +92,8 @@ BUS_TESTS := tests/test_api_sessions.py
 # mypy (`make typecheck`) runs beside the first pass, not before it: one process, about 25 s of
 # CPU on a fresh clone (no cache), much of it while the workers wait on pages and servers.
 test: $(TEST_EXTRAS) /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/redis-server \
-		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap lint
+		$(PG_INITDB) /usr/bin/podman /usr/bin/mmdebstrap $(OIDC_NODE)/node_modules/.package-lock.json \
+		lint
 	typecheck_log=$$(mktemp); \
 	$(BIN)/mypy >$$typecheck_log 2>&1 & typecheck=$$!; \
 	$(BIN)/pytest -q $(PARALLEL); first=$$?; \

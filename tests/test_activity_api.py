@@ -180,7 +180,9 @@ def test_a_delta_question_is_checked_on_each_students_own_network(site: Site, ad
     assert {row["name"] for row in res["rows"]} == {"Ann", "Bo", "Cy"}
     assert len(res["seconds"]) == 2
 
-    # the reveal thaws C and reaches everyone
+    # the reveal thaws C and reaches everyone; C, who never answered, is shown δ_k of C's own
+    # network as it was while frozen
+    want_c = numpy_delta_k(c, sc, 1)
     with open_socket(site.server, f"/api/sessions/{sc}/stream", c) as ws:
         recv_until(ws, lambda m: m["type"] == "frame")
         assert ada.post(f"/api/classrooms/{cid}/steps/1/reveal").status_code == 200
@@ -189,14 +191,26 @@ def test_a_delta_question_is_checked_on_each_students_own_network(site: Site, ad
     assert c.post(f"/api/sessions/{sc}/train", json={"epochs": 1}).status_code == 200
     view = c.get(f"/api/classrooms/{cid}/activity").json()
     assert view["steps"][1]["revealed"] is True and view["steps"][1]["explanation"]
+    assert view["steps"][1]["expected"] == pytest.approx(want_c, rel=1e-9)
+    assert view["steps"][1]["answer"] is None  # still unanswered
+    res = ada.get(f"/api/classrooms/{cid}/steps/1/results").json()
+    assert (res["answered"], res["unanswered"]) == (2, 1)
 
     rows = list(csv.DictReader(io.StringIO(ada.get(f"/api/classrooms/{cid}/answers.csv").text)))
     step1 = {r["name"]: r for r in rows if r["step"] == "1"}
     assert step1["Ann"]["correct"] == "yes" and step1["Ann"]["attempts"] == "2"
     assert step1["Bo"]["correct"] == "no" and step1["Cy"]["attempts"] == "0"
+    assert step1["Cy"]["answer"] == ""
     exported = ada.get(f"/api/classrooms/{cid}/export.json").json()
     assert any(r["name"] == "Ann" and r["correct"] for r in exported["answers"])
     assert ada.get(f"/api/classrooms/{cid}/answers.json").json()["answers"]
+
+    # a student who joins after the reveal is shown δ_k of their own network too
+    d, _ = join(site, room, "Di")
+    sd = session_of(d, room)
+    late = d.get(f"/api/classrooms/{cid}/activity").json()["steps"][1]
+    assert late["expected"] == pytest.approx(numpy_delta_k(d, sd, 1), rel=1e-9)
+    assert late["answer"] is None
 
 
 def test_a_students_page_never_receives_the_correct_answer_before_the_reveal(

@@ -196,3 +196,18 @@ def test_the_csv_difference_of_a_student_who_changed_nothing_is_empty():
     faster = copy.deepcopy(shown)
     faster["training"]["learning_rate"] = 1.0
     assert differences(XOR, faster, shown=True) == {"learning_rate": 1.0}
+
+
+def test_no_page_module_keeps_a_table_of_the_controls_own_words():
+    """The page reads each control's label, help and group from the catalog: a module that
+    maps most control names to strings (labels, groups) is a second definition that drifts."""
+    import re
+
+    names = [c.name for c in REGISTRY]
+    tables = {}
+    for path in sorted((ROOT / "static" / "js").rglob("*.js")):
+        text = path.read_text()
+        named = {n for n in names if re.search(rf'(?<![\w.]){n}\s*:\s*"', text)}
+        if len(named) >= len(names) // 2:
+            tables[str(path.relative_to(ROOT))] = sorted(named)
+    assert tables == {}, tables

@@ -471,6 +471,58 @@ def test_a_met_challenge_is_posted_as_a_score_of_one_by_itself(site):
     assert row["status"] == "posted" and row["posted_score"] == 1
 
 
+ACTIVITY_STEPS = [
+    {"title": "A number", "question": {"kind": "number", "prompt": "2 + 2?", "answer": 4}},
+    {"title": "Why", "question": {"kind": "text", "prompt": "Why?"}},  # unscored
+    {
+        "title": "Which",
+        "question": {
+            "kind": "choice",
+            "prompt": "Which equation gives δ_k?",
+            "options": ["Eq. 5", "Eq. 14"],
+            "correct": [0],
+            "max_attempts": 1,
+        },
+    },
+]
+
+
+def test_a_finished_activity_posts_the_fraction_of_scored_questions_answered_right(site):
+    lms = site.lms
+    use_link(lms, "ags-act-0")
+    grace = site.person()
+    room_of(launch(grace, lms, "grace"))
+    lesson = grace.post("/api/lessons", json={"title": "Steps", "steps": ACTIVITY_STEPS})
+    assert lesson.status_code == 201, lesson.text
+    use_link(lms, "ags-act-1", custom={"bpp_lesson_id": lesson.json()["id"]})
+    room = room_of(launch(grace, lms, "grace"))
+    ann = site.person()
+    room_of(launch(ann, lms, "ann"))
+    before = len(lms.scores)
+
+    def anns() -> list[dict]:
+        return [s for s in lms.scores[before:] if s["userId"] == "ann-sub"]
+
+    def answer(n: int, body: dict) -> None:
+        r = grace.post(f"/api/classrooms/{room}/steps/open", json={"step": n, "mode": "class"})
+        assert r.status_code == 200, r.text
+        r = ann.post(f"/api/classrooms/{room}/steps/{n}/answer", json=body)
+        assert r.status_code == 200, r.text
+
+    answer(0, {"value": "4"})  # right
+    answer(1, {"text": "because"})
+    time.sleep(1.0)  # several polls: not finished yet, so nothing is posted
+    assert not anns()
+    answer(2, {"choices": [1]})  # wrong, no attempt left: the last scored step is done
+    wait_for(anns, seconds=TIMEOUT)
+    (posted,) = anns()
+    assert posted["scoreGiven"] == 0.5 and posted["scoreMaximum"] == 1
+    (row,) = grades(grace, room)["grades"]
+    assert row["status"] == "posted" and row["posted_score"] == 0.5
+    # the teacher's "post grades" sends the same score again? No: it is the one posted
+    assert grace.post(f"/api/lti/classrooms/{room}/grades").json()["changed"] == 0
+
+
 def test_a_score_the_platform_keeps_refusing_ends_failed_with_the_reason(site):
     lms = site.lms
     use_link(lms, "ags-4")

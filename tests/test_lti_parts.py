@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import update
@@ -22,9 +23,11 @@ from app.lti.claims import (
     role_of,
 )
 from app.lti.keys import ToolKeys
+from app.lti.scores import activity_score, challenge_score
 from app.lti.service import CROSS_SITE_POSTS
 from app.settings import Settings
 from app.store import open_store
+from app.store.answers import Answer
 from app.store.models import lti_grades, lti_links, lti_platforms, lti_users
 from app.web.middleware import PAGE_CSP, SameOrigin, SecurityHeaders, framed_csp
 from tests.support.lti_platform import LTI, ROLE
@@ -261,3 +264,43 @@ def test_framing_opens_frame_ancestors_and_form_action_to_the_listed_origins_onl
     plain = client.get("/api/x")
     assert plain.headers["content-security-policy"] == PAGE_CSP
     assert plain.headers["x-frame-options"] == "DENY"
+
+
+# ---- scores --------------------------------------------------------------------------------------
+
+NUMBER = {"kind": "number", "prompt": "x", "answer": 1.0, "max_attempts": 2}
+STEPS = [
+    {"title": "read"},
+    {"title": "n", "question": NUMBER},
+    {"title": "t", "question": {"kind": "text", "prompt": "why"}},
+    {"title": "p", "question": {"kind": "prediction", "prompt": "what", "options": ["a", "b"]}},
+    {"title": "c", "question": {"kind": "choice", "prompt": "x", "options": ["a", "b"],
+                                "correct": [1], "max_attempts": 1}},
+]  # fmt: skip
+
+
+def _row(step: int, correct: bool | None, attempts: int = 1) -> Answer:
+    now = datetime.now(UTC)
+    return Answer(0, "c", "s", step, "x", {}, correct, attempts, 1.0, now, now)
+
+
+def test_an_activity_score_is_the_fraction_of_scored_questions_right_when_finished():
+    room = SimpleNamespace(steps=STEPS, revealed=[])
+    # text and prediction steps are not scored: two scored questions
+    half = activity_score(room, [_row(1, True), _row(2, None), _row(3, None)])
+    assert half is not None and half.value == 0.5 and not half.finished
+    done = activity_score(room, [_row(1, True), _row(4, False)])
+    assert done is not None and (done.value, done.finished) == (0.5, True)
+    # a wrong answer with attempts left is not finished; the reveal finishes it
+    again = [_row(1, False), _row(4, None, attempts=0)]
+    assert not activity_score(room, again).finished  # type: ignore[union-attr]
+    revealed = SimpleNamespace(steps=STEPS, revealed=[4])
+    assert activity_score(revealed, again) == activity_score(revealed, [_row(1, False)])
+    assert activity_score(revealed, again).finished  # type: ignore[union-attr]
+
+
+def test_a_lesson_without_scored_questions_is_scored_by_its_challenge():
+    plain = SimpleNamespace(steps=[], revealed=[], instructions="", locks=[])
+    assert activity_score(plain, []) is None
+    assert (challenge_score({"epoch": 3}).value, challenge_score(None).value) == (1.0, 0.0)
+    assert challenge_score({"epoch": 3}).finished and not challenge_score(None).finished

@@ -46,6 +46,18 @@ def _no_answer(question: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def answered_for_good(question: dict[str, Any] | None, row: Answer | None) -> bool:
+    """No more attempts: right, attempts used up, or (feedback at the reveal) answered; a
+    prediction is recorded once, before the run it predicts (never changed after it)."""
+    if question is None or row is None or row.attempts == 0:
+        return False
+    if question.get("kind") == "prediction":
+        return True
+    if row.correct is True or row.attempts >= question.get("max_attempts", 1):
+        return True
+    return question.get("feedback") == "reveal"
+
+
 class Activities:
     def __init__(
         self, rooms: Rooms, teaching: Teaching, answers: Answers, hub: Any, settings: Settings
@@ -74,15 +86,7 @@ class Activities:
         return n if own is None else min(own, n)
 
     def done(self, question: dict[str, Any] | None, row: Answer | None) -> bool:
-        """No more attempts: right, attempts used up, or (feedback at the reveal) answered; a
-        prediction is recorded once, before the run it predicts (never changed after it)."""
-        if question is None or row is None or row.attempts == 0:
-            return False
-        if question.get("kind") == "prediction":
-            return True
-        if row.correct is True or row.attempts >= question.get("max_attempts", 1):
-            return True
-        return question.get("feedback") == "reveal"
+        return answered_for_good(question, row)
 
     def concealment(self, room: Classroom, n: int | None, row: Answer | None) -> Conceal:
         """What seat's session must hide while on step ``n`` (empty: nothing)."""
@@ -204,16 +208,50 @@ class Activities:
             raise FieldError("step", f"step {n} has no question to reveal", 409)
         if room.step_open is None or n > room.step_open:
             raise FieldError("step", f"step {n} is not opened yet", 409)
+        seats = await asyncio.to_thread(self.rooms.seats_of, room.id)
         if n not in room.revealed:
+            if step["question"].get("kind") == "network":  # before the networks thaw
+                await self.keep_unanswered_expected(room, seats, n, step["question"])
             revealed = sorted({*room.revealed, n})
             updated = await asyncio.to_thread(
                 self.rooms.update_classroom, room.id, revealed=revealed
             )
             room = updated or room
         failed = await self.sync_all(room)
-        seats = await asyncio.to_thread(self.rooms.seats_of, room.id)
         await self.announce(room, [s for s in seats if s.status == "active"], "reveal", n)
         return {**self.pacing(room), "failed": failed}
+
+    async def keep_unanswered_expected(
+        self, room: Classroom, seats: list[Seat], n: int, q: dict[str, Any]
+    ) -> None:
+        """Each active student on step ``n`` who never answered its network question gets the
+        expected value on their own network — still frozen as they saw it — kept in their row,
+        so the reveal shows them their own number (an answered row has it already)."""
+
+        async def keep(seat: Seat) -> None:
+            if seat.status == "active" and await self.current(room, seat) == n:
+                await self.keep_expected(room, seat, n, q)
+
+        await asyncio.gather(*(keep(s) for s in seats))
+
+    async def keep_expected(
+        self, room: Classroom, seat: Seat, n: int, q: dict[str, Any]
+    ) -> Answer | None:
+        """The seat's row of step ``n`` holding the expected value on the seat's network now,
+        unless an attempt keeps one already; the row as it is then (None: no network)."""
+        row = await asyncio.to_thread(self.answers.get, seat.id, n)
+        if row is not None and row.attempts > 0:
+            return row
+        try:
+            got = await self._expected(q, seat)
+        except FieldError as exc:  # no network, or the question does not fit it
+            log.info("reveal: no expected value for seat %s: %s", seat.id, exc.message)
+            return row
+        kept = {"expected": got["value"], "sample": got["sample"]}  # as an answer keeps it
+        await asyncio.to_thread(
+            self.answers.set_unanswered_expected, room.id, seat.id, n, q["kind"], kept
+        )
+        return await asyncio.to_thread(self.answers.get, seat.id, n)
 
     async def move(self, room: Classroom, seat: Seat, n: int) -> dict[str, Any]:
         """A self-paced student goes to step ``n`` (at most the open one): its setup, if it
@@ -409,6 +447,13 @@ class Activities:
                 "revealed": revealed,
             }
             if q and revealed:
+                if (
+                    q.get("kind") == "network"
+                    and self._expected_of(q, row) is None
+                    and i == current
+                    and seat.status == "active"
+                ):  # on the step after its reveal (a late joiner): their own network's value
+                    row = await self.keep_expected(room, seat, i, q)
                 entry["expected"] = self._expected_of(q, row)
                 entry["explanation"] = q.get("explanation") or None
             out.append(entry)

@@ -1,6 +1,7 @@
 """The LTI objects made once per app (``app.state.lti``), the registered platforms' origins
-(what may frame the tool's classroom pages), and the background work: scores of met
-challenges recorded and posted every ``lti_grade_poll_seconds``."""
+(what may frame the tool's classroom pages), and the background work: scores due (a met
+challenge, a finished activity: ``app.lti.scores``) recorded and posted every
+``lti_grade_poll_seconds``."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from app.lti.launch import Launcher
 from app.lti.links import Link, Links
 from app.lti.oidc import Logins
 from app.lti.platforms import Platforms
+from app.lti.scores import activity_score, challenge_score, scored_steps
 from app.settings import Settings
+from app.store.answers import Answers
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class LtiService:
         self.rooms = Rooms(store, s)
         self.links = Links(store, self.rooms)
         self.grades = GradeBook(store, s)
+        self.answers = Answers(store)
         self.ags = AgsClient(self.keys, s.lti_http_timeout_seconds)
         self.origins: tuple[str, ...] = ()
         self._task: asyncio.Task | None = None
@@ -95,35 +99,46 @@ class LtiService:
                 log.exception("LTI grade posting failed")
 
     async def record_met_challenges(self) -> int:
-        """Learners of LTI classrooms whose challenge is met get a score of 1 to post."""
+        """Learners of LTI classrooms whose score is due get it recorded to post: a met
+        challenge (1), a finished activity (the fraction right; ``app.lti.scores``)."""
         if self.teaching is None:
             return 0
         links = await asyncio.to_thread(self.links.all_links)
         recorded = 0
         for link in links:
             room = await asyncio.to_thread(self.rooms.classroom, link.classroom_id)
-            if room is None or not room.challenge:
+            if room is None or not (room.challenge or scored_steps(room)):
                 continue
-            if room.challenge_active and room.open:
+            if room.challenge and room.challenge_active and room.open:
                 await self.teaching.progress(room)  # records newly met challenges on seats
-            recorded += await asyncio.to_thread(self._record, link, only_met=True)
+            recorded += await asyncio.to_thread(self._record, link, only_due=True)
         return recorded
 
-    def _record(self, link: Link, only_met: bool) -> int:
-        """Scores of the link's learners: 1 for a met challenge, else 0 (``only_met``: only
-        the 1s). Returns how many changed."""
+    def _record(self, link: Link, only_due: bool) -> int:
+        """Scores of the link's learners (``app.lti.scores``): the fraction of an activity's
+        scored questions answered right, or 1/0 for the challenge; ``only_due``: only those
+        finished (the activity's last scored step done, a challenge met). Returns how many
+        changed."""
+        room = self.rooms.classroom(link.classroom_id)
+        if room is None:
+            return 0
+        activity = bool(scored_steps(room))
         changed = 0
         for user, seat in self.links.learners(link):
-            met = seat.challenge_met is not None
-            if only_met and not met:
+            score = (
+                activity_score(room, self.answers.of_seat(seat.id))
+                if activity
+                else challenge_score(seat.challenge_met)
+            )
+            if score is None or (only_due and not score.finished):
                 continue
-            changed += self.grades.set_score(link.id, user.id, 1.0 if met else 0.0)
+            changed += self.grades.set_score(link.id, user.id, score.value)
         return changed
 
     async def post_grades(self, link: Link) -> int:
         """The teacher's "post grades": every learner's score recorded (``post_due`` posts
         them). Returns how many changed."""
-        return await asyncio.to_thread(self._record, link, only_met=False)
+        return await asyncio.to_thread(self._record, link, only_due=False)
 
     async def post_due(self) -> dict[str, int]:
         """Post every due score (in a thread: HTTP). Returns the count per new status."""

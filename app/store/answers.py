@@ -148,6 +148,33 @@ class Answers:
             answered_at=now,
         )
 
+    def set_unanswered_expected(
+        self, classroom_id: str, seat_id: str, step: int, kind: str, expected: dict[str, Any]
+    ) -> None:
+        """Keep the expected value of a seat that never answered ``step`` (the teacher's reveal
+        shows it to them): the row's ``answer`` holds only ``expected``; ``attempts`` stays 0,
+        so it counts as unanswered everywhere. A row with an attempt is left as it is."""
+        where = (answers.c.seat_id == seat_id, answers.c.step == step)
+        with self.store.transaction() as conn:
+            row = conn.execute(select(answers.c.attempts).where(*where)).first()
+            if row is None:
+                conn.execute(
+                    insert(answers).values(
+                        classroom_id=classroom_id,
+                        seat_id=seat_id,
+                        step=step,
+                        kind=kind,
+                        answer=expected,
+                        correct=None,
+                        attempts=0,
+                        seconds=None,
+                        opened_at=datetime.now(UTC),
+                        answered_at=None,
+                    )
+                )
+            elif row.attempts == 0:
+                conn.execute(update(answers).where(*where).values(answer=expected))
+
     def of_step(self, classroom_id: str, step: int) -> list[Answer]:
         with self.store.reading() as conn:
             rows = conn.execute(

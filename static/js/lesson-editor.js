@@ -11,26 +11,9 @@ import { StepEditor } from "./step-editor.js";
 // controls free by default: the class drives its own training, the teacher the rest
 const FREE_BY_DEFAULT = new Set(["play", "step"]);
 
-// A teacher's words for each control, used until the catalog carries its own labels
-// (GET /api/catalog → controls[].label); the name is the API's lock name.
-const FALLBACK_LABELS = {
-  play: "Play (start training)",
-  step: "Step one epoch or one sample",
-  reset: "Reset the weights",
-  weights: "Edit a weight by hand",
-  learning_rate: "Learning rate η",
-  batch_size: "Batch size",
-  momentum: "Momentum",
-  regularization: "Regularisation",
-  dataset: "Data set (and its size, noise, split, inputs)",
-  hidden_layers: "Hidden layers and their units",
-  activations: "Activation functions",
-  loss: "Loss function",
-  init: "Starting weights (initialisation, seed)",
-};
-
 // Where a control's padlock sits on the page: next to this element ("after" it, or at the end
-// of it: "in"). A control not listed gets its padlock after its first [data-control] element.
+// of it: "in"). A control not listed (a new one of the registry, its row built from the
+// catalog) gets its padlock after its first element marked data-ctl with its name.
 const ANCHORS = {
   play: ["#btn-play", "after"],
   step: ["#btn-step-sample", "after"],
@@ -47,18 +30,13 @@ const ANCHORS = {
   init: ["#init-seed", "after"],
 };
 
-// the groups of the lock list (the catalog's controls[].group, or these)
+// the groups of the lock list, in order (the catalog's controls[].group names them)
 const GROUPS = [
   ["run", "Running the network"],
   ["training", "Training"],
   ["data", "Data"],
   ["network", "The network"],
 ];
-const FALLBACK_GROUP = {
-  play: "run", step: "run", reset: "run", weights: "run",
-  learning_rate: "training", batch_size: "training", momentum: "training", regularization: "training",
-  dataset: "data", hidden_layers: "network", activations: "network", loss: "network", init: "network",
-};
 
 const $ = (id) => document.getElementById(id);
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -87,16 +65,17 @@ function node(tag, attrs = {}, ...children) {
   return e;
 }
 
-/** [{name, label, help}] in lock order: the catalog's controls, or the lesson boot's names. */
+/** [{name, label, help, group}] in lock order: the catalog's controls (the registry,
+ * app/controls.py); without a catalog, the lesson boot's names and help, each name its label. */
 export function controlList(catalog, names) {
   const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
   if (Array.isArray(catalog?.controls) && catalog.controls.length) {
     return catalog.controls.map((c) => {
       const symbol = c.symbol && !String(c.label).includes(c.symbol) ? ` ${c.symbol}` : "";
-      return { name: c.name, label: cap(String(c.label || c.name)) + symbol, help: c.help || "", group: c.group || FALLBACK_GROUP[c.name] || "run" };
+      return { name: c.name, label: cap(String(c.label || c.name)) + symbol, help: c.help || "", group: c.group || "run" };
     });
   }
-  return Object.entries(names).map(([name, help]) => ({ name, label: FALLBACK_LABELS[name] || name, help, group: FALLBACK_GROUP[name] || "run" }));
+  return Object.entries(names).map(([name, help]) => ({ name, label: cap(name.replaceAll("_", " ")), help, group: "run" }));
 }
 
 /** The lesson editor on this page; resolves once the page's session is shown. */
@@ -204,10 +183,10 @@ class LessonEditor {
   }
 
   /** A padlock button beside each control on the page: where ANCHORS puts it (static elements,
-   * never re-rendered), else after the first element marked data-control (a new control). */
+   * never re-rendered), else after the first element marked data-ctl (a new control). */
   placePadlocks() {
     for (const c of this.controls) {
-      const [selector, where] = ANCHORS[c.name] || [`[data-control="${c.name}"]`, "after"];
+      const [selector, where] = ANCHORS[c.name] || [`[data-ctl~="${c.name}"]`, "after"];
       const anchor = document.querySelector(selector);
       if (!anchor) continue;
       const b = node("button", { type: "button", class: "padlock", "data-padlock": c.name, title: c.help });

@@ -208,6 +208,8 @@ def test_a_class_answers_delta_k_and_the_teacher_reveals_and_projects(classroom_
     for p in pages:
         until(p, "document.querySelector('#activity [data-revealed]')")
         assert "Eq. 5" in p.text_content("#activity [data-revealed]")
+    # Cai never answered: the reveal still shows δ_k of Cai's own network
+    assert "Correct answer" in cai.text_content("#activity [data-revealed]")
 
     # -- snapshots: two students side by side, anonymous on the projector
     teacher.check(f"[data-snap-seat='{room_seat(teacher, base, 'Ada')}']")

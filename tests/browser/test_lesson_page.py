@@ -7,6 +7,8 @@ Screenshots go to test-artifacts/ (look at them)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.browser import test_classroom_page as classroom
@@ -281,8 +283,13 @@ def test_the_dashboard_projector_view_pace_line_board_and_join_warning(classroom
     )
     assert sizes and min(sizes) >= 24, sizes
     assert not overflow(teacher), overflow(teacher)
+    # anonymous on the projector although "hide names" is off: tiles and leaderboard
+    shown = teacher.inner_text("#tiles") + teacher.inner_text("#board")
+    assert not any(n in shown for n in ("Ada", "Grace", "Hedy")), shown
+    assert "Student 1" in teacher.inner_text("#tiles")
     teacher.keyboard.press("Escape")
     assert teacher.is_visible("#pace-pause")
+    assert "Grace" in teacher.inner_text("#tiles")  # the teacher's own view names them again
     assert not teacher.errors, teacher.errors
     for ctx, _ in students:
         ctx.close()
@@ -336,3 +343,89 @@ def test_instructions_markdown_is_rendered_without_anything_that_runs(page):
     assert dom["hrefs"] == [[None, ""], ["https://example.org", "noopener noreferrer"]]
     assert dom["katex"] == 2
     assert page.evaluate("window.__pwned") is None
+
+
+NEW_CONTROL = {  # a control the registry might gain (an optimizer setting), as the catalog lists it
+    "name": "nesterov",
+    "label": "look-ahead",
+    "help": "Take the momentum step first, then measure the slope there.",
+    "kind": "live",
+    "group": "training",
+    "symbol": None,
+    "settings": [
+        {"path": "training.nesterov", "field": "nesterov", "label": "look-ahead",
+         "type": "number", "default": 0, "ge": 0, "le": 1, "live": True},
+    ],
+    "commands": [],
+    "routes": [],
+    "aliases": [],
+    "compare": "its value",
+}  # fmt: skip
+
+
+def test_a_control_new_to_the_catalog_gets_its_row_and_its_padlock_without_page_code(
+    classroom_server, browser
+):
+    url = classroom_server.url.rstrip("/")
+    tctx, teacher = person(browser, (1440, 900))
+    login(teacher, url)
+
+    def with_new_control(route):  # the page's boot carries the catalog
+        response = route.fetch()
+        html = response.text()
+        start = html.index(">", html.index('id="bpp-boot"')) + 1
+        end = html.index("</script>", start)
+        boot = json.loads(html[start:end])
+        boot["catalog"]["controls"].append(NEW_CONTROL)
+        text = json.dumps(boot).replace("<", "\\u003c")
+        route.fulfill(response=response, body=html[:start] + text + html[end:])
+
+    def without_it(route):  # this server's registry does not have it: the body leaves it out
+        body = route.request.post_data_json if route.request.method == "POST" else None
+        if isinstance(body, dict) and isinstance(body.get("training"), dict):
+            body["training"].pop("nesterov", None)
+            return route.continue_(post_data=json.dumps(body))
+        return route.continue_()
+
+    teacher.route("**/teach/new", with_new_control)
+    teacher.route("**/api/sessions", without_it)
+    teacher.goto(url + "/teach/new")
+    # (a document served through the route counts as another address space to Chromium, which
+    # then refuses its socket to 127.0.0.1: the session is made, it never goes live — nor
+    # needs to, for the rows and padlocks)
+    teacher.wait_for_selector("#ctl-nesterov")  # the page built its row from the catalog
+    teacher.wait_for_selector("[data-padlock=nesterov]")
+    assert "Look-ahead" in teacher.text_content("label[for=lock-nesterov]")
+    assert teacher.is_visible("[data-padlock=nesterov]")
+    tctx.close()
+
+
+def test_the_dashboard_changes_the_lesson_to_a_saved_one_without_writing_json(
+    classroom_server, browser
+):
+    url = classroom_server.url.rstrip("/")
+    tctx, teacher = person(browser, (1280, 900))
+    login(teacher, url)
+    room = open_room(teacher, {"title": "first", "locks": []})
+    spiral = {"dataset": {"name": "spiral", "n": 100}, "network": {"hidden_layers": [5]}}
+    made = api(
+        teacher,
+        "POST",
+        "/api/lessons",
+        {"title": "Spirals", "setup": spiral, "locks": ["loss"], "instructions": "Go *deep*."},
+    )
+    assert made["status"] == 201, made
+    teacher.goto(f"{url}/classrooms/{room['id']}")
+    teacher.click("#btn-push")
+    until(teacher, "[...document.querySelectorAll('#push-from option')].length > 1")
+    assert not teacher.is_visible("#push-setup")  # the JSON is the advanced option, folded
+    teacher.select_option("#push-from", label="Spirals")
+    assert "spiral" in teacher.text_content("#push-summary")
+    assert teacher.is_checked("#push-locks input[value=loss]")
+    assert teacher.input_value("#push-instructions") == "Go *deep*."
+    teacher.click("#push-go")
+    until(teacher, "!document.getElementById('push-dialog').open")
+    now = api(teacher, "GET", f"/api/classrooms/{room['id']}")["json"]
+    assert now["setup"]["dataset"]["name"] == "spiral" and now["locks"] == ["loss"]
+    assert not teacher.errors, teacher.errors
+    tctx.close()

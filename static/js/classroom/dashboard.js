@@ -83,7 +83,10 @@ async function loadRoster() {
   else if (Date.now() - boardAt > BOARD_SECONDS * 1000) { boardAt = Date.now(); loadBoard(); }
 }
 
-function shownName(seat) { return room.hide_names ? seat.label : seat.name; }
+/** Names are hidden when the teacher hides them, and always on the projector: what the class
+ * sees there is anonymous ("Student 3"), as the step results and the snapshots are. */
+function anonymous() { return !!room?.hide_names || document.body.classList.contains("projector"); }
+function shownName(seat) { return anonymous() ? seat.label : seat.name; }
 
 function upsertTile(seat) {
   let t = tiles.get(seat.id);
@@ -114,11 +117,15 @@ function upsertTile(seat) {
   const sessionChanged = t.seat.session_id !== seat.session_id;
   t.seat = seat;
   if (sessionChanged) { t.summary = null; t.losses = []; }
-  t.parts.name.textContent = shownName(seat);
-  t.parts.name.title = room.hide_names ? "" : `Student ${seat.number}`;
+  renderName(t);
   renderActions(t);
   renderStatus(t);
   renderDiffs(t);
+}
+
+function renderName(t) {
+  t.parts.name.textContent = shownName(t.seat);
+  t.parts.name.title = anonymous() ? "" : `Student ${t.seat.number}`;
 }
 
 function renderActions(t) {
@@ -276,8 +283,10 @@ function renderBoard() {
   const rows = [...b.rows].sort((x, y) => (x.test_loss == null) - (y.test_loss == null) || (x.test_loss ?? 0) - (y.test_loss ?? 0));
   $("board-rows").replaceChildren(...rows.slice(0, 10).map((r) => {
     const met = r.met || (b.active && r.test_loss != null && r.test_loss < c.test_loss_below);
+    const seat = tiles.get(r.seat)?.seat;
+    const name = anonymous() && !room.hide_names ? (seat ? seat.label : "Student") : r.name;
     return el("li", { class: met ? "met" : "", "data-seat": r.seat },
-      `${r.name}: `, el("span", { class: "v" }, fmt(r.test_loss)), ` (epoch ${r.epoch}, ${r.hidden_units} units)${met ? " ✓" : ""}`);
+      `${name}: `, el("span", { class: "v" }, fmt(r.test_loss)), ` (epoch ${r.epoch}, ${r.hidden_units} units)${met ? " ✓" : ""}`);
   }));
 }
 
@@ -322,18 +331,47 @@ $("btn-close").addEventListener("click", async () => {
 });
 
 const dialog = $("push-dialog");
-$("btn-push").addEventListener("click", () => {
-  $("push-setup").value = JSON.stringify(room.setup, null, 1);
-  $("push-instructions").value = room.instructions || "";
+let pushLessons = []; // the teacher's lessons, for "start from one of your lessons"
+
+/** The dialog's fields from a lesson (or the room's own): no JSON to write — the setup is
+ * summed up in words; its JSON stays under "advanced". */
+function fillPush(from) {
+  $("push-setup").value = JSON.stringify(from.setup, null, 1);
+  $("push-summary").textContent = `Setup: ${setupSummary(from.setup)}`;
+  $("push-instructions").value = from.instructions || "";
   const locks = $("push-locks");
   locks.replaceChildren(...Object.entries(B.controls).map(([name, what]) =>
-    el("label", { class: "lock", title: `lock name: ${name}` }, el("input", { type: "checkbox", value: name, checked: room.locks.includes(name), "data-control": name }), ` ${what}`)));
-  const c = room.challenge || {};
+    el("label", { class: "lock", title: `lock name: ${name}` }, el("input", { type: "checkbox", value: name, checked: (from.locks || []).includes(name), "data-control": name }), ` ${what}`)));
+  const c = from.challenge || {};
   $("push-ch-title").value = c.title || "";
   $("push-ch-loss").value = c.test_loss_below ?? "";
   $("push-ch-units").value = c.max_hidden_units ?? "";
+}
+
+function setupSummary(setup) {
+  const n = setup?.network || {}, d = setup?.dataset || {}, t = setup?.training || {};
+  const layers = (n.hidden_layers || []).join("–") || "no hidden layer";
+  return `${d.name || "default data"}, hidden ${layers}${n.activations ? ` (${n.activations.join("/")})` : ""}, η = ${t.learning_rate ?? "default"}`;
+}
+
+$("push-from").addEventListener("change", () => {
+  const lesson = pushLessons.find((x) => x.id === $("push-from").value);
+  fillPush(lesson || room);
+});
+$("push-setup").addEventListener("change", () => {
+  try { $("push-summary").textContent = `Setup: ${setupSummary(JSON.parse($("push-setup").value))}`; } catch { /* shown at push */ }
+});
+
+$("btn-push").addEventListener("click", async () => {
+  fillPush(room);
+  $("push-from").value = "";
   showError($("push-error"), null);
   dialog.showModal();
+  try {
+    pushLessons = (await call("GET", "/api/lessons")).lessons.filter((x) => !(x.steps || []).length);
+    $("push-from").replaceChildren(el("option", { value: "" }, "— the lesson running now —"),
+      ...pushLessons.map((x) => el("option", { value: x.id }, x.title)));
+  } catch (err) { showError($("push-error"), err); }
 });
 $("push-go").addEventListener("click", async (ev) => {
   ev.preventDefault();
@@ -362,7 +400,11 @@ function projector(on) {
   const url = new URL(location.href);
   if (on) url.searchParams.set("projector", "1"); else url.searchParams.delete("projector");
   history.replaceState(null, "", url);
-  if (room) steps.update(room); // the results' names hidden (or shown again) at once
+  if (room) { // the names hidden (or shown again) at once: tiles, leaderboard, results
+    for (const t of tiles.values()) renderName(t);
+    renderBoard();
+    steps.update(room);
+  }
 }
 $("btn-projector").addEventListener("click", () => projector(true));
 $("projector-exit").addEventListener("click", () => projector(false));

@@ -1,5 +1,5 @@
 // The dashboard's LMS grades (LTI Assignment and Grade Services): each learner launched from
-// the course, their score (1: challenge met, 0: not) and where posting it stands — posted,
+// the course, their score (an activity's fraction right, or 1/0 for the challenge) and where posting it stands — posted,
 // pending (being retried) or failed and why — with "Post grades". Hidden for a classroom that
 // no LMS course links to.
 import { boot, call, el, showError } from "../classroom/http.js";
