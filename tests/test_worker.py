@@ -10,7 +10,7 @@ import numpy as np
 import orjson
 import pytest
 
-from app.commands import Envelope
+from app.commands import Envelope, decode
 from app.settings import Settings
 from app.trainer.resident import Resident
 from app.trainer.worker import Worker
@@ -60,9 +60,9 @@ ids = itertools.count(1)
 
 
 def command(w: Worker, op: str, sid: str | None = None, **args: Any) -> int:
-    """Send the typed command ``op`` as it crosses a pipe: its JSON bytes in an envelope."""
+    """Send the typed command ``op`` as a channel hands it over: validated, in an envelope."""
     request_id = next(ids)
-    w.handle(Envelope(request_id, sid, orjson.dumps({"type": op, **args})))
+    w.handle(Envelope(request_id, sid, decode(orjson.dumps({"type": op, **args}))))
     w.flush()
     return request_id
 
