@@ -16,7 +16,7 @@ import orjson
 
 from app.errors import FieldError
 from app.limits import check_train_work, epoch_work
-from app.schemas import SessionCreate, TrainingPatch
+from app.schemas import SessionCreate
 from app.settings import Settings
 from app.trainer import frames
 from app.trainer.build import Built, build
@@ -24,7 +24,7 @@ from app.trainer.concealment import Concealment
 from app.trainer.gradflow import GradientFlow
 from app.trainer.messages import ERRSTATE, FrameStats, Messages
 from app.trainer.replay import Checkpoints
-from engine import Snapshot, TrainingConfig, gradient_check, gradient_flow, trace
+from engine import Snapshot, gradient_check, gradient_flow, trace
 from engine.questions import Quantity, expected_value
 
 __all__ = ["ERRSTATE", "FrameStats", "History", "Resident"]
@@ -208,11 +208,6 @@ class Resident(Messages):
     def check_train(self, epochs: int) -> None:
         """Refuse (field ``epochs``) a train request whose work exceeds ``max_train_work``."""
         check_train_work("epochs", epochs, self.epoch_work(), self.settings)
-
-    def set_training(self, patch: TrainingPatch) -> None:
-        """Change η, batch size, momentum or regularisation live; the weights stay."""
-        changes = patch.model_dump(exclude_none=True)
-        self.trainer.set_config(TrainingConfig(**{**self.trainer.config.to_dict(), **changes}))
 
     def set_probe(self, index: int) -> None:
         self.trainer.set_probe(index, "index")
