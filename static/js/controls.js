@@ -1,5 +1,8 @@
 // The left panel (data, training, check), the per-layer heads above the diagram and the
-// transport bar. Controls only edit the State and call back; main.js talks to the server.
+// transport bar. Controls edit the State and call back (app.js rebuilds the session for a
+// change of setup); a live training setting (η, batch size, ...) goes from here straight to
+// the running session on the socket, only what changed (State.liveChanges), and comes back
+// here if the server refuses it.
 import { el, diverging, rgb } from "./util.js";
 
 // The controls are the registry's (app/controls.py, GET /api/catalog "controls"): their labels,
@@ -30,6 +33,12 @@ const stateOf = (st) => STATE_NAMES[ELEMENT_IDS[st.path]] ?? st.field;
 /** The catalog's control `name` (or undefined on an older server). */
 export function controlOf(catalog, name) {
   return (catalog.controls || []).find((c) => c.name === name);
+}
+
+/** The setting an error message is about: a lock refusal names the control (its error slot
+ * is its first setting's), other errors the field; `fallback` for one that names neither. */
+export function errorField(catalog, m, fallback = "") {
+  return controlOf(catalog, m.field)?.settings[0]?.path || m.field || fallback || "";
 }
 
 /** A control's rows: per shown setting a label, its widget (from the registry's entry:
@@ -90,11 +99,20 @@ export class Controls {
    * @param {object} catalog GET /api/catalog
    * @param {import("./state.js").State} state
    * @param {{onChange: (group: string, name: string) => void, onRegenerate: Function, onGradCheck: Function}} cb
+   * @param {{bus?: import("./events.js").Emitter, stream?: import("./stream.js").Stream}} live
+   *   the page's bus (the adopted session, the server's errors) and the socket a live setting
+   *   is sent on
    */
-  constructor(catalog, state, cb) {
+  constructor(catalog, state, cb, { bus = null, stream = null } = {}) {
     this.catalog = catalog;
     this.state = state;
     this.cb = cb;
+    this.stream = stream;
+    this.session = null; // the adopted session (its config.training: what the server has)
+    this.sentBefore = null; // its training settings before the last live `set`
+    this.lastSetField = ""; // the first setting of the last live `set`
+    bus?.on("session", ({ session }) => { this.session = session; this.sentBefore = null; });
+    bus?.on("error", (m) => this.refused(m));
     this.$ = (id) => document.getElementById(id);
     /** (control, value) → why choosing `value` would force a control the lesson locks, or
      * null: set by the classroom page (seat.js); the playground forces nothing. */
@@ -184,6 +202,7 @@ export class Controls {
     const numberProp = (id, name, group, parse = Number) => on(id, "change", () => {
       const v = parse(this.$(id).value);
       this.state.set(name, v);
+      if (group === "training" && name !== "seed") this.sendLive();
       this.cb.onChange(group, name);
     });
     numberProp("noise", "noise", "dataset");
@@ -205,6 +224,31 @@ export class Controls {
     on("btn-gradcheck", "click", () => this.cb.onGradCheck());
     on("btn-add-layer", "click", () => this.editLayers("add"));
     on("btn-remove-layer", "click", () => this.editLayers("remove"));
+  }
+
+  /** A live training setting changed: the session keeps its weights and gets only what
+   * differs from its settings; those before are kept to go back to if the server refuses
+   * these (it answers with an error on the socket: `refused`). */
+  sendLive() {
+    const training = this.session?.config.training;
+    const changed = training && this.stream && this.state.liveChanges(training);
+    if (!changed) return;
+    this.sentBefore = structuredClone(training);
+    Object.assign(training, changed);
+    this.stream.send({ type: "set", training: changed });
+    this.lastSetField = `training.${Object.keys(changed)[0]}`;
+  }
+
+  /** An error on the socket: if it refuses the last live `set`, the controls go back to the
+   * settings the session still has. */
+  refused(m) {
+    if (m.field === "session_id" || !this.sentBefore) return; // the socket closes next
+    if (!errorField(this.catalog, m, this.lastSetField).startsWith("training")) return;
+    this.session.config.training = this.sentBefore;
+    this.sentBefore = null;
+    this.state.fromConfig({ training: this.session.config.training });
+    this.state.writeHash();
+    this.sync();
   }
 
   /** Add or remove a hidden layer (the new layer copies the last one's width and activation). */
