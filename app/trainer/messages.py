@@ -29,7 +29,7 @@ from engine import (
 )
 
 if TYPE_CHECKING:
-    from app.trainer.resident import History
+    from app.trainer.history import History
 
 FrameStats = tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray] | None]
 
