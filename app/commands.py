@@ -3,10 +3,11 @@ REST handlers, the WebSocket's ``parse_command``, the registry) and carried as t
 the trainer, which dispatches on the type (``app.trainer.handlers``).
 
 The WebSocket's own commands (``app.schemas``: ``play``, ``pause``, ``step``, ``step_sample``,
-``reset``, ``set``, ``probe``) travel as they are; the others are the web process's. Within a
-process a command is the object itself; across a process boundary (pipes, the Redis bus) it is
-its JSON bytes (``encode`` / ``decode``), with the request id and the session id beside it in
-an ``Envelope``.
+``reset``, ``set``, ``probe``) travel as they are; the others are the web process's. A command
+reaches the trainer as the model itself, with the request id and the session id beside it in an
+``Envelope``: in a thread of the web process the very object, through a trainer process's pipe
+pickled by multiprocessing (no second validation); only the Redis bus carries its JSON bytes
+(``encode`` / ``decode``), decoded by the trainer's end of the bus before the trainer sees it.
 """
 
 from __future__ import annotations
@@ -259,12 +260,11 @@ _adapter: TypeAdapter[TrainerCommand] = TypeAdapter(
 
 
 class Envelope(NamedTuple):
-    """A command on its way to a trainer: ``request_id`` None when no answer is wanted;
-    ``command`` the model, or its bytes across a process boundary."""
+    """A command on its way to a trainer: ``request_id`` None when no answer is wanted."""
 
     request_id: Any
     session_id: str | None
-    command: TrainerCommand | bytes
+    command: TrainerCommand
 
 
 def encode(command: TrainerCommand) -> bytes:
@@ -273,9 +273,3 @@ def encode(command: TrainerCommand) -> bytes:
 
 def decode(data: bytes | str) -> TrainerCommand:
     return _adapter.validate_json(data)
-
-
-def opened(envelope: Envelope) -> TrainerCommand:
-    """The envelope's command as a model (decoded if it crossed a process boundary)."""
-    command = envelope.command
-    return decode(command) if isinstance(command, bytes | str) else command

@@ -10,7 +10,7 @@ import numpy as np
 import orjson
 import pytest
 
-from app.commands import Envelope
+from app.commands import Envelope, decode
 from app.settings import Settings
 from app.trainer.resident import Resident
 from app.trainer.worker import Worker
@@ -60,9 +60,9 @@ ids = itertools.count(1)
 
 
 def command(w: Worker, op: str, sid: str | None = None, **args: Any) -> int:
-    """Send the typed command ``op`` as it crosses a pipe: its JSON bytes in an envelope."""
+    """Send the typed command ``op`` as a channel hands it over: validated, in an envelope."""
     request_id = next(ids)
-    w.handle(Envelope(request_id, sid, orjson.dumps({"type": op, **args})))
+    w.handle(Envelope(request_id, sid, decode(orjson.dumps({"type": op, **args}))))
     w.flush()
     return request_id
 
@@ -364,3 +364,31 @@ def test_a_clients_own_playing_session_goes_before_its_jobs(timed):
     assert share == pytest.approx(1 / (1 + w.settings.job_weight), abs=0.05)
     command(w, "pause", "calm")
     assert share_of_time(w, clock, "calm", epochs=5) == 0.0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"type": "set", "training": {"learning_rate": 0.25}},
+        {"type": "create", "client": "a", "body": SMALL},
+        {"type": "conceal", "fields": ["probe.delta"], "frozen": "q1"},
+        {"type": "close"},
+    ],
+    ids=lambda d: d["type"],
+)
+def test_a_command_crosses_a_trainer_pipe_as_the_same_model(data):
+    """A trainer process's pipe (multiprocessing pickles what it sends) delivers the model the
+    edge validated, equal field by field and of the same type: nothing to decode again."""
+    import multiprocessing
+
+    command = decode(orjson.dumps(data))
+    web, trainer = multiprocessing.Pipe(duplex=True)
+    try:
+        web.send(Envelope(7, "s", command))
+        request_id, session_id, received = trainer.recv()
+    finally:
+        web.close()
+        trainer.close()
+    assert (request_id, session_id) == (7, "s")
+    assert type(received) is type(command)
+    assert received == command

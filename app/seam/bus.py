@@ -39,7 +39,7 @@ from typing import Any
 
 import redis
 
-from app.commands import Disown, Envelope, Restore
+from app.commands import Disown, Envelope, Restore, decode
 from app.errors import Moved
 from app.seam.base import take
 from app.settings import Settings
@@ -167,8 +167,8 @@ class RedisChannel:
             try:
                 header, _, command = raw(item[1]).partition(b"\n")
                 m = json.loads(header)
-                self.inbox.put(Envelope(m["id"], m.get("sid"), command))
-            except (ValueError, KeyError, TypeError):
+                self.inbox.put(Envelope(m["id"], m.get("sid"), decode(command)))
+            except (ValueError, KeyError, TypeError):  # pydantic's ValidationError: a ValueError
                 log.error("bus: malformed command %r", item[1][:200])
 
     def heartbeat(self) -> None:

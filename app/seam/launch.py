@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from app.commands import Close, Envelope, encode
+from app.commands import Close, Envelope
 from app.seam.base import Connection, Deliver, Launch, take
 from app.seam.threads import one_blas_thread_for_children
 from app.settings import Settings
@@ -134,10 +134,9 @@ class ProcessTrainer:
         return self.process.pid
 
     def send(self, message: Envelope) -> None:
-        """Queue the envelope, its command as bytes (what crosses the pipe)."""
-        command = message.command
-        data = command if isinstance(command, bytes) else encode(command)
-        self.outbox.put(Envelope(message.request_id, message.session_id, data))
+        """Queue the envelope for the writer thread (the pipe pickles it: the trainer gets the
+        very model, validated once at the edge)."""
+        self.outbox.put(message)
 
     def _write(self) -> None:
         while (message := self.outbox.get()) is not None:
@@ -157,7 +156,7 @@ class ProcessTrainer:
 
     def stop(self, wait: bool) -> None:
         """Ask the trainer to close; kill it if it does not within ``STOP_SECONDS``."""
-        self.outbox.put(Envelope(None, None, encode(Close())))
+        self.outbox.put(Envelope(None, None, Close()))
         self.outbox.put(None)
         if wait:
             self.process.join(STOP_SECONDS)

@@ -1,6 +1,6 @@
 """Gradient flow over time: per recorded epoch, each layer's mean |δ| and mean |∂E/∂w|
 (``engine.gradient_flow``), so that vanishing and exploding gradients can be seen as they
-develop. Kept beside the loss history (``app.trainer.resident.History``) and thinned the same way:
+develop. Kept beside the loss history (``app.trainer.history.History``) and thinned the same way:
 at most ``max_points`` epochs; when full, every other one is dropped and from then on only every
 ``stride``-th epoch is measured. A measurement costs one backward pass over the training set,
 so only epochs that will be kept are measured (``wants``)."""

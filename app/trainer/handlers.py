@@ -9,6 +9,7 @@ restore, evict, delete, disown) and who watches them are ``app.trainer.lifecycle
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from app import commands as c
@@ -166,11 +167,14 @@ class Handlers:
 
     # -- settings and the network -------------------------------------------------------------
     def set_training(self, sid: str | None, patch: schemas.TrainingPatch) -> bytes | None:
-        """Change the training settings live (the socket's ``set`` and REST ``PATCH`` alike); a
+        """Change the training settings live (the socket's ``set`` and REST ``PATCH`` alike):
+        the patch's fields replace the engine trainer's (η, batch size, momentum,
+        regularisation; ``TrainingConfig`` checks them again), its weights and velocity stay. A
         paused session's viewers see the new frame (returned, None while it plays)."""
         r = self.resident(sid)
         r.concealment.check_thawed("training")
-        r.set_training(patch)
+        changes = patch.model_dump(exclude_none=True)
+        r.trainer.set_config(replace(r.trainer.config, **changes))
         frame = None if r.running else self.out.send_frame(r)
         if frame is not None:
             self.out.mark_stale(r)

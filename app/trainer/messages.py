@@ -1,8 +1,8 @@
 """What a resident session says (``app.trainer.resident.Resident`` is one): the messages it
 publishes — frame, summary, status, panels — and the answers to what a client asks of it —
-its state, export and checkpoint, predictions, replayed frames, confusion matrix, gradient
-check. Each leaves as JSON bytes encoded once (``app.trainer.frames``); the web process only
-forwards them.
+its state, export and checkpoint, predictions, replayed frames, confusion matrix
+(``app.trainer.confusion``), gradient check. Each leaves as JSON bytes encoded once
+(``app.trainer.frames``); the web process only forwards them.
 """
 
 from __future__ import annotations
@@ -17,19 +17,18 @@ from app.settings import Settings
 from app.trainer import frame_binary, frames
 from app.trainer.build import Built
 from app.trainer.concealment import Concealment
+from app.trainer.confusion import TargetCodes, confusion_bytes
 from app.trainer.gradflow import GradientFlow
 from app.trainer.replay import Checkpoints
 from engine import (
     Params,
     Snapshot,
     Trainer,
-    confusion_matrix,
-    forward,
     grid_activations,
 )
 
 if TYPE_CHECKING:
-    from app.trainer.resident import History
+    from app.trainer.history import History
 
 FrameStats = tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray] | None]
 
@@ -276,34 +275,7 @@ class Messages:
         frame["replay"] = True
         return frames.dumpb(self.concealment.frame(frame))
 
-    def _encoded(self, T: np.ndarray, output: str) -> np.ndarray:
-        """``Dataset.encode_targets(T, output)``, kept while T and the output activation stay
-        (the panels ask for the confusion matrix every second)."""
-        memo: dict[int, tuple] = self.__dict__.setdefault("_encoded_memo", {})
-        hit = memo.get(id(T))
-        if hit is None or hit[0] is not T or hit[1] != output:
-            if len(memo) >= 4:  # the training and test sets of the data now in use
-                memo.clear()
-            hit = memo[id(T)] = (T, output, self.built.dataset.encode_targets(T, output))
-        return hit[2]
-
     def confusion(self) -> bytes:
-        """The confusion matrices of the training and test sets at the current parameters
-        (``engine.confusion_matrix``): rows are the true class, columns the predicted one."""
-        d, spec = self.built.dataset, self.built.spec
-        if d.task != "classification":
-            raise FieldError(
-                "task", f"a confusion matrix needs classification data ({d.name} is {d.task})", 409
-            )
-        out: dict[str, Any] = {"epoch": int(self.trainer.epoch)}
-        with np.errstate(**ERRSTATE):
-            for part, X, T in (("train", d.X_train, d.T_train), ("test", d.X_test, d.T_test)):
-                if len(X) == 0:
-                    out[part] = None
-                    continue
-                A = forward(spec, self.trainer.params, X).a[-1]
-                out[part] = confusion_matrix(A, self._encoded(T, spec.output), spec.output)
-        out["classes"] = [str(c) for c in range(len(out["train"]))]
-        out["train"] = out["train"].tolist()
-        out["test"] = None if out["test"] is None else out["test"].tolist()
-        return frames.dumpb(out)
+        """The confusion matrices at the current parameters (``app.trainer.confusion``)."""
+        codes = self.__dict__.setdefault("_target_codes", TargetCodes(self.built.dataset))
+        return confusion_bytes(self.built, self.trainer, codes)

@@ -16,60 +16,19 @@ import orjson
 
 from app.errors import FieldError
 from app.limits import check_train_work, epoch_work
-from app.schemas import SessionCreate, TrainingPatch
+from app.schemas import SessionCreate
 from app.settings import Settings
 from app.trainer import frames
 from app.trainer.build import Built, build
 from app.trainer.concealment import Concealment
 from app.trainer.gradflow import GradientFlow
+from app.trainer.history import History
 from app.trainer.messages import ERRSTATE, FrameStats, Messages
 from app.trainer.replay import Checkpoints
-from engine import Snapshot, TrainingConfig, gradient_check, gradient_flow, trace
+from engine import Snapshot, gradient_check, gradient_flow, trace
 from engine.questions import Quantity, expected_value
 
 __all__ = ["ERRSTATE", "FrameStats", "History", "Resident"]
-
-
-class History:
-    """The loss curve, one point per epoch, thinned to at most ``max_points``: when full, every
-    other point is dropped and only every ``stride``-th epoch is recorded from then on."""
-
-    def __init__(self, max_points: int) -> None:
-        self.max_points = max_points
-        self.clear()
-
-    def clear(self) -> None:
-        self.epoch: list[int] = []
-        self.train: list[float] = []
-        self.test: list[float | None] = []
-        self.stride = 1
-        self.first: int | None = None
-
-    def add(self, epoch: int, train: float, test: float | None) -> None:
-        if self.first is None:
-            self.first = epoch
-        if (epoch - self.first) % self.stride:
-            return
-        self.epoch.append(epoch)
-        self.train.append(train)
-        self.test.append(test)
-        if len(self.epoch) > self.max_points:
-            self.epoch, self.train, self.test = self.epoch[::2], self.train[::2], self.test[::2]
-            self.stride *= 2
-
-    def to_json(self) -> dict[str, Any]:
-        return {"epoch": list(self.epoch), "train": list(self.train), "test": list(self.test)}
-
-    def state(self) -> dict[str, Any]:
-        """Everything needed to continue the curve exactly (``load_state``)."""
-        return {**self.to_json(), "stride": self.stride, "first": self.first}
-
-    def load_state(self, state: dict[str, Any]) -> None:
-        self.epoch = [int(e) for e in state["epoch"]]
-        self.train = [float(v) for v in state["train"]]
-        self.test = [None if v is None else float(v) for v in state["test"]]
-        self.stride = int(state["stride"])
-        self.first = None if state["first"] is None else int(state["first"])
 
 
 class Resident(Messages):
@@ -208,11 +167,6 @@ class Resident(Messages):
     def check_train(self, epochs: int) -> None:
         """Refuse (field ``epochs``) a train request whose work exceeds ``max_train_work``."""
         check_train_work("epochs", epochs, self.epoch_work(), self.settings)
-
-    def set_training(self, patch: TrainingPatch) -> None:
-        """Change η, batch size, momentum or regularisation live; the weights stay."""
-        changes = patch.model_dump(exclude_none=True)
-        self.trainer.set_config(TrainingConfig(**{**self.trainer.config.to_dict(), **changes}))
 
     def set_probe(self, index: int) -> None:
         self.trainer.set_probe(index, "index")

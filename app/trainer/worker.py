@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from app.commands import Envelope, opened
+from app.commands import Envelope
 from app.errors import FieldError
 from app.settings import Settings
 from app.store import Store
@@ -125,9 +125,8 @@ class Worker:
     def handle(self, message: Envelope) -> None:
         """Run one command and answer it (unless its answer is deferred)."""
         try:
-            request_id, session_id, _ = message
-            command = opened(Envelope(*message))
-        except (TypeError, ValueError):  # pydantic's ValidationError is a ValueError
+            request_id, session_id, command = message  # a typed command (``Channel.recv``)
+        except (TypeError, ValueError):
             log.error("trainer: malformed message %r", message)
             return
         reply = self.publisher.reply

@@ -3,7 +3,7 @@
 // modules subscribe; nothing reaches back into the App. The session's life is in session.js,
 // play in player.js, the small messages in ui.js; the widgets are one module each.
 import { api } from "./api.js";
-import { Controls, controlOf } from "./controls.js";
+import { Controls, errorField } from "./controls.js";
 import { Derivation } from "./derivation.js";
 import { Diagram } from "./diagram.js";
 import { Emitter } from "./events.js";
@@ -46,12 +46,12 @@ export class App {
       onStart: () => this.stepSample(),
       onHighlight: (hl) => this.diagram.highlight(hl),
     });
+    this.stream = new Stream(this.bus, (s, text) => this.sessions.connState(s, text));
     this.controls = new Controls(catalog, state, {
       onChange: (group, name) => this.changed(group, name),
       onRegenerate: () => { this.state.set("dataSeed", (this.state.get("dataSeed") || 0) + 1); this.changed("dataset", "dataSeed"); },
       onGradCheck: () => this.gradCheck(),
-    });
-    this.stream = new Stream((m) => this.bus.emit(m.type, m), (s, text) => this.sessions.connState(s, text));
+    }, { bus: this.bus, stream: this.stream });
     this.rate = new EpochRate();
     this.player = new Player(this.stream, $("btn-play"), {
       epoch: () => this.frame?.epoch ?? 0,
@@ -195,21 +195,9 @@ export class App {
         : name === "loss" ? pairOutputAndLoss(this.state, this.catalog, "loss") : [];
     this.state.writeHash();
     this.controls.sync();
-    if (group === "training" && name !== "seed") {
-      // live: the session keeps its weights; the settings before are kept to go back to if the
-      // server refuses these (it answers with an error on the socket)
-      // only what changed is sent: a locked setting sent unchanged is no change anyway
-      const training = this.session.config.training;
-      const changed = Object.fromEntries(Object.entries(this.state.trainingBody())
-        .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(training[k])));
-      if (!Object.keys(changed).length) return;
-      this._trainingBefore = structuredClone(training);
-      Object.assign(training, changed);
-      this.stream.send({ type: "set", training: changed });
-      this._lastSetField = `training.${Object.keys(changed)[0]}`;
-    } else {
-      this.sessions.recreate().then((ok) => { if (ok) for (const n of notes) this.ui.showNote(n.field, n.text); });
-    }
+    // a live training setting went to the running session from the controls (sendLive)
+    if (group === "training" && name !== "seed") return;
+    this.sessions.recreate().then((ok) => { if (ok) for (const n of notes) this.ui.showNote(n.field, n.text); });
   }
 
   layout() {
@@ -252,10 +240,8 @@ export class App {
   errorArrived(m) {
     if (m.field === "session_id") return; // the socket closes with 4404 next: see connState
     if (this.player.paced) this.pause(); // a refused step would otherwise be waited for forever
-    // a lock refusal names the control: its error slot is its first setting's
-    const field = controlOf(this.catalog, m.field)?.settings[0]?.path || m.field || this._lastSetField || "";
-    if (field.startsWith("training") && this._trainingBefore) this.refusedTraining();
-    this.ui.showError(field, m.message);
+    // (a refused live setting is put back by the controls, which sent it)
+    this.ui.showError(errorField(this.catalog, m, this.controls.lastSetField), m.message);
   }
 
   /** Show `f` (a replayed epoch's frame, the live one again, an edit's answer) until the next
@@ -264,15 +250,6 @@ export class App {
     this.frame = f;
     this.draw();
     if (this.selection) this.inspector.refresh(this.ctx());
-  }
-
-  /** The server refused a live training change: the controls go back to what it has. */
-  refusedTraining() {
-    this.session.config.training = this._trainingBefore;
-    this._trainingBefore = null;
-    this.state.fromConfig({ training: this.session.config.training });
-    this.state.writeHash();
-    this.controls.sync();
   }
 
   // ---------- drawing ----------

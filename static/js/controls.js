@@ -1,6 +1,10 @@
-// The left panel (data, training, check), the per-layer heads above the diagram and the
-// transport bar. Controls only edit the State and call back; main.js talks to the server.
-import { el, diverging, rgb } from "./util.js";
+// The left panel (data, training, check), the per-layer heads and the transport bar. Controls
+// edit the State and call back (app.js rebuilds the session for a change of setup); a live
+// training setting (η, batch size, ...) goes from here to the running session's socket, only
+// what changed (State.liveChanges), and comes back here if the server refuses it.
+import { datasetButtons, drawPreview } from "./dataset-buttons.js";
+import { editedLayers, renderLayerHeads } from "./layer-heads.js";
+import { el } from "./util.js";
 
 // The controls are the registry's (app/controls.py, GET /api/catalog "controls"): their labels,
 // help, bounds, choices and presets come from there. The page only says where each request
@@ -32,6 +36,12 @@ export function controlOf(catalog, name) {
   return (catalog.controls || []).find((c) => c.name === name);
 }
 
+/** The setting an error message is about: a lock refusal names the control (its error slot
+ * is its first setting's), other errors the field; `fallback` for one that names neither. */
+export function errorField(catalog, m, fallback = "") {
+  return controlOf(catalog, m.field)?.settings[0]?.path || m.field || fallback || "";
+}
+
 /** A control's rows: per shown setting a label, its widget (from the registry's entry:
  * bounds, choices, presets) and its error slot; the control's help is the group's title. */
 function settingRow(control) {
@@ -56,45 +66,25 @@ function settingRow(control) {
   return [group];
 }
 
-/** Tiny schematic icons for the dataset buttons (illustration only, not the data). */
-const ICONS = {
-  circle: (x, y) => (Math.hypot(x, y) < 0.5 ? 1 : -1),
-  xor: (x, y) => (x * y > 0 ? 1 : -1),
-  gaussian: (x, y) => (x + y > 0 ? 1 : -1),
-  spiral: (x, y) => Math.sin(5 * Math.hypot(x, y) - Math.atan2(y, x)),
-  plane: (x, y) => (x + y) / 2,
-  multi_gaussian: (x, y) => Math.exp(-8 * ((x - 0.4) ** 2 + (y - 0.4) ** 2)) - Math.exp(-8 * ((x + 0.4) ** 2 + (y + 0.3) ** 2)),
-  sine: (x, y) => (Math.abs(y - 0.6 * Math.sin(3 * x)) < 0.12 ? 1 : 0),
-  xor_table: (x, y) => ((x > 0) !== (y > 0) ? 1 : -1),
-};
-
-function drawIcon(canvas, name) {
-  const ctx = canvas.getContext("2d");
-  const f = ICONS[name] || (() => 0);
-  const N = 20;
-  canvas.width = canvas.height = N;
-  const img = ctx.createImageData(N, N);
-  for (let r = 0; r < N; r++) for (let c = 0; c < N; c++) {
-    const [R, G, B] = diverging(f((c / (N - 1)) * 2 - 1, 1 - (r / (N - 1)) * 2));
-    const o = 4 * (r * N + c);
-    img.data.set([R, G, B, 255], o);
-  }
-  ctx.putImageData(img, 0, 0);
-}
-
-/** Activation names where a layer head has little room (the full name is the option's title). */
-const SHORT = { linear: "lin", sigmoid: "sigm", tanh: "tanh", relu: "relu", leaky_relu: "lrelu", softplus: "soft+", softmax: "smax" };
-
 export class Controls {
   /**
    * @param {object} catalog GET /api/catalog
    * @param {import("./state.js").State} state
    * @param {{onChange: (group: string, name: string) => void, onRegenerate: Function, onGradCheck: Function}} cb
+   * @param {{bus?: import("./events.js").Emitter, stream?: import("./stream.js").Stream}} live
+   *   the page's bus (the adopted session, the server's errors) and the socket a live setting
+   *   is sent on
    */
-  constructor(catalog, state, cb) {
+  constructor(catalog, state, cb, { bus = null, stream = null } = {}) {
     this.catalog = catalog;
     this.state = state;
     this.cb = cb;
+    this.stream = stream;
+    this.session = null; // the adopted session (its config.training: what the server has)
+    this.sentBefore = null; // its training settings before the last live `set`
+    this.lastSetField = ""; // the first setting of the last live `set`
+    bus?.on("session", ({ session }) => { this.session = session; this.sentBefore = null; });
+    bus?.on("error", (m) => this.refused(m));
     this.$ = (id) => document.getElementById(id);
     /** (control, value) → why choosing `value` would force a control the lesson locks, or
      * null: set by the classroom page (seat.js); the playground forces nothing. */
@@ -133,19 +123,10 @@ export class Controls {
   }
 
   _datasets() {
-    const box = this.$("datasets");
-    for (const d of this.catalog.datasets) {
-      if (d.name === "inline") continue;
-      const c = el("canvas");
-      drawIcon(c, d.name);
-      const b = el("button", { class: "dataset-btn", "data-dataset": d.name, "data-ctl": "dataset", title: `${d.name}: ${d.description || d.task}`, role: "radio" },
-        c, el("span", { text: d.name.replace("multi_gaussian", "multi-gauss").replace("xor_table", "xor table") }));
-      b.addEventListener("click", () => {
-        this.state.set("dataset", d.name);
-        this.cb.onChange("dataset", "dataset");
-      });
-      box.append(b);
-    }
+    datasetButtons(this.$("datasets"), this.catalog.datasets, (name) => {
+      this.state.set("dataset", name);
+      this.cb.onChange("dataset", "dataset");
+    });
   }
 
   /** Without the catalog's controls (an older server): the selects from its other lists. */
@@ -184,6 +165,7 @@ export class Controls {
     const numberProp = (id, name, group, parse = Number) => on(id, "change", () => {
       const v = parse(this.$(id).value);
       this.state.set(name, v);
+      if (group === "training" && name !== "seed") this.sendLive();
       this.cb.onChange(group, name);
     });
     numberProp("noise", "noise", "dataset");
@@ -207,66 +189,46 @@ export class Controls {
     on("btn-remove-layer", "click", () => this.editLayers("remove"));
   }
 
-  /** Add or remove a hidden layer (the new layer copies the last one's width and activation). */
+  /** A live training setting changed: the session keeps its weights and gets only what
+   * differs from its settings; those before are kept to go back to if the server refuses
+   * these (it answers with an error on the socket: `refused`). */
+  sendLive() {
+    const training = this.session?.config.training;
+    const changed = training && this.stream && this.state.liveChanges(training);
+    if (!changed) return;
+    this.sentBefore = structuredClone(training);
+    Object.assign(training, changed);
+    this.stream.send({ type: "set", training: changed });
+    this.lastSetField = `training.${Object.keys(changed)[0]}`;
+  }
+
+  /** An error on the socket: if it refuses the last live `set`, the controls go back to the
+   * settings the session still has. */
+  refused(m) {
+    if (m.field === "session_id" || !this.sentBefore) return; // the socket closes next
+    if (!errorField(this.catalog, m, this.lastSetField).startsWith("training")) return;
+    this.session.config.training = this.sentBefore;
+    this.sentBefore = null;
+    this.state.fromConfig({ training: this.session.config.training });
+    this.state.writeHash();
+    this.sync();
+  }
+
+  /** Add or remove a hidden layer, or a unit of one (layer-heads.js). */
   editLayers(op, layer = null, delta = 0) {
-    const hidden = [...this.state.get("hidden")];
-    const acts = [...this.state.get("activations")];
-    const limits = this.catalog.limits || {};
-    const maxLayers = limits.max_hidden_layers ?? 8, maxUnits = limits.max_units_per_layer ?? 32;
-    if (op === "add" && hidden.length < maxLayers) {
-      hidden.push(hidden.at(-1) ?? 4);
-      acts.splice(acts.length - 1, 0, acts.length > 1 ? acts.at(-2) : "tanh");
-    } else if (op === "remove" && hidden.length > 0) {
-      hidden.pop();
-      acts.splice(acts.length - 2, 1);
-    } else if (op === "units") {
-      hidden[layer] = Math.max(1, Math.min(maxUnits, hidden[layer] + delta));
-    } else return;
-    this.state.set("hidden", hidden);
-    this.state.set("activations", acts);
+    const next = editedLayers(this.state, this.catalog, op, layer, delta);
+    if (!next) return;
+    this.state.set("hidden", next.hidden);
+    this.state.set("activations", next.activations);
     this.cb.onChange("network", "hidden");
   }
 
-  /** The per-layer heads above the diagram columns: units ± and the activation select. With
-   * little room per column (diagram.layout.heads) they get short names, and on a narrow or
-   * deep diagram they alternate between two rows. */
+  /** The per-layer heads above the diagram columns (layer-heads.js). */
   renderLayerHeads(diagram) {
-    const box = this.$("layer-heads");
-    box.replaceChildren();
-    const mode = diagram.layout?.heads ?? "full";
-    const full = mode === "full";
-    box.className = `layer-heads ${mode}`;
-    const acts = this.state.get("activations");
-    const hidden = this.state.get("hidden");
-    diagram.cols.forEach((col, l) => {
-      const head = el("div", { class: `layer-head${mode === "stagger" && l % 2 ? " low" : ""}`, style: `left:${col.x}px`, "data-head": l });
-      box.append(head);
-      if (l === 0) {
-        head.append(el("span", { text: full ? `${col.n} input${col.n > 1 ? "s" : ""}` : `${col.n} in` }));
-        return;
-      }
-      const isOut = l === diagram.cols.length - 1;
-      const sel = el("select", { "aria-label": `activation of layer ${l}`, "data-layer": l, "data-ctl": "activations", title: `g for layer ${l}` });
-      if (isOut) sel.dataset.output = "1";
-      for (const a of this.catalog.activations) {
-        if (a.output_only && !isOut) continue;
-        sel.append(el("option", { value: a.name, text: full ? a.name : SHORT[a.name] ?? a.name, title: a.name }));
-      }
-      sel.value = acts[l - 1];
-      sel.addEventListener("change", () => {
-        const next = [...this.state.get("activations")];
-        next[l - 1] = sel.value;
-        this.state.set("activations", next);
-        this.cb.onChange("network", "activations");
-      });
-      if (!isOut) {
-        const minus = el("button", { title: "remove a unit", "aria-label": `remove unit from layer ${l}`, "data-units": `-${l}`, "data-ctl": "hidden_layers", text: "−" });
-        const plus = el("button", { title: "add a unit", "aria-label": `add unit to layer ${l}`, "data-units": `+${l}`, "data-ctl": "hidden_layers", text: "+" });
-        minus.addEventListener("click", () => this.editLayers("units", l - 1, -1));
-        plus.addEventListener("click", () => this.editLayers("units", l - 1, +1));
-        head.append(el("span", { class: "units" }, minus, el("span", { text: full ? `${hidden[l - 1]} units` : String(hidden[l - 1]), title: `${hidden[l - 1]} units` }), plus));
-      } else head.append(el("span", { text: full ? "output" : "out" }));
-      head.append(sel);
+    renderLayerHeads(this.$("layer-heads"), diagram, {
+      catalog: this.catalog, state: this.state,
+      onActivation: () => this.cb.onChange("network", "activations"),
+      onUnits: (layer, delta) => this.editLayers("units", layer, delta),
     });
     this.markForced();
   }
@@ -334,18 +296,5 @@ export class Controls {
   }
 
   /** Draw the loaded dataset into its button (the preview of the real data). */
-  preview(data, range) {
-    const btn = document.querySelector(`.dataset-btn[data-dataset="${this.state.get("dataset")}"] canvas`);
-    if (!btn || !data?.domain || data.domain.length !== 2) return;
-    const N = 40;
-    btn.width = btn.height = N;
-    const ctx = btn.getContext("2d");
-    ctx.fillStyle = "#f5f6f8";
-    ctx.fillRect(0, 0, N, N);
-    const [[x0, x1], [y0, y1]] = data.domain;
-    data.train.points.forEach((p, i) => {
-      ctx.fillStyle = rgb(diverging((data.train.targets[i][0] - range.center) / range.half));
-      ctx.fillRect(((p[0] - x0) / (x1 - x0)) * N - 1, N - ((p[1] - y0) / (y1 - y0)) * N - 1, 2, 2);
-    });
-  }
+  preview(data, range) { drawPreview(this.state.get("dataset"), data, range); }
 }
