@@ -1489,6 +1489,23 @@ async def case_fa(opts: argparse.Namespace) -> list[Row]:
 JOBS = 4  # the busy client's large jobs in case j
 
 
+def trainer_cpu(server: ServerProcess) -> dict[int, float]:
+    """CPU seconds so far of each of the server's trainer processes (spawned by
+    multiprocessing: ``spawn_main`` on their command line; not its resource tracker)."""
+    out = {}
+    for pid in server.pids():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"spawn_main" not in f.read():
+                    continue
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / _TICKS_PER_SECOND
+    return out
+
+
 async def case_j(
     opts: argparse.Namespace, design: str = "new", design_env: dict[str, str] | None = None
 ) -> list[Row]:
@@ -1538,7 +1555,12 @@ async def case_j(
                     )
                     if r.status_code != 202:
                         raise BenchError(f"POST .../train: {r.status_code} {r.text[:300]}")
+                cpu0, t0 = trainer_cpu(server), time.monotonic()
                 beside = await calm_window(f"beside {JOBS} large jobs of another client")
+                cpu1, t1 = trainer_cpu(server), time.monotonic()
+                trainer_cores = sorted(
+                    ((cpu1[p] - cpu0[p]) / (t1 - t0) for p in cpu1 if p in cpu0), reverse=True
+                )
                 await delete_sessions(busy, jobs, wait=False)
                 await asyncio.sleep(1.0)
                 after = await calm_window("the calm session alone again")
@@ -1557,7 +1579,13 @@ async def case_j(
     with_jobs.met = fps_ratio >= 0.8 and eps_ratio >= 0.8
     with_jobs.note = (
         f"{JOBS} jobs of {limits['max_hidden_layers']}×{limits['max_units_per_layer']}, "
-        f"n={limits['max_samples']} from another client"
+        f"n={limits['max_samples']} from another client; trainers' cores meanwhile "
+        + " / ".join(f"{c:.2f}" for c in trainer_cores)
+        + (
+            f" (the least busy over the busiest: {trainer_cores[-1] / trainer_cores[0]:.2f})"
+            if len(trainer_cores) > 1 and trainer_cores[0] > 0
+            else ""
+        )
     )
     return [alone, with_jobs]
 
