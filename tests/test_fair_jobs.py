@@ -326,3 +326,28 @@ def test_a_trainer_reports_the_heaviest_weight_it_trains_and_at_once_when_idle(f
     command(w, "delete", "job0")
     w.turn()
     assert usage_reports(channel)[-1] == 0.0
+
+
+def test_trainers_on_a_bus_tell_each_other_the_heaviest_weight_they_train_on_their_host(
+    redis_url,
+):
+    """On a Redis bus (``app.seam.bus``) the reports go through the host's usage hash: a
+    trainer hears what the other live trainers of its host train, and 0 once they stop."""
+    from app.seam.bus import RedisChannel
+
+    settings = Settings(bus_url=redis_url, heartbeat_seconds=10)  # no beat during the test
+    a, b = RedisChannel(settings, "trainer-a"), RedisChannel(settings, "trainer-b")
+    try:
+        a.send(("usage", UsageReport(heaviest=1.0).model_dump_json().encode()))
+        b.share()
+        a.share()
+        assert b.inbox.get_nowait().command == Shares(heaviest_elsewhere=1.0)
+        assert a.inbox.empty()  # nothing trains elsewhere for a
+        b.share()
+        assert b.inbox.empty()  # no change: not told again
+        a.close()
+        b.share()
+        assert b.inbox.get_nowait().command == Shares(heaviest_elsewhere=0.0)
+    finally:
+        a.close()
+        b.close()
