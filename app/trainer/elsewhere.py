@@ -12,7 +12,8 @@ So the trainers of a web process share as if they were one: each reports to the 
 the heaviest weight ``w_here`` of its runnable sessions (``app.commands.UsageReport``: at most
 every ``settings.share_interval`` seconds, and at once when it has nothing left to train), and
 the web process (``app.seam.usage``) tells each the heaviest weight ``w_else`` runnable on the
-others (``app.commands.Shares``). Where ``0 < w_here < w_else`` — only jobs here, someone
+others (``app.commands.Shares``); on a Redis bus the trainers of one host tell each other
+through Redis, with each heartbeat (``app.seam.bus``). Where ``0 < w_here < w_else`` — only jobs here, someone
 playing there — the trainer gets the share (2) of ``app.trainer.shares`` would give its
 sessions beside the heavier one in one trainer,
 
