@@ -91,7 +91,11 @@ And one more, only when asked (``--cases j``):
       the calm session and every job, so that the ratio shows the trainer's shares alone;
       "new2": two trainer processes, where a trainer left with only jobs rests while the calm
       session plays on the other (``app.trainer.elsewhere``); "local2": the same without that,
-      each trainer sharing only its own time — the rule before).
+      each trainer sharing only its own time — the rule before). The note gives each trainer's
+      cores beside the jobs (the one with only jobs rests with "new2"), and the calm session's
+      epochs per CPU-second of its own trainer beside over alone: ratios that the machine's
+      load does not move, where the frames/s and epochs/s ratios move with what the other
+      processes on the machine leave the server.
 
 ``--job-weights 1,0.1`` runs every server case and j once per ``BPP_JOB_WEIGHT`` (1 is the old
 rule: a job weighs as much as a playing session) and prints each case's medians at the later
@@ -1539,7 +1543,12 @@ async def case_j(
                         [url], meters, opts.seconds, opts.warmup, headers=[calm_head]
                     )
 
+                cpu_a, t_a = trainer_cpu(server), time.monotonic()
                 before = await calm_window("the calm session alone")
+                cpu_b, t_b = trainer_cpu(server), time.monotonic()
+                alone_cores = max(
+                    ((cpu_b[p] - cpu_a[p]) / (t_b - t_a) for p in cpu_b if p in cpu_a), default=0
+                )
                 big = {
                     "network": {
                         "hidden_layers": [limits["max_units_per_layer"]]
@@ -1577,15 +1586,25 @@ async def case_j(
     eps_ratio = median(with_jobs.eps) / median(alone.eps) if median(alone.eps) else 0.0
     with_jobs.target = f"fps ratio {fps_ratio:.3f}, eps ratio {eps_ratio:.3f}: both ≥ 0.8"
     with_jobs.met = fps_ratio >= 0.8 and eps_ratio >= 0.8
+    own = ""  # the calm session's epochs per CPU-second of its trainer, beside over alone
+    before_eps = median([v.epochs_per_second() for v in before[0]])
+    if trainer_cores and trainer_cores[0] > 0 and alone_cores > 0 and before_eps > 0:
+        own = (
+            "; the calm session's epochs per CPU-second of its trainer, beside over alone "
+            f"(its trainer's own shares, whatever the machine gave it): "
+            f"×{(median(with_jobs.eps) / trainer_cores[0]) / (before_eps / alone_cores):.2f}"
+        )
     with_jobs.note = (
         f"{JOBS} jobs of {limits['max_hidden_layers']}×{limits['max_units_per_layer']}, "
         f"n={limits['max_samples']} from another client; trainers' cores meanwhile "
         + " / ".join(f"{c:.2f}" for c in trainer_cores)
+        + f" (the busiest alone before: {alone_cores:.2f})"
         + (
             f" (the least busy over the busiest: {trainer_cores[-1] / trainer_cores[0]:.2f})"
             if len(trainer_cores) > 1 and trainer_cores[0] > 0
             else ""
         )
+        + own
     )
     return [alone, with_jobs]
 
