@@ -13,9 +13,9 @@ the heaviest weight ``w_here`` of its runnable sessions (``app.commands.UsageRep
 every ``settings.share_interval`` seconds, and at once when it has nothing left to train), and
 the web process (``app.seam.usage``) tells each the heaviest weight ``w_else`` runnable on the
 others (``app.commands.Shares``); on a Redis bus the trainers of one host tell each other
-through Redis, with each heartbeat (``app.seam.bus``). Where ``0 < w_here < w_else`` — only jobs here, someone
-playing there — the trainer gets the share (2) of ``app.trainer.shares`` would give its
-sessions beside the heavier one in one trainer,
+through Redis, with each heartbeat (``app.seam.bus``). Where ``0 < w_here < w_else`` — only
+jobs here, someone playing there — the trainer gets the share that (2) of
+``app.trainer.shares`` would give its sessions beside the heavier one in one trainer,
 
     d = w_here / (w_here + w_else),                                                    (4)
 
@@ -24,8 +24,11 @@ by resting after each chunk of ``t`` seconds for
     t · (1 − d) / d = t · w_else / w_here                                              (5)
 
 (0.09 of the time, 10 s of rest per 1 s of jobs, at ``w_job = 0.1``). Nobody playing anywhere,
-or a trainer that plays itself, and nothing rests: the shares stay work-conserving. While it
-rests the trainer still takes commands (the worker waits on its channel for the rest, ``wait``).
+or a trainer that plays itself, and nothing rests: jobs alone still take every trainer. The
+price: while a session plays, a jobs-only trainer leaves most of its core to the web process
+and the rest of the machine, even where a core is spare (``share_interval = 0`` turns this
+off). While it rests the trainer still takes commands (the worker waits on its channel for the
+rest, ``wait``).
 """
 
 from __future__ import annotations
