@@ -216,6 +216,23 @@ class Conceal(Op):
     hold_probe: bool = False
 
 
+# -- shares across trainers (``app.seam.usage``, ``app.trainer.elsewhere``) ----------------------
+class Shares(Op):
+    """What the other trainers train: the heaviest weight (``app.trainer.shares``) of a
+    session runnable on any of them (0: none), told by the web process when it changes."""
+
+    type: Literal["shares"] = "shares"
+    heaviest_elsewhere: float = Field(0.0, ge=0, le=1)
+
+
+class UsageReport(BaseModel):
+    """A trainer's report to the web process (the other way: ``("usage", bytes)`` on its
+    channel): the heaviest weight of a session runnable there (0: none)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    heaviest: float = Field(ge=0, le=1)
+
+
 TrainerCommand = (
     PlayCommand
     | PauseCommand
@@ -253,6 +270,7 @@ TrainerCommand = (
     | SetStop
     | Quantity
     | Conceal
+    | Shares
 )
 _adapter: TypeAdapter[TrainerCommand] = TypeAdapter(
     Annotated[TrainerCommand, Field(discriminator="type")]

@@ -59,6 +59,16 @@ class Settings(BaseSettings):
         "session (1): another client's playing session keeps 1 / (1 + job_weight) of the "
         "trainer beside any number of jobs (0.91 at 0.1); jobs alone still use all of it.",
     )
+    share_interval: float = Field(
+        0.2,
+        ge=0,
+        le=10,
+        description="Seconds between a trainer's reports of the heaviest weight it trains "
+        "(1 playing, job_weight for jobs only) to the web process, which tells the other "
+        "trainers: a trainer with only jobs then trains job_weight / (1 + job_weight) of the "
+        "time while a session plays on another one, so jobs do not take the cores a playing "
+        "session needs (app.trainer.elsewhere). 0: each trainer shares only its own time.",
+    )
     max_learning_rate: float = Field(100.0, gt=0, description="Largest learning rate η.")
     max_regularization_rate: float = Field(
         MAX_REGULARIZATION_RATE,

@@ -85,11 +85,17 @@ And one more, only when asked (``--cases j``):
       4 large jobs (the largest allowed network on the largest circle data, ``POST .../train``
       with ``"job": true``, ``max_train_work`` raised so that they outlast the window) on 4
       sessions of its own; then alone again. The calm session's frames/s and epochs/s beside
-      the jobs over alone (before and after pooled), as ratios of one run. Target: frames/s
-      ratio ≥ 0.8. It runs once per design of ``--designs`` ("inproc": the trainer in the web
-      process; "today"/"new": trainer processes; "new1": one trainer process, which holds the calm
-      session and every job, so that the ratio shows the trainer's shares alone, not how the
-      operating system splits the cores between two busy trainer processes).
+      the jobs over alone (before and after pooled), as ratios of one run. Target: frames/s and
+      epochs/s ratios ≥ 0.8. It runs once per design of ``--designs`` ("inproc": the trainer in
+      the web process; "today"/"new": trainer processes; "new1": one trainer process, which holds
+      the calm session and every job, so that the ratio shows the trainer's shares alone;
+      "new2": two trainer processes, where a trainer left with only jobs rests while the calm
+      session plays on the other (``app.trainer.elsewhere``); "local2": the same without that,
+      each trainer sharing only its own time — the rule before). The note gives each trainer's
+      cores beside the jobs (the one with only jobs rests with "new2"), and the calm session's
+      epochs per CPU-second of its own trainer beside over alone: ratios that the machine's
+      load does not move, where the frames/s and epochs/s ratios move with what the other
+      processes on the machine leave the server.
 
 ``--job-weights 1,0.1`` runs every server case and j once per ``BPP_JOB_WEIGHT`` (1 is the old
 rule: a job weighs as much as a playing session) and prints each case's medians at the later
@@ -149,12 +155,16 @@ from tests.support.server import ServerProcess, start_server  # noqa: E402
 
 # "today": the design before issue 21 (a fixed 30 frames/s); "new": the defaults (the adaptive
 # frame rate, up to 60 alone); "inproc": issue 7's "today" (training in the web process);
-# "new1": one trainer process (case j: a trainer's shares apart from how the OS splits cores).
+# "new1": one trainer process (case j: a trainer's shares apart from how the OS splits cores);
+# "new2": two trainer processes; "local2": two, each sharing only its own time (case j: the rule
+# before the shares across trainers, ``BPP_SHARE_INTERVAL=0``).
 DESIGNS = {
     "today": {"BPP_FRAME_RATE": "30", "BPP_ADAPTIVE_FRAME_RATE": "0"},
     "new": {},
     "inproc": {"BPP_TRAINERS": "0"},
     "new1": {"BPP_TRAINERS": "1"},
+    "new2": {"BPP_TRAINERS": "2"},
+    "local2": {"BPP_TRAINERS": "2", "BPP_SHARE_INTERVAL": "0"},
 }
 # The frame form each design's viewers ask for: the page before issue 21 read JSON frames; the
 # page now asks for binary ones (``static/js/stream.js``: ``?format=binary``), and so do the
@@ -1483,6 +1493,23 @@ async def case_fa(opts: argparse.Namespace) -> list[Row]:
 JOBS = 4  # the busy client's large jobs in case j
 
 
+def trainer_cpu(server: ServerProcess) -> dict[int, float]:
+    """CPU seconds so far of each of the server's trainer processes (spawned by
+    multiprocessing: ``spawn_main`` on their command line; not its resource tracker)."""
+    out = {}
+    for pid in server.pids():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"spawn_main" not in f.read():
+                    continue
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / _TICKS_PER_SECOND
+    return out
+
+
 async def case_j(
     opts: argparse.Namespace, design: str = "new", design_env: dict[str, str] | None = None
 ) -> list[Row]:
@@ -1516,7 +1543,12 @@ async def case_j(
                         [url], meters, opts.seconds, opts.warmup, headers=[calm_head]
                     )
 
+                cpu_a, t_a = trainer_cpu(server), time.monotonic()
                 before = await calm_window("the calm session alone")
+                cpu_b, t_b = trainer_cpu(server), time.monotonic()
+                alone_cores = max(
+                    ((cpu_b[p] - cpu_a[p]) / (t_b - t_a) for p in cpu_b if p in cpu_a), default=0
+                )
                 big = {
                     "network": {
                         "hidden_layers": [limits["max_units_per_layer"]]
@@ -1532,7 +1564,12 @@ async def case_j(
                     )
                     if r.status_code != 202:
                         raise BenchError(f"POST .../train: {r.status_code} {r.text[:300]}")
+                cpu0, t0 = trainer_cpu(server), time.monotonic()
                 beside = await calm_window(f"beside {JOBS} large jobs of another client")
+                cpu1, t1 = trainer_cpu(server), time.monotonic()
+                trainer_cores = sorted(
+                    ((cpu1[p] - cpu0[p]) / (t1 - t0) for p in cpu1 if p in cpu0), reverse=True
+                )
                 await delete_sessions(busy, jobs, wait=False)
                 await asyncio.sleep(1.0)
                 after = await calm_window("the calm session alone again")
@@ -1547,11 +1584,27 @@ async def case_j(
     with_jobs = row("j beside jobs", design, beside[0], beside[1], opts.seconds)
     fps_ratio = median(with_jobs.fps) / median(alone.fps) if median(alone.fps) else 0.0
     eps_ratio = median(with_jobs.eps) / median(alone.eps) if median(alone.eps) else 0.0
-    with_jobs.target = f"fps ratio {fps_ratio:.3f} ≥ 0.8 (eps ratio {eps_ratio:.3f})"
-    with_jobs.met = fps_ratio >= 0.8
+    with_jobs.target = f"fps ratio {fps_ratio:.3f}, eps ratio {eps_ratio:.3f}: both ≥ 0.8"
+    with_jobs.met = fps_ratio >= 0.8 and eps_ratio >= 0.8
+    own = ""  # the calm session's epochs per CPU-second of its trainer, beside over alone
+    before_eps = median([v.epochs_per_second() for v in before[0]])
+    if trainer_cores and trainer_cores[0] > 0 and alone_cores > 0 and before_eps > 0:
+        own = (
+            "; the calm session's epochs per CPU-second of its trainer, beside over alone "
+            f"(its trainer's own shares, whatever the machine gave it): "
+            f"×{(median(with_jobs.eps) / trainer_cores[0]) / (before_eps / alone_cores):.2f}"
+        )
     with_jobs.note = (
         f"{JOBS} jobs of {limits['max_hidden_layers']}×{limits['max_units_per_layer']}, "
-        f"n={limits['max_samples']} from another client"
+        f"n={limits['max_samples']} from another client; trainers' cores meanwhile "
+        + " / ".join(f"{c:.2f}" for c in trainer_cores)
+        + f" (the busiest alone before: {alone_cores:.2f})"
+        + (
+            f" (the least busy over the busiest: {trainer_cores[-1] / trainer_cores[0]:.2f})"
+            if len(trainer_cores) > 1 and trainer_cores[0] > 0
+            else ""
+        )
+        + own
     )
     return [alone, with_jobs]
 
@@ -1683,7 +1736,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--designs",
         default="today,new",
         help="comma-separated: today (30 frames/s fixed), new (adaptive), inproc (BPP_TRAINERS=0), "
-        "new1 (one trainer process)",
+        "new1 (one trainer process), new2 (two), local2 (two, no shares across them: case j)",
     )
     parser.add_argument(
         "--json-frames",

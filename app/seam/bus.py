@@ -17,6 +17,11 @@ trainer and any viewer any session:
   claim succeeds only if nobody, or a trainer whose heartbeat stopped, owns it.
 - ``bpp:sessions`` — a hash: every session (→ its client), for web processes that did not
   create it.
+- ``bpp:usage:{host}`` — a hash: each trainer on the host → its latest usage report (the
+  heaviest weight it trains, ``app.trainer.elsewhere``); with every heartbeat a trainer reads
+  its host's and tells its worker the heaviest among the other live ones (``Shares``), so
+  that trainers sharing cores share them as one (issue 22). Trainers on other hosts do not
+  take its cores and do not count.
 
 A trainer that stops heartbeating is noticed by the others within ``takeover_seconds`` and a
 second: one of them claims its sessions and brings each back from its last checkpoint in the
@@ -39,7 +44,7 @@ from typing import Any
 
 import redis
 
-from app.commands import Disown, Envelope, Restore, decode
+from app.commands import Disown, Envelope, Restore, Shares, UsageReport, decode
 from app.errors import Moved
 from app.seam.base import take
 from app.settings import Settings
@@ -67,6 +72,10 @@ def outbox(web: str) -> str:
 
 def channel(session_id: str) -> str:
     return f"bpp:s:{session_id}"
+
+
+def usage_key(host: str) -> str:
+    return f"bpp:usage:{host}"
 
 
 # claim(session, me, now): owner := me unless a live trainer other than me owns it
@@ -111,6 +120,8 @@ class RedisChannel:
         self.sessions = 0  # set by the worker's loop (for placement)
         self.held: set[str] = set()  # sessions claimed here (renewed with every heartbeat)
         self._ttl_ms = int(settings.takeover_seconds * 1000)
+        self.usage = usage_key(socket.gethostname())
+        self.told = 0.0  # the heaviest weight elsewhere on this host, as told to the worker
         self.heartbeat()
         self._threads = [
             threading.Thread(target=self._read, name="bpp-bus-read", daemon=True),
@@ -139,6 +150,8 @@ class RedisChannel:
             pipe.rpush(outbox(web), header + b"\n" + (body or b""))
             pipe.expire(outbox(web), REPLY_TTL_SECONDS)
             pipe.execute()
+        elif kind == "usage":
+            self.redis.hset(self.usage, self.name, message[1])
 
     # ownership
     def claim(self, session_id: str) -> None:
@@ -196,6 +209,7 @@ class RedisChannel:
             try:
                 self.heartbeat()
                 self.take_over()
+                self.share()
             except redis.RedisError as exc:
                 log.warning("bus: heartbeat failed: %s", exc)
 
@@ -221,10 +235,32 @@ class RedisChannel:
             self.redis.hdel(TRAINERS, name)
             self.redis.hdel(LOAD, name)
 
+    def share(self) -> None:
+        """Tell the worker the heaviest weight the other live trainers of this host train
+        (``Shares``), when it changed."""
+        reports = {text(k): v for k, v in self.redis.hgetall(self.usage).items()}
+        others = [n for n in reports if n != self.name]
+        pipe = self.redis.pipeline(transaction=False)
+        for name in others:
+            pipe.exists(alive_key(name))
+        heaviest = 0.0
+        for name, alive in zip(others, pipe.execute(), strict=True):
+            if not alive:
+                self.redis.hdel(self.usage, name)
+                continue
+            try:
+                heaviest = max(heaviest, UsageReport.model_validate_json(reports[name]).heaviest)
+            except ValueError:
+                log.error("bus: malformed usage report of %s", name)
+        if heaviest != self.told:
+            self.told = heaviest
+            self.inbox.put(Envelope(None, None, Shares(heaviest_elsewhere=heaviest)))
+
     def close(self) -> None:
         self.closed.set()
         try:
             pipe = self.redis.pipeline(transaction=False)
+            pipe.hdel(self.usage, self.name)
             pipe.hdel(TRAINERS, self.name)
             pipe.hdel(LOAD, self.name)
             pipe.delete(alive_key(self.name))

@@ -10,6 +10,9 @@ trainer code.
   raises the ``FieldError`` the trainer refused it with).
 - Messages a trainer publishes (frames, statuses, summaries, sample steps) arrive already
   encoded; they are handed to the ``Hub`` as they are, once, whatever the number of viewers.
+- Each trainer reports the heaviest weight it trains (``("usage", bytes)``); the others are
+  told the heaviest elsewhere (``Shares``, ``app.seam.usage``) so that one with only jobs rests
+  while a session plays on another (issue 22, ``app.trainer.elsewhere``).
 - A trainer process that dies is restarted; the sessions it held are reported lost
   (``on_lost``), and requests waiting on it fail with a 503 — never a hang.
 """
@@ -21,9 +24,10 @@ import itertools
 import logging
 from typing import Any
 
-from app.commands import Envelope, TrainerCommand
+from app.commands import Envelope, Shares, TrainerCommand
 from app.errors import FieldError
 from app.seam.base import Address, Connection, Hub, Launch, LostHook, TrainerLost
+from app.seam.usage import UsageBoard
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +56,7 @@ class Link:
         self.generation += 1
         generation, pool, index = self.generation, self.pool, self.index
         self.trainer = pool.launch(index, lambda m: pool.deliver(index, generation, m))
+        pool.started(index)
 
     def send(self, message: Any) -> None:
         if self.trainer is None:
@@ -78,6 +83,7 @@ class TrainerPool:
         self.launch = launch
         self.on_lost: LostHook | None = None
         self.links = [Link(self, i) for i in range(max(1, count))]
+        self.usage = UsageBoard()  # what each trainer trains, for the shares across them
         self._ids = itertools.count()
         self._waiting: dict[int, tuple[asyncio.Future[bytes | None], int]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -186,8 +192,22 @@ class TrainerPool:
             else:
                 field, text, status_code, what = payload
                 future.set_exception(FieldError(field, text, status_code, what))
+        elif kind == "usage":
+            self.usage.report(index, message[1])
+            self.share()
         elif kind == "died":
             self._died(index)
+
+    def started(self, index: int) -> None:
+        """Trainer ``index`` started (or started again, empty): tell it what the others train."""
+        self.usage.forget(index)
+        self.share()
+
+    def share(self) -> None:
+        """Tell each started trainer the heaviest weight runnable elsewhere, where it changed."""
+        live = [link.index for link in self.links if link.started]
+        for index, heaviest in self.usage.news(live):
+            self.tell(index, Shares(heaviest_elsewhere=heaviest))
 
     def _died(self, index: int) -> None:
         """A trainer process exited: fail what waits on it, report its sessions lost, and

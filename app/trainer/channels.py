@@ -10,6 +10,8 @@ In (web → trainer): an ``app.commands.Envelope``. Out (trainer → web):
 - ``("reply", request_id, False, (field, message, status_code, kind))`` — a refusal;
 - ``("pub", [(session_id, kind, bytes), ...])`` — messages for a session's viewers (``frame``,
   ``status``, ``summary``, ``sample_step``), encoded once in the trainer.
+- ``("usage", bytes)`` — the heaviest weight the trainer trains (``app.commands.UsageReport``,
+  ``app.trainer.elsewhere``); a channel whose other end shares none (a Redis bus) drops it.
 
 Publications of an operation always leave before its reply.
 """

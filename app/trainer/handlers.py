@@ -79,6 +79,7 @@ class Handlers:
             c.SetStop: self.set_stop,
             c.Quantity: self.quantity,
             c.Conceal: self.conceal,
+            c.Shares: self.shares,
         }
 
     def __call__(self, session_id: str | None, request_id: Any, command: Any) -> Any:
@@ -233,3 +234,8 @@ class Handlers:
         self.out.save(r)
         self.out.send_frame(r)
         return frames.dumpb(r.concealment.state())
+
+    def shares(self, _sid: Any, _rid: Any, cmd: c.Shares) -> None:
+        """What the other trainers train (``app.trainer.elsewhere``); told, never asked."""
+        if self.scheduler.elsewhere is not None:
+            self.scheduler.elsewhere.told(cmd.heaviest_elsewhere)

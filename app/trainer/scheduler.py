@@ -23,7 +23,8 @@ nobody waiting, trains whole.
 A chunk's share is charged divided by the session's weight (``app.trainer.shares``): a session
 that only runs a job weighs ``settings.job_weight`` against a playing one, so another client's
 playing session keeps ``1 / (1 + job_weight)`` of the trainer beside any number of jobs
-(issue 22), while jobs alone still take all of it.
+(issue 22), while jobs alone still take all of it. Across trainers, a trainer with only jobs
+rests while a session plays on another one (``elsewhere``: ``app.trainer.elsewhere``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from app.trainer.shares import weight
 from engine.stacked import StackedTrainer, stack_key
 
 if TYPE_CHECKING:
+    from app.trainer.elsewhere import Elsewhere
     from app.trainer.trains import TrainQueue
 
 MIN_CHUNK_SECONDS = 0.002
@@ -61,6 +63,7 @@ class Scheduler:
         self.publisher = publisher
         self.clock = clock
         self.trains: TrainQueue  # set by the worker (they call each other)
+        self.elsewhere: Elsewhere | None = None  # the other trainers' shares (set by the worker)
         self.vtime: dict[str, float] = {}  # training seconds charged per session
         self.client_vtime: dict[str, float] = {}  # ... and per client
         self.rate: dict[str, tuple[float, int]] = {}  # since, epochs: for epochs_per_second
@@ -83,6 +86,8 @@ class Scheduler:
     def turn(self) -> None:
         """Train one chunk of the session (and its same-shaped group) owed the most time."""
         runnable = [r for r in self.residents.values() if r.runnable]
+        if self.elsewhere is not None and self.elsewhere.holds(runnable, self.weight):
+            return
         if not runnable:
             return
         pick = min(runnable, key=lambda r: (self.client_vtime[r.client], self.vtime[r.id]))
@@ -120,6 +125,8 @@ class Scheduler:
                 break
         elapsed = self.clock() - start
         self.learn_cost(key, elapsed, member_epochs)
+        if self.elsewhere is not None:
+            self.elsewhere.trained(elapsed)
         share = elapsed / len(group)
         for r in group:
             charge = share / self.weight(r)  # (1) of ``app.trainer.shares``

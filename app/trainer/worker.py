@@ -27,6 +27,7 @@ from app.errors import FieldError
 from app.settings import Settings
 from app.store import Store
 from app.trainer.channels import Channel
+from app.trainer.elsewhere import Elsewhere
 from app.trainer.handlers import DEFERRED, Handlers
 from app.trainer.lifecycle import Lifecycle
 from app.trainer.publisher import Publisher
@@ -61,6 +62,8 @@ class Worker:
         )
         self.trains = TrainQueue(settings, self.publisher, self.scheduler, clock)
         self.scheduler.trains = self.trains
+        self.elsewhere = Elsewhere(channel, clock, settings.share_interval)
+        self.scheduler.elsewhere = self.elsewhere
         self.publisher.jobs_of = self.trains.saved
         self.life = Lifecycle(
             settings,
@@ -93,7 +96,7 @@ class Worker:
         try:
             while not self.closed:
                 busy = any(r.runnable for r in self.residents.values())
-                message = self.channel.recv(0.0 if busy else IDLE_POLL_SECONDS)
+                message = self.channel.recv(self.elsewhere.wait(busy, IDLE_POLL_SECONDS))
                 handled = 0
                 while message is not None:
                     self.handle(message)
