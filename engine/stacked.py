@@ -51,14 +51,25 @@ class FrameStats:
 
     ``node_stats[l]`` is ``(mean_a, mean_abs_delta)`` of layer l+1, each (S, n_{l+1});
     ``grid[l]`` is layer l's activation over the grid, (S, G, n_l), input first (None without a
-    grid). ``member(i)`` cuts out trainer i's share in the unstacked shapes."""
+    grid) — or, with ``grid_rows``, (R, G, n_l) for just those R of the S trainers (in that
+    order: the frames that carry a grid). ``member(i)`` cuts out trainer i's share in the
+    unstacked shapes (its grid None when ``grid_rows`` leaves it out)."""
 
     node_stats: list[tuple[Array, Array]]
     grid: list[Array] | None
+    grid_rows: list[int] | None = None
 
     def member(self, i: int) -> tuple[list[tuple[Array, Array]], list[Array] | None]:
         stats = [(m[i], d[i]) for m, d in self.node_stats]
-        return stats, None if self.grid is None else [a[i] for a in self.grid]
+        grid, rows = self.grid, self.grid_rows
+        if grid is None:
+            return stats, None
+        if rows is None:
+            return stats, [a[i] for a in grid]
+        if i not in rows:
+            return stats, None
+        k = rows.index(i)
+        return stats, [a[k] for a in grid]
 
 
 @dataclass
@@ -182,10 +193,17 @@ class StackedTrainer:
             stack = self._stack = TrainerStack(members)
         return stack
 
-    def frame_stats(self, trainers: Sequence[Trainer], X_grid: Array | None = None) -> FrameStats:
+    def frame_stats(
+        self,
+        trainers: Sequence[Trainer],
+        X_grid: Array | None = None,
+        grid_rows: Sequence[int] | None = None,
+    ) -> FrameStats:
         """``node_stats`` and ``grid_activations`` of every trainer at its last snapshot, in one
         stacked call per layer. When the trainers are this object's last stack and their last
-        snapshots its own, the snapshots' forward pass over the training set is reused."""
+        snapshots its own, the snapshots' forward pass over the training set is reused.
+        ``grid_rows``: the grid only for those trainers (their indices, in order), the frames
+        that carry one (``FrameStats.grid_rows``); None: for all."""
         trainers = list(trainers)
         snaps = [t.last or t.snapshot() for t in trainers]
         spec, L = trainers[0].spec, trainers[0].spec.depth
@@ -207,8 +225,15 @@ class StackedTrainer:
             X = np.stack([t.X for t in trainers])
             T = np.stack([t.T for t in trainers])
             stats = node_stats(spec, W, b, X, T)
-        grid = None if X_grid is None else grid_activations(spec, W, b, X_grid)
-        return FrameStats(stats, grid)
+        rows_g = None if grid_rows is None else list(grid_rows)
+        if X_grid is None or rows_g == []:
+            grid = None
+        elif rows_g is None or rows_g == list(range(len(trainers))):
+            grid, rows_g = grid_activations(spec, W, b, X_grid), None
+        else:
+            pick = np.asarray(rows_g, dtype=np.intp)
+            grid = grid_activations(spec, [w[pick] for w in W], [v[pick] for v in b], X_grid)
+        return FrameStats(stats, grid, rows_g)
 
     def _cached_rows(self, trainers: list[Trainer], snaps: list[Snapshot]) -> list[int] | None:
         """The rows of the last stack holding ``trainers``, when each one's snapshot is the one

@@ -396,6 +396,26 @@ def test_frame_stats_equal_the_per_session_functions():
                 np.testing.assert_allclose(a, w, rtol=1e-12, atol=1e-15)
 
 
+def test_frame_stats_with_grid_rows_give_the_grid_of_just_those_trainers():
+    """Frames that keep their last grid need none: ``grid_rows`` computes it for the others
+    only, each equal to the per-session function; the left-out ones have no grid."""
+    pairs = [circle_pair(0.05, s) for s in range(4)]
+    trainers = [p[1] for p in pairs]
+    group = StackedTrainer()
+    group.run_epoch(trainers)
+    X_g = np.random.default_rng(1).uniform(-6, 6, size=(30, 2))
+    for rows in ([0, 2], [3], [], [0, 1, 2, 3]):
+        stats = group.frame_stats(trainers, X_g, rows)
+        for i, tr in enumerate(trainers):
+            grid = stats.member(i)[1]
+            if i not in rows:
+                assert grid is None
+                continue
+            snap = tr.last
+            for a, w in zip(grid, grid_activations(tr.spec, snap.W, snap.b, X_g), strict=True):
+                np.testing.assert_allclose(a, w, rtol=1e-12, atol=1e-15)
+
+
 def test_frame_stats_of_a_subset_after_the_whole_stack_equal_the_per_session_functions():
     """The stack's node statistics are computed once per epoch and kept: a later call for some
     of its trainers (a frame after the gradient-flow series) takes their rows; after the next

@@ -126,7 +126,8 @@ def encode_stack(
     """Binary frames of S same-shaped sessions that share a dataset's grid domain, one per
     member, in order. ``node_stats[l]`` is (mean a, mean |δ|) of layer l+1, each (S, n_{l+1});
     ``grid[l]`` is layer l's activation over the grid, (S, G, n_l) (``engine.stacked
-    .FrameStats``). Every number is computed for the stack in one numpy call per array kind;
+    .FrameStats``), or (F, G, n_l) for just the F members that carry a grid (not ``keep``),
+    in order. Every number is computed for the stack in one numpy call per array kind;
     only the header and zlib run per session. The members must agree on concealed fields
     and on having η (the trainer groups them so)."""
     S = len(members)
@@ -192,7 +193,8 @@ def encode_stack(
 
     grid_parts: dict[int, list[bytes]] = {}
     if grid is not None and full:
-        pick = grid if len(full) == S else [a[np.asarray(full)] for a in grid]
+        whole = len(grid[0]) == S and len(full) < S  # rows for all: take the full ones
+        pick = [a[np.asarray(full)] for a in grid] if whole else grid
         grid_parts = dict(zip(full, _grid_parts(dataset, pick, len(full)), strict=True))
     out = []
     for i, (s, m) in enumerate(zip(snaps, members, strict=True)):

@@ -130,27 +130,34 @@ class Publisher:
             if len(members) == 1:
                 self.publish_frame(members[0], now)
                 continue
-            stats = stack.frame_stats([r.trainer for r in members], members[0].grid_inputs())
+            binary = [i for i, r in enumerate(members) if sends_binary(r)]
+            chosen = [members[i].frame_member() for i in binary]
+            if thin:
+                for member, i in zip(chosen, binary, strict=True):
+                    member.keep = self.keep_grid(members[i], every)
+            # the grid only for the frames that carry one: JSON frames and the binary ones
+            # that do not keep the last (``frame_grid_every``)
+            kept = {i for member, i in zip(chosen, binary, strict=True) if member.keep}
+            rows = [i for i, r in enumerate(members) if i not in kept or wants_json(r)]
+            stats = stack.frame_stats(
+                [r.trainer for r in members],
+                members[0].grid_inputs(),
+                rows if len(rows) < len(members) else None,
+            )
             for i, r in enumerate(members):
                 if wants_json(r):
                     self.publish(r, "frame", r.frame_bytes(stats=stats.member(i)))
-            binary = [i for i, r in enumerate(members) if sends_binary(r)]
             if binary:
                 node, grid = stats.node_stats, stats.grid
                 if len(binary) < len(members):
                     pick = np.asarray(binary)
                     node = [(m[pick], d[pick]) for m, d in node]
-                    grid = None if grid is None else [a[pick] for a in grid]
-                chosen = [members[i].frame_member() for i in binary]
-                if thin:
-                    for member, i in zip(chosen, binary, strict=True):
-                        member.keep = self.keep_grid(members[i], every)
-                encoded = frame_binary.encode_stack(
-                    chosen,
-                    members[0].built.dataset,
-                    node,
-                    grid,
-                )
+                if grid is not None:  # the rows of the binary frames that carry a grid
+                    at = {i: k for k, i in enumerate(stats.grid_rows or range(len(members)))}
+                    carry = [at[i] for i in binary if i not in kept]
+                    if carry != list(range(len(grid[0]))):
+                        grid = [a[np.asarray(carry, dtype=np.intp)] for a in grid]
+                encoded = frame_binary.encode_stack(chosen, members[0].built.dataset, node, grid)
                 for i, data in zip(binary, encoded, strict=True):
                     self.publish(members[i], BINARY_FRAME, data)
             for r in members:
