@@ -360,3 +360,34 @@ def test_the_grid_is_computed_only_for_the_frames_that_carry_one(monkeypatch):
                 last[sid] = got
         # s0, s2 carry a grid on turns 0 and 2, s1 on turn 1; s3 (JSON) every turn
         assert sizes[-1] == (3 if turn % 2 == 0 else 2)
+
+
+def test_a_turn_where_every_frame_keeps_its_grid_computes_no_statistics(monkeypatch):
+    """A class in step: every other turn all its binary frames keep the last grid and node
+    statistics, so none are computed; each frame still reads as its session's own."""
+    from app.trainer.publisher import Publisher
+
+    settings = Settings(frame_grid_every=2, frame_grid_class_size=3)
+    out = Sent()
+    pub = Publisher(settings, out, None, lambda: 0.0)
+    rs = [session({"network": {"init": {"seed": k}}}, sid=f"s{k}") for k in range(3)]
+    for r in rs:
+        r.running, r.viewers, r.binary_viewers = True, 1, 1
+    stack = StackedTrainer()
+    last: dict[str, dict] = {}
+    for turn in range(2):
+        stack.run_epoch([r.trainer for r in rs])
+        if turn == 1:
+            monkeypatch.setattr(stack, "frame_stats", None)  # calling it would fail
+        pub.send_frames(rs, stack, 0.0)
+        pub.flush()
+        (_, messages) = out.pop()
+        for sid, _kind, data in messages:
+            r = rs[int(sid[1:])]
+            got = decode_frame(data, last.get(sid))
+            want = r.frame()
+            if turn == 1:
+                want = {**want, "grid": got["grid"], "node_stats": got["node_stats"]}
+                assert got["grid"] is last[sid]["grid"]
+            assert_same_frame(got, want)
+            last[sid] = got
