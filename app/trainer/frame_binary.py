@@ -30,7 +30,7 @@ from app.frame_format import (
 from app.trainer.deflate import deflate
 from engine import NetworkSpec, Params, Snapshot
 from engine.datasets import Dataset
-from engine.stacked import probe_traces
+from engine.stacked import probe_traces, stacked_params
 
 __all__ = ["MAGIC", "PROBE_FIELDS", "VERSION", "Member", "encode_stack", "probe_mask"]
 
@@ -135,10 +135,14 @@ def encode_stack(
     first = snaps[0]
     L = len(first.W)
     sizes = [first.W[0].shape[0], *(w.shape[1] for w in first.W)]
-    W = [_stack([s.W[l] for s in snaps]) for l in range(L)]
-    b = [_stack([s.b[l] for s in snaps]) for l in range(L)]
-    gW = [_stack([s.grad_W[l] for s in snaps]) for l in range(L)]
-    gb = [_stack([s.grad_b[l] for s in snaps]) for l in range(L)]
+    blocks = stacked_params(snaps)  # one gather when the snapshots are one stack's epoch
+    if blocks is not None:
+        W, b, gW, gb = blocks
+    else:
+        W = [_stack([s.W[l] for s in snaps]) for l in range(L)]
+        b = [_stack([s.b[l] for s in snaps]) for l in range(L)]
+        gW = [_stack([s.grad_W[l] for s in snaps]) for l in range(L)]
+        gb = [_stack([s.grad_b[l] for s in snaps]) for l in range(L)]
     probe = _probes(members, W, b)
     has_grads = probe["gradients"] is not None
     has_eta = members[0].learning_rate is not None
