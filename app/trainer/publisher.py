@@ -144,8 +144,10 @@ class Publisher:
             kept = {i for member, i in zip(chosen, binary, strict=True) if member.keep}
             rows = [i for i, r in enumerate(members) if i not in kept or wants_json(r)]
             if not rows:  # every frame keeps its last grid and node statistics: none needed
-                data = frame_binary.encode_stack(chosen, members[0].built.dataset, None, None)
-                for i, one in zip(binary, data, strict=True):
+                kept_frames = frame_binary.encode_stack(
+                    chosen, members[0].built.dataset, None, None
+                )
+                for i, one in zip(binary, kept_frames, strict=True):
                     self.publish(members[i], BINARY_FRAME, one)
                 for r in members:
                     self.last_frame[r.id] = now
