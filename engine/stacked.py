@@ -42,7 +42,14 @@ from engine.training import Snapshot, Trainer, TrainerStack, stack_key
 
 Array = NDArray[np.float64]
 
-__all__ = ["FrameStats", "StackedProbe", "StackedTrainer", "probe_traces", "stack_key"]
+__all__ = [
+    "FrameStats",
+    "StackedProbe",
+    "StackedTrainer",
+    "probe_traces",
+    "stack_key",
+    "stacked_params",
+]
 
 
 @dataclass
@@ -51,14 +58,25 @@ class FrameStats:
 
     ``node_stats[l]`` is ``(mean_a, mean_abs_delta)`` of layer l+1, each (S, n_{l+1});
     ``grid[l]`` is layer l's activation over the grid, (S, G, n_l), input first (None without a
-    grid). ``member(i)`` cuts out trainer i's share in the unstacked shapes."""
+    grid) — or, with ``grid_rows``, (R, G, n_l) for just those R of the S trainers (in that
+    order: the frames that carry a grid). ``member(i)`` cuts out trainer i's share in the
+    unstacked shapes (its grid None when ``grid_rows`` leaves it out)."""
 
     node_stats: list[tuple[Array, Array]]
     grid: list[Array] | None
+    grid_rows: list[int] | None = None
 
     def member(self, i: int) -> tuple[list[tuple[Array, Array]], list[Array] | None]:
         stats = [(m[i], d[i]) for m, d in self.node_stats]
-        return stats, None if self.grid is None else [a[i] for a in self.grid]
+        grid, rows = self.grid, self.grid_rows
+        if grid is None:
+            return stats, None
+        if rows is None:
+            return stats, [a[i] for a in grid]
+        if i not in rows:
+            return stats, None
+        k = rows.index(i)
+        return stats, [a[k] for a in grid]
 
 
 @dataclass
@@ -105,6 +123,29 @@ def probe_traces(
         layers=layers,
         gradients=gradients(one, delta),
     )
+
+
+def stacked_params(
+    snaps: Sequence[Snapshot],
+) -> tuple[list[Array], list[Array], list[Array], list[Array]] | None:
+    """W, b, and the epoch's mean gradients ∂E/∂W, ∂E/∂b of S snapshots stacked along axis 0
+    — W[l] (S, n_l, n_{l+1}), b[l] (S, n_{l+1}) — in one gather per kind when they all come
+    from one epoch of one stack (the parameters and gradients of all of them are rows of one
+    ``EpochRecord``); else None (then each snapshot's own arrays are stacked). The values are
+    the snapshots' own (``Snapshot.W``, ``b``, ``grad_W``, ``grad_b``), copied."""
+    first = snaps[0]._rec
+    if first.grads is None or any(s._rec is not first for s in snaps):
+        return None
+    rows = np.fromiter((s._s for s in snaps), dtype=np.intp, count=len(snaps))
+    out: tuple[list[Array], list[Array], list[Array], list[Array]] = ([], [], [], [])
+    S = len(snaps)
+    for flat, (Ws, bs) in ((first.theta, out[:2]), (first.grads, out[2:])):
+        taken = flat[rows]
+        for o, r, c in first.layout:
+            block = taken[:, o : o + r * c].reshape(S, r, c)
+            Ws.append(block[:, :-1])
+            bs.append(block[:, -1])
+    return out
 
 
 class StackedTrainer:
@@ -182,10 +223,17 @@ class StackedTrainer:
             stack = self._stack = TrainerStack(members)
         return stack
 
-    def frame_stats(self, trainers: Sequence[Trainer], X_grid: Array | None = None) -> FrameStats:
+    def frame_stats(
+        self,
+        trainers: Sequence[Trainer],
+        X_grid: Array | None = None,
+        grid_rows: Sequence[int] | None = None,
+    ) -> FrameStats:
         """``node_stats`` and ``grid_activations`` of every trainer at its last snapshot, in one
         stacked call per layer. When the trainers are this object's last stack and their last
-        snapshots its own, the snapshots' forward pass over the training set is reused."""
+        snapshots its own, the snapshots' forward pass over the training set is reused.
+        ``grid_rows``: the grid only for those trainers (their indices, in order), the frames
+        that carry one (``FrameStats.grid_rows``); None: for all."""
         trainers = list(trainers)
         snaps = [t.last or t.snapshot() for t in trainers]
         spec, L = trainers[0].spec, trainers[0].spec.depth
@@ -207,8 +255,15 @@ class StackedTrainer:
             X = np.stack([t.X for t in trainers])
             T = np.stack([t.T for t in trainers])
             stats = node_stats(spec, W, b, X, T)
-        grid = None if X_grid is None else grid_activations(spec, W, b, X_grid)
-        return FrameStats(stats, grid)
+        rows_g = None if grid_rows is None else list(grid_rows)
+        if X_grid is None or rows_g == []:
+            grid = None
+        elif rows_g is None or rows_g == list(range(len(trainers))):
+            grid, rows_g = grid_activations(spec, W, b, X_grid), None
+        else:
+            pick = np.asarray(rows_g, dtype=np.intp)
+            grid = grid_activations(spec, [w[pick] for w in W], [v[pick] for v in b], X_grid)
+        return FrameStats(stats, grid, rows_g)
 
     def _cached_rows(self, trainers: list[Trainer], snaps: list[Snapshot]) -> list[int] | None:
         """The rows of the last stack holding ``trainers``, when each one's snapshot is the one

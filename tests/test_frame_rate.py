@@ -8,7 +8,9 @@ import time
 import pytest
 
 from app.settings import Settings
+from app.trainer.publisher import Publisher
 from app.trainer.rate import UPDATE_SECONDS, FrameRate, class_frame_rate
+from app.trainer.resident import Resident
 from app.trainer.worker import Worker
 from tests.test_worker import BIG, SMALL, Recorder, command, create
 
@@ -111,3 +113,28 @@ def test_a_chunk_leaves_room_for_its_frames_within_the_interval():
     assert rate.training_interval == pytest.approx(0.016, abs=1e-4)
     rate.note(["alone"], 1.0, now=3.0)  # a huge turn: never less than half the interval
     assert rate.training_interval == pytest.approx(0.5 * rate.interval)
+
+
+def test_a_frames_cost_is_the_trainers_cpu_time_not_the_wall_time_it_waited():
+    """On a busy machine a frame's wall time counts the time the trainer waited for a core:
+    the cost the rate follows is the trainer thread's CPU time (``Publisher.cost_clock``),
+    binary frames' part of sending them included."""
+    wall, cpu = [0.0], [0.0]
+
+    def wall_clock() -> float:  # a starved trainer: 10 s of waiting between any two reads
+        wall[0] += 10.0
+        return wall[0]
+
+    def cpu_clock() -> float:  # ... and 1 ms of its own work
+        cpu[0] += 1e-3
+        return cpu[0]
+
+    pub = Publisher(Settings(), Recorder(), None, wall_clock)
+    pub.cost_clock = cpu_clock
+    rs = [Resident(f"s{k}", "c", SMALL, Settings()) for k in range(2)]
+    for r in rs:
+        r.viewers = r.binary_viewers = 1
+    pub.send_frames(rs, None, 0.0)  # 1 ms for the two
+    assert pub.rate.seconds_per_frame == pytest.approx(0.5e-3)
+    pub.flush()  # 1 ms to send them, all of it frames' (binary) bytes
+    assert pub.rate.extra == pytest.approx(1e-3)

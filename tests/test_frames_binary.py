@@ -7,6 +7,7 @@ import base64
 import struct
 
 import numpy as np
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -314,3 +315,83 @@ def test_in_a_large_class_every_other_binary_frame_keeps_the_grid():
     assert all(
         not struct.unpack_from("<H", d, 6)[0] & frame_binary.F_KEEP for _s, _k, d in messages
     )
+
+
+def test_the_grid_is_computed_only_for_the_frames_that_carry_one(monkeypatch):
+    """Staggered grid turns and a JSON viewer in a large class: the heatmap grid is computed
+    for the frames that carry it (``FrameStats.grid_rows``), and every frame still decodes to
+    the session's own readable frame."""
+    import engine.stacked
+    from app.trainer.publisher import Publisher
+
+    sizes: list[int] = []
+    real = engine.stacked.grid_activations
+
+    def counted(spec, W, b, X):
+        sizes.append(len(W[0]))
+        return real(spec, W, b, X)
+
+    monkeypatch.setattr(engine.stacked, "grid_activations", counted)
+    settings = Settings(frame_grid_every=2, frame_grid_class_size=3)
+    out = Sent()
+    pub = Publisher(settings, out, None, lambda: 0.0)
+    rs = [session({"network": {"init": {"seed": k}}}, sid=f"s{k}") for k in range(4)]
+    for r in rs:
+        r.running, r.viewers, r.binary_viewers = True, 1, 1
+    rs[3].viewers = 2  # a JSON viewer too: its JSON frame always has the grid
+    pub.grid_turn["s1"] = 1  # out of step with the others
+    stack = StackedTrainer()
+    last: dict[str, dict] = {}
+    for turn in range(3):
+        stack.run_epoch([r.trainer for r in rs])
+        pub.send_frames(rs, stack, 0.0)
+        pub.flush()
+        (_, messages) = out.pop()
+        for sid, kind, data in messages:
+            r = rs[int(sid[1:])]
+            if kind == "frame":
+                assert_same_frame(orjson.loads(data), r.frame())
+                continue
+            keep = bool(struct.unpack_from("<H", data, 6)[0] & frame_binary.F_KEEP)
+            got = decode_frame(data, last.get(sid))
+            assert (got["grid"] is None) == (keep and sid not in last)
+            if not keep or sid in last:
+                want = r.frame()
+                if keep:  # the grid and node statistics of the last frame it carried
+                    want = {**want, "grid": got["grid"], "node_stats": got["node_stats"]}
+                assert_same_frame(got, want)
+            if not keep:
+                last[sid] = got
+        # s0, s2 carry a grid on turns 0 and 2, s1 on turn 1; s3 (JSON) every turn
+        assert sizes[-1] == (3 if turn % 2 == 0 else 2)
+
+
+def test_a_turn_where_every_frame_keeps_its_grid_computes_no_statistics(monkeypatch):
+    """A class in step: every other turn all its binary frames keep the last grid and node
+    statistics, so none are computed; each frame still reads as its session's own."""
+    from app.trainer.publisher import Publisher
+
+    settings = Settings(frame_grid_every=2, frame_grid_class_size=3)
+    out = Sent()
+    pub = Publisher(settings, out, None, lambda: 0.0)
+    rs = [session({"network": {"init": {"seed": k}}}, sid=f"s{k}") for k in range(3)]
+    for r in rs:
+        r.running, r.viewers, r.binary_viewers = True, 1, 1
+    stack = StackedTrainer()
+    last: dict[str, dict] = {}
+    for turn in range(2):
+        stack.run_epoch([r.trainer for r in rs])
+        if turn == 1:
+            monkeypatch.setattr(stack, "frame_stats", None)  # calling it would fail
+        pub.send_frames(rs, stack, 0.0)
+        pub.flush()
+        (_, messages) = out.pop()
+        for sid, _kind, data in messages:
+            r = rs[int(sid[1:])]
+            got = decode_frame(data, last.get(sid))
+            want = r.frame()
+            if turn == 1:
+                want = {**want, "grid": got["grid"], "node_stats": got["node_stats"]}
+                assert got["grid"] is last[sid]["grid"]
+            assert_same_frame(got, want)
+            last[sid] = got

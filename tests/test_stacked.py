@@ -29,6 +29,7 @@ from engine import (
     stack_key,
 )
 from engine.network import Params, backward_deltas, forward
+from engine.stacked import stacked_params
 
 HIDDEN_ACTIVATIONS = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "softplus"]
 # (output activation, loss): every pairing NetworkSpec allows
@@ -394,6 +395,43 @@ def test_frame_stats_equal_the_per_session_functions():
                 continue
             for a, w in zip(grid, grid_activations(tr.spec, snap.W, snap.b, X_g), strict=True):
                 np.testing.assert_allclose(a, w, rtol=1e-12, atol=1e-15)
+
+
+def test_frame_stats_with_grid_rows_give_the_grid_of_just_those_trainers():
+    """Frames that keep their last grid need none: ``grid_rows`` computes it for the others
+    only, each equal to the per-session function; the left-out ones have no grid."""
+    pairs = [circle_pair(0.05, s) for s in range(4)]
+    trainers = [p[1] for p in pairs]
+    group = StackedTrainer()
+    group.run_epoch(trainers)
+    X_g = np.random.default_rng(1).uniform(-6, 6, size=(30, 2))
+    for rows in ([0, 2], [3], [], [0, 1, 2, 3]):
+        stats = group.frame_stats(trainers, X_g, rows)
+        for i, tr in enumerate(trainers):
+            grid = stats.member(i)[1]
+            if i not in rows:
+                assert grid is None
+                continue
+            snap = tr.last
+            for a, w in zip(grid, grid_activations(tr.spec, snap.W, snap.b, X_g), strict=True):
+                np.testing.assert_allclose(a, w, rtol=1e-12, atol=1e-15)
+
+
+def test_stacked_params_are_each_snapshots_own_or_none_across_epochs():
+    pairs = [circle_pair(0.05, s) for s in range(4)]
+    trainers = [p[1] for p in pairs]
+    group = StackedTrainer()
+    snaps = group.run_epoch(trainers)
+    for some in ([0, 1, 2, 3], [3, 1]):
+        got = stacked_params([snaps[i] for i in some])
+        assert got is not None
+        for k, i in enumerate(some):
+            s = snaps[i]
+            for mine, want in zip(got, (s.W, s.b, s.grad_W, s.grad_b), strict=True):
+                for a, w in zip(mine, want, strict=True):
+                    assert a[k].shape == w.shape and np.array_equal(a[k], w)
+    later = group.run_epoch(trainers)
+    assert stacked_params([snaps[0], later[1]]) is None  # two epochs: two records
 
 
 def test_frame_stats_of_a_subset_after_the_whole_stack_equal_the_per_session_functions():

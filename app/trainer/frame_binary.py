@@ -30,7 +30,7 @@ from app.frame_format import (
 from app.trainer.deflate import deflate
 from engine import NetworkSpec, Params, Snapshot
 from engine.datasets import Dataset
-from engine.stacked import probe_traces
+from engine.stacked import probe_traces, stacked_params
 
 __all__ = ["MAGIC", "PROBE_FIELDS", "VERSION", "Member", "encode_stack", "probe_mask"]
 
@@ -126,7 +126,8 @@ def encode_stack(
     """Binary frames of S same-shaped sessions that share a dataset's grid domain, one per
     member, in order. ``node_stats[l]`` is (mean a, mean |δ|) of layer l+1, each (S, n_{l+1});
     ``grid[l]`` is layer l's activation over the grid, (S, G, n_l) (``engine.stacked
-    .FrameStats``). Every number is computed for the stack in one numpy call per array kind;
+    .FrameStats``), or (F, G, n_l) for just the F members that carry a grid (not ``keep``),
+    in order. Every number is computed for the stack in one numpy call per array kind;
     only the header and zlib run per session. The members must agree on concealed fields
     and on having η (the trainer groups them so)."""
     S = len(members)
@@ -134,10 +135,14 @@ def encode_stack(
     first = snaps[0]
     L = len(first.W)
     sizes = [first.W[0].shape[0], *(w.shape[1] for w in first.W)]
-    W = [_stack([s.W[l] for s in snaps]) for l in range(L)]
-    b = [_stack([s.b[l] for s in snaps]) for l in range(L)]
-    gW = [_stack([s.grad_W[l] for s in snaps]) for l in range(L)]
-    gb = [_stack([s.grad_b[l] for s in snaps]) for l in range(L)]
+    blocks = stacked_params(snaps)  # one gather when the snapshots are one stack's epoch
+    if blocks is not None:
+        W, b, gW, gb = blocks
+    else:
+        W = [_stack([s.W[l] for s in snaps]) for l in range(L)]
+        b = [_stack([s.b[l] for s in snaps]) for l in range(L)]
+        gW = [_stack([s.grad_W[l] for s in snaps]) for l in range(L)]
+        gb = [_stack([s.grad_b[l] for s in snaps]) for l in range(L)]
     probe = _probes(members, W, b)
     has_grads = probe["gradients"] is not None
     has_eta = members[0].learning_rate is not None
@@ -192,7 +197,8 @@ def encode_stack(
 
     grid_parts: dict[int, list[bytes]] = {}
     if grid is not None and full:
-        pick = grid if len(full) == S else [a[np.asarray(full)] for a in grid]
+        whole = len(grid[0]) == S and len(full) < S  # rows for all: take the full ones
+        pick = [a[np.asarray(full)] for a in grid] if whole else grid
         grid_parts = dict(zip(full, _grid_parts(dataset, pick, len(full)), strict=True))
     out = []
     for i, (s, m) in enumerate(zip(snaps, members, strict=True)):

@@ -3,7 +3,14 @@
 develop. Kept beside the loss history (``app.trainer.history.History``) and thinned the same way:
 at most ``max_points`` epochs; when full, every other one is dropped and from then on only every
 ``stride``-th epoch is measured. A measurement costs one backward pass over the training set,
-so only epochs that will be kept are measured (``wants``)."""
+so only epochs that will be kept are measured (``wants``).
+
+While a session plays, its series is also sampled in time (issue 21,
+``app.trainer.flow_stack.FlowSampling``): a point at most every ``stride / panel_rate``
+seconds — the rate its chart is pushed at — on an epoch it keeps; the epochs between are not
+measured. A train request or a step measures every epoch it keeps, and playing that stops adds
+the epoch it stopped at. Every point is still its epoch's exact flow; a playing series' points
+are evenly spaced in time rather than in epochs."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ before its reply.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from app.trainer.resident import FrameStats, Resident
 from engine.stacked import StackedTrainer
 
 BINARY_FRAME = "frame_bin"  # the binary form of a frame (app.web.hub: binary viewers only)
+FRAME_KINDS = ("frame", BINARY_FRAME)
 
 
 def wants_json(r: Resident) -> bool:
@@ -51,6 +53,8 @@ class Publisher:
         self.store = store
         self.clock = clock
         self.rate = FrameRate(settings)  # the adaptive frame rate (issue 21)
+        # what frames cost, in the trainer thread's CPU seconds (``app.trainer.rate``)
+        self.cost_clock: Callable[[], float] = time.thread_time
         self.summary_interval = 1.0 / settings.summary_rate
         self.panel_interval = 1.0 / settings.panel_rate
         self.out: list[tuple[str, str, bytes]] = []
@@ -80,12 +84,12 @@ class Publisher:
     def flush(self) -> None:
         if self.out:
             out, self.out = self.out, []
-            start = self.clock()
+            start = self.cost_clock()
             self.channel.send(("pub", out))
-            frames = sum(len(data) for _sid, kind, data in out if kind == "frame")
+            frames = sum(len(data) for _sid, kind, data in out if kind in FRAME_KINDS)
             if frames:  # the frames' part of sending them counts as their cost too
                 total = sum(len(data) for _sid, _kind, data in out)
-                self.rate.add_cost((self.clock() - start) * frames / total)
+                self.rate.add_cost((self.cost_clock() - start) * frames / total)
 
     def publish(self, r: Resident, kind: str, data: bytes) -> None:
         self.out.append((r.id, kind, data))
@@ -109,12 +113,12 @@ class Publisher:
         those with binary viewers encoded in one ``encode_stack`` call. In a large class
         (``frame_grid_class_size`` due at once) a running session's binary frames carry the
         grid and node statistics only every ``frame_grid_every``-th frame. Their cost, measured
-        here, sets the frame rate (``FrameRate.note``)."""
+        here in the trainer thread's CPU time, sets the frame rate (``FrameRate.note``)."""
         if not due:
             return
-        start = self.clock()
+        start = self.cost_clock()
         self._send_frames(due, stack, now)
-        self.rate.note([r.id for r in due], self.clock() - start, now)
+        self.rate.note([r.id for r in due], self.cost_clock() - start, now)
 
     def _send_frames(self, due: list[Resident], stack: StackedTrainer | None, now: float) -> None:
         every = self.settings.frame_grid_every
@@ -130,27 +134,43 @@ class Publisher:
             if len(members) == 1:
                 self.publish_frame(members[0], now)
                 continue
-            stats = stack.frame_stats([r.trainer for r in members], members[0].grid_inputs())
+            binary = [i for i, r in enumerate(members) if sends_binary(r)]
+            chosen = [members[i].frame_member() for i in binary]
+            if thin:
+                for member, i in zip(chosen, binary, strict=True):
+                    member.keep = self.keep_grid(members[i], every)
+            # the grid only for the frames that carry one: JSON frames and the binary ones
+            # that do not keep the last (``frame_grid_every``)
+            kept = {i for member, i in zip(chosen, binary, strict=True) if member.keep}
+            rows = [i for i, r in enumerate(members) if i not in kept or wants_json(r)]
+            if not rows:  # every frame keeps its last grid and node statistics: none needed
+                kept_frames = frame_binary.encode_stack(
+                    chosen, members[0].built.dataset, None, None
+                )
+                for i, one in zip(binary, kept_frames, strict=True):
+                    self.publish(members[i], BINARY_FRAME, one)
+                for r in members:
+                    self.last_frame[r.id] = now
+                continue
+            stats = stack.frame_stats(
+                [r.trainer for r in members],
+                members[0].grid_inputs(),
+                rows if len(rows) < len(members) else None,
+            )
             for i, r in enumerate(members):
                 if wants_json(r):
                     self.publish(r, "frame", r.frame_bytes(stats=stats.member(i)))
-            binary = [i for i, r in enumerate(members) if sends_binary(r)]
             if binary:
                 node, grid = stats.node_stats, stats.grid
                 if len(binary) < len(members):
                     pick = np.asarray(binary)
                     node = [(m[pick], d[pick]) for m, d in node]
-                    grid = None if grid is None else [a[pick] for a in grid]
-                chosen = [members[i].frame_member() for i in binary]
-                if thin:
-                    for member, i in zip(chosen, binary, strict=True):
-                        member.keep = self.keep_grid(members[i], every)
-                encoded = frame_binary.encode_stack(
-                    chosen,
-                    members[0].built.dataset,
-                    node,
-                    grid,
-                )
+                if grid is not None:  # the rows of the binary frames that carry a grid
+                    at = {i: k for k, i in enumerate(stats.grid_rows or range(len(members)))}
+                    carry = [at[i] for i in binary if i not in kept]
+                    if carry != list(range(len(grid[0]))):
+                        grid = [a[np.asarray(carry, dtype=np.intp)] for a in grid]
+                encoded = frame_binary.encode_stack(chosen, members[0].built.dataset, node, grid)
                 for i, data in zip(binary, encoded, strict=True):
                     self.publish(members[i], BINARY_FRAME, data)
             for r in members:

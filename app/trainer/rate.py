@@ -11,9 +11,14 @@ take at most the share ``s`` (``frame_time_share``) of the trainer, the rest tra
     r = clamp(s / (n · c), min_frame_rate, frame_rate)                                  (1)
 
 ``c`` is an exponential average of the measured seconds per frame (``COST_SMOOTHING``): making
-the frames (``Publisher.send_frames``) and the frames' part, by bytes, of sending the turn's
-publications to the web process (``Publisher.flush``); ``n``
-the sessions that got a frame in the last ``WATCH_WINDOW`` seconds. The rate moves only when
+the frames (``Publisher.send_frames``) and the frames' part (either form), by bytes, of sending
+the turn's publications to the web process (``Publisher.flush``); ``n`` the sessions that got a
+frame in the last ``WATCH_WINDOW`` seconds. ``c`` is measured in the trainer thread's CPU time
+(``Publisher.cost_clock``, ``time.thread_time``), not wall time: on a machine whose cores are
+shared (two trainers and the web process on two cores, other work beside them) the wall time
+of a frame also counts the time the trainer waited for a core, which made frames look dearer
+the busier the machine and cut every student's rate for it; in CPU time a frame costs what it
+costs, and ``s`` is the share of the CPU the trainer gets. The rate moves only when
 (1) differs from it by more than ``HYSTERESIS`` (or hits a bound), and at most every
 ``UPDATE_SECONDS``: a class does not see its rate wobble with every chunk.
 

@@ -115,12 +115,20 @@ class Resident(Messages):
             len(params.W),
         )
 
-    def record(self, snap: Snapshot, flow: tuple[list[float], list[float]] | None = None) -> None:
+    def record(
+        self,
+        snap: Snapshot,
+        flow: tuple[list[float], list[float]] | None = None,
+        sample: bool = True,
+    ) -> None:
         """Add an epoch's losses to the history (a diverged epoch is not recorded); ``flow``:
-        the snapshot's gradient flow when already measured (stacked: ``flow_stack``)."""
+        the snapshot's gradient flow when already measured (stacked: ``flow_stack``);
+        ``sample`` false: the gradient-flow series skips this epoch (a playing session between
+        its samples, ``flow_stack.FlowSampling``)."""
         if snap.status != "diverged":
             self.history.add(snap.epoch, snap.loss_train, snap.loss_test)
-            self.record_flow(snap, flow)
+            if sample:
+                self.record_flow(snap, flow)
             if self.replay.wants(snap.epoch):
                 self.replay.add(snap.epoch, snap.W, snap.b)
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from app.trainer.flow_stack import flow_of_stack
+from app.trainer.flow_stack import FlowSampling, flow_of_stack
 from app.trainer.publisher import Publisher
 from app.trainer.resident import Resident
 from app.trainer.shares import weight
@@ -69,6 +69,8 @@ class Scheduler:
         self.rate: dict[str, tuple[float, int]] = {}  # since, epochs: for epochs_per_second
         self.stacks: dict[tuple, StackedTrainer] = {}
         self.epoch_cost: dict[tuple, float] = {}  # seconds per member-epoch, per stack key
+        # a playing session's gradient flow is measured at the panel rate (``flow_stack``)
+        self.flow_sampling = FlowSampling(publisher.panel_interval)
 
     def adopt(self, r: Resident) -> None:
         self.vtime[r.id] = 0.0
@@ -77,6 +79,7 @@ class Scheduler:
     def forget(self, r: Resident) -> None:
         self.vtime.pop(r.id, None)
         self.rate.pop(r.id, None)
+        self.flow_sampling.forget(r.id)
         if not any(o.client == r.client for o in self.residents.values()):
             self.client_vtime.pop(r.client, None)
 
@@ -99,9 +102,12 @@ class Scheduler:
         start = self.clock()
         members = group
         member_epochs = 0
+        sampling = self.flow_sampling
         while members:
             member_epochs += len(members)
             flows: list[Any]
+            now = self.clock()
+            due = sampling.due(members, now)
             if len(members) == 1:
                 snaps, flows = [members[0].trainer.run_epoch()], [None]
             else:
@@ -109,9 +115,11 @@ class Scheduler:
                 if stacked is None:
                     stacked = self.stacks[key] = StackedTrainer()
                 snaps = stacked.run_epoch([r.trainer for r in members])
-                flows = flow_of_stack(stacked, members, snaps)
-            for r, snap, flow in zip(members, snaps, flows, strict=True):
-                r.record(snap, flow)
+                flows = flow_of_stack(stacked, members, snaps, due)
+            for r, snap, flow, sample in zip(members, snaps, flows, due, strict=True):
+                r.record(snap, flow, sample)
+                if sample:
+                    sampling.measured(r, snap.epoch, now)
                 since, done = self.rate.get(r.id, (start, 0))
                 self.rate[r.id] = (since, done + 1)
                 if r.stop_reason(snap) is not None:
@@ -221,14 +229,24 @@ class Scheduler:
         """Playing ends (paused or diverged); queued train requests are answered."""
         r.running = False
         r.epochs_per_second = 0.0
+        self.flow_at_stop(r)
         if r.trainer.status == "diverged":
             self.trains.answer_all(r)
+
+    @staticmethod
+    def flow_at_stop(r: Resident) -> None:
+        """Playing stopped: the gradient-flow series, sampled while it played
+        (``flow_stack.FlowSampling``), gets the epoch it stopped at when it keeps that one."""
+        snap = r.trainer.last
+        if snap is not None and snap.status != "diverged":
+            r.record_flow(snap)
 
     def halt(self, r: Resident) -> None:
         """The session's stop condition holds: playing ends, queued train requests are
         answered where it stopped, and its viewers hear why (``status`` with ``stopped``)."""
         r.running = False
         r.epochs_per_second = 0.0
+        self.flow_at_stop(r)
         answered = self.trains.queued(r)
         self.trains.answer_all(r)
         self.publisher.panels_before_status(r)
