@@ -38,6 +38,7 @@ export class Diagram {
     this.selection = null;
     this.stage = null;
     this.edgesDrawn = 0;
+    this.painted = { edges: 0, maps: 0 }; // redraws done (tests check that unchanged parts are skipped)
     root.addEventListener("mousemove", (e) => this._hover(e));
     root.addEventListener("mouseleave", () => handlers.onHover(null));
     root.addEventListener("click", (e) => {
@@ -264,6 +265,7 @@ export class Diagram {
   }
 
   _strokeEdges(keys, showBias) {
+    this.painted.edges++;
     const ctx = this.ctx;
     ctx.clearRect(0, 0, this.W, H);
     const buckets = Array.from({ length: 2 * LEVELS }, () => new Path2D());
@@ -343,7 +345,7 @@ export class Diagram {
     for (const [c, u] of this._unitMaps(grid)) {
       const unit = decodeUnit(u);
       const scale = unitScale(u);
-      paintGrid(c, unit, grid.resolution, colourTable(unit, (v) => v / scale, table));
+      if (paintGrid(c, unit, grid.resolution, colourTable(unit, (v) => v / scale, table))) this.painted.maps++;
     }
   }
 
@@ -367,6 +369,7 @@ export class Diagram {
       const unit = decodeUnit(u), bytes = unit.bytes;
       const scale = unitScale(u);
       if (!shownChanged(c, bytes, [unit.lo, unit.hi, scale])) continue; // the same curve
+      this.painted.maps++;
       const ctx = c._ctx || (c._ctx = c.getContext("2d"));
       const y = (b) => S / 2 - (unit.value(b) / scale) * (S / 2 - 3);
       ctx.fillStyle = "#fbfcfe";
