@@ -9,6 +9,12 @@ Two things, against one server started by ``tests/support/server.py``:
             epoch) / window. Targets: ≥ 55 updates/s for both, ≥ 1,500 epochs/s for the default.
             ``--env KEY=VALUE`` sets the server's settings (e.g. ``BPP_FRAME_RATE=30
             BPP_ADAPTIVE_FRAME_RATE=0``: the design before issue 21).
+            Beside the rates, CPU figures that other load on the machine moves less: the
+            browser's CPU milliseconds per screen update (every process of the Chromium this
+            script started, from /proc) and the server's cores (all its processes).
+            ``--baseline REF`` (e.g. ``main``) measures "today" beside "new" in the same run:
+            REF's tree (``git archive``, into a temporary folder) served by a second server,
+            the two measured in turn, ``--rounds`` times each (medians), with the load average.
   record    (``--record``) what the page sends while it plays the default network for
             ``--seconds`` s: every WebSocket message it sends on its stream and every REST
             request it makes (method, path with the session id as ``{id}``, time from play),
@@ -19,18 +25,25 @@ Two things, against one server started by ``tests/support/server.py``:
 Usage:
   .venv/bin/python benchmarks/bench_page.py
   .venv/bin/python benchmarks/bench_page.py --env BPP_FRAME_RATE=30 --env BPP_ADAPTIVE_FRAME_RATE=0
+  .venv/bin/python benchmarks/bench_page.py --baseline main --rounds 3
   .venv/bin/python benchmarks/bench_page.py --record --seconds 10
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import re
+import statistics
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,27 +78,77 @@ def open_page(browser, url: str, hash_: str):
     return page
 
 
-def measure_updates(browser, url: str, hash_: str, warmup: float, seconds: float) -> dict:
-    page = open_page(browser, url, hash_)
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def browser_cpu_seconds() -> float:
+    """CPU seconds (user + system) so far of every Chromium process this script started (its
+    descendants), not the other browsers on a shared machine."""
+    stats: dict[int, tuple[int, float, str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                head, tail = f.read().rsplit(")", 1)
+        except OSError:
+            continue
+        fields = tail.split()
+        comm = head.split("(", 1)[1]
+        stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS, comm)
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _t, _c) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0.0, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        if pid in stats and "chrom" in stats[pid][2]:
+            total += stats[pid][1]
+    return total
+
+
+def measure_updates(browser, server, hash_: str, warmup: float, seconds: float) -> dict:
+    page = open_page(browser, server.url, hash_)
     try:
         page.keyboard.press("Space")
         page.wait_for_function("Number(document.getElementById('epoch').textContent) > 0")
         time.sleep(warmup)
         page.evaluate(OBSERVE)
         seen = page.evaluate("window.__bpp.framesSeen")
+        cpu, server_cpu, t0 = browser_cpu_seconds(), server.cpu_seconds(), time.monotonic()
         time.sleep(seconds)
         updates = page.evaluate("window.__updates")
         seen = page.evaluate("window.__bpp.framesSeen") - seen
+        span = time.monotonic() - t0
+        cpu, server_cpu = browser_cpu_seconds() - cpu, server.cpu_seconds() - server_cpu
         page.keyboard.press("Space")
     finally:
         page.context.close()
-    if len(updates) < 2:
-        return {"updates_per_s": 0.0, "epochs_per_s": 0.0, "frames_per_s": seen / seconds}
-    return {
+    out = {
         "frames_per_s": seen / seconds,
         "updates_per_s": len(updates) / seconds,
-        "epochs_per_s": (updates[-1][1] - updates[0][1]) / seconds,
+        "epochs_per_s": 0.0,
+        "browser_ms_per_update": 1000 * cpu / max(1, len(updates)),
+        "server_cores": server_cpu / span,
     }
+    if len(updates) >= 2:
+        out["epochs_per_s"] = (updates[-1][1] - updates[0][1]) / seconds
+    return out
+
+
+def export_tree(ref: str, into: Path) -> Path:
+    """``ref``'s tree (``git archive``) unpacked into ``into``: the page and server of "today"."""
+    data = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def load_average() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def record(browser, url: str, warmup: float, seconds: float) -> dict:
@@ -159,36 +222,66 @@ def record(browser, url: str, warmup: float, seconds: float) -> dict:
     }
 
 
+COLUMNS = (
+    ("updates/s", "updates_per_s", ".1f"),
+    ("epochs/s", "epochs_per_s", ".0f"),
+    ("frames in/s", "frames_per_s", ".1f"),
+    ("browser ms/update", "browser_ms_per_update", ".2f"),
+    ("server cores", "server_cores", ".2f"),
+)
+
+
+def print_rows(rows: dict[tuple[str, str], list[dict]]) -> None:
+    """Medians over the rounds of every (design, network)."""
+    print(f"{'design':<7} {'network':<8}" + "".join(f" {title:>17}" for title, _k, _f in COLUMNS))
+    for (design, network), ms in rows.items():
+        cells = "".join(
+            f" {statistics.median(m[key] for m in ms):>17{spec}}" for _t, key, spec in COLUMNS
+        )
+        print(f"{design:<7} {network:<8}{cells}")
+    print("targets: updates/s ≥ 55 (both networks), epochs/s ≥ 1,500 (default)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=1, help="measurements per row (medians)")
+    parser.add_argument("--baseline", help="a git ref measured beside this tree ('today')")
     parser.add_argument("--record", action="store_true", help="write the traffic fixture")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server")
     opts = parser.parse_args()
     env = dict(kv.split("=", 1) for kv in opts.env)
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as tmp, start_server(env=env, log_dir=Path(tmp)) as server:
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        servers = {"new": stack.enter_context(start_server(env=env, log_dir=tmp))}
+        if opts.baseline and not opts.record:
+            tree = export_tree(opts.baseline, tmp / "today")
+            today_env = {**env, "PYTHONPATH": str(tree)}
+            servers = {
+                "today": stack.enter_context(start_server(env=today_env, log_dir=tmp, cwd=tree)),
+                **servers,
+            }
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
                 if opts.record:
-                    fixture = record(browser, server.url, opts.warmup, opts.seconds)
+                    fixture = record(browser, servers["new"].url, opts.warmup, opts.seconds)
                     FIXTURE.write_text(json.dumps(fixture, indent=2) + "\n")
                     print(json.dumps(fixture, indent=2))
                     return
-                print(f"server settings: {env or 'defaults'}")
-                print(
-                    f"{'network':<10} {'updates/s':>10} {'epochs/s':>10} {'frames in/s':>12}"
-                    "   targets: updates/s ≥55, epochs/s ≥1500 (default)"
-                )
-                for name, hash_ in NETWORKS.items():
-                    m = measure_updates(browser, server.url, hash_, opts.warmup, opts.seconds)
-                    print(
-                        f"{name:<10} {m['updates_per_s']:>10.1f} {m['epochs_per_s']:>10.0f}"
-                        f" {m['frames_per_s']:>12.1f}"
-                    )
+                print(f"server settings: {env or 'defaults'}; today: {opts.baseline or '-'}")
+                print(f"before: {load_average()}")
+                rows: dict[tuple[str, str], list[dict]] = {}
+                for _round in range(opts.rounds):
+                    for name, hash_ in NETWORKS.items():
+                        for design, server in servers.items():
+                            m = measure_updates(browser, server, hash_, opts.warmup, opts.seconds)
+                            rows.setdefault((design, name), []).append(m)
+                print_rows(dict(sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0]))))
+                print(f"after: {load_average()}")
             finally:
                 browser.close()
 

@@ -21,7 +21,7 @@ import { EpochRate } from "./rate.js";
 import { SessionKeeper } from "./session.js";
 import { Stream } from "./stream.js";
 import { PageUI } from "./ui.js";
-import { fmt } from "./util.js";
+import { fmt, setText } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -261,13 +261,13 @@ export class App {
     if (f.grid && dims === 2) this.plot.render(f.grid);
     if (f.grid && dims === 1) this.drawCurve(f.grid);
     this.plot.setProbe(f.probe?.index ?? 0);
-    $("epoch").textContent = String(f.epoch);
+    setText($("epoch"), String(f.epoch)); // (only what changed is written: issue 21)
     if (this.running) { this.rate.note(f.epoch); this.ui.setRate(this.rate.value()); }
-    $("loss-train").textContent = fmt(f.loss.train, 4);
-    $("loss-test").textContent = fmt(f.loss.test, 4);
+    setText($("loss-train"), fmt(f.loss.train, 4));
+    setText($("loss-test"), fmt(f.loss.test, 4));
     const acc = accuracy(f);
-    $("acc").textContent = acc == null ? "–" : `${(acc * 100).toFixed(1)}%`;
-    $("probe-label").textContent = `probe #${f.probe?.index ?? 0}`;
+    setText($("acc"), acc == null ? "–" : `${(acc * 100).toFixed(1)}%`);
+    setText($("probe-label"), `probe #${f.probe?.index ?? 0}`);
     if (f.status === "diverged") this.player.setRunning(false);
   }
 

@@ -2,12 +2,18 @@
 // Nodes are SVG (few, interactive); edges are drawn on a canvas in sign/width buckets so that the
 // largest allowed network still renders a frame in a few milliseconds. Every number drawn comes
 // from the server's frame; this module only maps numbers to colours and widths.
+//
+// A frame's work is proportional to what it changed (issue 21: up to 60 frames a second): the
+// edges canvas is redrawn only when an edge moves to another bucket, a unit's heatmap only when
+// its bytes or range differ from the ones painted, and an SVG attribute or text only when its
+// string differs from the one set (an unchanged write still costs the browser a layout and a
+// paint).
 import { hitTest } from "./diagram-hit.js";
 import { DiagramKeys } from "./diagram-keys.js";
 import { DiagramTable } from "./diagram-table.js";
 import { edgePoint, H, layoutNetwork, unitCenter } from "./diagram-layout.js";
-import { colourTable, decodeUnit, paintGrid, unitScale } from "./grid.js";
-import { diverging, fmt, rgb, svg, POS, NEG } from "./util.js";
+import { colourTable, decodeUnit, forgetShown, paintGrid, shownChanged, unitScale } from "./grid.js";
+import { diverging, fmt, rgb, setAttr, setText, svg, POS, NEG } from "./util.js";
 
 const LEVELS = 8;
 
@@ -32,6 +38,7 @@ export class Diagram {
     this.selection = null;
     this.stage = null;
     this.edgesDrawn = 0;
+    this.painted = { edges: 0, maps: 0 }; // redraws done (tests check that unchanged parts are skipped)
     root.addEventListener("mousemove", (e) => this._hover(e));
     root.addEventListener("mouseleave", () => handlers.onHover(null));
     root.addEventListener("click", (e) => {
@@ -74,6 +81,7 @@ export class Diagram {
     const root = this.root;
     const refocus = this.keys.hasFocus();
     root.replaceChildren();
+    this._edgeKeys = null; // a new, blank canvas
     const dpr = window.devicePixelRatio || 1;
     const canvas = document.createElement("canvas");
     canvas.className = "edges";
@@ -222,37 +230,65 @@ export class Diagram {
     this.table?.update(frame);
   }
 
+  /** The edges in 2·LEVELS buckets (sign × |v|/max), weak first and the strongest on top; the
+   * canvas is redrawn only when some edge's bucket differs from the one drawn (the picture is a
+   * function of the buckets alone once the network is laid out). */
   _drawEdges(Ws, bs) {
-    const ctx = this.ctx;
-    ctx.clearRect(0, 0, this.W, H);
-    this.edgesDrawn = 0;
-    if (!Ws) return;
+    if (!Ws) {
+      if (this._edgeKeys !== null) this.ctx.clearRect(0, 0, this.W, H);
+      this._edgeKeys = null;
+      this.edgesDrawn = 0;
+      return;
+    }
+    const showBias = this.net.showBias && !!bs;
     let max = 1e-12;
     for (const W of Ws) for (const row of W) for (const w of row) { const a = Math.abs(w); if (a > max) max = a; }
-    if (this.net.showBias && bs) for (const b of bs) for (const v of b) { const a = Math.abs(v); if (a > max) max = a; }
+    if (showBias) for (const b of bs) for (const v of b) { const a = Math.abs(v); if (a > max) max = a; }
+    const n = this.edgeCount;
+    const keys = this._keyBuf?.length === n ? this._keyBuf : (this._keyBuf = new Uint8Array(n));
+    let e = 0;
+    const bucket = (v) => {
+      const u = Math.abs(v) / max;
+      const lev = u >= 1 ? LEVELS - 1 : u > 0 ? Math.floor(u * LEVELS) : 0; // NaN: the weakest
+      return (v >= 0 ? 0 : LEVELS) + lev;
+    };
+    for (let l = 0; l < Ws.length; l++) {
+      const W = Ws[l], nb = this.cols[l + 1].n;
+      for (const row of W) for (let j = 0; j < nb; j++) keys[e++] = bucket(row[j]);
+      if (showBias) for (let j = 0; j < nb; j++) keys[e++] = bucket(bs[l][j]);
+    }
+    const used = e;
+    const last = this._edgeKeys;
+    if (last && last.length === used && last.every((k, i) => k === keys[i])) return;
+    this._edgeKeys = keys.slice(0, used);
+    this._strokeEdges(this._edgeKeys, showBias);
+  }
+
+  _strokeEdges(keys, showBias) {
+    this.painted.edges++;
+    const ctx = this.ctx;
+    ctx.clearRect(0, 0, this.W, H);
     const buckets = Array.from({ length: 2 * LEVELS }, () => new Path2D());
     const counts = new Int32Array(2 * LEVELS);
-    const put = (v, xa, ya, xb, yb) => {
-      const u = Math.abs(v) / max;
-      const lev = Math.min(LEVELS - 1, Math.floor(u * LEVELS));
-      const k = (v >= 0 ? 0 : LEVELS) + lev;
+    let e = 0;
+    const put = (xa, ya, xb, yb) => {
+      const k = keys[e++];
       buckets[k].moveTo(xa, ya);
       buckets[k].lineTo(xb, yb);
       counts[k]++;
     };
-    for (let l = 0; l < Ws.length; l++) {
-      const a = this.cols[l], b = this.cols[l + 1], W = Ws[l];
+    for (let l = 0; l + 1 < this.cols.length; l++) {
+      const a = this.cols[l], b = this.cols[l + 1];
       for (let i = 0; i < a.n; i++) {
-        const row = W[i], ya = a.ys[i];
-        for (let j = 0; j < b.n; j++) put(row[j], a.outX, ya, b.inX, b.ys[j]);
+        const ya = a.ys[i];
+        for (let j = 0; j < b.n; j++) put(a.outX, ya, b.inX, b.ys[j]);
       }
-      if (this.net.showBias && bs) {
-        for (let j = 0; j < b.n; j++) put(bs[l][j], a.x + 8, a.biasY, b.inX, b.ys[j]);
-      }
+      if (showBias) for (let j = 0; j < b.n; j++) put(a.x + 8, a.biasY, b.inX, b.ys[j]);
     }
     // weak edges first, the strongest of either sign on top; dense layers get thinner lines,
     // so that a 32×32 layer is not one block of whichever colour is drawn last
     const thin = this.edgeScale;
+    this.edgesDrawn = 0;
     for (let lev = 0; lev < LEVELS; lev++) {
       const u = (lev + 0.5) / LEVELS;
       for (const k of [lev, LEVELS + lev]) {
@@ -263,6 +299,12 @@ export class Diagram {
         this.edgesDrawn += counts[k];
       }
     }
+  }
+
+  /** Draw everything again at the next render (a benchmark, a canvas that lost its pixels). */
+  invalidate() {
+    this._edgeKeys = undefined;
+    for (const row of this.maps || []) for (const c of row) if (c) forgetShown(c);
   }
 
   _drawNodes(frame, backward) {
@@ -279,21 +321,21 @@ export class Diagram {
       for (let j = 0; j < row.length; j++) {
         const e = row[j];
         const v = main ? main[j] : null;
-        if (!hasMap) e.box.setAttribute("fill", v == null ? "#fff" : rgb(diverging(v / scale)));
-        if (e.sigma && side) e.sigma.setAttribute("fill", rgb(diverging(side[j] / (backward ? scale : Math.max(1, Math.abs(side[j]))))));
-        if (e.val) e.val.textContent = v == null ? "" : `${backward && l > 0 ? "δ" : "a"}=${fmt(v, 3)}`;
+        if (!hasMap) setAttr(e.box, "fill", v == null ? "#fff" : rgb(diverging(v / scale)));
+        if (e.sigma && side) setAttr(e.sigma, "fill", rgb(diverging(side[j] / (backward ? scale : Math.max(1, Math.abs(side[j]))))));
+        if (e.val) setText(e.val, v == null ? "" : `${backward && l > 0 ? "δ" : "a"}=${fmt(v, 3)}`);
       }
-      for (const m of this.maps[l]) if (m) m.style.visibility = backward ? "hidden" : "visible";
+      for (const m of this.maps[l]) if (m && m.style.visibility !== (backward ? "hidden" : "visible")) m.style.visibility = backward ? "hidden" : "visible";
     }
     const probe = frame.probe;
     if (probe) {
       const t = probe.target || [];
       this.targetEls.forEach((te, k) => {
         const v = t[k];
-        te.rect.setAttribute("fill", v == null ? "#fff" : rgb(diverging(v)));
-        te.text.textContent = v == null ? "" : fmt(v, 2);
+        setAttr(te.rect, "fill", v == null ? "#fff" : rgb(diverging(v)));
+        setText(te.text, v == null ? "" : fmt(v, 2));
       });
-      this.eVal.textContent = probe.error == null ? "" : `E=${fmt(probe.error, 3)}`;
+      setText(this.eVal, probe.error == null ? "" : `E=${fmt(probe.error, 3)}`);
     }
   }
 
@@ -303,7 +345,7 @@ export class Diagram {
     for (const [c, u] of this._unitMaps(grid)) {
       const unit = decodeUnit(u);
       const scale = unitScale(u);
-      paintGrid(c, unit, grid.resolution, colourTable(unit, (v) => v / scale, table));
+      if (paintGrid(c, unit, grid.resolution, colourTable(unit, (v) => v / scale, table))) this.painted.maps++;
     }
   }
 
@@ -323,10 +365,12 @@ export class Diagram {
   _drawCurves(grid) {
     const R = grid.resolution, S = 48;
     for (const [c, u] of this._unitMaps(grid)) {
-      if (c.width !== S) { c.width = S; c.height = S; c._img = null; }
-      const ctx = c._ctx || (c._ctx = c.getContext("2d"));
+      if (c.width !== S) { c.width = S; c.height = S; c._img = null; c._shown = null; }
       const unit = decodeUnit(u), bytes = unit.bytes;
       const scale = unitScale(u);
+      if (!shownChanged(c, bytes, [unit.lo, unit.hi, scale])) continue; // the same curve
+      this.painted.maps++;
+      const ctx = c._ctx || (c._ctx = c.getContext("2d"));
       const y = (b) => S / 2 - (unit.value(b) / scale) * (S / 2 - 3);
       ctx.fillStyle = "#fbfcfe";
       ctx.fillRect(0, 0, S, S);

@@ -6,6 +6,23 @@ const WIDTH = 276;
 // its history): past this, every other point is dropped. A pause brings the full history.
 const MAX_POINTS = 4000;
 
+/** uPlot writes every legend value again at each redraw (up to 60 a second), the same text
+ * included, and each write costs the page a layout and a repaint of its panel (issue 21): the
+ * value cells' text nodes of `plot` take a new value only when it differs from the one shown. */
+export function quietLegend(plot) {
+  const nodeValue = Object.getOwnPropertyDescriptor(Node.prototype, "nodeValue");
+  for (const td of plot.root.querySelectorAll(".u-legend .u-value")) {
+    const text = td.firstChild;
+    if (!text) continue;
+    Object.defineProperty(text, "nodeValue", {
+      configurable: true,
+      get() { return nodeValue.get.call(this); },
+      set(v) { if (String(v) !== nodeValue.get.call(this)) nodeValue.set.call(this, v); },
+    });
+  }
+  return plot;
+}
+
 export class LossChart {
   constructor(root) {
     this.root = root;
@@ -39,6 +56,7 @@ export class LossChart {
         { label: "test", stroke: "#e8710a", width: 2, dash: [5, 3], value: (u, v) => (v == null ? "–" : v.toPrecision(5)) },
       ],
     }, [this.epochs, this.train, this.test], this.root);
+    quietLegend(this.plot);
   }
 
   setLog(log) {
@@ -125,6 +143,7 @@ export class CurveChart {
         { label: "network a(x)", stroke: "#e8710a", width: 2 },
       ],
     }, [this.xs, this.ts, this.curve], this.root);
+    quietLegend(this.plot);
   }
 
   /** @param {number[]} xs sorted inputs  @param {number[]} as the server's outputs at xs */

@@ -1,7 +1,7 @@
 // The page's small messages: errors next to the control that caused them, the toast, the
 // connection pill, the epochs/s counter, and the diagram's hover tooltip.
 import { featureLabel } from "./diagram.js";
-import { fmt } from "./util.js";
+import { fmt, setText } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -55,7 +55,7 @@ export class PageUI {
 
   /** Epochs per second while training (rate.js), to 3 significant digits; "–" when unknown. */
   setRate(eps) {
-    $("eps").textContent = eps == null ? "–" : eps >= 100 ? String(Math.round(eps)) : eps.toPrecision(3).replace(/\.?0+$/, "");
+    setText($("eps"), eps == null ? "–" : eps >= 100 ? String(Math.round(eps)) : eps.toPrecision(3).replace(/\.?0+$/, ""));
   }
 
   /** Mark the page as driving someone else's session (joined through a shared link). */
