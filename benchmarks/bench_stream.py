@@ -1468,13 +1468,14 @@ def segments(window: Window, order: str = FA_ORDER) -> list[tuple[str, float, fl
 
 
 async def answer_bursts(
-    answers: RawAnswers, window: Window, meters: Meters
+    answers: RawAnswers, window: Window, meters: Meters, dry: bool = False
 ) -> tuple[list[float], dict[int, int], list[dict[str, float]], int]:
     """Inside ``window`` (set by ``watch_all`` meanwhile), at the start of every B segment of
-    ``FA_ORDER``: every student posts an answer to step 1 at once. Reads every meter (and this
-    client's CPU) at each segment's bounds. Returns every answer's latency (s), the count of
-    each status code, the meters' readings at the bounds and how many answers were still in
-    flight when their segment ended."""
+    ``FA_ORDER``: every student posts an answer to step 1 at once (``dry``: none at all,
+    ``--fa-dry``: the ratios' noise floor). Reads every meter (and this client's CPU) at each
+    segment's bounds. Returns every answer's latency (s), the count of each status code, the
+    meters' readings at the bounds and how many answers were still in flight when their
+    segment ended."""
     loop = asyncio.get_running_loop()
     latencies: list[float] = []
     codes: dict[int, int] = {}
@@ -1502,7 +1503,7 @@ async def answer_bursts(
     for kind, a, b in parts:
         await asyncio.sleep(max(0.0, a - loop.time()))
         marks.append(read())
-        if kind == "B":
+        if kind == "B" and not dry:
             bursts += [asyncio.create_task(one(i, b)) for i in range(len(answers.requests))]
     await asyncio.sleep(max(0.0, parts[-1][2] - loop.time()))
     marks.append(read())
@@ -1584,7 +1585,9 @@ async def case_fa(opts: argparse.Namespace) -> list[Row]:
                 ids = await create_sessions(t, [DEFAULT_LESSON] * n)
                 window = Window()
                 try:
-                    burster = asyncio.create_task(answer_bursts(answers, window, meters))
+                    burster = asyncio.create_task(
+                        answer_bursts(answers, window, meters, opts.fa_dry)
+                    )
                     viewers, load = await watch_all(
                         [stream_url(server.ws_url, sid, frames_of(design, opts)) for sid in ids],
                         {"server": server.cpu_seconds},
@@ -1662,10 +1665,12 @@ def fa_rows(
     base.note = f"{n} anonymous sessions playing beside {n} frozen seats, no answers; " + base.note
     busy = made("B", "fa answers")
     ok = codes.get(200, 0)
-    p95_s = p95(latencies)
+    if not latencies:
+        latencies = [float("nan")]  # --fa-dry
     eps_ratio = median(busy.eps) / median(base.eps)
     fps_ratio = median(busy.fps) / median(base.fps)
     work_ratio = (sum(busy.eps) / cores["B"]["trainers"]) / (sum(base.eps) / cores["Q"]["trainers"])
+    p95_s = p95(latencies)
     busy.target = (
         f"answers p95 {p95_s:.3f} s ≤ 1 s; vs no answers: eps ×{eps_ratio:.2f}, "
         f"fps ×{fps_ratio:.2f} (epochs per trainer CPU-s ×{work_ratio:.2f})"
@@ -1678,6 +1683,12 @@ def fa_rows(
         f"at their segment's end); CPU ms per answer beyond the quiet segments: {cost}; "
         + busy.note
     )
+    trend = " ".join(
+        f"{k}{median([v.rates(a, b)[0] for v in viewers]):.0f}/"
+        f"{median([v.rates(a, b)[1] for v in viewers]):.0f}"
+        for k, a, b in parts
+    )
+    print(f"[fa] per segment, epochs/s/frames/s medians: {trend}", flush=True)
     print(
         f"[fa] answers: p95 {p95_s:.3f} s, median {median(latencies):.3f} s, max "
         f"{max(latencies):.3f} s over {len(latencies)} ({codes}, {late} past their segment); "
@@ -1927,6 +1938,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="",
         help="comma-separated BPP_JOB_WEIGHT values: the server cases and j once per value, "
         "with ratios to the first (e.g. 1,0.1: the old rule, the new)",
+    )
+    parser.add_argument(
+        "--fa-dry",
+        action="store_true",
+        help="fa without answers: its B segments against its Q ones, the ratios' noise floor",
     )
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     opts = parser.parse_args(argv)
