@@ -1411,6 +1411,9 @@ class RawAnswers:
         self.conns: list[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None] = [None] * len(
             cookies
         )
+        # a student answers again only once their last answer came back (as the page does)
+        self.locks = [asyncio.Lock() for _ in cookies]
+        self.waited = 0  # answers that waited for the same student's previous one
 
     async def _connect(self, i: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         conn = self.conns[i]
@@ -1422,9 +1425,16 @@ class RawAnswers:
         for i in range(len(self.requests)):
             await self._connect(i)
 
-    async def send(self, i: int) -> tuple[int, bytes]:
-        """Student ``i``'s answer: (status, body); reconnects once if the server had closed
-        the kept-alive connection before any byte of the reply."""
+    async def send(self, i: int, started: Callable[[], None] = lambda: None) -> tuple[int, bytes]:
+        """Student ``i``'s answer, once their previous one is back (``started`` is called
+        then): (status, body); reconnects once if the server had closed the kept-alive
+        connection before any byte of the reply."""
+        self.waited += self.locks[i].locked()
+        async with self.locks[i]:
+            started()
+            return await self._send(i)
+
+    async def _send(self, i: int) -> tuple[int, bytes]:
         for attempt in (0, 1):
             reader, writer = await self._connect(i)
             try:
@@ -1490,7 +1500,12 @@ async def answer_bursts(
     async def one(i: int, end: float) -> None:
         nonlocal late
         start = loop.time()
-        status, _ = await answers.send(i)
+
+        def started() -> None:
+            nonlocal start
+            start = loop.time()
+
+        status, _ = await answers.send(i, started)
         done = loop.time()
         latencies.append(done - start)
         codes[status] = codes.get(status, 0) + 1
@@ -1598,6 +1613,7 @@ async def case_fa(opts: argparse.Namespace) -> list[Row]:
                         viewer=TimedViewer,
                     )
                     latencies, codes, marks, late = await burster
+                    waited = answers.waited
                 finally:
                     await answers.close()
                     await delete_sessions(t, ids)
@@ -1607,7 +1623,7 @@ async def case_fa(opts: argparse.Namespace) -> list[Row]:
             raise
         finally:
             server.stop()
-    return fa_rows(opts, n, viewers, load, window, latencies, codes, marks, late)
+    return fa_rows(opts, n, viewers, load, window, latencies, codes, marks, late, waited)
 
 
 def fa_rows(
@@ -1620,6 +1636,7 @@ def fa_rows(
     codes: dict[int, int],
     marks: list[dict[str, float]],
     late: int,
+    waited: int,
 ) -> list[Row]:
     """fa's two rows (Q segments, B segments) from one window's viewers and meter readings."""
     design = "new"
@@ -1691,7 +1708,8 @@ def fa_rows(
     print(f"[fa] per segment, epochs/s/frames/s medians: {trend}", flush=True)
     print(
         f"[fa] answers: p95 {p95_s:.3f} s, median {median(latencies):.3f} s, max "
-        f"{max(latencies):.3f} s over {len(latencies)} ({codes}, {late} past their segment); "
+        f"{max(latencies):.3f} s over {len(latencies)} ({codes}, {late} past their segment, "
+        f"{waited} waited for the student's previous answer); "
         f"playing sessions in B segments vs Q, same window: epochs/s ×{eps_ratio:.2f}, "
         f"frames/s ×{fps_ratio:.2f}, epochs per trainer CPU-s ×{work_ratio:.2f}; CPU ms per "
         f"answer: {cost}",
