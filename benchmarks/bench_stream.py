@@ -73,10 +73,11 @@ One more starts a server of its own, only when asked (``--cases f``):
       δ_k of each student's probe sample (a network question, checked on the student's own
       network by its trainer); ``--students`` seats, the teacher opens step 1 for the class
       (networks frozen). As many anonymous sessions play beside them with a viewer each (as
-      f's: binary frames, the page's traffic), over one window of 2 × ``--seconds`` cut into
-      ten segments, QBBQQBBQQB: at the start of each B every student answers at once (five
-      bursts, over kept-alive raw HTTP connections: a cheap load generator, standing in for
-      the students' own devices), the Q segments have none. Prints the answers' p95 latency
+      f's: binary frames, the page's traffic), over one window of four segments, QBBQ, each
+      one checkpoint period long (5 s; ``--quick``: 1 s): three times in each B segment every
+      student answers at once (six bursts, over kept-alive raw HTTP connections: a cheap load
+      generator, standing in for the students' own devices; a student answers again only once
+      their last answer is back), the Q segments have none. Prints the answers' p95 latency
       (target ≤ 1 s), the playing sessions' epochs/s and frames/s in the B segments as a ratio
       of the Q segments' (target: unaffected), epochs per trainer CPU-second likewise, and the
       CPU the answers cost (web process, trainers, this client) per answer.
@@ -1323,10 +1324,16 @@ async def case_f(opts: argparse.Namespace, design: str = "new") -> list[Row]:
 # ---- issue 18: every student answers a network question at once --------------------------------
 
 WRONG = "12345"  # an answer that is never right: every burst is checked, none ends the question
-# fa's window in segments, each one quiet (Q) or with one burst at its start (B): ABBA order, so
-# that a drift of the machine's other load over the window weighs on both kinds alike.
-FA_ORDER = "QBBQQBBQQB"
-ANSWER_BURSTS = FA_ORDER.count("B")  # bursts of fa's answers (each: every student at once)
+# fa's window in segments, each one quiet (Q) or with answer bursts (B), in ABBA order, so that
+# a drift of the machine's other load over the window weighs on both kinds alike. A segment
+# lasts one checkpoint period (``BPP_CHECKPOINT_SECONDS``, 5 s by default): every segment holds
+# one round of the sessions' checkpoints, whatever its phase (with shorter segments the rounds
+# fell in Q segments more often than in B ones, and runs without any answer (--fa-dry) showed
+# B ×1.3-1.5 of Q).
+FA_ORDER = "QBBQ"
+FA_SEGMENT_SECONDS = CK_DEFAULT
+FA_BURSTS_PER_SEGMENT = 3  # at 0, ⅓, ⅔ of a B segment: 0.6 bursts/s (the old 5 in 8 s: 0.625)
+ANSWER_BURSTS = FA_ORDER.count("B") * FA_BURSTS_PER_SEGMENT  # each: every student at once
 
 
 def activity_lesson(bursts: int) -> dict:
@@ -1480,8 +1487,9 @@ def segments(window: Window, order: str = FA_ORDER) -> list[tuple[str, float, fl
 async def answer_bursts(
     answers: RawAnswers, window: Window, meters: Meters, dry: bool = False
 ) -> tuple[list[float], dict[int, int], list[dict[str, float]], int]:
-    """Inside ``window`` (set by ``watch_all`` meanwhile), at the start of every B segment of
-    ``FA_ORDER``: every student posts an answer to step 1 at once (``dry``: none at all,
+    """Inside ``window`` (set by ``watch_all`` meanwhile), ``FA_BURSTS_PER_SEGMENT`` times
+    evenly in every B segment of ``FA_ORDER``: every student posts an answer to step 1 at
+    once (``dry``: none at all,
     ``--fa-dry``: the ratios' noise floor). Reads every meter (and this client's CPU) at each
     segment's bounds. Returns every answer's latency (s), the count of each status code, the
     meters' readings at the bounds and how many answers were still in flight when their
@@ -1518,7 +1526,10 @@ async def answer_bursts(
     for kind, a, b in parts:
         await asyncio.sleep(max(0.0, a - loop.time()))
         marks.append(read())
-        if kind == "B" and not dry:
+        if kind != "B" or dry:
+            continue
+        for k in range(FA_BURSTS_PER_SEGMENT):
+            await asyncio.sleep(max(0.0, a + k * (b - a) / FA_BURSTS_PER_SEGMENT - loop.time()))
             bursts += [asyncio.create_task(one(i, b)) for i in range(len(answers.requests))]
     await asyncio.sleep(max(0.0, parts[-1][2] - loop.time()))
     marks.append(read())
@@ -1547,15 +1558,17 @@ async def case_fa(opts: argparse.Namespace) -> list[Row]:
     student's own network by its trainer); the teacher opens step 1 for the class (every
     network frozen, δ concealed). Beside them, as many anonymous sessions of the lesson play
     with a viewer each (binary frames and the page's traffic, as case f's), over one window of
-    2 × ``--seconds`` cut into ``FA_ORDER``'s segments: in each B segment every student answers
-    at once (``ANSWER_BURSTS`` bursts), the Q segments have none. The playing sessions'
-    epochs/s and frames/s in the B segments as a ratio of the Q segments' (target: unaffected,
+    ``FA_ORDER``'s segments of ``FA_SEGMENT_SECONDS`` (``--quick``: 1 s): in each B segment
+    every student answers at once ``FA_BURSTS_PER_SEGMENT`` times, the Q segments have none.
+    The playing sessions' epochs/s and frames/s in the B segments as a ratio of the Q
+    segments' (target: unaffected,
     ×1.0 within the noise): the same sessions, the same viewers, interleaved, so the machine's
     other load weighs on both alike. Prints the answers' p95 latency (target ≤ 1 s) and what
     the answers cost in CPU (web process, trainers, this client) per answer."""
     n = opts.answer_students
     design = "new"
     bursts = ANSWER_BURSTS
+    seconds = len(FA_ORDER) * (1.0 if opts.quick else FA_SEGMENT_SECONDS)  # the window
     with tempfile.TemporaryDirectory(prefix="bpp-bench-fa-") as logs:
         data = Path(logs) / "data"
         create_teacher(data, "teacher", TEACHER_PASSWORD)
@@ -1591,7 +1604,7 @@ async def case_fa(opts: argparse.Namespace) -> list[Row]:
                 print(
                     f"[{design}] case fa: {n} students on a network question (opened for the "
                     f"class in {opened:.2f} s); {n} anonymous sessions play; segments "
-                    f"{FA_ORDER} of {2 * opts.seconds / len(FA_ORDER):.1f} s, in each B every "
+                    f"{FA_ORDER} of {seconds / len(FA_ORDER):.1f} s, in each B every "
                     "student answers at once ...",
                     flush=True,
                 )
@@ -1606,7 +1619,7 @@ async def case_fa(opts: argparse.Namespace) -> list[Row]:
                     viewers, load = await watch_all(
                         [stream_url(server.ws_url, sid, frames_of(design, opts)) for sid in ids],
                         {"server": server.cpu_seconds},
-                        2 * opts.seconds,
+                        seconds,
                         opts.warmup,
                         window=window,
                         traffic=traffic,
@@ -1672,7 +1685,8 @@ def fa_rows(
             Load(c["web"] + c["trainers"], c["client"], {"web": c["web"], "tr": c["trainers"]}),
         )
         r.note = (
-            f"{len(viewers)} sessions, segments {FA_ORDER} in one {2 * opts.seconds:g} s window; "
+            f"{len(viewers)} sessions, segments {FA_ORDER} in one "
+            f"{window.end - window.start:.0f} s window; "
             f"cores: web {c['web']:.2f} + trainers {c['trainers']:.2f}; "
             f"{c['trainers'] and sum(per[kind][0]) / c['trainers']:.0f} epochs per trainer CPU-s"
         )
