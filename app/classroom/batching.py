@@ -25,7 +25,6 @@ class Coalescer(Generic[T, R]):
     def __init__(self, many: Callable[[list[T]], list[R]], limit: int) -> None:
         self.many = many
         self.limit = limit  # items per batch at most (``Settings.answer_batch``)
-        self.batches = 0  # calls of ``many`` made (tests, the benchmark's notes)
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -67,7 +66,6 @@ class Coalescer(Generic[T, R]):
 
     def _run(self, items: list[T]) -> list[tuple[bool, object]]:
         """``many(items)``; if it fails, each item alone (its own failure for its caller)."""
-        self.batches += 1
         try:
             results = self.many(items)
         except Exception as exc:
@@ -77,7 +75,6 @@ class Coalescer(Generic[T, R]):
         return [(True, r) for r in results]
 
     def _one(self, item: T) -> tuple[bool, object]:
-        self.batches += 1
         try:
             return True, self.many([item])[0]
         except Exception as exc:
