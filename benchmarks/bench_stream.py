@@ -1334,6 +1334,8 @@ FA_ORDER = "QBBQ"
 FA_SEGMENT_SECONDS = CK_DEFAULT
 FA_BURSTS_PER_SEGMENT = 3  # at 0, ⅓, ⅔ of a B segment: 0.6 bursts/s (the old 5 in 8 s: 0.625)
 ANSWER_BURSTS = FA_ORDER.count("B") * FA_BURSTS_PER_SEGMENT  # each: every student at once
+FA_MARGIN_SECONDS = 1.0  # frames recorded before the first segment and after the last
+FA_WARMUP_SECONDS = CK_DEFAULT  # fa's warm-up at least: the frame rate settles, a checkpoint
 
 
 def activity_lesson(bursts: int) -> dict:
@@ -1477,11 +1479,13 @@ class RawAnswers:
 
 
 def segments(window: Window, order: str = FA_ORDER) -> list[tuple[str, float, float]]:
-    """The window cut into ``len(order)`` equal segments: (kind, start, end)."""
-    step = (window.end - window.start) / len(order)
-    return [
-        (k, window.start + i * step, window.start + (i + 1) * step) for i, k in enumerate(order)
-    ]
+    """The window less ``FA_MARGIN_SECONDS`` at each end, cut into ``len(order)`` equal
+    segments: (kind, start, end). The viewers record frames over the whole window, so that
+    every segment's bounds lie between two frames (an epoch at a bound is interpolated, never
+    clamped to the first or last frame seen)."""
+    start, end = window.start + FA_MARGIN_SECONDS, window.end - FA_MARGIN_SECONDS
+    step = (end - start) / len(order)
+    return [(k, start + i * step, start + (i + 1) * step) for i, k in enumerate(order)]
 
 
 async def answer_bursts(
@@ -1619,8 +1623,8 @@ async def case_fa(opts: argparse.Namespace) -> list[Row]:
                     viewers, load = await watch_all(
                         [stream_url(server.ws_url, sid, frames_of(design, opts)) for sid in ids],
                         {"server": server.cpu_seconds},
-                        seconds,
-                        opts.warmup,
+                        seconds + 2 * FA_MARGIN_SECONDS,
+                        opts.warmup if opts.quick else max(opts.warmup, FA_WARMUP_SECONDS),
                         window=window,
                         traffic=traffic,
                         viewer=TimedViewer,
