@@ -1327,9 +1327,10 @@ WRONG = "12345"  # an answer that is never right: every burst is checked, none e
 # fa's window in segments, each one quiet (Q) or with answer bursts (B), in ABBA order, so that
 # a drift of the machine's other load over the window weighs on both kinds alike. A segment
 # lasts one checkpoint period (``BPP_CHECKPOINT_SECONDS``, 5 s by default): every segment holds
-# one round of the sessions' checkpoints, whatever its phase (with shorter segments the rounds
-# fell in Q segments more often than in B ones, and runs without any answer (--fa-dry) showed
-# B ×1.3-1.5 of Q).
+# one round of the sessions' checkpoints, whatever its phase. With 1.6 s segments, runs without
+# any answer (--fa-dry) showed B ×1.3-1.5 of Q four times out of four; the checkpoint rounds
+# landing in Q segments more often is the suspected cause (not proven); with these segments
+# and the margins, two dry runs gave ×1.07 and ×0.77.
 FA_ORDER = "QBBQ"
 FA_SEGMENT_SECONDS = CK_DEFAULT
 FA_BURSTS_PER_SEGMENT = 3  # at 0, ⅓, ⅔ of a B segment: 0.6 bursts/s (the old 5 in 8 s: 0.625)
