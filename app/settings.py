@@ -362,6 +362,12 @@ class Settings(BaseSettings):
     max_answer_chars: int = Field(
         2000, ge=1, description="Characters of a student's free-text answer or prediction."
     )
+    answer_batch: int = Field(
+        64,
+        ge=1,
+        description="Answers arriving together read and recorded in one store transaction, "
+        "at most (app.classroom.batching).",
+    )
     snapshot_history_points: int = Field(
         200, ge=1, description="Loss-curve points of each projected snapshot (its tail)."
     )

@@ -480,3 +480,38 @@ def test_a_prediction_is_recorded_once_before_the_run_it_predicts(site: Site, ad
     assert r.status_code == 409 and field_of(r) == "answer", r.text
     rows = ada.get(f"/api/classrooms/{room['id']}/answers.json").json()["answers"]
     assert [row["answer"] for row in rows if row["name"] == "Fay"] == [{"choices": [1]}]
+
+
+def test_a_class_answering_at_once_gets_each_students_own_verdict(site: Site, ada: httpx.Client):
+    """Answers arriving together are read and recorded in batches (app.classroom.batching):
+    each student still gets the verdict on their own network and their own attempt count."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    room = activity_room(ada)
+    cid = room["id"]
+    students = [join(site, room, f"S{i}")[0] for i in range(6)]
+    sids = [session_of(s, room) for s in students]
+    open_step(ada, room, 0)
+    for i, (s, sid) in enumerate(zip(students, sids, strict=True)):  # different networks
+        assert s.post(f"/api/sessions/{sid}/train", json={"epochs": 1 + i}).status_code == 200
+    open_step(ada, room, 1)
+    want = [numpy_delta_k(s, sid, 1) for s, sid in zip(students, sids, strict=True)]
+    url = f"/api/classrooms/{cid}/steps/1/answer"
+
+    def at_once(who: list[httpx.Client], values: list[float]) -> list[dict]:
+        with ThreadPoolExecutor(len(who)) as pool:
+            replies = list(pool.map(lambda s, v: s.post(url, json={"value": v}), who, values))
+        assert all(r.status_code == 200 for r in replies), [r.text for r in replies]
+        return [r.json() for r in replies]
+
+    # the even ones right, the odd ones wrong
+    first = at_once(students, [w if i % 2 == 0 else w + 1.0 for i, w in enumerate(want)])
+    assert [g["correct"] for g in first] == [i % 2 == 0 for i in range(6)]
+    assert [g["attempts"] for g in first] == [1] * 6
+    assert [g["expected"] for g in first[::2]] == pytest.approx(want[::2], rel=1e-9)
+    second = at_once(students[1::2], [w - 1.0 for w in want[1::2]])  # wrong again: used up
+    assert [(g["step"], g["attempts"], g["correct"]) for g in second] == [(1, 2, False)] * 3
+    assert [g["attempts_left"] for g in second] == [0] * 3
+    assert [g["expected"] for g in second] == pytest.approx(want[1::2], rel=1e-9)
+    res = ada.get(f"/api/classrooms/{cid}/steps/1/results").json()
+    assert (res["answered"], res["correct"], res["incorrect"]) == (6, 3, 3)

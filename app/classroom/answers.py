@@ -21,6 +21,7 @@ import orjson
 
 from app import encoding
 from app.classroom.activity import AnswerIn
+from app.classroom.batching import Coalescer
 from app.classroom.results import Results
 from app.classroom.rooms import Classroom, Rooms, Seat
 from app.classroom.steps import effective_steps, step_at
@@ -28,7 +29,7 @@ from app.classroom.teaching import Teaching
 from app.commands import Conceal, Quantity
 from app.errors import FieldError
 from app.settings import Settings
-from app.store.answers import Answer, Answers
+from app.store.answers import Answer, Answers, Attempt
 from engine.errors import SpecError
 from engine.questions import hidden_fields, is_close, parse_answer
 
@@ -68,6 +69,13 @@ class Activities:
         self.hub = hub
         self.settings = settings
         self.report = Results(rooms, answers, settings)
+        # a class answering at once: one read and one transaction per batch, not per answer
+        self.rows: Coalescer[tuple[str, int], Answer | None] = Coalescer(
+            answers.get_many, settings.answer_batch
+        )
+        self.attempts: Coalescer[Attempt, Answer] = Coalescer(
+            answers.record_many, settings.answer_batch
+        )
 
     # ---- where each student is ----------------------------------------------------------------
 
@@ -300,13 +308,11 @@ class Activities:
             raise FieldError("step", f"step {n} has no question", 409)
         if n in room.revealed:
             raise FieldError("answer", "the answer is revealed already", 409)
-        row = await asyncio.to_thread(self.answers.get, seat.id, n)
+        row = await self.rows((seat.id, n))
         if self.done(q, row):
             raise FieldError("answer", "you have answered this question (no attempts left)", 409)
         answer, correct = await self._check(q, seat, body)
-        row = await asyncio.to_thread(
-            self.answers.record, room.id, seat.id, n, q["kind"], answer, correct
-        )
+        row = await self.attempts((room.id, seat.id, n, q["kind"], answer, correct))
         if q["kind"] == "network" and self.done(q, row):
             await self.sync_seat(room, seat)
         out = self.answer_out(room, n, q, row)

@@ -45,6 +45,62 @@ def _make(row: Any) -> Answer:
     return Answer(**{f.name: m[f.name] for f in fields(Answer)})
 
 
+# ``record``'s arguments: (classroom_id, seat_id, step, kind, answer, correct)
+Attempt = tuple[str, str, int, str, dict[str, Any], bool | None]
+
+
+def _record(
+    conn: Any,
+    classroom_id: str,
+    seat_id: str,
+    step: int,
+    kind: str,
+    answer: dict[str, Any],
+    correct: bool | None,
+) -> Answer:
+    """``Answers.record`` inside the open transaction ``conn``."""
+    now = datetime.now(UTC)
+    where = (answers.c.seat_id == seat_id, answers.c.step == step)
+    values: dict[str, Any]
+    row = conn.execute(
+        select(answers.c.id, answers.c.opened_at, answers.c.attempts).where(*where)
+    ).first()
+    if row is None:  # never opened for this seat: timed from now
+        opened_at, attempts = now, 0
+        values = {"classroom_id": classroom_id, "seat_id": seat_id, "step": step}
+    else:
+        opened_at, attempts, values = row.opened_at, row.attempts, {}
+    seconds = max(0.0, (now - opened_at).total_seconds())
+    values |= {
+        "kind": kind,
+        "answer": answer,
+        "correct": correct,
+        "attempts": attempts + 1,
+        "seconds": seconds,
+        "opened_at": opened_at,
+        "answered_at": now,
+    }
+    if row is None:
+        made = conn.execute(insert(answers).values(**values)).inserted_primary_key
+        answer_id = int(made[0]) if made else 0
+    else:
+        answer_id = row.id
+        conn.execute(update(answers).where(*where).values(**values))
+    return Answer(
+        id=answer_id,
+        classroom_id=classroom_id,
+        seat_id=seat_id,
+        step=step,
+        kind=kind,
+        answer=answer,
+        correct=correct,
+        attempts=attempts + 1,
+        seconds=seconds,
+        opened_at=opened_at,
+        answered_at=now,
+    )
+
+
 class Answers:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -94,6 +150,19 @@ class Answers:
             ).first()
         return _make(row) if row else None
 
+    def get_many(self, keys: list[tuple[str, int]]) -> list[Answer | None]:
+        """``get`` of every (seat, step) in ``keys``, in one query; in the order of ``keys``."""
+        if not keys:
+            return []
+        seat_ids = sorted({s for s, _ in keys})
+        steps = sorted({n for _, n in keys})
+        with self.store.reading() as conn:
+            rows = conn.execute(
+                select(answers).where(answers.c.seat_id.in_(seat_ids), answers.c.step.in_(steps))
+            )
+            found = {(a.seat_id, a.step): a for a in map(_make, rows)}
+        return [found.get(k) for k in keys]
+
     def record(
         self,
         classroom_id: str,
@@ -106,47 +175,17 @@ class Answers:
         """One more attempt: the answer and its verdict replace the last, ``attempts`` grows,
         ``seconds`` counts from the step's opening for this seat. One transaction, committed
         when it returns."""
-        now = datetime.now(UTC)
-        where = (answers.c.seat_id == seat_id, answers.c.step == step)
-        values: dict[str, Any]
         with self.store.transaction() as conn:
-            row = conn.execute(
-                select(answers.c.id, answers.c.opened_at, answers.c.attempts).where(*where)
-            ).first()
-            if row is None:  # never opened for this seat: timed from now
-                opened_at, attempts = now, 0
-                values = {"classroom_id": classroom_id, "seat_id": seat_id, "step": step}
-            else:
-                opened_at, attempts, values = row.opened_at, row.attempts, {}
-            seconds = max(0.0, (now - opened_at).total_seconds())
-            values |= {
-                "kind": kind,
-                "answer": answer,
-                "correct": correct,
-                "attempts": attempts + 1,
-                "seconds": seconds,
-                "opened_at": opened_at,
-                "answered_at": now,
-            }
-            if row is None:
-                made = conn.execute(insert(answers).values(**values)).inserted_primary_key
-                answer_id = int(made[0]) if made else 0
-            else:
-                answer_id = row.id
-                conn.execute(update(answers).where(*where).values(**values))
-        return Answer(
-            id=answer_id,
-            classroom_id=classroom_id,
-            seat_id=seat_id,
-            step=step,
-            kind=kind,
-            answer=answer,
-            correct=correct,
-            attempts=attempts + 1,
-            seconds=seconds,
-            opened_at=opened_at,
-            answered_at=now,
-        )
+            return _record(conn, classroom_id, seat_id, step, kind, answer, correct)
+
+    def record_many(self, attempts: list[Attempt]) -> list[Answer]:
+        """``record`` of each attempt in turn (the same rows as calling it once per attempt, in
+        this order), in one transaction: a class answering at once commits once, not once per
+        student (``app.classroom.batching``). Committed when it returns; all or none."""
+        if not attempts:
+            return []
+        with self.store.transaction() as conn:
+            return [_record(conn, *a) for a in attempts]
 
     def set_unanswered_expected(
         self, classroom_id: str, seat_id: str, step: int, kind: str, expected: dict[str, Any]
