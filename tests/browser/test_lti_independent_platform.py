@@ -8,7 +8,8 @@ framed tool's cookies are third-party). The LMS's course page frames the tool th
    records the link;
 2. the instructor's launch on that link lands on the dashboard of a classroom taught from the
    picked lesson;
-3. a learner's launch on it lands in their seat, named as the LMS names them;
+3. a learner's launch on it lands in their seat, named as the LMS names them (before the
+   instructor opened the link: a "not ready yet" page), and is refused the grades;
 4. the dashboard's "Post grades": the tool gets a token from the library's grant on its client
    assertion and the learner's score reaches the LMS's line item."""
 
@@ -102,6 +103,12 @@ def test_an_independent_lms_frames_deep_linking_launches_and_takes_the_grade(cou
         ((link, item),) = lms.links.items()
         assert item["type"] == "ltiResourceLink"
         assert item["custom"] == {"bpp_lesson_id": lesson_id}
+        # a learner before the instructor opened the link: a clear page, not an error
+        sctx, student = person()
+        student.goto(f"{lms.url}/course?who=ann&link={link}")
+        early = tool_frame(student, re.compile(r"/lti/launch$"))
+        early.wait_for_selector(".lti-message h1")
+        assert early.inner_text(".lti-message h1") == "Not ready yet"
         # 2. the instructor's launch on the new link: the dashboard, taught from that lesson
         teacher.goto(f"{lms.url}/course?who=grace&link={link}")
         dash = tool_frame(teacher, re.compile(r"/classrooms/[^/#]+$"))
@@ -110,7 +117,6 @@ def test_an_independent_lms_frames_deep_linking_launches_and_takes_the_grade(cou
         info = dash.evaluate(f"() => fetch('/api/classrooms/{room}').then(r => r.json())")
         assert info["lesson_id"] == lesson_id, info
         # 3. the learner's launch: their seat, live, named as the LMS names them
-        sctx, student = person()
         student.goto(f"{lms.url}/course?who=ann&link={link}")
         seat = tool_frame(student, re.compile(rf"/classrooms/{room}/seat(#.*)?$"))
         until(seat, "window.__bpp && window.__bpp.ready")
@@ -119,6 +125,14 @@ def test_an_independent_lms_frames_deep_linking_launches_and_takes_the_grade(cou
         assert me["seat"]["name"] == "Ann Lee" and me["seat"]["status"] == "active"
         cookie = {c["name"]: c for c in sctx.cookies(tool)}[f"bpp_seat_{room}"]
         assert cookie["sameSite"] == "None" and cookie["secure"]
+        grades = f"() => fetch('/api/lti/classrooms/{room}/grades').then(r => r.status)"
+        seen = list(student.errors)
+        assert seat.evaluate(grades) in (401, 403)  # a learner is not the instructor
+        deadline = time.monotonic() + 10  # Chromium logs the refused fetch: wait for its line
+        while len(student.errors) == len(seen) and time.monotonic() < deadline:
+            student.wait_for_timeout(50)
+        assert all("status of 40" in e for e in student.errors[len(seen) :])
+        student.errors[:] = seen  # the refused fetch's console line is the expected one
         # 4. "Post grades": a token from the library's grant, the score on the line item
         dash.click("#lms-refresh")
         until(dash, "!document.getElementById('lms-grades').hidden")
