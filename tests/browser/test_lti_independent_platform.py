@@ -3,15 +3,17 @@ package's core (tests/support/lti_independent.py, its own keys) behind a small S
 on https://127.0.0.2, the tool on https://127.0.0.3 (a test CA: different *sites*, so the
 framed tool's cookies are third-party). The LMS's course page frames the tool throughout:
 
-1. deep linking: the instructor adds the tool, picks a lesson in the tool's picker inside the
-   frame; the tool's signed answer is posted back, the library validates it and the LMS
-   records the link;
-2. the instructor's launch on that link lands on the dashboard of a classroom taught from the
-   picked lesson;
-3. a learner's launch on it lands in their seat, named as the LMS names them (before the
-   instructor opened the link: a "not ready yet" page), and is refused the grades;
-4. the dashboard's "Post grades": the tool gets a token from the library's grant on its client
-   assertion and the learner's score reaches the LMS's line item."""
+0. the instructor's launch on a link the course already has lands on the dashboard, where they
+   write an activity (one scored question);
+1. deep linking: they add the tool, pick that activity in the tool's picker inside the frame;
+   the tool's signed answer is posted back, the library validates it, the LMS records the link;
+2. a learner launching before the instructor opened the link gets "Not ready yet"; the
+   instructor's launch on it lands on the dashboard of a classroom taught from the activity;
+3. the learner's launch lands in their seat, named as the LMS names them, and is refused the
+   grades;
+4. she answers the question right: her score, 1, reaches the LMS's line item by itself with a
+   token the library granted on the tool's client assertion; "Post grades" shows it posted and
+   does not send it again."""
 
 from __future__ import annotations
 
