@@ -19,75 +19,27 @@ import httpx
 import pytest
 
 lti1p3platform = pytest.importorskip("lti1p3platform")
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract  # noqa: E402
-from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract  # noqa: E402
-from lti1p3platform.oidc_login import OIDCLoginAbstract  # noqa: E402
-from lti1p3platform.registration import Registration  # noqa: E402
-
+from tests.support.lti_independent import (  # noqa: E402
+    CLIENT_ID,
+    DEPLOYMENT,
+    ROLE,
+    SCORE,
+    Launch,
+    Login,
+    Request,
+    connect,
+    registration,
+)
 from tests.support.server import ROOT, start_server  # noqa: E402
 
 ISS = "https://lms.independent.example"
-CLIENT_ID = "independent-client"
-DEPLOYMENT = "independent-deployment"
-ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
-SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
-
-
-class Platform(LTI1P3PlatformConfAbstract):
-    def init_platform_config(self, **kwargs):
-        self.registration = kwargs["registration"]
-
-    def get_registration_by_params(self, **kwargs):
-        return self.registration
-
-
-class Login(OIDCLoginAbstract):
-    def set_lti_message_hint(self, **kwargs):
-        self._lti_message_hint = kwargs["hint"]
-
-    def get_redirect(self, url):
-        return url
-
-
-class Request:
-    def __init__(self, get_data):
-        self.get_data = get_data
-        self.form_data = {}
-
-
-class Launch(LTIAdvantageMessageLaunchAbstract):
-    def render_launch_form(self, launch_data, **kwargs):
-        return launch_data
-
-    def get_preflight_response(self):
-        return self._request.get_data
-
-
-def _keys():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     base = tmp_path_factory.mktemp("lti-independent")
-    private, public = _keys()
-    registration = Registration()
-    registration.set_iss(ISS).set_client_id(CLIENT_ID).set_deployment_id(DEPLOYMENT)
-    registration.set_platform_private_key(private).set_platform_public_key(public)
-    jwks = json.dumps({"keys": registration.get_jwks()}).encode()
+    platform_registration = registration(ISS)
+    jwks = json.dumps({"keys": platform_registration.get_jwks()}).encode()
     holder: dict = {}  # the platform object, once made (its token endpoint needs it)
     scores: list[dict] = []
 
@@ -143,11 +95,7 @@ def world(tmp_path_factory):
     assert made.returncode == 0, made.stderr
     with start_server(env={"BPP_DATA_DIR": str(base / "data"), "BPP_TRAINERS": "0"}) as server:
         tool = server.url.rstrip("/")
-        registration.set_oidc_login_url(tool + "/lti/login")
-        registration.set_launch_url(tool + "/lti/launch")
-        registration.set_deeplink_launch_url(tool + "/lti/launch")
-        registration.set_tool_key_set_url(tool + "/lti/jwks")
-        holder["platform"] = Platform(registration=registration)
+        holder["platform"] = connect(platform_registration, tool)
         try:
             yield holder["platform"], tool, lms, scores
         finally:
