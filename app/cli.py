@@ -12,6 +12,8 @@ Roles (all take the same ``BPP_*`` settings):
 - ``backprop-playground lti add-platform|add-deployment|list|link-teacher|rotate-key`` — LTI
   1.3: register LMS platforms, link LMS users to teachers, rotate the tool's keys
   (``app/lti/admin.py``).
+- ``backprop-playground sso link-teacher ISSUER SUB TEACHER [--merge]`` — a sign-on identity is
+  an existing teacher (``app/sso/admin.py``).
 - ``backprop-playground migrate`` — bring the session store's schema up to date and exit (the
   store is ``BPP_DATABASE_URL``, by default the SQLite file in ``BPP_DATA_DIR``).
 """
@@ -65,6 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from app.lti.admin import add_parser as add_lti_parser
 
     add_lti_parser(commands)
+    from app.sso.admin import add_parser as add_sso_parser
+
+    add_sso_parser(commands)
     return parser.parse_args(argv)
 
 
@@ -89,6 +94,10 @@ def main(argv: list[str] | None = None) -> None:
         from app.lti.admin import lti_cli
 
         sys.exit(lti_cli(settings, args))
+    if args.command == "sso":
+        from app.sso.admin import sso_cli
+
+        sys.exit(sso_cli(settings, args))
     if args.command in ("web", "trainer") and not settings.bus_url:
         print(f"{args.command}: set BPP_BUS_URL=redis://… (the bus joining the roles)", flush=True)
         sys.exit(2)

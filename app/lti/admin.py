@@ -6,7 +6,9 @@ keys, on the store of the ``BPP_*`` settings (a running server picks the change 
   --token-url T --jwks-url J [--frame-origin O]``
 - ``lti add-deployment PLATFORM_ID DEPLOYMENT_ID``
 - ``lti list`` — the platforms, as JSON (the tool's URLs to give the LMS: ``/lti/config``)
-- ``lti link-teacher PLATFORM_ID SUB TEACHER`` — the LMS's person ``sub`` is that teacher
+- ``lti link-teacher PLATFORM_ID SUB TEACHER [--merge]`` — the LMS's person ``sub`` is that
+  teacher; what the teacher they were before owns moves along (``app/classroom/merge.py``:
+  without ``--merge`` only when ``sub`` was that teacher's only way in)
 - ``lti rotate-key`` — a new signing key; the previous one stays published for tokens in flight
 """
 
@@ -58,6 +60,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     link.add_argument("platform_id")
     link.add_argument("sub", help="the person's user id in the LMS (the id_token's sub)")
     link.add_argument("teacher", help="the teacher's name here")
+    link.add_argument(
+        "--merge",
+        action="store_true",
+        help="move the person's former teacher's lessons and classrooms here even when that "
+        "teacher has another way in (a password, a sign-on, another LMS user)",
+    )
     sub.add_parser("rotate-key", help="a new signing key for the tool")
 
 
@@ -88,13 +96,13 @@ def lti_cli(settings: Settings, args: argparse.Namespace) -> int:
             if platforms.get(args.platform_id) is None:
                 print(f"lti: no platform {args.platform_id!r}", file=sys.stderr)
                 return 1
-            teacher = Links(store, Rooms(store, settings)).link_teacher(
-                args.platform_id, args.sub, args.teacher
+            linked = Links(store, Rooms(store, settings)).link_teacher(
+                args.platform_id, args.sub, args.teacher, args.merge
             )
-            if teacher is None:
+            if linked is None:
                 print(f"lti: no teacher named {args.teacher!r}", file=sys.stderr)
                 return 1
-            print(f"LMS user {args.sub!r} now signs in as teacher {teacher.name!r}.")
+            print(linked.describe(f"LMS user {args.sub!r}"))
         elif action == "list":
             print(json.dumps([p.json() for p in platforms.all()], indent=2))
         elif action == "rotate-key":

@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.classroom.accounts import MAX_TEACHER_NAME, Teacher
+from app.classroom.merge import NO_PASSWORD, Moved, other_ways_in, take_over
 from app.classroom.rooms import Classroom, Lesson, Rooms, Seat
 from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, digest, new_id, new_token
 from app.errors import FieldError
@@ -22,9 +23,6 @@ from app.lti.claims import Launch
 from app.store import Store
 from app.store.models import lti_links, lti_seats, lti_users, sso_users, teachers
 
-# A password hash no password verifies against (argon2 refuses it as malformed): an LMS
-# teacher signs in through the LMS only, until an admin gives them a password.
-NO_PASSWORD = "!lti"
 NAME_TRIES = 50
 
 
@@ -64,6 +62,32 @@ def create_teacher_without_password(conn: Any, base: str) -> Teacher:
         )
         return teacher
     raise FieldError("name", "no free teacher name was found", 409)  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Relinked:
+    """An admin's link: the teacher the identity now is, and what moved from the teacher it
+    was before (``old_name``), if anything did."""
+
+    teacher: Teacher
+    old_name: str | None
+    moved: Moved | None
+
+    def describe(self, who: str) -> str:
+        said = f"{who} now signs in as teacher {self.teacher.name!r}."
+        if self.moved is not None and self.old_name is not None:
+            said += "\n" + self.moved.describe(self.old_name, self.teacher.name)
+        return said
+
+
+def named_teacher(conn: Any, teacher_id: str | None) -> tuple[str, str] | None:
+    """(id, name) of the teacher ``teacher_id``, or None."""
+    if teacher_id is None:
+        return None
+    row = conn.execute(
+        select(teachers.c.id, teachers.c.name).where(teachers.c.id == teacher_id)
+    ).first()
+    return (row.id, row.name) if row else None
 
 
 def _link(row: Any) -> Link:
@@ -143,9 +167,14 @@ class Links:
         ).all()
         return Teacher(rows[0].id, rows[0].name) if len(rows) == 1 else None
 
-    def link_teacher(self, platform_id: str, sub: str, teacher_name: str) -> Teacher | None:
+    def link_teacher(
+        self, platform_id: str, sub: str, teacher_name: str, merge: bool = False
+    ) -> Relinked | None:
         """An admin's link: the platform's person ``sub`` is the teacher named so (their
-        later launches log in as that teacher). None when there is no such teacher."""
+        later launches log in as that teacher). When ``sub`` already was another teacher, what
+        that teacher owns moves to this one in the same transaction (``take_over``: at once
+        when ``sub`` was its only way in, else only with ``merge``). None when there is no
+        such teacher."""
         with self.store.transaction() as conn:
             row = conn.execute(
                 select(teachers.c.id, teachers.c.name).where(teachers.c.name == teacher_name)
@@ -153,10 +182,11 @@ class Links:
             if row is None:
                 return None
             user = conn.execute(
-                select(lti_users.c.id).where(
+                select(lti_users.c.id, lti_users.c.teacher_id).where(
                     lti_users.c.platform_id == platform_id, lti_users.c.sub == sub
                 )
             ).first()
+            moved = None
             if user is None:
                 conn.execute(
                     insert(lti_users).values(
@@ -169,10 +199,13 @@ class Links:
                     )
                 )
             else:
+                old = named_teacher(conn, user.teacher_id)
+                ways = other_ways_in(conn, old[0], lms_user_id=user.id) if old else []
+                moved = take_over(conn, old, (row.id, row.name), ways, merge)
                 conn.execute(
                     update(lti_users).where(lti_users.c.id == user.id).values(teacher_id=row.id)
                 )
-        return Teacher(row.id, row.name)
+        return Relinked(Teacher(row.id, row.name), old[1] if moved and old else None, moved)
 
     # ---- links and their classrooms -----------------------------------------------------------
 

@@ -1,16 +1,17 @@
 """Who may sign in through the provider, and which teacher account each person is: a verified
 e-mail in ``oidc_allowed_domains`` or ``oidc_allowed_emails``; the account is made on the first
 sign-in (named as the provider names them, no usable password) and found again by (issuer,
-sub) afterwards."""
+sub) afterwards, or linked by an admin to an existing teacher (``link_teacher``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from app.classroom.accounts import Teacher
-from app.lti.links import create_teacher_without_password
+from app.classroom.merge import other_ways_in, take_over
+from app.lti.links import Relinked, create_teacher_without_password, named_teacher
 from app.settings import Settings
 from app.sso.provider import Person, sso_error
 from app.store import Store
@@ -64,3 +65,44 @@ class SsoTeachers:
                 )
             )
         return teacher
+
+    def link_teacher(
+        self, issuer: str, sub: str, teacher_name: str, merge: bool = False
+    ) -> Relinked | None:
+        """An admin's link: the provider's person (``issuer``, ``sub``) signs in as the
+        teacher named so — say, the one an LMS launch made. When they already were another
+        teacher (their first sign-in made one), what that teacher owns moves along in the same
+        transaction (``take_over``: at once when this identity was its only way in, else only
+        with ``merge``). None when there is no such teacher."""
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                select(teachers.c.id, teachers.c.name).where(teachers.c.name == teacher_name)
+            ).first()
+            if row is None:
+                return None
+            was = conn.execute(
+                select(sso_users.c.teacher_id).where(
+                    sso_users.c.issuer == issuer, sso_users.c.sub == sub
+                )
+            ).first()
+            moved = old = None
+            if was is None:
+                conn.execute(
+                    insert(sso_users).values(
+                        issuer=issuer,
+                        sub=sub,
+                        teacher_id=row.id,
+                        email=None,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+            else:
+                old = named_teacher(conn, was.teacher_id)
+                ways = other_ways_in(conn, old[0], sso=(issuer, sub)) if old else []
+                moved = take_over(conn, old, (row.id, row.name), ways, merge)
+                conn.execute(
+                    update(sso_users)
+                    .where(sso_users.c.issuer == issuer, sso_users.c.sub == sub)
+                    .values(teacher_id=row.id)
+                )
+        return Relinked(Teacher(row.id, row.name), old[1] if moved and old else None, moved)
