@@ -91,6 +91,7 @@ def test_relinking_an_lms_made_teacher_moves_its_lessons_classrooms_and_links(wo
     out = capsys.readouterr().out
     assert "now signs in as teacher 'Professor Turing'" in out
     assert "1 lesson(s)" in out and "1 classroom(s)" in out and "deleted" in out
+    assert "0 other LMS user(s)" in out  # the relinked one is not counted as moved
     assert [x.id for x in rooms.lessons_of(turing.id)] == [lesson.id]
     assert [x.id for x in rooms.classrooms_of(turing.id)] == [room.id]
     assert links.link_of_classroom(room.id) is not None  # the LTI link came along
@@ -124,7 +125,10 @@ def test_a_former_teacher_with_another_way_in_moves_only_with_merge(world, capsy
     assert rooms.lessons_of(target.id) == [] and _teacher_of(store, ada.id) == old.id
 
     assert run(settings, "lti", "link-teacher", pid, "ada-sub", "Countess", "--merge") == 0
-    assert "1 lesson(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 lesson(s)" in out
+    assert f"{int(other_way == 'lms')} other LMS user(s)" in out
+    assert f"{int(other_way == 'sso')} other sign-on(s)" in out
     assert [x.id for x in rooms.lessons_of(target.id)] == [lesson.id]
     assert [x.id for x in rooms.classrooms_of(target.id)] == [room.id]
     assert _teacher_of(store, ada.id) == target.id

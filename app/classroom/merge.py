@@ -28,7 +28,8 @@ NO_PASSWORD = "!lti"
 
 @dataclass(frozen=True)
 class Moved:
-    """What moved from one teacher to another, and whether the emptied account was deleted."""
+    """What moved from one teacher to another (besides the relinked identity), and whether the
+    emptied account was deleted."""
 
     lessons: int
     classrooms: int
@@ -41,7 +42,7 @@ class Moved:
             f"{self.lessons} lesson(s)",
             f"{self.classrooms} classroom(s) (with their LTI links, seats and grades)",
             f"{self.lms_users} other LMS user(s)",
-            f"{self.sso_identities} sign-on identit(y/ies)",
+            f"{self.sso_identities} other sign-on(s)",
         ]
         end = (
             f"teacher {old_name!r} had nothing left and was deleted"
@@ -100,7 +101,8 @@ def move_teacher(conn: Any, old_id: str, new_id: str) -> Moved:
     deleted = hash_ == NO_PASSWORD
     if deleted:
         conn.execute(delete(teachers).where(teachers.c.id == old_id))
-    return Moved(*counts, deleted=deleted)
+    n_lessons, n_rooms, n_lms, n_sso = counts
+    return Moved(n_lessons, n_rooms, n_lms, n_sso, deleted)
 
 
 def take_over(

@@ -201,10 +201,10 @@ class Links:
             else:
                 old = named_teacher(conn, user.teacher_id)
                 ways = other_ways_in(conn, old[0], lms_user_id=user.id) if old else []
-                moved = take_over(conn, old, (row.id, row.name), ways, merge)
                 conn.execute(
                     update(lti_users).where(lti_users.c.id == user.id).values(teacher_id=row.id)
-                )
+                )  # first, so that what moves next is what else the old teacher had
+                moved = take_over(conn, old, (row.id, row.name), ways, merge)
         return Relinked(Teacher(row.id, row.name), old[1] if moved and old else None, moved)
 
     # ---- links and their classrooms -----------------------------------------------------------

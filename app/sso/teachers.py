@@ -99,10 +99,10 @@ class SsoTeachers:
             else:
                 old = named_teacher(conn, was.teacher_id)
                 ways = other_ways_in(conn, old[0], sso=(issuer, sub)) if old else []
-                moved = take_over(conn, old, (row.id, row.name), ways, merge)
                 conn.execute(
                     update(sso_users)
                     .where(sso_users.c.issuer == issuer, sso_users.c.sub == sub)
                     .values(teacher_id=row.id)
-                )
+                )  # first, so that what moves next is what else the old teacher had
+                moved = take_over(conn, old, (row.id, row.name), ways, merge)
         return Relinked(Teacher(row.id, row.name), old[1] if moved and old else None, moved)
