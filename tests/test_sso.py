@@ -168,3 +168,38 @@ def test_an_lms_launch_with_a_signed_on_email_is_that_same_teacher(sso_client, i
             assert r.status_code == 303, r.text
             me = sso_client.get("/api/auth/me").json()["teacher"]
             assert (me["id"] == ada["id"]) is same
+
+
+def test_an_lms_made_teacher_joins_the_one_who_later_signs_on_with_that_email(sso_client, idp):
+    """The other way round: launched from the LMS first (a teacher made by the launch, with a
+    classroom), signed on later with the same verified e-mail (a second teacher) — the next
+    launch is the signed-on teacher, and the launch-made account's classroom moved to them."""
+    with FakePlatform() as lms:
+        lms.tool_url = "http://testserver"
+        lms.users["ada"] = {**instructor("ada-lms", "A. Lovelace"), "email": "ADA@uni.example"}
+        sso_client.app.state.lti.platforms.register(**lms.registration())
+        lms.resource_link = {"id": "link-later", "title": "Week 2"}
+
+        def launch():
+            start = sso_client.get(
+                "/lti/login", params=lms.login_params("ada"), follow_redirects=False
+            )
+            q = parse_qs(urlsplit(start.headers["location"]).query)
+            r = sso_client.post(
+                "/lti/launch",
+                data={"id_token": lms.id_token("ada", q["nonce"][0]), "state": q["state"][0]},
+                follow_redirects=False,
+            )
+            assert r.status_code == 303, r.text
+            return r.headers["location"], sso_client.get("/api/auth/me").json()["teacher"]
+
+        room, made = launch()
+        sso_client.post("/api/auth/logout")
+        assert sign_in(sso_client, idp).status_code == 303
+        signed = sso_client.get("/api/auth/me").json()["teacher"]
+        assert signed["id"] != made["id"]  # two accounts until the next launch
+        sso_client.post("/api/auth/logout")
+        again, me = launch()
+        assert me["id"] == signed["id"] and again == room
+        rooms = sso_client.get("/api/classrooms").json()
+        assert room.split("/")[2] in str(rooms)

@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.classroom.accounts import MAX_TEACHER_NAME, Teacher
-from app.classroom.merge import NO_PASSWORD, Moved, other_ways_in, take_over
+from app.classroom.merge import NO_PASSWORD, Moved, move_teacher, other_ways_in, take_over
 from app.classroom.rooms import Classroom, Lesson, Rooms, Seat
 from app.classroom.tokens import MAX_NAME_LENGTH, clean_name, digest, new_id, new_token
 from app.errors import FieldError
@@ -138,14 +138,32 @@ class Links:
         """The teacher account of an instructor: on the first launch, the account of the
         person who signed on (SSO) with the e-mail the LMS gives (verified by the provider),
         else a new one named as the LMS names them (a number added when another teacher has
-        that name), with no usable password. The e-mail is not stored."""
+        that name), with no usable password. The e-mail is not stored.
+
+        Later launches: the linked account — unless it was made by a launch (this LMS user is
+        its only way in) and someone has since signed on with the e-mail the LMS gives; then
+        that signed-on teacher is the one, and what the launch-made account owned moves to
+        it (``merge.move_teacher``), so that LMS-first-then-SSO also ends in one teacher."""
         if user.teacher_id:
-            with self.store.reading() as conn:
+            with self.store.transaction() as conn:
                 row = conn.execute(
                     select(teachers.c.id, teachers.c.name).where(teachers.c.id == user.teacher_id)
                 ).first()
-            if row is not None:
-                return Teacher(row.id, row.name)
+                signed = self._signed_on(conn, email) if row is not None else None
+                if row is not None and (
+                    signed is None
+                    or signed.id == row.id
+                    or other_ways_in(conn, row.id, lms_user_id=user.id)
+                ):
+                    return Teacher(row.id, row.name)
+                if row is not None and signed is not None:
+                    conn.execute(
+                        update(lti_users)
+                        .where(lti_users.c.id == user.id)
+                        .values(teacher_id=signed.id)
+                    )
+                    move_teacher(conn, row.id, signed.id)
+                    return signed
         base = user.name or f"Instructor {user.sub}"
         with self.store.transaction() as conn:
             teacher = self._signed_on(conn, email) or create_teacher_without_password(conn, base)
