@@ -192,6 +192,20 @@ class Settings(BaseSettings):
         "would take more than frame_time_share of it (never below min_frame_rate); off: "
         "frame_rate always (app/trainer/rate.py).",
     )
+    class_frame_rate: float = Field(
+        30.0,
+        gt=0,
+        le=240,
+        description="Frames per second per session, at most, while a trainer frames more than "
+        "solo_sessions sessions (a class): beyond 30 a class's cores go to training rather than "
+        "to frames nobody in a room tells apart; a student alone still gets frame_rate.",
+    )
+    solo_sessions: int = Field(
+        4,
+        ge=1,
+        description="Up to this many watched sessions on a trainer get frame_rate; more are a "
+        "class, capped at class_frame_rate.",
+    )
     min_frame_rate: float = Field(
         15.0,
         gt=0,

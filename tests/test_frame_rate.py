@@ -28,6 +28,27 @@ def test_a_class_shares_the_frame_budget_evenly():
     assert class_frame_rate(100, 1e-4, **RULE) == pytest.approx(50.0)
 
 
+def test_a_class_is_capped_at_the_class_rate_while_a_few_students_get_the_full_cap():
+    """More than ``solo`` watched sessions are a class: at most ``class_rate`` however cheap a
+    frame is; up to ``solo`` of them still get ``max_rate``; the budget rule still lowers a
+    class below the class cap, and the floor still holds."""
+    rule = {**RULE, "class_rate": 30.0, "solo": 4}
+    assert class_frame_rate(1, 1e-5, **rule) == 60.0
+    assert class_frame_rate(4, 1e-5, **rule) == 60.0
+    assert class_frame_rate(5, 1e-5, **rule) == 30.0
+    assert class_frame_rate(50, 1e-5, **rule) == 30.0
+    assert class_frame_rate(200, 1e-4, **rule) == pytest.approx(25.0)  # (1) below the cap
+    assert class_frame_rate(1000, 1e-3, **rule) == 15.0
+
+
+def test_a_trainer_framing_a_class_settles_on_the_class_rate():
+    rate = FrameRate(Settings(frame_rate=60, class_frame_rate=30, solo_sessions=4))
+    rate.note(["alone"], 1e-5, now=1.0)
+    assert rate.rate == 60.0
+    rate.note([f"s{i}" for i in range(50)], 50 * 1e-5, now=1.0 + UPDATE_SECONDS)
+    assert rate.rate == 30.0
+
+
 def test_the_rate_never_goes_below_the_floor():
     assert class_frame_rate(1000, 1e-3, **RULE) == 15.0
 
@@ -42,7 +63,9 @@ def test_the_floor_wins_when_it_is_above_the_cap():
 
 
 def test_frame_rate_follows_the_measured_cost_and_ignores_small_wobbles():
-    rate = FrameRate(Settings(frame_rate=60, min_frame_rate=15, frame_time_share=0.5))
+    rate = FrameRate(
+        Settings(frame_rate=60, class_frame_rate=60, min_frame_rate=15, frame_time_share=0.5)
+    )
     ids = [f"s{i}" for i in range(100)]
     rate.note(ids, 100 * 2e-4, now=1.0)  # 0.5 / (100 · 2e-4) = 25
     assert rate.rate == pytest.approx(25.0)
@@ -94,7 +117,8 @@ def test_two_sessions_of_one_trainer_get_the_same_rate():
 
 
 def test_the_cost_of_sending_frames_counts_with_the_next_ones():
-    rate = FrameRate(Settings(frame_rate=60, min_frame_rate=15, frame_time_share=0.5))
+    settings = Settings(frame_rate=60, class_frame_rate=60, min_frame_rate=15, frame_time_share=0.5)
+    rate = FrameRate(settings)
     ids = [f"s{i}" for i in range(100)]
     rate.note(ids, 100 * 1e-4, now=1.0)  # 0.5 / (100 · 1e-4) = 50
     assert rate.rate == pytest.approx(50.0)
