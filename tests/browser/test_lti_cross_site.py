@@ -13,7 +13,7 @@ import pytest
 
 from tests.browser.test_lti_page import tool_frame, until
 from tests.support.lti_platform import FakePlatform, instructor, learner
-from tests.support.lti_sites import LMS_HOST, Certificates, https_tool
+from tests.support.lti_sites import LMS_HOST, Certificates, https_tool, person
 
 pytestmark = pytest.mark.browser
 
@@ -34,22 +34,13 @@ def test_across_sites_over_https_the_learner_reaches_their_seat_inside_the_frame
     lms = sites
     contexts = []
 
-    def person():
-        ctx = browser.new_context(ignore_https_errors=True, viewport={"width": 1300, "height": 900})
-        contexts.append(ctx)
-        page = ctx.new_page()
-        page.errors = []
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-        return ctx, page
-
     try:
-        tctx, teacher = person()
+        tctx, teacher = person(browser, contexts)
         teacher.goto(lms.url + "/course?who=grace")
         dash = tool_frame(teacher, re.compile(r"/classrooms/[^/#]+$"))
         assert dash.url.startswith(lms.tool_url)
         room = dash.url.rsplit("/", 1)[1]
-        sctx, student = person()
+        sctx, student = person(browser, contexts)
         student.goto(lms.url + "/course?who=ann")
         seat = tool_frame(student, re.compile(rf"/classrooms/{room}/seat(#.*)?$"))
         until(seat, "window.__bpp && window.__bpp.ready")

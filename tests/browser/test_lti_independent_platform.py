@@ -30,7 +30,7 @@ from tests.browser.test_lti_page import tool_frame, until
 pytest.importorskip("lti1p3platform")
 pytest.importorskip("trustme")
 from tests.support.lti_independent import ROLE, IndependentLms  # noqa: E402
-from tests.support.lti_sites import LMS_HOST, Certificates, free_port, https_tool  # noqa: E402
+from tests.support.lti_sites import LMS_HOST, Certificates, free_port, https_tool, person  # noqa: E402
 
 pytestmark = pytest.mark.browser
 LMS_START_SECONDS = 15
@@ -90,17 +90,8 @@ def test_an_independent_lms_frames_deep_linking_launches_and_takes_the_grade(cou
     lms, tool = course
     contexts = []
 
-    def person():
-        ctx = browser.new_context(ignore_https_errors=True, viewport={"width": 1300, "height": 900})
-        contexts.append(ctx)
-        page = ctx.new_page()
-        page.errors = []
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-        return ctx, page
-
     try:
-        tctx, teacher = person()
+        tctx, teacher = person(browser, contexts)
         # 0. a link the course already has: the instructor's first launch makes their account,
         #    and on the dashboard they write an activity (one scored question)
         teacher.goto(f"{lms.url}/course?who=grace&link={WELCOME}")
@@ -125,7 +116,7 @@ def test_an_independent_lms_frames_deep_linking_launches_and_takes_the_grade(cou
         assert item["type"] == "ltiResourceLink"
         assert item["custom"] == {"bpp_lesson_id": lesson_id}
         # a learner before the instructor opened the link: a clear page, not an error
-        sctx, student = person()
+        sctx, student = person(browser, contexts)
         student.goto(f"{lms.url}/course?who=ann&link={link}")
         early = tool_frame(student, re.compile(r"/lti/launch$"))
         early.wait_for_selector(".lti-message h1")

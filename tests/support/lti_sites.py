@@ -98,3 +98,16 @@ def https_tool(base: Path, certs: Certificates, register: list[str]) -> Iterator
         proc.terminate()
         proc.wait(timeout=15)
         log.close()
+
+
+def person(browser, contexts: list) -> tuple:
+    """A browser context of one person on the LMS's page (the test CA is not in Chromium's
+    store: HTTPS errors ignored there, checked by the servers), kept in ``contexts`` to close;
+    the page collects its script errors and console errors in ``page.errors``."""
+    ctx = browser.new_context(ignore_https_errors=True, viewport={"width": 1300, "height": 900})
+    contexts.append(ctx)
+    page = ctx.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    return ctx, page
