@@ -107,6 +107,7 @@ class Scheduler:
             member_epochs += len(members)
             flows: list[Any]
             now = self.clock()
+            began = now
             due = sampling.due(members, now)
             if len(members) == 1:
                 snaps, flows = [members[0].trainer.run_epoch()], [None]
@@ -129,7 +130,11 @@ class Scheduler:
                     if r.pending_epochs == 0:
                         self.trains.finish(r)
             members = [r for r in members if r.runnable]
-            if self.clock() - start >= budget:
+            ended = self.clock()
+            # stop before an epoch that would end past the budget (taken to last as long as
+            # this one): a class's frames come on time, not one stacked epoch (7-9 ms for 100
+            # default sessions) late
+            if ended - start + (ended - began) > budget:
                 break
         elapsed = self.clock() - start
         self.learn_cost(key, elapsed, member_epochs)
