@@ -9,9 +9,9 @@ import os
 import sys
 
 from app.classroom.accounts import Accounts
-from app.errors import FieldError
 from app.settings import Settings
-from app.store import StoreError, open_store
+from app.store import Store
+from app.store.admin import on_store
 
 PASSWORD_ENV = "BPP_TEACHER_PASSWORD"
 
@@ -33,9 +33,8 @@ def create_teacher_cli(settings: Settings, name: str, reset: bool = False) -> in
     password = read_password()
     if password is None:
         return 2
-    store = open_store(settings)
-    try:
-        store.migrate()
+
+    def create(store: Store) -> int:
         accounts = Accounts(store, settings)
         if reset:
             if not accounts.set_password(name, password):
@@ -44,13 +43,7 @@ def create_teacher_cli(settings: Settings, name: str, reset: bool = False) -> in
             print(f"New password set for teacher {name!r}.")
             return 0
         teacher = accounts.create_teacher(name, password)
-    except FieldError as exc:
-        print(f"create-teacher: {exc.field}: {exc.message}", file=sys.stderr)
-        return 1
-    except StoreError as exc:
-        print(f"create-teacher: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    print(f"Teacher {teacher.name!r} created; log in at /login.")
-    return 0
+        print(f"Teacher {teacher.name!r} created; log in at /login.")
+        return 0
+
+    return on_store(settings, "create-teacher", create)

@@ -19,12 +19,12 @@ import json
 import sys
 
 from app.classroom.rooms import Rooms
-from app.errors import FieldError
 from app.lti.keys import ToolKeys
 from app.lti.links import Links
 from app.lti.platforms import Platforms
 from app.settings import Settings
-from app.store import StoreError, open_store
+from app.store import Store
+from app.store.admin import on_store
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -70,9 +70,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def lti_cli(settings: Settings, args: argparse.Namespace) -> int:
-    store = open_store(settings)
-    try:
-        store.migrate()
+    def run(store: Store) -> int:
         platforms = Platforms(store)
         action = args.lti_command
         if action == "add-platform":
@@ -107,12 +105,6 @@ def lti_cli(settings: Settings, args: argparse.Namespace) -> int:
             print(json.dumps([p.json() for p in platforms.all()], indent=2))
         elif action == "rotate-key":
             print(f"New signing key {ToolKeys(store).rotate()}; the previous one stays published.")
-    except FieldError as exc:
-        print(f"lti: {exc.field}: {exc.message}", file=sys.stderr)
-        return 1
-    except StoreError as exc:
-        print(f"lti: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    return 0
+        return 0
+
+    return on_store(settings, "lti", run)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.errors import FieldError
 from app.settings import Settings
 from app.sso.teachers import SsoTeachers
-from app.store import StoreError, open_store
+from app.store import Store
+from app.store.admin import on_store
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -41,20 +41,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def sso_cli(settings: Settings, args: argparse.Namespace) -> int:
-    store = open_store(settings)
-    try:
-        store.migrate()
+    def link(store: Store) -> int:
         linked = SsoTeachers(store).link_teacher(args.issuer, args.sub, args.teacher, args.merge)
         if linked is None:
             print(f"sso: no teacher named {args.teacher!r}", file=sys.stderr)
             return 1
         print(linked.describe(f"Sign-on {args.sub!r} of {args.issuer!r}"))
-    except FieldError as exc:
-        print(f"sso: {exc.field}: {exc.message}", file=sys.stderr)
-        return 1
-    except StoreError as exc:
-        print(f"sso: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    return 0
+        return 0
+
+    return on_store(settings, "sso", link)
