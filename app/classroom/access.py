@@ -17,6 +17,8 @@ field (the control, for a lock), so REST answers and socket ``error`` messages s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, cast
 
 from starlette.requests import HTTPConnection
@@ -154,6 +156,17 @@ class Gate:
         except Exception:  # the route answers malformed bodies itself
             return ()
         return LivePatch.of(body) if isinstance(body, dict) else ()
+
+    def command_guard(
+        self, conn: HTTPConnection, client: str
+    ) -> Callable[[Any], Awaitable[None]] | None:
+        """What checks each command a viewer sends on ``client``'s session, decided once when
+        the viewer connects (a session's owner never changes): None for a session no seat owns
+        — nothing to check, so its commands never come here — else ``check_command`` for this
+        connection, which reads the seat, the room and the locks afresh for every command."""
+        if seat_of(client) is None:
+            return None
+        return partial(self.check_command, conn, client)
 
     async def check_command(self, conn: HTTPConnection, client: str, command: Any) -> None:
         """``check`` for a WebSocket command of a viewer of the session."""

@@ -80,13 +80,6 @@ def parse_command(text: str, settings: Settings) -> Command:
     return command
 
 
-async def execute(command: Command, session: SessionHandle) -> None:
-    """Run one command in the session's trainer — the very model validated here, which the
-    trainer dispatches on; its results reach every viewer through the hub (the frames,
-    statuses and sample steps it publishes)."""
-    await session.call(command)
-
-
 def receive_text(message: Mapping[str, Any], mailbox: Mailbox) -> str | None:
     """The text of a WebSocket message (binary frames must be UTF-8); None after telling the
     viewer why it is refused."""
@@ -116,12 +109,18 @@ async def texts(ws: WebSocket, mailbox: Mailbox) -> AsyncIterator[str]:
 async def receive_commands(
     ws: WebSocket, session: SessionHandle, mailbox: Mailbox, settings: Settings
 ) -> None:
+    """Each command the viewer sends: parsed once, checked against a seat's locks (only a
+    classroom seat's session has a guard: ``Gate.command_guard``), and run in the session's
+    trainer as the very model validated here; its results reach every viewer through the hub
+    (the frames, statuses and sample steps the trainer publishes)."""
+    guard = ws.app.state.classrooms.gate.command_guard(ws, session.client)
     async for text in texts(ws, mailbox):
         session.touch()
         try:
             command = parse_command(text, settings)
-            await ws.app.state.classrooms.gate.check_command(ws, session.client, command)
-            await execute(command, session)
+            if guard is not None:
+                await guard(command)
+            await session.call(command)
         except FieldError as exc:
             mailbox.put("error", error_text(exc.field, exc.message))
         except SpecError as exc:
