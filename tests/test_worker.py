@@ -10,10 +10,11 @@ import numpy as np
 import orjson
 import pytest
 
-from app.commands import Envelope, decode
+from app.commands import Backprop, CheckSetup, Envelope, decode
 from app.settings import Settings
 from app.trainer.resident import Resident
 from app.trainer.worker import Worker
+from engine import SpecError
 
 BIG = {"network": {"hidden_layers": [16, 16, 16]}, "dataset": {"name": "circle", "n": 1000}}
 SMALL = {"network": {"hidden_layers": [2]}, "dataset": {"name": "xor", "n": 40}}
@@ -62,7 +63,7 @@ ids = itertools.count(1)
 def command(w: Worker, op: str, sid: str | None = None, **args: Any) -> int:
     """Send the typed command ``op`` as a channel hands it over: validated, in an envelope."""
     request_id = next(ids)
-    w.handle(Envelope(request_id, sid, decode(orjson.dumps({"type": op, **args}))))
+    w.handlers.handle(Envelope(request_id, sid, decode(orjson.dumps({"type": op, **args}))))
     w.flush()
     return request_id
 
@@ -234,6 +235,65 @@ def test_a_bad_command_is_refused_naming_the_field_and_the_trainer_goes_on(worke
     assert not ok and field == "index" and status == 422
     good = command(w, "probe", "s", index=1)
     assert channel.replies()[good][0] is True
+
+
+class Inbox:
+    """A channel's intake with commands waiting on it; records each ``recv``'s timeout."""
+
+    def __init__(self, *messages: Any) -> None:
+        self.waiting = list(messages)
+        self.timeouts: list[float] = []
+
+    def recv(self, timeout: float) -> Any:
+        self.timeouts.append(timeout)
+        return self.waiting.pop(0) if self.waiting else None
+
+
+def test_the_handlers_take_at_most_a_turns_commands_and_only_the_first_waits(worker):
+    """``Handlers.take``: the first ``recv`` waits up to the timeout, the others take only what
+    is already there; at the limit the rest is left for the next turn, each taken one answered."""
+    w, channel = worker
+    inbox = Inbox(*(Envelope(n, None, decode(b'{"type": "ping"}')) for n in (100, 101, 102)))
+    assert w.handlers.take(inbox, 0.5, limit=2) == 2
+    w.flush()
+    assert inbox.timeouts == [0.5, 0.0] and len(inbox.waiting) == 1
+    assert set(channel.replies()) == {100, 101}
+    assert w.handlers.take(inbox, 0.5, limit=2) == 1  # the last; then nothing came
+    assert inbox.timeouts[2:] == [0.5, 0.0]
+
+
+def test_the_handlers_stop_taking_once_told_to_close(worker):
+    w, _ = worker
+    ping = Envelope(2, None, decode(b'{"type": "ping"}'))
+    inbox = Inbox(Envelope(1, None, decode(b'{"type": "close"}')), ping)
+    assert w.handlers.take(inbox, 0.0, limit=256) == 1
+    assert w.closed and inbox.waiting == [ping]
+
+
+def test_a_failing_handler_is_answered_as_a_bug_and_the_trainer_goes_on(worker, monkeypatch):
+    """A refusal is answered naming its field (a ``SpecError`` as a 422), a bug as a 500, a
+    malformed message not at all; the next command is answered as ever."""
+    w, channel = worker
+
+    def refuse(*_: Any) -> None:
+        raise SpecError("network.hidden_layers", "too many")
+
+    def fail(*_: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(w.handlers.table, CheckSetup, refuse)
+    monkeypatch.setitem(w.handlers.table, Backprop, fail)
+    refused = command(w, "check_setup", body={})
+    failed = command(w, "backprop", payload={})
+    w.handlers.handle(("not", "an envelope"))
+    w.handlers.handle(None)
+    w.flush()
+    replies = channel.replies()
+    assert replies[refused] == (False, ("network.hidden_layers", "too many", 422, "spec_error"))
+    assert replies[failed] == (False, ("message", "the trainer failed on this command", 500, "bug"))
+    assert set(replies) == {refused, failed}
+    ping = command(w, "ping")
+    assert channel.replies()[ping][0] is True
 
 
 class WorkClock:

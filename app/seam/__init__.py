@@ -6,9 +6,9 @@ this web process's viewers. ``open_seam`` is the one place that chooses their im
 from the settings:
 
 - ``BPP_TRAINERS=0``: a ``TrainerPool`` (``pipes``) with one trainer in a thread
-  (``launch.in_thread``) and a ``LocalHub``;
+  (``inthread.in_thread``) and a ``LocalHub``;
 - ``BPP_TRAINERS=N`` (default: one per core): a ``TrainerPool`` of N trainer processes behind
-  pipes (``launch.in_processes``) and a ``LocalHub``;
+  pipes (``pipes.in_processes``) and a ``LocalHub``;
 - ``BPP_BUS_URL=redis://…``: ``BusPool`` (``redis``) and ``RedisHub`` (``redis_hub``); trainers
   are processes of their own (``processes``).
 
@@ -46,11 +46,15 @@ def open_seam(settings: Settings, store: Store) -> Seam:
         if settings.role == "all":
             spawned = TrainerProcesses(settings, settings.trainer_count())
         return Seam(RedisHub(settings), BusPool(settings), spawned)
-    from app.seam import launch
-    from app.seam.pipes import TrainerPool
+    from app.seam.pipes import TrainerPool, in_processes
     from app.web.hub import LocalHub
 
     count = settings.trainer_count()
-    start = launch.in_thread(settings, store) if count == 0 else launch.in_processes(settings)
+    if count == 0:
+        from app.seam.inthread import in_thread
+
+        start = in_thread(settings, store)
+    else:
+        start = in_processes(settings)
     hub = LocalHub()
     return Seam(hub, TrainerPool(settings, hub, start, count), None)

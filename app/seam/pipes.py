@@ -1,36 +1,38 @@
-"""``Trainers`` (``app.seam.base``) that this web process starts itself: in-process and pipes.
+"""Trainers behind pipes: the pool, and both ends of each pipe (``BPP_TRAINERS``).
 
-``TrainerPool`` holds ``BPP_TRAINERS`` trainers, each started on first use by its ``launch``
-(``app.seam.launch``): trainer processes (multiprocessing, spawn; one per core by default)
-reached through a duplex pipe, or with ``BPP_TRAINERS=0`` one trainer in a thread of this
-process. Either way the same messages (see ``app.trainer.worker``); this module imports no
-trainer code.
-
-- ``request(index, command, session_id)`` sends a typed command and awaits its encoded answer (or
-  raises the ``FieldError`` the trainer refused it with).
-- Messages a trainer publishes (frames, statuses, summaries, sample steps) arrive already
-  encoded; they are handed to the ``Hub`` as they are, once, whatever the number of viewers.
-- Each trainer reports the heaviest weight it trains (``("usage", bytes)``); the others are
-  told the heaviest elsewhere (``Shares``, ``app.seam.usage``) so that one with only jobs rests
-  while a session plays on another (issue 22, ``app.trainer.elsewhere``).
-- A trainer process that dies is restarted; the sessions it held are reported lost
-  (``on_lost``), and requests waiting on it fail with a 503 — never a hang.
+``TrainerPool`` (``app.seam.base.Trainers``) holds this web process's trainers, each started on
+first use by its ``launch``: a spawned process (``process_main``; one per core by default)
+behind a duplex pipe — ``ProcessTrainer`` at this end, ``PipeChannel`` at the trainer's — or,
+with ``BPP_TRAINERS=0``, one thread (``app.seam.inthread``). Either way the messages of
+``app.trainer.channels``: a command goes out as the typed model itself (pickled on a pipe), and
+encoded answers and published messages come back, the latter handed to the ``Hub`` as they
+are, once. Reader and writer threads keep a full pipe from blocking the event loop. The
+trainer's code is imported in the trainer process only (``process_main``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
+import multiprocessing
+import queue
+import signal
+import threading
 from typing import Any
 
-from app.commands import Envelope, Shares, TrainerCommand
+from app.commands import Close, Envelope, Shares, TrainerCommand
 from app.errors import FieldError
-from app.seam.base import Address, Connection, Hub, Launch, LostHook, TrainerLost
+from app.seam.base import Address, Connection, Deliver, Hub, Launch, LostHook, TrainerLost
+from app.seam.threads import one_blas_thread_for_children
 from app.seam.usage import UsageBoard
 from app.settings import Settings
+from app.store import open_store
 
 log = logging.getLogger(__name__)
+
+STOP_SECONDS = 3.0  # how long a trainer process may take to stop before it is killed
 
 
 class Link:
@@ -52,17 +54,15 @@ class Link:
     def pid(self) -> int | None:
         return None if self.trainer is None else self.trainer.pid
 
-    def start(self) -> None:
+    def start(self) -> Connection:
         self.generation += 1
         generation, pool, index = self.generation, self.pool, self.index
         self.trainer = pool.launch(index, lambda m: pool.deliver(index, generation, m))
         pool.started(index)
+        return self.trainer
 
     def send(self, message: Any) -> None:
-        if self.trainer is None:
-            self.start()
-        assert self.trainer is not None
-        self.trainer.send(message)
+        (self.trainer or self.start()).send(message)
 
     def stop(self, wait: bool = True) -> None:
         """Ask the trainer to stop (``Connection.stop``); what it still says is stale."""
@@ -95,18 +95,15 @@ class TrainerPool:
     def count(self) -> int:
         return len(self.links)
 
-    # -- placement ----------------------------------------------------------------------------
+    # -- placement and the directory: only this web process places sessions on its trainers,
+    # so its registry of handles is the whole directory; a trainer that dies has its sessions
+    # reported lost at once (``on_lost``) and is started again, empty, at the same index.
     def alive(self, address: Address) -> bool:
-        """Always: a trainer that dies has its sessions reported lost at once (``on_lost``)
-        and is started again, empty, at the same index."""
         return True
 
     async def locate(self, session_id: str) -> Address | None:
-        """None: only this web process places sessions on its trainers, and its handles
-        know where."""
         return None
 
-    # -- the directory of sessions: this web process's registry is the whole of it ------------
     async def known(self, session_id: str) -> str | None:
         return None
 
@@ -138,8 +135,7 @@ class TrainerPool:
         index = int(address)
         if self.closed:
             raise TrainerLost()
-        loop = asyncio.get_running_loop()
-        self._loop = loop
+        self._loop = loop = asyncio.get_running_loop()
         request_id = next(self._ids)
         future: asyncio.Future[bytes | None] = loop.create_future()
         self._waiting[request_id] = (future, index)
@@ -164,13 +160,9 @@ class TrainerPool:
     # -- messages from the trainers -------------------------------------------------------------
     def deliver(self, index: int, generation: int, message: Any) -> None:
         """(A reader thread.) Hand a trainer's message to the event loop."""
-        loop = self._loop
-        if loop is None:
-            return
-        try:
-            loop.call_soon_threadsafe(self.dispatch, index, generation, message)
-        except RuntimeError:  # the loop is closed: shutting down
-            pass
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: shutting down
+                self._loop.call_soon_threadsafe(self.dispatch, index, generation, message)
 
     def dispatch(self, index: int, generation: int, message: Any) -> None:
         """(The event loop.) Answer a waiting request, or fan out published messages."""
@@ -189,9 +181,8 @@ class TrainerPool:
             future = waiting[0]
             if ok:
                 future.set_result(payload)
-            else:
-                field, text, status_code, what = payload
-                future.set_exception(FieldError(field, text, status_code, what))
+            else:  # (field, message, status_code, kind)
+                future.set_exception(FieldError(*payload))
         elif kind == "usage":
             self.usage.report(index, message[1])
             self.share()
@@ -235,3 +226,102 @@ class TrainerPool:
 
     def pids(self) -> list[int]:
         return [link.pid for link in self.links if link.pid is not None]
+
+
+# -- the pipe's ends: the web process's (``ProcessTrainer``) and the trainer's (``PipeChannel``) --
+class ProcessTrainer:
+    """A trainer process (``process_main``) behind a duplex pipe (``app.seam.base.Connection``)."""
+
+    def __init__(self, settings: Settings, index: int, deliver: Deliver) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        one_blas_thread_for_children()  # app.seam.threads
+        parent, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(
+            target=process_main,
+            args=(child, settings.model_dump()),
+            name=f"bpp-trainer-{index}",
+            daemon=True,
+        )
+        self.process.start()
+        child.close()
+        self.conn = parent
+        self.outbox: queue.SimpleQueue[Envelope | None] = queue.SimpleQueue()
+        threading.Thread(target=self._read, args=(deliver,), name="bpp-read", daemon=True).start()
+        threading.Thread(target=self._write, name="bpp-write", daemon=True).start()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def send(self, message: Envelope) -> None:
+        """Queue the envelope for the writer thread."""
+        self.outbox.put(message)
+
+    def _write(self) -> None:
+        with contextlib.suppress(OSError, ValueError):  # the pipe closed: nothing to write to
+            while (message := self.outbox.get()) is not None:
+                self.conn.send(message)
+
+    def _read(self, deliver: Deliver) -> None:
+        while True:
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                break
+            deliver(message)
+        deliver(("died",))
+
+    def stop(self, wait: bool) -> None:
+        """Ask the trainer to close; kill it if it does not within ``STOP_SECONDS``."""
+        self.outbox.put(Envelope(None, None, Close()))
+        self.outbox.put(None)
+        if wait:
+            self.process.join(STOP_SECONDS)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join(1.0)
+        with contextlib.suppress(OSError):
+            self.conn.close()
+
+
+class PipeChannel:
+    """The trainer process's end of its pipe (``app.trainer.channels.Channel``)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.sessions = 0
+
+    def recv(self, timeout: float) -> Any:
+        return self.conn.recv() if self.conn.poll(timeout) else None
+
+    def send(self, message: Any) -> None:
+        self.conn.send(message)
+
+    def claim(self, session_id: str) -> None:
+        pass  # one web process, which placed the session here
+
+    def release(self, session_id: str) -> None:
+        pass
+
+
+def process_main(conn: Any, settings: dict[str, Any]) -> None:
+    """The body of a trainer process (multiprocessing, spawn)."""
+    from app.trainer.worker import Worker  # the trainer's code: in the trainer process only
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the web process, which stops us
+    logging.basicConfig(level=logging.INFO, format="trainer %(process)d: %(message)s")
+    config = Settings(**settings)
+    store = open_store(config)  # the web process has migrated it
+    try:
+        Worker(config, PipeChannel(conn), store).serve()
+    finally:
+        store.close()
+
+
+def in_processes(settings: Settings) -> Launch:
+    """Start trainer ``index`` as a process of its own."""
+
+    def launch(index: int, deliver: Deliver) -> Connection:
+        return ProcessTrainer(settings, index, deliver)
+
+    return launch

@@ -1,8 +1,8 @@
 """Where a trainer's messages come from and go to: the ``Channel`` a ``Worker`` speaks through.
 
 Its implementations are the seam's (``app.seam``), each beside the other end of its link: a
-pipe to the web process and a queue (``BPP_TRAINERS=0``: a thread of the web process) in
-``app.seam.launch``, Redis in ``app.seam.bus``.
+pipe to the web process in ``app.seam.pipes``, a queue (``BPP_TRAINERS=0``: a thread of the web
+process) in ``app.seam.inthread``, Redis in ``app.seam.bus``.
 
 In (web → trainer): an ``app.commands.Envelope``. Out (trainer → web):
 

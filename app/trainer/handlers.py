@@ -1,13 +1,17 @@
-"""A trainer's command handling: one handler per command type (``app.commands``), looked up
-by the command's type (``Handlers.table``), never by a string.
+"""A trainer's command intake and handling: ``Handlers.take`` receives the commands waiting on
+the trainer's ``Channel`` (each an ``app.commands.Envelope`` holding the typed model), runs the
+handler for each command's type (``Handlers.table``, never a string) and answers it.
 
 A handler answers encoded bytes or None — or ``DEFERRED`` when the answer comes later (a train
-request, answered by ``app.trainer.trains`` when its epochs are done). The sessions' lives (create,
-restore, evict, delete, disown) and who watches them are ``app.trainer.lifecycle``'s.
+request, answered by ``app.trainer.trains`` when its epochs are done); a refusal (``FieldError``,
+``SpecError``) is answered as one, and a bug as a 500 that leaves the trainer and its other
+sessions running. The sessions' lives (create, restore, evict, delete, disown) and who watches
+them are ``app.trainer.lifecycle``'s; when to take commands is the loop's (``app.trainer.worker``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -17,14 +21,17 @@ from app import schemas
 from app.errors import FieldError
 from app.trainer import frames
 from app.trainer.build import build
+from app.trainer.channels import Channel
 from app.trainer.concealment import Concealment
 from app.trainer.lifecycle import Lifecycle
 from app.trainer.publisher import Publisher
 from app.trainer.resident import Resident
 from app.trainer.scheduler import Scheduler
 from app.trainer.trains import TrainQueue
-from engine import backprop_step
+from engine import SpecError, backprop_step
 from engine.questions import Quantity
+
+log = logging.getLogger(__name__)
 
 DEFERRED = object()  # a command whose reply is sent later (a train request)
 Handler = Callable[[Any, Any, Any], Any]  # (session id, request id, command) → answer
@@ -82,8 +89,40 @@ class Handlers:
             c.Shares: self.shares,
         }
 
-    def __call__(self, session_id: str | None, request_id: Any, command: Any) -> Any:
-        return self.table[type(command)](session_id, request_id, command)
+    # -- intake -------------------------------------------------------------------------------
+    def take(self, channel: Channel, timeout: float, limit: int) -> int:
+        """Receive and answer up to ``limit`` commands, the first waiting up to ``timeout``
+        seconds, the others only if already there; stop once told to close. How many."""
+        taken = 0
+        message = channel.recv(timeout)
+        while message is not None:
+            self.handle(message)
+            taken += 1
+            if self.life.closed or taken >= limit:
+                break
+            message = channel.recv(0.0)
+        return taken
+
+    def handle(self, message: c.Envelope) -> None:
+        """Run one command and answer it (unless its answer is deferred)."""
+        try:
+            request_id, session_id, command = message  # a typed command (``Channel.recv``)
+        except (TypeError, ValueError):
+            log.error("trainer: malformed message %r", message)
+            return
+        reply = self.out.reply
+        try:
+            result = self.table[type(command)](session_id, request_id, command)
+        except FieldError as exc:
+            reply(request_id, False, (exc.field, exc.message, exc.status_code, exc.kind))
+        except SpecError as exc:
+            reply(request_id, False, (exc.field, exc.message, 422, "spec_error"))
+        except Exception:  # a bug must not take the trainer or its other sessions down
+            log.exception("trainer: %s failed on session %s", command.type, session_id)
+            reply(request_id, False, ("message", "the trainer failed on this command", 500, "bug"))
+        else:
+            if result is not DEFERRED:
+                reply(request_id, True, result)
 
     def resident(self, session_id: str | None) -> Resident:
         return self.life.resident(session_id)

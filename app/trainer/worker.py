@@ -1,15 +1,16 @@
 """A trainer: the loop that owns resident sessions and trains them, fairly and stacked.
 
-A trainer runs in a trainer process (``app.seam.launch.process_main``, started with
+A trainer runs in a trainer process (``app.seam.pipes.process_main``, started with
 multiprocessing's spawn; or ``app.seam.processes.trainer_main`` on a Redis bus) or, with
 ``BPP_TRAINERS=0``, in one thread of the web process. Either way it is the same ``Worker``
 speaking the same messages over a ``Channel`` (``app.trainer.channels``); only typed commands and
 bytes cross it, never live objects.
 
-The loop handles the commands that came in (at most ``MESSAGES_PER_TURN``), trains one chunk,
-and sends what the chunk published. Its parts, one job each:
+The loop decides only *when*: it waits for commands (or for the other trainers' share), has the
+handlers take those that came in (at most ``MESSAGES_PER_TURN``), trains one chunk, and sends
+what the chunk published. Its parts, one job each:
 
-- ``app.trainer.handlers`` — a handler per command type (``app.commands``),
+- ``app.trainer.handlers`` — command intake, a handler per command type (``app.commands``),
   ``app.trainer.lifecycle`` for the sessions' lives;
 - ``app.trainer.scheduler`` — fair shares of training time, stacked same-shaped sessions;
 - ``app.trainer.publisher`` — frames, summaries, statuses, answers and checkpoints;
@@ -22,19 +23,16 @@ import logging
 import time
 from collections.abc import Callable
 
-from app.commands import Envelope
-from app.errors import FieldError
 from app.settings import Settings
 from app.store import Store
 from app.trainer.channels import Channel
 from app.trainer.elsewhere import Elsewhere
-from app.trainer.handlers import DEFERRED, Handlers
+from app.trainer.handlers import Handlers
 from app.trainer.lifecycle import Lifecycle
 from app.trainer.publisher import Publisher
 from app.trainer.resident import Resident
 from app.trainer.scheduler import Scheduler
 from app.trainer.trains import TrainQueue
-from engine import SpecError
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +94,8 @@ class Worker:
         try:
             while not self.closed:
                 busy = any(r.runnable for r in self.residents.values())
-                message = self.channel.recv(self.elsewhere.wait(busy, IDLE_POLL_SECONDS))
-                handled = 0
-                while message is not None:
-                    self.handle(message)
-                    handled += 1
-                    if self.closed or handled >= MESSAGES_PER_TURN:
-                        break
-                    message = self.channel.recv(0.0)
+                wait = self.elsewhere.wait(busy, IDLE_POLL_SECONDS)
+                self.handlers.take(self.channel, wait, MESSAGES_PER_TURN)
                 if not self.closed:
                     self.turn()
                     self.publisher.send_stale_panels(self.residents)
@@ -124,24 +116,3 @@ class Worker:
             except Exception:  # never let one session keep the others from being saved
                 log.exception("trainer: could not save session %s", r.id)
         self.store.flush(timeout=10.0)
-
-    def handle(self, message: Envelope) -> None:
-        """Run one command and answer it (unless its answer is deferred)."""
-        try:
-            request_id, session_id, command = message  # a typed command (``Channel.recv``)
-        except (TypeError, ValueError):
-            log.error("trainer: malformed message %r", message)
-            return
-        reply = self.publisher.reply
-        try:
-            result = self.handlers(session_id, request_id, command)
-        except FieldError as exc:
-            reply(request_id, False, (exc.field, exc.message, exc.status_code, exc.kind))
-        except SpecError as exc:
-            reply(request_id, False, (exc.field, exc.message, 422, "spec_error"))
-        except Exception:  # a bug must not take the trainer or its other sessions down
-            log.exception("trainer: %s failed on session %s", command.type, session_id)
-            reply(request_id, False, ("message", "the trainer failed on this command", 500, "bug"))
-        else:
-            if result is not DEFERRED:
-                reply(request_id, True, result)
