@@ -67,7 +67,11 @@ export class SessionKeeper {
       if (seq !== this.seq) return false;
       this.ui.showError(err.field || "network", err.message);
       const old = this.session;
-      if (old) { this.state.fromConfig(old.config); this.state.writeHash(); this.bus.dispatchEvent(new CustomEvent("setup-restored", { detail: old })); }
+      if (old) {
+        this.state.fromConfig(old.config);
+        this.state.writeHash();
+        this.bus.dispatchEvent(new CustomEvent("setup-restored", { detail: old }));
+      }
       return false;
     }
     await this.adopt(s, true);
