@@ -1,12 +1,11 @@
 // The page's coordinator: builds the widgets, wires the controls and draws the newest frame.
-// The stream's messages go out on the page's bus (events.js), to which the App and the other
+// The stream's messages go out on the page's bus (an EventTarget), to which the App and the other
 // modules subscribe; nothing reaches back into the App. The session's life is in session.js,
 // play in player.js, the small messages in ui.js; the widgets are one module each.
 import { api } from "./api.js";
 import { Controls, errorField } from "./controls.js";
 import { Derivation } from "./derivation.js";
 import { Diagram } from "./diagram.js";
-import { Emitter } from "./events.js";
 import * as exporter from "./export.js";
 import { Extras } from "./extras.js";
 import { gridCurve } from "./grid.js";
@@ -33,7 +32,7 @@ export class App {
     this.selection = null;
     this.framesSeen = 0;
     this.ui = new PageUI();
-    this.bus = new Emitter();
+    this.bus = new EventTarget(); // each event a CustomEvent, its payload the `detail`
     this.diagram = new Diagram($("diagram"), {
       onHover: (hit, e) => this.ui.tooltip(hit, e, this.frame, this.session),
       onSelect: (hit) => this.select(hit),
@@ -71,13 +70,16 @@ export class App {
    * an adopted session and a refused setup gone back. */
   listen() {
     const bus = this.bus;
-    bus.on("session", ({ session, own }) => this.showSession(session, own));
-    bus.on("setup-restored", () => { this.controls.sync(); this.layout(); });
-    bus.on("frame", (m) => this.frameArrived(m));
-    bus.on("status", (m) => this.statusArrived(m));
-    bus.on("history", (h) => { this.history = h; this.loss.setHistory(h, this.frame); });
-    bus.on("sample_step", (m) => { this.tab("derivation"); this.derivation.load(m, this.session.config, this.catalog); });
-    bus.on("error", (m) => this.errorArrived(m));
+    bus.addEventListener("session", (e) => this.showSession(e.detail.session, e.detail.own));
+    bus.addEventListener("setup-restored", () => { this.controls.sync(); this.layout(); });
+    bus.addEventListener("frame", (e) => this.frameArrived(e.detail));
+    bus.addEventListener("status", (e) => this.statusArrived(e.detail));
+    bus.addEventListener("history", (e) => { this.history = e.detail; this.loss.setHistory(e.detail, this.frame); });
+    bus.addEventListener("sample_step", (e) => {
+      this.tab("derivation");
+      this.derivation.load(e.detail, this.session.config, this.catalog);
+    });
+    bus.addEventListener("error", (e) => this.errorArrived(e.detail));
   }
 
   get session() { return this.sessions.session; }

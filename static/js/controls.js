@@ -71,7 +71,7 @@ export class Controls {
    * @param {object} catalog GET /api/catalog
    * @param {import("./state.js").State} state
    * @param {{onChange: (group: string, name: string) => void, onRegenerate: Function, onGradCheck: Function}} cb
-   * @param {{bus?: import("./events.js").Emitter, stream?: import("./stream.js").Stream}} live
+   * @param {{bus?: EventTarget, stream?: import("./stream.js").Stream}} live
    *   the page's bus (the adopted session, the server's errors) and the socket a live setting
    *   is sent on
    */
@@ -83,8 +83,8 @@ export class Controls {
     this.session = null; // the adopted session (its config.training: what the server has)
     this.sentBefore = null; // its training settings before the last live `set`
     this.lastSetField = ""; // the first setting of the last live `set`
-    bus?.on("session", ({ session }) => { this.session = session; this.sentBefore = null; });
-    bus?.on("error", (m) => this.refused(m));
+    bus?.addEventListener("session", (e) => { this.session = e.detail.session; this.sentBefore = null; });
+    bus?.addEventListener("error", (e) => this.refused(e.detail));
     this.$ = (id) => document.getElementById(id);
     /** (control, value) → why choosing `value` would force a control the lesson locks, or
      * null: set by the classroom page (seat.js); the playground forces nothing. */

@@ -1,6 +1,6 @@
 // The issue-11 "Build" features, each its own module: the network as code, gradient flow, stop
 // condition and confusion matrix, your own data, replay and compare. Their panels follow the
-// page's bus (events.js): the stream pushes the history (with its gradient flow), the gradient
+// page's bus (an EventTarget): the stream pushes the history (with its gradient flow), the gradient
 // flow while training runs, the confusion matrix and the replay range — nothing is polled.
 import { wireExportCode } from "./exportcode.js";
 import { GradientFlowChart } from "./gradflow.js";
@@ -45,14 +45,14 @@ export class Extras {
       labelA: $("compare-label-a"), labelB: $("compare-label-b"), statA: $("compare-stat-a"), statB: $("compare-stat-b"),
       diagramA: $("compare-diagram-a"), diagramB: $("compare-diagram-b"), chart: $("compare-chart"),
     });
-    bus.on("session", ({ session }) => this.sessionShown(session));
-    bus.on("history", (h) => this.flow.setFlow(h.gradient_flow));
-    bus.on("gradient_flow", (flow) => this.flow.setFlow(flow));
-    bus.on("confusion", (c) => this.confusion.set(c));
-    bus.on("status", (m) => this.status(m));
-    bus.on("error", (m) => { if (m.field === "stop") app.pause(); }); // play refused: the stop condition holds
-    bus.on("frame", (m) => this.compare.messageA(m));
-    bus.on("error", (m) => this.compare.messageA(m));
+    bus.addEventListener("session", (e) => this.sessionShown(e.detail.session));
+    bus.addEventListener("history", (e) => this.flow.setFlow(e.detail.gradient_flow));
+    bus.addEventListener("gradient_flow", (e) => this.flow.setFlow(e.detail));
+    bus.addEventListener("confusion", (e) => this.confusion.set(e.detail));
+    bus.addEventListener("status", (e) => this.status(e.detail));
+    bus.addEventListener("error", (e) => { if (e.detail.field === "stop") app.pause(); }); // play refused: the stop condition holds
+    bus.addEventListener("frame", (e) => this.compare.messageA(e.detail));
+    bus.addEventListener("error", (e) => this.compare.messageA(e.detail));
   }
 
   /** A session was adopted (created, joined, imported). */

@@ -25,7 +25,7 @@ export function sub(n) {
 export class Inspector {
   /**
    * @param {HTMLElement} root
-   * @param {{onEdit: Function, bus?: import("./events.js").Emitter}} handlers  the page's bus:
+   * @param {{onEdit: Function, bus?: EventTarget}} handlers  the page's bus:
    *   its live `frame`s refresh what is shown
    */
   constructor(root, handlers) {
@@ -36,7 +36,7 @@ export class Inspector {
     this.editor = null; // {key, wrap, input, err}: kept while the same parameter is shown
     this.pending = null; // the newest live frame, drawn at the next animation frame
     this._raf = 0;
-    handlers.bus?.on("frame", (f) => this.frameArrived(f));
+    handlers.bus?.addEventListener("frame", (e) => this.frameArrived(e.detail));
     this.showEmpty();
   }
 

@@ -17,7 +17,7 @@ async function getJSON(path) {
 export class Replay {
   /**
    * @param els the slider, its label, the "live" button and the bar around them
-   * @param {{bus: import("./events.js").Emitter, sessionId: () => string | undefined,
+   * @param {{bus: EventTarget, sessionId: () => string | undefined,
    *          pause: () => void, show: (frame: object) => void}} page
    *   the page's bus (`replay_range` keeps the kept epochs current, `frame` / `status` of
    *   training end a replay, `session` starts over), and what the replay asks of the page:
@@ -31,10 +31,10 @@ export class Replay {
     this.seq = 0;
     slider.addEventListener("input", () => this.scrub());
     live.addEventListener("click", () => this.exit(true));
-    bus.on("session", () => this.reset());
-    bus.on("replay_range", (m) => this.setRange(m.epochs));
-    bus.on("frame", (m) => { this.latest = m; this.message(m); });
-    bus.on("status", (m) => this.message(m));
+    bus.addEventListener("session", () => this.reset());
+    bus.addEventListener("replay_range", (e) => this.setRange(e.detail.epochs));
+    bus.addEventListener("frame", (e) => { this.latest = e.detail; this.message(e.detail); });
+    bus.addEventListener("status", (e) => this.message(e.detail));
   }
 
   get id() { return this.sessionId(); }

@@ -8,7 +8,7 @@ import { Backup } from "./backup.js";
 
 export class SessionKeeper {
   /**
-   * @param {{bus: import("./events.js").Emitter, state: import("./state.js").State,
+   * @param {{bus: EventTarget, state: import("./state.js").State,
    *          ui: import("./ui.js").PageUI, notice: import("./notice.js").Notice,
    *          stream: import("./stream.js").Stream, player: import("./player.js").Player,
    *          play: () => void}} parts
@@ -26,8 +26,8 @@ export class SessionKeeper {
     // The newest export of the page's own session, so that a session the server lost can be
     // created again (see sessionGone).
     this.backup = new Backup((id) => api.exportNet(id));
-    bus.on("frame", () => this.frameArrived());
-    bus.on("status", (m) => { if (m.status === "restoring") this.restoring(m); });
+    bus.addEventListener("frame", () => this.frameArrived());
+    bus.addEventListener("status", (e) => { if (e.detail.status === "restoring") this.restoring(e.detail); });
     // no export while training plays (nothing periodic beside the stream): one after it stops
     // (backupSoon), and one when the page is hidden while it plays (the tab left or closed)
     document.addEventListener("visibilitychange", () => {
@@ -67,7 +67,11 @@ export class SessionKeeper {
       if (seq !== this.seq) return false;
       this.ui.showError(err.field || "network", err.message);
       const old = this.session;
-      if (old) { this.state.fromConfig(old.config); this.state.writeHash(); this.bus.emit("setup-restored", old); }
+      if (old) {
+        this.state.fromConfig(old.config);
+        this.state.writeHash();
+        this.bus.dispatchEvent(new CustomEvent("setup-restored", { detail: old }));
+      }
       return false;
     }
     await this.adopt(s, true);
@@ -109,7 +113,7 @@ export class SessionKeeper {
     this.state.fromConfig(s.config);
     this.state.set("join", own ? undefined : s.id);
     this.state.writeHash();
-    this.bus.emit("session", { session: s, own });
+    this.bus.dispatchEvent(new CustomEvent("session", { detail: { session: s, own } }));
     this.stream.connect(s.id); // its history, confusion matrix and replay range come on it
     if (old && oldOwn && old.id !== s.id) {
       this.backup.forget(old.id);

@@ -79,7 +79,7 @@ export class StepEditor {
       node("p", { class: "hint" }, "Students see one step at a time; you open each from the dashboard. A step may ask one question."),
       this.list, add);
     host.append(this.root);
-    app.bus?.on("session", () => this.reshape());
+    app.bus?.addEventListener("session", () => this.reshape());
   }
 
   /** The network's shape now (inputs first), for the layer/unit/source lists. */

@@ -9,7 +9,8 @@
 // Frames come binary (docs/contract.md, "Binary frames"; `?format=binary` on the socket) unless
 // the page's address says `?frames=json`; either way every message goes out as the JSON form's
 // object, in the order it arrived (a binary frame is decoded asynchronously, and the messages
-// behind it wait for it): on the page's bus by its `type` (events.js), or to a function.
+// behind it wait for it): on the page's bus (an EventTarget) as a CustomEvent of its `type`, the
+// message its `detail`, or to a function.
 import { decodeFrame } from "./frame-binary.js";
 
 const GONE_CODES = new Set([4404, 1008]);
@@ -22,16 +23,18 @@ export function frameFormat() {
 
 export class Stream {
   /**
-   * @param {import("./events.js").Emitter | ((msg: object) => void)} onMessage  the page's bus,
-   *   on which every server message (frame, sample_step, status, error, ...) is emitted by its
-   *   type, or a function called with each
+   * @param {EventTarget | ((msg: object) => void)} onMessage  the page's bus, on which every
+   *   server message (frame, sample_step, status, error, ...) is dispatched as a CustomEvent of
+   *   its type with the message as its `detail`, or a function called with each
    * @param {(state: "connecting"|"open"|"closed"|"gone", text: string,
    *          info: {reconnect?: boolean, retry?: number, delay?: number}) => void} onState
    *   "open" with `reconnect` when the socket is back after a loss; "closed" while waiting to
    *   retry; "gone" when the server says the session does not exist (no retry).
    */
   constructor(onMessage, onState) {
-    this.onMessage = typeof onMessage === "function" ? onMessage : (m) => onMessage.emit(m.type, m);
+    this.onMessage = typeof onMessage === "function"
+      ? onMessage
+      : (m) => onMessage.dispatchEvent(new CustomEvent(m.type, { detail: m }));
     this.onState = onState;
     this.ws = null;
     this.id = null;

@@ -150,3 +150,30 @@ def test_the_inspectors_new_weight_is_the_frames_which_is_post_backprops(csp_pag
     assert frame["probe"]["updated"]["weights"][1][2][1] == pytest.approx(engine, rel=1e-12)
     assert float(shown.strip()) == pytest.approx(engine, rel=1e-3, abs=5e-5)
     assert backprops == [], "the page asked for what the frame carries"
+
+
+def test_a_subscriber_that_throws_is_reported_and_the_others_still_run(browser, server):
+    """The bus (the platform's EventTarget) calls every subscriber of an event; one that throws
+    is reported as the page's error and keeps neither the next subscriber nor the page's own
+    panels from getting the frame."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.base = server
+    try:
+        open_playground(pg)
+        pg.evaluate(
+            """() => {
+              const bus = window.__bpp.app.bus;
+              window.__after = 0;
+              bus.addEventListener('frame', () => { throw new Error('subscriber broke'); });
+              bus.addEventListener('frame', (e) => { window.__after = e.detail.epoch; });
+            }"""
+        )
+        pg.click("#btn-step")
+        until(pg, "Number(document.getElementById('epoch').textContent) === 1")
+        until(pg, "window.__after === 1")
+        wait_for(lambda: any("subscriber broke" in e for e in errors), 5, what="the error reported")
+    finally:
+        context.close()

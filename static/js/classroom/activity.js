@@ -41,9 +41,9 @@ export class SeatActivity {
     this.shownKey = "";
     this.asked = 0;
     this.box = null;
-    app.bus.on("activity", () => this.load());
-    app.bus.on("session", () => this.load());
-    app.bus.on("frame", () => this.whatHappened());
+    app.bus.addEventListener("activity", () => this.load());
+    app.bus.addEventListener("session", () => this.load());
+    app.bus.addEventListener("frame", () => this.whatHappened());
   }
 
   async load() {
