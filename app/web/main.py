@@ -26,6 +26,9 @@ from app.web.registry import LocalRegistry
 from app.web.routers import (
     activity,
     api,
+    api_inspect,
+    api_sessions,
+    api_training,
     auth,
     classroom,
     classroom_pages,
@@ -136,7 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(docs_router)
-    app.include_router(api.router)
+    for rest in (api, api_sessions, api_training, api_inspect):  # the REST API
+        app.include_router(rest.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
     app.state.classrooms = Classrooms(app)  # the classroom's routes share it (classroom_deps)
