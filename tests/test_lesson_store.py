@@ -15,7 +15,7 @@ from alembic.config import Config
 from app.classroom.rooms import Rooms
 from app.settings import Settings
 from app.store import Store
-from app.store.store import MIGRATIONS
+from app.store.database import MIGRATIONS
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from app.settings import Settings
 from app.web.contract import JSON_PREFIX
 from app.web.deps import valid_session
 from app.web.main import create_app
-from app.web.routers.classroom import current_teacher, my_seat, own_classroom
+from app.web.routers.classroom_deps import current_teacher, my_seat, own_classroom
 
 ERROR_REF = "#/components/schemas/ErrorOut"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

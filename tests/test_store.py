@@ -22,8 +22,8 @@ from alembic.script import ScriptDirectory
 
 from app.settings import Settings
 from app.store import Store, StoreError, migrate_cli, store_url
+from app.store.database import MIGRATIONS
 from app.store.models import Base
-from app.store.store import MIGRATIONS
 from tests.support.server import ROOT
 
 # the newest migration (branches re-chain theirs at merge: the tests ask, never hard-code)

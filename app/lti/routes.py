@@ -32,7 +32,7 @@ from app.lti.oidc import state_cookie
 from app.lti.platforms import origin_of
 from app.lti.service import LtiService
 from app.web.contract import OWN_CLASSROOM
-from app.web.routers.classroom import OwnRoomDep
+from app.web.routers.classroom_deps import OwnRoomDep
 from app.web.routers.pages import templates
 
 router = APIRouter(include_in_schema=False)

@@ -18,7 +18,7 @@ from app.errors import FieldError
 from app.lti.routes import base_url, page, refused
 from app.sso.provider import Provider, sso_error
 from app.sso.teachers import SsoTeachers, check_allowed
-from app.web.routers.classroom import set_cookie
+from app.web.routers.classroom_deps import set_cookie
 
 router = APIRouter(include_in_schema=False)
 FLOW_COOKIE = "bpp_sso"

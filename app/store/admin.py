@@ -9,7 +9,9 @@ from collections.abc import Callable
 
 from app.errors import FieldError
 from app.settings import Settings
-from app.store.store import Store, StoreError, open_store
+from app.store.database import StoreError
+from app.store.opening import open_store
+from app.store.store import Store
 
 
 def on_store(settings: Settings, prefix: str, command: Callable[[Store], int]) -> int:

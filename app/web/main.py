@@ -26,14 +26,22 @@ from app.web.registry import LocalRegistry
 from app.web.routers import (
     activity,
     api,
+    api_inspect,
+    api_sessions,
+    api_training,
+    auth,
     classroom,
     classroom_pages,
+    classroom_results,
     health,
+    lessons,
     library,
     pages,
     protocol,
     stream,
+    student,
 )
+from app.web.routers.classroom_deps import Classrooms
 from app.web.routers.docs import router as docs_router
 
 DESCRIPTION = """A numpy backprop engine behind a REST API and a live WebSocket stream.
@@ -131,10 +139,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(docs_router)
-    app.include_router(api.router)
+    for rest in (api, api_sessions, api_training, api_inspect):  # the REST API
+        app.include_router(rest.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
-    classroom.install(app)
+    app.state.classrooms = Classrooms(app)  # the classroom's routes share it (classroom_deps)
+    for part in (auth, lessons, classroom, classroom_results, student):  # the classroom's API
+        app.include_router(part.router)
     activity.install(app)  # activities (issue 18): on the classroom's objects
     app.include_router(library.router)  # the lesson library (issue 18)
     app.include_router(library.pages)

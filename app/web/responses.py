@@ -1,6 +1,6 @@
 """The shapes of the API's answers, for the OpenAPI document only (docs/contract.md).
 
-Handlers answer pre-encoded JSON bytes (``routers.api.encoded``), so these models are never
+Handlers answer pre-encoded JSON bytes (``routers.api_answers.encoded``), so these models are never
 used to validate or encode at run time: routes name them in ``responses={200: {"model": ...}}``
 and generated clients and schemathesis's response checks read them. They list the fields the
 contract promises and allow more (a later version may add some). A number may be ``null`` where

@@ -29,7 +29,7 @@ from app.classroom.snapshots import Snapshots
 from app.store.answers import Answers
 from app.store.snapshots import KeptSnapshots
 from app.web.contract import OWN_CLASSROOM, SEAT, errors
-from app.web.routers.classroom import ClassroomsDep, CsvText, OwnRoomDep, SeatDep
+from app.web.routers.classroom_deps import ClassroomsDep, CsvText, OwnRoomDep, SeatDep
 
 router = APIRouter(prefix="/api", tags=["activity"])
 
@@ -177,7 +177,7 @@ async def move(body: MoveIn, seat_and_room: SeatDep, c: ClassroomsDep) -> dict:
 
 
 def install(app: Any) -> None:
-    """The activity routes, on the classroom's shared objects (``classroom.install`` first)."""
+    """The activity routes, on the classroom's shared objects (``app.state.classrooms`` first)."""
     c = app.state.classrooms
     c.activities = Activities(
         c.rooms, c.teaching, Answers(app.state.store), app.state.hub, c.settings

@@ -27,16 +27,10 @@ from app.classroom.schemas import LessonOut
 from app.classroom.steps import checked_steps
 from app.errors import FieldError
 from app.web.contract import TEACHER, errors
-from app.web.routers.classroom import (
-    LOOPBACK_HOSTS,
-    Classrooms,
-    ClassroomsDep,
-    TeacherDep,
-    _lesson_or_404,
-    check_instructions,
-    check_setup,
-)
+from app.web.routers.classroom import LOOPBACK_HOSTS
+from app.web.routers.classroom_deps import Classrooms, ClassroomsDep, TeacherDep, check_setup
 from app.web.routers.classroom_pages import _login_redirect, _page
+from app.web.routers.lessons import _lesson_or_404, check_instructions
 
 router = APIRouter(prefix="/api", tags=["library"])
 

@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse
 
 from app import frame_format
 from app.version import API_VERSION, HEADER
-from app.web.routers.api import FRAME_EXAMPLE, JOB_EXAMPLE
+from app.web.routers.api_answers import FRAME_EXAMPLE
+from app.web.routers.api_training import JOB_EXAMPLE
 from app.web.routers.pages import templates
 
 router = APIRouter(include_in_schema=False)
