@@ -8,20 +8,10 @@ parameters (n, noise, train fraction, seed, input features) into a `Dataset` hol
   mapped through the chosen features (see `engine.features`);
 - `T_train`, `T_test`: the targets t_k, shape (N, K), float64, K >= 1 (Eq. 1 sums over k).
 
-The sets:
-
-- 2-D classification on [-6, 6]², labels 0/1, half of each (as TensorFlow Playground):
-  `circle` (1 inside radius 2.5, 0 on the ring 3.5..5), `xor` (1 where x1·x2 > 0),
-  `gaussian` (two blobs at ±(2, 2)), `spiral` (two interleaved arms).
-- 2-D regression on [-6, 6]², one real target: `plane` (t = (x1 + x2) / 12, in [-1, 1]) and
-  `multi_gaussian` (six ±1 bumps of width 1 on a 3×2 grid).
-- 1-D regression `sine`: x uniform on [-π, π], t = sin x.
-- `xor_table`: the four rows (0,0)→0, (0,1)→1, (1,0)→1, (1,1)→0; n, noise and train fraction
-  are ignored and the same four rows are both training and test set.
-- `inline`: the caller's `inputs` (N, d) and `targets` (N, K) used as they are, for any d and K.
-  Like `xor_table`, every row is both training and test data (a hand-made table is usually
-  too small to split). Targets that are all 0/1 — one column, or one-hot rows — make it a
-  classification set; anything else is regression.
+The sets, their generators and the registry are `engine.dataset_families`; the encoding of the
+targets for the output activation and the reading of outputs as classes (`encode_targets`,
+`decision_threshold`, `accuracy`, `confusion_matrix`) are `engine.targets`. Both are
+re-exported here.
 
 Noise: for classification sets every point is moved by a gaussian jitter of standard deviation
 `POINT_NOISE_SCALE * noise` (the label stays that of the clean point, so noise blurs the border
@@ -31,221 +21,48 @@ as in TensorFlow Playground); for regression sets gaussian noise of standard dev
 Randomness: `np.random.SeedSequence(seed)` gives three independent streams — the clean points,
 the noise, the train/test permutation — so the same arguments give bit-identical arrays, and
 moving only the noise slider jitters the same points without changing which are test points.
-
-Target encoding for the output activation (`encode_targets`): classification labels are stored
-as 0/1. A tanh output ranges over (-1, 1), so for "tanh" they become -1/+1 and the decision
-threshold is 0; for "sigmoid", "linear" and the others they stay 0/1 with threshold 0.5; for
-"softmax" a single 0/1 column becomes a one-hot pair [1 - t, t] (so a softmax output needs
-K = 2 units; `output_width` says how many). Regression targets are never changed. With K > 1
-outputs, accuracy compares the argmax of the output with the argmax of the target.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
 import numpy as np
 
+from engine.dataset_families import DATASETS, SAMPLING_PARAMS, SQUARE, DatasetInfo, Generator
 from engine.errors import SpecError
 from engine.features import DEFAULT_FEATURES_2D, check_features, featurize
+from engine.targets import accuracy, confusion_matrix, decision_threshold, encode_targets
 
-Generator = Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
+__all__ = [
+    "DATASETS",
+    "MAX_SAMPLES",
+    "MIN_SAMPLES",
+    "POINT_NOISE_SCALE",
+    "SAMPLING_PARAMS",
+    "SQUARE",
+    "TARGET_NOISE_SCALE",
+    "Dataset",
+    "DatasetInfo",
+    "Domain",
+    "Generator",
+    "accuracy",
+    "confusion_matrix",
+    "decision_threshold",
+    "encode_targets",
+    "make_dataset",
+]
+
 Domain = list[tuple[float, float]]
 
 MIN_SAMPLES = 4
 MAX_SAMPLES = 5000
 POINT_NOISE_SCALE = 2.5
 TARGET_NOISE_SCALE = 0.5
-SQUARE: tuple[tuple[float, float], ...] = ((-6.0, 6.0), (-6.0, 6.0))
-SAMPLING_PARAMS = ("n", "noise", "train_fraction", "seed")
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """A registry entry. `dims` is the raw input width (None: given by the caller's inputs);
-    `n_outputs` is K before encoding (None: given by the caller's targets); `generator(rng, n)`
-    returns clean points P (n, dims) and targets T (n, K); `table` means the rows are a fixed
-    table used as both training and test set; `params` are the make_dataset arguments it uses.
-    """
-
-    name: str
-    task: str
-    dims: int | None
-    n_outputs: int | None
-    description: str
-    generator: Generator | None
-    domain: tuple[tuple[float, float], ...] | None = None
-    table: bool = False
-    params: tuple[str, ...] = SAMPLING_PARAMS
-
-
-# --------------------------------------------------------------------------- generators
-
-
-def _labels(n: int) -> np.ndarray:
-    """n labels, the first n // 2 zeros and the rest ones, as a column (n, 1)."""
-    t = np.zeros((n, 1))
-    t[n // 2 :] = 1.0
-    return t
-
-
-def _polar(r: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    return np.stack([r * np.sin(angle), r * np.cos(angle)], axis=1)
-
-
-def _circle(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    t = _labels(n)
-    inside = t[:, 0] == 1.0
-    r = np.where(inside, rng.uniform(0.0, 2.5, n), rng.uniform(3.5, 5.0, n))
-    return _polar(r, rng.uniform(0.0, 2.0 * np.pi, n)), t
-
-
-def _xor(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    t = _labels(n)
-    magnitude = rng.uniform(0.3, 5.0, (n, 2))
-    s1 = rng.choice([-1.0, 1.0], n)
-    s2 = np.where(t[:, 0] == 1.0, s1, -s1)  # label 1 where x1 and x2 share a sign
-    return magnitude * np.stack([s1, s2], axis=1), t
-
-
-def _gaussian(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    t = _labels(n)
-    centre = np.where(t == 1.0, 2.0, -2.0)  # (n, 1), broadcast over both coordinates
-    return centre + rng.normal(0.0, math.sqrt(0.5), (n, 2)), t
-
-
-def _spiral(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    t = _labels(n)
-    u = rng.uniform(0.0, 1.0, n)
-    phase = np.where(t[:, 0] == 1.0, 0.0, np.pi)
-    return _polar(5.0 * u, 1.75 * 2.0 * np.pi * u + phase), t
-
-
-def _uniform_square(rng: np.random.Generator, n: int) -> np.ndarray:
-    return rng.uniform(-6.0, 6.0, (n, 2))
-
-
-def _plane(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    P = _uniform_square(rng, n)
-    return P, ((P[:, 0] + P[:, 1]) / 12.0)[:, None]
-
-
-_BUMPS = np.array(
-    [[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]],
-    dtype=np.float64,
-)
-
-
-def _multi_gaussian(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    P = _uniform_square(rng, n)
-    d2 = ((P[:, None, :] - _BUMPS[None, :, :2]) ** 2).sum(axis=2)  # (n, 6)
-    return P, (np.exp(-0.5 * d2) @ _BUMPS[:, 2])[:, None]
-
-
-def _sine(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    x = rng.uniform(-np.pi, np.pi, (n, 1))
-    return x, np.sin(x)
-
-
-def _xor_table(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    P = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    return P, np.array([[0.0], [1.0], [1.0], [0.0]])
-
-
-DATASETS: dict[str, DatasetInfo] = {
-    info.name: info
-    for info in (
-        DatasetInfo("circle", "classification", 2, 1,
-                    "A disc of one class inside a ring of the other.", _circle, SQUARE),
-        DatasetInfo("xor", "classification", 2, 1,
-                    "Quadrants: class 1 where x1 and x2 have the same sign.", _xor, SQUARE),
-        DatasetInfo("gaussian", "classification", 2, 1,
-                    "Two gaussian blobs, one per class.", _gaussian, SQUARE),
-        DatasetInfo("spiral", "classification", 2, 1,
-                    "Two interleaved spiral arms.", _spiral, SQUARE),
-        DatasetInfo("plane", "regression", 2, 1,
-                    "A tilted plane: t = (x1 + x2) / 12.", _plane, SQUARE),
-        DatasetInfo("multi_gaussian", "regression", 2, 1,
-                    "Six positive and negative gaussian bumps.", _multi_gaussian, SQUARE),
-        DatasetInfo("sine", "regression", 1, 1,
-                    "One input, t = sin x on [-pi, pi].", _sine, ((-np.pi, np.pi),)),
-        DatasetInfo("xor_table", "classification", 2, 1,
-                    "The four rows of the XOR truth table, used for training and testing.",
-                    _xor_table, ((-0.5, 1.5), (-0.5, 1.5)), table=True, params=()),
-        DatasetInfo("inline", "inline", None, None,
-                    "Your own table: inputs and targets given row by row.",
-                    None, None, table=True, params=("inputs", "targets")),
-    )
-}  # fmt: skip
-
-
-# --------------------------------------------------------------------------- target encoding
-
-
-def encode_targets(
-    T: np.ndarray, output_activation: str, task: str = "classification"
-) -> np.ndarray:
-    """Targets t_k as the output unit must produce them (see the module docstring).
-
-    T: (N, K) stored targets (0/1 labels for classification). Returns a new float64 array:
-    ±1 labels for "tanh", a one-hot pair (N, 2) for "softmax" when K = 1, T unchanged otherwise.
-    """
-    T = np.asarray(T, dtype=np.float64)
-    if task != "classification":
-        return T.copy()
-    if output_activation == "tanh":
-        return 2.0 * T - 1.0
-    if output_activation == "softmax" and T.shape[1] == 1:
-        return np.concatenate([1.0 - T, T], axis=1)
-    return T.copy()
-
-
-def decision_threshold(output_activation: str) -> float:
-    """Output value splitting class 0 from class 1: 0.0 for tanh's (-1, 1), else 0.5."""
-    return 0.0 if output_activation == "tanh" else 0.5
-
-
-def accuracy(A: np.ndarray, T_encoded: np.ndarray, output_activation: str) -> float:
-    """Fraction of samples classified right. A, T_encoded: (N, K) network outputs and encoded
-    targets. K > 1: argmax of a_k against argmax of t_k; K = 1: both thresholded at
-    `decision_threshold(output_activation)` (a value on the threshold counts as class 1).
-    """
-    A = np.asarray(A, dtype=np.float64)
-    T = np.asarray(T_encoded, dtype=np.float64)
-    if A.shape != T.shape or A.ndim != 2 or A.shape[0] == 0:
-        raise SpecError(
-            "targets", f"outputs {A.shape} and targets {T.shape} must both be (N, K), N >= 1"
-        )
-    if A.shape[1] > 1:
-        hits = A.argmax(axis=1) == T.argmax(axis=1)
-    else:
-        threshold = decision_threshold(output_activation)
-        hits = (A[:, 0] >= threshold) == (T[:, 0] >= threshold)
-    return float(hits.mean())
-
-
-def confusion_matrix(A: np.ndarray, T_encoded: np.ndarray, output_activation: str) -> np.ndarray:
-    """Counts of (true class, predicted class), shape (C, C) with C = max(K, 2): row c holds
-    the samples of class c, column c' those the network put in class c'. Classes are read as
-    `accuracy` reads them (argmax for K > 1, the decision threshold for K = 1), so the trace
-    divided by N is the accuracy."""
-    A = np.asarray(A, dtype=np.float64)
-    T = np.asarray(T_encoded, dtype=np.float64)
-    if A.shape != T.shape or A.ndim != 2:
-        raise SpecError("targets", f"outputs {A.shape} and targets {T.shape} must both be (N, K)")
-    if A.shape[1] > 1:
-        predicted, true = A.argmax(axis=1), T.argmax(axis=1)
-    else:
-        threshold = decision_threshold(output_activation)
-        predicted = (A[:, 0] >= threshold).astype(int)
-        true = (T[:, 0] >= threshold).astype(int)
-    C = max(A.shape[1], 2)
-    # counts[t, p] += 1 for every sample: one bincount over t·C + p (np.add.at's counts)
-    return np.bincount(true * C + predicted, minlength=C * C).astype(np.int64).reshape(C, C)
 
 
 # --------------------------------------------------------------------------- the dataset

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.classroom.answers import answered_for_good
+from app.classroom.grading import answered_for_good
 from app.classroom.steps import effective_steps
 from app.store.answers import Answer
 

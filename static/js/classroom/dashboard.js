@@ -1,26 +1,26 @@
 // The teacher's live dashboard: a tile per student fed by summary messages from one socket
 // (/api/summaries), the roster from GET /api/classrooms/{id} every few seconds, and the
 // pacing, lesson and export actions of the classroom API. Every number on a tile is the number
-// the server's summary carries.
+// the server's summary carries. The socket is summary-socket.js, the challenge's leaderboard
+// leaderboard.js, the "push a lesson" dialog push-dialog.js, an activity's steps steps-panel.js.
 import { boot, call, el, showError } from "./http.js";
 import { drawBoundary, drawLossLine } from "./boundary.js";
+import { Leaderboard } from "./leaderboard.js";
+import { pushDialog } from "./push-dialog.js";
 import { StepsPanel } from "./steps-panel.js";
+import { SummarySocket } from "./summary-socket.js";
 
 const B = boot();
 const ID = B.classroom_id;
 const base = `/api/classrooms/${encodeURIComponent(ID)}`;
 const SPARK_POINTS = 60;
 const ROSTER_SECONDS = 3;
-const BOARD_SECONDS = 6; // who is on the leaderboard: asks every student's session, not too often
 const INFO_SECONDS = 6; // how long "pause: 4 sessions" and the like stay in view
-let boardAt = 0;
-let board = null; // the last leaderboard read; its numbers follow the summaries, as the tiles do
 const $ = (id) => document.getElementById(id);
 
 let room = null;
 const tiles = new Map(); // seat id → {seat, node, parts, summary, losses}
 const bySession = new Map(); // session id → seat id
-let socket = null, watched = "", retry = 500;
 const errorBox = $("dash-error"), info = $("dash-info");
 
 let infoTimer = null;
@@ -33,6 +33,8 @@ function say(text) {
 function fail(err) { showError(errorBox, err); }
 // an activity's steps, results and snapshots (steps-panel.js): fed by the roster read below
 const steps = new StepsPanel({ base, fail, say, shownName: (s) => shownName(s), projector: (on) => projector(on), reload: () => loadRoster() });
+// the challenge's leaderboard (leaderboard.js): read with the roster, then following the summaries
+const board = new Leaderboard({ base, fail, tiles, room: () => room, anonymous: () => anonymous(), fmt: (x) => fmt(x) });
 
 // ---------- the roster ----------
 
@@ -76,11 +78,10 @@ async function loadRoster() {
   $("tiles-empty").hidden = tiles.size > 0;
   bySession.clear();
   for (const t of tiles.values()) if (t.seat.session_id && t.seat.status === "active") bySession.set(t.seat.session_id, t.seat.id);
-  watch();
+  summaries.watch();
   sortTiles();
   steps.update(room);
-  if (!(room.challenge && (room.challenge_active || room.leaderboard))) $("board").hidden = true;
-  else if (Date.now() - boardAt > BOARD_SECONDS * 1000) { boardAt = Date.now(); loadBoard(); }
+  board.update(room);
 }
 
 /** Names are hidden when the teacher hides them, and always on the projector: what the class
@@ -148,26 +149,8 @@ async function seatAction(method, seat, what) {
 
 // ---------- summaries ----------
 
-function watch() {
-  const ids = [...bySession.keys()].sort();
-  const key = ids.join(",");
-  if (socket && socket.readyState === WebSocket.OPEN && key !== watched) {
-    socket.send(JSON.stringify({ type: "watch", ids }));
-    watched = key;
-  }
-}
-
-function connect() {
-  const proto = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${proto}://${location.host}/api/summaries`);
-  socket.addEventListener("open", () => { retry = 500; watched = ""; watch(); });
-  socket.addEventListener("message", (ev) => {
-    let m;
-    try { m = JSON.parse(ev.data); } catch { return; }
-    if (m.type === "summary") onSummary(m);
-  });
-  socket.addEventListener("close", () => { setTimeout(connect, retry); retry = Math.min(retry * 2, 8000); });
-}
+// one socket (summary-socket.js) watching the sessions of the seats let in
+const summaries = new SummarySocket({ ids: () => [...bySession.keys()], onSummary: (m) => onSummary(m) });
 
 function onSummary(m) {
   const seatId = bySession.get(m.id);
@@ -190,7 +173,7 @@ function onSummary(m) {
   drawLossLine(p.spark, t.losses);
   renderDiffs(t);
   scheduleSort();
-  boardFollows(seatId, m);
+  board.follows(seatId, m);
 }
 
 /** The sparkline starts from the session's loss history (a dashboard opened mid-lesson). */
@@ -246,50 +229,6 @@ function sortTiles() {
 }
 $("sort").addEventListener("change", sortTiles);
 
-// ---------- the leaderboard ----------
-
-async function loadBoard() {
-  try {
-    board = await call("GET", `${base}/leaderboard`);
-    // the server's read may be a few seconds old: the tiles' own numbers are newer
-    for (const r of board.rows) {
-      const t = tiles.get(r.seat);
-      if (t?.summary) Object.assign(r, boardNumbers(t.summary));
-    }
-    renderBoard();
-  } catch (err) { fail(err); }
-}
-
-function boardNumbers(m) {
-  return { test_loss: m.loss.test ?? m.loss.train, epoch: m.epoch };
-}
-
-/** A summary moves its seat's row on the board at once (the same number as its tile). */
-function boardFollows(seatId, m) {
-  const row = board?.rows.find((r) => r.seat === seatId);
-  if (!row) return;
-  Object.assign(row, boardNumbers(m));
-  renderBoard(); // with the tile, in the same task: never a frame apart (ten rows at most)
-}
-
-function renderBoard() {
-  if (!board || !(room?.challenge && (room.challenge_active || room.leaderboard))) return;
-  const b = board;
-  $("board").hidden = false;
-  const c = b.challenge || {};
-  const rule = `test loss < ${c.test_loss_below}${c.max_hidden_units != null ? ` with at most ${c.max_hidden_units} hidden units` : ""}`;
-  $("board-title").textContent = `Challenge: ${c.title || rule}${b.active ? "" : " (stopped)"}`;
-  $("board-title").title = rule;
-  const rows = [...b.rows].sort((x, y) => (x.test_loss == null) - (y.test_loss == null) || (x.test_loss ?? 0) - (y.test_loss ?? 0));
-  $("board-rows").replaceChildren(...rows.slice(0, 10).map((r) => {
-    const met = r.met || (b.active && r.test_loss != null && r.test_loss < c.test_loss_below);
-    const seat = tiles.get(r.seat)?.seat;
-    const name = anonymous() && !room.hide_names ? (seat ? seat.label : "Student") : r.name;
-    return el("li", { class: met ? "met" : "", "data-seat": r.seat },
-      `${name}: `, el("span", { class: "v" }, fmt(r.test_loss)), ` (epoch ${r.epoch}, ${r.hidden_units} units)${met ? " ✓" : ""}`);
-  }));
-}
-
 // ---------- actions ----------
 
 for (const b of document.querySelectorAll("[data-pace]")) {
@@ -320,7 +259,7 @@ for (const input of document.querySelectorAll("[data-option]")) {
 
 $("btn-challenge").addEventListener("click", async () => {
   try { await call("PATCH", base, { challenge_active: !room.challenge_active }); } catch (err) { fail(err); }
-  boardAt = 0;
+  board.soon();
   loadRoster();
 });
 
@@ -330,67 +269,9 @@ $("btn-close").addEventListener("click", async () => {
   loadRoster();
 });
 
+// "push a lesson" (push-dialog.js)
 const dialog = $("push-dialog");
-let pushLessons = []; // the teacher's lessons, for "start from one of your lessons"
-
-/** The dialog's fields from a lesson (or the room's own): no JSON to write — the setup is
- * summed up in words; its JSON stays under "advanced". */
-function fillPush(from) {
-  $("push-setup").value = JSON.stringify(from.setup, null, 1);
-  $("push-summary").textContent = `Setup: ${setupSummary(from.setup)}`;
-  $("push-instructions").value = from.instructions || "";
-  const locks = $("push-locks");
-  locks.replaceChildren(...Object.entries(B.controls).map(([name, what]) =>
-    el("label", { class: "lock", title: `lock name: ${name}` }, el("input", { type: "checkbox", value: name, checked: (from.locks || []).includes(name), "data-control": name }), ` ${what}`)));
-  const c = from.challenge || {};
-  $("push-ch-title").value = c.title || "";
-  $("push-ch-loss").value = c.test_loss_below ?? "";
-  $("push-ch-units").value = c.max_hidden_units ?? "";
-}
-
-function setupSummary(setup) {
-  const n = setup?.network || {}, d = setup?.dataset || {}, t = setup?.training || {};
-  const layers = (n.hidden_layers || []).join("–") || "no hidden layer";
-  return `${d.name || "default data"}, hidden ${layers}${n.activations ? ` (${n.activations.join("/")})` : ""}, η = ${t.learning_rate ?? "default"}`;
-}
-
-$("push-from").addEventListener("change", () => {
-  const lesson = pushLessons.find((x) => x.id === $("push-from").value);
-  fillPush(lesson || room);
-});
-$("push-setup").addEventListener("change", () => {
-  try { $("push-summary").textContent = `Setup: ${setupSummary(JSON.parse($("push-setup").value))}`; } catch { /* shown at push */ }
-});
-
-$("btn-push").addEventListener("click", async () => {
-  fillPush(room);
-  $("push-from").value = "";
-  showError($("push-error"), null);
-  dialog.showModal();
-  try {
-    pushLessons = (await call("GET", "/api/lessons")).lessons.filter((x) => !(x.steps || []).length);
-    $("push-from").replaceChildren(el("option", { value: "" }, "— the lesson running now —"),
-      ...pushLessons.map((x) => el("option", { value: x.id }, x.title)));
-  } catch (err) { showError($("push-error"), err); }
-});
-$("push-go").addEventListener("click", async (ev) => {
-  ev.preventDefault();
-  let setup;
-  try { setup = JSON.parse($("push-setup").value); } catch (e) { showError($("push-error"), new Error(`setup: not valid JSON (${e.message})`)); return; }
-  const loss = parseFloat($("push-ch-loss").value), units = $("push-ch-units").value;
-  const body = {
-    setup,
-    instructions: $("push-instructions").value,
-    locks: [...$("push-locks").querySelectorAll("input:checked")].map((i) => i.value),
-    challenge: Number.isFinite(loss) ? { title: $("push-ch-title").value, test_loss_below: loss, max_hidden_units: units === "" ? null : parseInt(units, 10) } : null,
-  };
-  try {
-    const r = await call("PUT", `${base}/lesson`, body);
-    dialog.close();
-    say(`lesson pushed: ${r.replaced} new session${r.replaced === 1 ? "" : "s"}`);
-    loadRoster();
-  } catch (err) { showError($("push-error"), err); }
-});
+pushDialog({ base, controls: B.controls, room: () => room, say, reload: () => loadRoster() });
 
 // ---------- projector view: the join code and the tiles, large, without controls ----------
 
@@ -402,7 +283,7 @@ function projector(on) {
   history.replaceState(null, "", url);
   if (room) { // the names hidden (or shown again) at once: tiles, leaderboard, results
     for (const t of tiles.values()) renderName(t);
-    renderBoard();
+    board.render();
     steps.update(room);
   }
 }
@@ -412,5 +293,5 @@ document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && docume
 projector(new URLSearchParams(location.search).get("projector") === "1");
 
 loadRoster();
-connect();
+summaries.connect();
 setInterval(loadRoster, ROSTER_SECONDS * 1000);
