@@ -39,7 +39,7 @@ from engine.activations import Activation
 from engine.network import NetworkSpec
 
 if TYPE_CHECKING:
-    from engine.training import TrainingConfig
+    from engine.training_config import TrainingConfig
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]

@@ -37,8 +37,10 @@ from engine.network import (
     gradients,
     per_sample_error,
 )
+from engine.snapshot import Snapshot, stacked_params
 from engine.stats import grid_activations, node_stats
-from engine.training import Snapshot, Trainer, TrainerStack, stack_key
+from engine.trainer_stack import TrainerStack, stack_key
+from engine.training import Trainer
 
 Array = NDArray[np.float64]
 
@@ -97,7 +99,7 @@ class StackedProbe:
 def probe_traces(
     spec: NetworkSpec, W: list[Array], b: list[Array], X: Array, T: Array
 ) -> StackedProbe:
-    """``training.probe_trace`` for S networks at once, each on its own probe sample: W[l]
+    """``snapshot.probe_trace`` for S networks at once, each on its own probe sample: W[l]
     (S, n_l, n_{l+1}), b[l] (S, n_{l+1}), X (S, n_0) and T (S, K) the samples. One forward
     pass over a batch of one per network (steps 1–5), then Eq. 5 and 14 for δ and Eq. 6/15,
     8/18 for the sample's own gradients — one numpy call per layer for the whole stack."""
@@ -123,29 +125,6 @@ def probe_traces(
         layers=layers,
         gradients=gradients(one, delta),
     )
-
-
-def stacked_params(
-    snaps: Sequence[Snapshot],
-) -> tuple[list[Array], list[Array], list[Array], list[Array]] | None:
-    """W, b, and the epoch's mean gradients ∂E/∂W, ∂E/∂b of S snapshots stacked along axis 0
-    — W[l] (S, n_l, n_{l+1}), b[l] (S, n_{l+1}) — in one gather per kind when they all come
-    from one epoch of one stack (the parameters and gradients of all of them are rows of one
-    ``EpochRecord``); else None (then each snapshot's own arrays are stacked). The values are
-    the snapshots' own (``Snapshot.W``, ``b``, ``grad_W``, ``grad_b``), copied."""
-    first = snaps[0]._rec
-    if first.grads is None or any(s._rec is not first for s in snaps):
-        return None
-    rows = np.fromiter((s._s for s in snaps), dtype=np.intp, count=len(snaps))
-    out: tuple[list[Array], list[Array], list[Array], list[Array]] = ([], [], [], [])
-    S = len(snaps)
-    for flat, (Ws, bs) in ((first.theta, out[:2]), (first.grads, out[2:])):
-        taken = flat[rows]
-        for o, r, c in first.layout:
-            block = taken[:, o : o + r * c].reshape(S, r, c)
-            Ws.append(block[:, :-1])
-            bs.append(block[:, -1])
-    return out
 
 
 class StackedTrainer:
