@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.fused import Pass
+from engine.fused_buffers import Pass
 from engine.network import (
     ForwardCache,
     NetworkSpec,

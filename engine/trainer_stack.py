@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.fused import FusedStack, Pass, StepSettings
+from engine.fused import FusedStack, StepSettings
+from engine.fused_buffers import Pass
 from engine.network import Params
 from engine.snapshot import EpochRecord, Snapshot
 from engine.targets import decision_threshold
