@@ -1,10 +1,10 @@
 """The architecture of a network and its checks: ``NetworkSpec``.
 
-The units per layer n_0 … n_L (input first), one activation g per layer after the input (Eq. 3's
-g_j, g_k, from ``engine/activations.py``) and the loss E (Eq. 1, or the cross-entropy, from
-``engine/losses.py``). A spec checks itself when made: an unknown name, a softmax in a hidden
-layer or an invalid loss/output pairing raises ``SpecError`` naming the field. The parameters
-and the passes that follow a spec are ``engine/network.py``'s.
+The units per layer n_0 … n_L (input first), one activation per layer after the input (the g_j
+and g_k of steps 3 and 5, from ``engine/activations.py``) and the loss E (Eq. 1, or the
+cross-entropy, from ``engine/losses.py``). A spec checks itself when made: an unknown name, a
+softmax in a hidden layer or an invalid loss/output pairing raises ``SpecError`` naming the
+field. The parameters and the passes that follow a spec are ``engine/network.py``'s.
 """
 
 from __future__ import annotations
