@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import SpecError, check_learning_rate
+from engine.errors import SpecError
 from engine.init import init_params
 from engine.network import (
     NetworkSpec,
@@ -26,6 +26,7 @@ from engine.network import (
     params_from_lists,
     trace,
 )
+from engine.training import check_learning_rate
 
 DEFAULT_LIMITS = {"max_layers": 10, "max_units": 64, "max_samples": 5000}
 

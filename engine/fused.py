@@ -43,7 +43,7 @@ from engine.fused_buffers import FusedBuffers, Mask, Pass, new_pass
 from engine.network import NetworkSpec
 
 if TYPE_CHECKING:
-    from engine.training_config import TrainingConfig
+    from engine.training import TrainingConfig
 
 Array = NDArray[np.float64]
 

@@ -26,10 +26,9 @@ from engine.fused_buffers import Pass
 from engine.network import Params
 from engine.snapshot import EpochRecord, Snapshot
 from engine.targets import decision_threshold
-from engine.training_config import TrainingConfig
 
 if TYPE_CHECKING:
-    from engine.training import Trainer
+    from engine.training import Trainer, TrainingConfig
 
 Array = NDArray[np.float64]
 

@@ -20,14 +20,22 @@ The epoch itself runs on the fast path of ``engine/fused.py``: a trainer's param
 velocity are views into a ``TrainerStack`` (its own stack of one, or a ``StackedTrainer``'s
 stack of many), and one trainer alone and the same trainer in a stack go through the same code.
 
-Beside it, one job each: ``training_config.py`` (``TrainingConfig`` and its checks),
-``snapshot.py`` (``Snapshot``, ``EpochRecord`` and the probe's trace), ``trainer_stack.py``
-(``TrainerStack``: trainers bound to a ``FusedStack``, their errors, snapshots and the stop
-conditions; ``stack_key``) and ``trainer_state.py`` (the state a checkpoint exports and imports).
+The settings of gradient descent are here too: ``TrainingConfig`` (η, the batch size, the
+momentum μ, the L1 or L2 penalty and its rate λ, the shuffling's seed), which checks itself when
+made and names the offending field, and η's own rule (``check_learning_rate``, which the
+one-sample contract shares) — the one place a reader follows η from a live change
+(``Trainer.set_config``) to the fused epoch that applies Eq. 7 (``engine/fused.py``, through the
+stack's ``StepSettings``).
+
+Beside it, one job each: ``snapshot.py`` (``Snapshot``, ``EpochRecord`` and the probe's
+trace), ``trainer_stack.py`` (``TrainerStack``: trainers bound to a ``FusedStack``, their
+errors, snapshots and the stop conditions; ``stack_key``) and ``trainer_state.py`` (the state a
+checkpoint exports and imports).
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -40,24 +48,83 @@ from engine.network import NetworkSpec, Params, descent_step, trace
 from engine.snapshot import Snapshot
 from engine.trainer_stack import TrainerStack, stack_key
 from engine.trainer_state import export_state, import_state
-from engine.training_config import (
-    MAX_MOMENTUM,
-    MAX_REGULARIZATION_RATE,
-    REGULARIZATIONS,
-    TrainingConfig,
-)
 
-__all__ = [  # with the names callers import from here since before the split
+__all__ = [
     "MAX_MOMENTUM",
     "MAX_REGULARIZATION_RATE",
     "REGULARIZATIONS",
     "Snapshot",
     "Trainer",
     "TrainingConfig",
+    "check_learning_rate",
     "stack_key",
 ]
 
 Array = NDArray[np.float64]
+
+
+def check_learning_rate(field: str, eta: object) -> float:
+    """η of Eq. 7 as a ``float``: a finite number ≥ 0 (η = 0 takes a step that changes nothing).
+    How large a server lets it be is the server's limit, not the engine's."""
+    if (
+        isinstance(eta, bool)
+        or not isinstance(eta, int | float | np.integer | np.floating)
+        or not np.isfinite(eta)
+        or eta < 0
+    ):
+        raise SpecError(field, f"must be a finite number ≥ 0 (got {eta!r})")
+    return float(eta)
+
+
+REGULARIZATIONS = ("none", "l1", "l2")
+MAX_MOMENTUM = 0.999  # μ < 1, or the velocity never decays
+MAX_REGULARIZATION_RATE = 10.0
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """The knobs of gradient descent; ``validate`` names the offending field on bad values."""
+
+    learning_rate: float = 0.03
+    batch_size: int = 10
+    momentum: float = 0.0
+    regularization: str = "none"
+    regularization_rate: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        def number(name: str, lo: float, hi: float, lo_open: bool = False) -> None:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float | np.floating | np.integer):
+                raise SpecError(f"training.{name}", f"must be a number (got {v!r})")
+            if not np.isfinite(v) or v < lo or v > hi or (lo_open and v == lo):
+                bracket = "(" if lo_open else "["
+                raise SpecError(f"training.{name}", f"must be in {bracket}{lo}, {hi}] (got {v!r})")
+
+        check_learning_rate("training.learning_rate", self.learning_rate)
+        number("momentum", 0.0, MAX_MOMENTUM)
+        number("regularization_rate", 0.0, MAX_REGULARIZATION_RATE)
+        for name in ("batch_size", "seed"):
+            v = getattr(self, name)
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, int | np.integer)
+                or v < (name == "batch_size")
+            ):
+                floor = 1 if name == "batch_size" else 0
+                raise SpecError(f"training.{name}", f"must be an integer ≥ {floor} (got {v!r})")
+        if self.regularization not in REGULARIZATIONS:
+            raise SpecError(
+                "training.regularization",
+                f"unknown regularization {self.regularization!r}; "
+                f"known: {', '.join(REGULARIZATIONS)}",
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class Trainer:

@@ -1,7 +1,7 @@
 // The left panel (data, training, check), the per-layer heads and the transport bar. Controls
 // edit the State and call back (app.js rebuilds the session for a change of setup); a live
-// training setting (η, batch size, ...) goes from here to the running session's socket, only
-// what changed (State.liveChanges), and comes back here if the server refuses it.
+// training setting (η, batch size, ...) goes from here to the running session's socket, its
+// own field (the catalog's) only if it changed, and comes back here if the server refuses it.
 import { datasetButtons, drawPreview } from "./dataset-buttons.js";
 import { editedLayers, renderLayerHeads } from "./layer-heads.js";
 import { el } from "./util.js";
@@ -162,10 +162,10 @@ export class Controls {
 
   _wire() {
     const on = (id, ev, fn) => this.$(id).addEventListener(ev, fn);
-    const numberProp = (id, name, group, parse = Number) => on(id, "change", () => {
+    const numberProp = (id, name, group, parse = Number, field = null) => on(id, "change", () => {
       const v = parse(this.$(id).value);
       this.state.set(name, v);
-      if (group === "training" && name !== "seed") this.sendLive();
+      if (field) this.sendLive(field, v);
       this.cb.onChange(group, name);
     });
     numberProp("noise", "noise", "dataset");
@@ -180,7 +180,8 @@ export class Controls {
         const id = idOf(st);
         if (!id || !this.$(id)) continue;
         const parse = st.choices ? String : st.type === "number" ? Number : (v) => Math.round(Number(v));
-        numberProp(id, stateOf(st), c.kind === "live" ? "training" : "network", parse);
+        const live = c.kind === "live" && st.live; // its request field goes to the session
+        numberProp(id, stateOf(st), live ? "training" : "network", parse, live ? st.field : null);
       }
     }
     on("btn-regenerate", "click", () => this.cb.onRegenerate());
@@ -189,17 +190,15 @@ export class Controls {
     on("btn-remove-layer", "click", () => this.editLayers("remove"));
   }
 
-  /** A live training setting changed: the session keeps its weights and gets only what
-   * differs from its settings; those before are kept to go back to if the server refuses
-   * these (it answers with an error on the socket: `refused`). */
-  sendLive() {
+  /** A live training setting changed: the session (its weights kept) gets this one field if it
+   * differs from its settings; those before are kept for `refused` (the server's error). */
+  sendLive(field, value) {
     const training = this.session?.config.training;
-    const changed = training && this.stream && this.state.liveChanges(training);
-    if (!changed) return;
+    if (!training || !this.stream || JSON.stringify(value) === JSON.stringify(training[field])) return;
     this.sentBefore = structuredClone(training);
-    Object.assign(training, changed);
-    this.stream.send({ type: "set", training: changed });
-    this.lastSetField = `training.${Object.keys(changed)[0]}`;
+    training[field] = value;
+    this.stream.send({ type: "set", training: { [field]: value } });
+    this.lastSetField = `training.${field}`;
   }
 
   /** An error on the socket: if it refuses the last live `set`, the controls go back to the

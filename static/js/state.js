@@ -98,22 +98,6 @@ export class State {
     return body;
   }
 
-  /** The settings that may change live (`set` / PATCH): all training fields but the seed of
-   * the shuffling, which makes a new session like any other change of setup. */
-  trainingBody() {
-    const { seed, ...live } = this.sessionBody().training ?? {};
-    return live;
-  }
-
-  /** The body of a live `set`: the live training settings (`trainingBody`) that differ from
-   * `training` (the session's, as last sent), or null when none does. Only what changed is
-   * sent: a locked setting sent unchanged is no change anyway. */
-  liveChanges(training) {
-    const changed = Object.fromEntries(Object.entries(this.trainingBody())
-      .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(training[k])));
-    return Object.keys(changed).length ? changed : null;
-  }
-
   /** Serialise into the URL hash. */
   toHash() {
     const parts = [];
