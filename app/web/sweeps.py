@@ -27,7 +27,7 @@ class Sweeps:
     clock: Callable[[], float]
     _sessions: dict[str, SessionHandle]
 
-    if TYPE_CHECKING:  # LocalRegistry's
+    if TYPE_CHECKING:  # the other parts of LocalRegistry
 
         def _drop(self, session_id: str, discharge: bool = True) -> SessionHandle | None: ...
 
