@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.api_requests import BackpropRequest
 from app.errors import FieldError
 from app.schemas import (
-    BackpropRequest,
     DatasetIn,
     NetworkIn,
     SessionCreate,

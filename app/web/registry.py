@@ -8,6 +8,8 @@ checkpoint by the next request or socket for it. The registry also pauses unwatc
 deletes those unused for ``retention_days``, and tells the trainers who watches what. Every
 check of a session's limits happens here, before any trainer work: a new session is admitted
 by the ``Holdings`` (``app.quotas``: this process's, or Redis's on a bus) before any await.
+Bringing back and evicting are ``Residency``'s part (``app.web.residency``), the periodic sweeps
+``Sweeps``'s (``app.web.sweeps``).
 """
 
 from __future__ import annotations
@@ -17,21 +19,20 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
-from app import encoding
-from app.commands import Create, Delete, Evict, Restore
-from app.errors import FieldError, Moved
+from app.commands import Create, Delete
 from app.limits import session_bytes_of
 from app.quotas import Holdings, LocalHoldings
-from app.schemas import PauseCommand, SessionCreate
+from app.schemas import SessionCreate
 from app.seam.base import Address, Hub, Trainers
 from app.settings import Settings
 from app.store import Store, StoredSession
+from app.web.residency import Residency
 from app.web.session import SessionHandle
+from app.web.sweeps import Sweeps
 
 log = logging.getLogger(__name__)
 TOUCH_SAVE_SECONDS = 60.0  # how often a session's last use is written to the store, at most
@@ -62,7 +63,7 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-class LocalRegistry:
+class LocalRegistry(Residency, Sweeps):
     """Sessions of this web process, keyed by id, with their owner's address."""
 
     def __init__(
@@ -149,72 +150,6 @@ class LocalRegistry:
         )
         self._sessions[session_id] = handle
         return handle
-
-    async def bring_back(self, handle: SessionHandle, play: bool = False) -> None:
-        """Restore an evicted session from its last checkpoint in the least-loaded trainer
-        (callers at the same time wait for the same restore)."""
-        if handle.restoring is not None:
-            await asyncio.shield(handle.restoring)
-            return
-        if handle.trainer is not None and self.pool.alive(handle.trainer):
-            return
-        loop = asyncio.get_running_loop()
-        handle.restoring = done = loop.create_future()
-        index = None
-        try:
-            owner = await self.pool.locate(handle.id)
-            if owner is not None:  # a live trainer holds it already (on a bus)
-                handle.trainer = owner
-                handle.told_viewers = (0, 0)
-                self.sync_viewers(handle.id)  # it learns of this web process's viewers now
-                done.set_result(None)
-                return
-            index = await self.pool.place(handle.id, handle.shape)
-            viewers, summaries = self.hub.live_viewers(
-                handle.id, self.clock(), self.settings.viewer_stall_seconds
-            )
-            binary = self.hub.binary_viewers(
-                handle.id, self.clock(), self.settings.viewer_stall_seconds
-            )
-            restore = Restore(
-                viewers=viewers, summary_viewers=summaries, binary_viewers=binary, play=play
-            )
-            await self.pool.request(index, restore, handle.id)
-            handle.trainer = index
-            handle.told_viewers = (viewers, summaries, binary)
-            done.set_result(None)
-        except Moved as moved:  # another web process brought it back meanwhile
-            if index is not None:
-                self.pool.forget(index, handle.id)
-            handle.trainer = moved.owner
-            handle.told_viewers = (0, 0)
-            self.sync_viewers(handle.id)
-            done.set_result(None)
-        except BaseException as exc:
-            if index is not None:
-                self.pool.forget(index, handle.id)
-            if isinstance(exc, FieldError) and exc.status_code == 404:
-                self._drop(handle.id)  # the store no longer has it
-            done.set_exception(exc)
-            done.exception()  # retrieved: nobody else may be waiting
-            raise
-        finally:
-            handle.restoring = None
-
-    async def evict(self, handle: SessionHandle) -> bool:
-        """Save the session and let it leave its trainer's memory."""
-        if handle.trainer is None or handle.restoring is not None:
-            return False
-        index = handle.trainer
-        try:
-            await self.pool.request(index, Evict(), handle.id)
-        except FieldError as exc:
-            log.warning("could not evict session %s: %s", handle.id, exc.message)
-            return False
-        handle.trainer = None
-        handle.told_viewers = (0, 0)
-        self.pool.forget(index, handle.id)
-        return True
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -305,104 +240,10 @@ class LocalRegistry:
         if session is not None:
             session.saw_status(data)
 
-    def _lost(self, session_ids: list[str]) -> None:
-        """A trainer stopped: its sessions come back from their last checkpoints in the other
-        trainers — at once for those someone watches or that were playing (playing on), the
-        others at their next use. Their viewers are told."""
-        for session_id in session_ids:
-            handle = self._sessions.get(session_id)
-            if handle is None:
-                continue
-            was_running = handle.running
-            handle.trainer = None
-            handle.told_viewers = (0, 0)
-            handle.status = "paused"
-            self.hub.publish(
-                session_id,
-                "status",
-                encoding.dumps(
-                    {
-                        "type": "status",
-                        "status": "restoring",
-                        "epoch": handle.epoch,
-                        "epochs_per_second": 0.0,
-                        "message": "its trainer stopped; back from the last checkpoint",
-                    }
-                ),
-            )
-            watched = any(self.hub.live_viewers(session_id, self.clock(), 1e18))
-            if watched or was_running:
-                self._spawn(self._bring_back_quietly(handle, was_running))
-
-    def keep_resident(self, session_id: str) -> None:
-        """Bring a watched session back soon if it rests in the store (a dashboard watches
-        it: it should see it live, not wait for its student)."""
-        handle = self._sessions.get(session_id)
-        if handle is not None and handle.trainer is None and handle.restoring is None:
-            self._spawn(self._bring_back_quietly(handle, False))
-
-    async def _bring_back_quietly(self, handle: SessionHandle, play: bool) -> None:
-        try:
-            await self.bring_back(handle, play=play)
-        except FieldError as exc:
-            log.warning("session %s could not be brought back: %s", handle.id, exc.message)
-
     def _spawn(self, coro) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def sync_viewers(self, session_id: str, now: float | None = None) -> None:
-        """Tell the session's trainer how many live viewers it has now."""
-        session = self._sessions.get(session_id)
-        if session is None:
-            return
-        now = self.clock() if now is None else now
-        viewers, summaries = self.hub.live_viewers(
-            session_id, now, self.settings.viewer_stall_seconds
-        )
-        binary = self.hub.binary_viewers(session_id, now, self.settings.viewer_stall_seconds)
-        session.watched_by(viewers, summaries, now, binary)
-
-    def sync_all_viewers(self, now: float | None = None) -> None:
-        now = self.clock() if now is None else now
-        for session_id in list(self._sessions):
-            self.sync_viewers(session_id, now)
-
-    async def evict_idle(self, now: float | None = None) -> list[str]:
-        """Evict resident sessions nobody has used or watched for ``evict_after_seconds``;
-        returns their ids (they stay known, and come back when used)."""
-        now = self.clock() if now is None else now
-        limit = self.settings.evict_after_seconds
-        idle = [
-            s
-            for s in self._sessions.values()
-            if s.trainer is not None and not s.running and s.idle_seconds(now) > limit
-        ]
-        return [s.id for s in idle if await self.evict(s)]
-
-    async def delete_unused(self) -> list[str]:
-        """Delete sessions unused for ``retention_days`` (from the store and from here)."""
-        cutoff = datetime.now(UTC) - timedelta(days=self.settings.retention_days)
-        deleted = await asyncio.to_thread(self.store.delete_unused, cutoff)
-        for session_id in deleted:
-            handle = self._drop(session_id)
-            if handle is not None and handle.trainer is not None:
-                handle.tell(Delete())
-        return deleted
-
-    async def pause_unwatched(self, now: float | None = None) -> list[str]:
-        """Pause playing sessions that nobody has watched for longer than
-        ``unwatched_pause_seconds`` (a closed tab, a viewer that stopped reading)."""
-        now = self.clock() if now is None else now
-        limit = self.settings.unwatched_pause_seconds
-        paused = [
-            s for s in self._sessions.values() if s.running and s.unwatched_seconds(now) > limit
-        ]
-        for session in paused:
-            session.status = "paused"
-            session.tell(PauseCommand(type="pause"))
-        return [s.id for s in paused]
 
     async def close(self) -> None:
         """Forget the handles (the sessions stay in the store); the trainers save on stop."""

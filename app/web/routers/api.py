@@ -14,8 +14,8 @@ from fastapi import APIRouter, Response
 
 from app import commands as c
 from app import limits
+from app.api_requests import BackpropRequest, CsvRequest
 from app.controls import catalog as controls_catalog
-from app.schemas import BackpropRequest, CsvRequest
 from app.settings import Settings
 from app.version import API_VERSION, version_document
 from app.web import csvdata

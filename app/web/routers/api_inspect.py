@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Path, Response
 
 from app import commands as c
 from app import limits
-from app.schemas import BiasEdit, GradientCheckRequest, PredictRequest, WeightEdit
+from app.api_requests import BiasEdit, GradientCheckRequest, PredictRequest, WeightEdit
 from app.web import responses as out
 from app.web.contract import SESSION, errors
 from app.web.deps import SessionDep, SettingsDep

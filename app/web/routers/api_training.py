@@ -8,8 +8,9 @@ from fastapi import APIRouter, Response, status
 
 from app import commands as c
 from app import limits
+from app.api_requests import TrainRequest
 from app.jobs import is_job_document, job_url
-from app.schemas import StopCondition, TrainRequest
+from app.schemas import StopCondition
 from app.web import responses as out
 from app.web.contract import SESSION, errors
 from app.web.deps import SessionDep, SettingsDep
