@@ -9,9 +9,9 @@ import csv
 import io
 from typing import Any
 
+from app.classroom.progress import spreadsheet_safe
 from app.classroom.rooms import Classroom, Rooms
 from app.classroom.steps import step_at
-from app.classroom.teaching import spreadsheet_safe
 from app.settings import Settings
 from app.store.answers import Answers
 
