@@ -125,3 +125,4 @@ export function questionFields(id, card, sizesFor) {
     if (qq?.kind === "number") { answer.value = String(qq.answer ?? ""); numTol.value = String((qq.tolerance ?? 0.01) * 100); }
   };
   return { root, show, read, fill, shape };
+}
