@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.classroom.access import TEACHER_COOKIE
 from app.errors import FieldError
-from app.lti.routes import base_url, page, refused
+from app.lti.routes_common import base_url, page, refused
 from app.sso.provider import Provider, sso_error
 from app.sso.teachers import SsoTeachers, check_allowed
 from app.web.routers.classroom_deps import set_cookie

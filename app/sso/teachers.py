@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 
 from app.classroom.accounts import Teacher
 from app.classroom.merge import other_ways_in, take_over
-from app.lti.links import Relinked, create_teacher_without_password, named_teacher
+from app.lti.people import Relinked, create_teacher_without_password, named_teacher
 from app.settings import Settings
 from app.sso.provider import Person, sso_error
 from app.store import Store

@@ -1,12 +1,14 @@
 // The page's coordinator: builds the widgets, wires the controls and draws the newest frame.
 // The stream's messages go out on the page's bus (an EventTarget), to which the App and the other
 // modules subscribe; nothing reaches back into the App. The session's life is in session.js,
-// play in player.js, the small messages in ui.js; the widgets are one module each.
-import { api } from "./api.js";
+// play in player.js, the small messages in ui.js; the widgets are one module each. The App's
+// wiring of the page's buttons and keys is in app-wiring.js, its training actions in
+// app-training.js (mixed into the App below).
+import { Training } from "./app-training.js";
+import { Wiring } from "./app-wiring.js";
 import { Controls, errorField } from "./controls.js";
 import { Derivation } from "./derivation.js";
 import { Diagram } from "./diagram.js";
-import * as exporter from "./export.js";
 import { Extras } from "./extras.js";
 import { gridCurve } from "./grid.js";
 import { accuracy, inputDims, layerSizes, targetRange } from "./frame.js";
@@ -89,71 +91,6 @@ export class App {
   get backup() { return this.sessions.backup; }
   createSession(body) { return this.sessions.create(body); }
   joinSession(id) { return this.sessions.join(id); }
-
-  wire() {
-    $("btn-play").addEventListener("click", () => this.togglePlay());
-    $("btn-step").addEventListener("click", () => this.step());
-    $("btn-step-sample").addEventListener("click", () => this.stepSample());
-    $("btn-reset").addEventListener("click", () => this.reset());
-    $("speed").addEventListener("change", () => {
-      this.state.set("speed", $("speed").value); // remembered in the URL
-      this.state.writeHash();
-      if (this.running) { this.pause(); this.play(); }
-    });
-    this.showSpeed();
-    $("view-forward").addEventListener("click", () => this.setView("forward"));
-    $("view-backward").addEventListener("click", () => this.setView("backward"));
-    $("show-bias").addEventListener("change", (e) => { this.state.set("bias", e.target.checked); this.state.writeHash(); this.layout(); });
-    $("show-test").addEventListener("change", (e) => { this.state.set("showTest", e.target.checked); this.plot.showTest = e.target.checked; this.plot.drawPoints(); this.state.writeHash(); });
-    $("discretize").addEventListener("change", (e) => { this.plot.discretize = e.target.checked; if (this.frame) this.plot.render(this.frame.grid); });
-    $("log-scale").addEventListener("change", (e) => {
-      this.state.set("logScale", e.target.checked);
-      this.state.writeHash();
-      this.loss.setLog(e.target.checked);
-      if (this.history) this.loss.setHistory(this.history, this.frame);
-    });
-    $("tab-inspector").addEventListener("click", () => this.tab("inspector"));
-    $("tab-derivation").addEventListener("click", () => this.tab("derivation"));
-    $("btn-svg").addEventListener("click", () => exporter.downloadSVG(this.diagram));
-    $("btn-png").addEventListener("click", () => exporter.downloadPNG(this.diagram));
-    $("btn-json").addEventListener("click", async () => {
-      try { exporter.downloadJSON(await this.sessions.exportNet()); } catch { /* shown by exportNet */ }
-    });
-    $("btn-csv").addEventListener("click", async () => {
-      const id = this.session.id;
-      try { exporter.downloadCSV(await api.history(id)); } catch (err) { this.sessions.failed(err, id, "network"); }
-    });
-    $("import-file").addEventListener("change", async (e) => {
-      const f = e.target.files[0];
-      e.target.value = "";
-      if (f) await this.sessions.importNet(await exporter.readJSON(f).catch((err) => { this.ui.showError("network", `import: ${err.message}`); return null; }));
-    });
-    document.addEventListener("keydown", (e) => {
-      if (e.target.closest("input, select, textarea")) return;
-      if (e.ctrlKey || e.metaKey || e.altKey) return;
-      if (e.code === "Space") { e.preventDefault(); this.togglePlay(); }
-      else if (e.code === "ArrowRight") { e.preventDefault(); this.step(); }
-      else if (e.code === "KeyR") { e.preventDefault(); this.reset(); }
-    });
-    window.addEventListener("hashchange", () => {
-      if (!this.state.readHash()) return;
-      const join = this.state.get("join");
-      if (join && join !== this.session?.id) this.sessions.join(join);
-      else { this.controls.sync(); this.showSpeed(); this.sessions.recreate(); }
-    });
-    $("btn-share").addEventListener("click", () => this.shareLive());
-    window.addEventListener("resize", () => this.layout());
-    window.addEventListener("online", () => { if (!this.gone) this.stream.retryNow(); });
-    // A closed or reloaded tab deletes the session it created (not one it joined), so that
-    // sessions do not pile up against the per-client limit or train on with nobody watching.
-    window.addEventListener("pagehide", (e) => { if (!e.persisted) this.sessions.deleteOnClose(); });
-  }
-
-  /** The speed select shows the State's speed (from the URL), if it is one it offers. */
-  showSpeed() {
-    const v = String(this.state.get("speed") ?? "0");
-    if ([...$("speed").options].some((o) => o.value === v)) $("speed").value = v;
-  }
 
   /** Show a newly adopted session: its data, its controls, an empty inspector. */
   showSession(s, own) {
@@ -312,70 +249,16 @@ export class App {
     if (name === "inspector") this.diagram.highlight(null);
     else if (this.derivation.stages.length) this.derivation.go(this.derivation.i);
   }
+}
 
-  // ---------- training ----------
-  togglePlay() { if (this.running) this.pause(); else this.play(); }
+mixIn(App, Wiring, Training);
 
-  play() {
-    if (this.sessions.blockedByGone()) return;
-    this.player.play(Number($("speed").value));
-  }
-
-  pause() { this.player.pause(); }
-
-  reset() {
-    if (this.sessions.blockedByGone()) return;
-    this.pause();
-    this.stream.send({ type: "reset" });
-    this.loss.reset();
-  }
-
-  step() {
-    if (this.sessions.blockedByGone()) return;
-    this.pause();
-    this.stream.send({ type: "step", epochs: 1 });
-  }
-
-  stepSample() {
-    if (this.sessions.blockedByGone()) return;
-    this.pause();
-    this.stream.send({ type: "step_sample" });
-  }
-
-  /** Say so once when training diverges (from a status or a frame, whichever comes first). */
-  noteDiverged(status) {
-    if (status === "diverged" && !this._divergedShown) {
-      this._divergedShown = true;
-      this.ui.toast("Training diverged (loss became NaN or infinite) — lower the learning rate and reset.");
-    } else if (status !== "diverged") this._divergedShown = false;
-  }
-
-  async gradCheck() {
-    const out = $("gradcheck-out");
-    out.textContent = "checking…";
-    try {
-      const r = await api.gradientCheck(this.session.id);
-      const e = r.max_rel_error;
-      const ok = e < 1e-4;
-      out.innerHTML = `max relative error <b class="${ok ? "ok" : "bad"}">${fmt(e, 2)}</b> — ${ok ? "backprop agrees with finite differences" : "analytic and numeric gradients disagree"}`;
-    } catch (err) {
-      out.textContent = "";
-      this.sessions.failed(err, this.session.id, "gradient_check");
-    }
-  }
-
-  async editParam(kind, where, value, errEl) {
-    errEl.textContent = "";
-    if (!Number.isFinite(value)) { errEl.textContent = "enter a finite number"; return; }
-    if (this.sessions.blockedByGone()) return;
-    try {
-      const r = kind === "bias" ? await api.setBias(this.session.id, where.layer, where.j, value)
-        : await api.setWeight(this.session.id, where.layer, where.i, where.j, value);
-      const f = r?.type === "frame" ? r : r?.frame;
-      if (f?.weights) this.showFrame(f);
-    } catch (err) {
-      errEl.textContent = err.message;
-      this.sessions.failed(err, this.session.id);
+/** Give `target`'s instances the methods of each class in `sources`, as if declared in it
+ * (not enumerable, like a class's own methods). */
+function mixIn(target, ...sources) {
+  for (const source of sources) {
+    for (const name of Object.getOwnPropertyNames(source.prototype)) {
+      if (name !== "constructor") Object.defineProperty(target.prototype, name, Object.getOwnPropertyDescriptor(source.prototype, name));
     }
   }
 }
