@@ -114,6 +114,11 @@ class Hub(Protocol):
 
     def subscribe(self, session_id: str, mailbox: Mailbox | None = None) -> Mailbox: ...
 
+    async def following(self, session_id: str) -> None:
+        """Return once what the trainers publish for a session just subscribed to reaches this
+        process's mailboxes (on a bus, once its channel's subscription is confirmed; a viewer
+        asks for the panels only then, or they could be published before anyone listens)."""
+
     def subscribe_summaries(self, session_id: str, mailbox: Mailbox) -> None: ...
 
     def unsubscribe(self, session_id: str, mailbox: Mailbox) -> None: ...

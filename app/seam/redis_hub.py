@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import redis.asyncio as aredis
 
@@ -16,6 +17,9 @@ from app.web.hub import LocalHub, Mailbox
 
 log = logging.getLogger(__name__)
 
+FOLLOW_SECONDS = 2.0  # how long a new viewer waits for Redis to confirm its session's channel
+FOLLOW_POLL_SECONDS = 0.005
+
 
 class RedisHub:
     """A ``LocalHub``'s mailboxes, fed from Redis: the web process subscribes to a session's
@@ -26,7 +30,8 @@ class RedisHub:
         self.settings = settings
         self.redis = connect(settings)
         self.pubsub = self.redis.pubsub()
-        self.channels: set[str] = set()
+        self.channels: set[str] = set()  # the channels this process wants
+        self.confirmed: set[str] = set()  # those Redis has confirmed (its subscribe message)
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
 
@@ -74,6 +79,15 @@ class RedisHub:
         self._follow(session_id)
         return box
 
+    async def following(self, session_id: str) -> None:
+        """Wait (up to ``FOLLOW_SECONDS``) until Redis has confirmed the session's channel: what
+        a trainer publishes before that never reaches this process."""
+        name = channel(session_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FOLLOW_SECONDS
+        while name in self.channels and name not in self.confirmed and loop.time() < deadline:
+            await asyncio.sleep(FOLLOW_POLL_SECONDS)
+
     def subscribe_summaries(self, session_id: str, mailbox: Mailbox) -> None:
         self.local.subscribe_summaries(session_id, mailbox)
         self._follow(session_id)
@@ -115,10 +129,15 @@ class RedisHub:
                 if not subscribed:
                     await self._changed.wait()
                     continue
-                message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
+                message = await self.pubsub.get_message(timeout=0.2)
                 if self._changed.is_set():
                     await self._sync(subscribed)
-                if message is None or message.get("type") != "message":
+                if message is None:
+                    continue
+                if message.get("type") in ("subscribe", "unsubscribe"):
+                    self._confirm(message)
+                    continue
+                if message.get("type") != "message":
                     continue
                 session_id = message["channel"].decode().rsplit(":", 1)[-1]
                 kind, _, data = message["data"].partition(b"\n")
@@ -128,12 +147,22 @@ class RedisHub:
             except (aredis.RedisError, OSError) as exc:  # e.g. dropped for falling behind
                 log.warning("bus: subscription lost (%s); subscribing again", exc)
                 subscribed.clear()
+                self.confirmed.clear()
                 try:
                     await self.pubsub.aclose()
                 except (aredis.RedisError, OSError):
                     pass
                 self.pubsub = self.redis.pubsub()
                 await asyncio.sleep(0.2)
+
+    def _confirm(self, message: dict[str, Any]) -> None:
+        """Redis's answer to a subscribe or an unsubscribe: which channels are followed now."""
+        name = message["channel"]
+        name = name.decode() if isinstance(name, bytes) else str(name)
+        if message["type"] == "subscribe":
+            self.confirmed.add(name)
+        else:
+            self.confirmed.discard(name)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -127,6 +127,9 @@ class LocalHub:
         self._mailboxes.setdefault(session_id, set()).add(mailbox)
         return mailbox
 
+    async def following(self, session_id: str) -> None:
+        """At once: a trainer's messages reach this hub directly (``receive``)."""
+
     def subscribe_summaries(self, session_id: str, mailbox: Mailbox) -> None:
         self._summaries.setdefault(session_id, set()).add(mailbox)
 

@@ -199,6 +199,7 @@ async def stream(ws: WebSocket, session_id: str) -> None:
         try:
             mailbox.put("frame", (await session.call(Frame()) or b"").decode())
             mailbox.put("status", (await session.call(Status()) or b"").decode())
+            await hub.following(session_id)  # on a bus: its channel is listened to first
             await session.call(Panels())  # history, confusion, replay range: to the hub
         except FieldError as exc:  # deleted, or its trainer lost, meanwhile
             refused = exc
