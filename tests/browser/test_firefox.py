@@ -38,11 +38,16 @@ def test_firefox_draws_trains_and_inspects_without_console_errors(firefox, serve
     ff.evaluate("document.getElementById('btn-play').click()")
     ff.wait_for("Number(document.getElementById('epoch').textContent) > 20", timeout=30)
     ff.evaluate("document.getElementById('btn-play').click()")
-    time.sleep(0.6)
-    epoch = int(ff.evaluate("document.getElementById('epoch').textContent"))
+    # paused: the server says so, and the page shows the epoch it stopped at (waited for, not
+    # slept for: on a loaded machine the pause and the last frames may take a while)
+    session = "fetch('/api/sessions/' + window.__bpp.sessionId).then((r) => r.json())"
+    ff.wait_for(f"{session}.then((s) => s.status === 'paused')", timeout=30)
+    epoch = ff.evaluate(f"{session}.then((s) => s.epoch)")
+    ff.wait_for(f"Number(document.getElementById('epoch').textContent) === {epoch}", timeout=30)
     assert float(ff.evaluate("document.getElementById('loss-train').textContent")) < first_loss
     time.sleep(0.8)
     assert int(ff.evaluate("document.getElementById('epoch').textContent")) == epoch
+    assert ff.evaluate(f"{session}.then((s) => s.epoch)") == epoch
 
     # Click a hidden unit: the inspector shows Eq. 14 rendered by KaTeX with the server's δ.
     ff.evaluate(
