@@ -79,6 +79,14 @@ def named_teacher(conn: Any, teacher_id: str | None) -> tuple[str, str] | None:
     return (row.id, row.name) if row else None
 
 
+def teacher_by_name(conn: Any, name: str) -> tuple[str, str] | None:
+    """(id, name) of the teacher called ``name`` (an admin's link names one), or None."""
+    row = conn.execute(
+        select(teachers.c.id, teachers.c.name).where(teachers.c.name == name)
+    ).first()
+    return (row.id, row.name) if row else None
+
+
 class LmsPeople:
     """The people half of ``Links``: LMS users and their teacher accounts."""
 
@@ -172,10 +180,8 @@ class LmsPeople:
         when ``sub`` was its only way in, else only with ``merge``). None when there is no
         such teacher."""
         with self.store.transaction() as conn:
-            row = conn.execute(
-                select(teachers.c.id, teachers.c.name).where(teachers.c.name == teacher_name)
-            ).first()
-            if row is None:
+            new = teacher_by_name(conn, teacher_name)
+            if new is None:
                 return None
             user = conn.execute(
                 select(lti_users.c.id, lti_users.c.teacher_id).where(
@@ -190,7 +196,7 @@ class LmsPeople:
                         platform_id=platform_id,
                         sub=sub,
                         name=None,
-                        teacher_id=row.id,
+                        teacher_id=new[0],
                         created_at=datetime.now(UTC),
                     )
                 )
@@ -198,7 +204,7 @@ class LmsPeople:
                 old = named_teacher(conn, user.teacher_id)
                 ways = other_ways_in(conn, old[0], lms_user_id=user.id) if old else []
                 conn.execute(
-                    update(lti_users).where(lti_users.c.id == user.id).values(teacher_id=row.id)
+                    update(lti_users).where(lti_users.c.id == user.id).values(teacher_id=new[0])
                 )  # first, so that what moves next is what else the old teacher had
-                moved = take_over(conn, old, (row.id, row.name), ways, merge)
-        return Relinked(Teacher(row.id, row.name), old[1] if moved and old else None, moved)
+                moved = take_over(conn, old, new, ways, merge)
+        return Relinked(Teacher(*new), old[1] if moved and old else None, moved)

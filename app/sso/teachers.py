@@ -11,7 +11,12 @@ from sqlalchemy import insert, select, update
 
 from app.classroom.accounts import Teacher
 from app.classroom.merge import other_ways_in, take_over
-from app.lti.people import Relinked, create_teacher_without_password, named_teacher
+from app.lti.people import (
+    Relinked,
+    create_teacher_without_password,
+    named_teacher,
+    teacher_by_name,
+)
 from app.settings import Settings
 from app.sso.provider import Person, sso_error
 from app.store import Store
@@ -75,10 +80,8 @@ class SsoTeachers:
         transaction (``take_over``: at once when this identity was its only way in, else only
         with ``merge``). None when there is no such teacher."""
         with self.store.transaction() as conn:
-            row = conn.execute(
-                select(teachers.c.id, teachers.c.name).where(teachers.c.name == teacher_name)
-            ).first()
-            if row is None:
+            new = teacher_by_name(conn, teacher_name)
+            if new is None:
                 return None
             was = conn.execute(
                 select(sso_users.c.teacher_id).where(
@@ -91,7 +94,7 @@ class SsoTeachers:
                     insert(sso_users).values(
                         issuer=issuer,
                         sub=sub,
-                        teacher_id=row.id,
+                        teacher_id=new[0],
                         email=None,
                         created_at=datetime.now(UTC),
                     )
@@ -102,7 +105,7 @@ class SsoTeachers:
                 conn.execute(
                     update(sso_users)
                     .where(sso_users.c.issuer == issuer, sso_users.c.sub == sub)
-                    .values(teacher_id=row.id)
+                    .values(teacher_id=new[0])
                 )  # first, so that what moves next is what else the old teacher had
-                moved = take_over(conn, old, (row.id, row.name), ways, merge)
-        return Relinked(Teacher(row.id, row.name), old[1] if moved and old else None, moved)
+                moved = take_over(conn, old, new, ways, merge)
+        return Relinked(Teacher(*new), old[1] if moved and old else None, moved)
