@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +91,23 @@ def rest(pg, method: str, path: str, body=None):
     )
     with urllib.request.urlopen(req, timeout=10) as r:
         return json.loads(r.read() or b"null")
+
+
+def paused_epoch(pg, timeout: float = 30.0) -> int:
+    """Wait until the server reports the page's session paused and the page shows the epoch it
+    stopped at; that epoch. Waited for, not slept for: on a loaded machine a pause and the last
+    frames before it may take a while, and a pause that never takes effect still fails here."""
+    sid = pg.evaluate("window.__bpp.sessionId")
+    deadline = time.monotonic() + timeout
+    while (session := rest(pg, "GET", f"/api/sessions/{sid}"))["status"] != "paused":
+        assert time.monotonic() < deadline, f"the session never paused: {session['status']}"
+        time.sleep(0.05)
+    epoch = int(session["epoch"])
+    pg.wait_for_function(
+        f"Number(document.getElementById('epoch').textContent) === {epoch}",
+        timeout=timeout * 1000,
+    )
+    return epoch
 
 
 def shot(pg, name: str) -> Path:
