@@ -92,7 +92,7 @@ def loop(settings: Settings, S: int, seconds: float) -> tuple[float, float, floa
     start = clock()
     while clock() - start < seconds:
         scheduler.turn()
-        publisher.send_stale_panels(residents)
+        publisher.panels.send_stale(residents)
         publisher.flush()
     spent = clock() - start
     done = sum(int(r.trainer.epoch) - epochs[r.id] for r in residents.values())

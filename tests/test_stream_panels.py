@@ -174,16 +174,16 @@ def test_nobody_watching_costs_no_panels_and_a_finished_step_pushes_them_once(wo
     command(w, "train", "s", epochs=5)
     while w.residents["s"].runnable:
         w.turn()
-    w.publisher.send_stale_panels(w.residents)
+    w.publisher.panels.send_stale(w.residents)
     w.flush()
     assert channel.published("s", "history") == []  # unwatched: nothing encoded
     command(w, "watch", "s", viewers=1, summary_viewers=0)
     command(w, "train", "s", epochs=5)
     while w.residents["s"].runnable:
         w.turn()
-    w.publisher.last_panels["s"] = -1e9  # the panel interval has passed
-    w.publisher.send_stale_panels(w.residents)
-    w.publisher.send_stale_panels(w.residents)
+    w.publisher.panels.last["s"] = -1e9  # the panel interval has passed
+    w.publisher.panels.send_stale(w.residents)
+    w.publisher.panels.send_stale(w.residents)
     w.flush()
     (history,) = channel.published("s", "history")
     assert history["epoch"][-1] == 10

@@ -9,7 +9,7 @@ mean per layer and kind over the stack, instead of a backward pass and 2L small 
 session (``flow_of_stack``).
 
 Sampled (``FlowSampling``): a playing session's series is pushed to its page at
-``panel_rate`` (``Publisher.send_panels``), so it is measured at most that often too — a
+``panel_rate`` (``PanelsOut.send``), so it is measured at most that often too — a
 point at most every ``stride × 1/panel_rate`` seconds, ``stride`` the series' own thinning
 (``GradientFlow``: doubled each time the series fills), so that the points kept after a
 thinning and the points added after it lie about as far apart. A measured point is still a

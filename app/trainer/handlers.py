@@ -6,13 +6,13 @@ A handler answers encoded bytes or None — or ``DEFERRED`` when the answer come
 request, answered by ``app.trainer.trains`` when its epochs are done); a refusal (``FieldError``,
 ``SpecError``) is answered as one, and a bug as a 500 that leaves the trainer and its other
 sessions running. The sessions' lives (create, restore, evict, delete, disown) and who watches
-them are ``app.trainer.lifecycle``'s; when to take commands is the loop's (``app.trainer.worker``).
+them are ``app.trainer.lifecycle``'s; the queries, which answer from a session without changing
+it, ``app.trainer.queries``'s; when to take commands is the loop's (``app.trainer.worker``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -20,21 +20,20 @@ from app import commands as c
 from app import schemas
 from app.errors import FieldError
 from app.trainer import frames
-from app.trainer.build import build
 from app.trainer.channels import Channel
 from app.trainer.concealment import Concealment
 from app.trainer.lifecycle import Lifecycle
 from app.trainer.publisher import Publisher
+from app.trainer.queries import Handler, Queries
 from app.trainer.resident import Resident
 from app.trainer.scheduler import Scheduler
 from app.trainer.trains import TrainQueue
-from engine import SpecError, backprop_step
+from engine import SpecError
 from engine.questions import Quantity
 
 log = logging.getLogger(__name__)
 
 DEFERRED = object()  # a command whose reply is sent later (a train request)
-Handler = Callable[[Any, Any, Any], Any]  # (session id, request id, command) → answer
 
 
 class Handlers:
@@ -50,6 +49,7 @@ class Handlers:
         self.scheduler = scheduler
         self.trains = trains
         self.table: dict[type, Handler] = {
+            **Queries(life, publisher, trains).table(),
             c.Close: life.close,
             c.Ping: life.ping,
             c.Create: life.create,
@@ -58,20 +58,6 @@ class Handlers:
             c.Disown: life.disown,
             c.Restore: life.restore,
             c.Watch: life.watch,
-            c.Backprop: self.backprop,
-            c.CheckSetup: self.check_setup,
-            c.Get: self.read(Resident.state_bytes),
-            c.Frame: self.read(Resident.frame_bytes),
-            c.Status: self.read(Resident.status_bytes),
-            c.Summary: self.read(Resident.summary_bytes),
-            c.History: self.read(Resident.history_bytes),
-            c.Panels: self.panels,
-            c.Export: self.read(Resident.export_bytes),
-            c.Confusion: self.read(Resident.confusion),
-            c.Replay: self.replay,
-            c.Predict: self.predict,
-            c.GradientCheck: self.gradient_check,
-            c.JobStatus: self.job,
             c.CancelJob: self.cancel_job,
             schemas.PlayCommand: self.play,
             schemas.PauseCommand: self.pause,
@@ -127,36 +113,7 @@ class Handlers:
     def resident(self, session_id: str | None) -> Resident:
         return self.life.resident(session_id)
 
-    # -- reads --------------------------------------------------------------------------------
-    def read(self, encode: Callable[[Resident], bytes]) -> Handler:
-        """A handler answering ``encode(resident)``."""
-        return lambda sid, _rid, _cmd: encode(self.resident(sid))
-
-    def panels(self, sid: str | None, _rid: Any, _cmd: c.Panels) -> None:
-        """Push the session's full panels to its viewers (a viewer connected)."""
-        self.out.send_panels(self.resident(sid), True)
-
-    def backprop(self, _sid: Any, _rid: Any, cmd: c.Backprop) -> bytes:
-        return frames.dumpb(backprop_step(cmd.payload))
-
-    def check_setup(self, _sid: Any, _rid: Any, cmd: c.CheckSetup) -> None:
-        build(cmd.body, self.life.settings)
-
-    def replay(self, sid: str | None, _rid: Any, cmd: c.Replay) -> bytes:
-        r = self.resident(sid)
-        return r.replay_json() if cmd.epoch is None else r.replay_frame(cmd.epoch)
-
-    def predict(self, sid: str | None, _rid: Any, cmd: c.Predict) -> bytes:
-        return self.resident(sid).predict(cmd.inputs, cmd.targets)
-
-    def gradient_check(self, sid: str | None, _rid: Any, cmd: c.GradientCheck) -> bytes:
-        return self.resident(sid).gradient_check(cmd.samples, cmd.eps)
-
-    def job(self, sid: str | None, _rid: Any, cmd: c.JobStatus) -> bytes:
-        """A job's progress; its result (the last frame) once it is finished."""
-        r = self.resident(sid)
-        return self.trains.document(r, self.trains.find(r, cmd.job_id))
-
+    # -- jobs -------------------------------------------------------------------------------
     def cancel_job(self, sid: str | None, _rid: Any, cmd: c.CancelJob) -> bytes:
         return self.trains.cancel(self.resident(sid), cmd.job_id)
 
@@ -189,7 +146,7 @@ class Handlers:
         message = r.step_sample(cmd.index)
         self.out.publish(r, "sample_step", message)
         self.out.send_frame(r)
-        self.out.mark_stale(r)
+        self.out.panels.mark_stale(r)
         self.out.save(r)
         return message
 
@@ -200,7 +157,7 @@ class Handlers:
         self.trains.answer_all(r)
         r.reset()
         if r.viewers:
-            self.out.send_panels(r, True)
+            self.out.panels.send(r, True)
         self.out.send_status(r)
         self.out.save(r)
         return self.out.send_frame(r)
@@ -217,7 +174,7 @@ class Handlers:
         r.trainer.set_config(replace(r.trainer.config, **changes))
         frame = None if r.running else self.out.send_frame(r)
         if frame is not None:
-            self.out.mark_stale(r)
+            self.out.panels.mark_stale(r)
         self.out.send_status(r)
         self.out.save(r)
         return frame
@@ -248,7 +205,7 @@ class Handlers:
         r = self.resident(sid)
         r.concealment.check_thawed("value")
         r.edit(cmd.kind, cmd.layer, cmd.j, cmd.value, cmd.i)
-        self.out.mark_stale(r)
+        self.out.panels.mark_stale(r)
         self.out.save(r)
         return self.out.send_frame(r)
 

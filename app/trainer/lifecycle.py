@@ -156,7 +156,7 @@ class Lifecycle:
             self.out.publish(r, "status", frames.dumpb(message))
         self.out.send_status(r)
         self.out.send_frame(r)
-        self.out.mark_stale(r)
+        self.out.panels.mark_stale(r)
 
     def watch(self, sid: str, _rid: Any, cmd: c.Watch) -> None:
         """How many live viewers and dashboards the web process ``source`` has for ``sid``

@@ -1,6 +1,6 @@
-"""What a trainer sends out: frames, summaries and statuses for a session's viewers, answers to
-commands, and checkpoints for the store — each encoded once here, whatever the number of
-viewers.
+"""What a trainer sends out: frames, summaries and statuses for a session's viewers (and, through
+``app.trainer.panels_out``, the page's panels), answers to commands, and checkpoints for the
+store — each encoded once here, whatever the number of viewers.
 
 Publications collect in ``out`` and leave in one ``("pub", [...])`` message per turn
 (``flush``); an answer flushes them first, so an operation's publications always arrive
@@ -19,6 +19,7 @@ from app.settings import Settings
 from app.store import Store
 from app.trainer import frame_binary
 from app.trainer.channels import Channel
+from app.trainer.panels_out import PanelsOut
 from app.trainer.rate import FrameRate
 from app.trainer.resident import FrameStats, Resident
 from engine.stacked import StackedTrainer
@@ -56,22 +57,21 @@ class Publisher:
         # what frames cost, in the trainer thread's CPU seconds (``app.trainer.rate``)
         self.cost_clock: Callable[[], float] = time.thread_time
         self.summary_interval = 1.0 / settings.summary_rate
-        self.panel_interval = 1.0 / settings.panel_rate
         self.out: list[tuple[str, str, bytes]] = []
         self.last_frame: dict[str, float] = {}
         self.last_summary: dict[str, float] = {}
         self.last_saved: dict[str, float] = {}
-        self.last_panels: dict[str, float] = {}
         self.grid_turn: dict[str, int] = {}  # frames since the last binary frame with a grid
-        self.stale_panels: set[str] = set()  # sessions whose panels changed since last sent
+        # the page's panels (history, confusion, replay range), pushed on the stream
+        self.panels = PanelsOut(self.publish, clock, settings.panel_rate)
         # the session's jobs as its checkpoint keeps them (``TrainQueue.saved``, set by the worker)
         self.jobs_of: Callable[[Resident], list[dict[str, Any]]] = lambda _r: []
 
     def forget(self, session_id: str) -> None:
         self.grid_turn.pop(session_id, None)
-        for table in (self.last_frame, self.last_summary, self.last_saved, self.last_panels):
+        for table in (self.last_frame, self.last_summary, self.last_saved):
             table.pop(session_id, None)
-        self.stale_panels.discard(session_id)
+        self.panels.forget(session_id)
         self.rate.forget(session_id)
 
     @property
@@ -210,40 +210,6 @@ class Publisher:
     def send_summary(self, r: Resident, now: float | None = None) -> None:
         self.publish(r, "summary", r.summary_bytes())
         self.last_summary[r.id] = self.clock() if now is None else now
-
-    def panels_due(self, r: Resident, now: float) -> bool:
-        return now - self.last_panels.get(r.id, 0.0) >= self.panel_interval
-
-    def send_panels(self, r: Resident, full: bool, now: float | None = None) -> None:
-        """Push the page's panels (``Resident.panel_messages``) to the session's viewers; a
-        ``full`` push carries the whole history (a stop, a reset, a viewer that connected)."""
-        for kind, data in r.panel_messages(full):
-            self.publish(r, kind, data)
-        self.last_panels[r.id] = self.clock() if now is None else now
-        if full:
-            self.stale_panels.discard(r.id)
-
-    def panels_before_status(self, r: Resident) -> None:
-        """Training stopped: the full panels go out before the status, so they match its epoch."""
-        if r.viewers:
-            self.send_panels(r, True)
-
-    def mark_stale(self, r: Resident) -> None:
-        """A stopped session's panels changed (a step, an edit): sent by ``send_stale_panels``."""
-        self.stale_panels.add(r.id)
-
-    def send_stale_panels(self, residents: dict[str, Resident]) -> None:
-        """The full panels of stopped sessions that changed, at most ``panel_rate`` times a
-        second each; a running one gets its panels with its frames."""
-        if not self.stale_panels:
-            return
-        now = self.clock()
-        for sid in list(self.stale_panels):
-            r = residents.get(sid)
-            if r is None or not r.viewers:
-                self.stale_panels.discard(sid)
-            elif not r.runnable and self.panels_due(r, now):
-                self.send_panels(r, True, now)
 
     def send_status(self, r: Resident) -> None:
         self.publish(r, "status", r.status_bytes())

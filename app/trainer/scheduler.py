@@ -11,14 +11,8 @@ frame interval divided among the runnable groups (at least one epoch), after whi
 watched session gets a frame (at most ``frame_rate`` per second), dashboards a summary
 (``summary_rate``) and, twice a second, the status.
 
-A chunk cannot be shorter than one epoch of its group, and a stacked epoch costs about the sum
-of its members' epochs: four large same-shaped jobs of one client stacked together would hold
-the trainer for four large epochs at a time, and every other client's session would wait that
-long for its next frame (issue 22). So when others wait (other shapes, or other clients in the
-group), a group is cut to the least-served members whose stacked epoch fits the chunk's
-budget (at least one): ``epoch_cost`` keeps, per shape, the measured seconds per member-epoch
-(first guessed from ``limits.epoch_work`` at ``SECONDS_PER_WORK``). A lone client's stack, with
-nobody waiting, trains whole.
+A chunk cannot be shorter than one epoch of its group, so when others wait a group is cut to the
+members whose stacked epoch fits the chunk's budget (``app.trainer.chunk_cost``, issue 22).
 
 A chunk's share is charged divided by the session's weight (``app.trainer.shares``): a session
 that only runs a job weighs ``settings.job_weight`` against a playing one, so another client's
@@ -32,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from app.trainer.chunk_cost import ChunkCost
 from app.trainer.flow_stack import FlowSampling, flow_of_stack
 from app.trainer.publisher import Publisher
 from app.trainer.resident import Resident
@@ -43,8 +38,6 @@ if TYPE_CHECKING:
     from app.trainer.trains import TrainQueue
 
 MIN_CHUNK_SECONDS = 0.002
-SECONDS_PER_WORK = 20e-9  # a first guess of one epoch-work unit's time (``limits.epoch_work``)
-COST_SMOOTHING = 0.5  # weight of the latest chunk in ``epoch_cost`` (exponential average)
 STATUS_INTERVAL = 0.5  # seconds between status messages while training
 
 
@@ -68,9 +61,9 @@ class Scheduler:
         self.client_vtime: dict[str, float] = {}  # ... and per client
         self.rate: dict[str, tuple[float, int]] = {}  # since, epochs: for epochs_per_second
         self.stacks: dict[tuple, StackedTrainer] = {}
-        self.epoch_cost: dict[tuple, float] = {}  # seconds per member-epoch, per stack key
+        self.cost = ChunkCost()  # seconds per member-epoch, per stack key
         # a playing session's gradient flow is measured at the panel rate (``flow_stack``)
-        self.flow_sampling = FlowSampling(publisher.panel_interval)
+        self.flow_sampling = FlowSampling(publisher.panels.interval)
 
     def adopt(self, r: Resident) -> None:
         self.vtime[r.id] = 0.0
@@ -93,12 +86,12 @@ class Scheduler:
             return
         if not runnable:
             return
-        pick = min(runnable, key=lambda r: (self.client_vtime[r.client], self.vtime[r.id]))
+        pick = min(runnable, key=self.served)
         keys = {self.key(r) for r in runnable}
         key = self.key(pick)
         group = [r for r in runnable if self.key(r) == key]
         budget = max(MIN_CHUNK_SECONDS, self.publisher.frame_interval / len(keys))
-        group = self.cut(group, key, budget, others=len(runnable) > len(group))
+        group = self.cost.cut(group, key, budget, len(runnable) > len(group), self.served)
         start = self.clock()
         members = group
         member_epochs = 0
@@ -137,7 +130,7 @@ class Scheduler:
             if ended - start + (ended - began) > budget:
                 break
         elapsed = self.clock() - start
-        self.learn_cost(key, elapsed, member_epochs)
+        self.cost.learn(key, elapsed, member_epochs)
         if self.elsewhere is not None:
             self.elsewhere.trained(elapsed)
         share = elapsed / len(group)
@@ -152,35 +145,15 @@ class Scheduler:
         """``r``'s weight in the shares: ``job_weight`` while it only runs a job, else 1."""
         return weight(r, self.trains.in_job(r), self.job_weight)
 
-    def cut(self, group: list[Resident], key: tuple, budget: float, others: bool) -> list[Resident]:
-        """The members of ``group`` to train in this chunk: all of them when nobody else waits
-        (``others`` false and one client), else the least-served ones (by client, then session)
-        whose stacked epoch, at ``epoch_cost`` per member, fits ``budget`` — at least one."""
-        if not others and len({r.client for r in group}) == 1:
-            return group
-        cost = self.epoch_cost.get(key)
-        if cost is None:
-            cost = group[0].epoch_work() * SECONDS_PER_WORK
-        fits = max(1, int(budget / cost)) if cost > 0 else len(group)
-        if fits >= len(group):
-            return group
-        ranked = sorted(group, key=lambda r: (self.client_vtime[r.client], self.vtime[r.id]))
-        return ranked[:fits]
-
-    def learn_cost(self, key: tuple, elapsed: float, member_epochs: int) -> None:
-        """Fold a chunk's measured seconds per member-epoch into ``epoch_cost[key]``."""
-        if member_epochs <= 0:
-            return
-        measured = elapsed / member_epochs
-        old = self.epoch_cost.get(key)
-        self.epoch_cost[key] = measured if old is None else old + COST_SMOOTHING * (measured - old)
+    def served(self, r: Resident) -> tuple[float, float]:
+        """How much training time ``r``'s client, then ``r``, has had: the least goes first."""
+        return (self.client_vtime[r.client], self.vtime[r.id])
 
     def forget_stacks(self, live: set[tuple]) -> None:
         """Drop the stacked buffers (and measured costs) of shapes nobody trains any more."""
         for key in [k for k in self.stacks if k not in live]:
             del self.stacks[key]
-        for key in [k for k in self.epoch_cost if k not in live]:
-            del self.epoch_cost[key]
+        self.cost.keep_only(live)
 
     def after_chunk(self, group: list[Resident], key: tuple) -> None:
         """Frames, summaries and statuses of a chunk's sessions, each at its own rate."""
@@ -193,8 +166,8 @@ class Scheduler:
                 self.stop(r)
             if r.viewers and (diverged or out.frame_due(r, now)):
                 due.append(r)
-            if r.viewers and (diverged or out.panels_due(r, now)):
-                out.send_panels(r, diverged, now)
+            if r.viewers and (diverged or out.panels.due(r, now)):
+                out.panels.send(r, diverged, now)
             if r.summary_viewers and (diverged or out.summary_due(r, now)):
                 out.send_summary(r, now)
             since, done = self.rate.get(r.id, (now, 0))
@@ -254,7 +227,7 @@ class Scheduler:
         self.flow_at_stop(r)
         answered = self.trains.queued(r)
         self.trains.answer_all(r)
-        self.publisher.panels_before_status(r)
+        self.publisher.panels.before_status(r)
         self.publisher.publish(r, "status", r.status_bytes())  # paused, with "stopped": reason
         if not answered:
             self.publisher.send_frame(r)
@@ -263,7 +236,7 @@ class Scheduler:
     def pause(self, r: Resident) -> None:
         if r.running:
             self.stop(r)
-            self.publisher.panels_before_status(r)
+            self.publisher.panels.before_status(r)
             self.publisher.send_status(r)
             self.publisher.send_frame(r)
             self.publisher.save(r)

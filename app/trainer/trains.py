@@ -112,7 +112,7 @@ class TrainQueue:
             return
         request_id, _, job = queued.popleft()
         data = self.publisher.send_frame(r)
-        self.publisher.mark_stale(r)
+        self.publisher.panels.mark_stale(r)
         if job is not None:
             diverged = r.trainer.status == "diverged"
             job.finish(int(r.trainer.epoch), diverged, data, self.clock())

@@ -98,7 +98,7 @@ class Worker:
                 self.handlers.take(self.channel, wait, MESSAGES_PER_TURN)
                 if not self.closed:
                     self.turn()
-                    self.publisher.send_stale_panels(self.residents)
+                    self.publisher.panels.send_stale(self.residents)
                 self.flush()
                 self.channel.sessions = len(self.residents)
         except (EOFError, OSError):
