@@ -11,9 +11,12 @@ handlers take those that came in (at most ``MESSAGES_PER_TURN``), trains one chu
 what the chunk published. Its parts, one job each:
 
 - ``app.trainer.handlers`` — command intake, a handler per command type (``app.commands``),
-  ``app.trainer.lifecycle`` for the sessions' lives;
-- ``app.trainer.scheduler`` — fair shares of training time, stacked same-shaped sessions;
-- ``app.trainer.publisher`` — frames, summaries, statuses, answers and checkpoints;
+  ``app.trainer.lifecycle`` for the sessions' lives, ``app.trainer.queries`` for the commands
+  that only read a session;
+- ``app.trainer.scheduler`` — fair shares of training time, stacked same-shaped sessions
+  (``app.trainer.chunk_cost``: how much of a stack trains per chunk);
+- ``app.trainer.publisher`` — frames, summaries, statuses, answers and checkpoints
+  (``app.trainer.panels_out``: the page's panels);
 - ``app.trainer.trains`` — train requests and jobs.
 """
 
